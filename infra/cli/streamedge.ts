@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import { HelpRequested, OptionError } from '../runtime/command-options.js';
+
+interface Subcommand {
+  readonly summary: string;
+  readonly load: () => Promise<{ main(argv: readonly string[]): Promise<void> }>;
+}
+
+// Each subcommand is loaded on demand so `streamedge origin` never pulls in the balancer's code.
+const subcommands: Readonly<Record<string, Subcommand>> = {
+  content: { summary: 'generate the demo HLS catalog with ffmpeg', load: () => import('../../origin/content-command.js') },
+  origin: { summary: 'serve the HLS catalog (VOD and simulated live)', load: () => import('../../origin/origin-command.js') },
+  consul: { summary: 'obtain a Consul agent binary and print its path', load: () => import('../consul/consul-command.js') },
+  start: { summary: 'run the whole local system (Consul, origins, edges, balancer)', load: () => import('../stack/start-command.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(subcommands).map((name) => name.length));
+  return [
+    'Usage: streamedge <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(subcommands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Run `streamedge <command> --help` for its options.',
+  ].join('\n');
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const subcommand = subcommands[name];
+  if (!subcommand) {
+    console.error(`streamedge: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    const module = await subcommand.load();
+    await module.main(rest);
+    return 0;
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      console.log(error.usage);
+      return 0;
+    }
+    if (error instanceof OptionError) {
+      console.error(`streamedge ${name}: ${error.message}`);
+      return 2;
+    }
+    console.error(`streamedge ${name}: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { obtainConsulBinary } from './consul-binary.js';
+
+export interface DevAgentPorts {
+  readonly http: number;
+  readonly serfLan: number;
+  readonly serfWan: number;
+  readonly server: number;
+}
+
+export interface DevAgent {
+  /** Base URL of the agent's HTTP API, e.g. http://127.0.0.1:8500 */
+  readonly url: string;
+  readonly ports: DevAgentPorts;
+  /** Stops the agent (SIGINT, then SIGKILL after a grace period). */
+  stop(): Promise<void>;
+  /** Starts a fresh agent on the same ports: registrations are lost, as after a real restart. */
+  restart(): Promise<void>;
+}
+
+export interface DevAgentOptions {
+  readonly binary?: string;
+  /** Fixed HTTP port (e.g. 8500 for the local demo); free ports are picked otherwise. */
+  readonly httpPort?: number;
+  readonly startTimeoutMs?: number;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForLeader(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`consul agent exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/v1/status/leader`, { signal: AbortSignal.timeout(1000) });
+      const leader = (await response.json()) as string;
+      if (response.ok && leader) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`consul agent did not elect a leader within ${timeoutMs} ms:\n${output()}`);
+}
+
+function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGINT');
+  });
+}
+
+/** Runs a real `consul agent -dev` on loopback, on free ports, and waits until it has a leader. */
+export async function startDevAgent(options: DevAgentOptions = {}): Promise<DevAgent> {
+  const binary = options.binary ?? (await obtainConsulBinary((line) => console.error(line)));
+  const ports: DevAgentPorts = {
+    http: options.httpPort ?? (await freePort()),
+    serfLan: await freePort(),
+    serfWan: await freePort(),
+    server: await freePort(),
+  };
+  const url = `http://127.0.0.1:${ports.http}`;
+  let child: ChildProcess;
+
+  const launch = async (): Promise<void> => {
+    let output = '';
+    child = spawn(
+      binary,
+      [
+        'agent', '-dev', '-bind=127.0.0.1', '-client=127.0.0.1', `-node=streamedge-dev-${ports.http}`,
+        `-http-port=${ports.http}`, '-dns-port=-1', '-grpc-port=-1', '-grpc-tls-port=-1',
+        `-serf-lan-port=${ports.serfLan}`, `-serf-wan-port=${ports.serfWan}`, `-server-port=${ports.server}`,
+        '-log-level=warn', '-disable-host-node-id',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-8000);
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    await waitForLeader(url, child, () => output, options.startTimeoutMs ?? 30_000).catch(async (error) => {
+      await stopChild(child);
+      throw error;
+    });
+  };
+
+  await launch();
+  return {
+    url,
+    ports,
+    stop: () => stopChild(child),
+    restart: async () => {
+      await stopChild(child);
+      await launch();
+    },
+  };
+}

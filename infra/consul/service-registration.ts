@@ -1,0 +1,97 @@
+import type { Logger } from '../runtime/logger.js';
+import { createConsulClient } from './consul-client.js';
+
+export interface ServiceRegistrationOptions {
+  readonly consulUrl: string;
+  readonly name: string;
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly tags?: readonly string[];
+  /** Path of the HTTP check on this service, e.g. /healthz */
+  readonly checkPath: string;
+  readonly checkInterval?: string;
+  readonly checkTimeout?: string;
+  readonly deregisterCriticalAfter?: string;
+  /** How often to confirm the agent still knows the service (a restarted agent forgets it). */
+  readonly resyncIntervalMs?: number;
+  readonly logger: Logger;
+}
+
+export interface ServiceRegistration {
+  /** Registers and keeps the registration alive across agent restarts. */
+  start(): Promise<void>;
+  /** Maintenance mode takes the instance out of every passing-only query at once. */
+  setMaintenance(enabled: boolean, reason: string): Promise<void>;
+  /** Stops the resync loop and removes the service from the agent. */
+  deregister(): Promise<void>;
+}
+
+export function createServiceRegistration(options: ServiceRegistrationOptions): ServiceRegistration {
+  if (!options.id) throw new TypeError('service registration: id must not be empty');
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+    throw new TypeError(`service registration: port must be 1..65535, got ${options.port}`);
+  }
+  const consul = createConsulClient(options.consulUrl);
+  const log = options.logger.child({ consul: options.consulUrl, serviceId: options.id });
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let maintenance: { reason: string } | undefined;
+
+  const register = async (): Promise<void> => {
+    await consul.agent.service.register({
+      name: options.name,
+      id: options.id,
+      address: options.address,
+      port: options.port,
+      tags: [...(options.tags ?? [])],
+      meta: { ...(options.meta ?? {}) },
+      check: {
+        name: `${options.name} HTTP ${options.checkPath}`,
+        http: `http://${options.address}:${options.port}${options.checkPath}`,
+        interval: options.checkInterval ?? '2s',
+        timeout: options.checkTimeout ?? '1s',
+        deregistercriticalserviceafter: options.deregisterCriticalAfter ?? '1m',
+      },
+    });
+    if (maintenance) await consul.agent.service.maintenance({ id: options.id, enable: true, reason: maintenance.reason });
+  };
+
+  const resync = async (): Promise<void> => {
+    try {
+      const services = (await consul.agent.service.list()) as Record<string, unknown>;
+      if (!stopped && !(options.id in services)) {
+        log.warn('service missing from the Consul agent (agent restarted?); registering again');
+        await register();
+      }
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'Consul agent unreachable; will retry');
+    }
+  };
+
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => void resync().finally(schedule), options.resyncIntervalMs ?? 5000);
+    timer.unref();
+  };
+
+  return {
+    async start() {
+      await register();
+      log.info({ name: options.name }, 'registered in Consul');
+      schedule();
+    },
+    async setMaintenance(enabled, reason) {
+      maintenance = enabled ? { reason } : undefined;
+      await consul.agent.service.maintenance({ id: options.id, enable: enabled, reason });
+      log.info({ enabled, reason }, 'Consul maintenance mode');
+    },
+    async deregister() {
+      stopped = true;
+      clearTimeout(timer);
+      await consul.agent.service.deregister(options.id);
+      log.info('deregistered from Consul');
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import type { Logger } from '../runtime/logger.js';
+import { createConsulClient } from './consul-client.js';
+
+/** One passing instance of a service, as validated from Consul's health API. */
+export interface ServiceInstance {
+  readonly id: string;
+  readonly address: string;
+  readonly port: number;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+}
+
+export interface ServiceWatchStatus {
+  /** False while Consul cannot be reached; the last good instance list stays in use. */
+  readonly reachable: boolean;
+  /** Epoch ms of the last successful answer from Consul (undefined before the first). */
+  readonly lastSuccessAt: number | undefined;
+  readonly lastError: string | undefined;
+}
+
+export interface ServiceWatch {
+  readonly instances: readonly ServiceInstance[];
+  readonly status: ServiceWatchStatus;
+  /** Resolves after the first successful answer from Consul. */
+  readonly ready: Promise<void>;
+  stop(): void;
+}
+
+export interface ServiceWatchOptions {
+  readonly consulUrl: string;
+  readonly service: string;
+  readonly logger: Logger;
+  /** Called with a new, frozen list whenever Consul's answer changes. */
+  readonly onChange: (instances: readonly ServiceInstance[]) => void;
+  readonly onStatus?: (status: ServiceWatchStatus) => void;
+  readonly wait?: string;
+  readonly backoffMaxMs?: number;
+}
+
+interface HealthEntry {
+  Node?: { Address?: unknown };
+  Service?: { ID?: unknown; Address?: unknown; Port?: unknown; Meta?: unknown; Tags?: unknown };
+}
+
+/** Consul data is external input: entries that do not make sense are dropped, with the reason. */
+export function parseHealthEntries(data: unknown, log?: Logger): ServiceInstance[] {
+  if (!Array.isArray(data)) throw new TypeError('Consul health answer is not an array');
+  const instances: ServiceInstance[] = [];
+  for (const entry of data as HealthEntry[]) {
+    const service = entry?.Service;
+    const id = service?.ID;
+    const address = (typeof service?.Address === 'string' && service.Address) || entry?.Node?.Address;
+    const port = service?.Port;
+    const reject = (reason: string): void => log?.warn({ entry: service ?? entry, reason }, 'ignoring Consul entry');
+    if (typeof id !== 'string' || id === '') {
+      reject('missing service ID');
+      continue;
+    }
+    if (typeof address !== 'string' || address === '') {
+      reject('missing address');
+      continue;
+    }
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      reject('port out of range');
+      continue;
+    }
+    const meta: Record<string, string> = {};
+    if (service?.Meta && typeof service.Meta === 'object') {
+      for (const [key, value] of Object.entries(service.Meta as Record<string, unknown>)) {
+        if (typeof value === 'string') meta[key] = value;
+      }
+    }
+    const tags = Array.isArray(service?.Tags) ? service.Tags.filter((tag): tag is string => typeof tag === 'string') : [];
+    instances.push(Object.freeze({ id, address, port, meta: Object.freeze(meta), tags: Object.freeze(tags) }));
+  }
+  return instances.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/**
+ * Follows the passing instances of a service with Consul blocking queries. When Consul is
+ * unreachable the last good list is kept and the status says so; the watch recovers by itself.
+ */
+export function watchService(options: ServiceWatchOptions): ServiceWatch {
+  const consul = createConsulClient(options.consulUrl);
+  const log = options.logger.child({ consul: options.consulUrl, watch: options.service });
+  let instances: readonly ServiceInstance[] = Object.freeze([]);
+  let status: ServiceWatchStatus = { reachable: false, lastSuccessAt: undefined, lastError: undefined };
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const setStatus = (next: ServiceWatchStatus): void => {
+    if (next.reachable !== status.reachable) {
+      if (next.reachable) log.info('Consul reachable');
+      else log.warn({ err: next.lastError }, 'Consul unreachable; keeping the last good list');
+    }
+    status = next;
+    options.onStatus?.(status);
+  };
+
+  const watch = consul.watch({
+    method: consul.health.service,
+    options: { service: options.service, passing: true, wait: options.wait ?? '30s' } as unknown as Record<string, string>,
+    backoffFactor: 100,
+    backoffMax: options.backoffMaxMs ?? 2000,
+  });
+  watch.on('change', (data: unknown) => {
+    try {
+      instances = Object.freeze(parseHealthEntries(data, log));
+    } catch (error) {
+      setStatus({ ...status, lastError: (error as Error).message });
+      return;
+    }
+    setStatus({ reachable: true, lastSuccessAt: Date.now(), lastError: undefined });
+    options.onChange(instances);
+    markReady();
+  });
+  watch.on('error', (error: Error) => {
+    setStatus({ reachable: false, lastSuccessAt: status.lastSuccessAt, lastError: error.message });
+  });
+
+  return {
+    get instances() {
+      return instances;
+    },
+    get status() {
+      // An unchanged blocking answer still proves Consul is there.
+      const updated = watch.updateTime();
+      return updated && status.reachable ? { ...status, lastSuccessAt: Math.max(updated, status.lastSuccessAt ?? 0) } : status;
+    },
+    ready,
+    stop: () => watch.end(),
+  };
+}

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+// Compiled location: dist/infra/testing/ → dist/infra/cli/streamedge.js
+const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+
+export interface StreamedgeProcess {
+  /** The URL from the process's `listening` log line. */
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Every stdout/stderr line so far, for assertions and failure messages. */
+  readonly output: () => string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | NodeJS.Signals>;
+  /** SIGTERM (orderly shutdown); SIGKILL after `graceMs` if still running. */
+  stop(graceMs?: number): Promise<number | NodeJS.Signals>;
+  kill(): Promise<number | NodeJS.Signals>;
+}
+
+export interface SpawnOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly startTimeoutMs?: number;
+}
+
+/**
+ * Runs `streamedge <args>` as a real child process and waits for its structured
+ * `{"msg":"listening","url":…}` log line, which every server command prints once it serves.
+ */
+export async function spawnStreamedge(args: readonly string[], options: SpawnOptions = {}): Promise<StreamedgeProcess> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, STREAMEDGE_LOG_LEVEL: process.env.STREAMEDGE_LOG_LEVEL ?? 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | NodeJS.Signals>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'SIGKILL')),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`streamedge ${args.join(' ')} did not report listening within ${options.startTimeoutMs ?? 20_000} ms:\n${output}`));
+    }, options.startTimeoutMs ?? 20_000);
+    let pending = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      pending += chunk.toString();
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) !== -1) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        try {
+          const record = JSON.parse(line) as { msg?: string; url?: string };
+          if (record.msg === 'listening' && record.url) {
+            clearTimeout(timer);
+            resolve(record.url);
+          }
+        } catch {
+          // not a JSON log line
+        }
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`streamedge ${args.join(' ')} exited (${code}) before listening:\n${output}`));
+    });
+  });
+
+  const stop = (graceMs = 10_000): Promise<number | NodeJS.Signals> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      void exited.then(() => clearTimeout(timer));
+    }
+    return exited;
+  };
+  return {
+    url,
+    child,
+    output: () => output,
+    exited,
+    stop,
+    kill: () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
