@@ -66,7 +66,7 @@ async function buildWithGo(target: string, progress: ProgressReporter): Promise<
     progress(`building Consul ${CONSUL_VERSION} with ${go} (once; a few minutes)…`);
     await run(go, ['get', `github.com/hashicorp/consul@v${CONSUL_VERSION}`], workDir, progress);
     const partial = join(workDir, 'consul');
-    await run(go, ['build', '-trimpath', '-o', partial, 'github.com/hashicorp/consul'], workDir, progress);
+    await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', partial, 'github.com/hashicorp/consul'], workDir, progress);
     await rename(partial, target);
     progress(`Consul ${CONSUL_VERSION} built: ${target}`);
   } finally {

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { listen } from '../runtime/http-lifecycle.js';
+import { startDevAgent, type DevAgent } from './dev-agent.js';
+import { createServiceRegistration } from './service-registration.js';
+import { watchService, type ServiceInstance } from './service-watch.js';
+
+const logger = pino({ level: 'silent' });
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('Consul registration and watch against a real agent', () => {
+  let agent: DevAgent;
+  let server: Server;
+  let port: number;
+
+  before(async () => {
+    agent = await startDevAgent();
+    server = createServer((_request, response) => response.end('ok'));
+    ({ port } = await listen(server, 0, '127.0.0.1'));
+  });
+  after(async () => {
+    server.close();
+    await agent.stop();
+  });
+
+  it('registers, drops out on maintenance, survives an agent restart, and deregisters', async () => {
+    let latest: readonly ServiceInstance[] = [];
+    const watch = watchService({ consulUrl: agent.url, service: 'test-svc', logger, wait: '2s', onChange: (list) => (latest = list) });
+    const registration = createServiceRegistration({
+      consulUrl: agent.url,
+      name: 'test-svc',
+      id: 'test-1',
+      address: '127.0.0.1',
+      port,
+      meta: { region: 'us-east' },
+      checkPath: '/healthz',
+      checkInterval: '200ms',
+      resyncIntervalMs: 200,
+      logger,
+    });
+    try {
+      await registration.start();
+      const [instance] = await until('passing instance', () => latest.length === 1 && latest);
+      assert.deepEqual([instance!.id, instance!.port, instance!.meta.region], ['test-1', port, 'us-east']);
+      assert.equal(watch.status.reachable, true);
+
+      await registration.setMaintenance(true, 'draining');
+      await until('maintenance removes it', () => latest.length === 0);
+      await registration.setMaintenance(false, 'back');
+      await until('back after maintenance', () => latest.length === 1);
+
+      await agent.stop();
+      await until('watch notices Consul is gone', () => !watch.status.reachable);
+      assert.equal(watch.instances.length, 1, 'the last good list is kept while Consul is down');
+
+      await agent.restart();
+      await until('re-registered after the agent restart', () => watch.status.reachable && latest.length === 1, 15_000);
+
+      await registration.deregister();
+      await until('gone after deregistration', () => latest.length === 0);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('rejects bad registration options up front', () => {
+    const base = { consulUrl: agent.url, name: 'x', address: '127.0.0.1', checkPath: '/healthz', logger };
+    assert.throws(() => createServiceRegistration({ ...base, id: '', port: 1 }), /id must not be empty/);
+    assert.throws(() => createServiceRegistration({ ...base, id: 'x', port: 0 }), /port must be 1\.\.65535/);
+    assert.throws(() => createServiceRegistration({ ...base, id: 'x', port: 1, consulUrl: 'ftp://x' }), /must be http/);
+  });
+});
