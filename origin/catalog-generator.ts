@@ -1,0 +1,232 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runFfmpeg, supportsDrawtext } from './ffmpeg-runner.js';
+import { avcCodecFromInitSegment, avcCodecFromTransportStream } from './h264-codec-string.js';
+import { renderMasterPlaylist, type VariantStream } from './master-playlist.js';
+import { parseMediaPlaylist } from './media-playlist.js';
+import {
+  AUDIO_SAMPLE_RATE,
+  DEMO_ASSETS,
+  FRAME_RATE,
+  RENDITIONS,
+  SEGMENT_SECONDS,
+  findRendition,
+  type AssetSpec,
+  type Rendition,
+} from './renditions.js';
+
+/** Bump when the layout or encoding changes, so old content is regenerated rather than reused. */
+export const GENERATOR_VERSION = 1;
+
+/** Written last into a finished asset; its presence (with a matching fingerprint) means "done". */
+export const ASSET_MARKER = 'asset.json';
+const AAC_LC = 'mp4a.40.2';
+
+export interface AssetManifest {
+  readonly id: string;
+  readonly title: string;
+  readonly format: AssetSpec['format'];
+  readonly durationSeconds: number;
+  readonly fingerprint: string;
+  readonly generatorVersion: number;
+  readonly variants: readonly (VariantStream & { readonly name: string })[];
+}
+
+export interface GenerationProgress {
+  readonly asset: string;
+  readonly rendition: string;
+  /** This rendition's fraction done, 0..1. */
+  readonly fraction: number;
+  /** The whole run's fraction done, 0..1. */
+  readonly overall: number;
+  readonly state: 'encoding' | 'done' | 'skipped';
+}
+
+export interface GenerateCatalogOptions {
+  readonly dir: string;
+  readonly durationSeconds?: number;
+  /** Rendition names (default: 240p, 480p, 720p). */
+  readonly renditions?: readonly string[];
+  /** Asset ids (default: demo-ts, demo-fmp4). */
+  readonly assets?: readonly string[];
+  readonly onProgress?: (progress: GenerationProgress) => void;
+}
+
+export interface CatalogSummary {
+  readonly dir: string;
+  readonly assets: readonly (AssetManifest & { readonly skipped: boolean })[];
+}
+
+function fingerprintOf(asset: AssetSpec, durationSeconds: number, renditions: readonly Rendition[]): string {
+  const inputs = { GENERATOR_VERSION, format: asset.format, durationSeconds, FRAME_RATE, SEGMENT_SECONDS, renditions };
+  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
+}
+
+async function readManifest(assetDir: string): Promise<AssetManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(join(assetDir, ASSET_MARKER), 'utf8')) as AssetManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+function encoderArgs(asset: AssetSpec, rendition: Rendition, durationSeconds: number, drawtext: boolean): string[] {
+  const { width, height } = rendition;
+  const fontSize = Math.round(height / 12);
+  // The burnt-in asset name and stream time make it obvious in the player which object is playing.
+  const overlay = `drawtext=text='${asset.id} ${rendition.name} %{pts\\:hms}':fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=${Math.round(fontSize / 4)}:x=(w-tw)/2:y=h-th-${Math.round(height / 10)}`;
+  const segmentExtension = asset.format === 'fmp4' ? 'm4s' : 'ts';
+  return [
+    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${FRAME_RATE}:duration=${durationSeconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=${AUDIO_SAMPLE_RATE}:duration=${durationSeconds}`,
+    ...(drawtext ? ['-vf', overlay] : []),
+    '-map', '0:v:0', '-map', '1:a:0',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-level:v', (rendition.h264Level / 10).toFixed(1),
+    '-pix_fmt', 'yuv420p',
+    '-b:v', String(rendition.videoBitrate), '-maxrate', String(Math.round(rendition.videoBitrate * 1.1)),
+    '-bufsize', String(rendition.videoBitrate * 2),
+    // A keyframe exactly every segment duration, never elsewhere: segments line up across renditions.
+    '-g', String(FRAME_RATE * SEGMENT_SECONDS), '-keyint_min', String(FRAME_RATE * SEGMENT_SECONDS), '-sc_threshold', '0',
+    '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`,
+    '-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', String(rendition.audioBitrate), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE),
+    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_list_size', '0',
+    '-hls_flags', 'independent_segments',
+    ...(asset.format === 'fmp4' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : []),
+    '-hls_segment_filename', `seg-%05d.${segmentExtension}`,
+    'index.m3u8',
+  ];
+}
+
+/** Measures a finished rendition: peak and average bit rate from real segment sizes, codecs from the bitstream. */
+async function describeVariant(asset: AssetSpec, rendition: Rendition, renditionDir: string): Promise<VariantStream & { name: string }> {
+  const playlist = parseMediaPlaylist(await readFile(join(renditionDir, 'index.m3u8'), 'utf8'));
+  let peak = 0;
+  let totalBits = 0;
+  let totalMs = 0;
+  for (const segment of playlist.segments) {
+    const bits = (await stat(join(renditionDir, segment.uri))).size * 8;
+    peak = Math.max(peak, bits / (segment.durationMs / 1000));
+    totalBits += bits;
+    totalMs += segment.durationMs;
+  }
+  const video =
+    asset.format === 'fmp4'
+      ? avcCodecFromInitSegment(await readFile(join(renditionDir, playlist.mapUri ?? 'init.mp4')))
+      : avcCodecFromTransportStream(await readFile(join(renditionDir, playlist.segments[0]!.uri)));
+  return {
+    name: rendition.name,
+    uri: `${rendition.name}/index.m3u8`,
+    bandwidth: Math.ceil(peak),
+    averageBandwidth: Math.ceil(totalBits / (totalMs / 1000)),
+    width: rendition.width,
+    height: rendition.height,
+    frameRate: FRAME_RATE,
+    codecs: `${video},${AAC_LC}`,
+  };
+}
+
+function validate(options: GenerateCatalogOptions): { durationSeconds: number; renditions: Rendition[]; assets: AssetSpec[] } {
+  if (typeof options.dir !== 'string' || options.dir === '') throw new TypeError('generateCatalog: dir must be a non-empty path');
+  const durationSeconds = options.durationSeconds ?? 60;
+  if (!Number.isFinite(durationSeconds) || durationSeconds < SEGMENT_SECONDS || durationSeconds > 3600) {
+    throw new TypeError(`generateCatalog: durationSeconds must be ${SEGMENT_SECONDS}..3600, got ${durationSeconds}`);
+  }
+  const renditions = (options.renditions ?? RENDITIONS.map((r) => r.name)).map(findRendition);
+  if (renditions.length === 0) throw new TypeError('generateCatalog: renditions must not be empty');
+  const assets = (options.assets ?? DEMO_ASSETS.map((a) => a.id)).map((id) => {
+    const asset = DEMO_ASSETS.find((candidate) => candidate.id === id);
+    if (!asset) throw new TypeError(`generateCatalog: unknown asset "${id}" (known: ${DEMO_ASSETS.map((a) => a.id).join(', ')})`);
+    return asset;
+  });
+  if (assets.length === 0) throw new TypeError('generateCatalog: assets must not be empty');
+  return { durationSeconds, renditions, assets };
+}
+
+/**
+ * Makes (or completes) a real multi-bitrate HLS catalog under `dir/vod/<asset>/`. Each rendition is
+ * encoded into a temporary directory and renamed when ffmpeg succeeds; the asset is assembled in a
+ * build directory, its marker written last, and the whole directory renamed into place, so a reader
+ * never sees half an asset and an interrupted run resumes from the last finished rendition.
+ */
+export async function generateCatalog(options: GenerateCatalogOptions): Promise<CatalogSummary> {
+  const { durationSeconds, renditions, assets } = validate(options);
+  const report = options.onProgress ?? (() => {});
+  const drawtext = await supportsDrawtext();
+  const totalSteps = assets.length * renditions.length;
+  let stepsDone = 0;
+  const results: (AssetManifest & { skipped: boolean })[] = [];
+  await mkdir(join(options.dir, 'vod'), { recursive: true });
+
+  for (const asset of assets) {
+    const fingerprint = fingerprintOf(asset, durationSeconds, renditions);
+    const finalDir = join(options.dir, 'vod', asset.id);
+    const existing = await readManifest(finalDir);
+    if (existing?.fingerprint === fingerprint) {
+      for (const rendition of renditions) {
+        stepsDone++;
+        report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'skipped' });
+      }
+      results.push({ ...existing, skipped: true });
+      continue;
+    }
+
+    const buildDir = join(options.dir, '.build', `${asset.id}-${fingerprint}`);
+    await mkdir(buildDir, { recursive: true });
+    const variants: AssetManifest['variants'][number][] = [];
+    for (const rendition of renditions) {
+      const renditionDir = join(buildDir, rendition.name);
+      if (await exists(renditionDir)) {
+        stepsDone++;
+        report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'skipped' });
+      } else {
+        const partialDir = `${renditionDir}.partial`;
+        await rm(partialDir, { recursive: true, force: true });
+        await mkdir(partialDir);
+        await runFfmpeg({
+          cwd: partialDir,
+          args: encoderArgs(asset, rendition, durationSeconds, drawtext),
+          durationSeconds,
+          onProgress: (fraction) =>
+            report({ asset: asset.id, rendition: rendition.name, fraction, overall: (stepsDone + fraction) / totalSteps, state: 'encoding' }),
+        });
+        await rename(partialDir, renditionDir);
+        stepsDone++;
+        report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'done' });
+      }
+      variants.push(await describeVariant(asset, rendition, renditionDir));
+    }
+
+    const manifest: AssetManifest = {
+      id: asset.id,
+      title: asset.title,
+      format: asset.format,
+      durationSeconds,
+      fingerprint,
+      generatorVersion: GENERATOR_VERSION,
+      variants,
+    };
+    await writeFile(join(buildDir, 'master.m3u8'), renderMasterPlaylist(variants));
+    await writeFile(join(buildDir, ASSET_MARKER), `${JSON.stringify(manifest, null, 2)}\n`);
+    // Swap whole directories: a rename cannot replace a non-empty directory, so move the old one aside first.
+    if (await exists(finalDir)) {
+      const retired = join(options.dir, '.build', `${asset.id}-retired-${process.pid}-${Date.now()}`);
+      await rename(finalDir, retired);
+      await rename(buildDir, finalDir);
+      await rm(retired, { recursive: true, force: true });
+    } else {
+      await rename(buildDir, finalDir);
+    }
+    results.push({ ...manifest, skipped: false });
+  }
+  // Only succeeds when empty, so it never removes another run's work in progress.
+  await rmdir(join(options.dir, '.build')).catch(() => {});
+  return { dir: options.dir, assets: results };
+}
