@@ -13,6 +13,8 @@ export interface DevAgent {
   /** Base URL of the agent's HTTP API, e.g. http://127.0.0.1:8500 */
   readonly url: string;
   readonly ports: DevAgentPorts;
+  /** Process id of the running agent (changes on restart), e.g. for an orphan guard. */
+  readonly pid: number | undefined;
   /** Stops the agent (SIGINT, then SIGKILL after a grace period). */
   stop(): Promise<void>;
   /** Starts a fresh agent on the same ports: registrations are lost, as after a real restart. */
@@ -104,6 +106,9 @@ export async function startDevAgent(options: DevAgentOptions = {}): Promise<DevA
   return {
     url,
     ports,
+    get pid() {
+      return child.pid;
+    },
     stop: () => stopChild(child),
     restart: async () => {
       await stopChild(child);

@@ -20,6 +20,10 @@ export interface StreamedgeProcess {
 export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly startTimeoutMs?: number;
+  /** Receives every stdout/stderr chunk (e.g. to write a long-running service's log file). */
+  readonly onOutput?: (chunk: string) => void;
+  /** Keep only the last this-many characters for output(), so a long-running process stays bounded. */
+  readonly outputLimit?: number;
 }
 
 /**
@@ -32,6 +36,12 @@ export async function spawnStreamedge(args: readonly string[], options: SpawnOpt
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const record = (chunk: Buffer): void => {
+    const text = chunk.toString();
+    options.onOutput?.(text);
+    output += text;
+    if (options.outputLimit !== undefined && output.length > options.outputLimit) output = output.slice(-options.outputLimit);
+  };
   const exited = new Promise<number | NodeJS.Signals>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'SIGKILL')),
   );
@@ -42,7 +52,7 @@ export async function spawnStreamedge(args: readonly string[], options: SpawnOpt
     }, options.startTimeoutMs ?? 20_000);
     let pending = '';
     child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
+      record(chunk);
       pending += chunk.toString();
       let newline: number;
       while ((newline = pending.indexOf('\n')) !== -1) {
@@ -59,7 +69,7 @@ export async function spawnStreamedge(args: readonly string[], options: SpawnOpt
         }
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', record);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`streamedge ${args.join(' ')} exited (${code}) before listening:\n${output}`));

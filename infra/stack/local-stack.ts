@@ -1,0 +1,274 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, startDevAgent, type DevAgentPorts } from '../consul/dev-agent.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../testing/streamedge-process.js';
+import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
+import { assertPortsFree } from './port-check.js';
+import { DEMO_EDGES, DEMO_ORIGIN_COUNT, SHIPPED_LOCATIONS_FILE, type EdgePlacement, type StackPorts } from './stack-topology.js';
+
+export type ServiceRole = 'origin' | 'edge' | 'balancer';
+export type BalancerMode = 'steering' | 'redirect' | 'proxy';
+
+export interface StackService {
+  readonly id: string;
+  readonly role: ServiceRole;
+  /** Base URL from the process's `listening` log line. */
+  readonly url: string;
+  readonly process: StreamedgeProcess;
+  /** Where the service's logs go when the stack was given a log directory. */
+  readonly logFile: string | undefined;
+}
+
+export interface StackEdge extends StackService, EdgePlacement {}
+
+export interface StackConsul {
+  readonly url: string;
+  readonly ports: DevAgentPorts;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+  /** A fresh agent on the same ports; services re-register by themselves. */
+  restart(): Promise<void>;
+}
+
+export interface LocalStack {
+  readonly consulUrl: string;
+  readonly consul: StackConsul;
+  readonly origins: readonly StackService[];
+  readonly edges: readonly StackEdge[];
+  readonly balancer: StackService | undefined;
+  readonly balancerUrl: string | undefined;
+  /** Every service in start order (origins, edges, balancer). */
+  readonly services: readonly StackService[];
+  /** Balancer, then edges, then origins, then Consul: SIGTERM, SIGKILL after the grace period. */
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /** The HLS catalog directory the origins serve. */
+  readonly contentDir: string;
+  /** Fixed ports (the demo); free loopback ports are picked when omitted (tests). */
+  readonly ports?: StackPorts;
+  readonly originCount?: number;
+  readonly edges?: readonly EdgePlacement[];
+  /** Start the balancer (default true). */
+  readonly balancer?: boolean;
+  readonly balancerMode?: BalancerMode;
+  readonly locationsFile?: string;
+  /** Edge memory cache size, e.g. "256MB" (edge default when omitted). */
+  readonly edgeCacheSize?: string;
+  /** Worker processes per edge (default 1: several edges already share the machine's cores). */
+  readonly edgeWorkers?: number;
+  /** Extra command-line flags per role, e.g. `{ edge: ['--prefetch', '0'] }`. */
+  readonly extraArgs?: Partial<Record<ServiceRole, readonly string[]>>;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Write each service's log to `<logDir>/<id>.log` instead of keeping it only in memory. */
+  readonly logDir?: string;
+  /** Bound for each start phase (listening, healthy, passing in Consul). */
+  readonly startTimeoutMs?: number;
+  readonly stopGraceMs?: number;
+  readonly onProgress?: (message: string) => void;
+}
+
+const OUTPUT_TAIL_CHARS = 256 * 1024;
+
+function validate(options: LocalStackOptions): void {
+  if (typeof options.contentDir !== 'string' || options.contentDir === '') throw new TypeError('local stack: contentDir must be a directory path');
+  const originCount = options.originCount ?? DEMO_ORIGIN_COUNT;
+  if (!Number.isInteger(originCount) || originCount < 1) throw new TypeError(`local stack: originCount must be a whole number ≥ 1, got ${originCount}`);
+  const edges = options.edges ?? DEMO_EDGES;
+  if (new Set(edges.map((edge) => edge.id)).size !== edges.length) throw new TypeError('local stack: edge ids must be unique');
+  if (options.ports && (options.ports.edges.length !== edges.length || options.ports.origins.length !== originCount)) {
+    throw new TypeError(`local stack: ports lists ${options.ports.edges.length} edges and ${options.ports.origins.length} origins, the topology has ${edges.length} and ${originCount}`);
+  }
+  if (options.edgeWorkers !== undefined && (!Number.isInteger(options.edgeWorkers) || options.edgeWorkers < 1)) {
+    throw new TypeError(`local stack: edgeWorkers must be a whole number ≥ 1, got ${options.edgeWorkers}`);
+  }
+}
+
+async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = '';
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new Error(`${what} within ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}`);
+}
+
+/** Like Promise.all, but waits for every task, so nothing is still starting when cleanup runs. */
+async function settleAll<T>(tasks: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(tasks);
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<T>).value);
+}
+
+async function isHealthy(url: string): Promise<boolean> {
+  const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+  await response.body?.cancel();
+  return response.ok;
+}
+
+/** Service IDs Consul currently lists as passing for a service name. */
+export async function passingServiceIds(consulUrl: string, service: string): Promise<string[]> {
+  const response = await fetch(`${consulUrl}/v1/health/service/${encodeURIComponent(service)}?passing=true`, {
+    signal: AbortSignal.timeout(2000),
+  });
+  if (!response.ok) throw new Error(`Consul answered ${response.status} for ${service}`);
+  const entries = (await response.json()) as { Service?: { ID?: string } }[];
+  return entries.flatMap((entry) => (entry.Service?.ID ? [entry.Service.ID] : []));
+}
+
+async function waitForPassing(consulUrl: string, service: string, ids: readonly string[], timeoutMs: number): Promise<void> {
+  await waitUntil(`Consul did not list ${ids.join(', ')} as passing ${service}`, timeoutMs, async () => {
+    const passing = new Set(await passingServiceIds(consulUrl, service));
+    return ids.every((id) => passing.has(id));
+  });
+}
+
+/**
+ * Starts a real Consul dev agent, origin replicas, edges and the balancer as child processes of
+ * the `streamedge` CLI, and resolves once every one is healthy and the origins and edges pass
+ * their Consul checks. Whatever was started is stopped again if any step fails.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  validate(options);
+  const edgePlacements = options.edges ?? DEMO_EDGES;
+  const originIds = Array.from({ length: options.originCount ?? DEMO_ORIGIN_COUNT }, (_, i) => `origin-${i + 1}`);
+  const withBalancer = options.balancer ?? true;
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const graceMs = options.stopGraceMs ?? 10_000;
+  const progress = options.onProgress ?? (() => {});
+
+  if (options.ports) {
+    await assertPortsFree([
+      { port: options.ports.consul, service: 'consul' },
+      ...(withBalancer ? [{ port: options.ports.balancer, service: 'balancer' }] : []),
+      ...edgePlacements.map((edge, i) => ({ port: options.ports!.edges[i]!, service: edge.id })),
+      ...originIds.map((id, i) => ({ port: options.ports!.origins[i]!, service: id })),
+    ]);
+  }
+  const portFor = async (list: 'edges' | 'origins', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
+
+  const guard: OrphanGuard = startOrphanGuard();
+  const logStreams: WriteStream[] = [];
+  const started: StackService[] = [];
+  let agent: Awaited<ReturnType<typeof startDevAgent>> | undefined;
+
+  const spawnService = async (id: string, role: ServiceRole, args: readonly string[]): Promise<StackService> => {
+    let logFile: string | undefined;
+    let log: WriteStream | undefined;
+    if (options.logDir) {
+      logFile = join(options.logDir, `${id}.log`);
+      log = createWriteStream(logFile, { flags: 'a' });
+      logStreams.push(log);
+    }
+    const process = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
+      env: options.env,
+      startTimeoutMs: timeoutMs,
+      outputLimit: OUTPUT_TAIL_CHARS,
+      onOutput: log ? (chunk) => log.write(chunk) : undefined,
+    });
+    guard.watch(process.child.pid);
+    const service = { id, role, url: process.url, process, logFile };
+    started.push(service);
+    await waitUntil(`${id} did not answer /healthz with 200`, timeoutMs, () => isHealthy(service.url));
+    progress(`${id} healthy at ${service.url}`);
+    return service;
+  };
+
+  const stopAll = async (): Promise<void> => {
+    const stopRole = (role: ServiceRole): Promise<unknown> =>
+      Promise.all(
+        started
+          .filter((service) => service.role === role)
+          .map(async (service) => {
+            await service.process.stop(graceMs);
+            guard.forget(service.process.child.pid);
+          }),
+      );
+    await stopRole('balancer');
+    await stopRole('edge');
+    await stopRole('origin');
+    if (agent) {
+      await agent.stop();
+      guard.forget(agent.pid);
+    }
+    await guard.close();
+    await Promise.all(logStreams.map((stream) => new Promise((resolve) => stream.end(resolve))));
+  };
+
+  try {
+    if (options.logDir) await mkdir(options.logDir, { recursive: true });
+    progress('starting Consul dev agent');
+    agent = await startDevAgent({ httpPort: options.ports?.consul, startTimeoutMs: timeoutMs });
+    guard.watch(agent.pid);
+    const consulUrl = agent.url;
+    progress(`consul leader elected at ${consulUrl}`);
+
+    const origins = await settleAll(
+      originIds.map(async (id, i) =>
+        spawnService(id, 'origin', ['--id', id, '--port', String(await portFor('origins', i)), '--content', options.contentDir, '--consul', consulUrl]),
+      ),
+    );
+    await waitForPassing(consulUrl, 'streamedge-origin', originIds, timeoutMs);
+
+    const edges = await settleAll(
+      edgePlacements.map(async (placement, i): Promise<StackEdge> => {
+        const port = await portFor('edges', i);
+        const args = [
+          '--id', placement.id, '--port', String(port), '--consul', consulUrl,
+          '--region', placement.region, '--lat', String(placement.lat), '--lon', String(placement.lon),
+          '--url', `http://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
+          ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
+        ];
+        return { ...(await spawnService(placement.id, 'edge', args)), ...placement };
+      }),
+    );
+    await waitForPassing(consulUrl, 'streamedge-edge', edgePlacements.map((edge) => edge.id), timeoutMs);
+
+    const balancer = withBalancer
+      ? await spawnService('balancer', 'balancer', [
+          '--port', String(options.ports?.balancer ?? (await freePort())), '--consul', consulUrl,
+          '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
+        ])
+      : undefined;
+
+    const consulAgent = agent;
+    const consul: StackConsul = {
+      url: consulUrl,
+      ports: consulAgent.ports,
+      get pid() {
+        return consulAgent.pid;
+      },
+      stop: async () => {
+        guard.forget(consulAgent.pid);
+        await consulAgent.stop();
+      },
+      restart: async () => {
+        guard.forget(consulAgent.pid);
+        await consulAgent.restart();
+        guard.watch(consulAgent.pid);
+      },
+    };
+    let stopping: Promise<void> | undefined;
+    return {
+      consulUrl,
+      consul,
+      origins,
+      edges,
+      balancer,
+      balancerUrl: balancer?.url,
+      services: [...started],
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCommandOptions } from '../runtime/command-options.js';
+import { waitForShutdownSignal } from '../runtime/http-lifecycle.js';
+import { monitorStackHealth } from './health-monitor.js';
+import { startLocalStack, type LocalStack } from './local-stack.js';
+import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
+
+const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+
+const SPECS = {
+  content: { kind: 'string', description: 'HLS catalog directory (generated first when missing)', default: 'content' },
+  'consul-port': { kind: 'port', description: 'HTTP port of the Consul dev agent', default: DEMO_CONSUL_PORT },
+  'base-port': { kind: 'port', description: 'balancer port; edges listen on the next ports, origins from base+11', default: DEMO_BASE_PORT },
+  mode: { kind: 'string', description: 'balancer front', default: 'steering', choices: ['steering', 'redirect', 'proxy'] },
+  'cache-size': { kind: 'string', description: 'edge memory cache size, e.g. 256MB (edge default when omitted)' },
+  'log-dir': { kind: 'string', description: 'directory for the services\' logs (default: a new temporary directory)' },
+  'health-interval': { kind: 'duration', description: 'how often to check every service', default: '2s', min: 200 },
+} as const;
+
+/** Runs `streamedge content`, which shows its own progress and skips assets already built. */
+function generateContent(dir: string): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [CLI, 'content', '--content', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolveRun() : reject(new Error(`streamedge content exited with ${code ?? signal}; the catalog in ${dir} is incomplete`)),
+    );
+  });
+}
+
+function listenTable(stack: LocalStack, mode: string): string {
+  const rows: string[][] = [
+    ['service', 'role', 'listens on', 'where'],
+    ['consul', 'consul', stack.consulUrl, 'dev agent, UI at /ui'],
+    ...stack.services.map((service) => {
+      const edge = stack.edges.find((candidate) => candidate.id === service.id);
+      const where = edge ? `${edge.region} (${edge.lat}, ${edge.lon})` : service.role === 'balancer' ? `${mode} front` : '';
+      return [service.id, service.role, service.url, where];
+    }),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const options = parseCommandOptions(
+    'start',
+    'Run the whole local system: a Consul dev agent, 2 origin replicas, 3 edges in 2 regions and the balancer. Ctrl-C stops everything.',
+    SPECS,
+    argv,
+  );
+  const contentDir = resolve(options.content);
+  const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
+  const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
+
+  console.log(`content: ${contentDir}`);
+  await generateContent(contentDir);
+
+  // A signal during start-up (Ctrl-C also reaches the children) stops whatever has started.
+  const signal = waitForShutdownSignal();
+  const starting = startLocalStack({
+    contentDir,
+    ports,
+    balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
+    edgeCacheSize: options['cache-size'],
+    logDir,
+    onProgress: (message) => console.log(`  ${message}`),
+  });
+  const outcome = await Promise.race([
+    starting.then((started) => ({ stack: started }), (error: unknown) => ({ error })),
+    signal.then((received) => ({ signal: received })),
+  ]);
+  if ('signal' in outcome) {
+    console.log(`\n${outcome.signal}: stopping what has started…`);
+    await starting.then((started) => started.stop(), () => {});
+    return;
+  }
+  if ('error' in outcome) throw outcome.error;
+  const { stack } = outcome;
+
+  const balancerUrl = stack.balancerUrl!;
+  console.log(`\n${listenTable(stack, options.mode)}\n`);
+  console.log(`logs:        ${logDir}/<service>.log`);
+  console.log(`player:      ${balancerUrl}/`);
+  console.log(`status:      ${balancerUrl}/status`);
+  console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
+  console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
+  const monitor = monitorStackHealth(stack, options['health-interval'], (line) => console.log(line));
+
+  const received = await signal;
+  monitor.stop();
+  console.log(`\n${received}: stopping balancer, edges, origins, Consul…`);
+  await stack.stop();
+  console.log('stopped');
+}
