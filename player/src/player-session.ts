@@ -1,0 +1,113 @@
+import Hls, { type ErrorData, type HlsConfig } from 'hls.js';
+import type { QoeCollector } from './qoe-collector.js';
+
+export interface PlayerSessionOptions {
+  readonly video: HTMLVideoElement;
+  readonly collector: QoeCollector;
+  /** URL of hls.js's transmuxing worker, served beside the bundle (no blob: workers). */
+  readonly workerUrl: string;
+  /** Re-asking the balancer after hls.js gives up: at most this many times per asset. */
+  readonly maxRecoveries?: number;
+}
+
+function loadPolicy(maxLoadTimeMs: number, errorRetries: number): HlsConfig['fragLoadPolicy'] {
+  return {
+    default: {
+      maxTimeToFirstByteMs: 3_000,
+      maxLoadTimeMs,
+      timeoutRetry: { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 },
+      errorRetry: { maxNumRetry: errorRetries, retryDelayMs: 250, maxRetryDelayMs: 2_000 },
+    },
+  };
+}
+
+// Fragments are 2 s long: an edge that has not started answering within 3 s is of no use to a
+// viewer with a few seconds of buffer, so give up early and let steering move on. Connection
+// errors (status 0) are never retried on the same edge; hls.js switches level, then pathway.
+const fragmentPolicy = loadPolicy(20_000, 3);
+const playlistPolicy = loadPolicy(10_000, 2);
+
+/**
+ * Drives the video element with hls.js for one asset at a time. When hls.js declares a fatal
+ * network error (every pathway it knows failed, or the redirect front pointed at an edge that
+ * has since died) the session asks the balancer again: the master playlist request is routed
+ * afresh to a healthy edge and playback resumes where it stopped.
+ */
+export class PlayerSession {
+  readonly #video: HTMLVideoElement;
+  readonly #collector: QoeCollector;
+  readonly #workerUrl: string;
+  readonly #maxRecoveries: number;
+  #hls: Hls | null = null;
+  #masterUrl: string | null = null;
+  #live = false;
+  #recoveries = 0;
+  #mediaRecoveries = 0;
+  #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: PlayerSessionOptions) {
+    this.#video = options.video;
+    this.#collector = options.collector;
+    this.#workerUrl = options.workerUrl;
+    this.#maxRecoveries = options.maxRecoveries ?? 3;
+  }
+
+  static isSupported(): boolean {
+    return Hls.isSupported();
+  }
+
+  load(assetId: string, masterUrl: string, live: boolean): void {
+    this.#masterUrl = masterUrl;
+    this.#live = live;
+    this.#recoveries = 0;
+    this.#mediaRecoveries = 0;
+    this.#collector.beginSession(assetId, masterUrl);
+    this.#start(-1);
+    void this.#video.play().catch(() => {
+      // Autoplay refused (e.g. unmuted by the viewer before): the controls stay usable.
+    });
+  }
+
+  #start(startPosition: number): void {
+    this.#destroyHls();
+    const config: Partial<HlsConfig> = {
+      workerPath: this.#workerUrl,
+      startPosition,
+      fragLoadPolicy: fragmentPolicy,
+      playlistLoadPolicy: playlistPolicy,
+      // Without this, a session that lost one level on a dying edge stays capped below it for good.
+      errorPenaltyExpireMs: 15_000,
+    };
+    const hls = new Hls(config);
+    this.#hls = hls;
+    this.#collector.attach(hls);
+    hls.on(Hls.Events.ERROR, (_event, data) => this.#onError(hls, data));
+    hls.loadSource(this.#masterUrl!);
+    hls.attachMedia(this.#video);
+  }
+
+  #onError(hls: Hls, data: ErrorData): void {
+    if (!data.fatal || hls !== this.#hls) return;
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && this.#mediaRecoveries < 1) {
+      this.#mediaRecoveries++;
+      hls.recoverMediaError();
+      return;
+    }
+    if (data.type !== Hls.ErrorTypes.NETWORK_ERROR || this.#recoveries >= this.#maxRecoveries) return;
+    this.#recoveries++;
+    this.#collector.recordRecovery();
+    // Resume VOD where it stopped; live rejoins at the live edge.
+    const resumeAt = this.#live ? -1 : this.#video.currentTime;
+    clearTimeout(this.#recoveryTimer);
+    this.#recoveryTimer = setTimeout(() => {
+      this.#start(resumeAt);
+      void this.#video.play().catch(() => undefined);
+    }, 250 * this.#recoveries);
+  }
+
+  #destroyHls(): void {
+    clearTimeout(this.#recoveryTimer);
+    this.#hls?.destroy();
+    this.#hls = null;
+  }
+}
