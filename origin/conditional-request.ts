@@ -1,0 +1,25 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+// RFC 9110 §13 preconditions for a GET/HEAD on a representation with a strong ETag.
+
+function listedTags(header: string): string[] {
+  return header.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+}
+
+/** If-None-Match uses the weak comparison: W/"x" matches "x". */
+export function isNotModified(headers: IncomingHttpHeaders, etag: string, lastModified: Date): boolean {
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch !== undefined) return ifNoneMatch.trim() === '*' || listedTags(ifNoneMatch).includes(etag);
+  const ifModifiedSince = headers['if-modified-since'];
+  if (ifModifiedSince === undefined) return false;
+  const since = Date.parse(ifModifiedSince);
+  return Number.isFinite(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
+}
+
+/** If-Range: a range applies only if the validator still matches (strong ETag, or the exact date). */
+export function rangeStillValid(headers: IncomingHttpHeaders, etag: string, lastModified: Date): boolean {
+  const ifRange = (headers['if-range'] as string | undefined)?.trim();
+  if (ifRange === undefined) return true;
+  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === etag;
+  return Date.parse(ifRange) === Math.floor(lastModified.getTime() / 1000) * 1000;
+}

@@ -1,0 +1,68 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { createServiceRegistration, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { parseCommandOptions } from '../infra/runtime/command-options.js';
+import { closeGracefully, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
+import { createLogger } from '../infra/runtime/logger.js';
+import { DEFAULT_LIVE_WINDOW, startOriginServer } from './origin-server.js';
+
+export const ORIGIN_SERVICE = 'streamedge-origin';
+
+const OPTIONS = {
+  content: { kind: 'string', description: 'catalog directory made by `streamedge content`', default: './content' },
+  port: { kind: 'port', description: 'TCP port (0 picks a free one)', default: 8091 },
+  host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
+  consul: { kind: 'url', description: 'Consul HTTP address; registers as streamedge-origin when given' },
+  id: { kind: 'string', description: 'instance name and Consul service ID (default origin-<hostname>-<port>)' },
+  'live-window': { kind: 'integer', description: 'segments in a live playlist', default: DEFAULT_LIVE_WINDOW, min: 3, max: 1000 },
+  'cache-size': { kind: 'bytes', description: 'memory for small files kept with their hashes', default: 256 * 1024 * 1024, min: 1 },
+  'shutdown-grace': { kind: 'duration', description: 'how long in-flight responses may take on shutdown', default: '10s' },
+} as const;
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the simulated live channel.', OPTIONS, argv);
+  const contentDir = resolve(options.content);
+  // A free port (0) is not known yet, so such an instance is named after its process instead.
+  const id = options.id ?? `origin-${hostname()}-${options.port === 0 ? `pid${process.pid}` : options.port}`;
+  const log = createLogger('origin', id);
+  const origin = await startOriginServer({
+    contentDir,
+    id,
+    liveWindow: options['live-window'],
+    maxCachedBytes: options['cache-size'],
+    logger: log,
+    port: options.port,
+    host: options.host,
+  });
+
+  let registration: ServiceRegistration | undefined;
+  if (options.consul) {
+    registration = createServiceRegistration({
+      consulUrl: options.consul,
+      name: ORIGIN_SERVICE,
+      id,
+      address: new URL(origin.url).hostname.replace(/^\[|\]$/g, ''),
+      port: origin.port,
+      meta: { url: origin.url },
+      tags: ['origin'],
+      checkPath: '/healthz',
+      logger: log,
+    });
+    try {
+      await registration.start();
+    } catch (error) {
+      await closeGracefully(origin.server, 0);
+      throw new Error(`could not register with Consul at ${options.consul}: ${(error as Error).message}`);
+    }
+  }
+  log.info({ url: origin.url, content: contentDir, consul: options.consul ?? null }, 'listening');
+
+  const signal = await waitForShutdownSignal();
+  log.info({ signal }, 'shutting down');
+  origin.setDraining(true);
+  if (registration) {
+    await registration.deregister().catch((error: Error) => log.warn({ err: error.message }, 'could not deregister from Consul'));
+  }
+  await origin.close(options['shutdown-grace']);
+  log.info('stopped');
+}

@@ -1,0 +1,50 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What a request asked for; the label on every origin metric and log line. */
+export type RouteKind =
+  | 'vod-playlist'
+  | 'vod-segment'
+  | 'live-playlist'
+  | 'live-segment'
+  | 'catalog'
+  | 'health'
+  | 'metrics'
+  | 'invalid'
+  | 'not-found';
+
+export interface OriginMetrics {
+  readonly registry: Registry;
+  observe(kind: RouteKind, status: number, bytes: number, seconds: number): void;
+}
+
+export function createOriginMetrics(): OriginMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'streamedge_origin_requests_total',
+    help: 'Requests answered, by route kind and status code',
+    labelNames: ['kind', 'status'] as const,
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'streamedge_origin_response_bytes_total',
+    help: 'Body bytes sent, by route kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'streamedge_origin_request_duration_seconds',
+    help: 'Time from request to the end of the response, by route kind',
+    labelNames: ['kind'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observe(kind, status, sent, seconds) {
+      requests.inc({ kind, status: String(status) });
+      bytes.inc({ kind }, sent);
+      latency.observe({ kind }, seconds);
+    },
+  };
+}
