@@ -1,0 +1,162 @@
+// Benchmark: the streamedge edge against Debian nginx proxy_cache in front of the SAME origin
+// process, alternating rounds with the same wrk client: cache hits (a ~700 KB segment, a ~1 KB
+// playlist), a cold herd of concurrent viewers on one uncached segment, and the edge's RSS once
+// its cache has been filled past its size. Run: npm run bench:edge [-- --round-seconds 5 …]
+import { rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCommandOptions } from '../infra/runtime/command-options.js';
+import { ensureTestCatalog } from '../origin/test-catalog.js';
+import { fetchAll, startBenchService } from './bench-services.js';
+import { runBenchmark } from './bench-runner.js';
+import { runHerd, type HerdResult } from './herd-client.js';
+import { startNginxCache } from './peers/nginx-peer.js';
+import { originSegmentRequests } from './prometheus-text.js';
+import { treeRss } from './process-rss.js';
+import { atLeast, atMost, publishReport, type TargetCheck } from './report.js';
+import { buildSyntheticCatalog } from './synthetic-catalog.js';
+import { alternateRounds, median, runWrk, type LoadResult } from './wrk-load.js';
+
+const OPTIONS = {
+  rounds: { kind: 'integer', description: 'alternating rounds per contender and object', default: 2, min: 1, max: 10 },
+  'round-seconds': { kind: 'integer', description: 'seconds per load round', default: 5, min: 1, max: 60 },
+  connections: { kind: 'integer', description: 'wrk connections', default: 32, min: 1, max: 1000 },
+  'herd-clients': { kind: 'integer', description: 'concurrent viewers in a cold herd', default: 500, min: 1, max: 2000 },
+  'herd-rounds': { kind: 'integer', description: 'cold herds per contender', default: 3, min: 1, max: 10 },
+  workers: { kind: 'integer', description: 'edge workers and nginx worker_processes', default: availableParallelism(), min: 1, max: 64 },
+  'cache-size': { kind: 'bytes', description: 'edge and nginx cache size', default: '256MB' },
+} as const;
+
+type Contender = 'edge' | 'nginx';
+const CONTENDERS: readonly Contender[] = ['edge', 'nginx'];
+const MB = 1024 * 1024;
+
+await runBenchmark('edge-vs-nginx', async (resources) => {
+  const options = parseCommandOptions('bench:edge', 'Edge vs nginx proxy_cache on the same origin.', OPTIONS, process.argv.slice(2));
+  const rendition = '720p';
+  console.log('preparing catalog (real HLS from the shared test catalog, hard-linked under many asset names)…');
+  const catalogDir = join(tmpdir(), `streamedge-bench-edge-catalog-${process.pid}`);
+  resources.defer(() => rm(catalogDir, { recursive: true, force: true }));
+  const assets = await buildSyntheticCatalog({
+    sourceDir: await ensureTestCatalog(),
+    sourceAsset: 'demo-ts',
+    dir: catalogDir,
+    assetCount: 40,
+    segmentsPerRendition: 30,
+  });
+
+  const origin = await startBenchService(resources, ['origin', '--port', '0', '--id', 'bench-origin', '--content', catalogDir]);
+  const edge = await startBenchService(resources, [
+    'edge', '--port', '0', '--id', 'bench-edge', '--origin', origin.url,
+    '--cache-size', String(options['cache-size']), '--workers', String(options.workers),
+  ]);
+  const nginx = await startNginxCache({ originUrl: origin.url, cacheBytes: options['cache-size'], workers: options.workers });
+  resources.guard.watch(nginx.child.pid);
+  resources.defer(() => nginx.stop());
+  const base: Record<Contender, string> = { edge: edge.url, nginx: nginx.url };
+  console.log(`origin ${origin.url}  edge ${edge.url} (${options.workers} workers)  nginx ${nginx.url} (${options.workers} workers)`);
+
+  // --- hits -------------------------------------------------------------------------------
+  const hot = assets[0]!;
+  const segment = hot.segments.get(rendition)![1]!;
+  const playlistPath = `/vod/${hot.id}/${rendition}/index.m3u8`;
+  const objects = [
+    { name: `segment (${Math.round(segment.bytes / 1024)} KB)`, path: segment.path },
+    { name: 'playlist', path: playlistPath },
+  ];
+  const hitRows: (string | number)[][] = [];
+  const targets: TargetCheck[] = [];
+  for (const object of objects) {
+    for (const contender of CONTENDERS) await fetchAll([`${base[contender]}${object.path}`, `${base[contender]}${object.path}`], 1);
+    const sizes = await fetchAll(CONTENDERS.map((contender) => `${base[contender]}${object.path}`), 1);
+    console.log(`hits: ${object.name} ${object.path} (${sizes[0]} bytes), ${options.rounds} × ${options['round-seconds']} s per contender`);
+    const rounds = await alternateRounds(options.rounds, CONTENDERS, (contender) =>
+      runWrk({ url: `${base[contender]}${object.path}`, connections: options.connections, durationSeconds: options['round-seconds'] }),
+    );
+    const summary = (results: readonly LoadResult[]): { rps: number; mbps: number; p99: number; errors: number } => ({
+      rps: median(results.map((result) => result.requestsPerSecond)),
+      mbps: median(results.map((result) => result.megabytesPerSecond)),
+      p99: median(results.map((result) => result.latencyP99Ms)),
+      errors: results.reduce((sum, result) => sum + result.errors, 0),
+    });
+    const edgeSummary = summary(rounds.get('edge')!);
+    const nginxSummary = summary(rounds.get('nginx')!);
+    const ratio = edgeSummary.rps / nginxSummary.rps;
+    for (const [contender, stats] of [['edge', edgeSummary], ['nginx', nginxSummary]] as const) {
+      const perRound = rounds.get(contender)!.map((result) => Math.round(result.requestsPerSecond)).join(' / ');
+      hitRows.push([`${object.name} ${contender}`, stats.rps, stats.mbps, stats.p99, stats.errors, perRound]);
+    }
+    hitRows.push([`${object.name} edge/nginx`, ratio, edgeSummary.mbps / nginxSummary.mbps, '', '', '']);
+    targets.push(atLeast(`hit req/s ratio, ${object.name}`, Number(ratio.toFixed(3)), object.path.endsWith('.ts') ? 1.0 : 0.8));
+  }
+
+  // --- cold herd ----------------------------------------------------------------------------
+  const herdRows: (string | number)[][] = [];
+  const herdResults = new Map<Contender, (HerdResult & { originRequests: number })[]>(CONTENDERS.map((name) => [name, []]));
+  for (let round = 0; round < options['herd-rounds']; round++) {
+    // Each round a segment neither cache has seen; both contenders get the same path.
+    const cold = assets[1 + round]!.segments.get(rendition)![2]!;
+    const order = round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
+    for (const contender of order) {
+      const before = await originSegmentRequests(origin.url);
+      const result = await runHerd(`${base[contender]}${cold.path}`, options['herd-clients'], cold.bytes);
+      const originRequests = (await originSegmentRequests(origin.url)) - before;
+      herdResults.get(contender)!.push({ ...result, originRequests });
+      herdRows.push([`${contender} round ${round + 1}`, result.ok, result.failed + result.wrongLength, originRequests, result.ttfbP50Ms, result.ttfbP99Ms, result.completeP99Ms]);
+    }
+  }
+  const worstOrigin = Math.max(...herdResults.get('edge')!.map((result) => result.originRequests));
+  const edgeHerdP99 = median(herdResults.get('edge')!.map((result) => result.ttfbP99Ms));
+  const nginxHerdP99 = median(herdResults.get('nginx')!.map((result) => result.ttfbP99Ms));
+  herdRows.push(['p99 TTFB edge/nginx (median of rounds)', '', '', '', '', edgeHerdP99 / nginxHerdP99, '']);
+  targets.push(atMost('cold herd: origin requests per herd (edge, worst round)', worstOrigin, 1));
+  targets.push(atMost('cold herd: failed or short responses (edge)', herdResults.get('edge')!.reduce((sum, r) => sum + r.failed + r.wrongLength, 0), 0));
+
+  // --- RSS with the cache filled past its size --------------------------------------------------
+  const distinct = assets.slice(10).flatMap((asset) => asset.segments.get(rendition)!.map((entry) => entry.path));
+  const fillTarget = options['cache-size'] * 1.5;
+  const fillPaths: string[] = [];
+  let fillBytes = 0;
+  for (const path of distinct) {
+    if (fillBytes >= fillTarget) break;
+    fillPaths.push(path);
+    fillBytes += segment.bytes;
+  }
+  console.log(`filling both caches with ${fillPaths.length} distinct segments (~${Math.round(fillBytes / MB)} MB), then ${options['round-seconds']} s of hit load`);
+  const peakEdgeRss = new Map<number, number>();
+  const sampleRss = async (): Promise<void> => {
+    for (const entry of await treeRss(edge.child.pid!)) peakEdgeRss.set(entry.pid, Math.max(peakEdgeRss.get(entry.pid) ?? 0, entry.rssBytes));
+  };
+  const sampler = setInterval(() => void sampleRss(), 250);
+  try {
+    await fetchAll(fillPaths.map((path) => `${edge.url}${path}`), 8);
+    await fetchAll(fillPaths.map((path) => `${nginx.url}${path}`), 8);
+    // Sustained load over the filled cache: the most recently filled (resident) objects.
+    await runWrk({ url: `${edge.url}${fillPaths.at(-1)}`, connections: options.connections, durationSeconds: options['round-seconds'] });
+    await sampleRss();
+  } finally {
+    clearInterval(sampler);
+  }
+  const limit = 1.1 * options['cache-size'] + 80 * MB;
+  const nginxRss = await treeRss(nginx.child.pid!);
+  const rssRows: (string | number)[][] = [
+    ...[...peakEdgeRss].map(([pid, rss]) => [`edge pid ${pid}${pid === edge.child.pid ? ' (primary)' : ''}`, rss / MB, limit / MB]),
+    ...nginxRss.map((entry) => [`nginx pid ${entry.pid}${entry.pid === nginx.child.pid ? ' (master)' : ''}`, entry.rssBytes / MB, '']),
+  ];
+  targets.push(atMost('edge peak RSS per process (MB)', Math.round(Math.max(...peakEdgeRss.values()) / MB), Math.round(limit / MB)));
+
+  await publishReport({
+    benchmark: 'edge-vs-nginx',
+    settings: { ...options, cores: availableParallelism(), segmentBytes: segment.bytes, client: 'wrk -t1' },
+    tables: [
+      { title: 'Cache hits (median of rounds)', columns: ['object / contender', 'req/s', 'MB/s', 'p99 ms', 'errors', 'req/s per round'], rows: hitRows },
+      { title: `Cold herd: ${options['herd-clients']} concurrent viewers on one uncached segment`, columns: ['contender', 'ok', 'failed/short', 'origin reqs', 'TTFB p50 ms', 'TTFB p99 ms', 'complete p99 ms'], rows: herdRows },
+      { title: `RSS after filling a ${Math.round(options['cache-size'] / MB)} MB cache to 1.5× and hit load (MB)`, columns: ['process', 'peak RSS', 'limit'], rows: rssRows },
+    ],
+    targets,
+    notes: [
+      'nginx caches on disk (page cache, not counted in its RSS); the edge caches in its heap, so their RSS is not comparable.',
+      'A shared 2-core machine: client, servers and origin compete for CPU; figures are noisy.',
+    ],
+  });
+});

@@ -1,0 +1,89 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../infra/consul/dev-agent.js';
+import { startPeerProcess, type PeerProcess } from './peer-process.js';
+
+export const NGINX_BINARY = process.env.NGINX_BIN || '/usr/sbin/nginx';
+
+export interface NginxCacheOptions {
+  /** The origin nginx caches in front of, e.g. http://127.0.0.1:8091 */
+  readonly originUrl: string;
+  readonly cacheBytes: number;
+  readonly workers?: number;
+}
+
+/**
+ * The peer an operator would reach for: Debian's nginx with proxy_cache (and proxy_cache_lock, its
+ * answer to the thundering herd) in front of the same origin process, tuned as a production config
+ * would be (sendfile, upstream keep-alive, no access log, cache key without the query string).
+ */
+export function nginxCacheConfig(prefix: string, port: number, options: NginxCacheOptions): string {
+  const origin = new URL(options.originUrl);
+  return `worker_processes ${options.workers ?? availableParallelism()};
+user root;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 4096; multi_accept on; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 100000;
+  client_body_temp_path ${prefix}/client_body;
+  proxy_temp_path ${prefix}/proxy_temp;
+  fastcgi_temp_path ${prefix}/fastcgi_temp;
+  uwsgi_temp_path ${prefix}/uwsgi_temp;
+  scgi_temp_path ${prefix}/scgi_temp;
+  proxy_cache_path ${prefix}/cache levels=1:2 keys_zone=hls:32m max_size=${Math.floor(options.cacheBytes / 1048576)}m inactive=1h use_temp_path=off;
+  upstream origin {
+    server ${origin.host};
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:${port} reuseport backlog=4096;
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_cache hls;
+      proxy_cache_key $uri;
+      proxy_cache_lock on;
+      proxy_cache_lock_timeout 30s;
+      proxy_cache_lock_age 30s;
+      proxy_cache_revalidate on;
+      proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;
+      add_header Cache-Status "nginx; $upstream_cache_status";
+    }
+  }
+}
+`;
+}
+
+export interface NginxPeer extends PeerProcess {
+  readonly prefix: string;
+}
+
+/** Starts nginx in the foreground (`daemon off`, master process on) with its own temp prefix. */
+export async function startNginxCache(options: NginxCacheOptions): Promise<NginxPeer> {
+  const prefix = await mkdtemp(join(tmpdir(), 'streamedge-nginx-'));
+  await mkdir(join(prefix, 'cache'));
+  const port = await freePort();
+  const config = join(prefix, 'nginx.conf');
+  await writeFile(config, nginxCacheConfig(prefix, port, options));
+  try {
+    const peer = await startPeerProcess('nginx', NGINX_BINARY, ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', config, '-g', 'daemon off; master_process on;'], port);
+    return {
+      ...peer,
+      prefix,
+      stop: async () => {
+        await peer.stop();
+        await rm(prefix, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(prefix, { recursive: true, force: true });
+    throw error;
+  }
+}
