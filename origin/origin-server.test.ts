@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
+import { parseMediaPlaylist } from './media-playlist.js';
+import { ensureTestCatalog } from './test-catalog.js';
+
+let catalog: string;
+let replicas: StreamedgeProcess[] = [];
+let a: string;
+let b: string;
+
+before(async () => {
+  catalog = await ensureTestCatalog();
+  replicas = await Promise.all(
+    ['origin-a', 'origin-b'].map((id) => spawnStreamedge(['origin', '--content', catalog, '--port', '0', '--id', id])),
+  );
+  [a, b] = replicas.map((replica) => replica.url) as [string, string];
+});
+
+after(() => Promise.all(replicas.map((replica) => replica.kill())));
+
+/** Sends bytes exactly as written (fetch would normalise ../ and reject odd characters). */
+function rawRequest(base: string, head: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(`${head}\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text });
+    });
+  });
+}
+
+test('two replicas serve the same bytes with the same strong ETag and the right headers per kind', async () => {
+  const objects: [string, string, string][] = [
+    ['/vod/demo-ts/720p/seg-00001.ts', 'video/mp2t', 'public, max-age=31536000, immutable'],
+    ['/vod/demo-fmp4/480p/seg-00000.m4s', 'video/mp4', 'public, max-age=31536000, immutable'],
+    ['/vod/demo-fmp4/480p/init.mp4', 'video/mp4', 'public, max-age=31536000, immutable'],
+    ['/vod/demo-ts/master.m3u8', 'application/vnd.apple.mpegurl', 'public, max-age=3600, stale-while-revalidate=86400'],
+    ['/vod/demo-fmp4/720p/index.m3u8', 'application/vnd.apple.mpegurl', 'public, max-age=3600, stale-while-revalidate=86400'],
+  ];
+  for (const [path, contentType, cacheControl] of objects) {
+    const [fromA, fromB] = await Promise.all([fetch(a + path), fetch(b + path)]);
+    const bytes = Buffer.from(await fromA.arrayBuffer());
+    assert.deepEqual(Buffer.from(await fromB.arrayBuffer()), bytes);
+    assert.deepEqual(bytes, await readFile(join(catalog, path)));
+    assert.equal(fromA.status, 200);
+    assert.match(fromA.headers.get('etag')!, /^"[A-Za-z0-9_-]{43}"$/);
+    assert.equal(fromA.headers.get('etag'), fromB.headers.get('etag'), path);
+    assert.equal(fromA.headers.get('last-modified'), fromB.headers.get('last-modified'));
+    assert.equal(fromA.headers.get('content-type'), contentType);
+    assert.equal(fromA.headers.get('cache-control'), cacheControl);
+    assert.equal(fromA.headers.get('accept-ranges'), 'bytes');
+    assert.equal(fromA.headers.get('x-origin-id'), 'origin-a');
+  }
+});
+
+test('byte ranges: 206 for one range, 416 past the end, whole object for several or a stale If-Range', async () => {
+  const path = '/vod/demo-ts/240p/seg-00002.ts';
+  const file = await readFile(join(catalog, path));
+  const partial = await fetch(a + path, { headers: { Range: 'bytes=188-375' } });
+  assert.equal(partial.status, 206);
+  assert.equal(partial.headers.get('content-range'), `bytes 188-375/${file.length}`);
+  assert.deepEqual(Buffer.from(await partial.arrayBuffer()), file.subarray(188, 376));
+
+  const suffix = await fetch(a + path, { headers: { Range: 'bytes=-10' } });
+  assert.equal(suffix.status, 206);
+  assert.deepEqual(Buffer.from(await suffix.arrayBuffer()), file.subarray(file.length - 10));
+
+  const beyond = await fetch(a + path, { headers: { Range: `bytes=${file.length}-` } });
+  assert.equal(beyond.status, 416);
+  assert.equal(beyond.headers.get('content-range'), `bytes */${file.length}`);
+  assert.equal(await beyond.text(), 'range not satisfiable\n');
+
+  const several = await fetch(a + path, { headers: { Range: 'bytes=0-9,20-29' } });
+  assert.equal(several.status, 200);
+  assert.equal((await several.arrayBuffer()).byteLength, file.length);
+
+  const etag = partial.headers.get('etag')!;
+  const current = await fetch(a + path, { headers: { Range: 'bytes=0-9', 'If-Range': etag } });
+  assert.equal(current.status, 206);
+  await current.arrayBuffer();
+  const stale = await fetch(a + path, { headers: { Range: 'bytes=0-9', 'If-Range': '"an-older-version"' } });
+  assert.equal(stale.status, 200);
+  assert.equal((await stale.arrayBuffer()).byteLength, file.length);
+});
+
+test('conditional GET answers 304 from either replica; HEAD sends headers only', async () => {
+  const path = '/vod/demo-fmp4/720p/seg-00001.m4s';
+  const first = await fetch(a + path);
+  await first.arrayBuffer();
+  const etag = first.headers.get('etag')!;
+  const revalidated = await fetch(b + path, { headers: { 'If-None-Match': etag } });
+  assert.equal(revalidated.status, 304);
+  assert.equal(revalidated.headers.get('etag'), etag);
+  assert.equal(await revalidated.text(), '');
+  const changed = await fetch(b + path, { headers: { 'If-None-Match': '"something-else"' } });
+  assert.equal(changed.status, 200);
+  await changed.arrayBuffer();
+
+  const head = await fetch(a + path, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), first.headers.get('content-length'));
+  assert.equal(head.headers.get('etag'), etag);
+  assert.equal(await head.text(), '');
+});
+
+test('other methods get 405 with Allow', async () => {
+  for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
+    const response = await fetch(`${a}/vod/demo-ts/master.m3u8`, { method });
+    assert.equal(response.status, 405, method);
+    assert.equal(response.headers.get('allow'), 'GET, HEAD');
+    assert.equal(await response.text(), 'method not allowed\n');
+  }
+});
+
+test('traversal and malformed paths get a 4xx and never a byte from outside the catalog', async () => {
+  const attempts = [
+    '/vod/../../../../etc/passwd',
+    '/vod/demo-ts/../../../../../etc/passwd',
+    '/vod/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    '/vod/..%2f..%2f..%2f..%2fetc%2fpasswd',
+    '/vod/%252e%252e/%252e%252e/etc/passwd',
+    '/vod/..\\..\\..\\..\\etc\\passwd',
+    '/vod/demo-ts/master.m3u8%00.ts',
+    '/vod/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd',
+    '/vod/%zz',
+    '/live/channel-1/../../etc/passwd',
+    '/vod/demo-ts/asset.json',
+    '/vod/demo-ts/240p',
+    `/vod/${'x'.repeat(5000)}`,
+    '/../../../../etc/passwd',
+  ];
+  for (const path of attempts) {
+    const { status, text } = await rawRequest(a, `GET ${path} HTTP/1.1`);
+    assert.ok(status >= 400 && status < 500, `${path} → ${status}`);
+    assert.doesNotMatch(text, /root:/, path);
+  }
+  const withNul = await rawRequest(a, 'GET /vod/demo-ts/master.m3u8\0 HTTP/1.1');
+  assert.ok(withNul.status >= 400 && withNul.status < 500);
+  const health = await fetch(`${a}/healthz`);
+  assert.equal(await health.text(), 'ok\n', 'still serving after bad requests');
+});
+
+test('the live channel: identical windows on both replicas, playable segments, nothing from the future', async () => {
+  let texts: [string, string] = ['', ''];
+  for (let attempt = 0; attempt < 3 && (texts[0] === '' || texts[0] !== texts[1]); attempt++) {
+    // a 2 s boundary may fall between the two requests; then ask again
+    const responses = await Promise.all([a, b].map((base) => fetch(`${base}/live/channel-1/480p/index.m3u8`)));
+    assert.equal(responses[0]!.headers.get('cache-control'), 'public, max-age=1');
+    assert.equal(responses[0]!.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+    texts = (await Promise.all(responses.map((response) => response.text()))) as [string, string];
+  }
+  assert.equal(texts[0], texts[1]);
+  assert.match(texts[0], /#EXT-X-MEDIA-SEQUENCE:\d+\n#EXT-X-DISCONTINUITY-SEQUENCE:\d+\n/);
+  assert.match(texts[0], /#EXT-X-DISCONTINUITY\n/, 'a 6 s source loops inside a 6-segment window');
+  const playlist = parseMediaPlaylist(texts[0]);
+  assert.equal(playlist.segments.length, 6);
+  assert.equal(playlist.endList, false);
+  const newest = playlist.segments.at(-1)!.uri;
+  const segment = await fetch(`${b}/live/channel-1/480p/${newest}`);
+  assert.equal(segment.status, 200);
+  assert.equal(segment.headers.get('content-type'), 'video/mp2t');
+  const bytes = Buffer.from(await segment.arrayBuffer());
+  const msn = Number(/seg-(\d+)\.ts/.exec(newest)![1]);
+  assert.deepEqual(bytes, await readFile(join(catalog, 'vod', 'demo-ts', '480p', `seg-0000${msn % 3}.ts`)));
+  const future = await fetch(`${a}/live/channel-1/480p/seg-${msn + 5}.ts`);
+  assert.equal(future.status, 404);
+  assert.equal(future.headers.get('cache-control'), 'no-store');
+  await future.text();
+
+  const master = await fetch(`${a}/live/channel-1/master.m3u8`);
+  assert.equal(await master.text(), await readFile(join(catalog, 'vod', 'demo-ts', 'master.m3u8'), 'utf8'));
+  assert.equal((await fetch(`${a}/live/no-such-channel/480p/index.m3u8`)).status, 404);
+});
+
+test('catalog.json, health, readiness and Prometheus metrics', async () => {
+  const catalogResponse = await fetch(`${a}/catalog.json`);
+  assert.equal(catalogResponse.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.deepEqual(await catalogResponse.json(), {
+    assets: [
+      { id: 'demo-fmp4', title: 'Demo (fMP4 segments)', kind: 'vod', format: 'fmp4', path: '/vod/demo-fmp4/master.m3u8' },
+      { id: 'demo-ts', title: 'Demo (MPEG-TS segments)', kind: 'vod', format: 'ts', path: '/vod/demo-ts/master.m3u8' },
+      { id: 'channel-1', title: 'Live channel 1 (loops demo-ts)', kind: 'live', format: 'ts', path: '/live/channel-1/master.m3u8' },
+    ],
+  });
+  assert.equal((await fetch(`${a}/readyz`)).status, 200);
+  const metrics = await (await fetch(`${a}/metrics`)).text();
+  assert.match(metrics, /streamedge_origin_requests_total\{kind="vod-segment",status="200"\} [1-9]/);
+  assert.match(metrics, /streamedge_origin_requests_total\{kind="invalid",status="400"\} [1-9]/);
+  assert.match(metrics, /streamedge_origin_requests_total\{kind="vod-segment",status="206"\} [1-9]/);
+  assert.match(metrics, /streamedge_origin_response_bytes_total\{kind="vod-segment"\} [1-9]/);
+  assert.match(metrics, /streamedge_origin_request_duration_seconds_bucket\{le="0.005",kind="live-playlist"\}/);
+});
+
+test('SIGTERM stops a replica cleanly (exit 0)', async () => {
+  const replica = replicas.pop()!;
+  assert.equal(await replica.stop(), 0);
+  assert.match(replica.output(), /"msg":"stopped"/);
+});
