@@ -1,0 +1,121 @@
+import { fileURLToPath } from 'node:url';
+import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
+import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
+import { createLogger } from '../infra/runtime/logger.js';
+import { BALANCER_DEFAULTS, createBalancer } from './balancer-server.js';
+import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './edge-discovery.js';
+import type { FrontName } from './front.js';
+import { parseIpPrefix } from './ip-prefix-table.js';
+import { EMPTY_LOCATION_TABLE, loadLocationTable } from './location-table.js';
+
+const SUMMARY = `Steers each viewer to the nearest healthy edge (Consul-aware), by HLS content steering,
+302 redirect or reverse proxy.
+
+Edges come from Consul (service streamedge-edge, meta region/lat/lon/url[/weight]) or from
+--edge specs: URL;id=ID;region=REGION;lat=LAT;lon=LON[;weight=W], e.g.
+  --edge 'http://127.0.0.1:8081;id=edge-1;region=us-east;lat=39.04;lon=-77.49'
+
+--locations FILE maps viewer IP prefixes to places (JSON):
+  {"regions": {"us-east": {"lat": 39.04, "lon": -77.49}},            (optional)
+   "prefixes": [{"cidr": "127.0.1.0/24", "region": "us-east"},
+                {"cidr": "2001:db8::/32", "region": "eu-west", "lat": 53.35, "lon": -6.26}]}
+The longest matching prefix wins; a viewer may also name its region with ?region=NAME or the
+X-Streamedge-Region header (unless --disable-region-hints).
+
+Endpoints: /vod|live/… (the chosen front), /steering/<kind>/<asset> (steering manifest),
+/catalog.json, / and /assets/* (player), /status (JSON, HTML by Accept) and /status.html,
+/metrics, /healthz, /readyz.`;
+
+const SPECS = {
+  port: { kind: 'port', description: 'port to listen on (0 = any free port)', default: 8080 },
+  host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
+  id: { kind: 'string', description: 'name of this balancer in logs', default: 'balancer' },
+  consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
+  edge: { kind: 'string', multiple: true, description: 'static edge URL;id=..;region=..;lat=..;lon=..[;weight=..] (instead of --consul)' },
+  mode: { kind: 'string', choices: ['steering', 'redirect', 'proxy'], default: 'steering', description: 'how viewers reach the edge' },
+  locations: { kind: 'string', description: 'JSON file mapping viewer IP prefixes to regions and coordinates' },
+  'balance-factor': { kind: 'number', min: 1, max: 10, default: BALANCER_DEFAULTS.balanceFactor, description: 'bounded load: no edge above ceil(C × average) active sessions' },
+  'trust-proxy': { kind: 'string', multiple: true, description: 'CIDR of a proxy whose X-Forwarded-For is believed' },
+  'disable-region-hints': { kind: 'boolean', description: 'refuse ?region= and X-Streamedge-Region hints (400)' },
+  'player-dir': { kind: 'string', description: 'directory with the built player (index.html, assets/); default: dist/player-web under the package' },
+  'session-ttl': { kind: 'duration', min: 1000, default: '30s', description: 'a viewer not seen for this long no longer counts as an active session' },
+  'max-sessions': { kind: 'integer', min: 1, max: 10_000_000, default: BALANCER_DEFAULTS.maxSessions, description: 'active sessions remembered at most' },
+  'steering-ttl': { kind: 'duration', min: 1000, max: 3_600_000, default: '10s', description: 'steering manifest TTL (how often players ask again)' },
+  'eject-backoff': { kind: 'duration', min: 100, default: '5s', description: 'how long an edge that failed a connection stays out before a probe' },
+  'eject-max-backoff': { kind: 'duration', min: 100, default: '60s', description: 'longest back-off after repeated failed probes' },
+  'connect-timeout': { kind: 'duration', min: 50, default: '1s', description: 'connecting to an edge longer than this ejects it' },
+  'response-timeout': { kind: 'duration', min: 100, default: '5s', description: 'no response headers from an edge within this ejects it' },
+  'max-attempts': { kind: 'integer', min: 1, max: 10, default: BALANCER_DEFAULTS.maxAttempts, description: 'edges tried per request before giving up' },
+  'slow-throughput': { kind: 'integer', min: 0, default: BALANCER_DEFAULTS.slowThroughputBps, description: 'a pathway a player reports below this many bits/s is demoted for it (0 = never)' },
+  'max-pathways': { kind: 'integer', min: 1, max: 20, default: BALANCER_DEFAULTS.maxPathways, description: 'content-steering pathways (edges) per master playlist' },
+} as const;
+
+const PACKAGE_PLAYER_DIR = fileURLToPath(new URL('../../dist/player-web', import.meta.url));
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const options = parseCommandOptions('balancer', SUMMARY, SPECS, argv);
+  if (options.consul && options.edge.length > 0) throw new OptionError('--edge', 'give either --consul or --edge, not both');
+  if (!options.consul && options.edge.length === 0) throw new OptionError('--consul', 'required unless edges are given with --edge');
+  if (options['eject-max-backoff'] < options['eject-backoff']) throw new OptionError('--eject-max-backoff', 'must be at least --eject-backoff');
+  let staticEdges;
+  try {
+    staticEdges = parseStaticEdges(options.edge);
+  } catch (error) {
+    throw new OptionError('--edge', (error as Error).message);
+  }
+  const trustedProxies = options['trust-proxy'].map((cidr) => {
+    try {
+      return parseIpPrefix(cidr);
+    } catch (error) {
+      throw new OptionError('--trust-proxy', (error as Error).message);
+    }
+  });
+  let locations = EMPTY_LOCATION_TABLE;
+  if (options.locations) {
+    try {
+      locations = await loadLocationTable(options.locations);
+    } catch (error) {
+      throw new OptionError('--locations', (error as Error).message);
+    }
+  }
+
+  const log = createLogger('balancer', options.id);
+  const balancer = createBalancer({
+    mode: options.mode as FrontName,
+    logger: log,
+    locations,
+    trustedProxies,
+    hintsEnabled: !options['disable-region-hints'],
+    balanceFactor: options['balance-factor'],
+    playerDir: options['player-dir'] ?? PACKAGE_PLAYER_DIR,
+    sessionTtlMs: options['session-ttl'],
+    maxSessions: options['max-sessions'],
+    steeringTtlSeconds: Math.round(options['steering-ttl'] / 1000),
+    ejectBackoffMs: options['eject-backoff'],
+    ejectMaxBackoffMs: options['eject-max-backoff'],
+    connectTimeoutMs: options['connect-timeout'],
+    responseTimeoutMs: options['response-timeout'],
+    maxAttempts: options['max-attempts'],
+    slowThroughputBps: options['slow-throughput'],
+    maxPathways: options['max-pathways'],
+  });
+
+  const discovery: EdgeDiscovery = options.consul
+    ? createConsulDiscovery({ consulUrl: options.consul, logger: log, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
+    : createStaticDiscovery(staticEdges, (snapshot) => balancer.setSnapshot(snapshot));
+  balancer.setDiscoveryStatus(() => discovery.status());
+
+  const address = await listen(balancer.server, options.port, options.host);
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  log.info(
+    { url: `http://${host}:${address.port}`, mode: options.mode, discovery: options.consul ? `consul ${options.consul}` : `${staticEdges.length} static edges`, locations: locations.prefixCount },
+    'listening',
+  );
+
+  const signal = await waitForShutdownSignal();
+  log.info({ signal }, 'shutting down');
+  discovery.stop();
+  await closeGracefully(balancer.server, 5_000);
+  await balancer.close();
+  log.info('stopped');
+}

@@ -1,0 +1,83 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { EdgeHealthState, EjectionReason } from './passive-health.js';
+import type { FrontName, FrontOutcome } from './front.js';
+
+export interface BalancerMetricsSource {
+  /** Seconds since discovery last confirmed the edge list. */
+  snapshotAgeSeconds(): number;
+  consulReachable(): boolean;
+  edges(): readonly { id: string; state: EdgeHealthState; sessions: number }[];
+}
+
+export interface BalancerMetrics {
+  readonly registry: Registry;
+  request(front: FrontName | 'status' | 'catalog' | 'player', outcome: FrontOutcome | string): void;
+  selected(edgeId: string): void;
+  ejected(edgeId: string, reason: EjectionReason): void;
+}
+
+/** One registry per balancer (not prom-client's global), so tests can run several in one process. */
+export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'streamedge_balancer_' });
+  const requests = new Counter({
+    name: 'streamedge_balancer_requests_total',
+    help: 'Requests handled, by front and outcome',
+    labelNames: ['front', 'outcome'] as const,
+    registers: [registry],
+  });
+  const selections = new Counter({
+    name: 'streamedge_balancer_selected_total',
+    help: 'Viewers sent to each edge',
+    labelNames: ['edge'] as const,
+    registers: [registry],
+  });
+  const ejections = new Counter({
+    name: 'streamedge_balancer_ejections_total',
+    help: 'Edges ejected by passive health, by reason',
+    labelNames: ['edge', 'reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'streamedge_balancer_snapshot_age_seconds',
+    help: 'Seconds since discovery last confirmed the edge list',
+    registers: [registry],
+    collect() {
+      this.set(source.snapshotAgeSeconds());
+    },
+  });
+  new Gauge({
+    name: 'streamedge_balancer_consul_reachable',
+    help: '1 while Consul answers, 0 while the balancer serves from its last snapshot',
+    registers: [registry],
+    collect() {
+      this.set(source.consulReachable() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'streamedge_balancer_edge_up',
+    help: '1 for an edge in the snapshot and not ejected, 0 while ejected or probing',
+    labelNames: ['edge'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const edge of source.edges()) this.set({ edge: edge.id }, edge.state === 'healthy' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'streamedge_balancer_active_sessions',
+    help: 'Active viewer sessions per edge (what bounded-load hashing balances)',
+    labelNames: ['edge'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const edge of source.edges()) this.set({ edge: edge.id }, edge.sessions);
+    },
+  });
+  return {
+    registry,
+    request: (front, outcome) => requests.inc({ front, outcome }),
+    selected: (edge) => selections.inc({ edge }),
+    ejected: (edge, reason) => ejections.inc({ edge, reason }),
+  };
+}

@@ -1,0 +1,286 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from '../infra/runtime/logger.js';
+import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
+import { createCatalogCache } from './catalog-cache.js';
+import type { DiscoveryStatus } from './edge-discovery.js';
+import { createEdgeFetcher, UpstreamError, type EdgeFetcher } from './edge-fetch.js';
+import { createEdgeRouter, type EdgeRouter } from './edge-router.js';
+import type { EdgeSnapshot } from './edge-snapshot.js';
+import type { Front, FrontName } from './front.js';
+import { sendError, sendJson } from './http-responses.js';
+import type { IpPrefix } from './ip-prefix-table.js';
+import type { LocationTable } from './location-table.js';
+import { createPassiveHealth, probeHealthz, type PassiveHealth } from './passive-health.js';
+import { createPlayerFiles } from './player-files.js';
+import { createProxyFront } from './proxy-front.js';
+import { createRedirectFront } from './redirect-front.js';
+import { parseMediaTarget } from './request-target.js';
+import { createSessionTracker, type SessionTracker } from './session-tracker.js';
+import { buildStatusReport, renderStatusHtml } from './status-report.js';
+import { createSteeringFront, STEERING_PREFIX, type SteeringFront } from './steering-front.js';
+import { ViewerInputError } from './viewer-location.js';
+
+export interface BalancerOptions {
+  readonly mode: FrontName;
+  readonly logger: Logger;
+  readonly locations: LocationTable;
+  readonly trustedProxies: readonly IpPrefix[];
+  readonly hintsEnabled: boolean;
+  readonly balanceFactor: number;
+  readonly playerDir: string;
+  readonly sessionTtlMs: number;
+  readonly maxSessions: number;
+  readonly steeringTtlSeconds: number;
+  readonly ejectBackoffMs: number;
+  readonly ejectMaxBackoffMs: number;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly maxAttempts: number;
+  readonly slowThroughputBps: number;
+  readonly maxPathways: number;
+}
+
+export interface Balancer {
+  readonly server: Server;
+  readonly router: EdgeRouter;
+  readonly health: PassiveHealth;
+  readonly sessions: SessionTracker;
+  readonly metrics: BalancerMetrics;
+  /** Discovery delivers snapshots here. */
+  setSnapshot(snapshot: EdgeSnapshot): void;
+  /** Discovery status, for /status and metrics. */
+  setDiscoveryStatus(status: () => DiscoveryStatus): void;
+  close(): Promise<void>;
+}
+
+/** Defaults an operator would pick; the command exposes each as a flag. */
+export const BALANCER_DEFAULTS = {
+  balanceFactor: 1.25,
+  sessionTtlMs: 30_000,
+  maxSessions: 100_000,
+  steeringTtlSeconds: 10,
+  ejectBackoffMs: 5_000,
+  ejectMaxBackoffMs: 60_000,
+  connectTimeoutMs: 1_000,
+  responseTimeoutMs: 5_000,
+  maxAttempts: 3,
+  slowThroughputBps: 300_000,
+  maxPathways: 5,
+} as const;
+
+const READ_METHODS = new Set(['GET', 'HEAD']);
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-headers': 'X-Streamedge-Region, Range',
+  'access-control-max-age': '600',
+};
+
+export function createBalancer(options: BalancerOptions): Balancer {
+  const log = options.logger;
+  let discoveryStatus: () => DiscoveryStatus = () => ({ source: 'static', reachable: true, lastSuccessAt: undefined, lastError: undefined });
+  const sessions = createSessionTracker({ ttlMs: options.sessionTtlMs, maxSessions: options.maxSessions });
+  // The metric collectors read router and health lazily, at scrape time.
+  const metrics = createBalancerMetrics({
+    snapshotAgeSeconds: () => {
+      const at = discoveryStatus().lastSuccessAt;
+      return at === undefined ? -1 : (Date.now() - at) / 1000;
+    },
+    consulReachable: () => discoveryStatus().reachable,
+    edges: () => {
+      const loads = sessions.loads();
+      return router.snapshot.edges.map((edge) => ({ id: edge.id, state: health.health(edge.id).state, sessions: loads.get(edge.id) ?? 0 }));
+    },
+  });
+  const health = createPassiveHealth({
+    logger: log,
+    backoffMs: options.ejectBackoffMs,
+    maxBackoffMs: options.ejectMaxBackoffMs,
+    probe: (edge) => probeHealthz(edge, options.connectTimeoutMs),
+    onEject: (edge, reason) => metrics.ejected(edge.id, reason),
+  });
+  const router = createEdgeRouter({
+    locations: options.locations,
+    trustedProxies: options.trustedProxies,
+    hintsEnabled: options.hintsEnabled,
+    balanceFactor: options.balanceFactor,
+    health,
+    sessions,
+    onSelected: (edge) => metrics.selected(edge.id),
+  });
+  const fetcher: EdgeFetcher = createEdgeFetcher({
+    health,
+    connectTimeoutMs: options.connectTimeoutMs,
+    responseTimeoutMs: options.responseTimeoutMs,
+    maxAttempts: options.maxAttempts,
+  });
+  const redirect = createRedirectFront();
+  const steering: SteeringFront = createSteeringFront({
+    fetcher,
+    health,
+    sessions,
+    fallback: redirect,
+    ttlSeconds: options.steeringTtlSeconds,
+    slowBelowBps: options.slowThroughputBps,
+    demotionMs: Math.max(options.sessionTtlMs, options.steeringTtlSeconds * 3000),
+    maxPathways: options.maxPathways,
+  });
+  const front: Front =
+    options.mode === 'redirect'
+      ? redirect
+      : options.mode === 'proxy'
+        ? createProxyFront({ health, trustedProxies: options.trustedProxies, responseTimeoutMs: options.responseTimeoutMs, maxAttempts: options.maxAttempts })
+        : steering;
+  const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
+  const servePlayer = createPlayerFiles(options.playerDir);
+
+  const status = (): ReturnType<typeof buildStatusReport> =>
+    buildStatusReport({
+      mode: options.mode,
+      balanceFactor: options.balanceFactor,
+      snapshot: router.snapshot,
+      discovery: discoveryStatus(),
+      health: (id) => health.health(id),
+      loads: sessions.loads(),
+      activeSessions: sessions.size,
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const rawUrl = req.url ?? '';
+    if (!rawUrl.startsWith('/')) {
+      sendError(res, 400, 'request target must be an absolute path');
+      return;
+    }
+    const path = rawUrl.split('?', 1)[0]!;
+    const isMedia = path.startsWith('/vod/') || path.startsWith('/live/');
+    if (isMedia && options.mode === 'proxy') {
+      // The edge answers CORS preflights itself.
+      if (!READ_METHODS.has(req.method ?? '') && req.method !== 'OPTIONS') {
+        sendError(res, 405, 'method not allowed', { allow: 'GET, HEAD, OPTIONS' });
+        return;
+      }
+    } else {
+      for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'content-length': 0 });
+        res.end();
+        return;
+      }
+      if (!READ_METHODS.has(req.method ?? '')) {
+        sendError(res, 405, 'method not allowed', { allow: 'GET, HEAD, OPTIONS' });
+        return;
+      }
+    }
+
+    if (isMedia) {
+      const parsed = parseMediaTarget(rawUrl);
+      if (!('target' in parsed)) {
+        sendError(res, parsed.status, parsed.reason);
+        metrics.request(front.name, 'bad-request');
+        return;
+      }
+      const outcome = await front.handle({ req, res, target: parsed.target, router, log });
+      metrics.request(front.name, outcome);
+      return;
+    }
+    if (path.startsWith(STEERING_PREFIX)) {
+      metrics.request('steering', steering.handleManifest(req, res, router, log));
+      return;
+    }
+    switch (path) {
+      case '/healthz':
+        res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
+        res.end('ok\n');
+        return;
+      case '/readyz': {
+        const ready = router.snapshot.edges.some((edge) => health.isAvailable(edge.id));
+        sendError(res, ready ? 200 : 503, ready ? 'ready' : 'no healthy edge');
+        return;
+      }
+      case '/metrics': {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+        res.end(text);
+        return;
+      }
+      case '/status':
+      case '/status.html': {
+        const wantsHtml = path === '/status.html' || (/\btext\/html\b/.test(req.headers.accept ?? '') && !/\bapplication\/json\b/.test(req.headers.accept ?? ''));
+        const report = status();
+        if (!wantsHtml) {
+          sendJson(res, 200, report, { vary: 'Accept' });
+        } else {
+          const html = renderStatusHtml(report);
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', vary: 'Accept' });
+          res.end(req.method === 'HEAD' ? undefined : html);
+        }
+        metrics.request('status', 'served');
+        return;
+      }
+      case '/catalog.json': {
+        try {
+          const route = router.route(req, 'catalog');
+          const answer = await catalog.get(route.candidates);
+          res.writeHead(200, {
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': answer.body.length,
+            'cache-control': 'public, max-age=5',
+            'x-streamedge-edge': answer.edgeId,
+            ...(answer.stale ? { warning: '110 - "stale catalog: no edge answered"' } : {}),
+          });
+          res.end(req.method === 'HEAD' ? undefined : answer.body);
+          metrics.request('catalog', answer.stale ? 'stale' : 'served');
+        } catch (error) {
+          if (error instanceof ViewerInputError) throw error;
+          sendError(res, error instanceof UpstreamError ? error.status : 502, `catalog unavailable: ${(error as Error).message}`);
+          metrics.request('catalog', 'upstream-error');
+        }
+        return;
+      }
+    }
+    if (path === '/' || path === '/index.html' || path.startsWith('/assets/')) {
+      metrics.request('player', await servePlayer(req, res, path));
+      return;
+    }
+    sendError(res, 404, 'not found');
+  };
+
+  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (error instanceof ViewerInputError) {
+        sendError(res, error.status, error.message);
+        metrics.request(front.name, 'bad-request');
+        return;
+      }
+      log.error({ err: error, url: req.url?.slice(0, 200) }, 'request failed');
+      sendError(res, 500, 'internal error');
+    });
+  });
+  // Malformed requests and oversized headers get a clear status instead of a silent close.
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${status.length - 3}\r\n\r\n${status.slice(4)}\n`);
+  });
+
+  return {
+    server,
+    router,
+    health,
+    sessions,
+    metrics,
+    setSnapshot: (snapshot) => router.setSnapshot(snapshot),
+    setDiscoveryStatus: (getter) => {
+      discoveryStatus = getter;
+    },
+    async close() {
+      health.stop();
+      await front.close?.();
+      await fetcher.close();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { IncomingMessage } from 'node:http';
+import { selectCandidates } from './candidate-selection.js';
+import type { EdgeNode } from './edge-node.js';
+import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
+import type { IpPrefix } from './ip-prefix-table.js';
+import type { LocationTable, Place } from './location-table.js';
+import type { PassiveHealth } from './passive-health.js';
+import { orderForSession, type Session, type SessionTracker } from './session-tracker.js';
+import { locateViewer, type ViewerLocation } from './viewer-location.js';
+
+/** Everything the fronts need to know about where one request should go. */
+export interface Route {
+  readonly viewer: ViewerLocation;
+  readonly assetKey: string;
+  readonly sessionKey: string;
+  /** Best first, then fallbacks; only edges in the snapshot and not ejected. */
+  readonly candidates: readonly EdgeNode[];
+  readonly session: Session | undefined;
+}
+
+/** A snapshot with what is derived from it: region coordinates as the mean of their edges' positions. */
+interface SelectorView {
+  readonly snapshot: EdgeSnapshot;
+  readonly regionPlaces: ReadonlyMap<string, Place>;
+}
+
+function buildView(snapshot: EdgeSnapshot): SelectorView {
+  const regionPlaces = new Map<string, Place>();
+  const byRegion = new Map<string, EdgeNode[]>();
+  for (const edge of snapshot.edges) byRegion.set(edge.region, [...(byRegion.get(edge.region) ?? []), edge]);
+  for (const [region, edges] of byRegion) {
+    regionPlaces.set(region, {
+      region,
+      lat: edges.reduce((sum, edge) => sum + edge.lat, 0) / edges.length,
+      lon: edges.reduce((sum, edge) => sum + edge.lon, 0) / edges.length,
+    });
+  }
+  return Object.freeze({ snapshot, regionPlaces });
+}
+
+export interface EdgeRouterOptions {
+  readonly locations: LocationTable;
+  readonly trustedProxies: readonly IpPrefix[];
+  readonly hintsEnabled: boolean;
+  readonly balanceFactor: number;
+  readonly health: PassiveHealth;
+  readonly sessions: SessionTracker;
+  readonly onSelected?: (edge: EdgeNode) => void;
+}
+
+export interface EdgeRouter {
+  readonly snapshot: EdgeSnapshot;
+  /** Swaps in a new snapshot whole: a request sees either the old edge set or the new one. */
+  setSnapshot(snapshot: EdgeSnapshot): void;
+  /** Locates the viewer and orders the candidates; throws ViewerInputError on bad viewer input. */
+  route(req: IncomingMessage, assetKey: string, sessionKey?: string): Route;
+  /** Records which edge the viewer was actually sent to (after any retries). */
+  commit(route: Route, edge: EdgeNode): Session;
+}
+
+export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
+  if (!(options.balanceFactor >= 1)) throw new TypeError(`balanceFactor must be ≥ 1, got ${options.balanceFactor}`);
+  let view = buildView(createSnapshot([], 'static'));
+  return {
+    get snapshot() {
+      return view.snapshot;
+    },
+    setSnapshot(snapshot) {
+      view = buildView(snapshot);
+      options.health.setSnapshot(snapshot);
+    },
+    route(req, assetKey, sessionKey) {
+      const current = view;
+      const url = new URL(req.url ?? '/', 'http://balancer.invalid');
+      const viewer = locateViewer(
+        {
+          peer: req.socket.remoteAddress,
+          forwardedFor: req.headers['x-forwarded-for'],
+          hintQuery: url.searchParams.getAll('region'),
+          hintHeader: req.headers['x-streamedge-region'],
+        },
+        {
+          table: options.locations,
+          trustedProxies: options.trustedProxies,
+          hintsEnabled: options.hintsEnabled,
+          regionFallback: (region) => current.regionPlaces.get(region),
+        },
+      );
+      const key = sessionKey ?? `${viewer.clientIp} ${assetKey}`;
+      const session = options.sessions.get(key);
+      const available = current.snapshot.edges.filter((edge) => options.health.isAvailable(edge.id));
+      const ordered = selectCandidates({
+        edges: available,
+        viewer: viewer.place,
+        assetKey,
+        loads: options.sessions.loads(),
+        balanceFactor: options.balanceFactor,
+      });
+      return { viewer, assetKey, sessionKey: key, candidates: orderForSession(ordered, session, Date.now()), session };
+    },
+    commit(route, edge) {
+      options.onSelected?.(edge);
+      return options.sessions.assign(route.sessionKey, route.assetKey, edge.id);
+    },
+  };
+}
