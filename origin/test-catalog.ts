@@ -1,6 +1,7 @@
-import { mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildDirectoryOnce } from './directory-once.js';
 import { ASSET_MARKER, GENERATOR_VERSION, generateCatalog } from './catalog-generator.js';
 import { DEMO_ASSETS, RENDITIONS } from './renditions.js';
 
@@ -27,29 +28,13 @@ let pending: Promise<string> | undefined;
 
 /**
  * A small real catalog (demo-ts and demo-fmp4, 240p/480p/720p, 6 s) made once per machine in a
- * shared directory under os.tmpdir() and reused by every test process. Concurrent callers are safe:
- * each builds in its own temporary directory and renames it into place; the loser of the race
- * discards its copy and uses the winner's.
+ * shared directory under os.tmpdir() and reused by every test process; processes racing to make it
+ * are safe (see buildDirectoryOnce).
  */
 export function ensureTestCatalog(): Promise<string> {
-  pending ??= (async () => {
-    const dir = testCatalogDir();
-    if (await isComplete(dir)) return dir;
-    const scratch = await mkdtemp(`${dir}.tmp-`);
-    try {
-      await generateCatalog({ dir: scratch, durationSeconds: TEST_CATALOG_SECONDS, renditions: RENDITIONS.map((r) => r.name) });
-      try {
-        await rename(scratch, dir);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-      }
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
-    if (!(await isComplete(dir))) throw new Error(`test catalog at ${dir} is incomplete; delete it and retry`);
-    return dir;
-  })();
+  pending ??= buildDirectoryOnce(testCatalogDir(), isComplete, async (scratch) => {
+    await generateCatalog({ dir: scratch, durationSeconds: TEST_CATALOG_SECONDS, renditions: RENDITIONS.map((r) => r.name) });
+  });
   pending.catch(() => (pending = undefined));
   return pending;
 }
