@@ -264,7 +264,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       edges,
       balancer,
       balancerUrl: balancer?.url,
-      services: [...started],
+      services: [...origins, ...edges, ...(balancer ? [balancer] : [])],
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

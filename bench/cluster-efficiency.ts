@@ -1,0 +1,200 @@
+// Benchmark: how well three edges share one catalog. ≥200 assets with Zipf(0.9) popularity,
+// ≥20,000 segment requests from many concurrent viewers, replayed identically (seeded) under three
+// ways of choosing an edge: the balancer's bounded-load consistent hashing (redirect front), and
+// client-side round-robin and random for comparison. Reports origin bytes against the single-cache
+// ideal (every distinct object fetched once) and per-edge load. Run: npm run bench:cluster
+import { rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { parseCommandOptions } from '../infra/runtime/command-options.js';
+import { SHIPPED_LOCATIONS_FILE } from '../infra/stack/stack-topology.js';
+import { ensureTestCatalog } from '../origin/test-catalog.js';
+import { runBenchmark, type BenchResources } from './bench-runner.js';
+import { startBenchService } from './bench-services.js';
+import { originSegmentBytes, originSegmentRequests } from './prometheus-text.js';
+import { atMost, publishReport, type TargetCheck } from './report.js';
+import { buildSyntheticCatalog, type SyntheticAsset } from './synthetic-catalog.js';
+import { seededRandom, zipfSampler } from './zipf.js';
+
+const OPTIONS = {
+  assets: { kind: 'integer', description: 'assets in the catalog', default: 200, min: 2, max: 5000 },
+  segments: { kind: 'integer', description: 'segments per asset', default: 6, min: 1, max: 100 },
+  requests: { kind: 'integer', description: 'segment requests per strategy', default: 20_000, min: 100, max: 1_000_000 },
+  viewers: { kind: 'integer', description: 'concurrent viewers (each its own 127.0.1.x address)', default: 32, min: 1, max: 250 },
+  zipf: { kind: 'number', description: 'Zipf exponent of asset popularity', default: 0.9, min: 0, max: 3 },
+  seed: { kind: 'integer', description: 'random seed (same sequence for every strategy)', default: 42 },
+  rendition: { kind: 'string', description: 'rendition requested', default: '240p', choices: ['240p', '480p', '720p'] },
+  'cache-size': { kind: 'string', description: 'cache size per edge (large enough that nothing is evicted)', default: '512MB' },
+} as const;
+
+type Strategy = 'bounded-load hashing' | 'round-robin' | 'random';
+const STRATEGIES: readonly Strategy[] = ['bounded-load hashing', 'round-robin', 'random'];
+const EDGE_IDS = ['edge-1', 'edge-2', 'edge-3'];
+
+interface ViewerSession {
+  readonly asset: SyntheticAsset;
+  /** Watches segments 0..length-1 in order, like a player. */
+  readonly length: number;
+}
+
+/** The whole run's viewing sessions, drawn once so every strategy replays the same requests. */
+function planSessions(assets: readonly SyntheticAsset[], rendition: string, requests: number, zipf: number, seed: number): ViewerSession[] {
+  const random = seededRandom(seed);
+  const pickAsset = zipfSampler(assets.length, zipf, random);
+  const sessions: ViewerSession[] = [];
+  let planned = 0;
+  while (planned < requests) {
+    const asset = assets[pickAsset()]!;
+    const available = asset.segments.get(rendition)!.length;
+    const length = Math.min(requests - planned, 1 + Math.floor(random() * available));
+    sessions.push({ asset, length });
+    planned += length;
+  }
+  return sessions;
+}
+
+async function drain(body: AsyncIterable<Buffer>): Promise<number> {
+  let bytes = 0;
+  for await (const chunk of body) bytes += chunk.length;
+  return bytes;
+}
+
+interface StrategyOutcome {
+  readonly requestsPerEdge: Map<string, number>;
+  readonly failed: number;
+  readonly originBytes: number;
+  readonly originRequests: number;
+  readonly seconds: number;
+}
+
+async function runStrategy(
+  resources: BenchResources,
+  strategy: Strategy,
+  catalogDir: string,
+  sessions: readonly ViewerSession[],
+  options: { rendition: string; viewers: number; cacheSize: string; seed: number },
+): Promise<StrategyOutcome> {
+  // A fresh origin, edges and balancer per strategy: every strategy starts with cold caches.
+  const stopSteps: (() => Promise<unknown>)[] = [];
+  const scoped: BenchResources = { guard: resources.guard, defer: (step) => stopSteps.push(step) };
+  try {
+    const origin = await startBenchService(scoped, ['origin', '--port', '0', '--id', 'bench-origin', '--content', catalogDir]);
+    const edges = await Promise.all(
+      EDGE_IDS.map((id) =>
+        startBenchService(scoped, ['edge', '--port', '0', '--id', id, '--origin', origin.url, '--cache-size', options.cacheSize, '--workers', '1']),
+      ),
+    );
+    const edgeByUrl = new Map(edges.map((edge, i) => [edge.url, EDGE_IDS[i]!]));
+    const balancer = await startBenchService(scoped, [
+      'balancer', '--port', '0', '--mode', 'redirect', '--locations', SHIPPED_LOCATIONS_FILE,
+      ...edges.map((edge, i) => ['--edge', `${edge.url};id=${EDGE_IDS[i]};region=us-east;lat=39.04;lon=-77.49`]).flat(),
+    ]);
+    const startBytes = await originSegmentBytes(origin.url);
+    const startRequests = await originSegmentRequests(origin.url);
+
+    const requestsPerEdge = new Map(EDGE_IDS.map((id) => [id, 0]));
+    let failed = 0;
+    let roundRobin = 0;
+    const random = seededRandom(options.seed + 1);
+    let nextSession = 0;
+    const started = performance.now();
+    const viewer = async (index: number): Promise<void> => {
+      // Each viewer is its own client address, which the balancer's sessions are keyed on.
+      const dispatcher = new Agent({ connect: { localAddress: `127.0.1.${index + 1}` }, keepAliveTimeout: 10_000 });
+      try {
+        while (nextSession < sessions.length) {
+          const session = sessions[nextSession++]!;
+          const segments = session.asset.segments.get(options.rendition)!;
+          for (let n = 0; n < session.length; n++) {
+            const path = segments[n]!.path;
+            let edgeUrl: string;
+            if (strategy === 'bounded-load hashing') {
+              const redirect = await request(`${balancer.url}${path}`, { dispatcher });
+              await redirect.body.dump();
+              const location = redirect.headers.location;
+              if (redirect.statusCode !== 302 || typeof location !== 'string') throw new Error(`balancer answered ${redirect.statusCode} for ${path}`);
+              edgeUrl = new URL(location).origin;
+            } else {
+              edgeUrl = strategy === 'round-robin' ? edges[roundRobin++ % edges.length]!.url : edges[Math.floor(random() * edges.length)]!.url;
+            }
+            const response = await request(`${edgeUrl}${path}`, { dispatcher });
+            const bytes = await drain(response.body);
+            const edgeId = edgeByUrl.get(edgeUrl);
+            if (response.statusCode !== 200 || bytes !== segments[n]!.bytes || !edgeId) failed++;
+            else requestsPerEdge.set(edgeId, requestsPerEdge.get(edgeId)! + 1);
+          }
+        }
+      } finally {
+        await dispatcher.close();
+      }
+    };
+    await Promise.all(Array.from({ length: options.viewers }, (_, index) => viewer(index)));
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      requestsPerEdge,
+      failed,
+      originBytes: (await originSegmentBytes(origin.url)) - startBytes,
+      originRequests: (await originSegmentRequests(origin.url)) - startRequests,
+      seconds,
+    };
+  } finally {
+    for (const step of stopSteps.reverse()) await step();
+  }
+}
+
+await runBenchmark('cluster-efficiency', async (resources) => {
+  const options = parseCommandOptions('bench:cluster', 'Cluster cache efficiency of edge-selection strategies.', OPTIONS, process.argv.slice(2));
+  const catalogDir = join(tmpdir(), `streamedge-bench-cluster-catalog-${process.pid}`);
+  resources.defer(() => rm(catalogDir, { recursive: true, force: true }));
+  console.log(`preparing ${options.assets} assets × ${options.segments} segments (real HLS, hard-linked)…`);
+  const assets = await buildSyntheticCatalog({
+    sourceDir: await ensureTestCatalog(),
+    sourceAsset: 'demo-ts',
+    dir: catalogDir,
+    assetCount: options.assets,
+    segmentsPerRendition: options.segments,
+  });
+  const sessions = planSessions(assets, options.rendition, options.requests, options.zipf, options.seed);
+  const distinct = new Map<string, number>();
+  for (const session of sessions) {
+    for (const segment of session.asset.segments.get(options.rendition)!.slice(0, session.length)) distinct.set(segment.path, segment.bytes);
+  }
+  const idealBytes = [...distinct.values()].reduce((sum, bytes) => sum + bytes, 0);
+  console.log(`${sessions.length} viewing sessions, ${options.requests} segment requests, ${distinct.size} distinct segments (${(idealBytes / 1e6).toFixed(1)} MB ideal)`);
+
+  const rows: (string | number)[][] = [];
+  const targets: TargetCheck[] = [];
+  for (const strategy of STRATEGIES) {
+    console.log(`running ${strategy}…`);
+    const outcome = await runStrategy(resources, strategy, catalogDir, sessions, {
+      rendition: options.rendition,
+      viewers: options.viewers,
+      cacheSize: options['cache-size'],
+      seed: options.seed,
+    });
+    const loads = [...outcome.requestsPerEdge.values()];
+    const average = loads.reduce((sum, load) => sum + load, 0) / loads.length;
+    const imbalance = Math.max(...loads) / average;
+    const overIdeal = outcome.originBytes / idealBytes;
+    rows.push([strategy, outcome.originBytes / 1e6, overIdeal, outcome.originRequests, loads.join(' / '), imbalance, outcome.failed, options.requests / outcome.seconds]);
+    if (strategy === 'bounded-load hashing') {
+      targets.push(atMost('origin bytes / single-cache ideal (bounded-load hashing)', Number(overIdeal.toFixed(3)), 1.1));
+      targets.push(atMost('max / average edge load (bounded-load hashing)', Number(imbalance.toFixed(3)), 1.25));
+      targets.push(atMost('failed or short segment responses (bounded-load hashing)', outcome.failed, 0));
+    }
+  }
+  await publishReport({
+    benchmark: 'cluster-efficiency',
+    settings: { ...options, cores: availableParallelism(), sessions: sessions.length, distinctSegments: distinct.size, idealBytes },
+    tables: [
+      {
+        title: `${options.requests} segment requests over ${options.assets} assets, Zipf(${options.zipf}), 3 edges`,
+        columns: ['strategy', 'origin MB', '× ideal', 'origin reqs', 'requests per edge', 'max/avg', 'failed', 'req/s'],
+        rows,
+      },
+    ],
+    targets,
+    notes: ['Load = segment requests served per edge; the balancer bounds active (viewer, asset) sessions per edge.'],
+  });
+});

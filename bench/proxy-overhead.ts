@@ -1,0 +1,78 @@
+// Benchmark: the cost of the balancer's proxy front. The same wrk client fetches the same cached
+// object straight from an edge, through the balancer in proxy mode, and through Debian HAProxy
+// proxying to the same edge, in alternating rounds. Run: npm run bench:proxy
+import { rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCommandOptions } from '../infra/runtime/command-options.js';
+import { SHIPPED_LOCATIONS_FILE } from '../infra/stack/stack-topology.js';
+import { ensureTestCatalog } from '../origin/test-catalog.js';
+import { runBenchmark } from './bench-runner.js';
+import { fetchAll, startBenchService } from './bench-services.js';
+import { startHaproxy } from './peers/haproxy-peer.js';
+import { publishReport } from './report.js';
+import { buildSyntheticCatalog } from './synthetic-catalog.js';
+import { alternateRounds, median, runWrk } from './wrk-load.js';
+
+const OPTIONS = {
+  rounds: { kind: 'integer', description: 'alternating rounds per path and object', default: 2, min: 1, max: 10 },
+  'round-seconds': { kind: 'integer', description: 'seconds per load round', default: 5, min: 1, max: 60 },
+  connections: { kind: 'integer', description: 'wrk connections', default: 32, min: 1, max: 1000 },
+  threads: { kind: 'integer', description: 'HAProxy threads (the balancer is one process)', default: 1, min: 1, max: 64 },
+} as const;
+
+type Path = 'direct to edge' | 'balancer proxy' | 'haproxy';
+const PATHS: readonly Path[] = ['direct to edge', 'balancer proxy', 'haproxy'];
+
+await runBenchmark('proxy-overhead', async (resources) => {
+  const options = parseCommandOptions('bench:proxy', 'Balancer proxy front vs direct and vs HAProxy.', OPTIONS, process.argv.slice(2));
+  const catalogDir = join(tmpdir(), `streamedge-bench-proxy-catalog-${process.pid}`);
+  resources.defer(() => rm(catalogDir, { recursive: true, force: true }));
+  const [asset] = await buildSyntheticCatalog({ sourceDir: await ensureTestCatalog(), sourceAsset: 'demo-ts', dir: catalogDir, assetCount: 1, segmentsPerRendition: 30 });
+
+  const origin = await startBenchService(resources, ['origin', '--port', '0', '--id', 'bench-origin', '--content', catalogDir]);
+  const edge = await startBenchService(resources, ['edge', '--port', '0', '--id', 'edge-1', '--origin', origin.url, '--workers', '1']);
+  const balancer = await startBenchService(resources, [
+    'balancer', '--port', '0', '--mode', 'proxy', '--locations', SHIPPED_LOCATIONS_FILE,
+    '--edge', `${edge.url};id=edge-1;region=us-east;lat=39.04;lon=-77.49`,
+  ]);
+  const haproxy = await startHaproxy(edge.url, options.threads);
+  resources.guard.watch(haproxy.child.pid);
+  resources.defer(() => haproxy.stop());
+  const base: Record<Path, string> = { 'direct to edge': edge.url, 'balancer proxy': balancer.url, haproxy: haproxy.url };
+
+  const segment = asset!.segments.get('720p')![1]!;
+  const objects = [
+    { name: `segment (${Math.round(segment.bytes / 1024)} KB)`, path: segment.path },
+    { name: 'playlist (~1 KB)', path: `/vod/${asset!.id}/720p/index.m3u8` },
+  ];
+  const rows: (string | number)[][] = [];
+  for (const object of objects) {
+    await fetchAll(PATHS.map((path) => `${base[path]}${object.path}`), 1);
+    console.log(`${object.name}: ${options.rounds} × ${options['round-seconds']} s per path`);
+    const rounds = await alternateRounds(options.rounds, PATHS, (path) =>
+      runWrk({ url: `${base[path]}${object.path}`, connections: options.connections, durationSeconds: options['round-seconds'] }),
+    );
+    const rps = new Map(PATHS.map((path) => [path, median(rounds.get(path)!.map((result) => result.requestsPerSecond))]));
+    for (const path of PATHS) {
+      const results = rounds.get(path)!;
+      rows.push([
+        `${object.name} ${path}`,
+        rps.get(path)!,
+        median(results.map((result) => result.megabytesPerSecond)),
+        median(results.map((result) => result.latencyP99Ms)),
+        results.reduce((sum, result) => sum + result.errors, 0),
+        rps.get(path)! / rps.get('direct to edge')!,
+      ]);
+    }
+    const versusHaproxy = rps.get('balancer proxy')! / rps.get('haproxy')!;
+    rows.push([`${object.name} balancer/haproxy`, versusHaproxy, '', '', '', '']);
+  }
+  await publishReport({
+    benchmark: 'proxy-overhead',
+    settings: { ...options, cores: availableParallelism(), client: 'wrk -t1' },
+    tables: [{ title: 'Proxy front overhead (median of rounds)', columns: ['object / path', 'req/s', 'MB/s', 'p99 ms', 'errors', '÷ direct'], rows }],
+    targets: [],
+    notes: ['The issue sets no target for the proxy front; the ratios are the result.', 'Shared 2-core machine: client, proxies and edge compete for CPU.'],
+  });
+});
