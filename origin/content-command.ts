@@ -16,15 +16,23 @@ const OPTIONS = {
   asset: { kind: 'string', description: 'asset to make', multiple: true, choices: DEMO_ASSETS.map((a) => a.id), default: DEMO_ASSETS.map((a) => a.id) },
 } as const;
 
+/** A live-updating line on a terminal; in logs (CI), one line per quarter of each rendition. */
 function progressPrinter(): (progress: GenerationProgress) => void {
   const interactive = process.stderr.isTTY;
+  let lastQuarter = -1;
   return (progress) => {
     const label = `${progress.asset} ${progress.rendition}`.padEnd(16);
     const overall = `${Math.round(progress.overall * 100)}%`.padStart(4);
     if (progress.state === 'encoding') {
-      if (interactive) process.stderr.write(`\r[${overall}] ${label} encoding ${Math.round(progress.fraction * 100)}%   `);
+      const percent = Math.round(progress.fraction * 100);
+      if (interactive) process.stderr.write(`\r[${overall}] ${label} encoding ${percent}%   `);
+      else if (Math.floor(percent / 25) !== lastQuarter && percent < 100) {
+        lastQuarter = Math.floor(percent / 25);
+        process.stderr.write(`[${overall}] ${label} encoding ${percent}%\n`);
+      }
       return;
     }
+    lastQuarter = -1;
     const line = `[${overall}] ${label} ${progress.state === 'skipped' ? 'already done' : 'done'}`;
     process.stderr.write(interactive ? `\r${line}          \n` : `${line}\n`);
   };
