@@ -1,0 +1,111 @@
+import { freshnessPolicy, initialAge, type EntryTiming, type ResponseHeaders } from './freshness.js';
+
+/** A complete, verified 200 response held in the cache. */
+export interface CacheEntry extends EntryTiming {
+  readonly key: string;
+  readonly body: Buffer;
+  readonly etag: string | undefined;
+  /** Origin headers worth replaying (lower-case names), kept to merge a later 304 into. */
+  readonly storedHeaders: Readonly<Record<string, string>>;
+  /**
+   * The header block every response from this entry starts with, flat `[name, value, …]` as
+   * `writeHead` takes it: stored headers, Content-Length, Accept-Ranges and the edge's own headers.
+   * Built once per entry so a hit allocates almost nothing.
+   */
+  readonly headerBlock: readonly string[];
+}
+
+/** Bytes an entry holds beyond its body (key, header strings, bookkeeping), for the byte bound. */
+export function entrySize(entry: CacheEntry): number {
+  let size = 256 + entry.key.length * 2 + entry.body.length;
+  for (const item of entry.headerBlock) size += item.length * 2 + 16;
+  return size;
+}
+
+// Hop-by-hop fields, fields the edge computes per response, and fields that must never be replayed.
+const NOT_REPLAYED = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization', 'date', 'age', 'content-length', 'content-range',
+  'accept-ranges', 'set-cookie', 'cache-status', 'x-served-by', 'server',
+  'access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-methods',
+  'access-control-allow-headers', 'access-control-max-age', 'access-control-allow-credentials',
+]);
+
+// Kept with the entry (a 304 may omit it) but addressed to this CDN, not to viewers (RFC 9213).
+const NOT_FORWARDED = new Set(['cdn-cache-control']);
+
+/** The subset of an origin response's headers the edge forwards and stores. */
+export function replayableHeaders(headers: ResponseHeaders): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || NOT_REPLAYED.has(name)) continue;
+    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
+
+export interface EntryInput {
+  readonly key: string;
+  readonly headers: ResponseHeaders;
+  readonly body: Buffer;
+  /** Epoch ms when the request went to the origin and when its response headers arrived. */
+  readonly requestTime: number;
+  readonly responseTime: number;
+  /** Headers the edge adds to every response (X-Served-By, CORS), flat. */
+  readonly commonHeaders: readonly string[];
+}
+
+function buildHeaderBlock(stored: Readonly<Record<string, string>>, bodyLength: number, commonHeaders: readonly string[]): string[] {
+  const block: string[] = [];
+  for (const [name, value] of Object.entries(stored)) if (!NOT_FORWARDED.has(name)) block.push(name, value);
+  block.push('content-length', String(bodyLength), 'accept-ranges', 'bytes', ...commonHeaders);
+  return block;
+}
+
+export function createCacheEntry(input: EntryInput): CacheEntry {
+  const storedHeaders = replayableHeaders(input.headers);
+  const etag = storedHeaders.etag;
+  return {
+    key: input.key,
+    body: input.body,
+    etag,
+    storedHeaders,
+    headerBlock: buildHeaderBlock(storedHeaders, input.body.length, input.commonHeaders),
+    responseTime: input.responseTime,
+    initialAge: initialAge(input.headers, input.requestTime, input.responseTime),
+    policy: freshnessPolicy(input.headers, input.responseTime),
+  };
+}
+
+/**
+ * RFC 9111 §4.3.4: a 304 freshens the stored response. Its header fields replace the stored ones
+ * (Cache-Control, Expires, ETag…), the body stays, and the freshness clock restarts.
+ */
+export function refreshCacheEntry(
+  entry: CacheEntry,
+  notModifiedHeaders: ResponseHeaders,
+  requestTime: number,
+  responseTime: number,
+  commonHeaders: readonly string[],
+): CacheEntry {
+  const merged: Record<string, string> = { ...entry.storedHeaders, ...replayableHeaders(notModifiedHeaders) };
+  const timingHeaders: ResponseHeaders = { ...merged, date: notModifiedHeaders.date, age: notModifiedHeaders.age };
+  return {
+    ...entry,
+    etag: merged.etag,
+    storedHeaders: merged,
+    headerBlock: buildHeaderBlock(merged, entry.body.length, commonHeaders),
+    responseTime,
+    initialAge: initialAge(notModifiedHeaders, requestTime, responseTime),
+    policy: freshnessPolicy(timingHeaders, responseTime),
+  };
+}
+
+/** Copies a body out of pooled/sliced chunks into one exactly sized buffer the cache can own. */
+export function ownBody(chunks: readonly Buffer[], length: number): Buffer {
+  // allocUnsafeSlow: a small body must not pin a shared 8 KB pool slab for as long as it is cached.
+  const body = Buffer.allocUnsafeSlow(length);
+  let offset = 0;
+  for (const chunk of chunks) offset += chunk.copy(body, offset);
+  return body;
+}

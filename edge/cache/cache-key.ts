@@ -1,0 +1,92 @@
+// The cache key is explicit: the normalized path plus only allow-listed query parameters. Viewer
+// tokens, `region` hints and `_HLS_*` parameters are dropped, so they can neither split the cache
+// (one copy per viewer) nor poison it. The same normalized form is what the edge asks the origin for.
+
+export const MAX_TARGET_LENGTH = 2048;
+
+export type CacheKeyResult =
+  /** `key` doubles as the origin-form target the edge requests from the origin. */
+  | { readonly ok: true; readonly key: string }
+  | { readonly ok: false; readonly status: 400 | 414; readonly reason: string };
+
+export type CacheKeyFunction = (target: string) => CacheKeyResult;
+
+export interface CacheKeyOptions {
+  /** Query parameter names that select a different object (kept, sorted); everything else is dropped. */
+  readonly allowedQueryParams?: readonly string[];
+}
+
+/**
+ * Characters that never belong in a path we fetch: controls (NUL included) and backslash, raw or
+ * percent-encoded; an encoded `/` is refused too, so a viewer cannot reach a path the origin's
+ * router never intended.
+ */
+export function hasForbiddenCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x5c) return true;
+  }
+  return false;
+}
+const FAST_PATH = /^\/[A-Za-z0-9\-._~/]*$/;
+
+function bad(reason: string, status: 400 | 414 = 400): CacheKeyResult {
+  return { ok: false, status, reason };
+}
+
+/** Normalizes a request path: percent-decoding, no `.`/`..` segments, no empty segments. */
+export function normalizePath(rawPath: string): { ok: true; path: string } | { ok: false; reason: string } {
+  if (!rawPath.startsWith('/')) return { ok: false, reason: 'path must start with /' };
+  if (hasForbiddenCharacter(rawPath)) return { ok: false, reason: 'path contains a forbidden character' };
+  const segments: string[] = [];
+  for (const rawSegment of rawPath.slice(1).split('/')) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(rawSegment);
+    } catch {
+      return { ok: false, reason: 'malformed percent-encoding' };
+    }
+    if (hasForbiddenCharacter(segment) || segment.includes('/')) return { ok: false, reason: 'path contains a forbidden character' };
+    if (segment === '..') return { ok: false, reason: 'path traversal' };
+    if (segment === '' || segment === '.') continue;
+    segments.push(encodeURIComponent(segment).replace(/%40/g, '@').replace(/%3A/gi, ':').replace(/%2C/gi, ','));
+  }
+  // Keep a trailing slash: `/a/` and `/a` may be different objects.
+  const trailing = rawPath.length > 1 && rawPath.endsWith('/') && segments.length > 0 ? '/' : '';
+  return { ok: true, path: `/${segments.join('/')}${trailing}` };
+}
+
+export function createCacheKeyFunction(options: CacheKeyOptions = {}): CacheKeyFunction {
+  const allowed = [...new Set(options.allowedQueryParams ?? [])];
+  for (const name of allowed) {
+    if (typeof name !== 'string' || name === '' || /[&=#\s]/.test(name)) {
+      throw new TypeError(`cache key: allowedQueryParams entries must be plain names, got ${JSON.stringify(name)}`);
+    }
+  }
+  const allowedSet = new Set(allowed);
+
+  return (target) => {
+    if (target.length > MAX_TARGET_LENGTH) return bad('request target too long', 414);
+    // The hit path: a plain path needs no parsing at all.
+    if (FAST_PATH.test(target) && !target.includes('//') && !target.includes('/.')) {
+      return { ok: true, key: target };
+    }
+    if (!target.startsWith('/')) return bad('request target must be a path (origin-form)');
+    const hash = target.indexOf('#');
+    const withoutFragment = hash === -1 ? target : target.slice(0, hash);
+    const question = withoutFragment.indexOf('?');
+    const rawPath = question === -1 ? withoutFragment : withoutFragment.slice(0, question);
+    const normalized = normalizePath(rawPath);
+    if (!normalized.ok) return bad(normalized.reason);
+    let query = '';
+    if (question !== -1 && allowedSet.size > 0) {
+      const kept: [string, string][] = [];
+      for (const [name, value] of new URLSearchParams(withoutFragment.slice(question + 1))) {
+        if (allowedSet.has(name)) kept.push([name, value]);
+      }
+      kept.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
+      if (kept.length > 0) query = `?${new URLSearchParams(kept).toString()}`;
+    }
+    return { ok: true, key: normalized.path + query };
+  };
+}

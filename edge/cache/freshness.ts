@@ -1,0 +1,138 @@
+// RFC 9111 (HTTP caching) and RFC 9213 (CDN-Cache-Control) decisions as small pure functions, one
+// per decision, so each can be table-tested and the pipeline reads like the RFC.
+import { deltaSeconds, parseCacheControl, type Directives } from './cache-control.js';
+
+export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** Why a response is not stored; printable, reused in logs, metrics and Cache-Status `detail`. */
+export type NotStorableReason = 'status' | 'no-store' | 'private' | 'set-cookie' | 'vary' | 'too-large';
+
+/** What the cache keeps about a stored response's freshness. Durations in seconds. */
+export interface FreshnessPolicy {
+  readonly lifetime: number;
+  readonly staleWhileRevalidate: number;
+  readonly staleIfError: number;
+  /** must-revalidate / proxy-revalidate / no-cache: never serve it stale without asking the origin. */
+  readonly mustRevalidate: boolean;
+}
+
+/** When the entry's clock started: local receipt time and the age the response already had. */
+export interface EntryTiming {
+  /** Epoch ms when the response (or its last revalidation) was received. */
+  readonly responseTime: number;
+  /** Corrected initial age in seconds (RFC 9111 §4.2.3). */
+  readonly initialAge: number;
+  readonly policy: FreshnessPolicy;
+}
+
+/** Responses a shared cache may store (RFC 9111 §3); the edge stores only complete 200s. */
+const STORABLE_STATUSES = new Set([200]);
+
+/**
+ * RFC 9213: a CDN uses CDN-Cache-Control when present and ignores Cache-Control and Expires for its
+ * own caching. Returns the directives that govern this cache and whether they came from the
+ * targeted field.
+ */
+export function governingDirectives(headers: ResponseHeaders): { directives: Directives; targeted: boolean } {
+  const targeted = parseCacheControl(headers['cdn-cache-control']);
+  if (targeted.size > 0) return { directives: targeted, targeted: true };
+  return { directives: parseCacheControl(headers['cache-control']), targeted: false };
+}
+
+/** RFC 9111 §3 for a shared cache. Undefined means storable. */
+export function notStorableReason(status: number, headers: ResponseHeaders, directives: Directives): NotStorableReason | undefined {
+  if (!STORABLE_STATUSES.has(status)) return 'status';
+  if (directives.has('no-store')) return 'no-store';
+  // `private` (with or without field names) forbids a shared cache from storing (§5.2.2.7).
+  if (directives.has('private')) return 'private';
+  // A CDN must never replay one viewer's cookie to another.
+  if (headers['set-cookie'] !== undefined) return 'set-cookie';
+  if (typeof headers.vary === 'string' && headers.vary.split(',').some((name) => name.trim() === '*')) return 'vary';
+  return undefined;
+}
+
+export function isStorable(status: number, headers: ResponseHeaders, directives: Directives): boolean {
+  return notStorableReason(status, headers, directives) === undefined;
+}
+
+function httpDate(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/**
+ * Freshness lifetime in seconds (§4.2.1): s-maxage, then max-age, then Expires − Date (ignored when
+ * CDN-Cache-Control governs), then a heuristic of 10% of the time since Last-Modified (capped at a
+ * day). An invalid max-age makes the response stale.
+ */
+export function freshnessLifetime(headers: ResponseHeaders, directives: Directives, targeted: boolean, now: number): number {
+  if (directives.has('s-maxage')) return deltaSeconds(directives.get('s-maxage')) ?? 0;
+  if (directives.has('max-age')) return deltaSeconds(directives.get('max-age')) ?? 0;
+  if (!targeted && headers.expires !== undefined) {
+    const expires = httpDate(headers.expires);
+    if (expires === undefined) return 0; // invalid Expires means "already expired" (§5.3)
+    const date = httpDate(headers.date) ?? now;
+    return Math.max(0, Math.floor((expires - date) / 1000));
+  }
+  const lastModified = httpDate(headers['last-modified']);
+  if (lastModified !== undefined) {
+    const date = httpDate(headers.date) ?? now;
+    return Math.min(86_400, Math.max(0, Math.floor((date - lastModified) / 10_000)));
+  }
+  return 0;
+}
+
+/** Corrected initial age (§4.2.3), in whole seconds. */
+export function initialAge(headers: ResponseHeaders, requestTime: number, responseTime: number): number {
+  const ageValue = deltaSeconds(typeof headers.age === 'string' ? headers.age.trim() : undefined) ?? 0;
+  const date = httpDate(headers.date);
+  const apparentAge = date === undefined ? 0 : Math.max(0, (responseTime - date) / 1000);
+  const responseDelay = Math.max(0, (responseTime - requestTime) / 1000);
+  return Math.floor(Math.max(apparentAge, ageValue + responseDelay));
+}
+
+export function freshnessPolicy(headers: ResponseHeaders, now: number): FreshnessPolicy {
+  const { directives, targeted } = governingDirectives(headers);
+  const mustRevalidate = directives.has('must-revalidate') || directives.has('proxy-revalidate') || directives.has('no-cache');
+  return {
+    // no-cache: store, but check with the origin before every use (§5.2.2.4).
+    lifetime: directives.has('no-cache') ? 0 : freshnessLifetime(headers, directives, targeted, now),
+    staleWhileRevalidate: mustRevalidate ? 0 : (deltaSeconds(directives.get('stale-while-revalidate')) ?? 0),
+    staleIfError: mustRevalidate ? 0 : (deltaSeconds(directives.get('stale-if-error')) ?? 0),
+    mustRevalidate,
+  };
+}
+
+/** Current age in seconds (§4.2.3): initial age plus time resident in this cache. */
+export function currentAge(timing: EntryTiming, now: number): number {
+  return timing.initialAge + Math.max(0, (now - timing.responseTime) / 1000);
+}
+
+export function isFresh(timing: EntryTiming, now: number): boolean {
+  return currentAge(timing, now) < timing.policy.lifetime;
+}
+
+export function isStale(timing: EntryTiming, now: number): boolean {
+  return !isFresh(timing, now);
+}
+
+/** Seconds past the end of freshness (0 while fresh). */
+export function staleness(timing: EntryTiming, now: number): number {
+  return Math.max(0, currentAge(timing, now) - timing.policy.lifetime);
+}
+
+/** RFC 5861 §3: a stale response may be served while one background revalidation runs. */
+export function withinStaleWhileRevalidate(timing: EntryTiming, now: number): boolean {
+  return isStale(timing, now) && staleness(timing, now) < timing.policy.staleWhileRevalidate;
+}
+
+/** RFC 5861 §4: a stale response may be served when the origin fails. */
+export function withinStaleIfError(timing: EntryTiming, now: number): boolean {
+  return isStale(timing, now) && staleness(timing, now) < timing.policy.staleIfError;
+}
+
+/** Whether a stale entry is still worth keeping: it can be revalidated or served stale later. */
+export function isUsableStale(timing: EntryTiming, hasValidator: boolean, now: number): boolean {
+  return hasValidator || withinStaleWhileRevalidate(timing, now) || withinStaleIfError(timing, now);
+}

@@ -1,0 +1,194 @@
+// Request coalescing (after Pingora's cache lock and undici's deduplication handler): the first
+// request for a key starts one upstream "flight"; every concurrent request for the key becomes a
+// reader of that flight. The flight broadcasts the response head and then each body chunk as it
+// arrives, replaying earlier chunks to late joiners, so time to first byte never waits for the
+// whole object. Every ending has a name.
+
+/**
+ * - done: the body arrived complete and verified.
+ * - gave-up: the body arrived complete, but the writer decided not to store it (too large, uncacheable).
+ * - transient-error: the upstream failed (before or during the body); readers fall back (stale, 502, abort).
+ * - wait-timeout: a reader waited too long for the head and goes its own way.
+ */
+export type FlightOutcome = 'done' | 'gave-up' | 'transient-error' | 'wait-timeout';
+
+export interface FlightListener<H> {
+  onHead(head: H): void;
+  onData(chunk: Buffer): void;
+  onEnd(outcome: FlightOutcome, error?: Error): void;
+  /** True while this reader cannot take more data (its socket buffer is full). */
+  congested?(): boolean;
+}
+
+export interface Subscription {
+  /** Stop receiving (e.g. the viewer went away); the flight carries on for the others. */
+  cancel(): void;
+}
+
+type FlightState = 'waiting' | 'streaming' | 'ended';
+
+export class Flight<H> {
+  readonly key: string;
+  #state: FlightState = 'waiting';
+  #head: H | undefined;
+  #chunks: Buffer[] | undefined = [];
+  #bytes = 0;
+  #outcome: FlightOutcome | undefined;
+  #error: Error | undefined;
+  readonly #listeners = new Set<FlightListener<H>>();
+  /** Per reader: clears its wait-for-head timer. */
+  readonly #timers = new Map<FlightListener<H>, () => void>();
+  readonly #onClose: (flight: Flight<H>) => void;
+  readonly #waitTimeoutMs: number;
+
+  constructor(key: string, waitTimeoutMs: number, onClose: (flight: Flight<H>) => void) {
+    this.key = key;
+    this.#waitTimeoutMs = waitTimeoutMs;
+    this.#onClose = onClose;
+  }
+
+  get state(): FlightState {
+    return this.#state;
+  }
+
+  get outcome(): FlightOutcome | undefined {
+    return this.#outcome;
+  }
+
+  get readers(): number {
+    return this.#listeners.size;
+  }
+
+  /** Bytes of body broadcast so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Whether a new request may still join (replay from the start is possible). */
+  get joinable(): boolean {
+    return this.#state !== 'ended' && this.#chunks !== undefined;
+  }
+
+  subscribe(listener: FlightListener<H>): Subscription {
+    if (!this.joinable) throw new Error(`flight ${this.key} is not joinable`);
+    this.#listeners.add(listener);
+    let timer: NodeJS.Timeout | undefined;
+    if (this.#state === 'waiting') {
+      timer = setTimeout(() => {
+        this.#timers.delete(listener);
+        if (this.#state === 'waiting' && this.#listeners.delete(listener)) listener.onEnd('wait-timeout');
+      }, this.#waitTimeoutMs);
+      timer.unref();
+    } else {
+      listener.onHead(this.#head as H);
+      for (const chunk of this.#chunks!) listener.onData(chunk);
+    }
+    const clear = (): void => clearTimeout(timer);
+    this.#timers.set(listener, clear);
+    return {
+      cancel: () => {
+        clear();
+        this.#timers.delete(listener);
+        this.#listeners.delete(listener);
+      },
+    };
+  }
+
+  /** Writer: the response head is known; readers start their responses. */
+  publishHead(head: H): void {
+    if (this.#state !== 'waiting') throw new Error(`flight ${this.key}: head published twice`);
+    this.#state = 'streaming';
+    this.#head = head;
+    for (const clear of this.#timers.values()) clear();
+    for (const listener of [...this.#listeners]) listener.onHead(head);
+  }
+
+  /** Writer: one more body chunk, delivered to every reader now and replayed to later joiners. */
+  publishChunk(chunk: Buffer): void {
+    if (this.#state !== 'streaming') throw new Error(`flight ${this.key}: chunk outside streaming`);
+    this.#bytes += chunk.length;
+    this.#chunks?.push(chunk);
+    for (const listener of [...this.#listeners]) listener.onData(chunk);
+  }
+
+  /**
+   * Writer: the body will not be kept (too large to replay); the flight leaves the table so new
+   * requests start their own, while current readers keep streaming.
+   */
+  closeToNewReaders(): void {
+    if (this.#chunks === undefined) return;
+    this.#chunks = undefined;
+    this.#onClose(this);
+  }
+
+  /** Whether any reader is backed up; the writer may slow down for unbounded streams. */
+  congested(): boolean {
+    for (const listener of this.#listeners) if (listener.congested?.()) return true;
+    return false;
+  }
+
+  /** Writer: the flight is over; every reader learns how. */
+  finish(outcome: Exclude<FlightOutcome, 'wait-timeout'>, error?: Error): void {
+    if (this.#state === 'ended') return;
+    this.#state = 'ended';
+    this.#outcome = outcome;
+    this.#error = error;
+    this.#chunks = undefined;
+    for (const clear of this.#timers.values()) clear();
+    this.#timers.clear();
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    this.#onClose(this);
+    for (const listener of listeners) listener.onEnd(outcome, error);
+  }
+
+  get error(): Error | undefined {
+    return this.#error;
+  }
+}
+
+export interface FlightTableOptions {
+  /** How long a reader waits for the writer's response head before giving up on it. */
+  readonly waitTimeoutMs: number;
+}
+
+/** The in-flight upstream fetches by cache key. */
+export class FlightTable<H> {
+  readonly #flights = new Map<string, Flight<H>>();
+  readonly #waitTimeoutMs: number;
+
+  constructor(options: FlightTableOptions) {
+    if (!Number.isFinite(options.waitTimeoutMs) || options.waitTimeoutMs <= 0) {
+      throw new TypeError(`flight table: waitTimeoutMs must be a positive number, got ${options.waitTimeoutMs}`);
+    }
+    this.#waitTimeoutMs = options.waitTimeoutMs;
+  }
+
+  /** The joinable flight for a key, if one is under way. */
+  get(key: string): Flight<H> | undefined {
+    const flight = this.#flights.get(key);
+    return flight?.joinable ? flight : undefined;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /**
+   * Returns the flight to read from, creating it when none is joinable; `writer` is true for the
+   * caller that must run the upstream fetch.
+   */
+  acquire(key: string): { flight: Flight<H>; writer: boolean } {
+    const existing = this.get(key);
+    if (existing) return { flight: existing, writer: false };
+    const flight = new Flight<H>(key, this.#waitTimeoutMs, (closed) => {
+      if (this.#flights.get(key) === closed) this.#flights.delete(key);
+    });
+    this.#flights.set(key, flight);
+    return { flight, writer: true };
+  }
+
+  get size(): number {
+    return this.#flights.size;
+  }
+}

@@ -1,0 +1,81 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
+import type { FlightOutcome } from './coalesce/flight-table.js';
+import type { AttemptOutcome, OriginObserver } from './origin/origin-client.js';
+
+export interface EdgeMetrics {
+  readonly registry: Registry;
+  /** Per cache status: count one response and its body bytes. Children are pre-bound (hit path). */
+  response(status: CacheStatus, bytes: number): void;
+  readonly staleServed: Counter<'kind'>;
+  readonly coalescedWaiters: Counter;
+  readonly flightOutcomes: Counter<'outcome'>;
+  readonly integrityFailures: Counter<'reason'>;
+  readonly evictions: Counter;
+  readonly prefetches: Counter<'result'>;
+  readonly purged: Counter;
+  readonly badRequests: Counter<'reason'>;
+  readonly originObserver: OriginObserver;
+}
+
+export interface EdgeMetricsSources {
+  readonly cacheBytes: () => number;
+  readonly cacheObjects: () => number;
+  readonly cacheCapacityBytes: number;
+  readonly inflightFlights: () => number;
+  readonly originReplicas: () => number;
+}
+
+export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const requests = new Counter({ name: 'streamedge_edge_responses_total', help: 'Responses by cache status', labelNames: ['cache_status'], registers });
+  const bytes = new Counter({ name: 'streamedge_edge_response_bytes_total', help: 'Body bytes sent by cache status', labelNames: ['cache_status'], registers });
+  const requestChildren = new Map<CacheStatus, Counter.Internal>();
+  const byteChildren = new Map<CacheStatus, Counter.Internal>();
+  for (const status of CACHE_STATUSES) {
+    requestChildren.set(status, requests.labels(status));
+    byteChildren.set(status, bytes.labels(status));
+  }
+  const originRequests = new Counter({ name: 'streamedge_edge_origin_requests_total', help: 'Origin request attempts by replica and outcome', labelNames: ['replica', 'outcome'], registers });
+  const originLatency = new Histogram({
+    name: 'streamedge_edge_origin_response_seconds',
+    help: 'Time from origin request to response headers (or failure)',
+    labelNames: ['outcome'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const hedges = new Counter({ name: 'streamedge_edge_origin_hedges_total', help: 'Hedged requests sent to a second replica', labelNames: ['replica'], registers });
+  const ejections = new Counter({ name: 'streamedge_edge_origin_ejections_total', help: 'Replicas ejected after repeated failures', labelNames: ['replica'], registers });
+  new Gauge({ name: 'streamedge_edge_cache_bytes', help: 'Bytes held by the cache', registers, collect() { this.set(sources.cacheBytes()); } });
+  new Gauge({ name: 'streamedge_edge_cache_objects', help: 'Objects held by the cache', registers, collect() { this.set(sources.cacheObjects()); } });
+  new Gauge({ name: 'streamedge_edge_cache_capacity_bytes', help: 'Configured cache size', registers, collect() { this.set(sources.cacheCapacityBytes); } });
+  new Gauge({ name: 'streamedge_edge_inflight_fetches', help: 'Coalesced origin fetches under way', registers, collect() { this.set(sources.inflightFlights()); } });
+  new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });
+
+  return {
+    registry,
+    response(status, length) {
+      requestChildren.get(status)!.inc();
+      if (length > 0) byteChildren.get(status)!.inc(length);
+    },
+    staleServed: new Counter({ name: 'streamedge_edge_stale_served_total', help: 'Stale responses served', labelNames: ['kind'], registers }),
+    coalescedWaiters: new Counter({ name: 'streamedge_edge_coalesced_waiters_total', help: 'Requests that waited on another request’s origin fetch', registers }),
+    flightOutcomes: new Counter({ name: 'streamedge_edge_fetch_outcomes_total', help: 'Coalesced origin fetches by outcome', labelNames: ['outcome'] as const, registers }),
+    integrityFailures: new Counter({ name: 'streamedge_edge_integrity_failures_total', help: 'Origin bodies rejected (length or ETag mismatch, reset)', labelNames: ['reason'], registers }),
+    evictions: new Counter({ name: 'streamedge_edge_cache_evictions_total', help: 'Objects evicted to make room', registers }),
+    prefetches: new Counter({ name: 'streamedge_edge_prefetches_total', help: 'Segment prefetches by result', labelNames: ['result'], registers }),
+    purged: new Counter({ name: 'streamedge_edge_purged_objects_total', help: 'Objects removed by /admin/purge', registers }),
+    badRequests: new Counter({ name: 'streamedge_edge_rejected_requests_total', help: 'Requests rejected with a 4xx before reaching the cache', labelNames: ['reason'], registers }),
+    originObserver: {
+      onAttempt(replica: string, outcome: AttemptOutcome, seconds: number) {
+        originRequests.labels(replica, outcome).inc();
+        originLatency.labels(outcome).observe(seconds);
+      },
+      onHedge: (replica: string) => hedges.labels(replica).inc(),
+      onEject: (replica: string) => ejections.labels(replica).inc(),
+    },
+  };
+}
+
+export type { FlightOutcome };

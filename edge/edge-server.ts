@@ -1,0 +1,153 @@
+// Composes an edge: cache store, flight table, origin client and source, metrics, and the HTTP
+// server running the request lifecycle.
+import { createServer, type Server } from 'node:http';
+import type { Logger } from '../infra/runtime/logger.js';
+import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
+import { entrySize, type CacheEntry } from './cache/cache-entry.js';
+import { createCacheKeyFunction } from './cache/cache-key.js';
+import { createMemoryStore } from './cache/memory-store.js';
+import { FlightTable } from './coalesce/flight-table.js';
+import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
+import { createOriginClient, type OriginClient } from './origin/origin-client.js';
+import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './origin/origin-source.js';
+import type { EdgeRuntime, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-runtime.js';
+import { handleRequest } from './pipeline/edge-lifecycle.js';
+
+export const EXPOSED_HEADERS = 'Cache-Status, X-Served-By, Age, Content-Length, Content-Range, ETag';
+
+export interface EdgeOptions {
+  readonly id: string;
+  readonly logger: Logger;
+  /** Static origin base URLs; or … */
+  readonly originUrls?: readonly string[];
+  /** … a Consul agent to discover `streamedge-origin` from. */
+  readonly consulUrl?: string;
+  readonly cacheBytes: number;
+  readonly maxObjectBytes: number;
+  readonly allowedQueryParams?: readonly string[];
+  readonly hedgeDelayMs?: number;
+  readonly originTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** How long a coalesced reader waits for the response head before fetching on its own. */
+  readonly coalesceWaitMs?: number;
+  readonly prefetchCount?: number;
+  readonly adminToken?: string;
+  /** Cluster hooks: purge on every worker, metrics of every worker. */
+  readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
+  readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
+}
+
+export interface Edge {
+  readonly server: Server;
+  readonly runtime: EdgeRuntime;
+  readonly metrics: EdgeMetrics;
+  readonly origins: OriginClient;
+  /** Resolves once origins are known (Consul's first answer). */
+  readonly originsReady: Promise<void>;
+  listen(port: number, host: string): Promise<string>;
+  /** Purges this process's cache. */
+  purgeLocal(request: PurgeRequest): number;
+  setDraining(draining: boolean): void;
+  /** Stops accepting, lets in-flight responses finish (bounded by graceMs), closes origin pools. */
+  close(graceMs: number): Promise<void>;
+}
+
+export function createEdge(options: EdgeOptions): Edge {
+  if (!options.id || !/^[A-Za-z0-9._-]+$/.test(options.id)) throw new TypeError(`edge: id must be letters, digits, . _ -; got "${options.id}"`);
+  const hasStatic = (options.originUrls?.length ?? 0) > 0;
+  if (hasStatic === (options.consulUrl !== undefined)) throw new TypeError('edge: give either originUrls or consulUrl (exactly one)');
+  const prefetchCount = options.prefetchCount ?? 0;
+  if (!Number.isInteger(prefetchCount) || prefetchCount < 0 || prefetchCount > 20) throw new TypeError(`edge: prefetchCount must be 0..20, got ${prefetchCount}`);
+  if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
+
+  const logger = options.logger;
+  const state: EdgeState = { draining: false };
+  const store = createMemoryStore<CacheEntry>({
+    maxBytes: options.cacheBytes,
+    maxEntryBytes: Math.min(options.cacheBytes, options.maxObjectBytes + 64 * 1024),
+    sizeOf: entrySize,
+    onEvict: () => metrics.evictions.inc(),
+  });
+  const flights = new FlightTable<FillHead>({ waitTimeoutMs: options.coalesceWaitMs ?? 15_000 });
+  const originTimeoutMs = options.originTimeoutMs ?? 10_000;
+  const metrics = createEdgeMetrics({
+    cacheBytes: () => store.bytes,
+    cacheObjects: () => store.count,
+    cacheCapacityBytes: options.cacheBytes,
+    inflightFlights: () => flights.size,
+    originReplicas: () => origins.replicas.length,
+  });
+  const origins = createOriginClient({
+    hedgeDelayMs: options.hedgeDelayMs ?? 300,
+    connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+    headersTimeoutMs: originTimeoutMs,
+    bodyTimeoutMs: originTimeoutMs,
+    connectionsPerReplica: 64,
+    ejectAfterFailures: 3,
+    ejectForMs: 10_000,
+    userAgent: `streamedge-edge/${options.id}`,
+    observer: metrics.originObserver,
+  });
+
+  const purgeLocal = (request: PurgeRequest): number =>
+    'key' in request ? (store.delete(request.key) ? 1 : 0) : store.deleteByPrefix(request.prefix);
+
+  const runtime: EdgeRuntime = {
+    id: options.id,
+    cacheName: `streamedge-${options.id}`,
+    commonHeaders: ['x-served-by', options.id, 'access-control-allow-origin', '*', 'access-control-expose-headers', EXPOSED_HEADERS],
+    cacheKey: createCacheKeyFunction({ allowedQueryParams: options.allowedQueryParams ?? [] }),
+    store,
+    flights,
+    origins,
+    metrics,
+    logger,
+    maxObjectBytes: options.maxObjectBytes,
+    prefetchCount,
+    adminToken: options.adminToken,
+    state,
+    hasOrigins: () => origins.replicas.length > 0,
+    purge: options.purgeAll ?? ((request) => Promise.resolve(purgeLocal(request))),
+    metricsText:
+      options.metricsText ??
+      (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
+  };
+
+  const server = createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 },
+    (req, res) => handleRequest(runtime, req, res),
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
+  });
+
+  const source: OriginSource = hasStatic
+    ? startStaticOriginSource(options.originUrls!, (replicas) => origins.setReplicas(replicas))
+    : startConsulOriginSource(options.consulUrl!, logger, (replicas) => origins.setReplicas(replicas));
+
+  return {
+    server,
+    runtime,
+    metrics,
+    origins,
+    originsReady: source.ready,
+    async listen(port, host) {
+      const address = await listen(server, port, host);
+      const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
+      return `http://${shownHost}:${address.port}`;
+    },
+    purgeLocal,
+    setDraining(draining) {
+      state.draining = draining;
+    },
+    async close(graceMs) {
+      state.draining = true;
+      await closeGracefully(server, graceMs);
+      source.stop();
+      await origins.close();
+    },
+  };
+}

@@ -1,0 +1,287 @@
+// Fetches objects from replicated origins: undici Pools (keep-alive) per replica, failover to the
+// next replica on connect errors, timeouts and 5xx, one hedged request to a second replica when the
+// first is slow to answer, and passive ejection of a replica that keeps failing.
+import type { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import { EdgeError, upstreamError } from '../errors.js';
+
+export interface OriginReplica {
+  readonly id: string;
+  /** Base URL, e.g. http://127.0.0.1:8091 */
+  readonly url: string;
+}
+
+export interface OriginResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Readable;
+  readonly replica: string;
+  /** Epoch ms: request sent, response head received (for Age, RFC 9111 §4.2.3). */
+  readonly requestTime: number;
+  readonly responseTime: number;
+  /** The response came from the hedged (second) request. */
+  readonly hedged: boolean;
+}
+
+/** How one attempt against one replica ended; printable, used as a metric label. */
+export type AttemptOutcome = 'ok' | 'http-5xx' | 'connect' | 'timeout' | 'error' | 'cancelled';
+
+export interface OriginObserver {
+  onAttempt?(replica: string, outcome: AttemptOutcome, seconds: number): void;
+  onHedge?(replica: string): void;
+  onEject?(replica: string, failures: number): void;
+}
+
+export interface OriginFetchOptions {
+  readonly ifNoneMatch?: string;
+  readonly range?: string;
+}
+
+export interface OriginClientOptions {
+  /** Start a second replica when the first has not answered headers in this time; 0 disables. */
+  readonly hedgeDelayMs: number;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  /** Longest pause between body chunks. */
+  readonly bodyTimeoutMs: number;
+  readonly connectionsPerReplica: number;
+  /** Consecutive failures that eject a replica … */
+  readonly ejectAfterFailures: number;
+  /** … for this long (it stays last in line, still used if nothing else is left). */
+  readonly ejectForMs: number;
+  readonly userAgent?: string;
+  readonly observer?: OriginObserver;
+}
+
+export interface OriginClient {
+  /** Replaces the replica list whole; pools of replicas that stay are kept. */
+  setReplicas(replicas: readonly OriginReplica[]): void;
+  readonly replicas: readonly OriginReplica[];
+  /** Ids of replicas currently ejected. */
+  readonly ejected: readonly string[];
+  fetch(target: string, options?: OriginFetchOptions): Promise<OriginResponse>;
+  close(): Promise<void>;
+}
+
+interface ReplicaState {
+  readonly replica: OriginReplica;
+  readonly pool: Pool;
+  failures: number;
+  ejectedUntil: number;
+}
+
+/** Drops a response body we will not read (undici reports the abort as an error; expected here). */
+export function discardBody(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+function positive(name: string, value: number, allowZero = false): void {
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new TypeError(`origin client: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
+  }
+}
+
+/** FNV-1a; rendezvous hashing gives each object a stable replica preference (origin page cache). */
+function score(replicaId: string, target: string): number {
+  let hash = 0x811c9dc5;
+  const text = `${replicaId}\u0000${target}`;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export function createOriginClient(options: OriginClientOptions): OriginClient {
+  positive('hedgeDelayMs', options.hedgeDelayMs, true);
+  positive('connectTimeoutMs', options.connectTimeoutMs);
+  positive('headersTimeoutMs', options.headersTimeoutMs);
+  positive('bodyTimeoutMs', options.bodyTimeoutMs);
+  positive('connectionsPerReplica', options.connectionsPerReplica);
+  positive('ejectAfterFailures', options.ejectAfterFailures);
+  positive('ejectForMs', options.ejectForMs, true);
+  const observer = options.observer ?? {};
+  let states: ReplicaState[] = [];
+
+  const newState = (replica: OriginReplica): ReplicaState => {
+    const url = new URL(replica.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`origin client: replica ${replica.id} URL must be http(s), got ${replica.url}`);
+    return {
+      replica,
+      pool: new Pool(url.origin, {
+        connections: options.connectionsPerReplica,
+        keepAliveTimeout: 30_000,
+        connect: { timeout: options.connectTimeoutMs },
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+      }),
+      failures: 0,
+      ejectedUntil: 0,
+    };
+  };
+
+  const succeeded = (state: ReplicaState): void => {
+    state.failures = 0;
+    state.ejectedUntil = 0;
+  };
+
+  const failed = (state: ReplicaState): void => {
+    state.failures++;
+    if (state.failures >= options.ejectAfterFailures && state.ejectedUntil <= Date.now()) {
+      state.ejectedUntil = Date.now() + options.ejectForMs;
+      observer.onEject?.(state.replica.id, state.failures);
+    }
+  };
+
+  /** Healthy replicas in rendezvous order for this object, then the ejected ones. */
+  const candidatesFor = (target: string): ReplicaState[] => {
+    const now = Date.now();
+    return [...states].sort((a, b) => {
+      const aEjected = a.ejectedUntil > now;
+      const bEjected = b.ejectedUntil > now;
+      if (aEjected !== bEjected) return aEjected ? 1 : -1;
+      return score(b.replica.id, target) - score(a.replica.id, target);
+    });
+  };
+
+  const headersFor = (fetchOptions: OriginFetchOptions): Record<string, string> => {
+    const headers: Record<string, string> = { 'user-agent': options.userAgent ?? 'streamedge-edge' };
+    if (fetchOptions.ifNoneMatch) headers['if-none-match'] = fetchOptions.ifNoneMatch;
+    if (fetchOptions.range) headers.range = fetchOptions.range;
+    return headers;
+  };
+
+  const fetch = (target: string, fetchOptions: OriginFetchOptions = {}): Promise<OriginResponse> => {
+    const candidates = candidatesFor(target);
+    if (candidates.length === 0) {
+      return Promise.reject(new EdgeError('no origin replica available', { source: 'upstream', retryable: true, status: 503, reason: 'no-origin' }));
+    }
+    const headers = headersFor(fetchOptions);
+    return new Promise<OriginResponse>((resolve, reject) => {
+      let next = 0;
+      let running = 0;
+      let settled = false;
+      let lastError: EdgeError | undefined;
+      const controllers = new Set<AbortController>();
+      let hedgeTimer: NodeJS.Timeout | undefined;
+
+      const settle = (): void => {
+        settled = true;
+        clearTimeout(hedgeTimer);
+        for (const controller of controllers) controller.abort();
+      };
+
+      const launch = (hedged: boolean): boolean => {
+        if (settled || next >= candidates.length) return false;
+        const state = candidates[next++]!;
+        const controller = new AbortController();
+        controllers.add(controller);
+        running++;
+        const requestTime = Date.now();
+        const started = performance.now();
+        const seconds = (): number => (performance.now() - started) / 1000;
+        state.pool
+          .request({ path: target, method: 'GET', headers, signal: controller.signal })
+          .then(
+            (response) => {
+              running--;
+              controllers.delete(controller);
+              if (settled) {
+                discardBody(response.body);
+                observer.onAttempt?.(state.replica.id, 'cancelled', seconds());
+                return;
+              }
+              if (response.statusCode >= 500) {
+                discardBody(response.body);
+                failed(state);
+                observer.onAttempt?.(state.replica.id, 'http-5xx', seconds());
+                lastError = new EdgeError(`origin ${state.replica.id} answered ${response.statusCode}`, {
+                  source: 'upstream', retryable: true, status: 502, reason: 'http-5xx',
+                });
+                tryNext();
+                return;
+              }
+              succeeded(state);
+              observer.onAttempt?.(state.replica.id, 'ok', seconds());
+              settle();
+              resolve({
+                status: response.statusCode,
+                headers: response.headers,
+                body: response.body,
+                replica: state.replica.id,
+                requestTime,
+                responseTime: Date.now(),
+                hedged,
+              });
+            },
+            (error: unknown) => {
+              running--;
+              controllers.delete(controller);
+              if (settled) {
+                observer.onAttempt?.(state.replica.id, 'cancelled', seconds());
+                return;
+              }
+              failed(state);
+              lastError = upstreamError(error, state.replica.id);
+              observer.onAttempt?.(state.replica.id, lastError.reason === 'timeout' ? 'timeout' : lastError.reason === 'connect' ? 'connect' : 'error', seconds());
+              tryNext();
+            },
+          );
+        return true;
+      };
+
+      const tryNext = (): void => {
+        if (launch(false) || running > 0) return;
+        settle();
+        reject(lastError ?? new EdgeError('every origin replica failed', { source: 'upstream', retryable: true, status: 502, reason: 'error' }));
+      };
+
+      launch(false);
+      if (options.hedgeDelayMs > 0 && candidates.length > 1) {
+        hedgeTimer = setTimeout(() => {
+          if (!settled && running > 0 && next < candidates.length) {
+            observer.onHedge?.(candidates[next]!.replica.id);
+            launch(true);
+          }
+        }, options.hedgeDelayMs);
+        hedgeTimer.unref();
+      }
+    });
+  };
+
+  return {
+    setReplicas(replicas) {
+      const seen = new Set<string>();
+      for (const replica of replicas) {
+        if (!replica.id || seen.has(replica.id)) throw new TypeError(`origin client: replica ids must be unique and non-empty, got "${replica.id}"`);
+        seen.add(replica.id);
+      }
+      const previous = new Map(states.map((state) => [state.replica.id, state]));
+      const nextStates = replicas.map((replica) => {
+        const kept = previous.get(replica.id);
+        if (kept && kept.replica.url === replica.url) {
+          previous.delete(replica.id);
+          return kept;
+        }
+        return newState(replica);
+      });
+      states = nextStates;
+      // Pools of replicas that left finish their in-flight requests, then close.
+      for (const gone of previous.values()) void gone.pool.close().catch(() => {});
+    },
+    get replicas() {
+      return states.map((state) => state.replica);
+    },
+    get ejected() {
+      const now = Date.now();
+      return states.filter((state) => state.ejectedUntil > now).map((state) => state.replica.id);
+    },
+    fetch,
+    async close() {
+      const closing = states;
+      states = [];
+      await Promise.all(closing.map((state) => state.pool.destroy().catch(() => {})));
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Where origin replicas come from: a static list of URLs, or Consul's passing instances of
+// `streamedge-origin` (blocking queries; the last good list stays when Consul is unreachable).
+import type { Logger } from '../../infra/runtime/logger.js';
+import { watchService, type ServiceInstance } from '../../infra/consul/service-watch.js';
+import type { OriginReplica } from './origin-client.js';
+
+export const ORIGIN_SERVICE = 'streamedge-origin';
+
+export interface OriginSource {
+  /** Resolves once the first list is known (at once for a static list). */
+  readonly ready: Promise<void>;
+  /** Whether Consul answered recently (always true for a static list). */
+  readonly reachable: boolean;
+  stop(): void;
+}
+
+export function staticOriginReplicas(urls: readonly string[]): OriginReplica[] {
+  return urls.map((url, index) => {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`origin URL must be http(s), got ${url}`);
+    return { id: `origin-${index + 1}@${parsed.host}`, url: parsed.origin };
+  });
+}
+
+export function startStaticOriginSource(urls: readonly string[], apply: (replicas: readonly OriginReplica[]) => void): OriginSource {
+  apply(staticOriginReplicas(urls));
+  return { ready: Promise.resolve(), reachable: true, stop: () => {} };
+}
+
+function toReplica(instance: ServiceInstance): OriginReplica {
+  const host = instance.address.includes(':') ? `[${instance.address}]` : instance.address;
+  return { id: instance.id, url: `http://${host}:${instance.port}` };
+}
+
+export function startConsulOriginSource(
+  consulUrl: string,
+  logger: Logger,
+  apply: (replicas: readonly OriginReplica[]) => void,
+): OriginSource {
+  const watch = watchService({
+    consulUrl,
+    service: ORIGIN_SERVICE,
+    logger,
+    onChange: (instances) => {
+      const replicas = instances.map(toReplica);
+      logger.info({ origins: replicas.map((replica) => `${replica.id}=${replica.url}`) }, 'origin replicas changed');
+      apply(replicas);
+    },
+  });
+  return {
+    ready: watch.ready,
+    get reachable() {
+      return watch.status.reachable;
+    },
+    stop: () => watch.stop(),
+  };
+}

@@ -1,0 +1,124 @@
+// /healthz, /readyz, /metrics and POST /admin/purge: answered before the cache is consulted.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { hasForbiddenCharacter, MAX_TARGET_LENGTH } from '../cache/cache-key.js';
+import type { EdgeRuntime, PurgeRequest } from './edge-runtime.js';
+import type { RequestContext } from './request-context.js';
+import { account, sendJson, sendText } from './responses.js';
+
+const MAX_PURGE_BODY = 64 * 1024;
+
+export const CONTROL_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/admin/purge']);
+
+function tokenMatches(given: string, expected: string): boolean {
+  // Compare digests so neither the length nor the content leaks through timing.
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function readBody(ctx: RequestContext, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    ctx.req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        ctx.req.removeAllListeners('data');
+        ctx.req.resume();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    ctx.req.on('end', () => resolve(Buffer.concat(chunks)));
+    ctx.req.on('error', reject);
+  });
+}
+
+/** Validates a purge body: `{"key": "/path"}` or `{"prefix": "/path/"}`, exactly one of them. */
+export function parsePurgeRequest(rt: EdgeRuntime, text: string): PurgeRequest | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'body is not valid JSON';
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'body must be a JSON object';
+  const { key, prefix } = value as { key?: unknown; prefix?: unknown };
+  if ((key === undefined) === (prefix === undefined)) return 'give exactly one of "key" or "prefix"';
+  const target = key ?? prefix;
+  if (typeof target !== 'string' || !target.startsWith('/')) return '"key"/"prefix" must be a string starting with /';
+  if (key !== undefined) {
+    const normalized = rt.cacheKey(target);
+    if (!normalized.ok) return `bad key: ${normalized.reason}`;
+    return { key: normalized.key };
+  }
+  if (target.length > MAX_TARGET_LENGTH || hasForbiddenCharacter(target)) return 'bad prefix';
+  return { prefix: target };
+}
+
+async function purge(rt: EdgeRuntime, ctx: RequestContext): Promise<void> {
+  if (rt.adminToken === undefined) {
+    sendText(rt, ctx, 404, 'not found (admin endpoints are disabled: no --admin-token configured)');
+    return;
+  }
+  if (ctx.req.method !== 'POST') {
+    sendText(rt, ctx, 405, 'method not allowed: use POST', ['allow', 'POST']);
+    return;
+  }
+  const authorization = ctx.req.headers.authorization;
+  const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) {
+    sendText(rt, ctx, 401, 'unauthorized: send Authorization: Bearer <token>', ['www-authenticate', 'Bearer realm="streamedge-admin"']);
+    return;
+  }
+  if (!tokenMatches(match[1]!, rt.adminToken)) {
+    sendText(rt, ctx, 403, 'forbidden: wrong token');
+    return;
+  }
+  const body = await readBody(ctx, MAX_PURGE_BODY);
+  if (body === 'too-large') {
+    ctx.res.shouldKeepAlive = false;
+    sendText(rt, ctx, 413, `purge body larger than ${MAX_PURGE_BODY} bytes`);
+    return;
+  }
+  const request = parsePurgeRequest(rt, body.toString('utf8'));
+  if (typeof request === 'string') {
+    sendText(rt, ctx, 400, `bad purge request: ${request}`);
+    return;
+  }
+  const purged = await rt.purge(request);
+  rt.metrics.purged.inc(purged);
+  rt.logger.info({ ...request, purged }, 'purged');
+  sendJson(rt, ctx, 200, { ...request, purged });
+}
+
+/** Answers a control endpoint; the path is already known to be one of CONTROL_PATHS. */
+export function handleControl(rt: EdgeRuntime, ctx: RequestContext, path: string): void {
+  ctx.cacheStatus = 'bypass';
+  const fail = (error: unknown): void => {
+    rt.logger.error({ err: (error as Error).message, path }, 'control endpoint failed');
+    if (!ctx.res.headersSent) sendText(rt, ctx, 500, 'internal error');
+    else ctx.res.destroy();
+  };
+  if (path === '/admin/purge') {
+    purge(rt, ctx).catch(fail);
+    return;
+  }
+  if (ctx.req.method !== 'GET' && ctx.req.method !== 'HEAD') {
+    sendText(rt, ctx, 405, 'method not allowed', ['allow', 'GET, HEAD']);
+    return;
+  }
+  if (path === '/healthz') {
+    sendJson(rt, ctx, 200, { status: 'ok', id: rt.id });
+  } else if (path === '/readyz') {
+    const reason = rt.state.draining ? 'draining' : rt.hasOrigins() ? undefined : 'no origin replica known';
+    sendJson(rt, ctx, reason ? 503 : 200, reason ? { status: 'unavailable', id: rt.id, reason } : { status: 'ready', id: rt.id });
+  } else {
+    rt.metricsText().then(({ contentType, body }) => {
+      const bytes = Buffer.from(body);
+      ctx.res.writeHead(200, [...rt.commonHeaders, 'content-type', contentType, 'content-length', String(bytes.length), 'cache-control', 'no-store']);
+      ctx.res.end(ctx.head ? undefined : bytes);
+      account(rt, ctx);
+    }, fail);
+  }
+}

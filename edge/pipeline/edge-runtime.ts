@@ -1,0 +1,59 @@
+import type { Logger } from '../../infra/runtime/logger.js';
+import type { CacheEntry } from '../cache/cache-entry.js';
+import type { CacheKeyFunction } from '../cache/cache-key.js';
+import type { CacheStore } from '../cache/cache-store.js';
+import type { NotStorableReason } from '../cache/freshness.js';
+import type { FlightTable } from '../coalesce/flight-table.js';
+import type { EdgeMetrics } from '../edge-metrics.js';
+import type { OriginClient } from '../origin/origin-client.js';
+
+/** What a coalesced origin fetch announces before its body. */
+export type FillHead =
+  /** A stale entry was confirmed by a 304 and freshened; readers serve it from cache. */
+  | { readonly kind: 'revalidated'; readonly entry: CacheEntry }
+  /** A response streams from the origin. */
+  | {
+      readonly kind: 'stream';
+      readonly status: number;
+      /** Replayed headers + the edge's own, flat, without Age / Cache-Status. */
+      readonly headerBlock: readonly string[];
+      readonly etag: string | undefined;
+      readonly contentLength: number | undefined;
+      readonly notStored: NotStorableReason | undefined;
+      /** Freshness lifetime in seconds, for Cache-Status `ttl`. */
+      readonly ttl: number;
+      readonly replica: string;
+      /** A stale entry was being replaced (Cache-Status `expired`). */
+      readonly replacedStale: boolean;
+    };
+
+export interface EdgeState {
+  draining: boolean;
+}
+
+/** Shared by every phase of every request: the edge's parts and settings. */
+export interface EdgeRuntime {
+  readonly id: string;
+  /** `streamedge-<id>`, the Cache-Status member name. */
+  readonly cacheName: string;
+  /** X-Served-By and CORS, flat, on every response. */
+  readonly commonHeaders: readonly string[];
+  readonly cacheKey: CacheKeyFunction;
+  readonly store: CacheStore<CacheEntry>;
+  readonly flights: FlightTable<FillHead>;
+  readonly origins: OriginClient;
+  readonly metrics: EdgeMetrics;
+  readonly logger: Logger;
+  readonly maxObjectBytes: number;
+  readonly prefetchCount: number;
+  readonly adminToken: string | undefined;
+  readonly state: EdgeState;
+  /** Whether the edge can serve misses (has at least one origin replica). */
+  readonly hasOrigins: () => boolean;
+  /** Purge across every worker of this edge (defaults to the local store). */
+  readonly purge: (request: PurgeRequest) => Promise<number>;
+  /** Prometheus text for /metrics (aggregated across workers in cluster mode). */
+  readonly metricsText: () => Promise<{ contentType: string; body: string }>;
+}
+
+export type PurgeRequest = { readonly key: string } | { readonly prefix: string };

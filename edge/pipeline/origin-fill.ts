@@ -1,0 +1,195 @@
+// The writer side of a coalesced fetch: one origin request per key, its head and body broadcast to
+// every reader as they arrive, the body checked (Content-Length, ETag hash) and stored only if whole.
+import { createCacheEntry, ownBody, refreshCacheEntry, replayableHeaders, type CacheEntry } from '../cache/cache-entry.js';
+import { createEtagVerifier } from '../cache/etag.js';
+import { freshnessPolicy, governingDirectives, notStorableReason, type NotStorableReason } from '../cache/freshness.js';
+import type { Flight } from '../coalesce/flight-table.js';
+import { EdgeError, upstreamError } from '../errors.js';
+import { discardBody, type OriginResponse } from '../origin/origin-client.js';
+import type { EdgeRuntime, FillHead } from './edge-runtime.js';
+
+function integrityError(reason: string, message: string): EdgeError {
+  return new EdgeError(message, { source: 'upstream', retryable: true, status: 502, reason });
+}
+
+/** Content-Length as a number, or undefined when absent; a malformed value is an upstream error. */
+function declaredLength(value: string | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value.trim())) throw integrityError('bad-length', `origin sent an invalid Content-Length: ${String(value)}`);
+  return Number(value);
+}
+
+/** Flattened headers a streamed response starts with (no Age / Cache-Status; added per reader). */
+function streamHeaderBlock(rt: EdgeRuntime, response: OriginResponse, contentLength: number | undefined): string[] {
+  const block: string[] = [];
+  for (const [name, value] of Object.entries(replayableHeaders(response.headers))) {
+    if (name !== 'cdn-cache-control') block.push(name, value);
+  }
+  if (contentLength !== undefined) block.push('content-length', String(contentLength));
+  if (response.status === 200) block.push('accept-ranges', 'bytes');
+  block.push(...rt.commonHeaders);
+  return block;
+}
+
+/**
+ * Runs the origin fetch for a flight the caller just created as writer. Never throws: every ending
+ * is a named flight outcome.
+ */
+export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, stale: CacheEntry | undefined): Promise<void> {
+  const key = flight.key;
+  let response: OriginResponse;
+  try {
+    response = await rt.origins.fetch(key, stale?.etag ? { ifNoneMatch: stale.etag } : {});
+  } catch (error) {
+    rt.metrics.flightOutcomes.labels('transient-error').inc();
+    flight.finish('transient-error', upstreamError(error));
+    return;
+  }
+
+  if (response.status === 304) {
+    discardBody(response.body);
+    if (!stale) {
+      rt.metrics.flightOutcomes.labels('transient-error').inc();
+      flight.finish('transient-error', integrityError('unexpected-304', `origin ${response.replica} answered 304 to an unconditional request`));
+      return;
+    }
+    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, rt.commonHeaders);
+    rt.store.set(key, entry);
+    flight.publishHead({ kind: 'revalidated', entry });
+    rt.metrics.flightOutcomes.labels('done').inc();
+    flight.finish('done');
+    return;
+  }
+
+  let contentLength: number | undefined;
+  try {
+    contentLength = declaredLength(response.headers['content-length']);
+  } catch (error) {
+    discardBody(response.body);
+    rt.metrics.integrityFailures.labels('bad-length').inc();
+    rt.metrics.flightOutcomes.labels('transient-error').inc();
+    flight.finish('transient-error', error as Error);
+    return;
+  }
+  const { directives } = governingDirectives(response.headers);
+  let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives);
+  if (notStored === undefined && contentLength !== undefined && contentLength > rt.maxObjectBytes) notStored = 'too-large';
+  const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
+  flight.publishHead({
+    kind: 'stream',
+    status: response.status,
+    headerBlock: streamHeaderBlock(rt, response, contentLength),
+    etag,
+    contentLength,
+    notStored,
+    ttl: freshnessPolicy(response.headers, response.responseTime).lifetime,
+    replica: response.replica,
+    replacedStale: stale !== undefined,
+  });
+  // Only a complete 200 is worth sharing with later arrivals; anything else goes its own way.
+  if (notStored !== undefined) flight.closeToNewReaders();
+
+  await streamBody(rt, flight, response, contentLength, etag, notStored);
+}
+
+function streamBody(
+  rt: EdgeRuntime,
+  flight: Flight<FillHead>,
+  response: OriginResponse,
+  contentLength: number | undefined,
+  etag: string | undefined,
+  initiallyNotStored: NotStorableReason | undefined,
+): Promise<void> {
+  const { body } = response;
+  let notStored = initiallyNotStored;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  // The ETag is checked only when it is a recognisable hash of the bytes, and only for full 200s.
+  const verifier = response.status === 200 ? createEtagVerifier(etag) : undefined;
+  // With an ETag to check, the final byte is held back until the hash matches: a reader whose body
+  // then fails gets an aborted connection, never a complete-looking response with the wrong bytes.
+  let held: Buffer | undefined;
+
+  return new Promise<void>((resolve) => {
+    let over = false;
+    const fail = (reason: string, error: Error): void => {
+      if (over) return;
+      over = true;
+      discardBody(body);
+      rt.metrics.integrityFailures.labels(reason).inc();
+      rt.metrics.flightOutcomes.labels('transient-error').inc();
+      rt.logger.warn({ key: flight.key, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
+      flight.finish('transient-error', error);
+      resolve();
+    };
+    const pauseIfCongested = (): void => {
+      // Replayable bodies are bounded by the object limit; an unbounded stream-through follows
+      // its slowest reader instead of buffering without limit.
+      if (flight.joinable || !flight.congested()) return;
+      body.pause();
+      const retry = (): void => {
+        if (over) return;
+        if (flight.congested()) setTimeout(retry, 5).unref();
+        else body.resume();
+      };
+      setTimeout(retry, 5).unref();
+    };
+
+    body.on('data', (chunk: Buffer) => {
+      if (over) return;
+      received += chunk.length;
+      if (contentLength !== undefined && received > contentLength) {
+        fail('length-mismatch', integrityError('length-mismatch', `origin ${response.replica} sent more than Content-Length ${contentLength}`));
+        return;
+      }
+      verifier?.update(chunk);
+      if (notStored === undefined) {
+        if (received > rt.maxObjectBytes) {
+          notStored = 'too-large';
+          chunks.length = 0;
+          flight.closeToNewReaders();
+        } else {
+          chunks.push(chunk);
+        }
+      }
+      if (verifier) {
+        if (held) flight.publishChunk(held);
+        if (chunk.length > 1) flight.publishChunk(chunk.subarray(0, -1));
+        held = chunk.subarray(-1);
+      } else {
+        flight.publishChunk(chunk);
+      }
+      pauseIfCongested();
+    });
+    body.on('error', (error: Error) => fail('reset', upstreamError(error, response.replica)));
+    body.on('close', () => fail('reset', integrityError('reset', `origin ${response.replica} closed the body early`)));
+    body.on('end', () => {
+      if (over) return;
+      if (contentLength !== undefined && received !== contentLength) {
+        fail('length-mismatch', integrityError('length-mismatch', `origin ${response.replica} sent ${received} of ${contentLength} bytes`));
+        return;
+      }
+      if (verifier && !verifier.matches()) {
+        fail('etag-mismatch', integrityError('etag-mismatch', `origin ${response.replica} body does not match its ETag ${etag}`));
+        return;
+      }
+      over = true;
+      if (held) flight.publishChunk(held);
+      let outcome: 'done' | 'gave-up' = 'gave-up';
+      if (notStored === undefined) {
+        const entry = createCacheEntry({
+          key: flight.key,
+          headers: response.headers,
+          body: ownBody(chunks, received),
+          requestTime: response.requestTime,
+          responseTime: response.responseTime,
+          commonHeaders: rt.commonHeaders,
+        });
+        if (rt.store.set(flight.key, entry)) outcome = 'done';
+      }
+      rt.metrics.flightOutcomes.labels(outcome).inc();
+      flight.finish(outcome);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,139 @@
+// Writing responses: from a cached entry (hit path: one precomputed header block, one write), and
+// small plain-text answers for errors and control endpoints. Every response ends in account().
+import type { CacheEntry } from '../cache/cache-entry.js';
+import { formatCacheStatus, type CacheStatus } from '../cache/cache-status.js';
+import { decideRange } from '../cache/byte-range.js';
+import { ifNoneMatchMatches } from '../cache/etag.js';
+import { currentAge } from '../cache/freshness.js';
+import type { EdgeRuntime } from './edge-runtime.js';
+import type { RequestContext } from './request-context.js';
+
+/** The logging phase: metrics for every response, a debug line per request, a warning for errors. */
+export function account(rt: EdgeRuntime, ctx: RequestContext): void {
+  if (ctx.finished) return;
+  ctx.finished = true;
+  rt.metrics.response(ctx.cacheStatus, ctx.bodyBytes);
+  if (ctx.cacheStatus === 'stale' || ctx.cacheStatus === 'stale-if-error') rt.metrics.staleServed.labels(ctx.cacheStatus).inc();
+  if (rt.logger.isLevelEnabled('debug')) {
+    rt.logger.debug({
+      method: ctx.req.method,
+      key: ctx.key,
+      status: ctx.res.statusCode,
+      cacheStatus: ctx.cacheStatus,
+      detail: ctx.detail,
+      collapsed: ctx.collapsed,
+      replica: ctx.replica,
+      bytes: ctx.bodyBytes,
+      ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
+    }, 'request');
+  }
+}
+
+/** A short plain-text answer (errors, control endpoints), with the edge's common headers. */
+export function sendText(rt: EdgeRuntime, ctx: RequestContext, status: number, text: string, extraHeaders: readonly string[] = []): void {
+  const body = Buffer.from(`${text}\n`);
+  const headers = [
+    ...rt.commonHeaders,
+    'content-type', 'text/plain; charset=utf-8',
+    'content-length', String(body.length),
+    'cache-control', 'no-store',
+    ...extraHeaders,
+  ];
+  if (ctx.key !== '' || ctx.cacheStatus === 'error') {
+    headers.push('cache-status', formatCacheStatus(rt.cacheName, { status: ctx.cacheStatus, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+  }
+  ctx.res.writeHead(status, headers);
+  ctx.res.end(ctx.head ? undefined : body);
+  ctx.bodyBytes = ctx.head ? 0 : body.length;
+  account(rt, ctx);
+}
+
+export function sendJson(rt: EdgeRuntime, ctx: RequestContext, status: number, value: unknown): void {
+  const body = Buffer.from(JSON.stringify(value));
+  ctx.res.writeHead(status, [...rt.commonHeaders, 'content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store']);
+  ctx.res.end(body);
+  ctx.bodyBytes = body.length;
+  account(rt, ctx);
+}
+
+export interface EntryResponseOptions {
+  readonly status: CacheStatus;
+  readonly fwdStatus?: number;
+  readonly detail?: string;
+  readonly stored?: boolean;
+}
+
+// Hits within the same second share one header array per entry.
+const hitHeaderMemo = new WeakMap<CacheEntry, { age: number; headers: string[] }>();
+
+function headersFor(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions, now: number): string[] {
+  const ageSeconds = currentAge(entry, now);
+  const age = Math.floor(ageSeconds);
+  const plainHit = options.status === 'hit' && !ctx.collapsed;
+  if (plainHit) {
+    const memo = hitHeaderMemo.get(entry);
+    if (memo && memo.age === age) return memo.headers;
+  }
+  const cacheStatus = formatCacheStatus(rt.cacheName, {
+    status: options.status,
+    ttl: entry.policy.lifetime - ageSeconds,
+    collapsed: ctx.collapsed,
+    ...(options.fwdStatus !== undefined ? { fwdStatus: options.fwdStatus } : {}),
+    ...(options.detail !== undefined ? { detail: options.detail } : {}),
+    ...(options.stored ? { stored: true } : {}),
+  });
+  const headers = [...entry.headerBlock, 'age', String(age), 'cache-status', cacheStatus];
+  if (plainHit) hitHeaderMemo.set(entry, { age, headers });
+  return headers;
+}
+
+/** Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. */
+export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
+  const { req, res } = ctx;
+  ctx.cacheStatus = options.status;
+  if (options.detail !== undefined) ctx.detail = options.detail;
+  const headers = headersFor(rt, ctx, entry, options, Date.now());
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, entry.etag)) {
+    res.writeHead(304, withoutContentLength(headers));
+    res.end();
+    account(rt, ctx);
+    return;
+  }
+  const rangeHeader = req.headers.range;
+  // If-Range: the range applies only if the viewer's copy is still this entry (strong match).
+  const rangeApplies = rangeHeader !== undefined && (req.headers['if-range'] === undefined || req.headers['if-range'] === entry.etag);
+  if (rangeApplies) {
+    const decision = decideRange(rangeHeader, entry.body.length);
+    if (decision.kind === 'unsatisfiable') {
+      ctx.detail = decision.reason;
+      res.writeHead(416, [...withoutContentLength(headers), 'content-range', `bytes */${entry.body.length}`, 'content-length', '0']);
+      res.end();
+      account(rt, ctx);
+      return;
+    }
+    if (decision.kind === 'partial') {
+      const { start, end } = decision.range;
+      const length = end - start + 1;
+      res.writeHead(206, [...withoutContentLength(headers), 'content-range', `bytes ${start}-${end}/${entry.body.length}`, 'content-length', String(length)]);
+      if (ctx.head) res.end();
+      else res.end(entry.body.subarray(start, end + 1));
+      ctx.bodyBytes = ctx.head ? 0 : length;
+      account(rt, ctx);
+      return;
+    }
+  }
+  res.writeHead(200, headers);
+  if (ctx.head) res.end();
+  else res.end(entry.body);
+  ctx.bodyBytes = ctx.head ? 0 : entry.body.length;
+  account(rt, ctx);
+}
+
+export function withoutContentLength(headers: readonly string[]): string[] {
+  const result: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] !== 'content-length') result.push(headers[i]!, headers[i + 1]!);
+  }
+  return result;
+}
