@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { freePort, startDevAgent, type DevAgentPorts } from '../consul/dev-agent.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../testing/streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
-import { assertPortsFree } from './port-check.js';
+import { assertPortsFree, type PortClaim } from './port-check.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, SHIPPED_LOCATIONS_FILE, type EdgePlacement, type StackPorts } from './stack-topology.js';
 
 export type ServiceRole = 'origin' | 'edge' | 'balancer';
@@ -100,6 +100,20 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<b
   throw new Error(`${what} within ${timeoutMs} ms${lastError ? ` (last error: ${lastError})` : ''}`);
 }
 
+export function originIdsFor(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `origin-${i + 1}`);
+}
+
+/** Which service each fixed port is for, so a clash can name both. */
+export function stackPortClaims(ports: StackPorts, edges: readonly EdgePlacement[], originIds: readonly string[], withBalancer: boolean): PortClaim[] {
+  return [
+    { port: ports.consul, service: 'consul' },
+    ...(withBalancer ? [{ port: ports.balancer, service: 'balancer' }] : []),
+    ...edges.map((edge, i) => ({ port: ports.edges[i]!, service: edge.id })),
+    ...originIds.map((id, i) => ({ port: ports.origins[i]!, service: id })),
+  ];
+}
+
 /** Like Promise.all, but waits for every task, so nothing is still starting when cleanup runs. */
 async function settleAll<T>(tasks: readonly Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(tasks);
@@ -139,20 +153,13 @@ async function waitForPassing(consulUrl: string, service: string, ids: readonly 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   validate(options);
   const edgePlacements = options.edges ?? DEMO_EDGES;
-  const originIds = Array.from({ length: options.originCount ?? DEMO_ORIGIN_COUNT }, (_, i) => `origin-${i + 1}`);
+  const originIds = originIdsFor(options.originCount ?? DEMO_ORIGIN_COUNT);
   const withBalancer = options.balancer ?? true;
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const graceMs = options.stopGraceMs ?? 10_000;
   const progress = options.onProgress ?? (() => {});
 
-  if (options.ports) {
-    await assertPortsFree([
-      { port: options.ports.consul, service: 'consul' },
-      ...(withBalancer ? [{ port: options.ports.balancer, service: 'balancer' }] : []),
-      ...edgePlacements.map((edge, i) => ({ port: options.ports!.edges[i]!, service: edge.id })),
-      ...originIds.map((id, i) => ({ port: options.ports!.origins[i]!, service: id })),
-    ]);
-  }
+  if (options.ports) await assertPortsFree(stackPortClaims(options.ports, edgePlacements, originIds, withBalancer));
   const portFor = async (list: 'edges' | 'origins', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
 
   const guard: OrphanGuard = startOrphanGuard();

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../consul/dev-agent.js';
 import { consulVerdict } from './health-monitor.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
 import { isProcessAlive } from './process-alive.js';
@@ -26,6 +30,24 @@ test('assertPortsFree names the taken port and its service', async (t) => {
     return true;
   });
   await assert.rejects(assertPortsFree([{ port: 1, service: 'a' }, { port: 1, service: 'b' }]), /assigned to both a and b/);
+});
+
+test('streamedge start refuses a taken port before doing any work, naming the port, service and flag', async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const { port } = blocker.address() as { port: number };
+  const cli = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+  const contentDir = join(tmpdir(), `streamedge-start-test-${process.pid}`);
+  const child = spawn(process.execPath, [cli, 'start', '--base-port', String(port), '--consul-port', String(await freePort()), '--content', contentDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, new RegExp(`--base-port: port ${port} \\(balancer\\) on 127\\.0\\.0\\.1 is already in use`));
+  assert.equal(existsSync(contentDir), false, 'content was generated although start could not run');
 });
 
 test('consulVerdict: worst check wins, maintenance is named', () => {

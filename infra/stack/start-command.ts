@@ -3,10 +3,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCommandOptions } from '../runtime/command-options.js';
+import { OptionError, parseCommandOptions } from '../runtime/command-options.js';
 import { waitForShutdownSignal } from '../runtime/http-lifecycle.js';
 import { monitorStackHealth } from './health-monitor.js';
-import { startLocalStack, type LocalStack } from './local-stack.js';
+import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
+import { assertPortsFree, PortInUseError } from './port-check.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
 
 const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
@@ -56,6 +57,14 @@ export async function main(argv: readonly string[]): Promise<void> {
   const contentDir = resolve(options.content);
   const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
   const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
+
+  // Fail fast, before minutes of encoding, if a port is taken; the flag to change is named.
+  try {
+    await assertPortsFree(stackPortClaims(ports, DEMO_EDGES, originIdsFor(DEMO_ORIGIN_COUNT), true));
+  } catch (error) {
+    if (!(error instanceof PortInUseError)) throw error;
+    throw new OptionError(error.claim.service === 'consul' ? '--consul-port' : '--base-port', error.message);
+  }
 
   console.log(`content: ${contentDir}`);
   await generateContent(contentDir);
