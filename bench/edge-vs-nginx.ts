@@ -24,7 +24,7 @@ const OPTIONS = {
   'herd-clients': { kind: 'integer', description: 'concurrent viewers in a cold herd', default: 500, min: 1, max: 2000 },
   'herd-rounds': { kind: 'integer', description: 'cold herds per contender', default: 3, min: 1, max: 10 },
   workers: { kind: 'integer', description: 'edge workers and nginx worker_processes', default: availableParallelism(), min: 1, max: 64 },
-  'cache-size': { kind: 'bytes', description: 'edge and nginx cache size', default: '256MB' },
+  'cache-size': { kind: 'bytes', description: 'edge and nginx cache size', default: 256 * 1024 * 1024 },
 } as const;
 
 type Contender = 'edge' | 'nginx';

@@ -19,7 +19,7 @@ const SPECS = {
   mode: { kind: 'string', description: 'balancer front', default: 'steering', choices: ['steering', 'redirect', 'proxy'] },
   'cache-size': { kind: 'string', description: 'edge memory cache size, e.g. 256MB (edge default when omitted)' },
   'log-dir': { kind: 'string', description: 'directory for the services\' logs (default: a new temporary directory)' },
-  'health-interval': { kind: 'duration', description: 'how often to check every service', default: '2s', min: 200 },
+  'health-interval': { kind: 'duration', description: 'how often to check every service', default: 2000, min: 200 },
 } as const;
 
 /** Runs `streamedge content`, which shows its own progress and skips assets already built. */
