@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { EdgeNode } from './edge-node.js';
+import { createSessionTracker, orderForSession } from './session-tracker.js';
+
+const edge = (id: string, region = 'us-east'): EdgeNode => ({ id, url: `http://${id}.test`, region, lat: 0, lon: 0, weight: 1 });
+
+describe('createSessionTracker', () => {
+  it('counts sessions per edge, moves them on reassignment, and forgets idle ones', () => {
+    let now = 1_000;
+    const tracker = createSessionTracker({ ttlMs: 30_000, maxSessions: 100, now: () => now });
+    tracker.assign('viewer-a', 'vod/x', 'edge-1');
+    tracker.assign('viewer-b', 'vod/x', 'edge-1');
+    tracker.assign('viewer-c', 'vod/y', 'edge-2');
+    assert.deepEqual([...tracker.loads()].sort(), [['edge-1', 2], ['edge-2', 1]]);
+    tracker.assign('viewer-b', 'vod/x', 'edge-2');
+    assert.deepEqual([...tracker.loads()].sort(), [['edge-1', 1], ['edge-2', 2]]);
+    now += 20_000;
+    tracker.assign('viewer-a', 'vod/x', 'edge-1'); // still watching
+    now += 15_000;
+    assert.deepEqual([...tracker.loads()], [['edge-1', 1]]);
+    assert.equal(tracker.size, 1);
+    assert.equal(tracker.get('viewer-b'), undefined);
+  });
+
+  it('drops the oldest sessions beyond maxSessions', () => {
+    const tracker = createSessionTracker({ ttlMs: 60_000, maxSessions: 3 });
+    for (const viewer of ['a', 'b', 'c', 'd', 'e']) tracker.assign(viewer, 'vod/x', 'edge-1');
+    assert.equal(tracker.size, 3);
+    assert.equal(tracker.loads().get('edge-1'), 3);
+    assert.equal(tracker.get('a'), undefined);
+    assert.ok(tracker.get('e'));
+  });
+
+  it('validates its options', () => {
+    assert.throws(() => createSessionTracker({ ttlMs: 0, maxSessions: 1 }), /ttlMs/);
+    assert.throws(() => createSessionTracker({ ttlMs: 1, maxSessions: 0 }), /maxSessions/);
+  });
+});
+
+describe('orderForSession', () => {
+  const candidates = [edge('edge-1'), edge('edge-2'), edge('edge-3'), edge('edge-9', 'eu-west')];
+  const tracker = createSessionTracker({ ttlMs: 60_000, maxSessions: 10 });
+  it('puts the edge a viewer already uses first (its cache is warm)', () => {
+    const session = tracker.assign('v', 'vod/x', 'edge-3');
+    assert.deepEqual(orderForSession(candidates, session, Date.now()).map((e) => e.id), ['edge-3', 'edge-1', 'edge-2', 'edge-9']);
+  });
+  it('does not stick to a far fallback once the home region is back', () => {
+    const session = tracker.assign('w', 'vod/x', 'edge-9');
+    assert.deepEqual(orderForSession(candidates, session, Date.now()).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
+  });
+  it('moves demoted edges to the back while the demotion lasts', () => {
+    const session = tracker.assign('z', 'vod/x', 'edge-1');
+    tracker.demote('z', 'edge-1', 10_000);
+    assert.deepEqual(orderForSession(candidates, session, Date.now()).map((e) => e.id), ['edge-2', 'edge-3', 'edge-9', 'edge-1']);
+    assert.deepEqual(orderForSession(candidates, session, Date.now() + 20_000).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
+  });
+  it('without a session keeps the candidate order', () => {
+    assert.deepEqual(orderForSession(candidates, undefined, 0), candidates);
+  });
+});
