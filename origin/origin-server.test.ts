@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
 import { parseMediaPlaylist } from './media-playlist.js';
+import { createOriginServer, startOriginServer } from './origin-server.js';
 import { ensureTestCatalog } from './test-catalog.js';
 
 let catalog: string;
@@ -203,4 +205,56 @@ test('SIGTERM stops a replica cleanly (exit 0)', async () => {
   const replica = replicas.pop()!;
   assert.equal(await replica.stop(), 0);
   assert.match(replica.output(), /"msg":"stopped"/);
+});
+
+test('in process: a pinned clock gives an exact live playlist; escaping symlinks and bad options are refused', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'streamedge-origin-'));
+  try {
+    await cp(join(catalog, 'vod', 'demo-ts'), join(work, 'vod', 'demo-ts'), { recursive: true });
+    await writeFile(join(work, 'outside.ts'), 'root:secret');
+    await mkdir(join(work, 'content'));
+    await rename(join(work, 'vod'), join(work, 'content', 'vod'));
+    await symlink(join(work, 'outside.ts'), join(work, 'content', 'vod', 'demo-ts', '240p', 'seg-99999.ts'));
+    // The 6 s source loops since the Unix epoch; 2026-01-01T00:00:00Z starts loop number `round`.
+    const round = Date.parse('2026-01-01T00:00:00.000Z') / 6000;
+    const now = Date.parse('2026-01-01T00:00:07.000Z'); // the segment 00:06–00:08 is not finished yet
+    const origin = await startOriginServer({ contentDir: join(work, 'content'), clock: () => now, liveWindow: 3, id: 'in-process' });
+    try {
+      const live = await fetch(`${origin.url}/live/channel-1/240p/index.m3u8`);
+      assert.equal(live.headers.get('last-modified'), 'Thu, 01 Jan 2026 00:00:06 GMT');
+      assert.equal(
+        await live.text(),
+        [
+          '#EXTM3U',
+          '#EXT-X-VERSION:3',
+          '#EXT-X-TARGETDURATION:2',
+          `#EXT-X-MEDIA-SEQUENCE:${round * 3}`,
+          `#EXT-X-DISCONTINUITY-SEQUENCE:${round - 1}`,
+          '#EXT-X-INDEPENDENT-SEGMENTS',
+          '#EXT-X-DISCONTINUITY',
+          '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00.000Z',
+          '#EXTINF:2.000,',
+          `seg-${round * 3}.ts`,
+          '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:02.000Z',
+          '#EXTINF:2.000,',
+          `seg-${round * 3 + 1}.ts`,
+          '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:04.000Z',
+          '#EXTINF:2.000,',
+          `seg-${round * 3 + 2}.ts`,
+          '',
+        ].join('\n'),
+      );
+      assert.equal((await fetch(`${origin.url}/live/channel-1/240p/seg-0${round * 3}.ts`)).status, 404, 'non-canonical number');
+      const escape = await fetch(`${origin.url}/vod/demo-ts/240p/seg-99999.ts`);
+      assert.equal(escape.status, 404);
+      assert.doesNotMatch(await escape.text(), /secret/);
+    } finally {
+      await origin.close();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  await assert.rejects(createOriginServer({ contentDir: join(tmpdir(), 'streamedge-no-such-dir') }), /content directory .* does not exist/);
+  await assert.rejects(createOriginServer({ contentDir: catalog, liveWindow: 0 }), /liveWindow/);
+  await assert.rejects(spawnStreamedge(['origin', '--content', catalog, '--port', '0', '--live-window', '1']), /--live-window: expected a number from 3/);
 });

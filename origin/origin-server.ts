@@ -32,7 +32,8 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.mp4': 'video/mp4',
 };
 
-const LIVE_SEGMENT = /^seg-(\d{1,15})\.ts$/;
+// Canonical numbers only, so one segment has exactly one URL (and one edge cache entry).
+const LIVE_SEGMENT = /^seg-(0|[1-9]\d{0,14})\.ts$/;
 export const DEFAULT_LIVE_WINDOW = 6;
 
 export interface OriginServerOptions {
