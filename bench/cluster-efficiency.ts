@@ -82,7 +82,7 @@ async function runStrategy(
     const origin = await startBenchService(scoped, ['origin', '--port', '0', '--id', 'bench-origin', '--content', catalogDir]);
     const edges = await Promise.all(
       EDGE_IDS.map((id) =>
-        startBenchService(scoped, ['edge', '--port', '0', '--id', id, '--origin', origin.url, '--cache-size', options.cacheSize, '--workers', '1']),
+        startBenchService(scoped, ['edge', '--port', '0', '--id', id, '--origin', origin.url, '--cache-size', options.cacheSize, '--workers', '1', '--prefetch', '0']),
       ),
     );
     const edgeByUrl = new Map(edges.map((edge, i) => [edge.url, EDGE_IDS[i]!]));
