@@ -1,0 +1,193 @@
+// `streamedge edge`: options, then one process (--workers 1) or a node:cluster primary with workers.
+// The serving process (or the primary) owns Consul registration and the drain sequence:
+// maintenance on → drain delay → stop accepting → finish in-flight → deregister → exit.
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AggregatorRegistry } from 'prom-client';
+import { createServiceRegistration, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { OptionError, parseCommandOptions, type ParsedOptions } from '../infra/runtime/command-options.js';
+import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
+import { createLogger, type Logger } from '../infra/runtime/logger.js';
+import { connectWorker, servePrimary } from './cluster-bridge.js';
+import { createEdge, type EdgeOptions } from './edge-server.js';
+
+export const EDGE_SERVICE = 'streamedge-edge';
+
+const SUMMARY = 'edge cache: serves HLS playlists and segments from memory, fetching misses from origin replicas';
+
+const specs = {
+  port: { kind: 'port', description: 'port to listen on (0 picks a free one)', default: 8081 },
+  host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
+  origin: { kind: 'url', multiple: true, description: 'origin replica base URL (static list; else discovered in Consul)' },
+  consul: { kind: 'url', description: 'Consul agent HTTP address: registration, and origin discovery without --origin' },
+  'cache-size': { kind: 'bytes', description: 'memory cache size per process, e.g. 256MB', default: '256MB', min: 1024 * 1024 },
+  'max-object-size': { kind: 'bytes', description: 'largest object cached; bigger ones stream through', default: '32MB', min: 1024 },
+  id: { kind: 'string', description: 'edge id (Consul service ID, X-Served-By, Cache-Status)', default: 'edge-1' },
+  region: { kind: 'string', description: 'region name in Consul meta', default: 'local' },
+  lat: { kind: 'number', description: 'latitude in Consul meta', default: 0, min: -90, max: 90 },
+  lon: { kind: 'number', description: 'longitude in Consul meta', default: 0, min: -180, max: 180 },
+  url: { kind: 'url', description: 'public base URL viewers use (Consul meta; default: the listening URL)' },
+  workers: { kind: 'integer', description: 'worker processes (node:cluster); 1 serves in-process', default: availableParallelism(), min: 1, max: 64 },
+  'hedge-delay': { kind: 'duration', description: 'ask a second origin replica if the first has not answered by then (0 = off)', default: '300ms' },
+  'origin-timeout': { kind: 'duration', description: 'origin response-header and body-idle timeout', default: '10s', min: 100 },
+  prefetch: { kind: 'integer', description: 'segments to warm after each segment request (0 = off)', default: 2, min: 0, max: 20 },
+  'admin-token': { kind: 'string', description: 'bearer token for POST /admin/purge (disabled without one)' },
+  'cache-key-param': { kind: 'string', multiple: true, description: 'query parameter kept in the cache key (others are dropped)' },
+  'drain-delay': { kind: 'duration', description: 'on SIGTERM, keep serving this long in Consul maintenance before closing', default: '2s' },
+  'drain-timeout': { kind: 'duration', description: 'longest wait for in-flight responses when draining', default: '30s', min: 100 },
+} as const;
+
+type Options = ParsedOptions<typeof specs>;
+
+function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purgeAll' | 'metricsText'> {
+  if (options['max-object-size'] > options['cache-size']) {
+    throw new OptionError('--max-object-size', `must not exceed --cache-size (${options['cache-size']} bytes)`);
+  }
+  if (options['admin-token'] !== undefined && options['admin-token'].length < 8) {
+    throw new OptionError('--admin-token', 'must be at least 8 characters');
+  }
+  if (!/^[A-Za-z0-9._-]+$/.test(options.id)) throw new OptionError('--id', 'use letters, digits, dot, dash and underscore only');
+  if (options.origin.length === 0 && options.consul === undefined) {
+    throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
+  }
+  return {
+    id: options.id,
+    logger,
+    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consulUrl: options.consul! }),
+    cacheBytes: options['cache-size'],
+    maxObjectBytes: options['max-object-size'],
+    allowedQueryParams: options['cache-key-param'],
+    hedgeDelayMs: options['hedge-delay'],
+    originTimeoutMs: options['origin-timeout'],
+    prefetchCount: options.prefetch,
+    ...(options['admin-token'] !== undefined ? { adminToken: options['admin-token'] } : {}),
+  };
+}
+
+/** Registers in Consul in the background (retrying while the agent is unreachable). */
+function register(options: Options, port: number, publicUrl: string, logger: Logger): ServiceRegistration | undefined {
+  if (options.consul === undefined) return undefined;
+  const address = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  const registration = createServiceRegistration({
+    consulUrl: options.consul,
+    name: EDGE_SERVICE,
+    id: options.id,
+    address,
+    port,
+    meta: { region: options.region, lat: String(options.lat), lon: String(options.lon), url: publicUrl },
+    checkPath: '/healthz',
+    checkInterval: '2s',
+    checkTimeout: '1s',
+    deregisterCriticalAfter: '1m',
+    logger,
+  });
+  const attempt = (): void => {
+    registration.start().catch((error: Error) => {
+      logger.warn({ err: error.message }, 'Consul registration failed; retrying');
+      setTimeout(attempt, 2000).unref();
+    });
+  };
+  attempt();
+  return registration;
+}
+
+async function drainStep(logger: Logger, step: string, action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    logger.warn({ err: (error as Error).message, step }, 'drain step failed; continuing');
+  }
+}
+
+async function runInProcess(options: Options, logger: Logger): Promise<void> {
+  const edge = createEdge(edgeOptions(options, logger));
+  const url = await edge.listen(options.port, options.host);
+  const port = Number(new URL(url).port);
+  const publicUrl = options.url ?? url;
+  logger.info({ url, publicUrl, origins: options.origin.length > 0 ? options.origin : `consul:${options.consul}`, workers: 1 }, 'listening');
+  const registration = register(options, port, publicUrl, logger);
+  const signal = await waitForShutdownSignal();
+  logger.info({ signal }, 'draining');
+  edge.setDraining(true);
+  if (registration) await drainStep(logger, 'maintenance', () => registration.setMaintenance(true, 'draining'));
+  await sleep(options['drain-delay']);
+  await edge.close(options['drain-timeout']);
+  if (registration) await drainStep(logger, 'deregister', () => registration.deregister());
+  logger.info('stopped');
+}
+
+async function runWorker(options: Options, logger: Logger): Promise<void> {
+  let shutdown: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (shutdown = resolve));
+  // The bridge's handlers run only after the edge below exists.
+  const bridge = connectWorker({
+    purgeLocal: (request) => edge.purgeLocal(request),
+    onDraining: () => edge.setDraining(true),
+    onShutdown: () => shutdown(),
+  });
+  const edge = createEdge({ ...edgeOptions(options, logger), ...bridge });
+  AggregatorRegistry.setRegistries([edge.metrics.registry]);
+  // Signals go to the primary, which runs the drain; a worker only stops when told to.
+  process.on('SIGTERM', () => {});
+  process.on('SIGINT', () => {});
+  process.on('disconnect', () => shutdown());
+  await edge.listen(options.port, options.host);
+  await stopped;
+  await edge.close(options['drain-timeout']);
+  process.exit(0);
+}
+
+async function runPrimary(options: Options, logger: Logger): Promise<void> {
+  edgeOptions(options, logger); // validate once, before forking
+  const bridge = servePrimary();
+  let draining = false;
+  let announced = false;
+  const listening = new Promise<{ port: number; address: string }>((resolve) => {
+    let count = 0;
+    cluster.on('listening', (_worker, address) => {
+      if (++count >= options.workers) resolve({ port: address.port, address: address.address ?? options.host });
+    });
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (draining) return;
+    logger.error({ worker: worker.process.pid, code, signal }, 'edge worker died; starting another');
+    cluster.fork();
+  });
+  for (let i = 0; i < options.workers; i++) cluster.fork();
+  const { port } = await listening;
+  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `http://${shownHost}:${port}`;
+  const publicUrl = options.url ?? url;
+  if (!announced) {
+    announced = true;
+    logger.info({ url, publicUrl, workers: options.workers }, 'listening');
+  }
+  const registration = register(options, port, publicUrl, logger);
+  const signal = await waitForShutdownSignal();
+  logger.info({ signal }, 'draining');
+  draining = true;
+  bridge.broadcast('streamedge:draining');
+  if (registration) await drainStep(logger, 'maintenance', () => registration.setMaintenance(true, 'draining'));
+  await sleep(options['drain-delay']);
+  const exited = Promise.all(
+    Object.values(cluster.workers ?? {}).map((worker) => (worker && !worker.isDead() ? new Promise<void>((resolve) => worker.once('exit', () => resolve())) : Promise.resolve())),
+  );
+  bridge.broadcast('streamedge:shutdown');
+  const deadline = sleep(options['drain-timeout'] + 5000).then(() => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGKILL');
+  });
+  await Promise.race([exited, deadline]);
+  if (registration) await drainStep(logger, 'deregister', () => registration.deregister());
+  logger.info('stopped');
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const options = parseCommandOptions('edge', SUMMARY, specs, argv);
+  const logger = createLogger('edge', options.id);
+  if (options.workers === 1) await runInProcess(options, logger);
+  else if (cluster.isPrimary) await runPrimary(options, logger);
+  else await runWorker(options, logger);
+  // Nothing should be left, but a lingering keep-alive socket must not hold the exit hostage.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+}
