@@ -22,6 +22,7 @@ describe('parseCommandOptions', () => {
     assert.equal(options.hedge, 250);
     assert.equal(options.verbose, true);
     assert.equal(options.mode, 'a');
+    assert.equal(options['cache-size'], 64 * 1024 * 1024, 'a default written as text is parsed like a flag');
   });
 
   it('falls back to STREAMEDGE_* environment variables, flags winning', () => {

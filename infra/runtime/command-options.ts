@@ -192,9 +192,11 @@ export function parseCommandOptions<S extends OptionSpecs>(
     }
     if (!raws) {
       if (spec.required) throw new OptionError(`--${name}`, `required (or set ${envName(name)})`);
+      // Defaults may be written the way a user would type them ('256MB', '2s'), so they are parsed too.
+      const parseDefault = (value: unknown): unknown => (typeof value === 'string' ? parseValue(spec, value) : value);
       const fallback = spec.default;
-      if (spec.multiple) result[name] = fallback === undefined ? [] : [...(fallback as readonly string[])];
-      else result[name] = fallback ?? (spec.kind === 'boolean' ? false : undefined);
+      if (spec.multiple) result[name] = fallback === undefined ? [] : (fallback as readonly string[]).map(parseDefault);
+      else result[name] = fallback === undefined ? (spec.kind === 'boolean' ? false : undefined) : parseDefault(fallback);
       continue;
     }
     const parsed = raws.map((raw) => {
