@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ASSET_MARKER, generateCatalog } from './catalog-generator.js';
+import { withDirectoryLock } from './directory-lock.js';
 import { avcCodecFromInitSegment, avcCodecFromTransportStream } from './h264-codec-string.js';
 import { parseMediaPlaylist } from './media-playlist.js';
 import { ensureTestCatalog, TEST_CATALOG_SECONDS } from './test-catalog.js';
@@ -93,6 +95,44 @@ test('generateCatalog skips finished assets and redoes an asset whose marker is 
     assert.equal(third.assets[0]!.skipped, false);
     assert.ok((await stat(join(dir, 'vod', 'demo-ts', ASSET_MARKER))).isFile());
     await assert.rejects(stat(join(dir, '.build')), 'no build leftovers');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('two runs into one directory take turns: the asset is encoded once', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'streamedge-generate-'));
+  try {
+    const options = { dir, durationSeconds: 2, renditions: ['240p'], assets: ['demo-ts'] };
+    const results = await Promise.all([generateCatalog(options), generateCatalog(options)]);
+    assert.deepEqual(results.map((r) => r.assets[0]!.skipped).sort(), [false, true]);
+    assert.deepEqual(await readdir(dir), ['vod']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a lock left by a dead process is broken; a live holder is waited for', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'streamedge-lock-'));
+  try {
+    const lock = join(dir, 'asset.lock');
+    const dead = spawn(process.execPath, ['-e', '']);
+    await once(dead, 'exit');
+    await mkdir(lock);
+    await writeFile(join(lock, 'pid'), String(dead.pid));
+    assert.equal(await withDirectoryLock(lock, async () => 'took over', 20), 'took over');
+    await assert.rejects(stat(lock), 'released');
+
+    const order: string[] = [];
+    let release!: () => void;
+    const holder = withDirectoryLock(lock, () => new Promise<void>((resolve) => (release = () => (order.push('first'), resolve()))), 20);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const waiter = withDirectoryLock(lock, async () => void order.push('second'), 20);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(order, [], 'the second waits while the first holds the lock');
+    release();
+    await Promise.all([holder, waiter]);
+    assert.deepEqual(order, ['first', 'second']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

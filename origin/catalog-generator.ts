@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withDirectoryLock } from './directory-lock.js';
 import { runFfmpeg, supportsDrawtext } from './ffmpeg-runner.js';
 import { avcCodecFromInitSegment, avcCodecFromTransportStream } from './h264-codec-string.js';
 import { renderMasterPlaylist, type VariantStream } from './master-playlist.js';
@@ -150,16 +151,74 @@ function validate(options: GenerateCatalogOptions): { durationSeconds: number; r
   return { durationSeconds, renditions, assets };
 }
 
+type RenditionReport = (rendition: string, state: GenerationProgress['state'], fraction: number) => void;
+
+async function buildAsset(
+  asset: AssetSpec,
+  fingerprint: string,
+  dir: string,
+  durationSeconds: number,
+  renditions: readonly Rendition[],
+  report: RenditionReport,
+): Promise<AssetManifest> {
+  const drawtext = await supportsDrawtext();
+  const finalDir = join(dir, 'vod', asset.id);
+  const buildDir = join(dir, '.build', `${asset.id}-${fingerprint}`);
+  await mkdir(buildDir, { recursive: true });
+  const variants: AssetManifest['variants'][number][] = [];
+  for (const rendition of renditions) {
+    const renditionDir = join(buildDir, rendition.name);
+    if (await exists(renditionDir)) {
+      report(rendition.name, 'skipped', 1);
+    } else {
+      const partialDir = `${renditionDir}.partial`;
+      await rm(partialDir, { recursive: true, force: true });
+      await mkdir(partialDir);
+      await runFfmpeg({
+        cwd: partialDir,
+        args: encoderArgs(asset, rendition, durationSeconds, drawtext),
+        durationSeconds,
+        onProgress: (fraction) => report(rendition.name, 'encoding', fraction),
+      });
+      await rename(partialDir, renditionDir);
+      report(rendition.name, 'done', 1);
+    }
+    variants.push(await describeVariant(asset, rendition, renditionDir));
+  }
+
+  const manifest: AssetManifest = {
+    id: asset.id,
+    title: asset.title,
+    format: asset.format,
+    durationSeconds,
+    fingerprint,
+    generatorVersion: GENERATOR_VERSION,
+    variants,
+  };
+  await writeFile(join(buildDir, 'master.m3u8'), renderMasterPlaylist(variants));
+  await writeFile(join(buildDir, ASSET_MARKER), `${JSON.stringify(manifest, null, 2)}\n`);
+  // Swap whole directories: a rename cannot replace a non-empty directory, so move the old one aside first.
+  if (await exists(finalDir)) {
+    const retired = join(dir, '.build', `${asset.id}-retired-${process.pid}-${Date.now()}`);
+    await rename(finalDir, retired);
+    await rename(buildDir, finalDir);
+    await rm(retired, { recursive: true, force: true });
+  } else {
+    await rename(buildDir, finalDir);
+  }
+  return manifest;
+}
+
 /**
  * Makes (or completes) a real multi-bitrate HLS catalog under `dir/vod/<asset>/`. Each rendition is
  * encoded into a temporary directory and renamed when ffmpeg succeeds; the asset is assembled in a
  * build directory, its marker written last, and the whole directory renamed into place, so a reader
  * never sees half an asset and an interrupted run resumes from the last finished rendition.
+ * Processes generating into the same directory take turns per asset (a lock directory).
  */
 export async function generateCatalog(options: GenerateCatalogOptions): Promise<CatalogSummary> {
   const { durationSeconds, renditions, assets } = validate(options);
   const report = options.onProgress ?? (() => {});
-  const drawtext = await supportsDrawtext();
   const totalSteps = assets.length * renditions.length;
   let stepsDone = 0;
   const results: (AssetManifest & { skipped: boolean })[] = [];
@@ -168,63 +227,31 @@ export async function generateCatalog(options: GenerateCatalogOptions): Promise<
   for (const asset of assets) {
     const fingerprint = fingerprintOf(asset, durationSeconds, renditions);
     const finalDir = join(options.dir, 'vod', asset.id);
-    const existing = await readManifest(finalDir);
-    if (existing?.fingerprint === fingerprint) {
+    const skip = (manifest: AssetManifest): void => {
       for (const rendition of renditions) {
         stepsDone++;
         report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'skipped' });
       }
-      results.push({ ...existing, skipped: true });
+      results.push({ ...manifest, skipped: true });
+    };
+    const existing = await readManifest(finalDir);
+    if (existing?.fingerprint === fingerprint) {
+      skip(existing);
       continue;
     }
-
-    const buildDir = join(options.dir, '.build', `${asset.id}-${fingerprint}`);
-    await mkdir(buildDir, { recursive: true });
-    const variants: AssetManifest['variants'][number][] = [];
-    for (const rendition of renditions) {
-      const renditionDir = join(buildDir, rendition.name);
-      if (await exists(renditionDir)) {
-        stepsDone++;
-        report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'skipped' });
-      } else {
-        const partialDir = `${renditionDir}.partial`;
-        await rm(partialDir, { recursive: true, force: true });
-        await mkdir(partialDir);
-        await runFfmpeg({
-          cwd: partialDir,
-          args: encoderArgs(asset, rendition, durationSeconds, drawtext),
-          durationSeconds,
-          onProgress: (fraction) =>
-            report({ asset: asset.id, rendition: rendition.name, fraction, overall: (stepsDone + fraction) / totalSteps, state: 'encoding' }),
-        });
-        await rename(partialDir, renditionDir);
-        stepsDone++;
-        report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'done' });
+    await mkdir(join(options.dir, '.build'), { recursive: true });
+    await withDirectoryLock(join(options.dir, '.build', `${asset.id}.lock`), async () => {
+      const finished = await readManifest(finalDir); // another process may have made it meanwhile
+      if (finished?.fingerprint === fingerprint) {
+        skip(finished);
+        return;
       }
-      variants.push(await describeVariant(asset, rendition, renditionDir));
-    }
-
-    const manifest: AssetManifest = {
-      id: asset.id,
-      title: asset.title,
-      format: asset.format,
-      durationSeconds,
-      fingerprint,
-      generatorVersion: GENERATOR_VERSION,
-      variants,
-    };
-    await writeFile(join(buildDir, 'master.m3u8'), renderMasterPlaylist(variants));
-    await writeFile(join(buildDir, ASSET_MARKER), `${JSON.stringify(manifest, null, 2)}\n`);
-    // Swap whole directories: a rename cannot replace a non-empty directory, so move the old one aside first.
-    if (await exists(finalDir)) {
-      const retired = join(options.dir, '.build', `${asset.id}-retired-${process.pid}-${Date.now()}`);
-      await rename(finalDir, retired);
-      await rename(buildDir, finalDir);
-      await rm(retired, { recursive: true, force: true });
-    } else {
-      await rename(buildDir, finalDir);
-    }
-    results.push({ ...manifest, skipped: false });
+      const manifest = await buildAsset(asset, fingerprint, options.dir, durationSeconds, renditions, (rendition, state, fraction) => {
+        if (state !== 'encoding') stepsDone++;
+        report({ asset: asset.id, rendition, fraction, overall: state === 'encoding' ? (stepsDone + fraction) / totalSteps : stepsDone / totalSteps, state });
+      });
+      results.push({ ...manifest, skipped: false });
+    });
   }
   // Only succeeds when empty, so it never removes another run's work in progress.
   await rmdir(join(options.dir, '.build')).catch(() => {});

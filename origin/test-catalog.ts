@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildDirectoryOnce } from './directory-once.js';
 import { ASSET_MARKER, GENERATOR_VERSION, generateCatalog } from './catalog-generator.js';
 import { DEMO_ASSETS, RENDITIONS } from './renditions.js';
 
@@ -28,13 +27,17 @@ let pending: Promise<string> | undefined;
 
 /**
  * A small real catalog (demo-ts and demo-fmp4, 240p/480p/720p, 6 s) made once per machine in a
- * shared directory under os.tmpdir() and reused by every test process; processes racing to make it
- * are safe (see buildDirectoryOnce).
+ * shared directory under os.tmpdir() and reused by every test process. Processes racing to make it
+ * take turns per asset (generateCatalog's lock), so it is encoded once and never seen half-made.
  */
 export function ensureTestCatalog(): Promise<string> {
-  pending ??= buildDirectoryOnce(testCatalogDir(), isComplete, async (scratch) => {
-    await generateCatalog({ dir: scratch, durationSeconds: TEST_CATALOG_SECONDS, renditions: RENDITIONS.map((r) => r.name) });
-  });
+  pending ??= (async () => {
+    const dir = testCatalogDir();
+    if (!(await isComplete(dir))) {
+      await generateCatalog({ dir, durationSeconds: TEST_CATALOG_SECONDS, renditions: RENDITIONS.map((r) => r.name) });
+    }
+    return dir;
+  })();
   pending.catch(() => (pending = undefined));
   return pending;
 }
