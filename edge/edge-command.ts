@@ -127,6 +127,8 @@ async function runWorker(options: Options, logger: Logger): Promise<void> {
     onShutdown: () => shutdown(),
   });
   const edge = createEdge({ ...edgeOptions(options, logger), ...bridge });
+  // Constructing an AggregatorRegistry installs prom-client's worker-side answer to the primary.
+  new AggregatorRegistry();
   AggregatorRegistry.setRegistries([edge.metrics.registry]);
   // Signals go to the primary, which runs the drain; a worker only stops when told to.
   process.on('SIGTERM', () => {});
@@ -142,7 +144,6 @@ async function runPrimary(options: Options, logger: Logger): Promise<void> {
   edgeOptions(options, logger); // validate once, before forking
   const bridge = servePrimary();
   let draining = false;
-  let announced = false;
   const listening = new Promise<{ port: number; address: string }>((resolve) => {
     let count = 0;
     cluster.on('listening', (_worker, address) => {
@@ -159,10 +160,7 @@ async function runPrimary(options: Options, logger: Logger): Promise<void> {
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${shownHost}:${port}`;
   const publicUrl = options.url ?? url;
-  if (!announced) {
-    announced = true;
-    logger.info({ url, publicUrl, workers: options.workers }, 'listening');
-  }
+  logger.info({ url, publicUrl, workers: options.workers }, 'listening');
   const registration = register(options, port, publicUrl, logger);
   const signal = await waitForShutdownSignal();
   logger.info({ signal }, 'draining');

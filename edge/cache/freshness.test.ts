@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseCacheControl } from './cache-control.js';
+import {
+  currentAge, freshnessLifetime, freshnessPolicy, governingDirectives, initialAge, isFresh, isStale, notStorableReason,
+  withinStaleIfError, withinStaleWhileRevalidate, type EntryTiming, type ResponseHeaders,
+} from './freshness.js';
+
+const NOW = Date.parse('2026-01-01T00:00:00Z');
+const date = (offsetSeconds: number): string => new Date(NOW + offsetSeconds * 1000).toUTCString();
+
+describe('parseCacheControl', () => {
+  const cases: [string, Record<string, string | true>][] = [
+    ['max-age=60', { 'max-age': '60' }],
+    ['Public, MAX-AGE=60 , immutable', { public: true, 'max-age': '60', immutable: true }],
+    ['private="set-cookie, x", max-age=5', { private: 'set-cookie, x', 'max-age': '5' }],
+    ['max-age=1, max-age=999', { 'max-age': '1' }],
+    [' , no-store,, ', { 'no-store': true }],
+    ['', {}],
+  ];
+  for (const [field, expected] of cases) {
+    it(JSON.stringify(field), () => assert.deepEqual(Object.fromEntries(parseCacheControl(field)), expected));
+  }
+});
+
+describe('notStorableReason (RFC 9111 §3, shared cache)', () => {
+  const cases: [string, number, ResponseHeaders, string | undefined][] = [
+    ['200 with max-age', 200, { 'cache-control': 'max-age=60' }, undefined],
+    ['no-store', 200, { 'cache-control': 'no-store' }, 'no-store'],
+    ['private', 200, { 'cache-control': 'private, max-age=60' }, 'private'],
+    ['Set-Cookie', 200, { 'cache-control': 'max-age=60', 'set-cookie': 'a=b' }, 'set-cookie'],
+    ['Vary: *', 200, { vary: '*' }, 'vary'],
+    ['404', 404, { 'cache-control': 'max-age=60' }, 'status'],
+    ['206', 206, {}, 'status'],
+    ['CDN-Cache-Control overrides no-store', 200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' }, undefined],
+    ['CDN-Cache-Control no-store wins over public', 200, { 'cache-control': 'public, max-age=60', 'cdn-cache-control': 'no-store' }, 'no-store'],
+  ];
+  for (const [name, status, headers, expected] of cases) {
+    it(name, () => assert.equal(notStorableReason(status, headers, governingDirectives(headers).directives), expected));
+  }
+});
+
+describe('freshnessLifetime (RFC 9111 §4.2.1)', () => {
+  const cases: [string, ResponseHeaders, number][] = [
+    ['s-maxage beats max-age', { 'cache-control': 'max-age=10, s-maxage=20' }, 20],
+    ['max-age', { 'cache-control': 'max-age=10' }, 10],
+    ['max-age beats Expires', { 'cache-control': 'max-age=10', date: date(0), expires: date(100) }, 10],
+    ['Expires − Date', { date: date(0), expires: date(100) }, 100],
+    ['Expires in the past', { date: date(0), expires: date(-100) }, 0],
+    ['invalid Expires means expired', { expires: '0' }, 0],
+    ['invalid max-age means stale', { 'cache-control': 'max-age=ten' }, 0],
+    ['heuristic: 10% since Last-Modified', { date: date(0), 'last-modified': date(-1000) }, 100],
+    ['heuristic capped at a day', { date: date(0), 'last-modified': date(-100 * 86400) }, 86400],
+    ['nothing: 0', {}, 0],
+    ['CDN-Cache-Control max-age', { 'cache-control': 'max-age=5', 'cdn-cache-control': 'max-age=50' }, 50],
+    ['CDN-Cache-Control ignores Expires', { 'cdn-cache-control': 'public', date: date(0), expires: date(100) }, 0],
+  ];
+  for (const [name, headers, expected] of cases) {
+    it(name, () => {
+      const { directives, targeted } = governingDirectives(headers);
+      assert.equal(freshnessLifetime(headers, directives, targeted, NOW), expected);
+    });
+  }
+});
+
+describe('initialAge (RFC 9111 §4.2.3)', () => {
+  it('takes the larger of the Age header (plus response delay) and the apparent age', () => {
+    assert.equal(initialAge({ age: '30', date: date(0) }, NOW, NOW), 30);
+    assert.equal(initialAge({ date: date(-40) }, NOW, NOW), 40);
+    assert.equal(initialAge({ age: '5' }, NOW - 2000, NOW), 7);
+    assert.equal(initialAge({ age: 'bogus', date: date(10) }, NOW, NOW), 0);
+  });
+});
+
+describe('freshness decisions', () => {
+  const timing = (cacheControl: string, ageAtStore = 0): EntryTiming => ({
+    responseTime: NOW,
+    initialAge: ageAtStore,
+    policy: freshnessPolicy({ 'cache-control': cacheControl }, NOW),
+  });
+  const at = (seconds: number): number => NOW + seconds * 1000;
+  const cases: [string, EntryTiming, number, { fresh: boolean; swr: boolean; sie: boolean }][] = [
+    ['fresh inside max-age', timing('max-age=10'), 5, { fresh: true, swr: false, sie: false }],
+    ['stale after max-age', timing('max-age=10'), 11, { fresh: false, swr: false, sie: false }],
+    ['Age counts against max-age', timing('max-age=10', 8), 3, { fresh: false, swr: false, sie: false }],
+    ['inside stale-while-revalidate', timing('max-age=10, stale-while-revalidate=5'), 12, { fresh: false, swr: true, sie: false }],
+    ['past stale-while-revalidate', timing('max-age=10, stale-while-revalidate=5'), 16, { fresh: false, swr: false, sie: false }],
+    ['inside stale-if-error', timing('max-age=10, stale-if-error=60'), 30, { fresh: false, swr: false, sie: true }],
+    ['must-revalidate forbids stale', timing('max-age=10, must-revalidate, stale-if-error=60, stale-while-revalidate=60'), 12, { fresh: false, swr: false, sie: false }],
+    ['no-cache: always revalidate', timing('no-cache, max-age=60'), 1, { fresh: false, swr: false, sie: false }],
+    ['immutable segment', timing('public, max-age=31536000, immutable'), 86400, { fresh: true, swr: false, sie: false }],
+  ];
+  for (const [name, entry, seconds, expected] of cases) {
+    it(name, () => {
+      assert.equal(isFresh(entry, at(seconds)), expected.fresh);
+      assert.equal(isStale(entry, at(seconds)), !expected.fresh);
+      assert.equal(withinStaleWhileRevalidate(entry, at(seconds)), expected.swr);
+      assert.equal(withinStaleIfError(entry, at(seconds)), expected.sie);
+    });
+  }
+  it('currentAge grows with resident time', () => {
+    assert.equal(currentAge(timing('max-age=10', 3), at(4)), 7);
+  });
+});

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FlightTable, type FlightListener, type FlightOutcome } from './flight-table.js';
+
+interface Recorded {
+  head?: string;
+  data: string[];
+  outcome?: FlightOutcome;
+}
+
+function recorder(): { listener: FlightListener<string>; seen: Recorded } {
+  const seen: Recorded = { data: [] };
+  return {
+    seen,
+    listener: {
+      onHead: (head) => (seen.head = head),
+      onData: (chunk) => seen.data.push(chunk.toString()),
+      onEnd: (outcome) => (seen.outcome = outcome),
+    },
+  };
+}
+
+describe('flight table (request coalescing)', () => {
+  it('the first caller is the writer, later callers read the same flight', () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
+    const first = table.acquire('/a');
+    const second = table.acquire('/a');
+    assert.equal(first.writer, true);
+    assert.equal(second.writer, false);
+    assert.equal(second.flight, first.flight);
+    assert.equal(table.acquire('/b').writer, true);
+    first.flight.finish('done');
+    assert.equal(table.acquire('/a').writer, true, 'a finished flight leaves the table');
+  });
+
+  it('streams chunks as they arrive and replays earlier ones to late joiners', () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
+    const { flight } = table.acquire('/a');
+    const early = recorder();
+    flight.subscribe(early.listener);
+    flight.publishHead('200');
+    flight.publishChunk(Buffer.from('one'));
+    assert.deepEqual(early.seen, { head: '200', data: ['one'] }, 'first chunk delivered before the body ends');
+    const late = recorder();
+    flight.subscribe(late.listener);
+    flight.publishChunk(Buffer.from('two'));
+    flight.finish('done');
+    assert.deepEqual(early.seen, { head: '200', data: ['one', 'two'], outcome: 'done' });
+    assert.deepEqual(late.seen, { head: '200', data: ['one', 'two'], outcome: 'done' });
+  });
+
+  it('a transient error reaches every reader, before or after the head', () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
+    const { flight } = table.acquire('/a');
+    const reader = recorder();
+    flight.subscribe(reader.listener);
+    flight.finish('transient-error', new Error('origin down'));
+    assert.equal(reader.seen.outcome, 'transient-error');
+    assert.equal(flight.error?.message, 'origin down');
+  });
+
+  it('a reader waiting too long for the head gets wait-timeout; the flight goes on', async () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 20 });
+    const { flight } = table.acquire('/a');
+    const reader = recorder();
+    flight.subscribe(reader.listener);
+    await sleep(40);
+    assert.equal(reader.seen.outcome, 'wait-timeout');
+    assert.equal(table.has('/a'), true);
+    const patient = recorder();
+    flight.subscribe(patient.listener);
+    flight.publishHead('200');
+    await sleep(40);
+    assert.equal(patient.seen.outcome, undefined, 'the head cancels the wait timer');
+    flight.finish('gave-up');
+    assert.equal(patient.seen.outcome, 'gave-up');
+  });
+
+  it('closing to new readers keeps current readers streaming and lets the next request start afresh', () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
+    const { flight } = table.acquire('/big');
+    const reader = recorder();
+    flight.subscribe(reader.listener);
+    flight.publishHead('200');
+    flight.closeToNewReaders();
+    assert.equal(table.acquire('/big').writer, true);
+    flight.publishChunk(Buffer.from('x'));
+    flight.finish('gave-up');
+    assert.deepEqual(reader.seen, { head: '200', data: ['x'], outcome: 'gave-up' });
+  });
+
+  it('a cancelled reader hears nothing more', () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
+    const { flight } = table.acquire('/a');
+    const reader = recorder();
+    const subscription = flight.subscribe(reader.listener);
+    flight.publishHead('200');
+    subscription.cancel();
+    flight.publishChunk(Buffer.from('x'));
+    flight.finish('done');
+    assert.deepEqual(reader.seen, { head: '200', data: [] });
+  });
+});
