@@ -1,0 +1,134 @@
+// Real processes: `streamedge origin` replicas, `streamedge edge`, and a real Consul dev agent.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startDevAgent, type DevAgent } from '../../infra/consul/dev-agent.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../../infra/testing/streamedge-process.js';
+import { ensureTestCatalog } from '../../origin/test-catalog.js';
+
+interface HealthEntry {
+  Service: { ID: string; Port: number; Meta: Record<string, string> };
+  Checks: { Status: string }[];
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function passing(consul: DevAgent, service: string): Promise<HealthEntry[]> {
+  const response = await fetch(`${consul.url}/v1/health/service/${service}?passing=true`);
+  return (await response.json()) as HealthEntry[];
+}
+
+async function body(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const response = await fetch(url, init);
+  return { status: response.status, headers: response.headers, bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+const SEGMENTS = ['240p', '480p', '720p'].flatMap((rendition) => [0, 1, 2].map((n) => `/vod/demo-ts/${rendition}/seg-${String(n).padStart(5, '0')}.ts`));
+
+describe('edge with real origins and a real Consul agent', () => {
+  let consul: DevAgent;
+  let content: string;
+  const processes: StreamedgeProcess[] = [];
+  before(async () => {
+    content = await ensureTestCatalog();
+    consul = await startDevAgent();
+  });
+  after(async () => {
+    await Promise.all(processes.map((process) => process.kill()));
+    await consul?.stop();
+  });
+
+  it('discovers origins in Consul, registers itself, fails over, and drains on SIGTERM without a failed request', async () => {
+    const origins = await Promise.all(
+      ['origin-it-1', 'origin-it-2'].map((id) => spawnStreamedge(['origin', '--content', content, '--port', '0', '--id', id, '--consul', consul.url])),
+    );
+    processes.push(...origins);
+    const edge = await spawnStreamedge([
+      'edge', '--port', '0', '--consul', consul.url, '--id', 'edge-it', '--region', 'us-east', '--lat', '39.04', '--lon', '-77.49',
+      '--workers', '1', '--drain-delay', '1500ms', '--prefetch', '0', '--hedge-delay', '200ms',
+    ]);
+    processes.push(edge);
+    await waitFor('edge ready (origins discovered)', async () => ((await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined));
+
+    // Same bytes and ETag as the origin; a miss, then a hit.
+    const direct = await body(`${origins[0]!.url}${SEGMENTS[3]}`);
+    const miss = await body(`${edge.url}${SEGMENTS[3]}`);
+    const hit = await body(`${edge.url}${SEGMENTS[3]}?token=viewer-2`);
+    assert.ok(miss.bytes.equals(direct.bytes));
+    assert.ok(hit.bytes.equals(direct.bytes));
+    assert.equal(miss.headers.get('etag'), direct.headers.get('etag'));
+    assert.match(miss.headers.get('cache-status')!, /^streamedge-edge-it; fwd=miss; fwd-status=200; ttl=\d+; stored$/);
+    assert.match(hit.headers.get('cache-status')!, /^streamedge-edge-it; hit; ttl=\d+$/);
+    assert.equal(hit.headers.get('x-served-by'), 'edge-it');
+    const master = await body(`${edge.url}/vod/demo-ts/master.m3u8`);
+    assert.match(master.bytes.toString(), /^#EXTM3U/);
+
+    // Registered as streamedge-edge with its place and public URL, HTTP check passing.
+    const registered = await waitFor('edge passing in Consul', async () => (await passing(consul, 'streamedge-edge')).find((entry) => entry.Service.ID === 'edge-it'));
+    assert.deepEqual(registered.Service.Meta, { region: 'us-east', lat: '39.04', lon: '-77.49', url: edge.url });
+
+    // One origin replica dies: uncached objects still come from the other one.
+    await origins[0]!.kill();
+    for (const segment of SEGMENTS.filter((path) => path !== SEGMENTS[3])) {
+      const fetched = await body(`${edge.url}${segment}`);
+      assert.equal(fetched.status, 200, segment);
+      assert.ok(fetched.bytes.equals((await body(`${origins[1]!.url}${segment}`)).bytes), segment);
+    }
+
+    // Drain: viewers (like the balancer) use the edge while Consul lists it as passing.
+    let requests = 0;
+    const failures: string[] = [];
+    const viewer = async (index: number): Promise<void> => {
+      for (let i = 0; i < 10_000; i++) {
+        const listed = (await passing(consul, 'streamedge-edge')).some((entry) => entry.Service.ID === 'edge-it');
+        if (!listed) return;
+        const path = i % 3 === 0 ? '/vod/demo-ts/480p/index.m3u8' : SEGMENTS[(i + index) % SEGMENTS.length]!;
+        try {
+          const response = await fetch(`${edge.url}${path}`);
+          const bytes = Buffer.from(await response.arrayBuffer());
+          if (response.status !== 200 || bytes.length !== Number(response.headers.get('content-length'))) failures.push(`${path}: ${response.status}`);
+        } catch (error) {
+          failures.push(`${path}: ${(error as Error).message}`);
+        }
+        requests++;
+      }
+    };
+    const viewers = Array.from({ length: 4 }, (_, index) => viewer(index));
+    await sleep(300);
+    const exitCode = edge.stop(15_000);
+    await Promise.all(viewers);
+    assert.equal(await exitCode, 0, edge.output());
+    assert.deepEqual(failures, []);
+    assert.ok(requests > 20, `viewers made ${requests} requests`);
+    assert.match(edge.output(), /"msg":"draining"/);
+    const catalog = (await (await fetch(`${consul.url}/v1/catalog/service/streamedge-edge`)).json()) as unknown[];
+    assert.deepEqual(catalog, [], 'deregistered after the drain');
+  });
+
+  it('runs node:cluster workers: shared port, aggregated metrics, purge on every worker, clean SIGTERM', async () => {
+    const origin = await spawnStreamedge(['origin', '--content', content, '--port', '0', '--id', 'origin-it-3']);
+    processes.push(origin);
+    const edge = await spawnStreamedge(['edge', '--port', '0', '--origin', origin.url, '--id', 'edge-cluster', '--workers', '2', '--admin-token', 'cluster-secret', '--drain-delay', '0']);
+    processes.push(edge);
+    for (let i = 0; i < 6; i++) {
+      const fetched = await fetch(`${edge.url}${SEGMENTS[0]}`, { headers: { connection: 'close' } });
+      assert.equal(fetched.status, 200);
+      await fetched.arrayBuffer();
+    }
+    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    const served = [...metrics.matchAll(/^streamedge_edge_responses_total\{cache_status="(hit|miss)"\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[2]), 0);
+    assert.equal(served, 6, 'metrics summed over both workers');
+    const purge = await fetch(`${edge.url}/admin/purge`, { method: 'POST', headers: { authorization: 'Bearer cluster-secret' }, body: JSON.stringify({ prefix: '/vod/' }) });
+    const purged = (await purge.json()) as { purged: number };
+    assert.ok(purged.purged >= 1 && purged.purged <= 2, `purged ${purged.purged} copies (one per worker that had it)`);
+    assert.equal(await edge.stop(15_000), 0, edge.output());
+  });
+});
