@@ -1,0 +1,25 @@
+import { extname } from 'node:path';
+
+/** Freshness per object kind (DESIGN.md): immutable segments, long-lived VOD playlists, short live ones. */
+export const CACHE_CONTROL = {
+  segment: 'public, max-age=31536000, immutable',
+  vodPlaylist: 'public, max-age=3600, stale-while-revalidate=86400',
+  /** About half a target duration, so a player polling every target duration sees each update. */
+  livePlaylist: 'public, max-age=1',
+  catalog: 'public, max-age=10, stale-while-revalidate=60',
+  uncacheable: 'no-store',
+} as const;
+
+export const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+
+const MEDIA_TYPES: Readonly<Record<string, string>> = {
+  '.m3u8': PLAYLIST_TYPE,
+  '.ts': 'video/mp2t',
+  '.m4s': 'video/mp4',
+  '.mp4': 'video/mp4',
+};
+
+/** The Content-Type of a catalog file, or undefined for names the origin never serves. */
+export function mediaTypeOf(name: string): string | undefined {
+  return MEDIA_TYPES[extname(name)];
+}
