@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EdgeError } from '../errors.js';
+import { deadOriginUrl, object, startTestOrigin, type TestOrigin } from '../test/test-origin.js';
+import { createOriginClient, discardBody, type AttemptOutcome, type OriginClientOptions } from './origin-client.js';
+
+const DEFAULTS: OriginClientOptions = {
+  hedgeDelayMs: 0,
+  connectTimeoutMs: 1000,
+  headersTimeoutMs: 2000,
+  bodyTimeoutMs: 2000,
+  connectionsPerReplica: 8,
+  ejectAfterFailures: 2,
+  ejectForMs: 200,
+};
+
+describe('origin client', () => {
+  let live: TestOrigin;
+  let slow: TestOrigin;
+  let dead: string;
+  before(async () => {
+    live = await startTestOrigin();
+    slow = await startTestOrigin();
+    dead = await deadOriginUrl();
+    for (let i = 0; i < 20; i++) {
+      const path = `/o/${i}.ts`;
+      live.route(path, object(Buffer.from(`body ${i}`)));
+      slow.route(path, (req, res) => {
+        const timer = setTimeout(() => object(Buffer.from(`body ${i}`))(req, res), 1500);
+        res.on('close', () => clearTimeout(timer));
+      });
+    }
+  });
+  after(async () => {
+    await live.close();
+    await slow.close();
+  });
+
+  it('fails over from a dead replica, then ejects it for a while', async () => {
+    const attempts: [string, AttemptOutcome][] = [];
+    const ejected: string[] = [];
+    const client = createOriginClient({ ...DEFAULTS, observer: { onAttempt: (replica, outcome) => attempts.push([replica, outcome]), onEject: (replica) => ejected.push(replica) } });
+    client.setReplicas([{ id: 'dead', url: dead }, { id: 'live', url: live.url }]);
+    try {
+      for (let i = 0; i < 10; i++) {
+        const response = await client.fetch(`/o/${i}.ts`);
+        assert.equal(response.status, 200);
+        assert.equal(response.replica, 'live');
+        discardBody(response.body);
+      }
+      const deadAttempts = attempts.filter(([replica]) => replica === 'dead');
+      assert.ok(deadAttempts.length >= 1 && deadAttempts.length <= 2, `dead replica tried ${deadAttempts.length} times`);
+      assert.ok(deadAttempts.every(([, outcome]) => outcome === 'connect'));
+      // Whether the dead replica reached its failure limit depends on the per-object order.
+      if (deadAttempts.length === 2) {
+        assert.deepEqual(ejected, ['dead']);
+        assert.deepEqual(client.ejected, ['dead']);
+        await sleep(250);
+        assert.deepEqual(client.ejected, [], 'ejection lasts ejectForMs');
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('treats a 5xx as a failure and asks the next replica', async () => {
+    const failing = await startTestOrigin();
+    failing.route('/o/1.ts', (_req, res) => {
+      res.writeHead(503);
+      res.end();
+    });
+    const client = createOriginClient(DEFAULTS);
+    client.setReplicas([{ id: 'failing', url: failing.url }, { id: 'live', url: live.url }]);
+    try {
+      for (let i = 0; i < 3; i++) {
+        const response = await client.fetch('/o/1.ts');
+        assert.equal(response.status, 200);
+        discardBody(response.body);
+      }
+    } finally {
+      await client.close();
+      await failing.close();
+    }
+  });
+
+  it('hedges to a second replica when the first is slow to answer headers', async () => {
+    const hedged: string[] = [];
+    const client = createOriginClient({ ...DEFAULTS, hedgeDelayMs: 50, observer: { onHedge: (replica) => hedged.push(replica) } });
+    client.setReplicas([{ id: 'slow', url: slow.url }, { id: 'live', url: live.url }]);
+    try {
+      for (let i = 0; i < 8; i++) {
+        const started = performance.now();
+        const response = await client.fetch(`/o/${i}.ts`);
+        assert.equal(response.replica, 'live');
+        assert.ok(performance.now() - started < 1000, 'never waits for the slow replica');
+        if (response.hedged) assert.ok(hedged.length > 0, 'a hedged answer follows a hedge');
+        discardBody(response.body);
+      }
+      // With 8 objects, the slow replica comes first for some of them (rendezvous order).
+      assert.ok(hedged.length >= 1 && hedged.every((replica) => replica === 'live'));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('reports an upstream, retryable error when every replica fails', async () => {
+    const client = createOriginClient(DEFAULTS);
+    client.setReplicas([{ id: 'dead', url: dead }]);
+    try {
+      await assert.rejects(client.fetch('/o/1.ts'), (error: unknown) => {
+        assert.ok(error instanceof EdgeError);
+        assert.equal(error.source, 'upstream');
+        assert.equal(error.retryable, true);
+        assert.equal(error.reason, 'connect');
+        return true;
+      });
+      client.setReplicas([]);
+      await assert.rejects(client.fetch('/o/1.ts'), /no origin replica/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('validates its options', () => {
+    assert.throws(() => createOriginClient({ ...DEFAULTS, connectTimeoutMs: 0 }), /connectTimeoutMs/);
+    const client = createOriginClient(DEFAULTS);
+    assert.throws(() => client.setReplicas([{ id: 'a', url: 'ftp://x' }]), /http/);
+    assert.throws(() => client.setReplicas([{ id: 'a', url: live.url }, { id: 'a', url: live.url }]), /unique/);
+  });
+});
