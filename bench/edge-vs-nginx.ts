@@ -49,6 +49,8 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   const edge = await startBenchService(resources, [
     'edge', '--port', '0', '--id', 'bench-edge', '--origin', origin.url,
     '--cache-size', String(options['cache-size']), '--workers', String(options.workers),
+    // nginx does not prefetch; with prefetch on, the origin count of a herd would include the next segments.
+    '--prefetch', '0',
   ]);
   const nginx = await startNginxCache({ originUrl: origin.url, cacheBytes: options['cache-size'], workers: options.workers });
   resources.guard.watch(nginx.child.pid);
