@@ -38,15 +38,16 @@ const SPECS = {
   'trust-proxy': { kind: 'string', multiple: true, description: 'CIDR of a proxy whose X-Forwarded-For is believed' },
   'disable-region-hints': { kind: 'boolean', description: 'refuse ?region= and X-Streamedge-Region hints (400)' },
   'player-dir': { kind: 'string', description: 'directory with the built player (index.html, assets/); default: dist/player-web under the package' },
-  'session-ttl': { kind: 'duration', min: 1000, default: '30s', description: 'a viewer not seen for this long no longer counts as an active session' },
+  'session-ttl': { kind: 'duration', min: 1000, default: BALANCER_DEFAULTS.sessionTtlMs, description: 'a viewer not seen for this long no longer counts as an active session' },
   'max-sessions': { kind: 'integer', min: 1, max: 10_000_000, default: BALANCER_DEFAULTS.maxSessions, description: 'active sessions remembered at most' },
-  'steering-ttl': { kind: 'duration', min: 1000, max: 3_600_000, default: '10s', description: 'steering manifest TTL (how often players ask again)' },
-  'eject-backoff': { kind: 'duration', min: 100, default: '5s', description: 'how long an edge that failed a connection stays out before a probe' },
-  'eject-max-backoff': { kind: 'duration', min: 100, default: '60s', description: 'longest back-off after repeated failed probes' },
-  'connect-timeout': { kind: 'duration', min: 50, default: '1s', description: 'connecting to an edge longer than this ejects it' },
-  'response-timeout': { kind: 'duration', min: 100, default: '5s', description: 'no response headers from an edge within this ejects it' },
+  'steering-ttl': { kind: 'duration', min: 1000, max: 3_600_000, default: BALANCER_DEFAULTS.steeringTtlSeconds * 1000, description: 'steering manifest TTL (how often players ask again)' },
+  'eject-backoff': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.ejectBackoffMs, description: 'how long an edge that failed a connection stays out before a probe' },
+  'eject-max-backoff': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.ejectMaxBackoffMs, description: 'longest back-off after repeated failed probes' },
+  'connect-timeout': { kind: 'duration', min: 50, default: BALANCER_DEFAULTS.connectTimeoutMs, description: 'connecting to an edge longer than this ejects it' },
+  'response-timeout': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.responseTimeoutMs, description: 'no response headers from an edge within this ejects it' },
   'max-attempts': { kind: 'integer', min: 1, max: 10, default: BALANCER_DEFAULTS.maxAttempts, description: 'edges tried per request before giving up' },
   'slow-throughput': { kind: 'integer', min: 0, default: BALANCER_DEFAULTS.slowThroughputBps, description: 'a pathway a player reports below this many bits/s is demoted for it (0 = never)' },
+  'probe-interval': { kind: 'duration', default: BALANCER_DEFAULTS.probeIntervalMs, description: 'probe every available edge\'s /healthz this often, in ms (0 = only when a connection drops)' },
   'max-pathways': { kind: 'integer', min: 1, max: 20, default: BALANCER_DEFAULTS.maxPathways, description: 'content-steering pathways (edges) per master playlist' },
 } as const;
 
@@ -98,6 +99,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     maxAttempts: options['max-attempts'],
     slowThroughputBps: options['slow-throughput'],
     maxPathways: options['max-pathways'],
+    probeIntervalMs: options['probe-interval'],
   });
 
   const discovery: EdgeDiscovery = options.consul

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { parseStaticEdgeSpec, type EdgeNode } from './edge-node.js';
 import { createSnapshot } from './edge-snapshot.js';
 import { parseIpPrefix } from './ip-prefix-table.js';
 import { buildLocationTable } from './location-table.js';
+import { get } from './http-test-client.js';
 import { startStandInEdge, type StandInEdge } from './stand-in-edge.js';
 
 const LOCATIONS = buildLocationTable({
@@ -19,30 +19,6 @@ const LOCATIONS = buildLocationTable({
     { cidr: '127.0.2.0/24', region: 'eu-west', lat: 53.35, lon: -6.26 },
   ],
 });
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-function get(url: string, options: { headers?: Record<string, string>; localAddress?: string; method?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    // The path is sent exactly as written (new URL() would resolve "..", which these tests need to send).
-    const { hostname, port } = new URL(url);
-    const path = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-    const target = { hostname, port, path, method: options.method ?? 'GET', headers: options.headers, localAddress: options.localAddress, agent: false };
-    const req = request(target, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Sends raw bytes and returns the status line, for requests no HTTP client would send. */
 function rawStatus(port: number, text: string): Promise<string> {

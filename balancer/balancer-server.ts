@@ -4,14 +4,16 @@ import type { Logger } from '../infra/runtime/logger.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
 import type { DiscoveryStatus } from './edge-discovery.js';
-import { createEdgeFetcher, UpstreamError, type EdgeFetcher } from './edge-fetch.js';
+import { createEdgeAgent, createEdgeFetcher, UpstreamError, type EdgeFetcher } from './edge-fetch.js';
+import { watchEdgeLiveness } from './edge-liveness.js';
 import { createEdgeRouter, type EdgeRouter } from './edge-router.js';
 import type { EdgeSnapshot } from './edge-snapshot.js';
 import type { Front, FrontName } from './front.js';
 import { sendError, sendJson } from './http-responses.js';
 import type { IpPrefix } from './ip-prefix-table.js';
 import type { LocationTable } from './location-table.js';
-import { createPassiveHealth, probeHealthz, type PassiveHealth } from './passive-health.js';
+import { createPassiveHealth, probeHealthz, type EjectionReason, type PassiveHealth } from './passive-health.js';
+import type { EdgeNode } from './edge-node.js';
 import { createPlayerFiles } from './player-files.js';
 import { createProxyFront } from './proxy-front.js';
 import { createRedirectFront } from './redirect-front.js';
@@ -39,6 +41,8 @@ export interface BalancerOptions {
   readonly maxAttempts: number;
   readonly slowThroughputBps: number;
   readonly maxPathways: number;
+  /** Periodic /healthz probe of every available edge; 0 = only on dropped connections. */
+  readonly probeIntervalMs: number;
 }
 
 export interface Balancer {
@@ -67,6 +71,7 @@ export const BALANCER_DEFAULTS = {
   maxAttempts: 3,
   slowThroughputBps: 300_000,
   maxPathways: 5,
+  probeIntervalMs: 500,
 } as const;
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -80,6 +85,8 @@ const CORS_HEADERS = {
 export function createBalancer(options: BalancerOptions): Balancer {
   const log = options.logger;
   let discoveryStatus: () => DiscoveryStatus = () => ({ source: 'static', reachable: true, lastSuccessAt: undefined, lastError: undefined });
+  const agent = createEdgeAgent(options.connectTimeoutMs, options.responseTimeoutMs);
+  const probe = (edge: EdgeNode): Promise<EjectionReason | undefined> => probeHealthz(edge, options.connectTimeoutMs, agent);
   const sessions = createSessionTracker({ ttlMs: options.sessionTtlMs, maxSessions: options.maxSessions });
   // The metric collectors read router and health lazily, at scrape time.
   const metrics = createBalancerMetrics({
@@ -97,7 +104,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     logger: log,
     backoffMs: options.ejectBackoffMs,
     maxBackoffMs: options.ejectMaxBackoffMs,
-    probe: (edge) => probeHealthz(edge, options.connectTimeoutMs),
+    probe,
     onEject: (edge, reason) => metrics.ejected(edge.id, reason),
   });
   const router = createEdgeRouter({
@@ -109,9 +116,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
     sessions,
     onSelected: (edge) => metrics.selected(edge.id),
   });
+  const liveness = watchEdgeLiveness({ agent, health, snapshot: () => router.snapshot, intervalMs: options.probeIntervalMs, probe });
   const fetcher: EdgeFetcher = createEdgeFetcher({
     health,
-    connectTimeoutMs: options.connectTimeoutMs,
+    agent,
     responseTimeoutMs: options.responseTimeoutMs,
     maxAttempts: options.maxAttempts,
   });
@@ -278,9 +286,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
       discoveryStatus = getter;
     },
     async close() {
+      liveness.stop();
       health.stop();
       await front.close?.();
-      await fetcher.close();
+      await agent.close();
     },
   };
 }

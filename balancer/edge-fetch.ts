@@ -51,9 +51,19 @@ export interface EdgeResponse {
   readonly failures: readonly { edgeId: string; reason: string }[];
 }
 
+/** One connection pool to every edge, shared by fetches and liveness probes. */
+export function createEdgeAgent(connectTimeoutMs: number, responseTimeoutMs: number): Agent {
+  return new Agent({
+    connect: { timeout: connectTimeoutMs },
+    headersTimeout: responseTimeoutMs,
+    bodyTimeout: responseTimeoutMs,
+    keepAliveTimeout: 4_000,
+  });
+}
+
 export interface EdgeFetcherOptions {
   readonly health: PassiveHealth;
-  readonly connectTimeoutMs: number;
+  readonly agent: Agent;
   readonly responseTimeoutMs: number;
   /** At most this many candidates are tried per request. */
   readonly maxAttempts: number;
@@ -62,16 +72,10 @@ export interface EdgeFetcherOptions {
 export interface EdgeFetcher {
   /** GETs `path` from the first candidate that answers; 4xx answers are final, 5xx and connection failures move on. */
   fetch(candidates: readonly EdgeNode[], path: string, maxBytes: number): Promise<EdgeResponse>;
-  close(): Promise<void>;
 }
 
 export function createEdgeFetcher(options: EdgeFetcherOptions): EdgeFetcher {
-  const agent = new Agent({
-    connect: { timeout: options.connectTimeoutMs },
-    headersTimeout: options.responseTimeoutMs,
-    bodyTimeout: options.responseTimeoutMs,
-    keepAliveTimeout: 4_000,
-  });
+  const agent = options.agent;
   return {
     async fetch(candidates, path, maxBytes) {
       const failures: { edgeId: string; reason: string }[] = [];
@@ -116,6 +120,5 @@ export function createEdgeFetcher(options: EdgeFetcherOptions): EdgeFetcher {
       const detail = failures.map((failure) => `${failure.edgeId}: ${failure.reason}`).join('; ');
       throw new UpstreamError(failures.length ? `no edge could serve ${path} (${detail})` : 'no healthy edge available', failures.length ? 502 : 503, true);
     },
-    close: () => agent.close(),
   };
 }

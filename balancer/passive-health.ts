@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { classifyConnectionError } from './edge-fetch.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import type { EdgeNode } from './edge-node.js';
 import type { EdgeSnapshot } from './edge-snapshot.js';
@@ -22,8 +23,8 @@ export interface PassiveHealthOptions {
   /** First back-off; doubles with each failed readmission up to maxBackoffMs. */
   readonly backoffMs: number;
   readonly maxBackoffMs: number;
-  /** Resolves true when the edge answers its liveness check. */
-  readonly probe: (edge: EdgeNode) => Promise<boolean>;
+  /** Checks the edge's liveness: undefined when alive, else why not. */
+  readonly probe: (edge: EdgeNode) => Promise<EjectionReason | undefined>;
   readonly onEject?: (edge: EdgeNode, reason: EjectionReason) => void;
   readonly onReadmit?: (edge: EdgeNode) => void;
 }
@@ -32,7 +33,7 @@ export interface PassiveHealth {
   isAvailable(edgeId: string): boolean;
   /** Takes the edge out at once; it stays out for the back-off and until a probe succeeds. */
   eject(edge: EdgeNode, reason: EjectionReason): void;
-  /** A viewer reported trouble with this edge: probe it now and eject it if the probe fails. */
+  /** Something hinted at trouble (a viewer report, a dropped connection): probe now, eject on failure. */
   suspect(edge: EdgeNode): void;
   health(edgeId: string): EdgeHealth;
   /** The current Consul view: an edge is only probed back in while Consul lists it as passing. */
@@ -50,14 +51,20 @@ interface Ejection {
   timer: NodeJS.Timeout | undefined;
 }
 
-/** GET <edge>/healthz within `timeoutMs`; any 2xx is alive. */
-export async function probeHealthz(edge: EdgeNode, timeoutMs: number): Promise<boolean> {
+/** GET <edge>/healthz within `timeoutMs`: undefined for a 2xx, else the reason it failed. */
+export async function probeHealthz(edge: EdgeNode, timeoutMs: number, dispatcher?: Dispatcher): Promise<EjectionReason | undefined> {
   try {
-    const response = await request(`${edge.url}/healthz`, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await request(`${edge.url}/healthz`, {
+      method: 'GET',
+      ...(dispatcher ? { dispatcher } : {}),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await response.body.dump();
-    return response.statusCode >= 200 && response.statusCode < 300;
-  } catch {
-    return false;
+    return response.statusCode >= 200 && response.statusCode < 300 ? undefined : 'probe-failed';
+  } catch (error) {
+    return classifyConnectionError(error) ?? 'probe-failed';
   }
 }
 
@@ -87,10 +94,10 @@ export function createPassiveHealth(options: PassiveHealthOptions): PassiveHealt
       return;
     }
     ejection.probing = true;
-    const alive = await options.probe(current);
+    const failure = await options.probe(current);
     ejection.probing = false;
     if (ejected.get(ejection.edge.id) !== ejection || stopped) return;
-    if (alive) {
+    if (failure === undefined) {
       ejected.delete(ejection.edge.id);
       log.info({ edge: ejection.edge.id, outFor: Date.now() - ejection.ejectedAt }, 'edge readmitted after a successful probe');
       options.onReadmit?.(current);
@@ -98,7 +105,7 @@ export function createPassiveHealth(options: PassiveHealthOptions): PassiveHealt
     }
     ejection.failedProbes++;
     ejection.retryAt = Date.now() + Math.min(options.maxBackoffMs, options.backoffMs * 2 ** ejection.failedProbes);
-    log.info({ edge: ejection.edge.id, retryAt: new Date(ejection.retryAt).toISOString() }, 'edge still failing its probe');
+    log.info({ edge: ejection.edge.id, failure, retryAt: new Date(ejection.retryAt).toISOString() }, 'edge still failing its probe');
     schedule(ejection);
   };
 
@@ -107,9 +114,9 @@ export function createPassiveHealth(options: PassiveHealthOptions): PassiveHealt
     suspect(edge) {
       if (ejected.has(edge.id) || suspected.has(edge.id) || stopped) return;
       suspected.add(edge.id);
-      void options.probe(edge).then((alive) => {
+      void options.probe(edge).then((failure) => {
         suspected.delete(edge.id);
-        if (!alive) health.eject(edge, 'probe-failed');
+        if (failure) health.eject(edge, failure);
       });
     },
     eject(edge, reason) {
