@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,6 +287,31 @@ describe('passive health: a dead edge is ejected at once', () => {
     } finally {
       await b.close();
       await Promise.all(standIns.map((standIn) => standIn.kill().catch(() => {})));
+    }
+  });
+});
+
+describe('proxy: an edge that accepts but never answers', () => {
+  it('counts as failed after the response timeout, is ejected, and the GET goes to the next edge', async () => {
+    const silent = createServer(() => {}); // accepts connections, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const live = await startStandInEdge('edge-live');
+    const hung: EdgeNode = { id: 'edge-hung', url: `http://127.0.0.1:${silentPort}`, region: 'us-east', lat: 39.04, lon: -77.49, weight: 1 };
+    // Give the hung edge every session's hash: weight it so it always ranks first.
+    const b = await startBalancer('proxy', [{ ...hung, weight: 1000 }, edgeNode(live, 'us-east', 39.04, -77.49)], { responseTimeoutMs: 300, probeIntervalMs: 0 });
+    try {
+      const started = Date.now();
+      const reply = await get(`${b.url}/vod/demo-ts/240p/seg-00002.ts`);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers['x-served-by'], 'edge-live');
+      assert.ok(Date.now() - started < 2_000);
+      assert.equal(b.balancer.health.health('edge-hung').reason, 'response-timeout');
+    } finally {
+      await b.close();
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+      await live.kill();
     }
   });
 });

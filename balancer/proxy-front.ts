@@ -84,10 +84,13 @@ export function createProxyFront(options: ProxyFrontOptions): Front {
       for (const edge of route.candidates.slice(0, retryable ? options.maxAttempts : 1)) {
         if (!options.health.isAvailable(edge.id)) continue;
         router.commit(route, edge);
+        const startedAt = Date.now();
         const result = await attempt(req, res, edge);
         if (result.kind === 'done') return 'proxied';
         if (result.kind === 'client-closed') return 'client-closed';
-        const reason = classifyConnectionError(result.error);
+        // http-proxy reports its own timeout as a hung-up socket; the clock tells them apart.
+        const timedOut = !res.headersSent && Date.now() - startedAt >= options.responseTimeoutMs;
+        const reason = timedOut ? 'response-timeout' : classifyConnectionError(result.error);
         if (reason) options.health.eject(edge, reason);
         failures.push(`${edge.id}: ${reason ?? result.error.message}`);
         log.warn({ edge: edge.id, err: result.error.message, reason }, 'proxy attempt failed');
