@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { withDirectoryLock } from './directory-lock.js';
+import { encodeRenditionArgs, packageHlsArgs } from './ffmpeg-recipes.js';
 import { runFfmpeg, supportsDrawtext } from './ffmpeg-runner.js';
 import { avcCodecFromInitSegment, avcCodecFromTransportStream } from './h264-codec-string.js';
 import { renderMasterPlaylist, type VariantStream } from './master-playlist.js';
 import { parseMediaPlaylist } from './media-playlist.js';
 import {
-  AUDIO_SAMPLE_RATE,
   DEMO_ASSETS,
   FRAME_RATE,
   RENDITIONS,
@@ -79,33 +79,6 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-function encoderArgs(asset: AssetSpec, rendition: Rendition, durationSeconds: number, drawtext: boolean): string[] {
-  const { width, height } = rendition;
-  const fontSize = Math.round(height / 12);
-  // The burnt-in asset name and stream time make it obvious in the player which object is playing.
-  const overlay = `drawtext=text='${asset.id} ${rendition.name} %{pts\\:hms}':fontsize=${fontSize}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=${Math.round(fontSize / 4)}:x=(w-tw)/2:y=h-th-${Math.round(height / 10)}`;
-  const segmentExtension = asset.format === 'fmp4' ? 'm4s' : 'ts';
-  return [
-    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${FRAME_RATE}:duration=${durationSeconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=${AUDIO_SAMPLE_RATE}:duration=${durationSeconds}`,
-    ...(drawtext ? ['-vf', overlay] : []),
-    '-map', '0:v:0', '-map', '1:a:0',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-level:v', (rendition.h264Level / 10).toFixed(1),
-    '-pix_fmt', 'yuv420p',
-    '-b:v', String(rendition.videoBitrate), '-maxrate', String(Math.round(rendition.videoBitrate * 1.1)),
-    '-bufsize', String(rendition.videoBitrate * 2),
-    // A keyframe exactly every segment duration, never elsewhere: segments line up across renditions.
-    '-g', String(FRAME_RATE * SEGMENT_SECONDS), '-keyint_min', String(FRAME_RATE * SEGMENT_SECONDS), '-sc_threshold', '0',
-    '-force_key_frames', `expr:gte(t,n_forced*${SEGMENT_SECONDS})`,
-    '-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', String(rendition.audioBitrate), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE),
-    '-f', 'hls', '-hls_time', String(SEGMENT_SECONDS), '-hls_playlist_type', 'vod', '-hls_list_size', '0',
-    '-hls_flags', 'independent_segments',
-    ...(asset.format === 'fmp4' ? ['-hls_segment_type', 'fmp4', '-hls_fmp4_init_filename', 'init.mp4'] : []),
-    '-hls_segment_filename', `seg-%05d.${segmentExtension}`,
-    'index.m3u8',
-  ];
-}
-
 /** Measures a finished rendition: peak and average bit rate from real segment sizes, codecs from the bitstream. */
 async function describeVariant(asset: AssetSpec, rendition: Rendition, renditionDir: string): Promise<VariantStream & { name: string }> {
   const playlist = parseMediaPlaylist(await readFile(join(renditionDir, 'index.m3u8'), 'utf8'));
@@ -153,6 +126,19 @@ function validate(options: GenerateCatalogOptions): { durationSeconds: number; r
 
 type RenditionReport = (rendition: string, state: GenerationProgress['state'], fraction: number) => void;
 
+/** Encodes a rendition once per catalog run; both packagings (TS and fMP4) reuse it. */
+async function encodedRendition(dir: string, rendition: Rendition, durationSeconds: number, onProgress: (fraction: number) => void): Promise<string> {
+  const fingerprint = createHash('sha256').update(JSON.stringify({ GENERATOR_VERSION, durationSeconds, FRAME_RATE, SEGMENT_SECONDS, rendition })).digest('hex').slice(0, 16);
+  const encoded = join(dir, '.build', 'encoded', `${rendition.name}-${fingerprint}.mp4`);
+  if (await exists(encoded)) return encoded;
+  await mkdir(dirname(encoded), { recursive: true });
+  const partial = `${encoded}.partial.mp4`;
+  const drawtext = await supportsDrawtext();
+  await runFfmpeg({ cwd: dirname(encoded), args: encodeRenditionArgs(rendition, durationSeconds, drawtext, partial), durationSeconds, onProgress });
+  await rename(partial, encoded);
+  return encoded;
+}
+
 async function buildAsset(
   asset: AssetSpec,
   fingerprint: string,
@@ -161,7 +147,6 @@ async function buildAsset(
   renditions: readonly Rendition[],
   report: RenditionReport,
 ): Promise<AssetManifest> {
-  const drawtext = await supportsDrawtext();
   const finalDir = join(dir, 'vod', asset.id);
   const buildDir = join(dir, '.build', `${asset.id}-${fingerprint}`);
   await mkdir(buildDir, { recursive: true });
@@ -171,15 +156,11 @@ async function buildAsset(
     if (await exists(renditionDir)) {
       report(rendition.name, 'skipped', 1);
     } else {
+      const encoded = await encodedRendition(dir, rendition, durationSeconds, (fraction) => report(rendition.name, 'encoding', fraction * 0.95));
       const partialDir = `${renditionDir}.partial`;
       await rm(partialDir, { recursive: true, force: true });
       await mkdir(partialDir);
-      await runFfmpeg({
-        cwd: partialDir,
-        args: encoderArgs(asset, rendition, durationSeconds, drawtext),
-        durationSeconds,
-        onProgress: (fraction) => report(rendition.name, 'encoding', fraction),
-      });
+      await runFfmpeg({ cwd: partialDir, args: packageHlsArgs(encoded, asset.format) });
       await rename(partialDir, renditionDir);
       report(rendition.name, 'done', 1);
     }
@@ -211,10 +192,10 @@ async function buildAsset(
 
 /**
  * Makes (or completes) a real multi-bitrate HLS catalog under `dir/vod/<asset>/`. Each rendition is
- * encoded into a temporary directory and renamed when ffmpeg succeeds; the asset is assembled in a
- * build directory, its marker written last, and the whole directory renamed into place, so a reader
- * never sees half an asset and an interrupted run resumes from the last finished rendition.
- * Processes generating into the same directory take turns per asset (a lock directory).
+ * encoded once and packaged per asset (TS or fMP4) into a temporary directory renamed when ffmpeg
+ * succeeds; the asset is assembled in a build directory, its marker written last, and the whole
+ * directory renamed into place, so a reader never sees half an asset and an interrupted run resumes
+ * from the last finished step. Processes generating into one directory take turns (a lock directory).
  */
 export async function generateCatalog(options: GenerateCatalogOptions): Promise<CatalogSummary> {
   const { durationSeconds, renditions, assets } = validate(options);
@@ -224,36 +205,41 @@ export async function generateCatalog(options: GenerateCatalogOptions): Promise<
   const results: (AssetManifest & { skipped: boolean })[] = [];
   await mkdir(join(options.dir, 'vod'), { recursive: true });
 
+  const pending: { asset: AssetSpec; fingerprint: string; finalDir: string }[] = [];
+  const skip = (asset: AssetSpec, manifest: AssetManifest): void => {
+    for (const rendition of renditions) {
+      stepsDone++;
+      report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'skipped' });
+    }
+    results.push({ ...manifest, skipped: true });
+  };
   for (const asset of assets) {
     const fingerprint = fingerprintOf(asset, durationSeconds, renditions);
     const finalDir = join(options.dir, 'vod', asset.id);
-    const skip = (manifest: AssetManifest): void => {
-      for (const rendition of renditions) {
-        stepsDone++;
-        report({ asset: asset.id, rendition: rendition.name, fraction: 1, overall: stepsDone / totalSteps, state: 'skipped' });
-      }
-      results.push({ ...manifest, skipped: true });
-    };
     const existing = await readManifest(finalDir);
-    if (existing?.fingerprint === fingerprint) {
-      skip(existing);
-      continue;
-    }
-    await mkdir(join(options.dir, '.build'), { recursive: true });
-    await withDirectoryLock(join(options.dir, '.build', `${asset.id}.lock`), async () => {
-      const finished = await readManifest(finalDir); // another process may have made it meanwhile
-      if (finished?.fingerprint === fingerprint) {
-        skip(finished);
-        return;
+    if (existing?.fingerprint === fingerprint) skip(asset, existing);
+    else pending.push({ asset, fingerprint, finalDir });
+  }
+  if (pending.length > 0) {
+    await withDirectoryLock(join(options.dir, '.build', 'lock'), async () => {
+      for (const { asset, fingerprint, finalDir } of pending) {
+        const finished = await readManifest(finalDir); // another process may have made it meanwhile
+        if (finished?.fingerprint === fingerprint) {
+          skip(asset, finished);
+          continue;
+        }
+        const manifest = await buildAsset(asset, fingerprint, options.dir, durationSeconds, renditions, (rendition, state, fraction) => {
+          if (state !== 'encoding') stepsDone++;
+          report({ asset: asset.id, rendition, fraction, overall: state === 'encoding' ? (stepsDone + fraction) / totalSteps : stepsDone / totalSteps, state });
+        });
+        results.push({ ...manifest, skipped: false });
       }
-      const manifest = await buildAsset(asset, fingerprint, options.dir, durationSeconds, renditions, (rendition, state, fraction) => {
-        if (state !== 'encoding') stepsDone++;
-        report({ asset: asset.id, rendition, fraction, overall: state === 'encoding' ? (stepsDone + fraction) / totalSteps : stepsDone / totalSteps, state });
-      });
-      results.push({ ...manifest, skipped: false });
+      // Every requested asset is packaged: the intermediate encodes are no longer needed.
+      await rm(join(options.dir, '.build', 'encoded'), { recursive: true, force: true });
     });
   }
   // Only succeeds when empty, so it never removes another run's work in progress.
   await rmdir(join(options.dir, '.build')).catch(() => {});
+  results.sort((x, y) => assets.findIndex((a) => a.id === x.id) - assets.findIndex((a) => a.id === y.id));
   return { dir: options.dir, assets: results };
 }
