@@ -113,6 +113,31 @@ describe('edge with real origins and a real Consul agent', () => {
     assert.deepEqual(catalog, [], 'deregistered after the drain');
   });
 
+  it('keeps the last good origin list while Consul is down, and serves live playlists as they move', async () => {
+    const origin = await spawnStreamedge(['origin', '--content', content, '--port', '0', '--id', 'origin-it-4', '--consul', consul.url]);
+    processes.push(origin);
+    const edge = await spawnStreamedge(['edge', '--port', '0', '--consul', consul.url, '--id', 'edge-it-2', '--workers', '1', '--drain-delay', '0']);
+    processes.push(edge);
+    await waitFor('edge ready', async () => ((await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined));
+    const live = await body(`${edge.url}/live/channel-1/480p/index.m3u8`);
+    assert.equal(live.status, 200);
+    assert.match(live.bytes.toString(), /#EXT-X-MEDIA-SEQUENCE:\d+/);
+    await consul.stop();
+    try {
+      const segment = await body(`${edge.url}/vod/demo-fmp4/240p/init.mp4`);
+      assert.equal(segment.status, 200, 'an uncached object is fetched from the remembered origin');
+      assert.ok(segment.bytes.equals((await body(`${origin.url}/vod/demo-fmp4/240p/init.mp4`)).bytes));
+      assert.equal((await fetch(`${edge.url}/readyz`)).status, 200);
+      await sleep(2100);
+      const moved = await body(`${edge.url}/live/channel-1/480p/index.m3u8`);
+      assert.equal(moved.status, 200);
+      assert.match(moved.headers.get('cache-status')!, /fwd=(stale|miss)/, 'an expired live playlist is fetched again, not served stale');
+    } finally {
+      await consul.restart();
+    }
+    assert.equal(await edge.stop(10_000), 0, edge.output());
+  });
+
   it('runs node:cluster workers: shared port, aggregated metrics, purge on every worker, clean SIGTERM', async () => {
     const origin = await spawnStreamedge(['origin', '--content', content, '--port', '0', '--id', 'origin-it-3']);
     processes.push(origin);
