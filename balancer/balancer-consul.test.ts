@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { M3U8Parser } from 'hls.js';
 import { startDevAgent } from '../infra/consul/dev-agent.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
 import { ensureTestCatalog } from '../origin/test-catalog.js';
@@ -92,6 +93,42 @@ test('balancer with a real Consul agent and real edges: regions, SIGKILL, Consul
     assert.equal(media.status, 200);
     assert.equal(media.headers['x-served-by'], 'edge-3');
     assert.match(media.body, /#EXTINF/);
+    // hls.js itself sees one set of levels per edge and starts on edge-3.
+    const parsed = M3U8Parser.parseMasterPlaylist(eu.body, `${balancer.url}/vod/demo-ts/master.m3u8`);
+    assert.equal(parsed.contentSteering?.pathwayId, 'edge-3');
+    assert.deepEqual(new Set(parsed.levels.map((level) => level.attrs['PATHWAY-ID'])), new Set(['edge-1', 'edge-2', 'edge-3']));
+    const catalog = await get(`${balancer.url}/catalog.json`);
+    assert.equal(catalog.status, 200);
+    assert.ok((JSON.parse(catalog.body) as { assets: { id: string }[] }).assets.some((asset) => asset.id === 'demo-ts'));
+  });
+
+  await t.test('an edge registered with bad meta is skipped, with the reason logged', async () => {
+    const register = await fetch(`${consulUrl}/v1/agent/service/register`, {
+      method: 'PUT',
+      body: JSON.stringify({ Name: 'streamedge-edge', ID: 'edge-bad', Address: '127.0.0.1', Port: 9, Meta: { region: 'us-east', lat: 'north', lon: '0', url: 'http://127.0.0.1:9' } }),
+    });
+    assert.equal(register.status, 200);
+    await waitFor('the skip to be logged', async () => (balancer.output().includes('"edge":"edge-bad"') && balancer.output().includes('skipping edge with bad service meta') ? true : undefined), 10_000);
+    assert.match(balancer.output(), /"reason":"lat must be a number[^"]*"/);
+    assert.deepEqual((await status(balancer.url)).edges.map((edge) => edge.id), ['edge-1', 'edge-2', 'edge-3']);
+    assert.equal((await fetch(`${consulUrl}/v1/agent/service/deregister/edge-bad`, { method: 'PUT' })).status, 200);
+  });
+
+  await t.test('redirect and proxy fronts send each region to its edges too', async () => {
+    const common = ['--port', '0', '--consul', consulUrl, '--locations', locations];
+    const redirect = await spawn(['balancer', ...common, '--mode', 'redirect', '--id', 'balancer-redirect']);
+    const proxy = await spawn(['balancer', ...common, '--mode', 'proxy', '--id', 'balancer-proxy']);
+    for (const url of [redirect.url, proxy.url]) {
+      await waitFor('3 edges', async () => ((await status(url)).edges.length === 3 ? true : undefined), 20_000);
+    }
+    const moved = await get(`${redirect.url}/vod/demo-ts/240p/index.m3u8`, { localAddress: EU_VIEWER });
+    assert.equal(moved.status, 302);
+    assert.equal(moved.headers['x-streamedge-edge'], 'edge-3');
+    const proxied = await get(`${proxy.url}/vod/demo-ts/240p/index.m3u8`, { localAddress: US_VIEWER });
+    assert.equal(proxied.status, 200);
+    assert.match(proxied.headers['x-served-by'] as string, /^edge-[12]$/);
+    assert.match(proxied.body, /#EXTINF/);
+    await Promise.all([redirect.stop(), proxy.stop()]);
   });
 
   await t.test('SIGKILL an edge: within 1 s no new viewer is sent there; Consul later marks it critical', async (t) => {
