@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { get, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -201,9 +203,20 @@ test('catalog.json, health, readiness and Prometheus metrics', async () => {
   assert.match(metrics, /streamedge_origin_request_duration_seconds_bucket\{le="0.005",kind="live-playlist"\}/);
 });
 
-test('SIGTERM stops a replica cleanly (exit 0)', async () => {
+test('SIGTERM lets an in-flight response finish, then exits 0', async () => {
   const replica = replicas.pop()!;
-  assert.equal(await replica.stop(), 0);
+  const path = '/vod/demo-ts/720p/seg-00000.ts';
+  const expected = await readFile(join(catalog, path));
+  const response = await new Promise<IncomingMessage>((resolve, reject) => get(replica.url + path, resolve).on('error', reject));
+  response.pause(); // the client is slow: the body is still in flight when the signal arrives
+  const exited = replica.stop();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.resume();
+  await once(response, 'end');
+  assert.deepEqual(Buffer.concat(chunks), expected);
+  assert.equal(await exited, 0);
   assert.match(replica.output(), /"msg":"stopped"/);
 });
 
