@@ -1,7 +1,8 @@
+import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { createServiceRegistration, type ServiceRegistration } from '../infra/consul/service-registration.js';
-import { parseCommandOptions } from '../infra/runtime/command-options.js';
+import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
 import { closeGracefully, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger } from '../infra/runtime/logger.js';
 import { DEFAULT_LIVE_WINDOW, startOriginServer } from './origin-server.js';
@@ -22,6 +23,9 @@ const OPTIONS = {
 export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the simulated live channel.', OPTIONS, argv);
   const contentDir = resolve(options.content);
+  if (!(await stat(contentDir).then((stats) => stats.isDirectory(), () => false))) {
+    throw new OptionError('--content', `${contentDir} is not a directory: make the catalog with \`streamedge content --content ${options.content}\``);
+  }
   // A free port (0) is not known yet, so such an instance is named after its process instead.
   const id = options.id ?? `origin-${hostname()}-${options.port === 0 ? `pid${process.pid}` : options.port}`;
   const log = createLogger('origin', id);

@@ -270,4 +270,5 @@ test('in process: a pinned clock gives an exact live playlist; escaping symlinks
   await assert.rejects(createOriginServer({ contentDir: join(tmpdir(), 'streamedge-no-such-dir') }), /content directory .* does not exist/);
   await assert.rejects(createOriginServer({ contentDir: catalog, liveWindow: 0 }), /liveWindow/);
   await assert.rejects(spawnStreamedge(['origin', '--content', catalog, '--port', '0', '--live-window', '1']), /--live-window: expected a number from 3/);
+  await assert.rejects(spawnStreamedge(['origin', '--content', join(tmpdir(), 'streamedge-no-such-dir'), '--port', '0']), /exited \(2\)[^]*--content: .* is not a directory/);
 });
