@@ -1,5 +1,5 @@
-import { Agent } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
 import { classifyConnectionError } from './edge-fetch.js';
 import type { EdgeNode } from './edge-node.js';
@@ -41,13 +41,9 @@ export function forwardedHeaders(req: IncomingMessage, trusted: readonly IpPrefi
  * headers are out the response is the edge's, and a body cut short is cut short for the viewer too.
  */
 export function createProxyFront(options: ProxyFrontOptions): Front {
-  const agent = new Agent({ keepAlive: true, maxSockets: 512, keepAliveMsecs: 1000 });
-  const proxy = httpProxy.createProxyServer({
-    xfwd: false,
-    changeOrigin: true,
-    proxyTimeout: options.responseTimeoutMs,
-    agent,
-  });
+  const pool = { keepAlive: true, maxSockets: 512, keepAliveMsecs: 1000 };
+  const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
+  const proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: true, proxyTimeout: options.responseTimeoutMs });
   // A viewer hanging up mid-request is not the edge's fault: nothing to eject.
   proxy.on('econnreset', () => {});
   proxy.on('proxyRes', (proxyRes, _req, res) => {
@@ -62,7 +58,8 @@ export function createProxyFront(options: ProxyFrontOptions): Front {
     new Promise((resolve) => {
       const onClose = (): void => resolve(res.writableFinished ? { kind: 'done' } : { kind: 'client-closed' });
       res.once('close', onClose);
-      proxy.web(req, res, { target: edge.url }, (error) => {
+      const agent = edge.url.startsWith('https:') ? agents.https : agents.http;
+      proxy.web(req, res, { target: edge.url, agent }, (error) => {
         res.off('close', onClose);
         resolve({ kind: 'failed', error });
       });
@@ -104,7 +101,8 @@ export function createProxyFront(options: ProxyFrontOptions): Front {
     },
     async close() {
       proxy.close();
-      agent.destroy();
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
 }
