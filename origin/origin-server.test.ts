@@ -148,6 +148,10 @@ test('traversal and malformed paths get a 4xx and never a byte from outside the 
   }
   const withNul = await rawRequest(a, 'GET /vod/demo-ts/master.m3u8\0 HTTP/1.1');
   assert.ok(withNul.status >= 400 && withNul.status < 500);
+  const hugeHeader = await rawRequest(a, `GET /vod/demo-ts/master.m3u8 HTTP/1.1\r\nX-Filler: ${'a'.repeat(20_000)}`);
+  assert.equal(hugeHeader.status, 431);
+  const garbage = await rawRequest(a, 'GARBAGE\x01 /// HTTP/9.9');
+  assert.equal(garbage.status, 400);
   const health = await fetch(`${a}/healthz`);
   assert.equal(await health.text(), 'ok\n', 'still serving after bad requests');
 });
