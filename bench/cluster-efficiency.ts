@@ -101,7 +101,7 @@ async function runStrategy(
     const started = performance.now();
     const viewer = async (index: number): Promise<void> => {
       // Each viewer is its own client address, which the balancer's sessions are keyed on.
-      const dispatcher = new Agent({ connect: { localAddress: `127.0.1.${index + 1}` }, keepAliveTimeout: 10_000 });
+      const dispatcher = new Agent({ localAddress: `127.0.1.${index + 1}`, keepAliveTimeout: 10_000 });
       try {
         while (nextSession < sessions.length) {
           const session = sessions[nextSession++]!;

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Agent, request, type Dispatcher } from 'undici';
 import { ensureTestCatalog } from '../../origin/test-catalog.js';
+import { checkStackHealth } from './health-monitor.js';
 import { passingServiceIds, startLocalStack } from './local-stack.js';
 import { isProcessAlive } from './process-alive.js';
 
@@ -40,9 +42,25 @@ test('the local stack starts every service healthy in Consul and stop() leaves n
   assert.equal(playlist.headers.get('x-served-by'), 'edge-1');
   assert.match(await playlist.text(), /^#EXTM3U/);
   assert.ok(stack.balancerUrl);
-  const status = await fetch(`${stack.balancerUrl}/status`);
-  assert.equal(status.status, 200);
-  await status.body?.cancel();
+  const health = await checkStackHealth(stack);
+  assert.deepEqual(
+    health.map((entry) => [entry.id, entry.state, entry.consul ?? '']),
+    [['consul', 'healthy', ''], ...['origin-1', 'origin-2', 'edge-1', 'edge-2', 'edge-3'].map((id) => [id, 'healthy', 'passing']), ['balancer', 'healthy', '']],
+  );
+
+  // The shipped location table steers a viewer bound to 127.0.2.x to eu-west, 127.0.1.x to us-east.
+  for (const [address, expected] of [['127.0.2.1', ['edge-3']], ['127.0.1.1', ['edge-1', 'edge-2']]] as const) {
+    const dispatcher = new Agent({ localAddress: address });
+    try {
+      const reply: Dispatcher.ResponseData = await request(`${stack.balancerUrl}/vod/demo-ts/master.m3u8`, { dispatcher });
+      const text: string = await reply.body.text();
+      assert.equal(reply.statusCode, 200, text);
+      const first = /#EXT-X-CONTENT-STEERING:.*PATHWAY-ID="([^"]+)"/.exec(text)?.[1];
+      assert.ok(first && (expected as readonly string[]).includes(first), `viewer at ${address} steered to ${first}`);
+    } finally {
+      await dispatcher.close();
+    }
+  }
 
   const pids = [...stack.services.map((service) => service.process.child.pid!), stack.consul.pid!];
   await stack.stop();
