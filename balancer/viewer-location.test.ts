@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseIpPrefix } from './ip-prefix-table.js';
-import { buildLocationTable } from './location-table.js';
+import { fileURLToPath } from 'node:url';
+import { parseIpAddress, parseIpPrefix } from './ip-prefix-table.js';
+import { buildLocationTable, loadLocationTable } from './location-table.js';
 import { locateViewer, resolveClientAddress, ViewerInputError, type ViewerRequestFacts } from './viewer-location.js';
 
 const table = buildLocationTable({
@@ -80,4 +81,13 @@ describe('buildLocationTable', () => {
   for (const [document, message] of bad) {
     it(`rejects ${JSON.stringify(document).slice(0, 70)}`, () => assert.throws(() => buildLocationTable(document), message));
   }
+});
+
+describe('the shipped location table (infra/stack/locations.json)', () => {
+  it('loads and maps the demo client addresses to their regions', async () => {
+    const shipped = await loadLocationTable(fileURLToPath(new URL('../../infra/stack/locations.json', import.meta.url)));
+    const regionOf = (address: string): string | undefined => shipped.lookup(parseIpAddress(address)!)?.region;
+    assert.equal(regionOf('127.0.1.10'), 'us-east');
+    assert.equal(regionOf('127.0.2.10'), 'eu-west');
+  });
 });
