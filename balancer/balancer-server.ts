@@ -63,7 +63,7 @@ export const BALANCER_DEFAULTS = {
   balanceFactor: 1.25,
   sessionTtlMs: 30_000,
   maxSessions: 100_000,
-  steeringTtlSeconds: 10,
+  steeringTtlSeconds: 4,
   ejectBackoffMs: 5_000,
   ejectMaxBackoffMs: 60_000,
   connectTimeoutMs: 1_000,
