@@ -58,7 +58,12 @@ async function main(): Promise<void> {
     status.textContent = 'This browser lacks Media Source Extensions, which the player needs.';
     return;
   }
-  const session = new PlayerSession({ video, collector, workerUrl: new URL(HLS_WORKER_FILE, import.meta.url).href });
+  const session = new PlayerSession({
+    video,
+    collector,
+    workerUrl: new URL(HLS_WORKER_FILE, import.meta.url).href,
+    debug: new URL(location.href).searchParams.has('debug'),
+  });
 
   let assets: CatalogAsset[];
   try {

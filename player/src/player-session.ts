@@ -8,6 +8,8 @@ export interface PlayerSessionOptions {
   readonly workerUrl: string;
   /** Re-asking the balancer after hls.js gives up: at most this many times per asset. */
   readonly maxRecoveries?: number;
+  /** hls.js debug logging to the browser console (the page's `?debug` query). */
+  readonly debug?: boolean;
 }
 
 function loadPolicy(maxLoadTimeMs: number, errorRetries: number): HlsConfig['fragLoadPolicy'] {
@@ -38,6 +40,7 @@ export class PlayerSession {
   readonly #collector: QoeCollector;
   readonly #workerUrl: string;
   readonly #maxRecoveries: number;
+  readonly #debug: boolean;
   #hls: Hls | null = null;
   #masterUrl: string | null = null;
   #live = false;
@@ -50,6 +53,7 @@ export class PlayerSession {
     this.#collector = options.collector;
     this.#workerUrl = options.workerUrl;
     this.#maxRecoveries = options.maxRecoveries ?? 3;
+    this.#debug = options.debug ?? false;
   }
 
   static isSupported(): boolean {
@@ -72,6 +76,7 @@ export class PlayerSession {
     this.#destroyHls();
     const config: Partial<HlsConfig> = {
       workerPath: this.#workerUrl,
+      debug: this.#debug,
       startPosition,
       fragLoadPolicy: fragmentPolicy,
       playlistLoadPolicy: playlistPolicy,
