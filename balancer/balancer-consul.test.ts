@@ -128,7 +128,8 @@ test('balancer with a real Consul agent and real edges: regions, SIGKILL, Consul
     assert.equal(proxied.status, 200);
     assert.match(proxied.headers['x-served-by'] as string, /^edge-[12]$/);
     assert.match(proxied.body, /#EXTINF/);
-    await Promise.all([redirect.stop(), proxy.stop()]);
+    // SIGTERM: an orderly exit.
+    assert.deepEqual(await Promise.all([redirect.stop(), proxy.stop()]), [0, 0]);
   });
 
   await t.test('SIGKILL an edge: within 1 s no new viewer is sent there; Consul later marks it critical', async (t) => {
