@@ -86,7 +86,8 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const log = options.logger;
   let discoveryStatus: () => DiscoveryStatus = () => ({ source: 'static', reachable: true, lastSuccessAt: undefined, lastError: undefined });
   const agent = createEdgeAgent(options.connectTimeoutMs, options.responseTimeoutMs);
-  const probe = (edge: EdgeNode): Promise<EjectionReason | undefined> => probeHealthz(edge, options.connectTimeoutMs, agent);
+  // Connecting is bounded by the pool's connect timeout; a loaded edge gets the response timeout to answer.
+  const probe = (edge: EdgeNode): Promise<EjectionReason | undefined> => probeHealthz(edge, options.responseTimeoutMs, agent);
   const sessions = createSessionTracker({ ttlMs: options.sessionTtlMs, maxSessions: options.maxSessions });
   // The metric collectors read router and health lazily, at scrape time.
   const metrics = createBalancerMetrics({
