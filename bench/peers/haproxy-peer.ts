@@ -1,8 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from '../../infra/consul/dev-agent.js';
-import { startPeerProcess, type PeerProcess } from './peer-process.js';
+import { startConfiguredPeer, type ConfiguredPeer } from './peer-process.js';
 
 export const HAPROXY_BINARY = process.env.HAPROXY_BIN || '/usr/sbin/haproxy';
 
@@ -28,23 +24,13 @@ backend edge
 `;
 }
 
-export async function startHaproxy(backendUrl: string, threads: number): Promise<PeerProcess> {
-  const dir = await mkdtemp(join(tmpdir(), 'streamedge-haproxy-'));
-  const port = await freePort();
-  const config = join(dir, 'haproxy.cfg');
-  await writeFile(config, haproxyConfig(port, backendUrl, threads));
-  try {
-    // -W (master-worker) -db (foreground): the child is the master and stops its workers on SIGTERM.
-    const peer = await startPeerProcess('haproxy', HAPROXY_BINARY, ['-W', '-db', '-f', config], port);
-    return {
-      ...peer,
-      stop: async () => {
-        await peer.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+export function startHaproxy(backendUrl: string, threads: number): Promise<ConfiguredPeer> {
+  // -W (master-worker) -db (foreground): the child is the master and stops its workers on SIGTERM.
+  return startConfiguredPeer(
+    'haproxy',
+    HAPROXY_BINARY,
+    'haproxy.cfg',
+    (_dir, port) => haproxyConfig(port, backendUrl, threads),
+    (_dir, config) => ['-W', '-db', '-f', config],
+  );
 }

@@ -1,8 +1,6 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../infra/consul/dev-agent.js';
-import { startPeerProcess, type PeerProcess } from './peer-process.js';
+import { startConfiguredPeer, type ConfiguredPeer } from './peer-process.js';
 
 export const NGINX_BINARY = process.env.NGINX_BIN || '/usr/sbin/nginx';
 
@@ -61,29 +59,13 @@ http {
 `;
 }
 
-export interface NginxPeer extends PeerProcess {
-  readonly prefix: string;
-}
-
 /** Starts nginx in the foreground (`daemon off`, master process on) with its own temp prefix. */
-export async function startNginxCache(options: NginxCacheOptions): Promise<NginxPeer> {
-  const prefix = await mkdtemp(join(tmpdir(), 'streamedge-nginx-'));
-  await mkdir(join(prefix, 'cache'));
-  const port = await freePort();
-  const config = join(prefix, 'nginx.conf');
-  await writeFile(config, nginxCacheConfig(prefix, port, options));
-  try {
-    const peer = await startPeerProcess('nginx', NGINX_BINARY, ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', config, '-g', 'daemon off; master_process on;'], port);
-    return {
-      ...peer,
-      prefix,
-      stop: async () => {
-        await peer.stop();
-        await rm(prefix, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    await rm(prefix, { recursive: true, force: true });
-    throw error;
-  }
+export function startNginxCache(options: NginxCacheOptions): Promise<ConfiguredPeer> {
+  return startConfiguredPeer(
+    'nginx',
+    NGINX_BINARY,
+    'nginx.conf',
+    (prefix, port) => nginxCacheConfig(prefix, port, options),
+    (prefix, config) => ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', config, '-g', 'daemon off; master_process on;'],
+  );
 }

@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../infra/consul/dev-agent.js';
 
 export interface PeerProcess {
   readonly url: string;
@@ -53,4 +57,40 @@ export async function startPeerProcess(name: string, command: string, args: read
       clearTimeout(timer);
     },
   };
+}
+
+export interface ConfiguredPeer extends PeerProcess {
+  /** The peer's private temporary directory (config, cache, logs), removed on stop. */
+  readonly dir: string;
+}
+
+/**
+ * Starts a peer from a config file written into its own temporary directory on a free port; the
+ * directory goes away when the peer stops or fails to start.
+ */
+export async function startConfiguredPeer(
+  name: string,
+  command: string,
+  configFile: string,
+  configFor: (dir: string, port: number) => string,
+  argsFor: (dir: string, configPath: string) => readonly string[],
+): Promise<ConfiguredPeer> {
+  const dir = await mkdtemp(join(tmpdir(), `streamedge-${name}-`));
+  try {
+    const port = await freePort();
+    const configPath = join(dir, configFile);
+    await writeFile(configPath, configFor(dir, port));
+    const peer = await startPeerProcess(name, command, argsFor(dir, configPath), port);
+    return {
+      ...peer,
+      dir,
+      stop: async () => {
+        await peer.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
