@@ -134,7 +134,13 @@ async function runWorker(options: Options, logger: Logger): Promise<void> {
   process.on('SIGTERM', () => {});
   process.on('SIGINT', () => {});
   process.on('disconnect', () => shutdown());
-  await edge.listen(options.port, options.host);
+  try {
+    await edge.listen(options.port, options.host);
+  } catch (error) {
+    // The IPC channel would keep a failed worker alive; exit so the primary sees it.
+    logger.error({ err: (error as Error).message }, 'edge worker could not listen');
+    process.exit(1);
+  }
   await stopped;
   await edge.close(options['drain-timeout']);
   process.exit(0);
@@ -144,16 +150,25 @@ async function runPrimary(options: Options, logger: Logger): Promise<void> {
   edgeOptions(options, logger); // validate once, before forking
   const bridge = servePrimary();
   let draining = false;
-  const listening = new Promise<{ port: number; address: string }>((resolve) => {
+  let started = false;
+  const listening = new Promise<{ port: number }>((resolve, reject) => {
     let count = 0;
     cluster.on('listening', (_worker, address) => {
-      if (++count >= options.workers) resolve({ port: address.port, address: address.address ?? options.host });
+      if (++count < options.workers) return;
+      started = true;
+      resolve({ port: address.port });
     });
-  });
-  cluster.on('exit', (worker, code, signal) => {
-    if (draining) return;
-    logger.error({ worker: worker.process.pid, code, signal }, 'edge worker died; starting another');
-    cluster.fork();
+    cluster.on('exit', (worker, code, signal) => {
+      if (draining) return;
+      if (!started) {
+        // A worker that cannot start (port taken, bad host) would fail again: give up loudly.
+        for (const other of Object.values(cluster.workers ?? {})) other?.kill();
+        reject(new Error(`edge worker ${worker.process.pid} exited (${code ?? signal}) before listening`));
+        return;
+      }
+      logger.error({ worker: worker.process.pid, code, signal }, 'edge worker died; starting another');
+      cluster.fork();
+    });
   });
   for (let i = 0; i < options.workers; i++) cluster.fork();
   const { port } = await listening;

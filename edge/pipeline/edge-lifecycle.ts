@@ -257,7 +257,6 @@ function serveStaleOrError(rt: EdgeRuntime, ctx: RequestContext, stale: CacheEnt
   }
   ctx.cacheStatus = 'error';
   ctx.detail = failure.reason;
-  rt.logger.warn({ key: ctx.key, err: failure.message, reason: failure.reason }, 'origin fetch failed');
   sendText(rt, ctx, failure.status, `origin unavailable (${failure.reason})`);
 }
 

@@ -41,8 +41,11 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
   try {
     response = await rt.origins.fetch(key, stale?.etag ? { ifNoneMatch: stale.etag } : {});
   } catch (error) {
+    const failure = upstreamError(error);
+    // Logged once per fetch, however many viewers were waiting on it.
+    rt.logger.warn({ key, err: failure.message, reason: failure.reason, readers: flight.readers }, 'origin fetch failed');
     rt.metrics.flightOutcomes.labels('transient-error').inc();
-    flight.finish('transient-error', upstreamError(error));
+    flight.finish('transient-error', failure);
     return;
   }
 
