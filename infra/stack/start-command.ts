@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { access, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ASSET_MARKER } from '../../origin/catalog-generator.js';
+import { DEMO_ASSETS } from '../../origin/renditions.js';
 import { OptionError, parseCommandOptions } from '../runtime/command-options.js';
 import { waitForShutdownSignal } from '../runtime/http-lifecycle.js';
 import { monitorStackHealth } from './health-monitor.js';
@@ -13,7 +15,7 @@ import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsF
 const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
 
 const SPECS = {
-  content: { kind: 'string', description: 'HLS catalog directory (generated first when missing)', default: 'content' },
+  content: { kind: 'string', description: 'HLS catalog directory (generated first when missing)', default: './content' },
   'consul-port': { kind: 'port', description: 'HTTP port of the Consul dev agent', default: DEMO_CONSUL_PORT },
   'base-port': { kind: 'port', description: 'balancer port; edges listen on the next ports, origins from base+11', default: DEMO_BASE_PORT },
   mode: { kind: 'string', description: 'balancer front', default: 'steering', choices: ['steering', 'redirect', 'proxy'] },
@@ -21,6 +23,12 @@ const SPECS = {
   'log-dir': { kind: 'string', description: 'directory for the services\' logs (default: a new temporary directory)' },
   'health-interval': { kind: 'duration', description: 'how often to check every service', default: 2000, min: 200 },
 } as const;
+
+/** The catalog is there when every demo asset's marker (written last by the generator) is. */
+async function catalogPresent(dir: string): Promise<boolean> {
+  const present = await Promise.all(DEMO_ASSETS.map((asset) => access(join(dir, 'vod', asset.id, ASSET_MARKER)).then(() => true, () => false)));
+  return present.every(Boolean);
+}
 
 /** Runs `streamedge content`, which shows its own progress and skips assets already built. */
 function generateContent(dir: string): Promise<void> {
@@ -66,8 +74,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw new OptionError(error.claim.service === 'consul' ? '--consul-port' : '--base-port', error.message);
   }
 
-  console.log(`content: ${contentDir}`);
-  await generateContent(contentDir);
+  if (await catalogPresent(contentDir)) {
+    console.log(`content: ${contentDir} (run \`streamedge content --content ${options.content}\` to rebuild it)`);
+  } else {
+    console.log(`content: ${contentDir} is missing the demo catalog; generating it with ffmpeg (once)`);
+    await generateContent(contentDir);
+  }
 
   // A signal during start-up (Ctrl-C also reaches the children) stops whatever has started.
   const signal = waitForShutdownSignal();

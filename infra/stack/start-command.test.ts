@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ensureTestCatalog } from '../../origin/test-catalog.js';
+import { freePort } from '../consul/dev-agent.js';
+
+const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+const SERVICES = ['consul', 'origin-1', 'origin-2', 'edge-1', 'edge-2', 'edge-3', 'balancer'];
+
+interface RunningStart {
+  readonly runner: ChildProcess;
+  readonly stdout: () => string;
+  readonly exited: Promise<number | null>;
+  /** Service id → the URL printed in the start-up table. */
+  readonly urls: Map<string, string>;
+}
+
+/** The demo needs a block of fixed ports; a random high block is retried if something holds it. */
+async function launchStart(t: TestContext): Promise<RunningStart> {
+  const contentDir = await ensureTestCatalog();
+  for (let attempt = 1; ; attempt++) {
+    const basePort = 20_000 + Math.floor(Math.random() * 40_000);
+    const args = ['start', '--content', contentDir, '--base-port', String(basePort), '--consul-port', String(await freePort()), '--health-interval', '300'];
+    const runner = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => runner.kill('SIGTERM'));
+    let stdout = '';
+    let stderr = '';
+    runner.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    runner.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => runner.once('exit', (code) => resolve(code)));
+    const allHealthy = (): boolean => SERVICES.every((id) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d  ${id} +healthy`, 'm').test(stdout));
+    const deadline = Date.now() + 90_000;
+    while (!allHealthy() && runner.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (runner.exitCode === 2 && /already in use/.test(stderr) && attempt < 5) continue;
+    assert.ok(allHealthy(), `streamedge start did not report every service healthy:\n${stdout}\n${stderr}`);
+    const urls = new Map<string, string>();
+    for (const match of stdout.matchAll(/^(\S+)\s+(?:consul|origin|edge|balancer)\s+(http:\/\/\S+)/gm)) urls.set(match[1]!, match[2]!);
+    assert.deepEqual([...urls.keys()], SERVICES, stdout);
+    assert.match(stdout, /^edge-3\s+edge\s+http:\/\/127\.0\.0\.1:\d+\s+eu-west \(53\.35, -6\.26\)$/m);
+    assert.match(stdout, new RegExp(`player: +http://127\\.0\\.0\\.1:${basePort}/`));
+    return { runner, stdout: () => stdout, exited, urls };
+  }
+}
+
+async function allRefuse(urls: Iterable<string>, withinMs: number): Promise<string[]> {
+  const deadline = Date.now() + withinMs;
+  let answering: string[] = [];
+  do {
+    answering = [];
+    for (const url of urls) {
+      const answered = await fetch(url, { signal: AbortSignal.timeout(500) }).then(
+        async (response) => (await response.body?.cancel(), true),
+        () => false,
+      );
+      if (answered) answering.push(url);
+    }
+    if (answering.length === 0) return [];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } while (Date.now() < deadline);
+  return answering;
+}
+
+test('streamedge start runs the demo topology, reports health, and stops everything on SIGTERM', { timeout: 150_000 }, async (t) => {
+  const started = await launchStart(t);
+  const balancer = started.urls.get('balancer')!;
+  const catalog = await fetch(`${balancer}/catalog.json`);
+  assert.equal(catalog.status, 200);
+  await catalog.body?.cancel();
+
+  started.runner.kill('SIGTERM');
+  assert.equal(await started.exited, 0, started.stdout());
+  assert.match(started.stdout(), /SIGTERM: stopping balancer, edges, origins, Consul…\nstopped\n/);
+  assert.deepEqual(await allRefuse(started.urls.values(), 2000), [], 'services still answering after streamedge start stopped');
+});
+
+test('the services of streamedge start die with it even when it is SIGKILLed', { timeout: 150_000 }, async (t) => {
+  const started = await launchStart(t);
+  started.runner.kill('SIGKILL');
+  await started.exited;
+  // The orphan guard sends SIGTERM (SIGKILL after 5 s): edges drain, so allow for their drain delay.
+  assert.deepEqual(await allRefuse(started.urls.values(), 15_000), [], 'services outlived their SIGKILLed runner');
+});
