@@ -1,3 +1,4 @@
+import { HelpRequested, OptionError } from '../infra/runtime/command-options.js';
 import { startOrphanGuard, type OrphanGuard } from '../infra/stack/orphan-guard.js';
 
 export interface BenchResources {
@@ -29,8 +30,15 @@ export async function runBenchmark(name: string, body: (resources: BenchResource
   try {
     await body({ defer: (step) => steps.push(step), guard });
   } catch (error) {
-    console.error(`${name} failed: ${(error as Error).stack ?? String(error)}`);
-    process.exitCode = 1;
+    if (error instanceof HelpRequested) {
+      console.log(error.usage.replace(/^Usage: streamedge (\S+)/, 'Usage: npm run $1 --'));
+    } else if (error instanceof OptionError) {
+      console.error(`${name}: ${error.message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`${name} failed: ${(error as Error).stack ?? String(error)}`);
+      process.exitCode = 1;
+    }
   } finally {
     await cleanUp();
     process.off('SIGINT', onSignal);
