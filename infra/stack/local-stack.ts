@@ -86,6 +86,9 @@ function validate(options: LocalStackOptions): void {
   }
 }
 
+/** Thrown by a wait's check when waiting longer cannot help (the process is gone). */
+class StopWaiting extends Error {}
+
 async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
@@ -93,6 +96,7 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<b
     try {
       if (await check()) return;
     } catch (error) {
+      if (error instanceof StopWaiting) throw error;
       lastError = (error as Error).message;
     }
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -175,16 +179,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log = createWriteStream(logFile, { flags: 'a' });
       logStreams.push(log);
     }
-    const process = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
+    const running = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
       env: options.env,
       startTimeoutMs: timeoutMs,
       outputLimit: OUTPUT_TAIL_CHARS,
       onOutput: log ? (chunk) => log.write(chunk) : undefined,
     });
-    guard.watch(process.child.pid);
-    const service = { id, role, url: process.url, process, logFile };
+    guard.watch(running.child.pid);
+    const service = { id, role, url: running.url, process: running, logFile };
     started.push(service);
-    await waitUntil(`${id} did not answer /healthz with 200`, timeoutMs, () => isHealthy(service.url));
+    await waitUntil(`${id} did not answer /healthz with 200`, timeoutMs, () => {
+      const { exitCode, signalCode } = running.child;
+      if (exitCode !== null || signalCode !== null) throw new StopWaiting(`${id} exited (${exitCode ?? signalCode}) before it was healthy:\n${running.output()}`);
+      return isHealthy(service.url);
+    });
     progress(`${id} healthy at ${service.url}`);
     return service;
   };
