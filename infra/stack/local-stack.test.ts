@@ -69,3 +69,19 @@ test('the local stack starts every service healthy in Consul and stop() leaves n
     assert.ok(await refusesConnections(url), `${url} still answers after stop()`);
   }
 });
+
+test('a failed start stops whatever had started (Consul, origins) and names the failing service', { timeout: 60_000 }, async () => {
+  const contentDir = await ensureTestCatalog();
+  const started: string[] = [];
+  await assert.rejects(
+    startLocalStack({
+      contentDir,
+      balancer: false,
+      extraArgs: { edge: ['--no-such-flag'] },
+      onProgress: (message) => started.push(...(message.match(/http:\/\/127\.0\.0\.1:\d+/g) ?? [])),
+    }),
+    /streamedge edge --id edge-\d .*exited \(2\) before listening:[\s\S]*--no-such-flag: unknown option/,
+  );
+  assert.equal(started.length, 3, `Consul and both origins had started: ${started.join(', ')}`);
+  for (const url of started) assert.ok(await refusesConnections(url), `${url} still answers after the failed start`);
+});
