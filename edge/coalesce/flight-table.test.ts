@@ -68,6 +68,10 @@ describe('flight table (request coalescing)', () => {
     await sleep(40);
     assert.equal(reader.seen.outcome, 'wait-timeout');
     assert.equal(table.has('/a'), true);
+    const starter = recorder();
+    flight.subscribe(starter.listener, { waitLimited: false });
+    await sleep(40);
+    assert.equal(starter.seen.outcome, undefined, 'the request that started the flight is not wait-limited');
     const patient = recorder();
     flight.subscribe(patient.listener);
     flight.publishHead('200');

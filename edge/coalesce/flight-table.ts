@@ -69,19 +69,23 @@ export class Flight<H> {
     return this.#state !== 'ended' && this.#chunks !== undefined;
   }
 
-  subscribe(listener: FlightListener<H>): Subscription {
+  /**
+   * Adds a reader. `waitLimited: false` is for the request that started the flight: it is bounded
+   * by the origin timeouts instead, and must not abandon its own fetch.
+   */
+  subscribe(listener: FlightListener<H>, options: { waitLimited?: boolean } = {}): Subscription {
     if (!this.joinable) throw new Error(`flight ${this.key} is not joinable`);
     this.#listeners.add(listener);
     let timer: NodeJS.Timeout | undefined;
-    if (this.#state === 'waiting') {
+    if (this.#state !== 'waiting') {
+      listener.onHead(this.#head as H);
+      for (const chunk of this.#chunks!) listener.onData(chunk);
+    } else if (options.waitLimited !== false) {
       timer = setTimeout(() => {
         this.#timers.delete(listener);
         if (this.#state === 'waiting' && this.#listeners.delete(listener)) listener.onEnd('wait-timeout');
       }, this.#waitTimeoutMs);
       timer.unref();
-    } else {
-      listener.onHead(this.#head as H);
-      for (const chunk of this.#chunks!) listener.onData(chunk);
     }
     const clear = (): void => clearTimeout(timer);
     this.#timers.set(listener, clear);

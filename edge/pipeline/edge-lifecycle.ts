@@ -235,7 +235,7 @@ function attachReader(rt: EdgeRuntime, ctx: RequestContext, flight: Flight<FillH
     },
   };
   // onHead may run inside subscribe() when the flight is already streaming.
-  const subscription = flight.subscribe(listener);
+  const subscription = flight.subscribe(listener, { waitLimited: ctx.collapsed });
   subscribed = true;
   if (stopped) subscription.cancel();
   res.once('close', () => {

@@ -88,6 +88,56 @@ describe('edge (in-process, scripted origins)', () => {
     }
   });
 
+  it('when the shared fetch fails, every waiting viewer gets a clean error at once and none hangs', async () => {
+    let requests = 0;
+    origin.route('/vod/herd-fail/seg-00000.ts', (_req, res) => {
+      requests++;
+      setTimeout(() => {
+        res.writeHead(503);
+        res.end();
+      }, 100);
+    });
+    origin.route('/vod/herd-hang/seg-00000.ts', () => {
+      // never answers: the origin timeout ends the fetch
+    });
+    const { edge, url } = await startEdge({ originUrls: [origin.url], originTimeoutMs: 300 });
+    try {
+      const statuses = await Promise.all(Array.from({ length: 50 }, async () => (await fetch(`${url}/vod/herd-fail/seg-00000.ts`)).status));
+      assert.deepEqual(new Set(statuses), new Set([502]));
+      assert.equal(requests, 1, 'one origin request for the whole herd');
+      const started = performance.now();
+      const timedOut = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`${url}/vod/herd-hang/seg-00000.ts`)).status));
+      assert.deepEqual(new Set(timedOut), new Set([504]));
+      assert.ok(performance.now() - started < 2000, 'bounded by the origin timeout');
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
+  it('a viewer that waits too long on another request\'s fetch goes to the origin itself (wait-timeout)', async () => {
+    let requests = 0;
+    origin.route('/vod/wait/seg-00000.ts', (req, res) => {
+      requests++;
+      const serve = object(Buffer.from('segment'));
+      if (requests === 1) setTimeout(() => serve(req, res), 1000);
+      else serve(req, res);
+    });
+    const { edge, url } = await startEdge({ originUrls: [origin.url], coalesceWaitMs: 100, hedgeDelayMs: 0 });
+    try {
+      const first = fetch(`${url}/vod/wait/seg-00000.ts`);
+      await sleep(20);
+      const started = performance.now();
+      const second = await fetch(`${url}/vod/wait/seg-00000.ts`);
+      assert.equal(await second.text(), 'segment');
+      assert.ok(performance.now() - started < 800, 'did not wait for the slow fetch');
+      assert.match(second.headers.get('cache-status')!, /fwd=bypass; fwd-status=200; detail=wait-timeout/);
+      assert.equal(await (await first).text(), 'segment');
+      assert.equal(requests, 2);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
   it('streams a miss to the first viewer before the origin has sent the whole body', async () => {
     const first = Buffer.from('first half|');
     let finish: () => void = () => {};
@@ -242,7 +292,8 @@ describe('edge (in-process, scripted origins)', () => {
     origin.route('/live/swr/index.m3u8', (_req, res) => {
       const body = Buffer.from(`#EXTM3U\n#v${version}\n`);
       res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'content-length': String(body.length), 'cache-control': 'max-age=1, stale-while-revalidate=30', etag: sha256Etag(body) });
-      setTimeout(() => res.end(body), 50);
+      // The refresh is slow, so every stale request below is answered before it lands.
+      setTimeout(() => res.end(body), version === 1 ? 0 : 400);
     });
     const { edge, url } = await startEdge({ originUrls: [origin.url] });
     try {
@@ -255,7 +306,7 @@ describe('edge (in-process, scripted origins)', () => {
         assert.match(await response.text(), /#v1/);
         assert.match(response.headers.get('cache-status')!, /; hit; .*detail=stale-while-revalidate/);
       }
-      await sleep(200);
+      for (let i = 0; i < 100 && edge.runtime.flights.size > 0; i++) await sleep(20);
       assert.equal(origin.hits.get('/live/swr/index.m3u8')! - before, 1, 'one background refresh');
       assert.match(await (await fetch(`${url}/live/swr/index.m3u8`)).text(), /#v2/);
     } finally {
