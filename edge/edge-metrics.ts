@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
-import type { FlightOutcome } from './coalesce/flight-table.js';
 import type { AttemptOutcome, OriginObserver } from './origin/origin-client.js';
 
 export interface EdgeMetrics {
@@ -77,5 +76,3 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     },
   };
 }
-
-export type { FlightOutcome };

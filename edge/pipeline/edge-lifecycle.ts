@@ -182,6 +182,12 @@ function attachReader(rt: EdgeRuntime, ctx: RequestContext, flight: Flight<FillH
         account(rt, ctx);
         return;
       }
+      if (wantsRange && head.status === 200 && head.notStored !== undefined) {
+        // Nothing will be cached to cut the range from: ask the origin for just the range.
+        stop();
+        passThrough(rt, ctx);
+        return;
+      }
       if (wantsRange && head.status === 200) {
         // The range is cut from the whole object once it is in; the fill is shared with everyone.
         awaitingWhole = true;

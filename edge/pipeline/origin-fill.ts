@@ -140,6 +140,15 @@ function streamBody(
 
     body.on('data', (chunk: Buffer) => {
       if (over) return;
+      if (!flight.joinable && flight.readers === 0) {
+        // A stream-through nobody is reading any more: stop pulling it from the origin.
+        over = true;
+        discardBody(body);
+        rt.metrics.flightOutcomes.labels('gave-up').inc();
+        flight.finish('gave-up');
+        resolve();
+        return;
+      }
       received += chunk.length;
       if (contentLength !== undefined && received > contentLength) {
         fail('length-mismatch', integrityError('length-mismatch', `origin ${response.replica} sent more than Content-Length ${contentLength}`));

@@ -395,6 +395,10 @@ describe('edge (in-process, scripted origins)', () => {
         assert.match(response.headers.get('cache-status')!, /fwd=bypass; fwd-status=200; detail=too-large/);
       }
       assert.equal(origin.hits.get('/vod/big/seg-00000.ts'), 2);
+      const ranged = await fetch(`${url}/vod/big/seg-00000.ts`, { headers: { range: 'bytes=1000-1099' } });
+      assert.equal(ranged.status, 206);
+      assert.equal(ranged.headers.get('content-range'), `bytes 1000-1099/${body.length}`);
+      assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(body.subarray(1000, 1100)));
     } finally {
       await edge.close(1000);
     }

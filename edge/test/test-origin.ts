@@ -29,6 +29,13 @@ export function object(body: Buffer, cacheControl = 'public, max-age=60', extra:
       res.end();
       return;
     }
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    if (range) {
+      const [start, end] = [Number(range[1]), Math.min(Number(range[2]), body.length - 1)];
+      res.writeHead(206, { ...headers, 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${body.length}` });
+      res.end(body.subarray(start, end + 1));
+      return;
+    }
     res.writeHead(200, { ...headers, 'content-length': String(body.length) });
     res.end(body);
   };
