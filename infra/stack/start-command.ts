@@ -19,7 +19,7 @@ const SPECS = {
   'consul-port': { kind: 'port', description: 'HTTP port of the Consul dev agent', default: DEMO_CONSUL_PORT },
   'base-port': { kind: 'port', description: 'balancer port; edges listen on the next ports, origins from base+11', default: DEMO_BASE_PORT },
   mode: { kind: 'string', description: 'balancer front', default: 'steering', choices: ['steering', 'redirect', 'proxy'] },
-  'cache-size': { kind: 'string', description: 'edge memory cache size, e.g. 256MB (edge default when omitted)' },
+  'cache-size': { kind: 'bytes', description: 'edge memory cache size per process, e.g. 256MB (edge default when omitted)', min: 1024 * 1024 },
   'log-dir': { kind: 'string', description: 'directory for the services\' logs (default: a new temporary directory)' },
   'health-interval': { kind: 'duration', description: 'how often to check every service', default: 2000, min: 200 },
 } as const;
@@ -87,7 +87,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     contentDir,
     ports,
     balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
-    edgeCacheSize: options['cache-size'],
+    edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
     onProgress: (message) => console.log(`  ${message}`),
   });
