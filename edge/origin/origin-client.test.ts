@@ -105,7 +105,8 @@ describe('origin client', () => {
   });
 
   it('reports an upstream, retryable error when every replica fails', async () => {
-    const client = createOriginClient(DEFAULTS);
+    const attempts: AttemptOutcome[] = [];
+    const client = createOriginClient({ ...DEFAULTS, observer: { onAttempt: (_replica, outcome) => attempts.push(outcome) } });
     client.setReplicas([{ id: 'dead', url: dead }]);
     try {
       await assert.rejects(client.fetch('/o/1.ts'), (error: unknown) => {
@@ -115,6 +116,7 @@ describe('origin client', () => {
         assert.equal(error.reason, 'connect');
         return true;
       });
+      assert.equal(attempts.length, 2, 'a lone replica is tried twice');
       client.setReplicas([]);
       await assert.rejects(client.fetch('/o/1.ts'), /no origin replica/);
     } finally {

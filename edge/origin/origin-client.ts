@@ -154,6 +154,10 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
 
   const fetch = (target: string, fetchOptions: OriginFetchOptions = {}): Promise<OriginResponse> => {
     const candidates = candidatesFor(target);
+    const replicaCount = candidates.length;
+    // A lone replica gets a second attempt: a keep-alive socket it closed at the very moment we
+    // reused it fails the first try without saying anything about the replica.
+    if (candidates.length === 1) candidates.push(candidates[0]!);
     if (candidates.length === 0) {
       return Promise.reject(new EdgeError('no origin replica available', { source: 'upstream', retryable: true, status: 503, reason: 'no-origin' }));
     }
@@ -238,7 +242,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
       };
 
       launch(false);
-      if (options.hedgeDelayMs > 0 && candidates.length > 1) {
+      if (options.hedgeDelayMs > 0 && replicaCount > 1) {
         hedgeTimer = setTimeout(() => {
           if (!settled && running > 0 && next < candidates.length) {
             observer.onHedge?.(candidates[next]!.replica.id);

@@ -79,7 +79,7 @@ describe('edge with real origins and a real Consul agent', () => {
     await origins[0]!.kill();
     for (const segment of SEGMENTS.filter((path) => path !== SEGMENTS[3])) {
       const fetched = await body(`${edge.url}${segment}`);
-      assert.equal(fetched.status, 200, segment);
+      assert.equal(fetched.status, 200, `${segment}: ${fetched.bytes.toString()}\n${edge.output().slice(-3000)}`);
       assert.ok(fetched.bytes.equals((await body(`${origins[1]!.url}${segment}`)).bytes), segment);
     }
 
