@@ -108,7 +108,7 @@ describe('edge (in-process, scripted origins)', () => {
       const started = performance.now();
       const timedOut = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`${url}/vod/herd-hang/seg-00000.ts`)).status));
       assert.deepEqual(new Set(timedOut), new Set([504]));
-      assert.ok(performance.now() - started < 2000, 'bounded by the origin timeout');
+      assert.ok(performance.now() - started < 5000, 'bounded by the origin timeout (2 × 300 ms), not hanging');
     } finally {
       await edge.close(1000);
     }
