@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCacheControl } from './cache-control.js';
 import {
-  currentAge, freshnessLifetime, freshnessPolicy, governingDirectives, initialAge, isFresh, isStale, notStorableReason,
+  currentAge, freshnessLifetime, freshnessPolicy, governingDirectives, initialAge, isFresh, isStale, isStorable, notStorableReason,
   withinStaleIfError, withinStaleWhileRevalidate, type EntryTiming, type ResponseHeaders,
 } from './freshness.js';
 
@@ -36,7 +36,11 @@ describe('notStorableReason (RFC 9111 §3, shared cache)', () => {
     ['CDN-Cache-Control no-store wins over public', 200, { 'cache-control': 'public, max-age=60', 'cdn-cache-control': 'no-store' }, 'no-store'],
   ];
   for (const [name, status, headers, expected] of cases) {
-    it(name, () => assert.equal(notStorableReason(status, headers, governingDirectives(headers).directives), expected));
+    it(name, () => {
+      const { directives } = governingDirectives(headers);
+      assert.equal(notStorableReason(status, headers, directives), expected);
+      assert.equal(isStorable(status, headers, directives), expected === undefined);
+    });
   }
 });
 

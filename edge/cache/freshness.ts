@@ -131,8 +131,3 @@ export function withinStaleWhileRevalidate(timing: EntryTiming, now: number): bo
 export function withinStaleIfError(timing: EntryTiming, now: number): boolean {
   return isStale(timing, now) && staleness(timing, now) < timing.policy.staleIfError;
 }
-
-/** Whether a stale entry is still worth keeping: it can be revalidated or served stale later. */
-export function isUsableStale(timing: EntryTiming, hasValidator: boolean, now: number): boolean {
-  return hasValidator || withinStaleWhileRevalidate(timing, now) || withinStaleIfError(timing, now);
-}
