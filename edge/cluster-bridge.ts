@@ -4,6 +4,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { PurgeRequest } from './pipeline/edge-runtime.js';
+import type { SiblingAddress } from './sibling-workers.js';
 
 type BridgeMessage =
   | { type: 'streamedge:metrics'; id: number }
@@ -12,6 +13,8 @@ type BridgeMessage =
   | { type: 'streamedge:purge-reply'; id: number; purged: number }
   | { type: 'streamedge:purge-local'; id: number; request: PurgeRequest }
   | { type: 'streamedge:purged'; id: number; purged: number }
+  | { type: 'streamedge:sibling'; sibling: SiblingAddress }
+  | { type: 'streamedge:siblings'; siblings: SiblingAddress[] }
   | { type: 'streamedge:draining' }
   | { type: 'streamedge:shutdown' };
 
@@ -49,12 +52,14 @@ export interface WorkerBridgeHandlers {
   purgeLocal(request: PurgeRequest): number;
   onDraining(): void;
   onShutdown(): void;
+  onSiblings(siblings: readonly SiblingAddress[]): void;
 }
 
 /** Worker side: hooks for createEdge (purge everywhere, cluster metrics) and primary commands. */
 export function connectWorker(handlers: WorkerBridgeHandlers): {
   purgeAll: (request: PurgeRequest) => Promise<number>;
   metricsText: () => Promise<{ contentType: string; body: string }>;
+  announceSibling: (sibling: SiblingAddress) => void;
 } {
   const send = (message: BridgeMessage): void => void process.send?.(message);
   process.on('message', (message: unknown) => {
@@ -62,9 +67,11 @@ export function connectWorker(handlers: WorkerBridgeHandlers): {
     if (message.type === 'streamedge:purge-local') send({ type: 'streamedge:purged', id: message.id, purged: handlers.purgeLocal(message.request) });
     else if (message.type === 'streamedge:draining') handlers.onDraining();
     else if (message.type === 'streamedge:shutdown') handlers.onShutdown();
+    else if (message.type === 'streamedge:siblings') handlers.onSiblings(message.siblings);
     else settle(message);
   });
   return {
+    announceSibling: (sibling) => send({ type: 'streamedge:sibling', sibling }),
     async purgeAll(request) {
       const reply = await call(send, { type: 'streamedge:purge', id: nextId++, request });
       return reply.type === 'streamedge:purge-reply' ? reply.purged : 0;
@@ -81,9 +88,19 @@ export function connectWorker(handlers: WorkerBridgeHandlers): {
 export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'streamedge:shutdown'): void } {
   const aggregator = new AggregatorRegistry();
   const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && worker.isConnected());
+  const siblings = new Map<number, SiblingAddress>();
+  const shareSiblings = (): void => {
+    for (const worker of workers()) worker.send({ type: 'streamedge:siblings', siblings: [...siblings.values()] });
+  };
+  cluster.on('exit', (worker: Worker) => {
+    if (siblings.delete(worker.id)) shareSiblings();
+  });
   cluster.on('message', (worker: Worker, message: unknown) => {
     if (!isBridgeMessage(message)) return;
-    if (message.type === 'streamedge:metrics') {
+    if (message.type === 'streamedge:sibling') {
+      siblings.set(worker.id, message.sibling);
+      shareSiblings();
+    } else if (message.type === 'streamedge:metrics') {
       aggregator.clusterMetrics().then(
         (body) => worker.send({ type: 'streamedge:metrics-reply', id: message.id, contentType: aggregator.contentType, body }),
         (error: Error) => worker.send({ type: 'streamedge:metrics-reply', id: message.id, contentType: 'text/plain', body: `# metrics unavailable: ${error.message}\n` }),

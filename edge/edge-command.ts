@@ -11,6 +11,7 @@ import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { connectWorker, servePrimary } from './cluster-bridge.js';
 import { createEdge, type EdgeOptions } from './edge-server.js';
+import { createSiblingDirectory } from './sibling-workers.js';
 
 export const EDGE_SERVICE = 'streamedge-edge';
 
@@ -120,13 +121,21 @@ async function runInProcess(options: Options, logger: Logger): Promise<void> {
 async function runWorker(options: Options, logger: Logger): Promise<void> {
   let shutdown: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (shutdown = resolve));
+  const selfId = String(cluster.worker!.id);
   // The bridge's handlers run only after the edge below exists.
   const bridge = connectWorker({
     purgeLocal: (request) => edge.purgeLocal(request),
     onDraining: () => edge.setDraining(true),
     onShutdown: () => shutdown(),
+    onSiblings: (siblings) => directory.update(siblings),
   });
-  const edge = createEdge({ ...edgeOptions(options, logger), ...bridge });
+  const edge = createEdge({
+    ...edgeOptions(options, logger),
+    purgeAll: bridge.purgeAll,
+    metricsText: bridge.metricsText,
+    siblingFor: (key) => directory.siblingFor(key),
+  });
+  const directory = createSiblingDirectory(selfId, options['origin-timeout'], edge.metrics.originObserver);
   // Constructing an AggregatorRegistry installs prom-client's worker-side answer to the primary.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([edge.metrics.registry]);
@@ -136,6 +145,7 @@ async function runWorker(options: Options, logger: Logger): Promise<void> {
   process.on('disconnect', () => shutdown());
   try {
     await edge.listen(options.port, options.host);
+    bridge.announceSibling({ id: selfId, url: await edge.listenPrivate('127.0.0.1') });
   } catch (error) {
     // The IPC channel would keep a failed worker alive; exit so the primary sees it.
     logger.error({ err: (error as Error).message }, 'edge worker could not listen');
@@ -143,6 +153,7 @@ async function runWorker(options: Options, logger: Logger): Promise<void> {
   }
   await stopped;
   await edge.close(options['drain-timeout']);
+  await directory.close();
   process.exit(0);
 }
 

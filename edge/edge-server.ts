@@ -32,9 +32,10 @@ export interface EdgeOptions {
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
   readonly adminToken?: string;
-  /** Cluster hooks: purge on every worker, metrics of every worker. */
+  /** Cluster hooks: purge on every worker, metrics of every worker, the sibling owning a key. */
   readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
   readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
+  readonly siblingFor?: (key: string) => OriginClient | undefined;
 }
 
 export interface Edge {
@@ -45,6 +46,8 @@ export interface Edge {
   /** Resolves once origins are known (Consul's first answer). */
   readonly originsReady: Promise<void>;
   listen(port: number, host: string): Promise<string>;
+  /** Cluster mode: a private loopback port of this worker alone, for sibling workers. */
+  listenPrivate(host: string): Promise<string>;
   /** Purges this process's cache. */
   purgeLocal(request: PurgeRequest): number;
   setDraining(draining: boolean): void;
@@ -108,21 +111,27 @@ export function createEdge(options: EdgeOptions): Edge {
     state,
     hasOrigins: () => origins.replicas.length > 0,
     purge: options.purgeAll ?? ((request) => Promise.resolve(purgeLocal(request))),
+    siblingFor: options.siblingFor ?? (() => undefined),
     metricsText:
       options.metricsText ??
       (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
   };
 
-  const server = createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 },
-    (req, res) => handleRequest(runtime, req, res),
-  );
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
-    if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
-  });
+  const newServer = (): Server => {
+    const created = createServer(
+      { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 },
+      (req, res) => handleRequest(runtime, req, res),
+    );
+    created.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+      // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
+      if (!socket.writable) return socket.destroy();
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
+    });
+    return created;
+  };
+  const server = newServer();
+  let privateServer: Server | undefined;
 
   const source: OriginSource = hasStatic
     ? startStaticOriginSource(options.originUrls!, (replicas) => origins.setReplicas(replicas))
@@ -139,13 +148,23 @@ export function createEdge(options: EdgeOptions): Edge {
       const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
       return `http://${shownHost}:${address.port}`;
     },
+    async listenPrivate(host) {
+      privateServer ??= newServer();
+      // exclusive: a port of this worker alone, not one shared through the cluster primary.
+      await new Promise<void>((resolve, reject) => {
+        privateServer!.once('error', reject);
+        privateServer!.listen({ port: 0, host, exclusive: true }, () => resolve());
+      });
+      const { port } = privateServer.address() as { port: number };
+      return `http://${host}:${port}`;
+    },
     purgeLocal,
     setDraining(draining) {
       state.draining = draining;
     },
     async close(graceMs) {
       state.draining = true;
-      await closeGracefully(server, graceMs);
+      await Promise.all([closeGracefully(server, graceMs), privateServer ? closeGracefully(privateServer, graceMs) : undefined]);
       source.stop();
       await origins.close();
     },

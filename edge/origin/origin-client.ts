@@ -50,6 +50,8 @@ export interface OriginClientOptions {
   /** … for this long (it stays last in line, still used if nothing else is left). */
   readonly ejectForMs: number;
   readonly userAgent?: string;
+  /** Sent with every request (e.g. the sibling-worker marker). */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
   readonly observer?: OriginObserver;
 }
 
@@ -83,7 +85,7 @@ function positive(name: string, value: number, allowZero = false): void {
 }
 
 /** FNV-1a; rendezvous hashing gives each object a stable replica preference (origin page cache). */
-function score(replicaId: string, target: string): number {
+export function rendezvousScore(replicaId: string, target: string): number {
   let hash = 0x811c9dc5;
   const text = `${replicaId}\u0000${target}`;
   for (let i = 0; i < text.length; i++) {
@@ -141,12 +143,12 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
       const aEjected = a.ejectedUntil > now;
       const bEjected = b.ejectedUntil > now;
       if (aEjected !== bEjected) return aEjected ? 1 : -1;
-      return score(b.replica.id, target) - score(a.replica.id, target);
+      return rendezvousScore(b.replica.id, target) - rendezvousScore(a.replica.id, target);
     });
   };
 
   const headersFor = (fetchOptions: OriginFetchOptions): Record<string, string> => {
-    const headers: Record<string, string> = { 'user-agent': options.userAgent ?? 'streamedge-edge' };
+    const headers: Record<string, string> = { ...options.extraHeaders, 'user-agent': options.userAgent ?? 'streamedge-edge' };
     if (fetchOptions.ifNoneMatch) headers['if-none-match'] = fetchOptions.ifNoneMatch;
     if (fetchOptions.range) headers.range = fetchOptions.range;
     return headers;

@@ -15,7 +15,7 @@ import { EdgeError, upstreamError } from '../errors.js';
 import { discardBody } from '../origin/origin-client.js';
 import { isSegmentKey, mediaPlaylistKeyFor, nextSegmentTargets } from '../prefetch.js';
 import { CONTROL_PATHS, handleControl } from './control-endpoints.js';
-import type { EdgeRuntime, FillHead } from './edge-runtime.js';
+import { SIBLING_HEADER, type EdgeRuntime, type FillHead } from './edge-runtime.js';
 import { runOriginFill } from './origin-fill.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
 import { account, sendEntry, sendText, withoutContentLength } from './responses.js';
@@ -136,7 +136,7 @@ function startFill(rt: EdgeRuntime, key: string, stale: CacheEntry | undefined):
 function readFromFlight(rt: EdgeRuntime, ctx: RequestContext, stale: CacheEntry | undefined): void {
   const { flight, writer } = rt.flights.acquire(ctx.key);
   if (writer) {
-    void runOriginFill(rt, flight, stale);
+    void runOriginFill(rt, flight, stale, ctx.req.headers[SIBLING_HEADER] === undefined);
   } else {
     ctx.collapsed = true;
     rt.metrics.coalescedWaiters.inc();

@@ -52,8 +52,16 @@ export interface EdgeRuntime {
   readonly hasOrigins: () => boolean;
   /** Purge across every worker of this edge (defaults to the local store). */
   readonly purge: (request: PurgeRequest) => Promise<number>;
+  /**
+   * Cluster mode: the sibling worker that owns a key, asked instead of the origin so one origin
+   * request serves every worker. Undefined when this worker owns the key (or in one process).
+   */
+  readonly siblingFor: (key: string) => OriginClient | undefined;
   /** Prometheus text for /metrics (aggregated across workers in cluster mode). */
   readonly metricsText: () => Promise<{ contentType: string; body: string }>;
 }
+
+/** Header marking a request from a sibling worker: it is never forwarded to another sibling. */
+export const SIBLING_HEADER = 'x-streamedge-sibling';
 
 export type PurgeRequest = { readonly key: string } | { readonly prefix: string };

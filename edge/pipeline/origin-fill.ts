@@ -31,15 +31,29 @@ function streamHeaderBlock(rt: EdgeRuntime, response: OriginResponse, contentLen
   return block;
 }
 
+/** The owning sibling worker first (cluster mode), the origin replicas if it cannot answer. */
+async function fetchUpstream(rt: EdgeRuntime, key: string, etag: string | undefined, viaSibling: boolean): Promise<OriginResponse> {
+  const options = etag ? { ifNoneMatch: etag } : {};
+  const sibling = viaSibling ? rt.siblingFor(key) : undefined;
+  if (sibling) {
+    try {
+      return await sibling.fetch(key, options);
+    } catch (error) {
+      rt.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
+    }
+  }
+  return rt.origins.fetch(key, options);
+}
+
 /**
  * Runs the origin fetch for a flight the caller just created as writer. Never throws: every ending
  * is a named flight outcome.
  */
-export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, stale: CacheEntry | undefined): Promise<void> {
+export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling = true): Promise<void> {
   const key = flight.key;
   let response: OriginResponse;
   try {
-    response = await rt.origins.fetch(key, stale?.etag ? { ifNoneMatch: stale.etag } : {});
+    response = await fetchUpstream(rt, key, stale?.etag, viaSibling);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
