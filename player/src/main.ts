@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   wireStatsToggle(element('stats-toggle', HTMLButtonElement), element('stats', HTMLElement));
 
   const publish = (): void => {
+    collector.sample();
     const snapshot = collector.snapshot();
     window.streamedgeStats = snapshot;
     overlay.render(snapshot);

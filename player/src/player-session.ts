@@ -1,5 +1,6 @@
 import Hls, { type ErrorData, type HlsConfig } from 'hls.js';
 import type { QoeCollector } from './qoe-collector.js';
+import { rebasingPlaylistLoader } from './rebasing-playlist-loader.js';
 
 export interface PlayerSessionOptions {
   readonly video: HTMLVideoElement;
@@ -78,6 +79,7 @@ export class PlayerSession {
       workerPath: this.#workerUrl,
       debug: this.#debug,
       startPosition,
+      pLoader: rebasingPlaylistLoader(),
       fragLoadPolicy: fragmentPolicy,
       playlistLoadPolicy: playlistPolicy,
       // Without this, a session that lost one level on a dying edge stays capped below it for good.

@@ -55,9 +55,11 @@ export class QoeCollector {
     this.#video = video;
     this.#now = now;
     this.#clock = new StallClock(now);
-    video.addEventListener('playing', () => this.#clock.progressing());
-    video.addEventListener('waiting', () => this.#clock.waiting(video.seeking));
-    video.addEventListener('seeked', () => this.#clock.seeked());
+    video.addEventListener('playing', () => this.#clock.firstFrame(video.currentTime));
+    video.addEventListener('waiting', () => {
+      if (!video.seeking) this.#clock.waiting();
+    });
+    video.addEventListener('pause', () => this.#clock.paused());
   }
 
   /** A new asset starts: every counter starts from zero. */
@@ -91,6 +93,12 @@ export class QoeCollector {
     hls.on(Hls.Events.LEVEL_SWITCHED, () => this.#updatePathway());
     hls.on(Hls.Events.FRAG_LOADED, (_event, data) => this.#onFragmentLoaded(data));
     hls.on(Hls.Events.ERROR, (_event, data) => this.#onError(data));
+  }
+
+  /** Samples the playhead for stall accounting; call a few times a second. */
+  sample(): void {
+    const { currentTime, paused, ended } = this.#video;
+    this.#clock.sample({ currentTime, paused, ended });
   }
 
   recordRecovery(): void {
