@@ -20,7 +20,8 @@ const FIELDS: readonly StatField[] = [
   { key: 'stalls', label: 'Stalls', value: (s) => `${s.stalls.count} · ${formatMilliseconds(s.stalls.totalMs)}` },
   { key: 'dropped', label: 'Dropped frames', value: (s) => `${s.frames.dropped} / ${s.frames.total}` },
   { key: 'fragments', label: 'Fragments ok / failed', value: (s) => `${s.fragments.loaded} / ${s.fragments.failed}` },
-  { key: 'pathway-changes', label: 'Pathway changes', value: (s) => String(s.pathwayChanges.length) },
+  // The first entry is the initial pathway, not a change.
+  { key: 'pathway-changes', label: 'Pathway changes', value: (s) => String(s.pathwayChanges.filter((change) => change.from !== null).length) },
 ];
 
 function describeChange(kind: string, change: EdgeChange): string {
