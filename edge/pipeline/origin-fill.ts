@@ -119,6 +119,9 @@ function streamBody(
 ): Promise<void> {
   const { body } = response;
   let notStored = initiallyNotStored;
+  // With a known length the body is copied straight into its final, exactly sized buffer, and
+  // readers are sent views of it: one copy of the object in memory, not chunks plus a copy.
+  const whole = notStored === undefined && contentLength !== undefined ? Buffer.allocUnsafeSlow(contentLength) : undefined;
   const chunks: Buffer[] = [];
   let received = 0;
   // The ETag is checked only when it is a recognisable hash of the bytes, and only for full 200s.
@@ -169,7 +172,11 @@ function streamBody(
         return;
       }
       verifier?.update(chunk);
-      if (notStored === undefined) {
+      let piece = chunk;
+      if (whole) {
+        chunk.copy(whole, received - chunk.length);
+        piece = whole.subarray(received - chunk.length, received);
+      } else if (notStored === undefined) {
         if (received > rt.maxObjectBytes) {
           notStored = 'too-large';
           chunks.length = 0;
@@ -180,10 +187,10 @@ function streamBody(
       }
       if (verifier) {
         if (held) flight.publishChunk(held);
-        if (chunk.length > 1) flight.publishChunk(chunk.subarray(0, -1));
-        held = chunk.subarray(-1);
+        if (piece.length > 1) flight.publishChunk(piece.subarray(0, -1));
+        held = piece.subarray(-1);
       } else {
-        flight.publishChunk(chunk);
+        flight.publishChunk(piece);
       }
       pauseIfCongested();
     });
@@ -206,7 +213,7 @@ function streamBody(
         const entry = createCacheEntry({
           key: flight.key,
           headers: response.headers,
-          body: ownBody(chunks, received),
+          body: whole ?? ownBody(chunks, received),
           requestTime: response.requestTime,
           responseTime: response.responseTime,
           commonHeaders: rt.commonHeaders,
