@@ -7,7 +7,7 @@ export interface PlayerSessionOptions {
   readonly collector: QoeCollector;
   /** URL of hls.js's transmuxing worker, served beside the bundle (no blob: workers). */
   readonly workerUrl: string;
-  /** Re-asking the balancer after hls.js gives up: at most this many times per asset. */
+  /** Re-asking the balancer after hls.js gives up: at most this many times in a row. */
   readonly maxRecoveries?: number;
   /** hls.js debug logging to the browser console (the page's `?debug` query). */
   readonly debug?: boolean;
@@ -45,7 +45,10 @@ export class PlayerSession {
   #hls: Hls | null = null;
   #masterUrl: string | null = null;
   #live = false;
-  #recoveries = 0;
+  /** Recoveries since the last fragment that loaded. */
+  #failedRecoveries = 0;
+  /** Where VOD resumes after a recovery, kept across attempts that fail before any fragment loads. */
+  #resumeAt: number | null = null;
   #mediaRecoveries = 0;
   #recoveryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -53,7 +56,7 @@ export class PlayerSession {
     this.#video = options.video;
     this.#collector = options.collector;
     this.#workerUrl = options.workerUrl;
-    this.#maxRecoveries = options.maxRecoveries ?? 3;
+    this.#maxRecoveries = options.maxRecoveries ?? 6;
     this.#debug = options.debug ?? false;
   }
 
@@ -64,7 +67,8 @@ export class PlayerSession {
   load(assetId: string, masterUrl: string, live: boolean): void {
     this.#masterUrl = masterUrl;
     this.#live = live;
-    this.#recoveries = 0;
+    this.#failedRecoveries = 0;
+    this.#resumeAt = null;
     this.#mediaRecoveries = 0;
     this.#collector.beginSession(assetId, masterUrl);
     this.#start(-1);
@@ -89,6 +93,10 @@ export class PlayerSession {
     this.#hls = hls;
     this.#collector.attach(hls);
     hls.on(Hls.Events.ERROR, (_event, data) => this.#onError(hls, data));
+    hls.on(Hls.Events.FRAG_LOADED, () => {
+      this.#failedRecoveries = 0;
+      this.#resumeAt = null;
+    });
     hls.loadSource(this.#masterUrl!);
     hls.attachMedia(this.#video);
   }
@@ -100,16 +108,20 @@ export class PlayerSession {
       hls.recoverMediaError();
       return;
     }
-    if (data.type !== Hls.ErrorTypes.NETWORK_ERROR || this.#recoveries >= this.#maxRecoveries) return;
-    this.#recoveries++;
+    if (data.type !== Hls.ErrorTypes.NETWORK_ERROR || this.#failedRecoveries >= this.#maxRecoveries) return;
+    this.#failedRecoveries++;
     this.#collector.recordRecovery();
-    // Resume VOD where it stopped; live rejoins at the live edge.
-    const resumeAt = this.#live ? -1 : this.#video.currentTime;
+    // VOD resumes where it stopped; live rejoins at the live edge.
+    this.#resumeAt ??= this.#live ? -1 : this.#video.currentTime;
+    const resumeAt = this.#resumeAt;
+    // Backing off gives the balancer time to learn (passive health, Consul checks) that the edge
+    // it sent us to is gone: 0.5, 1, 2, 4, 8, 8 s.
+    const delayMs = Math.min(500 * 2 ** (this.#failedRecoveries - 1), 8_000);
     clearTimeout(this.#recoveryTimer);
     this.#recoveryTimer = setTimeout(() => {
       this.#start(resumeAt);
       void this.#video.play().catch(() => undefined);
-    }, 250 * this.#recoveries);
+    }, delayMs);
   }
 
   #destroyHls(): void {

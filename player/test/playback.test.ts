@@ -73,17 +73,28 @@ test('every catalog asset plays through the steering front, fragments served by 
   }
 });
 
-test('the page plays through the redirect front too', { timeout: 60_000 }, async (t) => {
+test('through the redirect front the page plays, and asks the balancer again when its edge dies', { timeout: 90_000 }, async (t) => {
   const redirecting = await spawnStreamedge(['balancer', '--port', '0', '--consul', stack.consulUrl, '--mode', 'redirect', '--locations', SHIPPED_LOCATIONS_FILE]);
   t.after(() => redirecting.stop());
-  const asset = catalog.find((candidate) => candidate.kind === 'vod' && candidate.format === 'fmp4')!;
-  const player = await openPlayer(browser, redirecting.url, { asset: asset.id, region: REGION });
+  const live = catalog.find((candidate) => candidate.kind === 'live')!;
+  const player = await openPlayer(browser, redirecting.url, { asset: live.id, region: REGION });
   try {
     const { stats } = await player.play(3);
     assert.deepEqual(fatalProblems(stats), []);
     assert.equal(stats.route, 'redirect');
     assert.equal(stats.pathway, null, 'no content steering behind a redirect');
     assertServedByEdges(stats, stack.edges.map((edge) => edge.id));
+
+    // Behind a redirect hls.js knows one edge only: when it dies, the page re-asks the balancer.
+    const victim = stack.edges.find((edge) => edge.id === stats.servedBy)!;
+    await victim.process.kill();
+    const moved = await player.waitFor(`playback from an edge other than ${victim.id}`, (s) => s.servedBy !== victim.id && s.state === 'playing', 45_000);
+    const resumedAt = moved.currentTime;
+    const later = await player.waitFor('3 s of playback after the recovery', (s) => s.currentTime - resumedAt >= 3, 20_000);
+    assert.ok(later.recoveries >= 1, 'the page reloaded the master playlist from the balancer');
+    assert.equal(later.fatalError, null, 'the session recovered');
+    assert.equal(later.route, 'redirect');
+    t.diagnostic(`redirect front: ${victim.id} killed → ${later.servedBy} after ${later.recoveries} reload(s); stalled ${Math.round(later.stalls.totalMs - stats.stalls.totalMs)} ms`);
     assert.deepEqual(player.problems(), []);
   } finally {
     await player.close();
