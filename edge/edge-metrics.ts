@@ -28,14 +28,22 @@ export interface EdgeMetricsSources {
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const requests = new Counter({ name: 'streamedge_edge_responses_total', help: 'Responses by cache status', labelNames: ['cache_status'], registers });
-  const bytes = new Counter({ name: 'streamedge_edge_response_bytes_total', help: 'Body bytes sent by cache status', labelNames: ['cache_status'], registers });
-  const requestChildren = new Map<CacheStatus, Counter.Internal>();
-  const byteChildren = new Map<CacheStatus, Counter.Internal>();
-  for (const status of CACHE_STATUSES) {
-    requestChildren.set(status, requests.labels(status));
-    byteChildren.set(status, bytes.labels(status));
-  }
+  // The hit path only bumps plain numbers; prom-client reads them at scrape time (labelled
+  // increments hash their labels on every call).
+  const responseCounts = new Map<CacheStatus, number>(CACHE_STATUSES.map((status) => [status, 0]));
+  const byteCounts = new Map<CacheStatus, number>(CACHE_STATUSES.map((status) => [status, 0]));
+  const fromCounts = (counter: Counter<'cache_status'>, counts: Map<CacheStatus, number>): void => {
+    counter.reset();
+    for (const [status, value] of counts) counter.labels(status).inc(value);
+  };
+  new Counter({
+    name: 'streamedge_edge_responses_total', help: 'Responses by cache status', labelNames: ['cache_status'], registers,
+    collect() { fromCounts(this, responseCounts); },
+  });
+  new Counter({
+    name: 'streamedge_edge_response_bytes_total', help: 'Body bytes sent by cache status', labelNames: ['cache_status'], registers,
+    collect() { fromCounts(this, byteCounts); },
+  });
   const originRequests = new Counter({ name: 'streamedge_edge_origin_requests_total', help: 'Origin request attempts by replica and outcome', labelNames: ['replica', 'outcome'], registers });
   const originLatency = new Histogram({
     name: 'streamedge_edge_origin_response_seconds',
@@ -55,8 +63,8 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   return {
     registry,
     response(status, length) {
-      requestChildren.get(status)!.inc();
-      if (length > 0) byteChildren.get(status)!.inc(length);
+      responseCounts.set(status, responseCounts.get(status)! + 1);
+      if (length > 0) byteCounts.set(status, byteCounts.get(status)! + length);
     },
     staleServed: new Counter({ name: 'streamedge_edge_stale_served_total', help: 'Stale responses served', labelNames: ['kind'], registers }),
     coalescedWaiters: new Counter({ name: 'streamedge_edge_coalesced_waiters_total', help: 'Requests that waited on another request’s origin fetch', registers }),
