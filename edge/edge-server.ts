@@ -71,7 +71,10 @@ export function createEdge(options: EdgeOptions): Edge {
     sizeOf: entrySize,
     onEvict: () => metrics.evictions.inc(),
   });
-  const flights = new FlightTable<FillHead>({ waitTimeoutMs: options.coalesceWaitMs ?? 15_000 });
+  const flights = new FlightTable<FillHead>({
+    waitTimeoutMs: options.coalesceWaitMs ?? 15_000,
+    onListenerError: (error, key) => logger.error({ key, err: (error as Error).stack ?? String(error) }, 'a viewer’s response failed; dropped from the shared fetch'),
+  });
   const originTimeoutMs = options.originTimeoutMs ?? 10_000;
   const metrics = createEdgeMetrics({
     cacheBytes: () => store.bytes,

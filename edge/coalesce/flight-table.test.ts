@@ -106,3 +106,19 @@ describe('flight table (request coalescing)', () => {
     assert.deepEqual(reader.seen, { head: '200', data: [] });
   });
 });
+
+describe('flight table: a failing reader', () => {
+  it('is dropped and reported; the other readers and the writer carry on', () => {
+    const reported: string[] = [];
+    const table = new FlightTable<string>({ waitTimeoutMs: 1000, onListenerError: (error, key) => reported.push(`${key}: ${(error as Error).message}`) });
+    const { flight } = table.acquire('/a');
+    flight.subscribe({ onHead: () => { throw new Error('boom'); }, onData: () => {}, onEnd: () => {} });
+    const healthy = recorder();
+    flight.subscribe(healthy.listener);
+    flight.publishHead('200');
+    flight.publishChunk(Buffer.from('x'));
+    flight.finish('done');
+    assert.deepEqual(reported, ['/a: boom']);
+    assert.deepEqual(healthy.seen, { head: '200', data: ['x'], outcome: 'done' });
+  });
+});

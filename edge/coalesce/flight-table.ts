@@ -27,6 +27,9 @@ export interface Subscription {
 
 type FlightState = 'waiting' | 'streaming' | 'ended';
 
+/** Called when a reader's callback throws; that reader is dropped, the flight goes on. */
+export type ListenerErrorHandler = (error: unknown, key: string) => void;
+
 export class Flight<H> {
   readonly key: string;
   #state: FlightState = 'waiting';
@@ -40,11 +43,25 @@ export class Flight<H> {
   readonly #timers = new Map<FlightListener<H>, () => void>();
   readonly #onClose: (flight: Flight<H>) => void;
   readonly #waitTimeoutMs: number;
+  readonly #onListenerError: ListenerErrorHandler;
 
-  constructor(key: string, waitTimeoutMs: number, onClose: (flight: Flight<H>) => void) {
+  constructor(key: string, waitTimeoutMs: number, onClose: (flight: Flight<H>) => void, onListenerError: ListenerErrorHandler) {
     this.key = key;
     this.#waitTimeoutMs = waitTimeoutMs;
     this.#onClose = onClose;
+    this.#onListenerError = onListenerError;
+  }
+
+  /** One reader's failure must not break the writer or the other readers. */
+  #deliver(listener: FlightListener<H>, call: (listener: FlightListener<H>) => void): void {
+    try {
+      call(listener);
+    } catch (error) {
+      this.#listeners.delete(listener);
+      this.#timers.get(listener)?.();
+      this.#timers.delete(listener);
+      this.#onListenerError(error, this.key);
+    }
   }
 
   get state(): FlightState {
@@ -104,7 +121,7 @@ export class Flight<H> {
     this.#state = 'streaming';
     this.#head = head;
     for (const clear of this.#timers.values()) clear();
-    for (const listener of [...this.#listeners]) listener.onHead(head);
+    for (const listener of [...this.#listeners]) this.#deliver(listener, (l) => l.onHead(head));
   }
 
   /** Writer: one more body chunk, delivered to every reader now and replayed to later joiners. */
@@ -112,7 +129,7 @@ export class Flight<H> {
     if (this.#state !== 'streaming') throw new Error(`flight ${this.key}: chunk outside streaming`);
     this.#bytes += chunk.length;
     this.#chunks?.push(chunk);
-    for (const listener of [...this.#listeners]) listener.onData(chunk);
+    for (const listener of [...this.#listeners]) this.#deliver(listener, (l) => l.onData(chunk));
   }
 
   /**
@@ -143,7 +160,7 @@ export class Flight<H> {
     const listeners = [...this.#listeners];
     this.#listeners.clear();
     this.#onClose(this);
-    for (const listener of listeners) listener.onEnd(outcome, error);
+    for (const listener of listeners) this.#deliver(listener, (l) => l.onEnd(outcome, error));
   }
 
   get error(): Error | undefined {
@@ -154,18 +171,21 @@ export class Flight<H> {
 export interface FlightTableOptions {
   /** How long a reader waits for the writer's response head before giving up on it. */
   readonly waitTimeoutMs: number;
+  readonly onListenerError?: ListenerErrorHandler;
 }
 
 /** The in-flight upstream fetches by cache key. */
 export class FlightTable<H> {
   readonly #flights = new Map<string, Flight<H>>();
   readonly #waitTimeoutMs: number;
+  readonly #onListenerError: ListenerErrorHandler;
 
   constructor(options: FlightTableOptions) {
     if (!Number.isFinite(options.waitTimeoutMs) || options.waitTimeoutMs <= 0) {
       throw new TypeError(`flight table: waitTimeoutMs must be a positive number, got ${options.waitTimeoutMs}`);
     }
     this.#waitTimeoutMs = options.waitTimeoutMs;
+    this.#onListenerError = options.onListenerError ?? (() => {});
   }
 
   /** The joinable flight for a key, if one is under way. */
@@ -185,9 +205,14 @@ export class FlightTable<H> {
   acquire(key: string): { flight: Flight<H>; writer: boolean } {
     const existing = this.get(key);
     if (existing) return { flight: existing, writer: false };
-    const flight = new Flight<H>(key, this.#waitTimeoutMs, (closed) => {
-      if (this.#flights.get(key) === closed) this.#flights.delete(key);
-    });
+    const flight = new Flight<H>(
+      key,
+      this.#waitTimeoutMs,
+      (closed) => {
+        if (this.#flights.get(key) === closed) this.#flights.delete(key);
+      },
+      this.#onListenerError,
+    );
     this.#flights.set(key, flight);
     return { flight, writer: true };
   }

@@ -128,15 +128,23 @@ export function lookupCache(rt: EdgeRuntime, ctx: RequestContext): CacheLookup {
 function startFill(rt: EdgeRuntime, key: string, stale: CacheEntry | undefined): boolean {
   if (rt.flights.has(key)) return false;
   const { flight } = rt.flights.acquire(key);
-  void runOriginFill(rt, flight, stale);
+  fill(rt, flight, stale, true);
   return true;
+}
+
+/** Runs a fill in the background; a bug in it must end the flight, not the process. */
+function fill(rt: EdgeRuntime, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling: boolean): void {
+  runOriginFill(rt, flight, stale, viaSibling).catch((error: unknown) => {
+    rt.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
+    flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
+  });
 }
 
 /** Phase 4 (miss / revalidation): join or start the key's flight and stream it to this viewer. */
 function readFromFlight(rt: EdgeRuntime, ctx: RequestContext, stale: CacheEntry | undefined): void {
   const { flight, writer } = rt.flights.acquire(ctx.key);
   if (writer) {
-    void runOriginFill(rt, flight, stale, ctx.req.headers[SIBLING_HEADER] === undefined);
+    fill(rt, flight, stale, ctx.req.headers[SIBLING_HEADER] === undefined);
   } else {
     ctx.collapsed = true;
     rt.metrics.coalescedWaiters.inc();
