@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../infra/consul/dev-agent.js';
+import { freePort } from '../../infra/runtime/free-ports.js';
 
 export interface PeerProcess {
   readonly url: string;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePorts } from '../runtime/free-ports.js';
 import { obtainConsulBinary } from './consul-binary.js';
 
 export interface DevAgentPorts {
@@ -26,17 +26,6 @@ export interface DevAgentOptions {
   /** Fixed HTTP port (e.g. 8500 for the local demo); free ports are picked otherwise. */
   readonly httpPort?: number;
   readonly startTimeoutMs?: number;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForLeader(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -70,12 +59,8 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 /** Runs a real `consul agent -dev` on loopback, on free ports, and waits until it has a leader. */
 export async function startDevAgent(options: DevAgentOptions = {}): Promise<DevAgent> {
   const binary = options.binary ?? (await obtainConsulBinary((line) => console.error(line)));
-  const ports: DevAgentPorts = {
-    http: options.httpPort ?? (await freePort()),
-    serfLan: await freePort(),
-    serfWan: await freePort(),
-    server: await freePort(),
-  };
+  const [http, serfLan, serfWan, server] = await freePorts(4);
+  const ports: DevAgentPorts = { http: options.httpPort ?? http!, serfLan: serfLan!, serfWan: serfWan!, server: server! };
   const url = `http://127.0.0.1:${ports.http}`;
   let child: ChildProcess;
 

@@ -1,7 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, startDevAgent, type DevAgentPorts } from '../consul/dev-agent.js';
+import { startDevAgent, type DevAgentPorts } from '../consul/dev-agent.js';
+import { freePort } from '../runtime/free-ports.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../testing/streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';

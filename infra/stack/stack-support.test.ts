@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../consul/dev-agent.js';
+import { freePort } from '../runtime/free-ports.js';
 import { consulVerdict } from './health-monitor.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
 import { isProcessAlive } from './process-alive.js';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureTestCatalog } from '../../origin/test-catalog.js';
-import { freePort } from '../consul/dev-agent.js';
+import { freePort } from '../runtime/free-ports.js';
 
 const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
 const SERVICES = ['consul', 'origin-1', 'origin-2', 'edge-1', 'edge-2', 'edge-3', 'balancer'];
