@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { completedSegments, liveSegment, liveWindowAt, renderLivePlaylist, type LiveTimeline } from './live-window.js';
+import { completedSegments, LIVE_EPOCH_MS, liveSegment, liveWindowAt, renderLivePlaylist, type LiveTimeline } from './live-window.js';
 
-// A 5 s loop of three segments (the last one short, as when a duration is not a multiple of 2 s).
-const timeline: LiveTimeline = { segmentDurationsMs: [2000, 2000, 1000] };
+// A 5 s loop of three segments (the last one short, as when a duration is not a multiple of 2 s),
+// counted from the Unix epoch so the arithmetic reads plainly.
+const timeline: LiveTimeline = { segmentDurationsMs: [2000, 2000, 1000], epochMs: 0 };
 
 test('segments become available only once fully produced', () => {
   assert.equal(completedSegments(timeline, 0), 0);
@@ -86,7 +87,8 @@ test('the window is a function of the clock, not of when a replica started', () 
   const window = liveWindowAt(real, now, 6);
   assert.equal(window.segments.length, 6);
   assert.equal(window.updatedAtMs, Date.parse('2026-11-22T03:00:00.000Z'));
-  assert.equal(window.mediaSequence, Date.parse('2026-11-22T03:00:00.000Z') / 2000 - 6);
+  assert.equal(window.mediaSequence, (Date.parse('2026-11-22T03:00:00.000Z') - LIVE_EPOCH_MS) / 2000 - 6);
+  assert.ok(window.discontinuitySequence < 1e6, 'counted from a recent epoch, so players see small numbers');
 });
 
 test('bad timelines and window sizes are rejected', () => {

@@ -2,8 +2,12 @@
 // laid end to end from a fixed epoch, so every replica computes the same window, media sequence
 // numbers and program date times at the same moment, whenever it was started.
 
-/** Unix epoch: any fixed instant works as long as every replica uses the same one. */
-export const LIVE_EPOCH_MS = 0;
+/**
+ * The channel's first segment started here. Any fixed instant keeps replicas in step; a recent one
+ * keeps sequence numbers small, which matters to players: hls.js 1.x indexes per-discontinuity state
+ * by discontinuity number, and counting from 1970 made that ~150 million.
+ */
+export const LIVE_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 export interface LiveTimeline {
   /** Durations of the looped source segments, in milliseconds. */

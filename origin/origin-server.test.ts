@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
 import { parseMediaPlaylist } from './media-playlist.js';
+import { LIVE_EPOCH_MS } from './live-window.js';
 import { createOriginServer, startOriginServer } from './origin-server.js';
 import { ensureTestCatalog } from './test-catalog.js';
 
@@ -232,13 +233,13 @@ test('in process: a pinned clock gives an exact live playlist; escaping symlinks
     await mkdir(join(work, 'content'));
     await rename(join(work, 'vod'), join(work, 'content', 'vod'));
     await symlink(join(work, 'outside.ts'), join(work, 'content', 'vod', 'demo-ts', '240p', 'seg-99999.ts'));
-    // The 6 s source loops since the Unix epoch; 2026-01-01T00:00:00Z starts loop number `round`.
-    const round = Date.parse('2026-01-01T00:00:00.000Z') / 6000;
-    const now = Date.parse('2026-01-01T00:00:07.000Z'); // the segment 00:06–00:08 is not finished yet
+    // The 6 s source loops since LIVE_EPOCH_MS; 2026-01-02T00:00:00Z starts loop number `round`.
+    const round = (Date.parse('2026-01-02T00:00:00.000Z') - LIVE_EPOCH_MS) / 6000;
+    const now = Date.parse('2026-01-02T00:00:07.000Z'); // the segment 00:06–00:08 is not finished yet
     const origin = await startOriginServer({ contentDir: join(work, 'content'), clock: () => now, liveWindow: 3, id: 'in-process' });
     try {
       const live = await fetch(`${origin.url}/live/channel-1/240p/index.m3u8`);
-      assert.equal(live.headers.get('last-modified'), 'Thu, 01 Jan 2026 00:00:06 GMT');
+      assert.equal(live.headers.get('last-modified'), 'Fri, 02 Jan 2026 00:00:06 GMT');
       assert.equal(
         await live.text(),
         [
@@ -249,13 +250,13 @@ test('in process: a pinned clock gives an exact live playlist; escaping symlinks
           `#EXT-X-DISCONTINUITY-SEQUENCE:${round - 1}`,
           '#EXT-X-INDEPENDENT-SEGMENTS',
           '#EXT-X-DISCONTINUITY',
-          '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:00.000Z',
+          '#EXT-X-PROGRAM-DATE-TIME:2026-01-02T00:00:00.000Z',
           '#EXTINF:2.000,',
           `seg-${round * 3}.ts`,
-          '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:02.000Z',
+          '#EXT-X-PROGRAM-DATE-TIME:2026-01-02T00:00:02.000Z',
           '#EXTINF:2.000,',
           `seg-${round * 3 + 1}.ts`,
-          '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:04.000Z',
+          '#EXT-X-PROGRAM-DATE-TIME:2026-01-02T00:00:04.000Z',
           '#EXTINF:2.000,',
           `seg-${round * 3 + 2}.ts`,
           '',
