@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  // content/ holds generated MPEG-TS segments, whose .ts extension would otherwise be linted.
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'content/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
