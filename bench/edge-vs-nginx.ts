@@ -51,6 +51,8 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     '--cache-size', String(options['cache-size']), '--workers', String(options.workers),
     // nginx does not prefetch; with prefetch on, the origin count of a herd would include the next segments.
     '--prefetch', '0',
+    // Nothing steers viewers here, so the end of the run need not wait for them to move away.
+    '--drain-delay', '0',
   ]);
   const nginx = await startNginxCache({ originUrl: origin.url, cacheBytes: options['cache-size'], workers: options.workers });
   resources.guard.watch(nginx.child.pid);

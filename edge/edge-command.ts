@@ -35,7 +35,13 @@ const specs = {
   prefetch: { kind: 'integer', description: 'segments to warm after each segment request (0 = off)', default: 2, min: 0, max: 20 },
   'admin-token': { kind: 'string', description: 'bearer token for POST /admin/purge (disabled without one)' },
   'cache-key-param': { kind: 'string', multiple: true, description: 'query parameter kept in the cache key (others are dropped)' },
-  'drain-delay': { kind: 'duration', description: 'on SIGTERM, keep serving this long in Consul maintenance before closing', default: '2s' },
+  // Viewers leave a draining edge only at their next steering-manifest reload (balancer TTL 4 s),
+  // after Consul has told the balancer (~1 s): 8 s covers two reloads, so no viewer hits a closed port.
+  'drain-delay': {
+    kind: 'duration',
+    description: 'on SIGTERM, keep serving this long in Consul maintenance before closing (≥ 2 × the balancer steering TTL, so viewers have moved)',
+    default: '8s',
+  },
   'drain-timeout': { kind: 'duration', description: 'longest wait for in-flight responses when draining', default: '30s', min: 100 },
 } as const;
 
