@@ -1,7 +1,8 @@
+import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
 import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
-import { createLogger } from '../infra/runtime/logger.js';
+import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-server.js';
 import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './edge-discovery.js';
 import type { FrontName } from './front.js';
@@ -46,8 +47,10 @@ const SPECS = {
   'connect-timeout': { kind: 'duration', min: 50, default: BALANCER_DEFAULTS.connectTimeoutMs, description: 'connecting to an edge longer than this ejects it' },
   'response-timeout': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.responseTimeoutMs, description: 'no response headers from an edge within this ejects it' },
   'max-attempts': { kind: 'integer', min: 1, max: 10, default: BALANCER_DEFAULTS.maxAttempts, description: 'edges tried per request before giving up' },
-  'slow-throughput': { kind: 'integer', min: 0, default: BALANCER_DEFAULTS.slowThroughputBps, description: 'a pathway a player reports below this many bits/s is demoted for it (0 = never)' },
+  'slow-throughput': { kind: 'integer', min: 0, default: BALANCER_DEFAULTS.slowThroughputBps, description: 'a pathway a player reports below this many bits/s may be demoted for it (0 = never)…' },
+  'slow-ratio': { kind: 'number', min: 0.01, max: 1, default: BALANCER_DEFAULTS.slowRatio, description: '…when that is below this fraction of what it recently got on another pathway' },
   'probe-interval': { kind: 'duration', default: BALANCER_DEFAULTS.probeIntervalMs, description: 'probe every available edge\'s /healthz this often, in ms (0 = only when a connection drops)' },
+  workers: { kind: 'integer', min: 1, max: 64, default: 1, description: 'redirect/proxy: worker processes (node:cluster), each routing on its own view of sessions and health; 1 serves in-process' },
   'max-pathways': { kind: 'integer', min: 1, max: 20, default: BALANCER_DEFAULTS.maxPathways, description: 'content-steering pathways (edges) per master playlist' },
 } as const;
 
@@ -58,6 +61,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (options.consul && options.edge.length > 0) throw new OptionError('--edge', 'give either --consul or --edge, not both');
   if (!options.consul && options.edge.length === 0) throw new OptionError('--consul', 'required unless edges are given with --edge');
   if (options['eject-max-backoff'] < options['eject-backoff']) throw new OptionError('--eject-max-backoff', 'must be at least --eject-backoff');
+  // A steering session lives in the process that wrote its master playlist; its reloads must come back there.
+  if (options.workers > 1 && options.mode === 'steering') throw new OptionError('--workers', 'steering mode keeps viewer sessions in one process: use --workers 1');
   let staticEdges;
   try {
     staticEdges = parseStaticEdges(options.edge);
@@ -81,6 +86,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   const log = createLogger('balancer', options.id);
+  if (options.workers > 1 && cluster.isPrimary) {
+    await runPrimary(options.workers, options.host, log, describe(options.mode, options.consul, staticEdges.length, locations.prefixCount));
+    return;
+  }
   const balancer = createBalancer({
     mode: options.mode as FrontName,
     logger: log,
@@ -98,6 +107,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     responseTimeoutMs: options['response-timeout'],
     maxAttempts: options['max-attempts'],
     slowThroughputBps: options['slow-throughput'],
+    slowRatio: options['slow-ratio'],
     maxPathways: options['max-pathways'],
     probeIntervalMs: options['probe-interval'],
   });
@@ -109,15 +119,74 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const address = await listen(balancer.server, options.port, options.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  log.info(
-    { url: `http://${host}:${address.port}`, mode: options.mode, discovery: options.consul ? `consul ${options.consul}` : `${staticEdges.length} static edges`, locations: locations.prefixCount },
-    'listening',
-  );
+  const description = describe(options.mode, options.consul, staticEdges.length, locations.prefixCount);
+  // With workers the primary announces the shared port once, when every worker listens.
+  if (cluster.isPrimary) log.info({ url: `http://${host}:${address.port}`, ...description }, 'listening');
 
-  const signal = await waitForShutdownSignal();
-  log.info({ signal }, 'shutting down');
+  const reason = cluster.isPrimary ? await waitForShutdownSignal() : await primaryShutdown();
+  if (cluster.isPrimary) log.info({ signal: reason }, 'shutting down');
   discovery.stop();
   await closeGracefully(balancer.server, 5_000);
   await balancer.close();
+  if (cluster.isPrimary) log.info('stopped');
+  else process.exit(0);
+}
+
+function describe(mode: string, consul: string | undefined, staticEdges: number, locations: number): Record<string, unknown> {
+  return { mode, discovery: consul ? `consul ${consul}` : `${staticEdges} static edges`, locations };
+}
+
+const SHUTDOWN_MESSAGE = 'streamedge:balancer-shutdown';
+
+/** A worker stops when its primary says so or disappears; signals are the primary's to handle. */
+function primaryShutdown(): Promise<string> {
+  process.on('SIGTERM', () => {});
+  process.on('SIGINT', () => {});
+  return new Promise((resolve) => {
+    process.on('message', (message) => {
+      if (message === SHUTDOWN_MESSAGE) resolve('primary');
+    });
+    process.once('disconnect', () => resolve('primary gone'));
+  });
+}
+
+/**
+ * node:cluster primary: the workers share one listening socket (the kernel hands each connection
+ * to one of them) and each runs a whole balancer. A worker that dies after the start is replaced.
+ */
+async function runPrimary(workers: number, host: string, log: Logger, description: Record<string, unknown>): Promise<void> {
+  let stopping = false;
+  const listening = new Promise<number>((resolve, reject) => {
+    let count = 0;
+    let started = false;
+    cluster.on('listening', (_worker, address) => {
+      if (++count < workers) return;
+      started = true;
+      resolve(address.port);
+    });
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
+      if (!started) {
+        // A worker that cannot start (port taken, bad host) would fail again: give up loudly.
+        for (const other of Object.values(cluster.workers ?? {})) other?.kill();
+        reject(new Error(`balancer worker ${worker.process.pid} exited (${code ?? signal}) before listening`));
+        return;
+      }
+      log.error({ worker: worker.process.pid, code, signal }, 'balancer worker died; starting another');
+      cluster.fork();
+    });
+  });
+  for (let i = 0; i < workers; i++) cluster.fork();
+  const port = await listening;
+  log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, workers, ...description }, 'listening');
+  const signal = await waitForShutdownSignal();
+  log.info({ signal }, 'shutting down');
+  stopping = true;
+  const alive = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined && !worker.isDead());
+  const exited = Promise.all(alive.map((worker) => new Promise<void>((resolve) => worker!.once('exit', () => resolve()))));
+  for (const worker of alive) worker!.send(SHUTDOWN_MESSAGE);
+  const deadline = setTimeout(() => alive.forEach((worker) => worker!.kill('SIGKILL')), 10_000);
+  await exited;
+  clearTimeout(deadline);
   log.info('stopped');
 }

@@ -186,6 +186,20 @@ describe('balancer fronts against stand-in edges', () => {
       // A slow report on its new pathway demotes that one too.
       const slow = JSON.parse((await get(`${b.url}${steering[1]}&_HLS_pathway=${moved['PATHWAY-PRIORITY'][0]}&_HLS_throughput=100000`, { localAddress: '127.0.2.7' })).body) as { 'PATHWAY-PRIORITY': string[] };
       assert.notEqual(slow['PATHWAY-PRIORITY'][0], moved['PATHWAY-PRIORITY'][0]);
+      // edge-3, which it left, stays demoted while its demotion lasts.
+      assert.notEqual(slow['PATHWAY-PRIORITY'][0], 'edge-3');
+    });
+
+    it('keeps the pathway of a viewer that is slow on every pathway (the viewer is the bottleneck)', async () => {
+      const master = await get(`${b.url}/vod/demo-ts/master.m3u8`, { localAddress: '127.0.1.9' });
+      const [, uri, first] = /#EXT-X-CONTENT-STEERING:SERVER-URI="([^"]+)",PATHWAY-ID="([^"]+)"/.exec(master.body)!;
+      const priorities: string[] = [];
+      for (let reload = 0; reload < 4; reload++) {
+        const current = priorities.at(-1) ?? first!;
+        const manifest = await get(`${b.url}${uri}&_HLS_pathway=${current}&_HLS_throughput=120000`, { localAddress: '127.0.1.9' });
+        priorities.push((JSON.parse(manifest.body) as { 'PATHWAY-PRIORITY': string[] })['PATHWAY-PRIORITY'][0]!);
+      }
+      assert.deepEqual(priorities, [first, first, first, first]);
     });
 
     it('answers 404 for an asset the edge does not have, and 400 for bad steering requests', async () => {

@@ -40,6 +40,7 @@ export interface BalancerOptions {
   readonly responseTimeoutMs: number;
   readonly maxAttempts: number;
   readonly slowThroughputBps: number;
+  readonly slowRatio: number;
   readonly maxPathways: number;
   /** Periodic /healthz probe of every available edge; 0 = only on dropped connections. */
   readonly probeIntervalMs: number;
@@ -70,6 +71,7 @@ export const BALANCER_DEFAULTS = {
   responseTimeoutMs: 5_000,
   maxAttempts: 3,
   slowThroughputBps: 300_000,
+  slowRatio: 0.5,
   maxPathways: 5,
   probeIntervalMs: 500,
 } as const;
@@ -125,14 +127,15 @@ export function createBalancer(options: BalancerOptions): Balancer {
     maxAttempts: options.maxAttempts,
   });
   const redirect = createRedirectFront();
+  const demotionMs = Math.max(options.sessionTtlMs, options.steeringTtlSeconds * 3000);
   const steering: SteeringFront = createSteeringFront({
     fetcher,
     health,
     sessions,
     fallback: redirect,
     ttlSeconds: options.steeringTtlSeconds,
-    slowBelowBps: options.slowThroughputBps,
-    demotionMs: Math.max(options.sessionTtlMs, options.steeringTtlSeconds * 3000),
+    slowness: { slowBelowBps: options.slowThroughputBps, slowRatio: options.slowRatio, reportMemoryMs: 2 * demotionMs },
+    demotionMs,
     maxPathways: options.maxPathways,
   });
   const front: Front =

@@ -1,4 +1,5 @@
 import type { EdgeNode } from './edge-node.js';
+import type { PathwayThroughput } from './steering-manifest.js';
 
 /**
  * Active sessions, the load that bounded-load hashing balances.
@@ -19,6 +20,8 @@ export interface Session {
   /** Steering only: the pathways its master playlist carries, and the one we last put first. */
   pathways?: readonly string[];
   advertised?: string;
+  /** Steering only: the viewer's latest reported throughput per pathway (those in its playlist). */
+  readonly throughput: Map<string, PathwayThroughput>;
 }
 
 export interface SessionTrackerOptions {
@@ -76,7 +79,7 @@ export function createSessionTracker(options: SessionTrackerOptions): SessionTra
     },
     assign(key, assetKey, edgeId) {
       const existing = sessions.get(key);
-      const session: Session = existing ?? { key, assetKey, edgeId, lastSeen: 0, demoted: new Map() };
+      const session: Session = existing ?? { key, assetKey, edgeId, lastSeen: 0, demoted: new Map(), throughput: new Map() };
       if (existing) {
         sessions.delete(key);
         if (existing.edgeId !== edgeId) {

@@ -8,7 +8,7 @@ import { PlaylistError, rewriteMasterPlaylist } from './master-playlist-rewrite.
 import type { PassiveHealth } from './passive-health.js';
 import { parseMediaTarget, type MediaTarget } from './request-target.js';
 import type { SessionTracker } from './session-tracker.js';
-import { buildSteeringManifest, demotionsFromReport, parseViewerReport, SteeringQueryError } from './steering-manifest.js';
+import { buildSteeringManifest, demotionsFromReport, parseViewerReport, SteeringQueryError, type SlownessPolicy } from './steering-manifest.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -20,8 +20,8 @@ export interface SteeringFrontOptions {
   readonly fallback: Front;
   /** Steering manifest TTL in seconds: how often players come back for a new priority. */
   readonly ttlSeconds: number;
-  /** A pathway reported below this throughput (bits/s) is demoted for that viewer. */
-  readonly slowBelowBps: number;
+  /** When a viewer's throughput report makes a pathway slow for it (relative to its other pathways). */
+  readonly slowness: SlownessPolicy;
   /** How long a viewer's report keeps a pathway demoted. */
   readonly demotionMs: number;
   /** Pathways written into a master playlist (best first); bounds the playlist size. */
@@ -124,7 +124,9 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
         return 'bad-request';
       }
       const known = options.sessions.get(sessionId);
-      for (const demotion of demotionsFromReport(known?.advertised, report, options.slowBelowBps)) {
+      const now = Date.now();
+      const context = { advertised: known?.advertised, report, history: known?.throughput ?? new Map(), now };
+      for (const demotion of demotionsFromReport(context, options.slowness)) {
         options.sessions.demote(sessionId, demotion.edgeId, options.demotionMs);
         const edge = router.snapshot.byId.get(demotion.edgeId);
         if (edge && demotion.reason === 'viewer-moved-away') options.health.suspect(edge);
@@ -140,6 +142,10 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
       const session = router.commit(route, best);
       session.pathways = inPlaylist ?? route.candidates.map((edge) => edge.id);
       session.advertised = best.id;
+      // Only pathways of its playlist: a viewer cannot grow this map with made-up ids.
+      if (report.pathway !== undefined && report.throughput && session.pathways.includes(report.pathway)) {
+        session.throughput.set(report.pathway, { bps: report.throughput, at: now });
+      }
       const reloadUri = steeringUri(target, sessionId, route.viewer.source === 'hint' ? route.viewer.place?.region : undefined);
       sendJson(res, 200, buildSteeringManifest(priority.map((edge) => edge.id), options.ttlSeconds, reloadUri));
       return 'steering-manifest';

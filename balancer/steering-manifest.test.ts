@@ -26,16 +26,40 @@ describe('parseViewerReport', () => {
 });
 
 describe('demotionsFromReport', () => {
-  const cases: [string, string | undefined, { pathway?: string; throughput?: number }, { edgeId: string; reason: string }[]][] = [
-    ['viewer on the pathway we put first, fast', 'edge-1', { pathway: 'edge-1', throughput: 5_000_000 }, []],
-    ['viewer moved away from our first choice', 'edge-1', { pathway: 'edge-2', throughput: 5_000_000 }, [{ edgeId: 'edge-1', reason: 'viewer-moved-away' }]],
-    ['viewer slow on its pathway', 'edge-1', { pathway: 'edge-1', throughput: 100_000 }, [{ edgeId: 'edge-1', reason: 'slow' }]],
-    ['both', 'edge-1', { pathway: 'edge-2', throughput: 100_000 }, [{ edgeId: 'edge-1', reason: 'viewer-moved-away' }, { edgeId: 'edge-2', reason: 'slow' }]],
-    ['no report yet', 'edge-1', {}, []],
-    ['unknown session', undefined, { pathway: 'edge-2', throughput: 5_000_000 }, []],
-    ['zero throughput means not measured', 'edge-1', { pathway: 'edge-1', throughput: 0 }, []],
+  const now = 1_000_000;
+  const policy = { slowBelowBps: 300_000, slowRatio: 0.5, reportMemoryMs: 60_000 };
+  type Report = { pathway?: string; throughput?: number };
+  type History = Record<string, { bps: number; agoMs: number }>;
+  const cases: [string, string | undefined, Report, History, { edgeId: string; reason: string }[]][] = [
+    ['on the pathway we put first, fast', 'edge-1', { pathway: 'edge-1', throughput: 5_000_000 }, {}, []],
+    ['moved away from our first choice', 'edge-1', { pathway: 'edge-2', throughput: 5_000_000 }, {}, [{ edgeId: 'edge-1', reason: 'viewer-moved-away' }]],
+    ['slow, nothing else known: the viewer may be the bottleneck', 'edge-1', { pathway: 'edge-1', throughput: 100_000 }, {}, []],
+    ['slow, and only its own earlier report was better', 'edge-1', { pathway: 'edge-1', throughput: 100_000 }, { 'edge-1': { bps: 5_000_000, agoMs: 4_000 } }, []],
+    ['slow everywhere (CPU-starved viewer): no flip', 'edge-2', { pathway: 'edge-2', throughput: 150_000 }, { 'edge-1': { bps: 200_000, agoMs: 4_000 } }, []],
+    ['slow, and clearly better on another pathway recently', 'edge-1', { pathway: 'edge-1', throughput: 100_000 }, { 'edge-2': { bps: 5_000_000, agoMs: 30_000 } }, [{ edgeId: 'edge-1', reason: 'slow' }]],
+    ['slow, but the better report is too old', 'edge-1', { pathway: 'edge-1', throughput: 100_000 }, { 'edge-2': { bps: 5_000_000, agoMs: 61_000 } }, []],
+    ['just above the ratio is not clearly below', 'edge-1', { pathway: 'edge-1', throughput: 250_000 }, { 'edge-2': { bps: 499_000, agoMs: 1_000 } }, []],
+    ['above the slow threshold, however much better elsewhere', 'edge-1', { pathway: 'edge-1', throughput: 2_000_000 }, { 'edge-2': { bps: 50_000_000, agoMs: 1_000 } }, []],
+    [
+      'moved away, and slow where it went compared with where it was',
+      'edge-1',
+      { pathway: 'edge-2', throughput: 100_000 },
+      { 'edge-1': { bps: 4_000_000, agoMs: 4_000 } },
+      [{ edgeId: 'edge-1', reason: 'viewer-moved-away' }, { edgeId: 'edge-2', reason: 'slow' }],
+    ],
+    ['no report yet', 'edge-1', {}, { 'edge-2': { bps: 5_000_000, agoMs: 1_000 } }, []],
+    ['unknown session', undefined, { pathway: 'edge-2', throughput: 5_000_000 }, {}, []],
+    ['zero throughput means not measured', 'edge-1', { pathway: 'edge-1', throughput: 0 }, { 'edge-2': { bps: 5_000_000, agoMs: 1_000 } }, []],
   ];
-  for (const [name, preferred, report, expected] of cases) {
-    it(name, () => assert.deepEqual(demotionsFromReport(preferred, { pathway: report.pathway, throughput: report.throughput }, 300_000), expected));
+  for (const [name, advertised, report, history, expected] of cases) {
+    it(name, () => {
+      const seen = new Map(Object.entries(history).map(([pathway, { bps, agoMs }]) => [pathway, { bps, at: now - agoMs }]));
+      const context = { advertised, report: { pathway: report.pathway, throughput: report.throughput }, history: seen, now };
+      assert.deepEqual(demotionsFromReport(context, policy), expected);
+    });
   }
+  it('never demotes for slowness with a threshold of 0', () => {
+    const context = { advertised: 'edge-1', report: { pathway: 'edge-1', throughput: 1 }, history: new Map([['edge-2', { bps: 9_000_000, at: now }]]), now };
+    assert.deepEqual(demotionsFromReport(context, { ...policy, slowBelowBps: 0 }), []);
+  });
 });

@@ -41,21 +41,46 @@ export function parseViewerReport(params: URLSearchParams): ViewerReport {
 
 export type DemotionReason = 'viewer-moved-away' | 'slow';
 
+/** A throughput this viewer reported while on a pathway, and when. */
+export interface PathwayThroughput {
+  readonly bps: number;
+  readonly at: number;
+}
+
+export interface SlownessPolicy {
+  /** Only a report below this (bits/s) can make a pathway slow; 0 = never demote for slowness. */
+  readonly slowBelowBps: number;
+  /** …and only when the viewer got more than 1 / ratio times as much on another pathway. */
+  readonly slowRatio: number;
+  /** How long a report on another pathway still counts as what the viewer gets there. */
+  readonly reportMemoryMs: number;
+}
+
+export interface ViewerReportContext {
+  /** The pathway we put first in this viewer's last priority list. */
+  readonly advertised: string | undefined;
+  readonly report: ViewerReport;
+  /** This viewer's earlier reports, latest per pathway. */
+  readonly history: ReadonlyMap<string, PathwayThroughput>;
+  readonly now: number;
+}
+
 /**
- * Which pathways to demote for this viewer, given what we last told it (`preferred`) and what it
- * reports. A player on another pathway than the one we put first has penalized ours after errors;
- * a player reporting less throughput than `slowBelowBps` on its pathway finds that edge slow.
+ * Which pathways to demote for this viewer. A player on another pathway than the one we put first
+ * has penalized ours after errors. Slowness is relative: a low `_HLS_throughput` is as often the
+ * viewer's own link or CPU as the edge, so a pathway is slow only when this viewer recently got
+ * clearly more on another one; with nothing better known, moving it would only make it flip.
  */
-export function demotionsFromReport(
-  preferred: string | undefined,
-  report: ViewerReport,
-  slowBelowBps: number,
-): { edgeId: string; reason: DemotionReason }[] {
+export function demotionsFromReport(context: ViewerReportContext, policy: SlownessPolicy): { edgeId: string; reason: DemotionReason }[] {
+  const { advertised, report, history, now } = context;
   const demotions: { edgeId: string; reason: DemotionReason }[] = [];
   if (report.pathway === undefined) return demotions;
-  if (preferred !== undefined && report.pathway !== preferred) demotions.push({ edgeId: preferred, reason: 'viewer-moved-away' });
-  if (report.throughput !== undefined && report.throughput > 0 && report.throughput < slowBelowBps) {
-    demotions.push({ edgeId: report.pathway, reason: 'slow' });
-  }
+  if (advertised !== undefined && report.pathway !== advertised) demotions.push({ edgeId: advertised, reason: 'viewer-moved-away' });
+  const throughput = report.throughput;
+  if (throughput === undefined || throughput <= 0 || throughput >= policy.slowBelowBps) return demotions;
+  const betterElsewhere = [...history].some(
+    ([pathway, seen]) => pathway !== report.pathway && now - seen.at <= policy.reportMemoryMs && throughput < policy.slowRatio * seen.bps,
+  );
+  if (betterElsewhere) demotions.push({ edgeId: report.pathway, reason: 'slow' });
   return demotions;
 }
