@@ -97,8 +97,10 @@ describe('origin client', () => {
         if (response.hedged) assert.ok(hedged.length > 0, 'a hedged answer follows a hedge');
         discardBody(response.body);
       }
-      // With 8 objects, the slow replica comes first for some of them (rendezvous order).
-      assert.ok(hedged.length >= 1 && hedged.every((replica) => replica === 'live'));
+      // With 8 objects, the slow replica comes first for some of them (rendezvous order), and those
+      // are hedged to the live one. (On a loaded machine the live replica may itself miss the 50 ms
+      // and be hedged to the slow one; that is hedging too, so it is not an error here.)
+      assert.ok(hedged.includes('live'), `hedges: ${hedged.join(', ')}`);
     } finally {
       await client.close();
     }

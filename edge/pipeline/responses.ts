@@ -25,6 +25,8 @@ export function account(rt: EdgeRuntime, ctx: RequestContext): void {
       replica: ctx.replica,
       bytes: ctx.bodyBytes,
       ms: Math.round((performance.now() - ctx.startedAt) * 100) / 100,
+      // Streamed responses: when the head went out (for a miss, how long the origin took).
+      ...(ctx.firstByteAt !== undefined ? { headMs: Math.round((ctx.firstByteAt - ctx.startedAt) * 100) / 100 } : {}),
     }, 'request');
   }
 }
