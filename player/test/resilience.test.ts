@@ -34,7 +34,7 @@ before(
       contentDir: await ensurePlayerTestCatalog(),
       edgeCacheSize: '64MB',
       extraArgs: {
-        balancer: ['--slow-throughput', '0', '--steering-ttl', STEERING_TTL],
+        balancer: ['--steering-ttl', STEERING_TTL],
         edge: ['--drain-delay', DRAIN_DELAY],
         origin: LIVE_WINDOW_ARGS,
       },
