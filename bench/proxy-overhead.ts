@@ -18,7 +18,7 @@ const OPTIONS = {
   rounds: { kind: 'integer', description: 'alternating rounds per path and object', default: 2, min: 1, max: 10 },
   'round-seconds': { kind: 'integer', description: 'seconds per load round', default: 5, min: 1, max: 60 },
   connections: { kind: 'integer', description: 'wrk connections', default: 32, min: 1, max: 1000 },
-  threads: { kind: 'integer', description: 'HAProxy threads (the balancer is one process)', default: 1, min: 1, max: 64 },
+  workers: { kind: 'integer', description: 'balancer --workers and HAProxy nbthread (kept equal)', default: 2, min: 1, max: 64 },
 } as const;
 
 type Path = 'direct to edge' | 'balancer proxy' | 'haproxy';
@@ -33,10 +33,10 @@ await runBenchmark('proxy-overhead', async (resources) => {
   const origin = await startBenchService(resources, ['origin', '--port', '0', '--id', 'bench-origin', '--content', catalogDir]);
   const edge = await startBenchService(resources, ['edge', '--port', '0', '--id', 'edge-1', '--origin', origin.url, '--workers', '1']);
   const balancer = await startBenchService(resources, [
-    'balancer', '--port', '0', '--mode', 'proxy', '--locations', SHIPPED_LOCATIONS_FILE,
+    'balancer', '--port', '0', '--mode', 'proxy', '--workers', String(options.workers), '--locations', SHIPPED_LOCATIONS_FILE,
     '--edge', `${edge.url};id=edge-1;region=us-east;lat=39.04;lon=-77.49`,
   ]);
-  const haproxy = await startHaproxy(edge.url, options.threads);
+  const haproxy = await startHaproxy(edge.url, options.workers);
   resources.guard.watch(haproxy.child.pid);
   resources.defer(() => haproxy.stop());
   const base: Record<Path, string> = { 'direct to edge': edge.url, 'balancer proxy': balancer.url, haproxy: haproxy.url };
