@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boundedLoadOrder, capacityOf, groupByDistance, selectCandidates } from './candidate-selection.js';
+import { boundedLoadOrder, capacityOf, groupByDistance, isOverloaded, selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from './edge-node.js';
 import { rendezvousOrder } from './rendezvous-hash.js';
 
@@ -78,6 +78,20 @@ describe('bounded load', () => {
     assert.equal(capacityOf(home, group, new Map([[home.id, 4], [other.id, 0]]), 1.25), 4);
     assert.equal(boundedLoadOrder(group, 'vod/demo-ts', new Map([[home.id, 4], [other.id, 0]]), 1.25)[0], other);
   });
+});
+
+describe('isOverloaded (a viewer already counted)', () => {
+  const group = [edge('a', 'r', 0, 0), edge('b', 'r', 0, 0), edge('c', 'r', 0, 0, 2)];
+  const cases: [string, Record<string, number>, string, boolean][] = [
+    ['at the bound ceil(1.25 × 100 × 1/4) = 32', { a: 32, b: 20, c: 48 }, 'a', false],
+    ['one above the bound', { a: 33, b: 19, c: 48 }, 'a', true],
+    ['weight 2 doubles the bound: 63 ≤ ceil(62.5)', { a: 19, b: 18, c: 63 }, 'c', false],
+    ['weight 2, above', { a: 18, b: 18, c: 64 }, 'c', true],
+    ['a lone session is never over its bound', { a: 1 }, 'a', false],
+  ];
+  for (const [name, loads, id, expected] of cases) {
+    it(name, () => assert.equal(isOverloaded(group.find((member) => member.id === id)!, group, new Map(Object.entries(loads)), 1.25), expected));
+  }
 });
 
 describe('consistent hashing: how many keys move', () => {

@@ -46,6 +46,17 @@ export function capacityOf(edge: EdgeNode, group: readonly EdgeNode[], loads: Re
 }
 
 /**
+ * Whether `edge` holds more than its share of the sessions already counted:
+ * more than ceil(c × sessions × weight / total weight). A viewer already there counts in `loads`,
+ * so this is the bound without the +1 a new session adds.
+ */
+export function isOverloaded(edge: EdgeNode, group: readonly EdgeNode[], loads: ReadonlyMap<string, number>, balanceFactor: number): boolean {
+  const sessions = group.reduce((sum, member) => sum + (loads.get(member.id) ?? 0), 0);
+  const totalWeight = group.reduce((sum, member) => sum + member.weight, 0);
+  return (loads.get(edge.id) ?? 0) > Math.ceil((balanceFactor * sessions * edge.weight) / totalWeight);
+}
+
+/**
  * Consistent hashing with bounded loads: walk the key's rendezvous order and put first the first
  * edge still below capacity; the others follow in hash order as fallbacks.
  */

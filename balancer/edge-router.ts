@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { selectCandidates } from './candidate-selection.js';
+import { groupByDistance, isOverloaded, selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from './edge-node.js';
 import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
 import type { IpPrefix } from './ip-prefix-table.js';
@@ -89,14 +89,13 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
       const key = sessionKey ?? `${viewer.clientIp} ${assetKey}`;
       const session = options.sessions.get(key);
       const available = current.snapshot.edges.filter((edge) => options.health.isAvailable(edge.id));
-      const ordered = selectCandidates({
-        edges: available,
-        viewer: viewer.place,
-        assetKey,
-        loads: options.sessions.loads(),
-        balanceFactor: options.balanceFactor,
-      });
-      return { viewer, assetKey, sessionKey: key, candidates: orderForSession(ordered, session, Date.now()), session };
+      const loads = options.sessions.loads();
+      const ordered = selectCandidates({ edges: available, viewer: viewer.place, assetKey, loads, balanceFactor: options.balanceFactor });
+      const overloaded = (edge: EdgeNode): boolean => {
+        const nearest = groupByDistance(available, viewer.place)[0] ?? [];
+        return isOverloaded(edge, nearest, loads, options.balanceFactor);
+      };
+      return { viewer, assetKey, sessionKey: key, candidates: orderForSession(ordered, session, Date.now(), overloaded), session };
     },
     commit(route, edge) {
       options.onSelected?.(edge);

@@ -55,6 +55,11 @@ describe('orderForSession', () => {
     assert.deepEqual(orderForSession(candidates, session, Date.now()).map((e) => e.id), ['edge-2', 'edge-3', 'edge-9', 'edge-1']);
     assert.deepEqual(orderForSession(candidates, session, Date.now() + 20_000).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
   });
+  it('lets go of its edge once that edge is above the load bound', () => {
+    const session = tracker.assign('o', 'vod/x', 'edge-3');
+    const overloaded = (candidate: { id: string }): boolean => candidate.id === 'edge-3';
+    assert.deepEqual(orderForSession(candidates, session, Date.now(), overloaded).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
+  });
   it('without a session keeps the candidate order', () => {
     assert.deepEqual(orderForSession(candidates, undefined, 0), candidates);
   });

@@ -106,15 +106,22 @@ export function createSessionTracker(options: SessionTrackerOptions): SessionTra
 }
 
 /**
- * This viewer's order: its current edge first while still a nearest candidate (stickiness), and edges it
- * reported failing or slow moved to the back while their demotion lasts.
+ * This viewer's order: its current edge first while still a nearest candidate and within the load
+ * bound (stickiness keeps its cache warm, but not at the price of one edge carrying more than its
+ * bound as other sessions end), and edges it reported failing or slow moved to the back while
+ * their demotion lasts.
  */
-export function orderForSession(candidates: readonly EdgeNode[], session: Session | undefined, at: number): EdgeNode[] {
+export function orderForSession(
+  candidates: readonly EdgeNode[],
+  session: Session | undefined,
+  at: number,
+  overloaded: (edge: EdgeNode) => boolean = () => false,
+): EdgeNode[] {
   if (!session) return [...candidates];
   const demoted = (edge: EdgeNode): boolean => (session.demoted.get(edge.id) ?? 0) > at;
   // Stick only within the nearest region, so a viewer that fell back far away comes home again.
   const home = candidates[0]?.region;
-  const sticky = candidates.find((edge) => edge.id === session.edgeId && edge.region === home && !demoted(edge));
+  const sticky = candidates.find((edge) => edge.id === session.edgeId && edge.region === home && !demoted(edge) && !overloaded(edge));
   const rest = candidates.filter((edge) => edge !== sticky);
   return [...(sticky ? [sticky] : []), ...rest.filter((edge) => !demoted(edge)), ...rest.filter(demoted)];
 }
