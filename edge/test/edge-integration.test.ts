@@ -51,6 +51,8 @@ describe('edge with real origins and a real Consul agent', () => {
       ['origin-it-1', 'origin-it-2'].map((id) => spawnStreamedge(['origin', '--content', content, '--port', '0', '--id', id, '--consul', consul.url])),
     );
     processes.push(...origins);
+    // Both replicas passing first, so the failover below has a second one to go to.
+    await waitFor('both origins passing in Consul', async () => ((await passing(consul, 'streamedge-origin')).length === 2 ? true : undefined));
     const edge = await spawnStreamedge([
       'edge', '--port', '0', '--consul', consul.url, '--id', 'edge-it', '--region', 'us-east', '--lat', '39.04', '--lon', '-77.49',
       '--workers', '1', '--drain-delay', '1500ms', '--prefetch', '0', '--hedge-delay', '200ms',
