@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { M3U8Parser } from 'hls.js';
 import { startDevAgent } from '../infra/consul/dev-agent.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
-import { ensureTestCatalog } from '../origin/test-catalog.js';
+import { ensureTestCatalog } from '../origin/catalog-fixture.js';
 import { get, waitFor } from './http-test-client.js';
 
 // Real processes throughout: a Consul dev agent, an origin on the test catalog, three edges in two

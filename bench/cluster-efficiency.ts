@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { parseCommandOptions } from '../infra/runtime/command-options.js';
 import { SHIPPED_LOCATIONS_FILE } from '../infra/stack/stack-topology.js';
-import { ensureTestCatalog } from '../origin/test-catalog.js';
+import { ensureTestCatalog } from '../origin/catalog-fixture.js';
 import { runBenchmark, type BenchResources } from './bench-runner.js';
 import { startBenchService } from './bench-services.js';
 import { originSegmentBytes, originSegmentRequests } from './prometheus-text.js';

@@ -6,7 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandOptions } from '../infra/runtime/command-options.js';
 import { SHIPPED_LOCATIONS_FILE } from '../infra/stack/stack-topology.js';
-import { ensureTestCatalog } from '../origin/test-catalog.js';
+import { ensureTestCatalog } from '../origin/catalog-fixture.js';
 import { runBenchmark } from './bench-runner.js';
 import { fetchAll, startBenchService } from './bench-services.js';
 import { startHaproxy } from './peers/haproxy-peer.js';

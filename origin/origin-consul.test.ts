@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startDevAgent, type DevAgent } from '../infra/consul/dev-agent.js';
 import { spawnStreamedge } from '../infra/testing/streamedge-process.js';
-import { ensureTestCatalog } from './test-catalog.js';
+import { ensureTestCatalog } from './catalog-fixture.js';
 
 interface HealthEntry {
   Service: { ID: string; Port: number; Meta: Record<string, string> };

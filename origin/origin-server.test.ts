@@ -10,7 +10,7 @@ import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/stream
 import { parseMediaPlaylist } from './media-playlist.js';
 import { LIVE_EPOCH_MS } from './live-window.js';
 import { createOriginServer, startOriginServer } from './origin-server.js';
-import { ensureTestCatalog } from './test-catalog.js';
+import { ensureTestCatalog } from './catalog-fixture.js';
 
 let catalog: string;
 let replicas: StreamedgeProcess[] = [];

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDevAgent, type DevAgent } from '../../infra/consul/dev-agent.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../../infra/testing/streamedge-process.js';
-import { ensureTestCatalog } from '../../origin/test-catalog.js';
+import { ensureTestCatalog } from '../../origin/catalog-fixture.js';
 
 interface HealthEntry {
   Service: { ID: string; Port: number; Meta: Record<string, string> };

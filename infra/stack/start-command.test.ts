@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ensureTestCatalog } from '../../origin/test-catalog.js';
+import { ensureTestCatalog } from '../../origin/catalog-fixture.js';
 import { freePort } from '../runtime/free-ports.js';
 
 const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
