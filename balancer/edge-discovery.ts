@@ -38,7 +38,6 @@ export function createConsulDiscovery(options: {
   readonly consulUrl: string;
   readonly logger: Logger;
   readonly onSnapshot: (snapshot: EdgeSnapshot) => void;
-  readonly onStatus?: (status: DiscoveryStatus) => void;
 }): EdgeDiscovery {
   const log = options.logger.child({ component: 'consul-discovery' });
   // Only log a skipped edge again when its reason changes, not on every blocking answer.
@@ -68,7 +67,6 @@ export function createConsulDiscovery(options: {
       log.info({ version: snapshot.version, edges: edges.map((edge) => edge.id) }, 'edge snapshot');
       options.onSnapshot(snapshot);
     },
-    onStatus: (status) => options.onStatus?.(toStatus(status)),
   });
   return {
     ready: watch.ready,

@@ -32,7 +32,6 @@ export interface ServiceWatchOptions {
   readonly logger: Logger;
   /** Called with a new, frozen list whenever Consul's answer changes. */
   readonly onChange: (instances: readonly ServiceInstance[]) => void;
-  readonly onStatus?: (status: ServiceWatchStatus) => void;
   readonly wait?: string;
   readonly backoffMaxMs?: number;
 }
@@ -84,18 +83,11 @@ export function watchService(options: ServiceWatchOptions): ServiceWatch {
   const consul = createConsulClient(options.consulUrl);
   const log = options.logger.child({ consul: options.consulUrl, watch: options.service });
   let instances: readonly ServiceInstance[] = Object.freeze([]);
-  let status: ServiceWatchStatus = { reachable: false, lastSuccessAt: undefined, lastError: undefined };
+  let lastError: string | undefined;
+  let lastErrorAt = 0;
+  let loggedReachable = false;
   let markReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-
-  const setStatus = (next: ServiceWatchStatus): void => {
-    if (next.reachable !== status.reachable) {
-      if (next.reachable) log.info('Consul reachable');
-      else log.warn({ err: next.lastError }, 'Consul unreachable; keeping the last good list');
-    }
-    status = next;
-    options.onStatus?.(status);
-  };
 
   const watch = consul.watch({
     method: consul.health.service,
@@ -103,29 +95,36 @@ export function watchService(options: ServiceWatchOptions): ServiceWatch {
     backoffFactor: 100,
     backoffMax: options.backoffMaxMs ?? 2000,
   });
+  const failed = (message: string): void => {
+    lastError = message;
+    lastErrorAt = Date.now();
+    if (loggedReachable) log.warn({ err: message }, 'Consul unreachable; keeping the last good list');
+    loggedReachable = false;
+  };
   watch.on('change', (data: unknown) => {
     try {
       instances = Object.freeze(parseHealthEntries(data, log));
     } catch (error) {
-      setStatus({ ...status, lastError: (error as Error).message });
+      failed((error as Error).message);
       return;
     }
-    setStatus({ reachable: true, lastSuccessAt: Date.now(), lastError: undefined });
+    if (!loggedReachable) log.info('Consul reachable');
+    loggedReachable = true;
     options.onChange(instances);
     markReady();
   });
-  watch.on('error', (error: Error) => {
-    setStatus({ reachable: false, lastSuccessAt: status.lastSuccessAt, lastError: error.message });
-  });
+  watch.on('error', (error: Error) => failed(error.message));
 
   return {
     get instances() {
       return instances;
     },
+    // Derived from times, not events: the client's watch is silent when Consul comes back with an
+    // unchanged answer, which still proves it reachable.
     get status() {
-      // An unchanged blocking answer still proves Consul is there.
-      const updated = watch.updateTime();
-      return updated && status.reachable ? { ...status, lastSuccessAt: Math.max(updated, status.lastSuccessAt ?? 0) } : status;
+      const updatedAt = watch.updateTime() || 0;
+      const reachable = updatedAt > 0 && updatedAt > lastErrorAt;
+      return { reachable, lastSuccessAt: updatedAt || undefined, lastError: reachable ? undefined : lastError };
     },
     ready,
     stop: () => watch.end(),
