@@ -1,15 +1,10 @@
 import type { DiscoveryStatus } from './edge-discovery.js';
+import type { EdgeNode } from './edge-node.js';
 import type { EdgeSnapshot } from './edge-snapshot.js';
 import type { FrontName } from './front.js';
 import type { EdgeHealth } from './passive-health.js';
 
-export interface EdgeStatus {
-  readonly id: string;
-  readonly url: string;
-  readonly region: string;
-  readonly lat: number;
-  readonly lon: number;
-  readonly weight: number;
+export interface EdgeStatus extends EdgeNode {
   readonly health: EdgeHealth['state'];
   readonly reason?: string;
   readonly ejectedAt?: string;
