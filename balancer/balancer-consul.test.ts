@@ -7,7 +7,8 @@ import { M3U8Parser } from 'hls.js';
 import { startDevAgent } from '../infra/consul/dev-agent.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
 import { ensureTestCatalog } from '../origin/catalog-fixture.js';
-import { get, waitFor } from './http-test-client.js';
+import { get } from './http-test-client.js';
+import { waitFor } from '../infra/testing/wait-for.js';
 
 // Real processes throughout: a Consul dev agent, an origin on the test catalog, three edges in two
 // regions registering themselves, and the balancer discovering them.

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
-import { get, waitFor } from './http-test-client.js';
+import { get } from './http-test-client.js';
+import { waitFor } from '../infra/testing/wait-for.js';
 import { startStandInEdge, type StandInEdge } from './stand-in-edge.js';
 
 async function childPids(pid: number): Promise<number[]> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startDevAgent, type DevAgent } from '../infra/consul/dev-agent.js';
 import { spawnStreamedge } from '../infra/testing/streamedge-process.js';
+import { waitFor } from '../infra/testing/wait-for.js';
 import { ensureTestCatalog } from './catalog-fixture.js';
 
 interface HealthEntry {
@@ -23,22 +24,14 @@ async function originHealth(): Promise<HealthEntry[]> {
   return (await response.json()) as HealthEntry[];
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 test('an origin registers in a real Consul agent with a passing HTTP check and deregisters on SIGTERM', async () => {
   const content = await ensureTestCatalog();
   const origin = await spawnStreamedge(['origin', '--content', content, '--port', '0', '--id', 'origin-consul-test', '--consul', consul.url]);
   try {
     const entry = await waitFor('a passing streamedge-origin', async () =>
       (await originHealth()).find((e) => e.Service.ID === 'origin-consul-test' && e.Checks.every((check) => check.Status === 'passing')),
+      15_000,
+      200,
     );
     assert.equal(entry.Service.Port, Number(new URL(origin.url).port));
     assert.equal(entry.Service.Meta.url, origin.url);

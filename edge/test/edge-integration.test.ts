@@ -4,21 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDevAgent, type DevAgent } from '../../infra/consul/dev-agent.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../../infra/testing/streamedge-process.js';
+import { waitFor } from '../../infra/testing/wait-for.js';
 import { ensureTestCatalog } from '../../origin/catalog-fixture.js';
 
 interface HealthEntry {
   Service: { ID: string; Port: number; Meta: Record<string, string> };
   Checks: { Status: string }[];
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 async function passing(consul: DevAgent, service: string): Promise<HealthEntry[]> {
@@ -52,13 +43,13 @@ describe('edge with real origins and a real Consul agent', () => {
     );
     processes.push(...origins);
     // Both replicas passing first, so the failover below has a second one to go to.
-    await waitFor('both origins passing in Consul', async () => ((await passing(consul, 'streamedge-origin')).length === 2 ? true : undefined));
+    await waitFor('both origins passing in Consul', async () => ((await passing(consul, 'streamedge-origin')).length === 2 ? true : undefined), 20_000);
     const edge = await spawnStreamedge([
       'edge', '--port', '0', '--consul', consul.url, '--id', 'edge-it', '--region', 'us-east', '--lat', '39.04', '--lon', '-77.49',
       '--workers', '1', '--drain-delay', '1500ms', '--prefetch', '0', '--hedge-delay', '200ms',
     ]);
     processes.push(edge);
-    await waitFor('edge ready (origins discovered)', async () => ((await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined));
+    await waitFor('edge ready (origins discovered)', async () => ((await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined), 20_000);
 
     // Same bytes and ETag as the origin; a miss, then a hit.
     const direct = await body(`${origins[0]!.url}${SEGMENTS[3]}`);
@@ -74,7 +65,7 @@ describe('edge with real origins and a real Consul agent', () => {
     assert.match(master.bytes.toString(), /^#EXTM3U/);
 
     // Registered as streamedge-edge with its place and public URL, HTTP check passing.
-    const registered = await waitFor('edge passing in Consul', async () => (await passing(consul, 'streamedge-edge')).find((entry) => entry.Service.ID === 'edge-it'));
+    const registered = await waitFor('edge passing in Consul', async () => (await passing(consul, 'streamedge-edge')).find((entry) => entry.Service.ID === 'edge-it'), 20_000);
     assert.deepEqual(registered.Service.Meta, { region: 'us-east', lat: '39.04', lon: '-77.49', url: edge.url });
 
     // One origin replica dies: uncached objects still come from the other one.
@@ -120,7 +111,7 @@ describe('edge with real origins and a real Consul agent', () => {
     processes.push(origin);
     const edge = await spawnStreamedge(['edge', '--port', '0', '--consul', consul.url, '--id', 'edge-it-2', '--workers', '1', '--drain-delay', '0']);
     processes.push(edge);
-    await waitFor('edge ready', async () => ((await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined));
+    await waitFor('edge ready', async () => ((await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined), 20_000);
     const live = await body(`${edge.url}/live/channel-1/480p/index.m3u8`);
     assert.equal(live.status, 200);
     assert.match(live.bytes.toString(), /#EXT-X-MEDIA-SEQUENCE:\d+/);

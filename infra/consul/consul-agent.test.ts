@@ -3,21 +3,12 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { listen } from '../runtime/http-lifecycle.js';
+import { waitFor } from '../testing/wait-for.js';
 import { startDevAgent, type DevAgent } from './dev-agent.js';
 import { createServiceRegistration } from './service-registration.js';
 import { watchService, type ServiceInstance } from './service-watch.js';
 
 const logger = pino({ level: 'silent' });
-
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('Consul registration and watch against a real agent', () => {
   let agent: DevAgent;
@@ -51,24 +42,24 @@ describe('Consul registration and watch against a real agent', () => {
     });
     try {
       await registration.start();
-      const [instance] = await until('passing instance', () => latest.length === 1 && latest);
+      const [instance] = await waitFor('passing instance', async () => (latest.length === 1 ? latest : undefined), 10_000, 50);
       assert.deepEqual([instance!.id, instance!.port, instance!.meta.region], ['test-1', port, 'us-east']);
       assert.equal(watch.status.reachable, true);
 
       await registration.setMaintenance(true, 'draining');
-      await until('maintenance removes it', () => latest.length === 0);
+      await waitFor('maintenance removes it', async () => (latest.length === 0 || undefined), 10_000, 50);
       await registration.setMaintenance(false, 'back');
-      await until('back after maintenance', () => latest.length === 1);
+      await waitFor('back after maintenance', async () => (latest.length === 1 || undefined), 10_000, 50);
 
       await agent.stop();
-      await until('watch notices Consul is gone', () => !watch.status.reachable);
+      await waitFor('watch notices Consul is gone', async () => (!watch.status.reachable || undefined), 10_000, 50);
       assert.equal(watch.instances.length, 1, 'the last good list is kept while Consul is down');
 
       await agent.restart();
-      await until('re-registered after the agent restart', () => watch.status.reachable && latest.length === 1, 15_000);
+      await waitFor('re-registered after the agent restart', async () => (watch.status.reachable && latest.length === 1) || undefined, 15_000, 50);
 
       await registration.deregister();
-      await until('gone after deregistration', () => latest.length === 0);
+      await waitFor('gone after deregistration', async () => (latest.length === 0 || undefined), 10_000, 50);
     } finally {
       watch.stop();
     }
