@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
 import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
+import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-server.js';
 import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './edge-discovery.js';
 import type { FrontName } from './front.js';
@@ -184,7 +185,7 @@ async function runPrimary(workers: number, host: string, log: Logger, descriptio
   stopping = true;
   const alive = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined && !worker.isDead());
   const exited = Promise.all(alive.map((worker) => new Promise<void>((resolve) => worker!.once('exit', () => resolve()))));
-  for (const worker of alive) worker!.send(SHUTDOWN_MESSAGE);
+  for (const worker of alive) sendToWorker(worker!, SHUTDOWN_MESSAGE);
   const deadline = setTimeout(() => alive.forEach((worker) => worker!.kill('SIGKILL')), 10_000);
   await exited;
   clearTimeout(deadline);

@@ -3,6 +3,7 @@
 // AggregatorRegistry (counters and gauges summed over workers), and fans purges out to every worker.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
+import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import type { PurgeRequest } from './pipeline/edge-runtime.js';
 import type { SiblingAddress } from './sibling-workers.js';
 
@@ -90,7 +91,7 @@ export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'strea
   const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && worker.isConnected());
   const siblings = new Map<number, SiblingAddress>();
   const shareSiblings = (): void => {
-    for (const worker of workers()) worker.send({ type: 'streamedge:siblings', siblings: [...siblings.values()] });
+    for (const worker of workers()) sendToWorker(worker, { type: 'streamedge:siblings', siblings: [...siblings.values()] });
   };
   cluster.on('exit', (worker: Worker) => {
     if (siblings.delete(worker.id)) shareSiblings();
@@ -102,25 +103,25 @@ export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'strea
       shareSiblings();
     } else if (message.type === 'streamedge:metrics') {
       aggregator.clusterMetrics().then(
-        (body) => worker.send({ type: 'streamedge:metrics-reply', id: message.id, contentType: aggregator.contentType, body }),
-        (error: Error) => worker.send({ type: 'streamedge:metrics-reply', id: message.id, contentType: 'text/plain', body: `# metrics unavailable: ${error.message}\n` }),
+        (body) => sendToWorker(worker, { type: 'streamedge:metrics-reply', id: message.id, contentType: aggregator.contentType, body }),
+        (error: Error) => sendToWorker(worker, { type: 'streamedge:metrics-reply', id: message.id, contentType: 'text/plain', body: `# metrics unavailable: ${error.message}\n` }),
       );
     } else if (message.type === 'streamedge:purge') {
       Promise.all(
         workers().map((target) =>
-          call((m) => target.send(m), { type: 'streamedge:purge-local', id: nextId++, request: message.request }).then(
+          call((m) => sendToWorker(target, m), { type: 'streamedge:purge-local', id: nextId++, request: message.request }).then(
             (reply) => (reply.type === 'streamedge:purged' ? reply.purged : 0),
             () => 0,
           ),
         ),
-      ).then((counts) => worker.send({ type: 'streamedge:purge-reply', id: message.id, purged: counts.reduce((a, b) => a + b, 0) }));
+      ).then((counts) => sendToWorker(worker, { type: 'streamedge:purge-reply', id: message.id, purged: counts.reduce((a, b) => a + b, 0) }));
     } else {
       settle(message);
     }
   });
   return {
     broadcast(type) {
-      for (const worker of workers()) worker.send({ type });
+      for (const worker of workers()) sendToWorker(worker, { type });
     },
   };
 }
