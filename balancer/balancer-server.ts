@@ -6,6 +6,7 @@ import { createCatalogCache } from './catalog-cache.js';
 import type { DiscoveryStatus } from './edge-discovery.js';
 import { createEdgeAgent, createEdgeFetcher, UpstreamError, type EdgeFetcher } from './edge-fetch.js';
 import { watchEdgeLiveness } from './edge-liveness.js';
+import { createAssetPlacements } from './asset-placements.js';
 import { createEdgeRouter, type EdgeRouter } from './edge-router.js';
 import type { EdgeSnapshot } from './edge-snapshot.js';
 import type { Front, FrontName } from './front.js';
@@ -84,6 +85,11 @@ const CORS_HEADERS = {
   'access-control-max-age': '600',
 };
 
+// An edge's cache holds a title long after its viewers leave (VOD objects are immutable and large
+// caches turn over in tens of minutes); forgetting sooner only costs an extra copy of a title.
+const PLACEMENT_MEMORY_MS = 15 * 60_000;
+const PLACEMENT_MAX_ASSETS = 100_000;
+
 export function createBalancer(options: BalancerOptions): Balancer {
   const log = options.logger;
   let discoveryStatus: () => DiscoveryStatus = () => ({ source: 'static', reachable: true, lastSuccessAt: undefined, lastError: undefined });
@@ -117,6 +123,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     balanceFactor: options.balanceFactor,
     health,
     sessions,
+    placements: createAssetPlacements({ memoryMs: PLACEMENT_MEMORY_MS, maxAssets: PLACEMENT_MAX_ASSETS }),
     onSelected: (edge) => metrics.selected(edge.id),
   });
   const liveness = watchEdgeLiveness({ agent, health, snapshot: () => router.snapshot, intervalMs: options.probeIntervalMs, probe });

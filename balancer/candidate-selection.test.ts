@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boundedLoadOrder, capacityOf, groupByDistance, isOverloaded, selectCandidates } from './candidate-selection.js';
+import { seededRandom, zipfSampler } from '../bench/zipf.js';
+import { boundedLoadOrder, capacityOf, groupByDistance, selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from './edge-node.js';
 import { rendezvousOrder } from './rendezvous-hash.js';
 
@@ -80,18 +81,64 @@ describe('bounded load', () => {
   });
 });
 
-describe('isOverloaded (a viewer already counted)', () => {
-  const group = [edge('a', 'r', 0, 0), edge('b', 'r', 0, 0), edge('c', 'r', 0, 0, 2)];
-  const cases: [string, Record<string, number>, string, boolean][] = [
-    ['at the bound ceil(1.25 × 100 × 1/4) = 32', { a: 32, b: 20, c: 48 }, 'a', false],
-    ['one above the bound', { a: 33, b: 19, c: 48 }, 'a', true],
-    ['weight 2 doubles the bound: 63 ≤ ceil(62.5)', { a: 19, b: 18, c: 63 }, 'c', false],
-    ['weight 2, above', { a: 18, b: 18, c: 64 }, 'c', true],
-    ['a lone session is never over its bound', { a: 1 }, 'a', false],
+describe('bounded load spills to warm caches', () => {
+  const group = [edge('a', 'r', 0, 0), edge('b', 'r', 0, 0), edge('c', 'r', 0, 0)];
+  const key = 'vod/title';
+  const [home, second, third] = rendezvousOrder(group, key).map((member) => member.id) as [string, string, string];
+  const choose = (loads: Record<string, number>, placement: { current?: string; holders?: string[] } = {}): string =>
+    boundedLoadOrder(group, key, new Map(Object.entries(loads)), 1.25, { current: placement.current, holders: new Set(placement.holders) })[0]!.id;
+  // For a new viewer with 9 sessions counted: fair share ceil(10 / 3) = 4, bound ceil(1.25 × 10 / 3) = 5.
+  const cases: [string, () => string, string][] = [
+    ['home within its fair share takes the viewer, even when others hold the title', () => choose({ [home]: 3, [second]: 3, [third]: 3 }, { holders: [second, third] }), home],
+    ['home above its fair share: an edge holding the title within its fair share', () => choose({ [home]: 4, [second]: 3, [third]: 2 }, { holders: [third] }), third],
+    ['home above its fair share and nobody else holds the title: home, up to the bound', () => choose({ [home]: 4, [second]: 3, [third]: 2 }), home],
+    ['home at the bound: an edge holding the title, within the bound', () => choose({ [home]: 5, [second]: 2, [third]: 4 }, { holders: [third] }), third],
+    ['home at the bound, title held nowhere: next in hash order', () => choose({ [home]: 5, [second]: 2, [third]: 4 }), second],
+    // A viewer already counted (10 sessions): fair share 4, bound 5.
+    ['a viewer stays on its edge within its fair share', () => choose({ [home]: 3, [second]: 4, [third]: 3 }, { current: second }), second],
+    ['above its fair share it moves to an edge holding the title within its fair share', () => choose({ [home]: 4, [second]: 5, [third]: 1 }, { current: second, holders: [third] }), third],
+    ['above its fair share with no warm alternative it stays, within the bound', () => choose({ [home]: 4, [second]: 5, [third]: 1 }, { current: second }), second],
+    ['above the bound it leaves', () => choose({ [home]: 3, [second]: 6, [third]: 1 }, { current: second }), home],
   ];
-  for (const [name, loads, id, expected] of cases) {
-    it(name, () => assert.equal(isOverloaded(group.find((member) => member.id === id)!, group, new Map(Object.entries(loads)), 1.25), expected));
-  }
+  for (const [name, chosen, expected] of cases) it(name, () => assert.equal(chosen(), expected));
+
+  it('a current edge outside the nearest group is ignored', () => {
+    const viewer = { region: 'us-east', lat: 40.7, lon: -74 };
+    const input = { edges: all, viewer, assetKey: 'vod/demo-ts', loads: new Map([['edge-3', 1]]), balanceFactor: 1.25 };
+    assert.deepEqual(selectCandidates({ ...input, placement: { current: 'edge-3' } }), selectCandidates(input));
+  });
+
+  it('with Zipf(0.9) demand, keeps copies of titles near one per title while holding the bound', (t) => {
+    const pool = [edge('e1', 'r', 0, 0), edge('e2', 'r', 0, 0), edge('e3', 'r', 0, 0)];
+    const replay = (remember: boolean): number => {
+      const random = seededRandom(7);
+      const pickTitle = zipfSampler(200, 0.9, random);
+      const loads = new Map<string, number>();
+      const holders = new Map<string, Set<string>>();
+      const active: { title: string; edge: string }[] = [];
+      for (let viewer = 0; viewer < 6000; viewer++) {
+        // 150 watch at once: a random one leaves before each arrival.
+        if (active.length === 150) {
+          const [leaving] = active.splice(Math.floor(random() * active.length), 1);
+          loads.set(leaving!.edge, loads.get(leaving!.edge)! - 1);
+        }
+        const title = `vod/title-${pickTitle()}`;
+        const held = holders.get(title) ?? new Set<string>();
+        const chosen = boundedLoadOrder(pool, title, loads, 1.25, { holders: remember ? held : undefined })[0]!.id;
+        loads.set(chosen, (loads.get(chosen) ?? 0) + 1);
+        const sessions = active.length + 1;
+        assert.ok(loads.get(chosen)! <= Math.ceil((1.25 * sessions) / 3), `${chosen} above the bound with ${sessions} sessions`);
+        holders.set(title, held.add(chosen));
+        active.push({ title, edge: chosen });
+      }
+      return [...holders.values()].reduce((sum, edges) => sum + edges.size, 0) / holders.size;
+    };
+    const warm = replay(true);
+    const plain = replay(false);
+    t.diagnostic(`copies per title: ${warm.toFixed(3)} spilling to warm caches, ${plain.toFixed(3)} by hash order alone`);
+    assert.ok(warm <= 1.1, `copies per title ${warm}`);
+    assert.ok(warm < plain);
+  });
 });
 
 describe('consistent hashing: how many keys move', () => {

@@ -3,7 +3,7 @@ import { haversineKm } from './geo-distance.js';
 import type { Place } from './location-table.js';
 import { rendezvousOrder } from './rendezvous-hash.js';
 
-// Selection is pure: the same edges, viewer place, asset key and loads give the same answer.
+// Selection is pure: the same edges, viewer place, asset key, loads and placement give the same answer.
 // "Nearest" orders groups of edges; "bounded load" decides who goes first inside the nearest group.
 
 export interface SelectionInput {
@@ -16,6 +16,7 @@ export interface SelectionInput {
   readonly loads: ReadonlyMap<string, number>;
   /** c in "no edge above ceil(c × average)"; ≥ 1. */
   readonly balanceFactor: number;
+  readonly placement?: Placement;
 }
 
 /**
@@ -35,41 +36,60 @@ export function groupByDistance(edges: readonly EdgeNode[], viewer: Place | unde
 }
 
 /**
- * The most sessions an edge of `group` may hold once one more session arrives:
- * ceil(c × (sessions + 1) × weight / total weight). Some edge is always below its capacity,
- * because the capacities add up to at least c × (sessions + 1) > sessions.
+ * Where this viewer's session stands before it is placed: the edge it is on already (counted in
+ * `loads`; absent for a new viewer or one that must leave its edge) and the edges that recently
+ * took viewers of the asset, which likely hold it in cache.
  */
-export function capacityOf(edge: EdgeNode, group: readonly EdgeNode[], loads: ReadonlyMap<string, number>, balanceFactor: number): number {
-  const sessions = group.reduce((sum, member) => sum + (loads.get(member.id) ?? 0), 0);
-  const totalWeight = group.reduce((sum, member) => sum + member.weight, 0);
-  return Math.ceil((balanceFactor * (sessions + 1) * edge.weight) / totalWeight);
+export interface Placement {
+  readonly current?: string;
+  readonly holders?: ReadonlySet<string>;
 }
 
 /**
- * Whether `edge` holds more than its share of the sessions already counted:
- * more than ceil(c × sessions × weight / total weight). A viewer already there counts in `loads`,
- * so this is the bound without the +1 a new session adds.
+ * The most sessions an edge of `group` may hold once this viewer is placed:
+ * ceil(factor × sessions × weight / total weight), where sessions includes this viewer.
+ * With factor ≥ 1 some edge always has room, because the capacities add up to at least the sessions.
  */
-export function isOverloaded(edge: EdgeNode, group: readonly EdgeNode[], loads: ReadonlyMap<string, number>, balanceFactor: number): boolean {
-  const sessions = group.reduce((sum, member) => sum + (loads.get(member.id) ?? 0), 0);
+export function capacityOf(edge: EdgeNode, group: readonly EdgeNode[], loads: ReadonlyMap<string, number>, factor: number, current?: string): number {
+  const counted = group.reduce((sum, member) => sum + (loads.get(member.id) ?? 0), 0);
+  const sessions = counted + (group.some((member) => member.id === current) ? 0 : 1);
   const totalWeight = group.reduce((sum, member) => sum + member.weight, 0);
-  return (loads.get(edge.id) ?? 0) > Math.ceil((balanceFactor * sessions * edge.weight) / totalWeight);
+  return Math.ceil((factor * sessions * edge.weight) / totalWeight);
 }
 
 /**
- * Consistent hashing with bounded loads: walk the key's rendezvous order and put first the first
- * edge still below capacity; the others follow in hash order as fallbacks.
+ * Consistent hashing with bounded loads that spills to warm caches: walk the key's rendezvous
+ * order; nobody goes above ceil(c × average), and below that bound the choice is the one that
+ * copies the fewest titles into another cache:
+ * 1. the viewer's current edge while it is within its fair share (c = 1);
+ * 2. above its fair share, it stays unless another edge that holds the title is within its fair share;
+ * 3. a new viewer goes to the title's hashed edge while within its fair share, else to an edge
+ *    holding the title within its fair share;
+ * 4. failing that, an edge holding the title within the bound, then any edge within the bound.
+ * So a popular title, once spilled, sheds load onto its second copy, and the hashed edge keeps room
+ * for rare titles that exist nowhere else. The chosen edge comes first, the rest in hash order.
  */
 export function boundedLoadOrder(
   group: readonly EdgeNode[],
   key: string,
   loads: ReadonlyMap<string, number>,
   balanceFactor: number,
+  placement: Placement = {},
 ): EdgeNode[] {
   const order = rendezvousOrder(group, key);
-  const chosen = order.findIndex((edge) => (loads.get(edge.id) ?? 0) < capacityOf(edge, group, loads, balanceFactor));
-  if (chosen <= 0) return order;
-  return [order[chosen]!, ...order.slice(0, chosen), ...order.slice(chosen + 1)];
+  const fits = (edge: EdgeNode, factor: number): boolean =>
+    (loads.get(edge.id) ?? 0) + (edge.id === placement.current ? 0 : 1) <= capacityOf(edge, group, loads, factor, placement.current);
+  const holds = (edge: EdgeNode): boolean => edge.id === placement.current || (placement.holders?.has(edge.id) ?? false);
+  const current = order.find((edge) => edge.id === placement.current);
+  const warmAlternative = order.some((edge) => edge !== current && holds(edge) && fits(edge, 1));
+  const chosen =
+    (current && (fits(current, 1) || (fits(current, balanceFactor) && !warmAlternative)) ? current : undefined) ??
+    order.find((edge) => fits(edge, 1) && (edge === order[0] || holds(edge))) ??
+    order.find((edge) => fits(edge, balanceFactor) && holds(edge)) ??
+    order.find((edge) => fits(edge, balanceFactor)) ??
+    order[0];
+  if (!chosen || chosen === order[0]) return order;
+  return [chosen, ...order.filter((edge) => edge !== chosen)];
 }
 
 /** The ordered candidate list: best first, then the rest of the nearest group, then farther groups. */
@@ -78,7 +98,7 @@ export function selectCandidates(input: SelectionInput): EdgeNode[] {
   const [nearest, ...farther] = groupByDistance(input.edges, input.viewer);
   if (!nearest) return [];
   return [
-    ...boundedLoadOrder(nearest, input.assetKey, input.loads, input.balanceFactor),
+    ...boundedLoadOrder(nearest, input.assetKey, input.loads, input.balanceFactor, input.placement),
     ...farther.flatMap((group) => rendezvousOrder(group, input.assetKey)),
   ];
 }

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import { groupByDistance, isOverloaded, selectCandidates } from './candidate-selection.js';
+import type { AssetPlacements } from './asset-placements.js';
+import { selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from './edge-node.js';
 import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
 import type { IpPrefix } from './ip-prefix-table.js';
 import type { LocationTable, Place } from './location-table.js';
 import type { PassiveHealth } from './passive-health.js';
-import { orderForSession, type Session, type SessionTracker } from './session-tracker.js';
+import { demotedLast, isDemoted, type Session, type SessionTracker } from './session-tracker.js';
 import { locateViewer, type ViewerLocation } from './viewer-location.js';
 
 /** Everything the fronts need to know about where one request should go. */
@@ -45,6 +46,7 @@ export interface EdgeRouterOptions {
   readonly balanceFactor: number;
   readonly health: PassiveHealth;
   readonly sessions: SessionTracker;
+  readonly placements: AssetPlacements;
   readonly onSelected?: (edge: EdgeNode) => void;
 }
 
@@ -89,16 +91,22 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
       const key = sessionKey ?? `${viewer.clientIp} ${assetKey}`;
       const session = options.sessions.get(key);
       const available = current.snapshot.edges.filter((edge) => options.health.isAvailable(edge.id));
-      const loads = options.sessions.loads();
-      const ordered = selectCandidates({ edges: available, viewer: viewer.place, assetKey, loads, balanceFactor: options.balanceFactor });
-      const overloaded = (edge: EdgeNode): boolean => {
-        const nearest = groupByDistance(available, viewer.place)[0] ?? [];
-        return isOverloaded(edge, nearest, loads, options.balanceFactor);
-      };
-      return { viewer, assetKey, sessionKey: key, candidates: orderForSession(ordered, session, Date.now(), overloaded), session };
+      const now = Date.now();
+      // A viewer stays put only on an edge it has not reported failing or slow.
+      const stay = session && !isDemoted(session, session.edgeId, now) ? session.edgeId : undefined;
+      const ordered = selectCandidates({
+        edges: available,
+        viewer: viewer.place,
+        assetKey,
+        loads: options.sessions.loads(),
+        balanceFactor: options.balanceFactor,
+        placement: { current: stay, holders: options.placements.holders(assetKey) },
+      });
+      return { viewer, assetKey, sessionKey: key, candidates: demotedLast(ordered, session, now), session };
     },
     commit(route, edge) {
       options.onSelected?.(edge);
+      options.placements.record(route.assetKey, edge.id);
       return options.sessions.assign(route.sessionKey, route.assetKey, edge.id);
     },
   };

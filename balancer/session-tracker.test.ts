@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EdgeNode } from './edge-node.js';
-import { createSessionTracker, orderForSession } from './session-tracker.js';
+import { createSessionTracker, demotedLast, isDemoted } from './session-tracker.js';
 
 const edge = (id: string, region = 'us-east'): EdgeNode => ({ id, url: `http://${id}.test`, region, lat: 0, lon: 0, weight: 1 });
 
@@ -38,29 +38,19 @@ describe('createSessionTracker', () => {
   });
 });
 
-describe('orderForSession', () => {
+describe('demotedLast', () => {
   const candidates = [edge('edge-1'), edge('edge-2'), edge('edge-3'), edge('edge-9', 'eu-west')];
   const tracker = createSessionTracker({ ttlMs: 60_000, maxSessions: 10 });
-  it('puts the edge a viewer already uses first (its cache is warm)', () => {
-    const session = tracker.assign('v', 'vod/x', 'edge-3');
-    assert.deepEqual(orderForSession(candidates, session, Date.now()).map((e) => e.id), ['edge-3', 'edge-1', 'edge-2', 'edge-9']);
-  });
-  it('does not stick to a far fallback once the home region is back', () => {
-    const session = tracker.assign('w', 'vod/x', 'edge-9');
-    assert.deepEqual(orderForSession(candidates, session, Date.now()).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
-  });
-  it('moves demoted edges to the back while the demotion lasts', () => {
+  it('moves edges the viewer reported to the back while the demotion lasts', () => {
     const session = tracker.assign('z', 'vod/x', 'edge-1');
     tracker.demote('z', 'edge-1', 10_000);
-    assert.deepEqual(orderForSession(candidates, session, Date.now()).map((e) => e.id), ['edge-2', 'edge-3', 'edge-9', 'edge-1']);
-    assert.deepEqual(orderForSession(candidates, session, Date.now() + 20_000).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
-  });
-  it('lets go of its edge once that edge is above the load bound', () => {
-    const session = tracker.assign('o', 'vod/x', 'edge-3');
-    const overloaded = (candidate: { id: string }): boolean => candidate.id === 'edge-3';
-    assert.deepEqual(orderForSession(candidates, session, Date.now(), overloaded).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
+    assert.equal(isDemoted(session, 'edge-1', Date.now()), true);
+    assert.deepEqual(demotedLast(candidates, session, Date.now()).map((e) => e.id), ['edge-2', 'edge-3', 'edge-9', 'edge-1']);
+    assert.equal(isDemoted(session, 'edge-1', Date.now() + 20_000), false);
+    assert.deepEqual(demotedLast(candidates, session, Date.now() + 20_000).map((e) => e.id), ['edge-1', 'edge-2', 'edge-3', 'edge-9']);
   });
   it('without a session keeps the candidate order', () => {
-    assert.deepEqual(orderForSession(candidates, undefined, 0), candidates);
+    assert.deepEqual(demotedLast(candidates, undefined, 0), candidates);
+    assert.equal(isDemoted(undefined, 'edge-1', 0), false);
   });
 });

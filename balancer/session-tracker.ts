@@ -8,7 +8,8 @@ import type { PathwayThroughput } from './steering-manifest.js';
  * within the last `ttlMs`: in steering mode the viewer is the session id carried in the steering
  * URI, refreshed by every steering-manifest reload (every TTL seconds); in redirect and proxy
  * mode it is the client address plus the asset, refreshed by every playlist or segment request.
- * A session sticks to the edge it was given while that edge stays available, so its cache stays warm.
+ * A session sticks to the edge it was given while that edge stays available and within its share
+ * (see boundedLoadOrder), so its cache stays warm.
  */
 export interface Session {
   readonly key: string;
@@ -105,23 +106,13 @@ export function createSessionTracker(options: SessionTrackerOptions): SessionTra
   };
 }
 
-/**
- * This viewer's order: its current edge first while still a nearest candidate and within the load
- * bound (stickiness keeps its cache warm, but not at the price of one edge carrying more than its
- * bound as other sessions end), and edges it reported failing or slow moved to the back while
- * their demotion lasts.
- */
-export function orderForSession(
-  candidates: readonly EdgeNode[],
-  session: Session | undefined,
-  at: number,
-  overloaded: (edge: EdgeNode) => boolean = () => false,
-): EdgeNode[] {
+/** Whether this viewer reported `edgeId` failing or slow and the demotion still lasts at `at`. */
+export function isDemoted(session: Session | undefined, edgeId: string, at: number): boolean {
+  return (session?.demoted.get(edgeId) ?? 0) > at;
+}
+
+/** Edges this viewer reported failing or slow go to the back while their demotion lasts. */
+export function demotedLast(candidates: readonly EdgeNode[], session: Session | undefined, at: number): EdgeNode[] {
   if (!session) return [...candidates];
-  const demoted = (edge: EdgeNode): boolean => (session.demoted.get(edge.id) ?? 0) > at;
-  // Stick only within the nearest region, so a viewer that fell back far away comes home again.
-  const home = candidates[0]?.region;
-  const sticky = candidates.find((edge) => edge.id === session.edgeId && edge.region === home && !demoted(edge) && !overloaded(edge));
-  const rest = candidates.filter((edge) => edge !== sticky);
-  return [...(sticky ? [sticky] : []), ...rest.filter((edge) => !demoted(edge)), ...rest.filter(demoted)];
+  return [...candidates.filter((edge) => !isDemoted(session, edge.id, at)), ...candidates.filter((edge) => isDemoted(session, edge.id, at))];
 }
