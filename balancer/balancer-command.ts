@@ -4,6 +4,7 @@ import { parseCommandOptions, OptionError } from '../infra/runtime/command-optio
 import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { sendToWorker } from '../infra/runtime/worker-messages.js';
+import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } from './balancer-cluster.js';
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-server.js';
 import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './edge-discovery.js';
 import type { FrontName } from './front.js';
@@ -51,7 +52,7 @@ const SPECS = {
   'slow-throughput': { kind: 'integer', min: 0, default: BALANCER_DEFAULTS.slowThroughputBps, description: 'a pathway a player reports below this many bits/s may be demoted for it (0 = never)…' },
   'slow-ratio': { kind: 'number', min: 0.01, max: 1, default: BALANCER_DEFAULTS.slowRatio, description: '…when that is below this fraction of what it recently got on another pathway' },
   'probe-interval': { kind: 'duration', default: BALANCER_DEFAULTS.probeIntervalMs, description: 'probe every available edge\'s /healthz this often, in ms (0 = only when a connection drops)' },
-  workers: { kind: 'integer', min: 1, max: 64, default: 1, description: 'redirect/proxy: worker processes (node:cluster), each routing on its own view of sessions and health; 1 serves in-process' },
+  workers: { kind: 'integer', min: 1, max: 64, default: 1, description: 'redirect/proxy: worker processes (node:cluster), each routing on its own view of sessions and health (/metrics and /status add them up); 1 serves in-process' },
   'max-pathways': { kind: 'integer', min: 1, max: 20, default: BALANCER_DEFAULTS.maxPathways, description: 'content-steering pathways (edges) per master playlist' },
 } as const;
 
@@ -111,7 +112,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     slowRatio: options['slow-ratio'],
     maxPathways: options['max-pathways'],
     probeIntervalMs: options['probe-interval'],
+    cluster: cluster.isWorker ? clusterReportsFromPrimary : undefined,
   });
+  if (cluster.isWorker) offerWorkerReports(balancer);
 
   const discovery: EdgeDiscovery = options.consul
     ? createConsulDiscovery({ consulUrl: options.consul, logger: log, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
@@ -154,9 +157,11 @@ function primaryShutdown(): Promise<string> {
 /**
  * node:cluster primary: the workers share one listening socket (the kernel hands each connection
  * to one of them) and each runs a whole balancer. A worker that dies after the start is replaced.
+ * The primary answers workers' asks for cluster-wide /metrics and /status.
  */
 async function runPrimary(workers: number, host: string, log: Logger, description: Record<string, unknown>): Promise<void> {
   let stopping = false;
+  answerClusterReports();
   const listening = new Promise<number>((resolve, reject) => {
     let count = 0;
     let started = false;

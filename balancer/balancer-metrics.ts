@@ -16,7 +16,11 @@ export interface BalancerMetrics {
   ejected(edgeId: string, reason: EjectionReason): void;
 }
 
-/** One registry per balancer (not prom-client's global), so tests can run several in one process. */
+/**
+ * One registry per balancer (not prom-client's global), so tests can run several in one process.
+ * With --workers the primary aggregates every worker's registry: counters and session gauges add
+ * up; each worker's own view of discovery and health does not, so those gauges keep the worst.
+ */
 export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'streamedge_balancer_' });
@@ -40,25 +44,28 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
   });
   new Gauge({
     name: 'streamedge_balancer_snapshot_age_seconds',
-    help: 'Seconds since discovery last confirmed the edge list',
+    help: 'Seconds since discovery last confirmed the edge list (the oldest over workers)',
     registers: [registry],
+    aggregator: 'max',
     collect() {
       this.set(source.snapshotAgeSeconds());
     },
   });
   new Gauge({
     name: 'streamedge_balancer_consul_reachable',
-    help: '1 while Consul answers, 0 while the balancer serves from its last snapshot',
+    help: '1 while Consul answers, 0 while the balancer (any worker) serves from its last snapshot',
     registers: [registry],
+    aggregator: 'min',
     collect() {
       this.set(source.consulReachable() ? 1 : 0);
     },
   });
   new Gauge({
     name: 'streamedge_balancer_edge_up',
-    help: '1 for an edge in the snapshot and not ejected, 0 while ejected or probing',
+    help: '1 for an edge in the snapshot and not ejected, 0 while ejected or probing (by any worker)',
     labelNames: ['edge'] as const,
     registers: [registry],
+    aggregator: 'min',
     collect() {
       this.reset();
       for (const edge of source.edges()) this.set({ edge: edge.id }, edge.state === 'healthy' ? 1 : 0);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
+import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
 import type { DiscoveryStatus } from './edge-discovery.js';
@@ -20,7 +21,7 @@ import { createProxyFront } from './proxy-front.js';
 import { createRedirectFront } from './redirect-front.js';
 import { parseMediaTarget } from './request-target.js';
 import { createSessionTracker, type SessionTracker } from './session-tracker.js';
-import { buildStatusReport, renderStatusHtml } from './status-report.js';
+import { buildStatusReport, renderStatusHtml, type StatusReport } from './status-report.js';
 import { createSteeringFront, STEERING_PREFIX, type SteeringFront } from './steering-front.js';
 import { ViewerInputError } from './viewer-location.js';
 
@@ -45,6 +46,8 @@ export interface BalancerOptions {
   readonly maxPathways: number;
   /** Periodic /healthz probe of every available edge; 0 = only on dropped connections. */
   readonly probeIntervalMs: number;
+  /** With --workers: /metrics and /status answer for the whole cluster through these. */
+  readonly cluster?: ClusterReports;
 }
 
 export interface Balancer {
@@ -53,6 +56,8 @@ export interface Balancer {
   readonly health: PassiveHealth;
   readonly sessions: SessionTracker;
   readonly metrics: BalancerMetrics;
+  /** This process's /status report (with --workers, this worker's share). */
+  status(): StatusReport;
   /** Discovery delivers snapshots here. */
   setSnapshot(snapshot: EdgeSnapshot): void;
   /** Discovery status, for /status and metrics. */
@@ -154,7 +159,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);
 
-  const status = (): ReturnType<typeof buildStatusReport> =>
+  const status = (): StatusReport =>
     buildStatusReport({
       mode: options.mode,
       balanceFactor: options.balanceFactor,
@@ -218,15 +223,22 @@ export function createBalancer(options: BalancerOptions): Balancer {
         return;
       }
       case '/metrics': {
-        const text = await metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
-        res.end(text);
+        let answer;
+        try {
+          answer = options.cluster ? await options.cluster.metrics() : { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+        } catch (error) {
+          // A scrape that fails is visible in Prometheus; one worker's share passed off as the cluster's is not.
+          sendError(res, 503, `metrics unavailable: ${(error as Error).message}`);
+          return;
+        }
+        res.writeHead(200, { 'content-type': answer.contentType, 'cache-control': 'no-store' });
+        res.end(answer.body);
         return;
       }
       case '/status':
       case '/status.html': {
         const wantsHtml = path === '/status.html' || (/\btext\/html\b/.test(req.headers.accept ?? '') && !/\bapplication\/json\b/.test(req.headers.accept ?? ''));
-        const report = status();
+        const report = options.cluster ? await options.cluster.status(status()) : status();
         if (!wantsHtml) {
           sendJson(res, 200, report, { vary: 'Accept' });
         } else {
@@ -292,6 +304,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     health,
     sessions,
     metrics,
+    status,
     setSnapshot: (snapshot) => router.setSnapshot(snapshot),
     setDiscoveryStatus: (getter) => {
       discoveryStatus = getter;

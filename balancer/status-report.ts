@@ -27,6 +27,8 @@ export interface StatusReport {
   };
   readonly activeSessions: number;
   readonly edges: readonly EdgeStatus[];
+  /** With --workers: how many workers there are and how many answered in time (their sessions are counted). */
+  readonly workers?: { readonly count: number; readonly answered: number };
 }
 
 export function buildStatusReport(input: {
@@ -72,6 +74,23 @@ export function buildStatusReport(input: {
   };
 }
 
+/**
+ * With --workers each worker tracks its own sessions: the cluster's are the sum over the workers
+ * that answered. Everything else (health, discovery, snapshot) is as this worker sees it.
+ */
+export function mergeWorkerStatus(own: StatusReport, others: readonly StatusReport[], workerCount: number): StatusReport {
+  const othersByEdge = new Map<string, number>();
+  for (const report of others) {
+    for (const edge of report.edges) othersByEdge.set(edge.id, (othersByEdge.get(edge.id) ?? 0) + edge.activeSessions);
+  }
+  return {
+    ...own,
+    activeSessions: others.reduce((sum, report) => sum + report.activeSessions, own.activeSessions),
+    edges: own.edges.map((edge) => ({ ...edge, activeSessions: edge.activeSessions + (othersByEdge.get(edge.id) ?? 0) })),
+    workers: { count: workerCount, answered: 1 + others.length },
+  };
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
@@ -85,6 +104,9 @@ export function renderStatusHtml(report: StatusReport): string {
         `<tr class="${escapeHtml(edge.health)}">${[edge.id, edge.region, edge.url, edge.health, edge.reason, edge.activeSessions, edge.ejections, edge.weight].map(cell).join('')}</tr>`,
     )
     .join('\n');
+  const workers = report.workers
+    ? ` · ${report.workers.answered < report.workers.count ? '<span class="stale">' : '<span>'}${report.workers.answered} of ${report.workers.count} workers answered</span>`
+    : '';
   const age = report.snapshot.ageSeconds === null ? 'never confirmed' : `${report.snapshot.ageSeconds.toFixed(1)} s`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
@@ -92,7 +114,7 @@ export function renderStatusHtml(report: StatusReport): string {
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}
 tr.ejected,tr.probing{background:#fdd}.stale{color:#b00;font-weight:bold}</style></head>
 <body><h1>streamedge balancer</h1>
-<p>Mode <b>${escapeHtml(report.mode)}</b> · balance factor ${report.balanceFactor} · ${report.activeSessions} active sessions</p>
+<p>Mode <b>${escapeHtml(report.mode)}</b> · balance factor ${report.balanceFactor} · ${report.activeSessions} active sessions${workers}</p>
 <p>Discovery: ${escapeHtml(report.discovery.source)} · ${report.discovery.reachable ? 'reachable' : '<span class="stale">unreachable — serving the last snapshot</span>'}
  · snapshot v${report.snapshot.version}, confirmed ${escapeHtml(age)} ago${report.discovery.lastError ? ` · last error: ${escapeHtml(report.discovery.lastError)}` : ''}</p>
 <table><thead><tr><th>edge</th><th>region</th><th>url</th><th>health</th><th>reason</th><th>sessions</th><th>ejections</th><th>weight</th></tr></thead>
