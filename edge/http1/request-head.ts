@@ -1,0 +1,69 @@
+// A deliberately narrow HTTP/1.1 request-head reader for the hit fast path. It recognises only the
+// common, unambiguous shape of a viewer's request (a body-less GET or HEAD in strict RFC 9112
+// syntax) and calls everything else "other", which goes to Node's full HTTP parser. It never
+// rejects anything itself, so it cannot disagree with Node about where a request ends: anything
+// that could frame a body (Content-Length, Transfer-Encoding), change the connection (Upgrade,
+// Connection other than keep-alive, Expect) or be read two ways (bare LF, folded or repeated
+// fields, non-ASCII bytes) is "other".
+
+export interface SimpleRequestHead {
+  readonly method: 'GET' | 'HEAD';
+  /** The request target as sent (origin-form: starts with '/'). */
+  readonly target: string;
+  /** Field names lower-cased; every field appears once. */
+  readonly headers: ReadonlyMap<string, string>;
+  /** Bytes the head occupies, blank line included: where the next pipelined request starts. */
+  readonly length: number;
+}
+
+export type RequestHeadParse =
+  /** No complete head in the buffer yet. */
+  | { readonly kind: 'incomplete' }
+  /** Not the simple shape: Node's parser decides (answers, or rejects with 400/431). */
+  | { readonly kind: 'other' }
+  | { readonly kind: 'simple'; readonly head: SimpleRequestHead };
+
+const INCOMPLETE: RequestHeadParse = Object.freeze({ kind: 'incomplete' });
+const OTHER: RequestHeadParse = Object.freeze({ kind: 'other' });
+
+const REQUEST_LINE = /^(GET|HEAD) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Visible ASCII, space and tab: no CR, LF, NUL or other controls, no obs-text.
+const FIELD_VALUE = /^[\t\x20-\x7e]*$/;
+// Fields that frame a body or change what the connection carries: left to Node.
+const NOT_SIMPLE = new Set(['content-length', 'transfer-encoding', 'upgrade', 'expect', 'http2-settings']);
+
+function isSpaceOrTab(code: number): boolean {
+  return code === 0x20 || code === 0x09;
+}
+
+export function parseRequestHead(buffer: Buffer, maxHeadBytes: number): RequestHeadParse {
+  const end = buffer.indexOf('\r\n\r\n');
+  if (end === -1) return buffer.length >= maxHeadBytes ? OTHER : INCOMPLETE;
+  const length = end + 4;
+  if (length > maxHeadBytes) return OTHER;
+  const lines = buffer.toString('latin1', 0, end).split('\r\n');
+  const requestLine = REQUEST_LINE.exec(lines[0]!);
+  if (!requestLine) return OTHER;
+  const headers = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    // field-name ":" OWS field-value OWS. Plain scans, not one clever pattern: no backtracking
+    // on long runs of spaces. A stray CR or LF fails FIELD_VALUE; a folded line fails TOKEN.
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return OTHER;
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name) || !FIELD_VALUE.test(line)) return OTHER;
+    let start = colon + 1;
+    let stop = line.length;
+    while (start < stop && isSpaceOrTab(line.charCodeAt(start))) start++;
+    while (stop > start && isSpaceOrTab(line.charCodeAt(stop - 1))) stop--;
+    const lowerName = name.toLowerCase();
+    if (headers.has(lowerName) || NOT_SIMPLE.has(lowerName)) return OTHER;
+    headers.set(lowerName, line.slice(start, stop));
+  }
+  if (!headers.has('host')) return OTHER;
+  const connection = headers.get('connection');
+  if (connection !== undefined && connection.toLowerCase() !== 'keep-alive') return OTHER;
+  return { kind: 'simple', head: { method: requestLine[1] as 'GET' | 'HEAD', target: requestLine[2]!, headers, length } };
+}
