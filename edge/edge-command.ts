@@ -34,6 +34,7 @@ const specs = {
   'origin-timeout': { kind: 'duration', description: 'origin response-header and body-idle timeout', default: '10s', min: 100 },
   prefetch: { kind: 'integer', description: 'segments to warm after each segment request (0 = off)', default: 2, min: 0, max: 20 },
   'admin-token': { kind: 'string', description: 'bearer token for POST /admin/purge (disabled without one)' },
+  'disable-fast-hits': { kind: 'boolean', description: 'answer every request through node:http, without the hit fast path' },
   'cache-key-param': { kind: 'string', multiple: true, description: 'query parameter kept in the cache key (others are dropped)' },
   // Viewers leave a draining edge only at their next steering-manifest reload (balancer TTL 4 s),
   // after Consul has told the balancer (~1 s): 8 s covers two reloads, so no viewer hits a closed port.
@@ -68,6 +69,7 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     hedgeDelayMs: options['hedge-delay'],
     originTimeoutMs: options['origin-timeout'],
     prefetchCount: options.prefetch,
+    fastHits: !options['disable-fast-hits'],
     ...(options['admin-token'] !== undefined ? { adminToken: options['admin-token'] } : {}),
   };
 }

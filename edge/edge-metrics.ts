@@ -6,6 +6,8 @@ export interface EdgeMetrics {
   readonly registry: Registry;
   /** Per cache status: count one response and its body bytes. Children are pre-bound (hit path). */
   response(status: CacheStatus, bytes: number): void;
+  /** One plain hit answered on the hit fast path (also counted by response()). */
+  fastPathHit(): void;
   readonly staleServed: Counter<'kind'>;
   readonly coalescedWaiters: Counter;
   readonly flightOutcomes: Counter<'outcome'>;
@@ -40,6 +42,14 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     name: 'streamedge_edge_responses_total', help: 'Responses by cache status', labelNames: ['cache_status'], registers,
     collect() { fromCounts(this, responseCounts); },
   });
+  let fastPathHits = 0;
+  new Counter({
+    name: 'streamedge_edge_fast_path_hits_total', help: 'Plain hits answered straight from the socket, without node:http', registers,
+    collect() {
+      this.reset();
+      this.inc(fastPathHits);
+    },
+  });
   new Counter({
     name: 'streamedge_edge_response_bytes_total', help: 'Body bytes sent by cache status', labelNames: ['cache_status'], registers,
     collect() { fromCounts(this, byteCounts); },
@@ -62,6 +72,9 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
 
   return {
     registry,
+    fastPathHit() {
+      fastPathHits++;
+    },
     response(status, length) {
       responseCounts.set(status, responseCounts.get(status)! + 1);
       if (length > 0) byteCounts.set(status, byteCounts.get(status)! + length);

@@ -1,6 +1,7 @@
 // Composes an edge: cache store, flight table, origin client and source, metrics, and the HTTP
 // server running the request lifecycle.
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { entrySize, type CacheEntry } from './cache/cache-entry.js';
@@ -12,6 +13,7 @@ import { createOriginClient, type OriginClient } from './origin/origin-client.js
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './origin/origin-source.js';
 import type { EdgeRuntime, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-runtime.js';
 import { handleRequest } from './pipeline/edge-lifecycle.js';
+import { createHitFastPath, type HitFastPath } from './pipeline/hit-fast-path.js';
 
 export const EXPOSED_HEADERS = 'Cache-Status, X-Served-By, Age, Content-Length, Content-Range, ETag';
 
@@ -32,6 +34,8 @@ export interface EdgeOptions {
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
   readonly adminToken?: string;
+  /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
+  readonly fastHits?: boolean;
   /** Cluster hooks: purge on every worker, metrics of every worker, the sibling owning a key. */
   readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
   readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
@@ -53,6 +57,28 @@ export interface Edge {
   setDraining(draining: boolean): void;
   /** Stops accepting, lets in-flight responses finish (bounded by graceMs), closes origin pools. */
   close(graceMs: number): Promise<void>;
+}
+
+const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * Puts the hit fast path in front of node:http: the server's own connection handler is taken out
+ * and called only for connections the fast path hands over. The server still listens, counts
+ * every connection (so close() waits for them) and enforces its timeouts on those it serves.
+ */
+function routeThroughFastPath(server: Server, runtime: EdgeRuntime): HitFastPath {
+  const handlers = server.listeners('connection');
+  if (handlers.length !== 1) throw new Error(`edge: expected node:http's one connection handler, found ${handlers.length}`);
+  const serveHttp = handlers[0] as (this: Server, socket: Socket) => void;
+  server.removeListener('connection', serveHttp);
+  const fastPath = createHitFastPath({
+    runtime,
+    maxHeadBytes: MAX_HEADER_BYTES,
+    keepAliveTimeoutMs: server.keepAliveTimeout,
+    handOver: (socket) => serveHttp.call(server, socket),
+  });
+  server.on('connection', (socket: Socket) => fastPath.accept(socket));
+  return fastPath;
 }
 
 export function createEdge(options: EdgeOptions): Edge {
@@ -122,7 +148,7 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const newServer = (): Server => {
     const created = createServer(
-      { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 },
+      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 },
       (req, res) => handleRequest(runtime, req, res),
     );
     created.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -134,6 +160,8 @@ export function createEdge(options: EdgeOptions): Edge {
     return created;
   };
   const server = newServer();
+  // Viewers' connections start on the hit fast path; sibling workers only ask for misses.
+  const fastPath = options.fastHits === false ? undefined : routeThroughFastPath(server, runtime);
   let privateServer: Server | undefined;
 
   const source: OriginSource = hasStatic
@@ -167,7 +195,12 @@ export function createEdge(options: EdgeOptions): Edge {
     },
     async close(graceMs) {
       state.draining = true;
-      await Promise.all([closeGracefully(server, graceMs), privateServer ? closeGracefully(privateServer, graceMs) : undefined]);
+      const cut = setTimeout(() => fastPath?.destroyAll(), graceMs);
+      cut.unref();
+      const closed = Promise.all([closeGracefully(server, graceMs), privateServer ? closeGracefully(privateServer, graceMs) : undefined]);
+      fastPath?.closeAll();
+      await closed;
+      clearTimeout(cut);
       source.stop();
       await origins.close();
     },

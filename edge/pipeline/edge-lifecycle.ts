@@ -4,6 +4,9 @@
 //                                                  ├─ stale-while-revalidate → sendEntry (stale) + one background fill
 //                                                  └─ forward ───────────────→ readFromFlight (coalesced origin fill)
 //   → prefetchNext → account (metrics, log) once the response is done
+//
+// Plain fresh hits on kept-alive connections usually skip node:http: hit-fast-path.ts answers them
+// from the socket with the same headers, and hands every other request here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isWellFormedRange } from '../cache/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
@@ -33,7 +36,7 @@ export function handleRequest(rt: EdgeRuntime, req: IncomingMessage, res: Server
   try {
     if (!filterRequest(rt, ctx)) return;
     if (!resolveCacheKey(rt, ctx)) return;
-    const lookup = lookupCache(rt, ctx);
+    const lookup = lookupCache(rt, ctx.key);
     switch (lookup.kind) {
       case 'fresh':
         sendEntry(rt, ctx, lookup.entry, { status: 'hit' });
@@ -113,14 +116,14 @@ function resolveCacheKey(rt: EdgeRuntime, ctx: RequestContext): boolean {
 }
 
 /** Phase 3: what the cache holds for the key, classified by RFC 9111 / RFC 5861 freshness. */
-export function lookupCache(rt: EdgeRuntime, ctx: RequestContext): CacheLookup {
-  const entry = rt.store.get(ctx.key);
+export function lookupCache(rt: EdgeRuntime, key: string): CacheLookup {
+  const entry = rt.store.get(key);
   if (entry === undefined) return { kind: 'forward', stale: undefined };
   const now = Date.now();
   if (isFresh(entry, now)) return { kind: 'fresh', entry };
   if (withinStaleWhileRevalidate(entry, now)) return { kind: 'stale-while-revalidate', entry };
   if (entry.etag !== undefined || withinStaleIfError(entry, now)) return { kind: 'forward', stale: entry };
-  rt.store.delete(ctx.key);
+  rt.store.delete(key);
   return { kind: 'forward', stale: undefined };
 }
 
@@ -328,7 +331,7 @@ function passThrough(rt: EdgeRuntime, ctx: RequestContext): void {
 }
 
 /** Phase 5: after a segment request, warm the next segments of its rendition (background fills). */
-function prefetchNext(rt: EdgeRuntime, key: string): void {
+export function prefetchNext(rt: EdgeRuntime, key: string): void {
   if (rt.prefetchCount <= 0 || !isSegmentKey(key)) return;
   const playlist = rt.store.peek(mediaPlaylistKeyFor(key));
   if (playlist === undefined) return;

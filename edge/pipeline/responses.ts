@@ -68,10 +68,10 @@ export interface EntryResponseOptions {
 // Hits within the same second share one header array per entry.
 const hitHeaderMemo = new WeakMap<CacheEntry, { age: number; headers: string[] }>();
 
-function headersFor(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions, now: number): string[] {
+function headersFor(rt: EdgeRuntime, entry: CacheEntry, options: EntryResponseOptions, collapsed: boolean, now: number): string[] {
   const ageSeconds = currentAge(entry, now);
   const age = Math.floor(ageSeconds);
-  const plainHit = options.status === 'hit' && !ctx.collapsed;
+  const plainHit = options.status === 'hit' && !collapsed;
   if (plainHit) {
     const memo = hitHeaderMemo.get(entry);
     if (memo && memo.age === age) return memo.headers;
@@ -79,7 +79,7 @@ function headersFor(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, opt
   const cacheStatus = formatCacheStatus(rt.cacheName, {
     status: options.status,
     ttl: entry.policy.lifetime - ageSeconds,
-    collapsed: ctx.collapsed,
+    collapsed,
     ...(options.fwdStatus !== undefined ? { fwdStatus: options.fwdStatus } : {}),
     ...(options.detail !== undefined ? { detail: options.detail } : {}),
     ...(options.stored ? { stored: true } : {}),
@@ -89,12 +89,20 @@ function headersFor(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, opt
   return headers;
 }
 
+/**
+ * The headers of a plain hit on `entry` at `now` (cached per entry and second), shared with the
+ * hit fast path so both paths send the same response.
+ */
+export function plainHitHeaders(rt: EdgeRuntime, entry: CacheEntry, now: number): readonly string[] {
+  return headersFor(rt, entry, { status: 'hit' }, false, now);
+}
+
 /** Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. */
 export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
   const { req, res } = ctx;
   ctx.cacheStatus = options.status;
   if (options.detail !== undefined) ctx.detail = options.detail;
-  const headers = headersFor(rt, ctx, entry, options, Date.now());
+  const headers = headersFor(rt, entry, options, ctx.collapsed, Date.now());
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, entry.etag)) {
     res.writeHead(304, withoutContentLength(headers));

@@ -1,0 +1,211 @@
+// The hit fast path: most requests an edge sees are plain GETs of fresh cached objects on
+// kept-alive connections, and for small objects node:http's per-request machinery (request and
+// response objects, header validation, events) costs more than the hit itself. Each connection
+// starts here: a request in the simple shape (request-head.ts) for a fresh entry, with no
+// conditional or range, is answered straight from the socket with exactly the headers the full
+// path would send. Anything else — a miss, a stale entry, a Range, If-None-Match, a control
+// endpoint, a partial or unusual head, draining — hands the connection, with every unread byte,
+// to node:http for the rest of its life, where the named phases of edge-lifecycle.ts run.
+import type { Socket } from 'node:net';
+import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
+import { CONTROL_PATHS } from './control-endpoints.js';
+import { lookupCache, prefetchNext } from './edge-lifecycle.js';
+import type { EdgeRuntime } from './edge-runtime.js';
+import { plainHitHeaders } from './responses.js';
+
+export interface HitFastPathOptions {
+  readonly runtime: EdgeRuntime;
+  /** node:http's connection handler: takes over a socket (unread bytes already put back). */
+  readonly handOver: (socket: Socket) => void;
+  /** Longest request head answered here; a longer one goes to node:http, which applies its own limit. */
+  readonly maxHeadBytes: number;
+  /** An idle kept-alive connection is closed after this long (node:http's keepAliveTimeout). */
+  readonly keepAliveTimeoutMs: number;
+}
+
+export interface HitFastPath {
+  /** Serves a newly accepted connection. */
+  accept(socket: Socket): void;
+  /** Connections still served here (not handed over). */
+  readonly connections: number;
+  /** Shutdown: ends every connection served here once the response being written has gone out. */
+  closeAll(): void;
+  /** Shutdown past its grace period: cuts them. */
+  destroyAll(): void;
+}
+
+// Conditional and partial requests take the full path (304, 206, 416 decisions live there).
+const FULL_PATH_FIELDS = ['range', 'if-range', 'if-none-match'] as const;
+// Bodies up to this size are copied behind their header block so a response is one plain write;
+// the copy is per response, so the cache never holds a second copy of a body.
+const JOIN_BODY_BYTES = 16 * 1024;
+// Header names and values are written as latin1; node:http would refuse CR, LF and other controls.
+const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+interface SerializedHead {
+  readonly date: string;
+  readonly head: Buffer;
+}
+
+export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
+  if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
+  if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
+  const rt = options.runtime;
+  const keepAlive = ['connection', 'keep-alive', 'keep-alive', `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`];
+  // Keyed by the per-entry, per-second header array that plainHitHeaders returns.
+  const serialized = new WeakMap<readonly string[], SerializedHead>();
+  let date = '';
+  let dateSecond = -1;
+
+  const httpDate = (now: number): string => {
+    const second = Math.floor(now / 1000);
+    if (second !== dateSecond) {
+      dateSecond = second;
+      date = new Date(second * 1000).toUTCString();
+    }
+    return date;
+  };
+
+  /** The response head for a plain hit, or undefined if a header could not be written safely. */
+  const serialize = (headers: readonly string[], now: number): Buffer | undefined => {
+    const currentDate = httpDate(now);
+    const known = serialized.get(headers);
+    if (known?.date === currentDate) return known.head;
+    let text = 'HTTP/1.1 200 OK\r\n';
+    const all = [...headers, 'date', currentDate, ...keepAlive];
+    for (let i = 0; i < all.length; i += 2) {
+      const name = all[i]!;
+      const value = all[i + 1]!;
+      if (!SAFE_FIELD.test(name) || !SAFE_FIELD.test(value)) return undefined;
+      text += `${name}: ${value}\r\n`;
+    }
+    const head = Buffer.from(`${text}\r\n`, 'latin1');
+    serialized.set(headers, { date: currentDate, head });
+    return head;
+  };
+
+  /** Writes a fresh hit for `head`; false when the full path must answer it. */
+  const serve = (socket: Socket, head: SimpleRequestHead): { served: false } | { served: true; flushed: boolean } => {
+    if (rt.state.draining) return { served: false };
+    for (const field of FULL_PATH_FIELDS) if (head.headers.has(field)) return { served: false };
+    const question = head.target.indexOf('?');
+    if (CONTROL_PATHS.has(question === -1 ? head.target : head.target.slice(0, question))) return { served: false };
+    const key = rt.cacheKey(head.target);
+    if (!key.ok) return { served: false };
+    const lookup = lookupCache(rt, key.key);
+    if (lookup.kind !== 'fresh') return { served: false };
+    const startedAt = performance.now();
+    const now = Date.now();
+    const entry = lookup.entry;
+    const responseHead = serialize(plainHitHeaders(rt, entry, now), now);
+    if (!responseHead) return { served: false };
+    let flushed: boolean;
+    if (head.method === 'HEAD') flushed = socket.write(responseHead);
+    else if (entry.body.length <= JOIN_BODY_BYTES) flushed = socket.write(Buffer.concat([responseHead, entry.body]));
+    else {
+      socket.cork();
+      socket.write(responseHead);
+      flushed = socket.write(entry.body);
+      socket.uncork();
+    }
+    const bodyBytes = head.method === 'HEAD' ? 0 : entry.body.length;
+    rt.metrics.response('hit', bodyBytes);
+    rt.metrics.fastPathHit();
+    if (rt.logger.isLevelEnabled('debug')) {
+      rt.logger.debug({ method: head.method, key: key.key, status: 200, cacheStatus: 'hit', bytes: bodyBytes, ms: Math.round((performance.now() - startedAt) * 100) / 100, fastPath: true }, 'request');
+    }
+    prefetchNext(rt, key.key);
+    return { served: true, flushed };
+  };
+
+  // Every connection served here, with how to end it at shutdown.
+  const connections = new Map<Socket, () => void>();
+
+  return {
+    accept(socket) {
+      let pending: Buffer = Buffer.alloc(0);
+      let waitingForDrain = false;
+      let clientEnded = false;
+
+      const release = (): void => {
+        connections.delete(socket);
+        for (const [event, listener] of listeners) socket.off(event, listener);
+        socket.setTimeout(0);
+      };
+      const handOver = (): void => {
+        release();
+        // Unread bytes go back in front of the stream for node:http's parser.
+        if (pending.length > 0) socket.unshift(pending);
+        options.handOver(socket);
+      };
+      const answerPending = (): void => {
+        while (!waitingForDrain && !socket.destroyed) {
+          const parsed = parseRequestHead(pending, options.maxHeadBytes);
+          if (parsed.kind === 'incomplete') {
+            // The client closed its side: everything it asked for is answered (or was cut short).
+            if (clientEnded) socket.end();
+            // A head split across packets is rare: node:http reads the rest, with its header timeout.
+            else if (pending.length > 0) handOver();
+            return;
+          }
+          if (parsed.kind !== 'simple') return handOver();
+          const outcome = serve(socket, parsed.head);
+          if (!outcome.served) return handOver();
+          pending = pending.subarray(parsed.head.length);
+          // A client that does not read its responses gets no more until it does.
+          if (!outcome.flushed) {
+            waitingForDrain = true;
+            socket.pause();
+          }
+        }
+      };
+      const answerSafely = (): void => {
+        try {
+          answerPending();
+        } catch (error) {
+          rt.logger.error({ err: (error as Error).stack ?? String(error) }, 'hit fast path failed; closing the connection');
+          socket.destroy();
+        }
+      };
+      const onData = (chunk: Buffer): void => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        answerSafely();
+      };
+      const onEnd = (): void => {
+        clientEnded = true;
+        answerSafely();
+      };
+      const onDrain = (): void => {
+        if (!waitingForDrain) return;
+        waitingForDrain = false;
+        socket.resume();
+        answerSafely();
+      };
+      const onIdle = (): void => {
+        socket.destroy();
+      };
+      // Resets and the like end in 'close'; there is no one left to answer.
+      const onError = (): void => {};
+
+      connections.set(socket, () => {
+        // Responses already written still go out; requests not yet answered are not.
+        socket.off('data', onData);
+        socket.end();
+      });
+      const listeners: [string, ((chunk: Buffer) => void) | (() => void)][] = [
+        ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
+      ];
+      for (const [event, listener] of listeners) socket.on(event, listener);
+      socket.setTimeout(options.keepAliveTimeoutMs);
+    },
+    get connections() {
+      return connections.size;
+    },
+    closeAll() {
+      for (const end of connections.values()) end();
+    },
+    destroyAll() {
+      for (const socket of connections.keys()) socket.destroy();
+    },
+  };
+}
