@@ -1,7 +1,8 @@
 // Benchmark: the streamedge edge against Debian nginx proxy_cache in front of the SAME origin
 // process, alternating rounds with the same wrk client: cache hits (a ~700 KB segment, a ~1 KB
-// playlist), a cold herd of concurrent viewers on one uncached segment, and the edge's RSS once
-// its cache has been filled past its size. Run: npm run bench:edge [-- --round-seconds 5 …]
+// playlist; the edge also with --disable-fast-hits, to show what its hit fast path is worth), a
+// cold herd of concurrent viewers on one uncached segment, and the edge's RSS once its cache has
+// been filled past its size. Run: npm run bench:edge [-- --round-seconds 5 …]
 import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,9 @@ const OPTIONS = {
 
 type Contender = 'edge' | 'nginx';
 const CONTENDERS: readonly Contender[] = ['edge', 'nginx'];
+// Hits also measure the edge with its hit fast path off, to show what the fast path is worth.
+type HitContender = Contender | 'edge without fast hits';
+const HIT_CONTENDERS: readonly HitContender[] = ['edge', 'nginx', 'edge without fast hits'];
 const MB = 1024 * 1024;
 
 await runBenchmark('edge-vs-nginx', async (resources) => {
@@ -54,10 +58,14 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     // Nothing steers viewers here, so the end of the run need not wait for them to move away.
     '--drain-delay', '0',
   ]);
+  const edgeWithoutFastHits = await startBenchService(resources, [
+    'edge', '--port', '0', '--id', 'bench-edge-http', '--origin', origin.url, '--cache-size', '64MB',
+    '--workers', String(options.workers), '--prefetch', '0', '--drain-delay', '0', '--disable-fast-hits',
+  ]);
   const nginx = await startNginxCache({ originUrl: origin.url, cacheBytes: options['cache-size'], workers: options.workers });
   resources.guard.watch(nginx.child.pid);
   resources.defer(() => nginx.stop());
-  const base: Record<Contender, string> = { edge: edge.url, nginx: nginx.url };
+  const base: Record<HitContender, string> = { edge: edge.url, nginx: nginx.url, 'edge without fast hits': edgeWithoutFastHits.url };
   console.log(`origin ${origin.url}  edge ${edge.url} (${options.workers} workers)  nginx ${nginx.url} (${options.workers} workers)`);
 
   // --- hits -------------------------------------------------------------------------------
@@ -71,10 +79,10 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   const hitRows: (string | number)[][] = [];
   const targets: TargetCheck[] = [];
   for (const object of objects) {
-    for (const contender of CONTENDERS) await fetchAll([`${base[contender]}${object.path}`, `${base[contender]}${object.path}`], 1);
-    const sizes = await fetchAll(CONTENDERS.map((contender) => `${base[contender]}${object.path}`), 1);
+    for (const contender of HIT_CONTENDERS) await fetchAll([`${base[contender]}${object.path}`, `${base[contender]}${object.path}`], 1);
+    const sizes = await fetchAll(HIT_CONTENDERS.map((contender) => `${base[contender]}${object.path}`), 1);
     console.log(`hits: ${object.name} ${object.path} (${sizes[0]} bytes), ${options.rounds} × ${options['round-seconds']} s per contender`);
-    const rounds = await alternateRounds(options.rounds, CONTENDERS, (contender) =>
+    const rounds = await alternateRounds(options.rounds, HIT_CONTENDERS, (contender) =>
       runWrk({ url: `${base[contender]}${object.path}`, connections: options.connections, durationSeconds: options['round-seconds'] }),
     );
     const summary = (results: readonly LoadResult[]): { rps: number; mbps: number; p99: number; errors: number } => ({
@@ -83,14 +91,17 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
       p99: median(results.map((result) => result.latencyP99Ms)),
       errors: results.reduce((sum, result) => sum + result.errors, 0),
     });
-    const edgeSummary = summary(rounds.get('edge')!);
-    const nginxSummary = summary(rounds.get('nginx')!);
-    const ratio = edgeSummary.rps / nginxSummary.rps;
-    for (const [contender, stats] of [['edge', edgeSummary], ['nginx', nginxSummary]] as const) {
+    const summaries = new Map(HIT_CONTENDERS.map((contender) => [contender, summary(rounds.get(contender)!)]));
+    const nginxSummary = summaries.get('nginx')!;
+    const ratio = summaries.get('edge')!.rps / nginxSummary.rps;
+    for (const [contender, stats] of summaries) {
       const perRound = rounds.get(contender)!.map((result) => Math.round(result.requestsPerSecond)).join(' / ');
       hitRows.push([`${object.name} ${contender}`, stats.rps, stats.mbps, stats.p99, stats.errors, perRound]);
     }
-    hitRows.push([`${object.name} edge/nginx`, ratio, edgeSummary.mbps / nginxSummary.mbps, '', '', '']);
+    for (const contender of ['edge', 'edge without fast hits'] as const) {
+      const stats = summaries.get(contender)!;
+      hitRows.push([`${object.name} ${contender}/nginx`, stats.rps / nginxSummary.rps, stats.mbps / nginxSummary.mbps, '', '', '']);
+    }
     targets.push(atLeast(`hit req/s ratio, ${object.name}`, Number(ratio.toFixed(3)), object.path.endsWith('.ts') ? 1.0 : 0.8));
   }
 
