@@ -153,10 +153,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
           if (!outcome.served) return handOver();
           pending = pending.subarray(parsed.head.length);
           // A client that does not read its responses gets no more until it does.
-          if (!outcome.flushed) {
-            waitingForDrain = true;
-            socket.pause();
-          }
+          if (!outcome.flushed) waitingForDrain = true;
         }
       };
       const answerSafely = (): void => {
@@ -169,7 +166,10 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       };
       const onData = (chunk: Buffer): void => {
         pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-        answerSafely();
+        if (!waitingForDrain) answerSafely();
+        // Reading stops only when a client pipelines more than a head's worth while its responses
+        // queue: pausing after every large response would cost two epoll changes each.
+        else if (pending.length > options.maxHeadBytes) socket.pause();
       };
       const onEnd = (): void => {
         clientEnded = true;
@@ -178,7 +178,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       const onDrain = (): void => {
         if (!waitingForDrain) return;
         waitingForDrain = false;
-        socket.resume();
+        if (socket.isPaused()) socket.resume();
         answerSafely();
       };
       const onIdle = (): void => {

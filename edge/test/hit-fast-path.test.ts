@@ -240,8 +240,9 @@ describe('hit fast path', () => {
     try {
       const hitsBefore = await fastPathHits(edge);
       connection.socket.pause();
-      connection.send(get('/vod/fast/seg-00000.ts').repeat(40));
-      // 40 MB cannot sit in loopback socket buffers: the edge must stop writing until we read.
+      // 40 padded requests (over 16 KB of them, so the edge also stops reading) for 40 MB of
+      // responses, which cannot sit in loopback socket buffers: the edge must wait until we read.
+      connection.send(get('/vod/fast/seg-00000.ts', `X-Pad: ${'p'.repeat(450)}\r\n`).repeat(40));
       await sleep(300);
       const answeredWhilePaused = (await fastPathHits(edge)) - hitsBefore;
       assert.ok(answeredWhilePaused < 40, `answered ${answeredWhilePaused} of 40 while the client read nothing`);
