@@ -121,8 +121,11 @@ export function createEdge(options: EdgeOptions): Edge {
     observer: metrics.originObserver,
   });
 
-  const purgeLocal = (request: PurgeRequest): number =>
-    'key' in request ? (store.delete(request.key) ? 1 : 0) : store.deleteByPrefix(request.prefix);
+  const purgeLocal = (request: PurgeRequest): number => {
+    // A fetch under way for a purged key would store it again when it lands: it must not.
+    flights.purgeMatching('key' in request ? (key) => key === request.key : (key) => key.startsWith(request.prefix));
+    return 'key' in request ? (store.delete(request.key) ? 1 : 0) : store.deleteByPrefix(request.prefix);
+  };
 
   const runtime: EdgeRuntime = {
     id: options.id,

@@ -94,6 +94,23 @@ describe('flight table (request coalescing)', () => {
     assert.deepEqual(reader.seen, { head: '200', data: ['x'], outcome: 'gave-up' });
   });
 
+  it('purging matching flights marks them, lets their readers finish and new requests start afresh', () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
+    const a = table.acquire('/vod/x/a.ts').flight;
+    const b = table.acquire('/vod/x/b.ts').flight;
+    const other = table.acquire('/vod/y/c.ts').flight;
+    const reader = recorder();
+    a.subscribe(reader.listener);
+    a.publishHead('head');
+    assert.equal(table.purgeMatching((key) => key.startsWith('/vod/x/')), 2);
+    assert.deepEqual([a.purged, b.purged, other.purged], [true, true, false]);
+    assert.equal(table.acquire('/vod/x/a.ts').writer, true, 'a request after the purge fetches again');
+    assert.equal(table.acquire('/vod/y/c.ts').flight, other);
+    a.publishChunk(Buffer.from('body'));
+    a.finish('gave-up');
+    assert.deepEqual(reader.seen, { head: 'head', data: ['body'], outcome: 'gave-up' });
+  });
+
   it('a cancelled reader hears nothing more', () => {
     const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
     const { flight } = table.acquire('/a');

@@ -38,6 +38,7 @@ export class Flight<H> {
   #bytes = 0;
   #outcome: FlightOutcome | undefined;
   #error: Error | undefined;
+  #purged = false;
   readonly #listeners = new Set<FlightListener<H>>();
   /** Per reader: clears its wait-for-head timer. */
   readonly #timers = new Map<FlightListener<H>, () => void>();
@@ -142,6 +143,20 @@ export class Flight<H> {
     this.#onClose(this);
   }
 
+  /**
+   * Purge: the cache was told to forget this key while its fetch was under way, so what the fetch
+   * brings must not be stored (it would undo the purge). Current readers keep streaming; new
+   * requests start their own fetch.
+   */
+  purge(): void {
+    this.#purged = true;
+    this.closeToNewReaders();
+  }
+
+  get purged(): boolean {
+    return this.#purged;
+  }
+
   /** Whether any reader is backed up; the writer may slow down for unbounded streams. */
   congested(): boolean {
     for (const listener of this.#listeners) if (listener.congested?.()) return true;
@@ -215,6 +230,17 @@ export class FlightTable<H> {
     );
     this.#flights.set(key, flight);
     return { flight, writer: true };
+  }
+
+  /** Purges every flight under way whose key matches; returns how many. */
+  purgeMatching(matches: (key: string) => boolean): number {
+    let count = 0;
+    for (const flight of [...this.#flights.values()]) {
+      if (!matches(flight.key)) continue;
+      flight.purge();
+      count++;
+    }
+    return count;
   }
 
   get size(): number {

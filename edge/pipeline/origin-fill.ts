@@ -71,7 +71,7 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
       return;
     }
     const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, rt.commonHeaders);
-    rt.store.set(key, entry);
+    if (!flight.purged) rt.store.set(key, entry);
     flight.publishHead({ kind: 'revalidated', entry });
     rt.metrics.flightOutcomes.labels('done').inc();
     flight.finish('done');
@@ -209,7 +209,7 @@ function streamBody(
       over = true;
       if (held) flight.publishChunk(held);
       let outcome: 'done' | 'gave-up' = 'gave-up';
-      if (notStored === undefined) {
+      if (notStored === undefined && !flight.purged) {
         const entry = createCacheEntry({
           key: flight.key,
           headers: response.headers,

@@ -449,6 +449,33 @@ describe('edge (in-process, scripted origins)', () => {
     }
   });
 
+  it('a purge while the object is being fetched is not undone when the fetch lands', async () => {
+    const body = bytes(64 * 1024, 5);
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    origin.route('/vod/purge-race/seg-00000.ts', (req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': String(body.length), etag: sha256Etag(body), 'cache-control': 'public, max-age=600' });
+      res.write(body.subarray(0, 1024));
+      void released.then(() => res.end(body.subarray(1024)));
+    });
+    const { edge, url } = await startEdge({ originUrls: [origin.url], adminToken: 'secret-token' });
+    try {
+      const viewer = await fetch(`${url}/vod/purge-race/seg-00000.ts`);
+      assert.equal(viewer.status, 200, 'the head is out while the body is still coming');
+      const purge = await fetch(`${url}/admin/purge`, { method: 'POST', body: '{"key":"/vod/purge-race/seg-00000.ts"}', headers: { authorization: 'Bearer secret-token' } });
+      assert.equal(purge.status, 200);
+      release();
+      assert.ok(Buffer.from(await viewer.arrayBuffer()).equals(body), 'the viewer already receiving it gets it whole');
+      assert.equal(edge.runtime.store.has('/vod/purge-race/seg-00000.ts'), false, 'the landed fetch was not stored');
+      const next = await fetch(`${url}/vod/purge-race/seg-00000.ts`);
+      assert.match(next.headers.get('cache-status')!, /fwd=miss/);
+      await next.arrayBuffer();
+      assert.equal(origin.hits.get('/vod/purge-race/seg-00000.ts'), 2);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
   it('rejects bad input with a clear 4xx and keeps serving', async () => {
     origin.route('/vod/ok/seg.ts', object(Buffer.from('ok')));
     const { edge, url } = await startEdge({ originUrls: [origin.url] });
