@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregatorRegistry } from 'prom-client';
-import { createServiceRegistration, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { checkedAddress, createServiceRegistration, isWildcardHost, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { OptionError, parseCommandOptions, type ParsedOptions } from '../infra/runtime/command-options.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
@@ -56,6 +56,9 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     throw new OptionError('--admin-token', 'must be at least 8 characters');
   }
   if (!/^[A-Za-z0-9._-]+$/.test(options.id)) throw new OptionError('--id', 'use letters, digits, dot, dash and underscore only');
+  if (options.consul !== undefined && isWildcardHost(options.host) && options.url === undefined) {
+    throw new OptionError('--url', `required with --host ${options.host} and --consul: the base URL viewers use to reach this edge`);
+  }
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
@@ -77,12 +80,11 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
 /** Registers in Consul in the background (retrying while the agent is unreachable). */
 function register(options: Options, port: number, publicUrl: string, logger: Logger): ServiceRegistration | undefined {
   if (options.consul === undefined) return undefined;
-  const address = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const registration = createServiceRegistration({
     consulUrl: options.consul,
     name: EDGE_SERVICE,
     id: options.id,
-    address,
+    address: checkedAddress(options.host),
     port,
     meta: { region: options.region, lat: String(options.lat), lon: String(options.lon), url: publicUrl },
     checkPath: '/healthz',

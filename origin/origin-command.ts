@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { createServiceRegistration, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { checkedAddress, createServiceRegistration, isWildcardHost, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
 import { closeGracefully, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger } from '../infra/runtime/logger.js';
@@ -14,6 +14,7 @@ const OPTIONS = {
   port: { kind: 'port', description: 'TCP port (0 picks a free one)', default: 8091 },
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   consul: { kind: 'url', description: 'Consul HTTP address; registers as streamedge-origin when given' },
+  url: { kind: 'url', description: 'base URL edges use to reach this origin (Consul meta; default: the listening URL)' },
   id: { kind: 'string', description: 'instance name and Consul service ID (default origin-<hostname>-<port>)' },
   'live-window': { kind: 'integer', description: 'segments in a live playlist', default: DEFAULT_LIVE_WINDOW, min: 3, max: 1000 },
   'cache-size': { kind: 'bytes', description: 'memory for small files kept with their hashes', default: 256 * 1024 * 1024, min: 1 },
@@ -22,6 +23,9 @@ const OPTIONS = {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the simulated live channel.', OPTIONS, argv);
+  if (options.consul !== undefined && isWildcardHost(options.host) && options.url === undefined) {
+    throw new OptionError('--url', `required with --host ${options.host} and --consul: the base URL edges use to reach this origin`);
+  }
   const contentDir = resolve(options.content);
   if (!(await stat(contentDir).then((stats) => stats.isDirectory(), () => false))) {
     throw new OptionError('--content', `${contentDir} is not a directory: make the catalog with \`streamedge content --content ${options.content}\``);
@@ -45,9 +49,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       consulUrl: options.consul,
       name: ORIGIN_SERVICE,
       id,
-      address: new URL(origin.url).hostname.replace(/^\[|\]$/g, ''),
+      address: checkedAddress(options.host),
       port: origin.port,
-      meta: { url: origin.url },
+      meta: { url: options.url ?? origin.url },
       tags: ['origin'],
       checkPath: '/healthz',
       logger: log,

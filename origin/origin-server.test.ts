@@ -276,4 +276,9 @@ test('in process: a pinned clock gives an exact live playlist; escaping symlinks
   await assert.rejects(createOriginServer({ contentDir: catalog, liveWindow: 0 }), /liveWindow/);
   await assert.rejects(spawnStreamedge(['origin', '--content', catalog, '--port', '0', '--live-window', '1']), /--live-window: expected a number from 3/);
   await assert.rejects(spawnStreamedge(['origin', '--content', join(tmpdir(), 'streamedge-no-such-dir'), '--port', '0']), /exited \(2\)[^]*--content: .* is not a directory/);
+  // A wildcard bind names no address edges could use: registering it needs the URL they should.
+  await assert.rejects(
+    spawnStreamedge(['origin', '--content', catalog, '--port', '0', '--host', '0.0.0.0', '--consul', 'http://127.0.0.1:1']),
+    /exited \(2\)[^]*--url: required with --host 0\.0\.0\.0 and --consul/,
+  );
 });

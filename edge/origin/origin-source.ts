@@ -27,7 +27,12 @@ export function startStaticOriginSource(urls: readonly string[], apply: (replica
   return { ready: Promise.resolve(), reachable: true, stop: () => {} };
 }
 
-function toReplica(instance: ServiceInstance): OriginReplica {
+/** The URL an origin advertises (meta `url`, its `--url`) when it is a plain http(s) base URL, else its address and port. */
+export function originReplicaFor(instance: ServiceInstance): OriginReplica {
+  const advertised = URL.canParse(instance.meta.url ?? '') ? new URL(instance.meta.url!) : undefined;
+  if (advertised && (advertised.protocol === 'http:' || advertised.protocol === 'https:') && advertised.pathname === '/' && !advertised.search && !advertised.username) {
+    return { id: instance.id, url: advertised.origin };
+  }
   const host = instance.address.includes(':') ? `[${instance.address}]` : instance.address;
   return { id: instance.id, url: `http://${host}:${instance.port}` };
 }
@@ -42,7 +47,7 @@ export function startConsulOriginSource(
     service: ORIGIN_SERVICE,
     logger,
     onChange: (instances) => {
-      const replicas = instances.map(toReplica);
+      const replicas = instances.map(originReplicaFor);
       logger.info({ origins: replicas.map((replica) => `${replica.id}=${replica.url}`) }, 'origin replicas changed');
       apply(replicas);
     },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDevAgent, type DevAgent } from '../../infra/consul/dev-agent.js';
+import { freePorts } from '../../infra/runtime/free-ports.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../../infra/testing/streamedge-process.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
 import { ensureTestCatalog } from '../../origin/catalog-fixture.js';
@@ -104,6 +105,36 @@ describe('edge with real origins and a real Consul agent', () => {
     assert.match(edge.output(), /"msg":"draining"/);
     const catalog = (await (await fetch(`${consul.url}/v1/catalog/service/streamedge-edge`)).json()) as unknown[];
     assert.deepEqual(catalog, [], 'deregistered after the drain');
+  });
+
+  it('binds every interface with --host 0.0.0.0, advertising --url in Consul; without --url it refuses to start', async () => {
+    await assert.rejects(
+      spawnStreamedge(['edge', '--port', '0', '--host', '0.0.0.0', '--consul', consul.url, '--id', 'edge-any', '--workers', '1']),
+      /exited \(2\)[^]*--url: required with --host 0\.0\.0\.0 and --consul/,
+    );
+    const [originPort, edgePort] = await freePorts(2);
+    const origin = await spawnStreamedge([
+      'origin', '--content', content, '--port', String(originPort), '--host', '0.0.0.0', '--url', `http://127.0.0.1:${originPort}`, '--id', 'origin-any', '--consul', consul.url,
+    ]);
+    processes.push(origin);
+    const edge = await spawnStreamedge([
+      'edge', '--port', String(edgePort), '--host', '0.0.0.0', '--url', `http://127.0.0.1:${edgePort}`, '--consul', consul.url, '--id', 'edge-any',
+      '--workers', '1', '--drain-delay', '0', '--prefetch', '0',
+    ]);
+    processes.push(edge);
+    try {
+      const registered = await waitFor('edge passing in Consul', async () => (await passing(consul, 'streamedge-edge')).find((entry) => entry.Service.ID === 'edge-any'), 20_000);
+      assert.equal(registered.Service.Meta.url, `http://127.0.0.1:${edgePort}`);
+      // The edge reaches the origin through the URL it advertised.
+      const fetched = await waitFor('a segment through the edge', async () => {
+        const response = await body(`http://127.0.0.1:${edgePort}${SEGMENTS[0]}`);
+        return response.status === 200 ? response : undefined;
+      }, 20_000);
+      assert.ok(fetched.bytes.length > 0);
+    } finally {
+      await edge.kill();
+      await origin.kill();
+    }
   });
 
   it('keeps the last good origin list while Consul is down, and serves live playlists as they move', async () => {

@@ -1,6 +1,18 @@
 import type { Logger } from '../runtime/logger.js';
 import { createConsulClient } from './consul-client.js';
 
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** Whether a bind address listens on every interface, so it names no address others can use. */
+export function isWildcardHost(host: string): boolean {
+  return WILDCARD_HOSTS.has(host);
+}
+
+/** The address the local Consul agent checks: a wildcard bind is reachable on loopback. */
+export function checkedAddress(host: string): string {
+  return isWildcardHost(host) ? '127.0.0.1' : host.replace(/^\[|\]$/g, '');
+}
+
 export interface ServiceRegistrationOptions {
   readonly consulUrl: string;
   readonly name: string;
