@@ -30,7 +30,7 @@ interface OtherStatus {
 export function answerClusterReports(): void {
   const aggregator = new AggregatorRegistry();
   answerAsks(CLUSTER_METRICS, async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }));
-  answerAsks(OTHER_STATUS, (asker: Worker | undefined): Promise<OtherStatus> => askWorkers<StatusReport>(OWN_STATUS, WORKER_STATUS_TIMEOUT_MS, asker));
+  answerAsks(OTHER_STATUS, (asker: Worker | undefined): Promise<OtherStatus> => askWorkers<StatusReport>(OWN_STATUS, WORKER_STATUS_TIMEOUT_MS, { except: asker }));
 }
 
 /** Worker side: offers this worker's metrics and status to the primary's asks. */

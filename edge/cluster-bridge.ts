@@ -1,19 +1,22 @@
 // node:cluster plumbing for the edge. Workers share the listening socket; each has its own cache.
 // The primary owns Consul registration and drain, aggregates /metrics with prom-client's
 // AggregatorRegistry (counters and gauges summed over workers), and fans purges out to every worker.
+// Metrics and purges are asks (cluster-request); sibling lists and drain commands are one-way messages.
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
+import { answerAsks, askPrimary, askWorkers } from '../infra/runtime/cluster-request.js';
 import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import type { PurgeRequest } from './pipeline/edge-runtime.js';
 import type { SiblingAddress } from './sibling-workers.js';
 
+const CLUSTER_METRICS = 'edge:cluster-metrics';
+const PURGE_EVERYWHERE = 'edge:purge-everywhere';
+const PURGE_LOCAL = 'edge:purge-local';
+
+/** How long a worker waits for the primary, and the primary for each worker's purge. */
+const ASK_TIMEOUT_MS = 10_000;
+
 type BridgeMessage =
-  | { type: 'streamedge:metrics'; id: number }
-  | { type: 'streamedge:metrics-reply'; id: number; contentType: string; body: string }
-  | { type: 'streamedge:purge'; id: number; request: PurgeRequest }
-  | { type: 'streamedge:purge-reply'; id: number; purged: number }
-  | { type: 'streamedge:purge-local'; id: number; request: PurgeRequest }
-  | { type: 'streamedge:purged'; id: number; purged: number }
   | { type: 'streamedge:sibling'; sibling: SiblingAddress }
   | { type: 'streamedge:siblings'; siblings: SiblingAddress[] }
   | { type: 'streamedge:draining' }
@@ -21,32 +24,6 @@ type BridgeMessage =
 
 function isBridgeMessage(value: unknown): value is BridgeMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string' && (value as { type: string }).type.startsWith('streamedge:');
-}
-
-let nextId = 1;
-const pending = new Map<number, (message: BridgeMessage) => void>();
-
-function call(send: (message: BridgeMessage) => void, message: BridgeMessage & { id: number }, timeoutMs = 10_000): Promise<BridgeMessage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      pending.delete(message.id);
-      reject(new Error(`cluster ${message.type} timed out`));
-    }, timeoutMs);
-    pending.set(message.id, (reply) => {
-      clearTimeout(timer);
-      resolve(reply);
-    });
-    send(message);
-  });
-}
-
-function settle(message: BridgeMessage): boolean {
-  if (!('id' in message)) return false;
-  const resolve = pending.get(message.id);
-  if (!resolve) return false;
-  pending.delete(message.id);
-  resolve(message);
-  return true;
 }
 
 export interface WorkerBridgeHandlers {
@@ -63,29 +40,21 @@ export function connectWorker(handlers: WorkerBridgeHandlers): {
   announceSibling: (sibling: SiblingAddress) => void;
 } {
   const send = (message: BridgeMessage): void => void process.send?.(message);
+  answerAsks<PurgeRequest>(PURGE_LOCAL, (_primary, request) => handlers.purgeLocal(request));
   process.on('message', (message: unknown) => {
     if (!isBridgeMessage(message)) return;
-    if (message.type === 'streamedge:purge-local') send({ type: 'streamedge:purged', id: message.id, purged: handlers.purgeLocal(message.request) });
-    else if (message.type === 'streamedge:draining') handlers.onDraining();
+    if (message.type === 'streamedge:draining') handlers.onDraining();
     else if (message.type === 'streamedge:shutdown') handlers.onShutdown();
     else if (message.type === 'streamedge:siblings') handlers.onSiblings(message.siblings);
-    else settle(message);
   });
   return {
     announceSibling: (sibling) => send({ type: 'streamedge:sibling', sibling }),
-    async purgeAll(request) {
-      const reply = await call(send, { type: 'streamedge:purge', id: nextId++, request });
-      return reply.type === 'streamedge:purge-reply' ? reply.purged : 0;
-    },
-    async metricsText() {
-      const reply = await call(send, { type: 'streamedge:metrics', id: nextId++ });
-      if (reply.type !== 'streamedge:metrics-reply') throw new Error('unexpected metrics reply');
-      return { contentType: reply.contentType, body: reply.body };
-    },
+    purgeAll: (request) => askPrimary<number>(PURGE_EVERYWHERE, ASK_TIMEOUT_MS, request),
+    metricsText: () => askPrimary(CLUSTER_METRICS, ASK_TIMEOUT_MS),
   };
 }
 
-/** Primary side: answers workers' metrics and purge requests; broadcasts drain commands. */
+/** Primary side: answers workers' metrics and purge asks; broadcasts drain commands. */
 export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'streamedge:shutdown'): void } {
   const aggregator = new AggregatorRegistry();
   const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && worker.isConnected());
@@ -97,27 +66,21 @@ export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'strea
     if (siblings.delete(worker.id)) shareSiblings();
   });
   cluster.on('message', (worker: Worker, message: unknown) => {
-    if (!isBridgeMessage(message)) return;
-    if (message.type === 'streamedge:sibling') {
+    if (isBridgeMessage(message) && message.type === 'streamedge:sibling') {
       siblings.set(worker.id, message.sibling);
       shareSiblings();
-    } else if (message.type === 'streamedge:metrics') {
-      aggregator.clusterMetrics().then(
-        (body) => sendToWorker(worker, { type: 'streamedge:metrics-reply', id: message.id, contentType: aggregator.contentType, body }),
-        (error: Error) => sendToWorker(worker, { type: 'streamedge:metrics-reply', id: message.id, contentType: 'text/plain', body: `# metrics unavailable: ${error.message}\n` }),
-      );
-    } else if (message.type === 'streamedge:purge') {
-      Promise.all(
-        workers().map((target) =>
-          call((m) => sendToWorker(target, m), { type: 'streamedge:purge-local', id: nextId++, request: message.request }).then(
-            (reply) => (reply.type === 'streamedge:purged' ? reply.purged : 0),
-            () => 0,
-          ),
-        ),
-      ).then((counts) => sendToWorker(worker, { type: 'streamedge:purge-reply', id: message.id, purged: counts.reduce((a, b) => a + b, 0) }));
-    } else {
-      settle(message);
     }
+  });
+  answerAsks(CLUSTER_METRICS, () =>
+    aggregator.clusterMetrics().then(
+      (body) => ({ contentType: aggregator.contentType, body }),
+      (error: Error) => ({ contentType: 'text/plain', body: `# metrics unavailable: ${error.message}\n` }),
+    ),
+  );
+  // The asker is a worker too: its own copies count. A worker that fails or stays silent counts 0.
+  answerAsks<PurgeRequest>(PURGE_EVERYWHERE, async (_asker, request) => {
+    const { answers } = await askWorkers<number>(PURGE_LOCAL, ASK_TIMEOUT_MS, { payload: request });
+    return answers.reduce((sum, purged) => sum + purged, 0);
   });
   return {
     broadcast(type) {
