@@ -13,8 +13,10 @@ const CLUSTER_METRICS = 'edge:cluster-metrics';
 const PURGE_EVERYWHERE = 'edge:purge-everywhere';
 const PURGE_LOCAL = 'edge:purge-local';
 
-/** How long a worker waits for the primary, and the primary for each worker's purge. */
-const ASK_TIMEOUT_MS = 10_000;
+/** How long the primary waits for each worker's purge count (a silent worker counts 0). */
+const WORKER_ASK_TIMEOUT_MS = 10_000;
+/** How long a worker waits for the primary: longer, so a silent worker still yields the others' counts. */
+const PRIMARY_ASK_TIMEOUT_MS = 2 * WORKER_ASK_TIMEOUT_MS;
 
 type BridgeMessage =
   | { type: 'streamedge:sibling'; sibling: SiblingAddress }
@@ -49,8 +51,8 @@ export function connectWorker(handlers: WorkerBridgeHandlers): {
   });
   return {
     announceSibling: (sibling) => send({ type: 'streamedge:sibling', sibling }),
-    purgeAll: (request) => askPrimary<number>(PURGE_EVERYWHERE, ASK_TIMEOUT_MS, request),
-    metricsText: () => askPrimary(CLUSTER_METRICS, ASK_TIMEOUT_MS),
+    purgeAll: (request) => askPrimary<number>(PURGE_EVERYWHERE, PRIMARY_ASK_TIMEOUT_MS, request),
+    metricsText: () => askPrimary(CLUSTER_METRICS, PRIMARY_ASK_TIMEOUT_MS),
   };
 }
 
@@ -79,7 +81,7 @@ export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'strea
   );
   // The asker is a worker too: its own copies count. A worker that fails or stays silent counts 0.
   answerAsks<PurgeRequest>(PURGE_EVERYWHERE, async (_asker, request) => {
-    const { answers } = await askWorkers<number>(PURGE_LOCAL, ASK_TIMEOUT_MS, { payload: request });
+    const { answers } = await askWorkers<number>(PURGE_LOCAL, WORKER_ASK_TIMEOUT_MS, { payload: request });
     return answers.reduce((sum, purged) => sum + purged, 0);
   });
   return {
