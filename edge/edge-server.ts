@@ -36,6 +36,8 @@ export interface EdgeOptions {
   readonly adminToken?: string;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
   readonly fastHits?: boolean;
+  /** An idle kept-alive viewer connection is closed after this long (default 65 s, above common load balancers' 60 s). */
+  readonly keepAliveTimeoutMs?: number;
   /** Cluster hooks: purge on every worker, metrics of every worker, the sibling owning a key. */
   readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
   readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
@@ -88,6 +90,9 @@ export function createEdge(options: EdgeOptions): Edge {
   const prefetchCount = options.prefetchCount ?? 0;
   if (!Number.isInteger(prefetchCount) || prefetchCount < 0 || prefetchCount > 20) throw new TypeError(`edge: prefetchCount must be 0..20, got ${prefetchCount}`);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
+
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
+  if (!Number.isInteger(keepAliveTimeoutMs) || keepAliveTimeoutMs < 100) throw new TypeError(`edge: keepAliveTimeoutMs must be an integer ≥ 100, got ${keepAliveTimeoutMs}`);
 
   const logger = options.logger;
   const state: EdgeState = { draining: false };
@@ -151,7 +156,7 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const newServer = (): Server => {
     const created = createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 65_000 },
+      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: keepAliveTimeoutMs },
       (req, res) => handleRequest(runtime, req, res),
     );
     created.on('clientError', (error: NodeJS.ErrnoException, socket) => {

@@ -73,8 +73,15 @@ class RawConnection {
     return { status, fields, body: Buffer.from(body), header };
   }
 
-  async closedByServer(): Promise<void> {
-    while (!this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+  /** Resolves when the server closes the connection; fails after `timeoutMs` rather than hang. */
+  async closedByServer(timeoutMs = 10_000): Promise<void> {
+    const deadline = setTimeout(() => this.wake(), timeoutMs);
+    const started = performance.now();
+    while (!this.closed) {
+      if (performance.now() - started >= timeoutMs) throw new Error(`connection still open after ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    clearTimeout(deadline);
   }
 
   close(): void {
@@ -268,6 +275,26 @@ describe('hit fast path', () => {
     } finally {
       edge.setDraining(false);
       connection.close();
+    }
+  });
+
+  it('closes a kept-alive connection left idle past the keep-alive timeout, on either path', async () => {
+    const local = createEdge({ id: 'edge-idle', logger: silent, cacheBytes: 8 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], keepAliveTimeoutMs: 300 });
+    const localUrl = await local.listen(0, '127.0.0.1');
+    try {
+      await (await fetch(`${localUrl}/vod/fast/index.m3u8`)).arrayBuffer();
+      const onFastPath = await RawConnection.open(localUrl);
+      const handedOver = await RawConnection.open(localUrl);
+      onFastPath.send(get('/vod/fast/index.m3u8'));
+      handedOver.send(get('/vod/fast/index.m3u8', 'Range: bytes=0-9\r\n'));
+      assert.equal((await onFastPath.read()).status, 200);
+      assert.equal((await handedOver.read()).status, 206);
+      assert.equal(await fastPathHits(local), 1);
+      const started = performance.now();
+      await Promise.all([onFastPath.closedByServer(), handedOver.closedByServer()]);
+      assert.ok(performance.now() - started >= 200, 'closed only once idle');
+    } finally {
+      await local.close(1000);
     }
   });
 
