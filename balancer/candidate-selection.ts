@@ -45,16 +45,31 @@ export interface Placement {
   readonly holders?: ReadonlySet<string>;
 }
 
+/** Sessions in `group` once this viewer is placed (a `current` member is counted already), and its weight. */
+interface GroupTotals {
+  readonly sessions: number;
+  readonly weight: number;
+}
+
+function groupTotals(group: readonly EdgeNode[], loads: ReadonlyMap<string, number>, current: string | undefined): GroupTotals {
+  const counted = group.reduce((sum, member) => sum + (loads.get(member.id) ?? 0), 0);
+  return {
+    sessions: counted + (group.some((member) => member.id === current) ? 0 : 1),
+    weight: group.reduce((sum, member) => sum + member.weight, 0),
+  };
+}
+
+function capacityWithin(edge: EdgeNode, totals: GroupTotals, factor: number): number {
+  return Math.ceil((factor * totals.sessions * edge.weight) / totals.weight);
+}
+
 /**
  * The most sessions an edge of `group` may hold once this viewer is placed:
  * ceil(factor × sessions × weight / total weight), where sessions includes this viewer.
  * With factor ≥ 1 some edge always has room, because the capacities add up to at least the sessions.
  */
 export function capacityOf(edge: EdgeNode, group: readonly EdgeNode[], loads: ReadonlyMap<string, number>, factor: number, current?: string): number {
-  const counted = group.reduce((sum, member) => sum + (loads.get(member.id) ?? 0), 0);
-  const sessions = counted + (group.some((member) => member.id === current) ? 0 : 1);
-  const totalWeight = group.reduce((sum, member) => sum + member.weight, 0);
-  return Math.ceil((factor * sessions * edge.weight) / totalWeight);
+  return capacityWithin(edge, groupTotals(group, loads, current), factor);
 }
 
 /**
@@ -77,8 +92,10 @@ export function boundedLoadOrder(
   placement: Placement = {},
 ): EdgeNode[] {
   const order = rendezvousOrder(group, key);
+  // Several capacity checks per edge on every request: sum the group once, not per check.
+  const totals = groupTotals(group, loads, placement.current);
   const fits = (edge: EdgeNode, factor: number): boolean =>
-    (loads.get(edge.id) ?? 0) + (edge.id === placement.current ? 0 : 1) <= capacityOf(edge, group, loads, factor, placement.current);
+    (loads.get(edge.id) ?? 0) + (edge.id === placement.current ? 0 : 1) <= capacityWithin(edge, totals, factor);
   const holds = (edge: EdgeNode): boolean => edge.id === placement.current || (placement.holders?.has(edge.id) ?? false);
   const current = order.find((edge) => edge.id === placement.current);
   const warmAlternative = order.some((edge) => edge !== current && holds(edge) && fits(edge, 1));
