@@ -7,7 +7,14 @@ import { account, sendJson, sendText } from './responses.js';
 
 const MAX_PURGE_BODY = 64 * 1024;
 
-export const CONTROL_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/admin/purge']);
+const CONTROL_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/admin/purge']);
+
+/** The control endpoint a request target names (its path, query ignored), if any. */
+export function controlPathOf(target: string): string | undefined {
+  const question = target.indexOf('?');
+  const path = question === -1 ? target : target.slice(0, question);
+  return CONTROL_PATHS.has(path) ? path : undefined;
+}
 
 function tokenMatches(given: string, expected: string): boolean {
   // Compare digests so neither the length nor the content leaks through timing.
@@ -92,7 +99,7 @@ async function purge(rt: EdgeRuntime, ctx: RequestContext): Promise<void> {
   sendJson(rt, ctx, 200, { ...request, purged });
 }
 
-/** Answers a control endpoint; the path is already known to be one of CONTROL_PATHS. */
+/** Answers a control endpoint; the path is one controlPathOf returned. */
 export function handleControl(rt: EdgeRuntime, ctx: RequestContext, path: string): void {
   ctx.cacheStatus = 'bypass';
   const fail = (error: unknown): void => {

@@ -17,7 +17,7 @@ import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-t
 import { EdgeError, upstreamError } from '../errors.js';
 import { discardBody } from '../origin/origin-client.js';
 import { isSegmentKey, mediaPlaylistKeyFor, nextSegmentTargets } from '../prefetch.js';
-import { CONTROL_PATHS, handleControl } from './control-endpoints.js';
+import { controlPathOf, handleControl } from './control-endpoints.js';
 import { SIBLING_HEADER, type EdgeRuntime, type FillHead } from './edge-runtime.js';
 import { runOriginFill } from './origin-fill.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
@@ -66,11 +66,9 @@ function internalError(rt: EdgeRuntime, ctx: RequestContext, error: unknown): vo
 /** Phase 1: control endpoints, CORS preflight, methods, malformed headers. False = answered. */
 function filterRequest(rt: EdgeRuntime, ctx: RequestContext): boolean {
   const { req } = ctx;
-  const url = req.url ?? '';
-  const question = url.indexOf('?');
-  const path = question === -1 ? url : url.slice(0, question);
-  if (CONTROL_PATHS.has(path)) {
-    handleControl(rt, ctx, path);
+  const controlPath = controlPathOf(req.url ?? '');
+  if (controlPath !== undefined) {
+    handleControl(rt, ctx, controlPath);
     return false;
   }
   if (req.method === 'OPTIONS') {

@@ -8,7 +8,7 @@
 // to node:http for the rest of its life, where the named phases of edge-lifecycle.ts run.
 import type { Socket } from 'node:net';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
-import { CONTROL_PATHS } from './control-endpoints.js';
+import { controlPathOf } from './control-endpoints.js';
 import { lookupCache, prefetchNext } from './edge-lifecycle.js';
 import type { EdgeRuntime } from './edge-runtime.js';
 import { plainHitHeaders } from './responses.js';
@@ -88,8 +88,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
   const serve = (socket: Socket, head: SimpleRequestHead): { served: false } | { served: true; flushed: boolean } => {
     if (rt.state.draining) return { served: false };
     for (const field of FULL_PATH_FIELDS) if (head.headers.has(field)) return { served: false };
-    const question = head.target.indexOf('?');
-    if (CONTROL_PATHS.has(question === -1 ? head.target : head.target.slice(0, question))) return { served: false };
+    if (controlPathOf(head.target) !== undefined) return { served: false };
     const key = rt.cacheKey(head.target);
     if (!key.ok) return { served: false };
     const lookup = lookupCache(rt, key.key);
