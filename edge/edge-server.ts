@@ -126,10 +126,14 @@ export function createEdge(options: EdgeOptions): Edge {
     observer: metrics.originObserver,
   });
 
+  // A fetch under way for a purged key would store it again when it lands: its flight is purged too.
   const purgeLocal = (request: PurgeRequest): number => {
-    // A fetch under way for a purged key would store it again when it lands: it must not.
-    flights.purgeMatching('key' in request ? (key) => key === request.key : (key) => key.startsWith(request.prefix));
-    return 'key' in request ? (store.delete(request.key) ? 1 : 0) : store.deleteByPrefix(request.prefix);
+    if ('key' in request) {
+      flights.purgeMatching((key) => key === request.key);
+      return store.delete(request.key) ? 1 : 0;
+    }
+    flights.purgeMatching((key) => key.startsWith(request.prefix));
+    return store.deleteByPrefix(request.prefix);
   };
 
   const runtime: EdgeRuntime = {

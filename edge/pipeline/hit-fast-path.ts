@@ -26,8 +26,6 @@ export interface HitFastPathOptions {
 export interface HitFastPath {
   /** Serves a newly accepted connection. */
   accept(socket: Socket): void;
-  /** Connections still served here (not handed over). */
-  readonly connections: number;
   /** Shutdown: ends every connection served here once the response being written has gone out. */
   closeAll(): void;
   /** Shutdown past its grace period: cuts them. */
@@ -196,9 +194,6 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       ];
       for (const [event, listener] of listeners) socket.on(event, listener);
       socket.setTimeout(options.keepAliveTimeoutMs);
-    },
-    get connections() {
-      return connections.size;
     },
     closeAll() {
       for (const end of connections.values()) end();
