@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregatorRegistry } from 'prom-client';
-import { checkedAddress, createServiceRegistration, isWildcardHost, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { OptionError, parseCommandOptions, type ParsedOptions } from '../infra/runtime/command-options.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
@@ -56,9 +56,7 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     throw new OptionError('--admin-token', 'must be at least 8 characters');
   }
   if (!/^[A-Za-z0-9._-]+$/.test(options.id)) throw new OptionError('--id', 'use letters, digits, dot, dash and underscore only');
-  if (options.consul !== undefined && isWildcardHost(options.host) && options.url === undefined) {
-    throw new OptionError('--url', `required with --host ${options.host} and --consul: the base URL viewers use to reach this edge`);
-  }
+  requireAdvertisedUrl(options, 'viewers use to reach this edge');
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }

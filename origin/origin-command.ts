@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { checkedAddress, createServiceRegistration, isWildcardHost, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
 import { closeGracefully, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger } from '../infra/runtime/logger.js';
@@ -23,9 +23,7 @@ const OPTIONS = {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the simulated live channel.', OPTIONS, argv);
-  if (options.consul !== undefined && isWildcardHost(options.host) && options.url === undefined) {
-    throw new OptionError('--url', `required with --host ${options.host} and --consul: the base URL edges use to reach this origin`);
-  }
+  requireAdvertisedUrl(options, 'edges use to reach this origin');
   const contentDir = resolve(options.content);
   if (!(await stat(contentDir).then((stats) => stats.isDirectory(), () => false))) {
     throw new OptionError('--content', `${contentDir} is not a directory: make the catalog with \`streamedge content --content ${options.content}\``);

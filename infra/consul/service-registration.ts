@@ -1,11 +1,22 @@
+import { OptionError } from '../runtime/command-options.js';
 import type { Logger } from '../runtime/logger.js';
 import { createConsulClient } from './consul-client.js';
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
 /** Whether a bind address listens on every interface, so it names no address others can use. */
-export function isWildcardHost(host: string): boolean {
+function isWildcardHost(host: string): boolean {
   return WILDCARD_HOSTS.has(host);
+}
+
+/**
+ * A node bound to every interface that registers in Consul must say, with --url, where the others
+ * reach it: the bind address names no such place. `reachedBy` completes "the base URL …".
+ */
+export function requireAdvertisedUrl(options: { readonly host: string; readonly consul?: string; readonly url?: string }, reachedBy: string): void {
+  if (options.consul !== undefined && isWildcardHost(options.host) && options.url === undefined) {
+    throw new OptionError('--url', `required with --host ${options.host} and --consul: the base URL ${reachedBy}`);
+  }
 }
 
 /** The address the local Consul agent checks: a wildcard bind is reachable on loopback. */
