@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-// 1.19.2 is the newest release whose whole dependency graph verifies against the Go checksum
-// database: 1.20+ require a consul-awsauth pseudo-version the checksum database does not know.
-export const CONSUL_VERSION = '1.19.2';
+// Consul 1.17 and later (and 1.16.4+) are released under the Business Source License, which is not
+// open source; 1.16.3 is the newest release the Go module proxy serves whose LICENSE is MPL-2.0.
+export const CONSUL_VERSION = '1.16.3';
+export const CONSUL_LICENSE = 'Mozilla Public License, version 2.0';
 
 export type ProgressReporter = (line: string) => void;
 
@@ -31,7 +32,7 @@ export function consulCacheDir(): string {
   return join(cacheHome, 'streamedge', `consul-${CONSUL_VERSION}`);
 }
 
-function run(command: string, args: readonly string[], cwd: string, progress: ProgressReporter): Promise<void> {
+function run(command: string, args: readonly string[], cwd: string, progress: ProgressReporter): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
@@ -44,10 +45,18 @@ function run(command: string, args: readonly string[], cwd: string, progress: Pr
     child.stderr.on('data', onData);
     child.once('error', (error) => reject(new Error(`could not run ${command}: ${error.message}`)));
     child.once('exit', (code) => {
-      if (code === 0) resolve();
+      if (code === 0) resolve(tail.trim());
       else reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${tail}`));
     });
   });
+}
+
+/** Refuses to build a module whose LICENSE is not the pinned open-source one. */
+async function requireOpenSourceLicence(moduleDir: string): Promise<void> {
+  const licence = await readFile(join(moduleDir, 'LICENSE'), 'utf8').catch(() => '');
+  if (!licence.includes(CONSUL_LICENSE)) {
+    throw new Error(`Consul ${CONSUL_VERSION} in ${moduleDir} is not under the ${CONSUL_LICENSE}; refusing to build it`);
+  }
 }
 
 /** Builds the pinned Consul with Go through the module proxy; a wrapper module is needed
@@ -65,6 +74,8 @@ async function buildWithGo(target: string, progress: ProgressReporter): Promise<
     await writeFile(join(workDir, 'go.mod'), 'module streamedge.local/consul-build\n\ngo 1.22\n');
     progress(`building Consul ${CONSUL_VERSION} with ${go} (once; a few minutes)…`);
     await run(go, ['get', `github.com/hashicorp/consul@v${CONSUL_VERSION}`], workDir, progress);
+    const listed = await run(go, ['list', '-m', '-f', '{{.Dir}}', 'github.com/hashicorp/consul'], workDir, () => {});
+    await requireOpenSourceLicence(listed.split('\n').at(-1) ?? '');
     const partial = join(workDir, 'consul');
     await run(go, ['build', '-trimpath', '-ldflags=-s -w', '-o', partial, 'github.com/hashicorp/consul'], workDir, progress);
     await rename(partial, target);
