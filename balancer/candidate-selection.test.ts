@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { seededRandom, zipfSampler } from '../bench/zipf.js';
 import { boundedLoadOrder, capacityOf, groupByDistance, selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from './edge-node.js';
-import { rendezvousOrder } from './rendezvous-hash.js';
+import { rendezvousOrder } from '../infra/hashing/rendezvous-hash.js';
 
 const edge = (id: string, region: string, lat: number, lon: number, weight = 1): EdgeNode => ({ id, url: `http://${id}.test`, region, lat, lon, weight });
 const usEast1 = edge('edge-1', 'us-east', 39.04, -77.49);

@@ -3,7 +3,8 @@
 // the live workers); the others fill their miss from the owner, over a private loopback port, and
 // the owner's coalescing turns the whole herd into one origin request.
 import type { OriginClient, OriginObserver } from './origin/origin-client.js';
-import { createOriginClient, rendezvousScore } from './origin/origin-client.js';
+import { rendezvousOwner } from '../infra/hashing/rendezvous-hash.js';
+import { createOriginClient } from './origin/origin-client.js';
 import { SIBLING_HEADER } from './pipeline/edge-runtime.js';
 
 export interface SiblingAddress {
@@ -52,16 +53,8 @@ export function createSiblingDirectory(selfId: string, originTimeoutMs: number, 
       ids = [selfId, ...clients.keys()];
     },
     siblingFor(key) {
-      let owner = selfId;
-      let best = rendezvousScore(selfId, key);
-      for (const id of ids) {
-        const score = rendezvousScore(id, key);
-        if (score > best) {
-          best = score;
-          owner = id;
-        }
-      }
-      return owner === selfId ? undefined : clients.get(owner)?.client;
+      const owner = rendezvousOwner(ids, key);
+      return owner === undefined || owner === selfId ? undefined : clients.get(owner)?.client;
     },
     async close() {
       await Promise.all([...clients.values()].map(({ client }) => client.close()));

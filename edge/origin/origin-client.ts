@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { EdgeError, upstreamError } from '../errors.js';
+import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 
 export interface OriginReplica {
   readonly id: string;
@@ -84,17 +85,6 @@ function positive(name: string, value: number, allowZero = false): void {
   }
 }
 
-/** FNV-1a; rendezvous hashing gives each object a stable replica preference (origin page cache). */
-export function rendezvousScore(replicaId: string, target: string): number {
-  let hash = 0x811c9dc5;
-  const text = `${replicaId}\u0000${target}`;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
 export function createOriginClient(options: OriginClientOptions): OriginClient {
   positive('hedgeDelayMs', options.hedgeDelayMs, true);
   positive('connectTimeoutMs', options.connectTimeoutMs);
@@ -143,6 +133,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
       const aEjected = a.ejectedUntil > now;
       const bEjected = b.ejectedUntil > now;
       if (aEjected !== bEjected) return aEjected ? 1 : -1;
+      // Rendezvous order gives each object a stable replica preference (the origin's page cache).
       return rendezvousScore(b.replica.id, target) - rendezvousScore(a.replica.id, target);
     });
   };
