@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { M3U8Parser } from 'hls.js';
 import { startDevAgent } from '../infra/consul/dev-agent.js';
-import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
-import { ensureTestCatalog } from '../origin/catalog-fixture.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
+import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { get } from './http-test-client.js';
 import { waitFor } from '../infra/testing/wait-for.js';
 

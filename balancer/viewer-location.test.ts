@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parseIpAddress, parseIpPrefix } from './ip-prefix-table.js';
 import { buildLocationTable, loadLocationTable } from './location-table.js';
 import { locateViewer, resolveClientAddress, ViewerInputError, type ViewerRequestFacts } from './viewer-location.js';
+import { SHIPPED_LOCATIONS_FILE } from '../stack/stack-topology.js';
 
 const table = buildLocationTable({
   regions: { 'us-east': { lat: 39.04, lon: -77.49 } },
@@ -83,9 +83,9 @@ describe('buildLocationTable', () => {
   }
 });
 
-describe('the shipped location table (infra/stack/locations.json)', () => {
+describe('the shipped location table (stack/locations.json)', () => {
   it('loads and maps the demo client addresses to their regions', async () => {
-    const shipped = await loadLocationTable(fileURLToPath(new URL('../../infra/stack/locations.json', import.meta.url)));
+    const shipped = await loadLocationTable(SHIPPED_LOCATIONS_FILE);
     const regionOf = (address: string): string | undefined => shipped.lookup(parseIpAddress(address)!)?.region;
     assert.equal(regionOf('127.0.1.10'), 'us-east');
     assert.equal(regionOf('127.0.2.10'), 'eu-west');

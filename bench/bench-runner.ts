@@ -1,5 +1,5 @@
 import { HelpRequested, OptionError } from '../infra/runtime/command-options.js';
-import { startOrphanGuard, type OrphanGuard } from '../infra/stack/orphan-guard.js';
+import { startOrphanGuard, type OrphanGuard } from '../stack/orphan-guard.js';
 
 export interface BenchResources {
   /** Registers a clean-up step; steps run in reverse order when the benchmark ends, fails or is interrupted. */

@@ -1,4 +1,4 @@
-import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
 import type { BenchResources } from './bench-runner.js';
 
 /**

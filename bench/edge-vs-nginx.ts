@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommandOptions } from '../infra/runtime/command-options.js';
-import { ensureTestCatalog } from '../origin/catalog-fixture.js';
+import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { fetchAll, startBenchService } from './bench-services.js';
 import { runBenchmark } from './bench-runner.js';
 import { runHerd, type HerdResult } from './herd-client.js';

@@ -10,7 +10,7 @@ import { ASSET_MARKER, generateCatalog } from './catalog-generator.js';
 import { withDirectoryLock } from './directory-lock.js';
 import { avcCodecFromInitSegment, avcCodecFromTransportStream } from './h264-codec-string.js';
 import { parseMediaPlaylist } from './media-playlist.js';
-import { ensureTestCatalog, TEST_CATALOG_SECONDS } from './catalog-fixture.js';
+import { ensureTestCatalog, TEST_CATALOG_SECONDS } from './test/catalog-fixture.js';
 
 const run = promisify(execFile);
 

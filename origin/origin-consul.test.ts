@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startDevAgent, type DevAgent } from '../infra/consul/dev-agent.js';
-import { spawnStreamedge } from '../infra/testing/streamedge-process.js';
+import { spawnStreamedge } from '../stack/streamedge-process.js';
 import { waitFor } from '../infra/testing/wait-for.js';
-import { ensureTestCatalog } from './catalog-fixture.js';
+import { ensureTestCatalog } from './test/catalog-fixture.js';
 
 interface HealthEntry {
   Service: { ID: string; Port: number; Meta: Record<string, string> };

@@ -6,11 +6,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { spawnStreamedge, type StreamedgeProcess } from '../infra/testing/streamedge-process.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
 import { parseMediaPlaylist } from './media-playlist.js';
 import { LIVE_EPOCH_MS } from './live-window.js';
 import { createOriginServer, startOriginServer } from './origin-server.js';
-import { ensureTestCatalog } from './catalog-fixture.js';
+import { ensureTestCatalog } from './test/catalog-fixture.js';
 
 let catalog: string;
 let replicas: StreamedgeProcess[] = [];

@@ -4,9 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDevAgent, type DevAgent } from '../../infra/consul/dev-agent.js';
 import { freePorts } from '../../infra/runtime/free-ports.js';
-import { spawnStreamedge, type StreamedgeProcess } from '../../infra/testing/streamedge-process.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../../stack/streamedge-process.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
-import { ensureTestCatalog } from '../../origin/catalog-fixture.js';
+import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
 
 interface HealthEntry {
   Service: { ID: string; Port: number; Meta: Record<string, string> };

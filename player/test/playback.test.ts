@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startLocalStack, type LocalStack } from '../../infra/stack/local-stack.js';
-import { SHIPPED_LOCATIONS_FILE } from '../../infra/stack/stack-topology.js';
-import { spawnStreamedge } from '../../infra/testing/streamedge-process.js';
+import { startLocalStack, type LocalStack } from '../../stack/local-stack.js';
+import { SHIPPED_LOCATIONS_FILE } from '../../stack/stack-topology.js';
+import { spawnStreamedge } from '../../stack/streamedge-process.js';
 import { parseCatalog, type CatalogAsset } from '../shared/catalog.js';
 import type { QoeSnapshot } from '../shared/qoe-snapshot.js';
 import { artifactPath } from './artifacts.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startLocalStack, type LocalStack, type StackEdge } from '../../infra/stack/local-stack.js';
+import { startLocalStack, type LocalStack, type StackEdge } from '../../stack/local-stack.js';
 import { parseCatalog, type CatalogAsset } from '../shared/catalog.js';
 import type { QoeSnapshot } from '../shared/qoe-snapshot.js';
 import { artifactPath } from './artifacts.js';

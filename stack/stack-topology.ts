@@ -23,7 +23,7 @@ export const DEMO_CONSUL_PORT = 8500;
 const ORIGIN_PORT_OFFSET = 11;
 
 /** The IP-prefix → location table shipped with the stack (source file, read at run time). */
-export const SHIPPED_LOCATIONS_FILE = fileURLToPath(new URL('../../../infra/stack/locations.json', import.meta.url));
+export const SHIPPED_LOCATIONS_FILE = fileURLToPath(new URL('../../stack/locations.json', import.meta.url));
 
 export interface StackPorts {
   readonly consul: number;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { HelpRequested, OptionError } from '../runtime/command-options.js';
+import { HelpRequested, OptionError } from '../../infra/runtime/command-options.js';
 
 interface Subcommand {
   readonly summary: string;
@@ -10,10 +10,10 @@ interface Subcommand {
 const subcommands: Readonly<Record<string, Subcommand>> = {
   content: { summary: 'generate the demo HLS catalog with ffmpeg', load: () => import('../../origin/content-command.js') },
   origin: { summary: 'serve the HLS catalog (VOD and simulated live)', load: () => import('../../origin/origin-command.js') },
-  consul: { summary: 'obtain a Consul agent binary and print its path', load: () => import('../consul/consul-command.js') },
+  consul: { summary: 'obtain a Consul agent binary and print its path', load: () => import('../../infra/consul/consul-command.js') },
   edge: { summary: 'serve and cache HLS from origin replicas (coalescing, failover, Consul)', load: () => import('../../edge/edge-command.js') },
   balancer: { summary: 'steer viewers to the nearest healthy edge (steering, redirect or proxy)', load: () => import('../../balancer/balancer-command.js') },
-  start: { summary: 'run the whole local system (Consul, origins, edges, balancer)', load: () => import('../stack/start-command.js') },
+  start: { summary: 'run the whole local system (Consul, origins, edges, balancer)', load: () => import('../start-command.js') },
 };
 
 function usage(): string {

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-// Compiled location: dist/infra/testing/ → dist/infra/cli/streamedge.js
-const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+// Compiled location: dist/stack/ → dist/stack/cli/streamedge.js
+const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
 
 export interface StreamedgeProcess {
   /** The URL from the process's `listening` log line. */

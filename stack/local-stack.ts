@@ -1,9 +1,9 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startDevAgent, type DevAgentPorts } from '../consul/dev-agent.js';
-import { freePort } from '../runtime/free-ports.js';
-import { spawnStreamedge, type StreamedgeProcess } from '../testing/streamedge-process.js';
+import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
+import { freePort } from '../infra/runtime/free-ports.js';
+import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, SHIPPED_LOCATIONS_FILE, type EdgePlacement, type StackPorts } from './stack-topology.js';

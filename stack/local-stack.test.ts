@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ensureTestCatalog } from '../../origin/catalog-fixture.js';
+import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { checkStackHealth } from './health-monitor.js';
 import { passingServiceIds, startLocalStack } from './local-stack.js';
 import { isProcessAlive } from './process-alive.js';

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ensureTestCatalog } from '../../origin/catalog-fixture.js';
-import { freePort } from '../runtime/free-ports.js';
+import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
+import { freePort } from '../infra/runtime/free-ports.js';
 
-const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
 const SERVICES = ['consul', 'origin-1', 'origin-2', 'edge-1', 'edge-2', 'edge-3', 'balancer'];
 
 interface RunningStart {

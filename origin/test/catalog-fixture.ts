@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ASSET_MARKER, GENERATOR_VERSION, generateCatalog } from './catalog-generator.js';
-import { DEMO_ASSETS, RENDITIONS } from './renditions.js';
+import { ASSET_MARKER, GENERATOR_VERSION, generateCatalog } from '../catalog-generator.js';
+import { DEMO_ASSETS, RENDITIONS } from '../renditions.js';
 
 /** Seconds of video in the shared test catalog: three 2 s segments per rendition. */
 export const TEST_CATALOG_SECONDS = 6;

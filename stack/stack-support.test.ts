@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../runtime/free-ports.js';
+import { freePort } from '../infra/runtime/free-ports.js';
 import { consulVerdict } from './health-monitor.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
 import { isProcessAlive } from './process-alive.js';
@@ -37,7 +37,7 @@ test('streamedge start refuses a taken port before doing any work, naming the po
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
   const { port } = blocker.address() as { port: number };
-  const cli = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+  const cli = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
   const contentDir = join(tmpdir(), `streamedge-start-test-${process.pid}`);
   const child = spawn(process.execPath, [cli, 'start', '--base-port', String(port), '--consul-port', String(await freePort()), '--content', contentDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,7 +58,7 @@ test('consulVerdict: worst check wins, maintenance is named', () => {
 });
 
 test('the orphan guard stops a runner\'s children when the runner is SIGKILLed', async (t) => {
-  const runner = spawn(process.execPath, [fileURLToPath(new URL('./orphan-guard-fixture.js', import.meta.url))], {
+  const runner = spawn(process.execPath, [fileURLToPath(new URL('./test/orphan-guard-fixture.js', import.meta.url))], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let childPid = 0;

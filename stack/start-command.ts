@@ -3,16 +3,16 @@ import { access, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ASSET_MARKER } from '../../origin/catalog-generator.js';
-import { DEMO_ASSETS } from '../../origin/renditions.js';
-import { OptionError, parseCommandOptions } from '../runtime/command-options.js';
-import { waitForShutdownSignal } from '../runtime/http-lifecycle.js';
+import { ASSET_MARKER } from '../origin/catalog-generator.js';
+import { DEMO_ASSETS } from '../origin/renditions.js';
+import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
+import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { monitorStackHealth } from './health-monitor.js';
 import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
 
-const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
 
 const SPECS = {
   content: { kind: 'string', description: 'HLS catalog directory (generated first when missing)', default: './content' },
