@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isWellFormedRange } from '../cache/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
-import { ifNoneMatchMatches } from '../cache/etag.js';
+import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { isFresh, withinStaleIfError, withinStaleWhileRevalidate } from '../cache/freshness.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';

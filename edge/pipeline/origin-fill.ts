@@ -1,7 +1,7 @@
 // The writer side of a coalesced fetch: one origin request per key, its head and body broadcast to
 // every reader as they arrive, the body checked (Content-Length, ETag hash) and stored only if whole.
 import { createCacheEntry, ownBody, refreshCacheEntry, replayableHeaders, type CacheEntry } from '../cache/cache-entry.js';
-import { createEtagVerifier } from '../cache/etag.js';
+import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { freshnessPolicy, governingDirectives, notStorableReason, type NotStorableReason } from '../cache/freshness.js';
 import type { Flight } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';

@@ -3,7 +3,7 @@
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus, type CacheStatus } from '../cache/cache-status.js';
 import { decideRange } from '../cache/byte-range.js';
-import { ifNoneMatchMatches } from '../cache/etag.js';
+import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { currentAge } from '../cache/freshness.js';
 import type { EdgeRuntime } from './edge-runtime.js';
 import type { RequestContext } from './request-context.js';
