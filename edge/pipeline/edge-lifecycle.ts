@@ -8,7 +8,7 @@
 // Plain fresh hits on kept-alive connections usually skip node:http: hit-fast-path.ts answers them
 // from the socket with the same headers, and hands every other request here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isWellFormedRange } from '../cache/byte-range.js';
+import { isWellFormedRange } from '../../infra/http/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
@@ -88,6 +88,7 @@ function filterRequest(rt: EdgeRuntime, ctx: RequestContext): boolean {
     reject(rt, ctx, 405, `method ${req.method} not allowed`, 'method', ['allow', 'GET, HEAD, OPTIONS']);
     return false;
   }
+  // The edge cannot pass a broken Range on, so it is refused before any origin work.
   const range = req.headers.range;
   if (range !== undefined && !isWellFormedRange(range)) {
     reject(rt, ctx, 416, 'malformed Range header', 'range');

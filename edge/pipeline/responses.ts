@@ -1,8 +1,8 @@
 // Writing responses: from a cached entry (hit path: one precomputed header block, one write), and
 // small plain-text answers for errors and control endpoints. Every response ends in account().
+import { decideRange } from '../../infra/http/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus, type CacheStatus } from '../cache/cache-status.js';
-import { decideRange } from '../cache/byte-range.js';
 import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { currentAge } from '../cache/freshness.js';
 import type { EdgeRuntime } from './edge-runtime.js';
@@ -115,8 +115,9 @@ export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntr
   const rangeApplies = rangeHeader !== undefined && (req.headers['if-range'] === undefined || req.headers['if-range'] === entry.etag);
   if (rangeApplies) {
     const decision = decideRange(rangeHeader, entry.body.length);
-    if (decision.kind === 'unsatisfiable') {
-      ctx.detail = decision.reason;
+    // A malformed Range was already refused by the filter phase; refused the same way here.
+    if (decision.kind === 'unsatisfiable' || decision.kind === 'malformed') {
+      ctx.detail = decision.kind === 'malformed' ? 'malformed Range' : decision.reason;
       res.writeHead(416, [...withoutContentLength(headers), 'content-range', `bytes */${entry.body.length}`, 'content-length', '0']);
       res.end();
       account(rt, ctx);
