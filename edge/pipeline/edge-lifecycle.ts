@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isWellFormedRange } from '../../infra/http/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
+import { passThroughHeaderBlock } from '../cache/replayed-headers.js';
 import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { isFresh, withinStaleIfError, withinStaleWhileRevalidate } from '../cache/freshness.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
@@ -291,11 +292,7 @@ function passThrough(rt: EdgeRuntime, ctx: RequestContext): void {
       }
       ctx.replica = response.replica;
       ctx.upstreamStatus = response.status;
-      const headers: string[] = [];
-      for (const name of ['content-type', 'content-length', 'content-range', 'etag', 'last-modified', 'cache-control', 'accept-ranges']) {
-        const value = response.headers[name];
-        if (typeof value === 'string') headers.push(name, value);
-      }
+      const headers = passThroughHeaderBlock(response.headers);
       headers.push(...rt.commonHeaders, 'age', '0', 'cache-status', formatCacheStatus(rt.cacheName, { status: 'bypass', fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
       res.writeHead(response.status, headers);
       if (ctx.head) {

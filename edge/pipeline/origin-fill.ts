@@ -1,6 +1,7 @@
 // The writer side of a coalesced fetch: one origin request per key, its head and body broadcast to
 // every reader as they arrive, the body checked (Content-Length, ETag hash) and stored only if whole.
-import { createCacheEntry, ownBody, refreshCacheEntry, replayableHeaders, type CacheEntry } from '../cache/cache-entry.js';
+import { createCacheEntry, ownBody, refreshCacheEntry, type CacheEntry } from '../cache/cache-entry.js';
+import { forwardedHeaderBlock, replayableHeaders } from '../cache/replayed-headers.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { freshnessPolicy, governingDirectives, notStorableReason, type NotStorableReason } from '../cache/freshness.js';
 import type { Flight } from '../coalesce/flight-table.js';
@@ -21,10 +22,7 @@ function declaredLength(value: string | string[] | undefined): number | undefine
 
 /** Flattened headers a streamed response starts with (no Age / Cache-Status; added per reader). */
 function streamHeaderBlock(rt: EdgeRuntime, response: OriginResponse, contentLength: number | undefined): string[] {
-  const block: string[] = [];
-  for (const [name, value] of Object.entries(replayableHeaders(response.headers))) {
-    if (name !== 'cdn-cache-control') block.push(name, value);
-  }
+  const block = forwardedHeaderBlock(replayableHeaders(response.headers));
   if (contentLength !== undefined) block.push('content-length', String(contentLength));
   if (response.status === 200) block.push('accept-ranges', 'bytes');
   block.push(...rt.commonHeaders);
