@@ -6,8 +6,8 @@ import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { freshnessPolicy, governingDirectives, notStorableReason, type NotStorableReason } from '../cache/freshness.js';
 import type { Flight } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
-import { discardBody, type OriginResponse } from '../origin/origin-client.js';
-import type { EdgeRuntime, FillHead } from './edge-runtime.js';
+import { discardBody, type UpstreamResponse } from '../upstream/upstream-client.js';
+import type { EdgeServices, FillHead } from './edge-services.js';
 
 function integrityError(reason: string, message: string): EdgeError {
   return new EdgeError(message, { source: 'upstream', retryable: true, status: 502, reason });
@@ -21,42 +21,42 @@ function declaredLength(value: string | string[] | undefined): number | undefine
 }
 
 /** Flattened headers a streamed response starts with (no Age / Cache-Status; added per reader). */
-function streamHeaderBlock(rt: EdgeRuntime, response: OriginResponse, contentLength: number | undefined): string[] {
+function streamHeaderBlock(services: EdgeServices, response: UpstreamResponse, contentLength: number | undefined): string[] {
   const block = forwardedHeaderBlock(replayableHeaders(response.headers));
   if (contentLength !== undefined) block.push('content-length', String(contentLength));
   if (response.status === 200) block.push('accept-ranges', 'bytes');
-  block.push(...rt.commonHeaders);
+  block.push(...services.commonHeaders);
   return block;
 }
 
 /** The owning sibling worker first (cluster mode), the origin replicas if it cannot answer. */
-async function fetchUpstream(rt: EdgeRuntime, key: string, etag: string | undefined, viaSibling: boolean): Promise<OriginResponse> {
+async function fetchUpstream(services: EdgeServices, key: string, etag: string | undefined, viaSibling: boolean): Promise<UpstreamResponse> {
   const options = etag ? { ifNoneMatch: etag } : {};
-  const sibling = viaSibling ? rt.siblingFor(key) : undefined;
+  const sibling = viaSibling ? services.siblingFor(key) : undefined;
   if (sibling) {
     try {
       return await sibling.fetch(key, options);
     } catch (error) {
-      rt.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
+      services.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
     }
   }
-  return rt.origins.fetch(key, options);
+  return services.origins.fetch(key, options);
 }
 
 /**
  * Runs the origin fetch for a flight the caller just created as writer. Never throws: every ending
  * is a named flight outcome.
  */
-export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling = true): Promise<void> {
+export async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling = true): Promise<void> {
   const key = flight.key;
-  let response: OriginResponse;
+  let response: UpstreamResponse;
   try {
-    response = await fetchUpstream(rt, key, stale?.etag, viaSibling);
+    response = await fetchUpstream(services, key, stale?.etag, viaSibling);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
-    rt.logger.warn({ key, err: failure.message, reason: failure.reason, readers: flight.readers }, 'origin fetch failed');
-    rt.metrics.flightOutcomes.labels('transient-error').inc();
+    services.logger.warn({ key, err: failure.message, reason: failure.reason, readers: flight.readers }, 'origin fetch failed');
+    services.metrics.flightOutcomes.labels('transient-error').inc();
     flight.finish('transient-error', failure);
     return;
   }
@@ -64,14 +64,14 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
   if (response.status === 304) {
     discardBody(response.body);
     if (!stale) {
-      rt.metrics.flightOutcomes.labels('transient-error').inc();
+      services.metrics.flightOutcomes.labels('transient-error').inc();
       flight.finish('transient-error', integrityError('unexpected-304', `origin ${response.replica} answered 304 to an unconditional request`));
       return;
     }
-    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, rt.commonHeaders);
-    if (!flight.purged) rt.store.set(key, entry);
+    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders);
+    if (!flight.purged) services.store.set(key, entry);
     flight.publishHead({ kind: 'revalidated', entry });
-    rt.metrics.flightOutcomes.labels('done').inc();
+    services.metrics.flightOutcomes.labels('done').inc();
     flight.finish('done');
     return;
   }
@@ -81,19 +81,19 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
     contentLength = declaredLength(response.headers['content-length']);
   } catch (error) {
     discardBody(response.body);
-    rt.metrics.integrityFailures.labels('bad-length').inc();
-    rt.metrics.flightOutcomes.labels('transient-error').inc();
+    services.metrics.integrityFailures.labels('bad-length').inc();
+    services.metrics.flightOutcomes.labels('transient-error').inc();
     flight.finish('transient-error', error as Error);
     return;
   }
   const { directives } = governingDirectives(response.headers);
   let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives);
-  if (notStored === undefined && contentLength !== undefined && contentLength > rt.maxObjectBytes) notStored = 'too-large';
+  if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
   flight.publishHead({
     kind: 'stream',
     status: response.status,
-    headerBlock: streamHeaderBlock(rt, response, contentLength),
+    headerBlock: streamHeaderBlock(services, response, contentLength),
     etag,
     contentLength,
     notStored,
@@ -104,13 +104,13 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
   // Only a complete 200 is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
-  await streamBody(rt, flight, response, contentLength, etag, notStored);
+  await streamBody(services, flight, response, contentLength, etag, notStored);
 }
 
 function streamBody(
-  rt: EdgeRuntime,
+  services: EdgeServices,
   flight: Flight<FillHead>,
-  response: OriginResponse,
+  response: UpstreamResponse,
   contentLength: number | undefined,
   etag: string | undefined,
   initiallyNotStored: NotStorableReason | undefined,
@@ -134,9 +134,9 @@ function streamBody(
       if (over) return;
       over = true;
       discardBody(body);
-      rt.metrics.integrityFailures.labels(reason).inc();
-      rt.metrics.flightOutcomes.labels('transient-error').inc();
-      rt.logger.warn({ key: flight.key, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
+      services.metrics.integrityFailures.labels(reason).inc();
+      services.metrics.flightOutcomes.labels('transient-error').inc();
+      services.logger.warn({ key: flight.key, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
       flight.finish('transient-error', error);
       resolve();
     };
@@ -159,7 +159,7 @@ function streamBody(
         // A stream-through nobody is reading any more: stop pulling it from the origin.
         over = true;
         discardBody(body);
-        rt.metrics.flightOutcomes.labels('gave-up').inc();
+        services.metrics.flightOutcomes.labels('gave-up').inc();
         flight.finish('gave-up');
         resolve();
         return;
@@ -175,7 +175,7 @@ function streamBody(
         chunk.copy(whole, received - chunk.length);
         piece = whole.subarray(received - chunk.length, received);
       } else if (notStored === undefined) {
-        if (received > rt.maxObjectBytes) {
+        if (received > services.maxObjectBytes) {
           notStored = 'too-large';
           chunks.length = 0;
           flight.closeToNewReaders();
@@ -214,11 +214,11 @@ function streamBody(
           body: whole ?? ownBody(chunks, received),
           requestTime: response.requestTime,
           responseTime: response.responseTime,
-          commonHeaders: rt.commonHeaders,
+          commonHeaders: services.commonHeaders,
         });
-        if (rt.store.set(flight.key, entry)) outcome = 'done';
+        if (services.store.set(flight.key, entry)) outcome = 'done';
       }
-      rt.metrics.flightOutcomes.labels(outcome).inc();
+      services.metrics.flightOutcomes.labels(outcome).inc();
       flight.finish(outcome);
       resolve();
     });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CacheStatus } from '../cache/cache-status.js';
 
-/** Everything the lifecycle learns about one request, in one typed place (logged at the end). */
+/** Everything the request phases learn about one request, in one typed place (logged at the end). */
 export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;

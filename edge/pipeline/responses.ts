@@ -5,17 +5,17 @@ import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus, type CacheStatus } from '../cache/cache-status.js';
 import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { currentAge } from '../cache/freshness.js';
-import type { EdgeRuntime } from './edge-runtime.js';
+import type { EdgeServices } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
 
 /** The logging phase: metrics for every response, a debug line per request, a warning for errors. */
-export function account(rt: EdgeRuntime, ctx: RequestContext): void {
+export function account(services: EdgeServices, ctx: RequestContext): void {
   if (ctx.finished) return;
   ctx.finished = true;
-  rt.metrics.response(ctx.cacheStatus, ctx.bodyBytes);
-  if (ctx.cacheStatus === 'stale' || ctx.cacheStatus === 'stale-if-error') rt.metrics.staleServed.labels(ctx.cacheStatus).inc();
-  if (rt.logger.isLevelEnabled('debug')) {
-    rt.logger.debug({
+  services.metrics.response(ctx.cacheStatus, ctx.bodyBytes);
+  if (ctx.cacheStatus === 'stale' || ctx.cacheStatus === 'stale-if-error') services.metrics.staleServed.labels(ctx.cacheStatus).inc();
+  if (services.logger.isLevelEnabled('debug')) {
+    services.logger.debug({
       method: ctx.req.method,
       key: ctx.key,
       status: ctx.res.statusCode,
@@ -32,30 +32,30 @@ export function account(rt: EdgeRuntime, ctx: RequestContext): void {
 }
 
 /** A short plain-text answer (errors, control endpoints), with the edge's common headers. */
-export function sendText(rt: EdgeRuntime, ctx: RequestContext, status: number, text: string, extraHeaders: readonly string[] = []): void {
+export function sendText(services: EdgeServices, ctx: RequestContext, status: number, text: string, extraHeaders: readonly string[] = []): void {
   const body = Buffer.from(`${text}\n`);
   const headers = [
-    ...rt.commonHeaders,
+    ...services.commonHeaders,
     'content-type', 'text/plain; charset=utf-8',
     'content-length', String(body.length),
     'cache-control', 'no-store',
     ...extraHeaders,
   ];
   if (ctx.key !== '' || ctx.cacheStatus === 'error') {
-    headers.push('cache-status', formatCacheStatus(rt.cacheName, { status: ctx.cacheStatus, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+    headers.push('cache-status', formatCacheStatus(services.cacheName, { status: ctx.cacheStatus, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
   }
   ctx.res.writeHead(status, headers);
   ctx.res.end(ctx.head ? undefined : body);
   ctx.bodyBytes = ctx.head ? 0 : body.length;
-  account(rt, ctx);
+  account(services, ctx);
 }
 
-export function sendJson(rt: EdgeRuntime, ctx: RequestContext, status: number, value: unknown): void {
+export function sendJson(services: EdgeServices, ctx: RequestContext, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value));
-  ctx.res.writeHead(status, [...rt.commonHeaders, 'content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store']);
+  ctx.res.writeHead(status, [...services.commonHeaders, 'content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store']);
   ctx.res.end(body);
   ctx.bodyBytes = body.length;
-  account(rt, ctx);
+  account(services, ctx);
 }
 
 export interface EntryResponseOptions {
@@ -68,7 +68,7 @@ export interface EntryResponseOptions {
 // Hits within the same second share one header array per entry.
 const hitHeaderMemo = new WeakMap<CacheEntry, { age: number; headers: string[] }>();
 
-function headersFor(rt: EdgeRuntime, entry: CacheEntry, options: EntryResponseOptions, collapsed: boolean, now: number): string[] {
+function headersFor(services: EdgeServices, entry: CacheEntry, options: EntryResponseOptions, collapsed: boolean, now: number): string[] {
   const ageSeconds = currentAge(entry, now);
   const age = Math.floor(ageSeconds);
   const plainHit = options.status === 'hit' && !collapsed;
@@ -76,7 +76,7 @@ function headersFor(rt: EdgeRuntime, entry: CacheEntry, options: EntryResponseOp
     const memo = hitHeaderMemo.get(entry);
     if (memo && memo.age === age) return memo.headers;
   }
-  const cacheStatus = formatCacheStatus(rt.cacheName, {
+  const cacheStatus = formatCacheStatus(services.cacheName, {
     status: options.status,
     ttl: entry.policy.lifetime - ageSeconds,
     collapsed,
@@ -93,21 +93,21 @@ function headersFor(rt: EdgeRuntime, entry: CacheEntry, options: EntryResponseOp
  * The headers of a plain hit on `entry` at `now` (cached per entry and second), shared with the
  * hit fast path so both paths send the same response.
  */
-export function plainHitHeaders(rt: EdgeRuntime, entry: CacheEntry, now: number): readonly string[] {
-  return headersFor(rt, entry, { status: 'hit' }, false, now);
+export function plainHitHeaders(services: EdgeServices, entry: CacheEntry, now: number): readonly string[] {
+  return headersFor(services, entry, { status: 'hit' }, false, now);
 }
 
 /** Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. */
-export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
+export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
   const { req, res } = ctx;
   ctx.cacheStatus = options.status;
   if (options.detail !== undefined) ctx.detail = options.detail;
-  const headers = headersFor(rt, entry, options, ctx.collapsed, Date.now());
+  const headers = headersFor(services, entry, options, ctx.collapsed, Date.now());
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, entry.etag)) {
     res.writeHead(304, withoutContentLength(headers));
     res.end();
-    account(rt, ctx);
+    account(services, ctx);
     return;
   }
   const rangeHeader = req.headers.range;
@@ -120,7 +120,7 @@ export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntr
       ctx.detail = decision.kind === 'malformed' ? 'malformed Range' : decision.reason;
       res.writeHead(416, [...withoutContentLength(headers), 'content-range', `bytes */${entry.body.length}`, 'content-length', '0']);
       res.end();
-      account(rt, ctx);
+      account(services, ctx);
       return;
     }
     if (decision.kind === 'partial') {
@@ -130,7 +130,7 @@ export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntr
       if (ctx.head) res.end();
       else res.end(entry.body.subarray(start, end + 1));
       ctx.bodyBytes = ctx.head ? 0 : length;
-      account(rt, ctx);
+      account(services, ctx);
       return;
     }
   }
@@ -138,7 +138,7 @@ export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntr
   if (ctx.head) res.end();
   else res.end(entry.body);
   ctx.bodyBytes = ctx.head ? 0 : entry.body.length;
-  account(rt, ctx);
+  account(services, ctx);
 }
 
 export function withoutContentLength(headers: readonly string[]): string[] {
