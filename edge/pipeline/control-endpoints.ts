@@ -101,7 +101,7 @@ async function purge(services: EdgeServices, ctx: RequestContext): Promise<void>
 
 /** Answers a control endpoint; the path is one controlPathOf returned. */
 export function handleControl(services: EdgeServices, ctx: RequestContext, path: string): void {
-  ctx.cacheStatus = 'bypass';
+  ctx.outcome = 'answered-here';
   const fail = (error: unknown): void => {
     services.logger.error({ err: (error as Error).message, path }, 'control endpoint failed');
     if (!ctx.res.headersSent) sendText(services, ctx, 500, 'internal error');

@@ -9,9 +9,11 @@
 import type { Socket } from 'node:net';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
 import { controlPathOf } from './control-endpoints.js';
-import { lookupCache, prefetchNext } from './request-phases.js';
+import { lookupCache } from './cache-lookup.js';
 import type { EdgeServices } from './edge-services.js';
 import { plainHitHeaders } from './responses.js';
+import { prefetchNext } from './segment-prefetch.js';
+import { cacheStatusOf } from './serve-outcome.js';
 
 export interface HitFastPathOptions {
   readonly services: EdgeServices;
@@ -37,6 +39,7 @@ const FULL_PATH_FIELDS = ['range', 'if-range', 'if-none-match'] as const;
 // Bodies up to this size are copied behind their header block so a response is one plain write;
 // the copy is per response, so the cache never holds a second copy of a body.
 const JOIN_BODY_BYTES = 16 * 1024;
+const FRESH_HIT = cacheStatusOf('fresh');
 // Header names and values are written as latin1; node:http would refuse CR, LF and other controls.
 const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -89,7 +92,8 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
     if (controlPathOf(head.target) !== undefined) return { served: false };
     const key = services.cacheKey(head.target);
     if (!key.ok) return { served: false };
-    const lookup = lookupCache(services, key.key);
+    // Anything but a fresh entry, an expired one included, is the full path's to handle.
+    const lookup = lookupCache(services.store, key.key, Date.now());
     if (lookup.kind !== 'fresh') return { served: false };
     const startedAt = performance.now();
     const now = Date.now();
@@ -106,10 +110,10 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       socket.uncork();
     }
     const bodyBytes = head.method === 'HEAD' ? 0 : entry.body.length;
-    services.metrics.response('hit', bodyBytes);
+    services.metrics.response(FRESH_HIT, bodyBytes);
     services.metrics.fastPathHit();
     if (services.logger.isLevelEnabled('debug')) {
-      services.logger.debug({ method: head.method, key: key.key, status: 200, cacheStatus: 'hit', bytes: bodyBytes, ms: Math.round((performance.now() - startedAt) * 100) / 100, fastPath: true }, 'request');
+      services.logger.debug({ method: head.method, key: key.key, status: 200, cacheStatus: FRESH_HIT, bytes: bodyBytes, ms: Math.round((performance.now() - startedAt) * 100) / 100, fastPath: true }, 'request');
     }
     prefetchNext(services, key.key);
     return { served: true, flushed };

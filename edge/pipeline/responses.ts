@@ -2,24 +2,26 @@
 // small plain-text answers for errors and control endpoints. Every response ends in account().
 import { decideRange } from '../../infra/http/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
-import { formatCacheStatus, type CacheStatus } from '../cache/cache-status.js';
+import { formatCacheStatus } from '../cache/cache-status.js';
 import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { currentAge } from '../cache/freshness.js';
 import type { EdgeServices } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
+import { cacheStatusOf, type ServeOutcome } from './serve-outcome.js';
 
 /** The logging phase: metrics for every response, a debug line per request, a warning for errors. */
 export function account(services: EdgeServices, ctx: RequestContext): void {
   if (ctx.finished) return;
   ctx.finished = true;
-  services.metrics.response(ctx.cacheStatus, ctx.bodyBytes);
-  if (ctx.cacheStatus === 'stale' || ctx.cacheStatus === 'stale-if-error') services.metrics.staleServed.labels(ctx.cacheStatus).inc();
+  const cacheStatus = cacheStatusOf(ctx.outcome);
+  services.metrics.response(cacheStatus, ctx.bodyBytes);
+  if (cacheStatus === 'stale' || cacheStatus === 'stale-if-error') services.metrics.staleServed.labels(cacheStatus).inc();
   if (services.logger.isLevelEnabled('debug')) {
     services.logger.debug({
       method: ctx.req.method,
       key: ctx.key,
       status: ctx.res.statusCode,
-      cacheStatus: ctx.cacheStatus,
+      cacheStatus,
       detail: ctx.detail,
       collapsed: ctx.collapsed,
       replica: ctx.replica,
@@ -41,8 +43,9 @@ export function sendText(services: EdgeServices, ctx: RequestContext, status: nu
     'cache-control', 'no-store',
     ...extraHeaders,
   ];
-  if (ctx.key !== '' || ctx.cacheStatus === 'error') {
-    headers.push('cache-status', formatCacheStatus(services.cacheName, { status: ctx.cacheStatus, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+  const cacheStatus = cacheStatusOf(ctx.outcome);
+  if (ctx.key !== '' || cacheStatus === 'error') {
+    headers.push('cache-status', formatCacheStatus(services.cacheName, { status: cacheStatus, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
   }
   ctx.res.writeHead(status, headers);
   ctx.res.end(ctx.head ? undefined : body);
@@ -59,7 +62,7 @@ export function sendJson(services: EdgeServices, ctx: RequestContext, status: nu
 }
 
 export interface EntryResponseOptions {
-  readonly status: CacheStatus;
+  readonly outcome: ServeOutcome;
   readonly fwdStatus?: number;
   readonly detail?: string;
   readonly stored?: boolean;
@@ -71,13 +74,13 @@ const hitHeaderMemo = new WeakMap<CacheEntry, { age: number; headers: string[] }
 function headersFor(services: EdgeServices, entry: CacheEntry, options: EntryResponseOptions, collapsed: boolean, now: number): string[] {
   const ageSeconds = currentAge(entry, now);
   const age = Math.floor(ageSeconds);
-  const plainHit = options.status === 'hit' && !collapsed;
+  const plainHit = options.outcome === 'fresh' && !collapsed;
   if (plainHit) {
     const memo = hitHeaderMemo.get(entry);
     if (memo && memo.age === age) return memo.headers;
   }
   const cacheStatus = formatCacheStatus(services.cacheName, {
-    status: options.status,
+    status: cacheStatusOf(options.outcome),
     ttl: entry.policy.lifetime - ageSeconds,
     collapsed,
     ...(options.fwdStatus !== undefined ? { fwdStatus: options.fwdStatus } : {}),
@@ -94,13 +97,13 @@ function headersFor(services: EdgeServices, entry: CacheEntry, options: EntryRes
  * hit fast path so both paths send the same response.
  */
 export function plainHitHeaders(services: EdgeServices, entry: CacheEntry, now: number): readonly string[] {
-  return headersFor(services, entry, { status: 'hit' }, false, now);
+  return headersFor(services, entry, { outcome: 'fresh' }, false, now);
 }
 
 /** Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. */
 export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
   const { req, res } = ctx;
-  ctx.cacheStatus = options.status;
+  ctx.outcome = options.outcome;
   if (options.detail !== undefined) ctx.detail = options.detail;
   const headers = headersFor(services, entry, options, ctx.collapsed, Date.now());
   const ifNoneMatch = req.headers['if-none-match'];
