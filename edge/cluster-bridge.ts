@@ -6,7 +6,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { answerAsks, askPrimary, askWorkers } from '../infra/runtime/cluster-request.js';
 import { sendToWorker } from '../infra/runtime/worker-messages.js';
-import type { PurgeRequest } from './pipeline/edge-runtime.js';
+import type { PurgeRequest } from './pipeline/edge-services.js';
 import type { SiblingAddress } from './sibling-workers.js';
 
 const CLUSTER_METRICS = 'edge:cluster-metrics';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
-import type { AttemptOutcome, OriginObserver } from './origin/origin-client.js';
+import type { AttemptOutcome, UpstreamObserver } from './upstream/upstream-client.js';
 
 export interface EdgeMetrics {
   readonly registry: Registry;
@@ -16,7 +16,7 @@ export interface EdgeMetrics {
   readonly prefetches: Counter<'result'>;
   readonly purged: Counter;
   readonly badRequests: Counter<'reason'>;
-  readonly originObserver: OriginObserver;
+  readonly originObserver: UpstreamObserver;
 }
 
 export interface EdgeMetricsSources {

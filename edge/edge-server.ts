@@ -1,5 +1,5 @@
 // Composes an edge: cache store, flight table, origin client and source, metrics, and the HTTP
-// server running the request lifecycle.
+// server running the request phases.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
@@ -9,10 +9,10 @@ import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
-import { createOriginClient, type OriginClient } from './origin/origin-client.js';
-import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './origin/origin-source.js';
-import type { EdgeRuntime, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-runtime.js';
-import { handleRequest } from './pipeline/edge-lifecycle.js';
+import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
+import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
+import type { EdgeServices, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-services.js';
+import { handleRequest } from './pipeline/request-phases.js';
 import { createHitFastPath, type HitFastPath } from './pipeline/hit-fast-path.js';
 
 export const EXPOSED_HEADERS = 'Cache-Status, X-Served-By, Age, Content-Length, Content-Range, ETag';
@@ -41,14 +41,14 @@ export interface EdgeOptions {
   /** Cluster hooks: purge on every worker, metrics of every worker, the sibling owning a key. */
   readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
   readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
-  readonly siblingFor?: (key: string) => OriginClient | undefined;
+  readonly siblingFor?: (key: string) => UpstreamClient | undefined;
 }
 
 export interface Edge {
   readonly server: Server;
-  readonly runtime: EdgeRuntime;
+  readonly services: EdgeServices;
   readonly metrics: EdgeMetrics;
-  readonly origins: OriginClient;
+  readonly origins: UpstreamClient;
   /** Resolves once origins are known (Consul's first answer). */
   readonly originsReady: Promise<void>;
   listen(port: number, host: string): Promise<string>;
@@ -68,13 +68,13 @@ const MAX_HEADER_BYTES = 16 * 1024;
  * and called only for connections the fast path hands over. The server still listens, counts
  * every connection (so close() waits for them) and enforces its timeouts on those it serves.
  */
-function routeThroughFastPath(server: Server, runtime: EdgeRuntime): HitFastPath {
+function routeThroughFastPath(server: Server, services: EdgeServices): HitFastPath {
   const handlers = server.listeners('connection');
   if (handlers.length !== 1) throw new Error(`edge: expected node:http's one connection handler, found ${handlers.length}`);
   const serveHttp = handlers[0] as (this: Server, socket: Socket) => void;
   server.removeListener('connection', serveHttp);
   const fastPath = createHitFastPath({
-    runtime,
+    services,
     maxHeadBytes: MAX_HEADER_BYTES,
     keepAliveTimeoutMs: server.keepAliveTimeout,
     handOver: (socket) => serveHttp.call(server, socket),
@@ -114,7 +114,7 @@ export function createEdge(options: EdgeOptions): Edge {
     inflightFlights: () => flights.size,
     originReplicas: () => origins.replicas.length,
   });
-  const origins = createOriginClient({
+  const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
     connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
     headersTimeoutMs: originTimeoutMs,
@@ -136,7 +136,7 @@ export function createEdge(options: EdgeOptions): Edge {
     return store.deleteByPrefix(request.prefix);
   };
 
-  const runtime: EdgeRuntime = {
+  const services: EdgeServices = {
     id: options.id,
     cacheName: `streamedge-${options.id}`,
     commonHeaders: ['x-served-by', options.id, 'access-control-allow-origin', '*', 'access-control-expose-headers', EXPOSED_HEADERS],
@@ -161,7 +161,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const newServer = (): Server => {
     const created = createServer(
       { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: keepAliveTimeoutMs },
-      (req, res) => handleRequest(runtime, req, res),
+      (req, res) => handleRequest(services, req, res),
     );
     created.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
@@ -173,7 +173,7 @@ export function createEdge(options: EdgeOptions): Edge {
   };
   const server = newServer();
   // Viewers' connections start on the hit fast path; sibling workers only ask for misses.
-  const fastPath = options.fastHits === false ? undefined : routeThroughFastPath(server, runtime);
+  const fastPath = options.fastHits === false ? undefined : routeThroughFastPath(server, services);
   let privateServer: Server | undefined;
 
   const source: OriginSource = hasStatic
@@ -182,7 +182,7 @@ export function createEdge(options: EdgeOptions): Edge {
 
   return {
     server,
-    runtime,
+    services,
     metrics,
     origins,
     originsReady: source.ready,

@@ -2,10 +2,10 @@
 // from the origin once per worker. Instead each key has an owner worker (rendezvous hashing over
 // the live workers); the others fill their miss from the owner, over a private loopback port, and
 // the owner's coalescing turns the whole herd into one origin request.
-import type { OriginClient, OriginObserver } from './origin/origin-client.js';
+import type { UpstreamClient, UpstreamObserver } from './upstream/upstream-client.js';
 import { rendezvousOwner } from '../infra/hashing/rendezvous-hash.js';
-import { createOriginClient } from './origin/origin-client.js';
-import { SIBLING_HEADER } from './pipeline/edge-runtime.js';
+import { createUpstreamClient } from './upstream/upstream-client.js';
+import { SIBLING_HEADER } from './pipeline/edge-services.js';
 
 export interface SiblingAddress {
   readonly id: string;
@@ -16,13 +16,13 @@ export interface SiblingDirectory {
   /** Replaces the list of live workers (this one included). */
   update(siblings: readonly SiblingAddress[]): void;
   /** The owner's client, or undefined when this worker owns the key or knows no siblings. */
-  siblingFor(key: string): OriginClient | undefined;
+  siblingFor(key: string): UpstreamClient | undefined;
   close(): Promise<void>;
 }
 
-export function createSiblingDirectory(selfId: string, originTimeoutMs: number, observer?: OriginObserver): SiblingDirectory {
+export function createSiblingDirectory(selfId: string, originTimeoutMs: number, observer?: UpstreamObserver): SiblingDirectory {
   let ids: string[] = [selfId];
-  const clients = new Map<string, { url: string; client: OriginClient }>();
+  const clients = new Map<string, { url: string; client: UpstreamClient }>();
   return {
     update(siblings) {
       const next = new Map(siblings.filter((sibling) => sibling.id !== selfId).map((sibling) => [sibling.id, sibling.url]));
@@ -34,7 +34,7 @@ export function createSiblingDirectory(selfId: string, originTimeoutMs: number, 
       }
       for (const [id, url] of next) {
         if (clients.has(id)) continue;
-        const client = createOriginClient({
+        const client = createUpstreamClient({
           hedgeDelayMs: 0,
           connectTimeoutMs: 500,
           // The owner may itself be waiting on the origin (with failover), so allow for that.

@@ -1,15 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { ifNoneMatchMatches } from '../infra/http/entity-tag.js';
 
 // RFC 9110 §13 preconditions for a GET/HEAD on a representation with a strong ETag.
 
-function listedTags(header: string): string[] {
-  return header.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
-}
-
-/** If-None-Match uses the weak comparison: W/"x" matches "x". */
+/** If-None-Match, when sent, decides alone (§13.2.2); else If-Modified-Since at one-second resolution. */
 export function isNotModified(headers: IncomingHttpHeaders, etag: string, lastModified: Date): boolean {
   const ifNoneMatch = headers['if-none-match'];
-  if (ifNoneMatch !== undefined) return ifNoneMatch.trim() === '*' || listedTags(ifNoneMatch).includes(etag);
+  if (ifNoneMatch !== undefined) return ifNoneMatchMatches(ifNoneMatch, etag);
   const ifModifiedSince = headers['if-modified-since'];
   if (ifModifiedSince === undefined) return false;
   const since = Date.parse(ifModifiedSince);

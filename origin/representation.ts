@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { evaluateRange } from './byte-range.js';
+import { decideRange } from '../infra/http/byte-range.js';
 import { isNotModified, rangeStillValid } from './conditional-request.js';
 import { strongEtag, type StoredFile } from './file-store.js';
 import { CACHE_CONTROL } from './response-policy.js';
@@ -52,12 +52,13 @@ export async function sendRepresentation(request: IncomingMessage, response: Ser
     response.writeHead(304).end();
     return 0;
   }
-  const range = rangeStillValid(request.headers, etag, lastModified) ? evaluateRange(request.headers.range, size) : { kind: 'full' as const };
+  const range = rangeStillValid(request.headers, etag, lastModified) ? decideRange(request.headers.range, size) : { kind: 'full' as const };
   if (range.kind === 'unsatisfiable') {
     await representation.file?.release();
     throw new HttpError(416, 'range not satisfiable', { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' });
   }
-  const [start, end, status] = range.kind === 'partial' ? [range.start, range.end, 206] : [0, size - 1, 200];
+  // A malformed Range is ignored (RFC 9110 §14.2 allows it): the whole object, as for several ranges.
+  const [start, end, status] = range.kind === 'partial' ? [range.range.start, range.range.end, 206] : [0, size - 1, 200];
   const length = end - start + 1;
   response.setHeader('Content-Type', representation.contentType);
   response.setHeader('Content-Length', length);

@@ -1,4 +1,5 @@
 import { freshnessPolicy, initialAge, type EntryTiming, type ResponseHeaders } from './freshness.js';
+import { forwardedHeaderBlock, replayableHeaders } from './replayed-headers.js';
 
 /** A complete, verified 200 response held in the cache. */
 export interface CacheEntry extends EntryTiming {
@@ -22,28 +23,6 @@ export function entrySize(entry: CacheEntry): number {
   return size;
 }
 
-// Hop-by-hop fields, fields the edge computes per response, and fields that must never be replayed.
-const NOT_REPLAYED = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization', 'date', 'age', 'content-length', 'content-range',
-  'accept-ranges', 'set-cookie', 'cache-status', 'x-served-by', 'server',
-  'access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-methods',
-  'access-control-allow-headers', 'access-control-max-age', 'access-control-allow-credentials',
-]);
-
-// Kept with the entry (a 304 may omit it) but addressed to this CDN, not to viewers (RFC 9213).
-const NOT_FORWARDED = new Set(['cdn-cache-control']);
-
-/** The subset of an origin response's headers the edge forwards and stores. */
-export function replayableHeaders(headers: ResponseHeaders): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || NOT_REPLAYED.has(name)) continue;
-    kept[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return kept;
-}
-
 export interface EntryInput {
   readonly key: string;
   readonly headers: ResponseHeaders;
@@ -56,8 +35,7 @@ export interface EntryInput {
 }
 
 function buildHeaderBlock(stored: Readonly<Record<string, string>>, bodyLength: number, commonHeaders: readonly string[]): string[] {
-  const block: string[] = [];
-  for (const [name, value] of Object.entries(stored)) if (!NOT_FORWARDED.has(name)) block.push(name, value);
+  const block = forwardedHeaderBlock(stored);
   block.push('content-length', String(bodyLength), 'accept-ranges', 'bytes', ...commonHeaders);
   return block;
 }

@@ -1,7 +1,7 @@
 // /healthz, /readyz, /metrics and POST /admin/purge: answered before the cache is consulted.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { hasForbiddenCharacter, MAX_TARGET_LENGTH } from '../cache/cache-key.js';
-import type { EdgeRuntime, PurgeRequest } from './edge-runtime.js';
+import type { EdgeServices, PurgeRequest } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
 import { account, sendJson, sendText } from './responses.js';
 
@@ -42,7 +42,7 @@ function readBody(ctx: RequestContext, limit: number): Promise<Buffer | 'too-lar
 }
 
 /** Validates a purge body: `{"key": "/path"}` or `{"prefix": "/path/"}`, exactly one of them. */
-export function parsePurgeRequest(rt: EdgeRuntime, text: string): PurgeRequest | string {
+export function parsePurgeRequest(services: EdgeServices, text: string): PurgeRequest | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -55,7 +55,7 @@ export function parsePurgeRequest(rt: EdgeRuntime, text: string): PurgeRequest |
   const target = key ?? prefix;
   if (typeof target !== 'string' || !target.startsWith('/')) return '"key"/"prefix" must be a string starting with /';
   if (key !== undefined) {
-    const normalized = rt.cacheKey(target);
+    const normalized = services.cacheKey(target);
     if (!normalized.ok) return `bad key: ${normalized.reason}`;
     return { key: normalized.key };
   }
@@ -63,69 +63,69 @@ export function parsePurgeRequest(rt: EdgeRuntime, text: string): PurgeRequest |
   return { prefix: target };
 }
 
-async function purge(rt: EdgeRuntime, ctx: RequestContext): Promise<void> {
-  if (rt.adminToken === undefined) {
-    sendText(rt, ctx, 404, 'not found (admin endpoints are disabled: no --admin-token configured)');
+async function purge(services: EdgeServices, ctx: RequestContext): Promise<void> {
+  if (services.adminToken === undefined) {
+    sendText(services, ctx, 404, 'not found (admin endpoints are disabled: no --admin-token configured)');
     return;
   }
   if (ctx.req.method !== 'POST') {
-    sendText(rt, ctx, 405, 'method not allowed: use POST', ['allow', 'POST']);
+    sendText(services, ctx, 405, 'method not allowed: use POST', ['allow', 'POST']);
     return;
   }
   const authorization = ctx.req.headers.authorization;
   const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) {
-    sendText(rt, ctx, 401, 'unauthorized: send Authorization: Bearer <token>', ['www-authenticate', 'Bearer realm="streamedge-admin"']);
+    sendText(services, ctx, 401, 'unauthorized: send Authorization: Bearer <token>', ['www-authenticate', 'Bearer realm="streamedge-admin"']);
     return;
   }
-  if (!tokenMatches(match[1]!, rt.adminToken)) {
-    sendText(rt, ctx, 403, 'forbidden: wrong token');
+  if (!tokenMatches(match[1]!, services.adminToken)) {
+    sendText(services, ctx, 403, 'forbidden: wrong token');
     return;
   }
   const body = await readBody(ctx, MAX_PURGE_BODY);
   if (body === 'too-large') {
     ctx.res.shouldKeepAlive = false;
-    sendText(rt, ctx, 413, `purge body larger than ${MAX_PURGE_BODY} bytes`);
+    sendText(services, ctx, 413, `purge body larger than ${MAX_PURGE_BODY} bytes`);
     return;
   }
-  const request = parsePurgeRequest(rt, body.toString('utf8'));
+  const request = parsePurgeRequest(services, body.toString('utf8'));
   if (typeof request === 'string') {
-    sendText(rt, ctx, 400, `bad purge request: ${request}`);
+    sendText(services, ctx, 400, `bad purge request: ${request}`);
     return;
   }
-  const purged = await rt.purge(request);
-  rt.metrics.purged.inc(purged);
-  rt.logger.info({ ...request, purged }, 'purged');
-  sendJson(rt, ctx, 200, { ...request, purged });
+  const purged = await services.purge(request);
+  services.metrics.purged.inc(purged);
+  services.logger.info({ ...request, purged }, 'purged');
+  sendJson(services, ctx, 200, { ...request, purged });
 }
 
 /** Answers a control endpoint; the path is one controlPathOf returned. */
-export function handleControl(rt: EdgeRuntime, ctx: RequestContext, path: string): void {
-  ctx.cacheStatus = 'bypass';
+export function handleControl(services: EdgeServices, ctx: RequestContext, path: string): void {
+  ctx.outcome = 'answered-here';
   const fail = (error: unknown): void => {
-    rt.logger.error({ err: (error as Error).message, path }, 'control endpoint failed');
-    if (!ctx.res.headersSent) sendText(rt, ctx, 500, 'internal error');
+    services.logger.error({ err: (error as Error).message, path }, 'control endpoint failed');
+    if (!ctx.res.headersSent) sendText(services, ctx, 500, 'internal error');
     else ctx.res.destroy();
   };
   if (path === '/admin/purge') {
-    purge(rt, ctx).catch(fail);
+    purge(services, ctx).catch(fail);
     return;
   }
   if (ctx.req.method !== 'GET' && ctx.req.method !== 'HEAD') {
-    sendText(rt, ctx, 405, 'method not allowed', ['allow', 'GET, HEAD']);
+    sendText(services, ctx, 405, 'method not allowed', ['allow', 'GET, HEAD']);
     return;
   }
   if (path === '/healthz') {
-    sendJson(rt, ctx, 200, { status: 'ok', id: rt.id });
+    sendJson(services, ctx, 200, { status: 'ok', id: services.id });
   } else if (path === '/readyz') {
-    const reason = rt.state.draining ? 'draining' : rt.hasOrigins() ? undefined : 'no origin replica known';
-    sendJson(rt, ctx, reason ? 503 : 200, reason ? { status: 'unavailable', id: rt.id, reason } : { status: 'ready', id: rt.id });
+    const reason = services.state.draining ? 'draining' : services.hasOrigins() ? undefined : 'no origin replica known';
+    sendJson(services, ctx, reason ? 503 : 200, reason ? { status: 'unavailable', id: services.id, reason } : { status: 'ready', id: services.id });
   } else {
-    rt.metricsText().then(({ contentType, body }) => {
+    services.metricsText().then(({ contentType, body }) => {
       const bytes = Buffer.from(body);
-      ctx.res.writeHead(200, [...rt.commonHeaders, 'content-type', contentType, 'content-length', String(bytes.length), 'cache-control', 'no-store']);
+      ctx.res.writeHead(200, [...services.commonHeaders, 'content-type', contentType, 'content-length', String(bytes.length), 'cache-control', 'no-store']);
       ctx.res.end(ctx.head ? undefined : bytes);
-      account(rt, ctx);
+      account(services, ctx);
     }, fail);
   }
 }

@@ -5,16 +5,18 @@
 // conditional or range, is answered straight from the socket with exactly the headers the full
 // path would send. Anything else — a miss, a stale entry, a Range, If-None-Match, a control
 // endpoint, a partial or unusual head, draining — hands the connection, with every unread byte,
-// to node:http for the rest of its life, where the named phases of edge-lifecycle.ts run.
+// to node:http for the rest of its life, where the named phases of request-phases.ts run.
 import type { Socket } from 'node:net';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
 import { controlPathOf } from './control-endpoints.js';
-import { lookupCache, prefetchNext } from './edge-lifecycle.js';
-import type { EdgeRuntime } from './edge-runtime.js';
+import { lookupCache } from './cache-lookup.js';
+import type { EdgeServices } from './edge-services.js';
 import { plainHitHeaders } from './responses.js';
+import { prefetchNext } from './segment-prefetch.js';
+import { cacheStatusOf } from './serve-outcome.js';
 
 export interface HitFastPathOptions {
-  readonly runtime: EdgeRuntime;
+  readonly services: EdgeServices;
   /** node:http's connection handler: takes over a socket (unread bytes already put back). */
   readonly handOver: (socket: Socket) => void;
   /** Longest request head answered here; a longer one goes to node:http, which applies its own limit. */
@@ -37,6 +39,7 @@ const FULL_PATH_FIELDS = ['range', 'if-range', 'if-none-match'] as const;
 // Bodies up to this size are copied behind their header block so a response is one plain write;
 // the copy is per response, so the cache never holds a second copy of a body.
 const JOIN_BODY_BYTES = 16 * 1024;
+const FRESH_HIT = cacheStatusOf('fresh');
 // Header names and values are written as latin1; node:http would refuse CR, LF and other controls.
 const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -48,7 +51,7 @@ interface SerializedHead {
 export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
   if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
   if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
-  const rt = options.runtime;
+  const services = options.services;
   const keepAlive = ['connection', 'keep-alive', 'keep-alive', `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`];
   // Keyed by the per-entry, per-second header array that plainHitHeaders returns.
   const serialized = new WeakMap<readonly string[], SerializedHead>();
@@ -84,17 +87,18 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
 
   /** Writes a fresh hit for `head`; false when the full path must answer it. */
   const serve = (socket: Socket, head: SimpleRequestHead): { served: false } | { served: true; flushed: boolean } => {
-    if (rt.state.draining) return { served: false };
+    if (services.state.draining) return { served: false };
     for (const field of FULL_PATH_FIELDS) if (head.headers.has(field)) return { served: false };
     if (controlPathOf(head.target) !== undefined) return { served: false };
-    const key = rt.cacheKey(head.target);
+    const key = services.cacheKey(head.target);
     if (!key.ok) return { served: false };
-    const lookup = lookupCache(rt, key.key);
+    // Anything but a fresh entry, an expired one included, is the full path's to handle.
+    const lookup = lookupCache(services.store, key.key, Date.now());
     if (lookup.kind !== 'fresh') return { served: false };
     const startedAt = performance.now();
     const now = Date.now();
     const entry = lookup.entry;
-    const responseHead = serialize(plainHitHeaders(rt, entry, now), now);
+    const responseHead = serialize(plainHitHeaders(services, entry, now), now);
     if (!responseHead) return { served: false };
     let flushed: boolean;
     if (head.method === 'HEAD') flushed = socket.write(responseHead);
@@ -106,12 +110,12 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       socket.uncork();
     }
     const bodyBytes = head.method === 'HEAD' ? 0 : entry.body.length;
-    rt.metrics.response('hit', bodyBytes);
-    rt.metrics.fastPathHit();
-    if (rt.logger.isLevelEnabled('debug')) {
-      rt.logger.debug({ method: head.method, key: key.key, status: 200, cacheStatus: 'hit', bytes: bodyBytes, ms: Math.round((performance.now() - startedAt) * 100) / 100, fastPath: true }, 'request');
+    services.metrics.response(FRESH_HIT, bodyBytes);
+    services.metrics.fastPathHit();
+    if (services.logger.isLevelEnabled('debug')) {
+      services.logger.debug({ method: head.method, key: key.key, status: 200, cacheStatus: FRESH_HIT, bytes: bodyBytes, ms: Math.round((performance.now() - startedAt) * 100) / 100, fastPath: true }, 'request');
     }
-    prefetchNext(rt, key.key);
+    prefetchNext(services, key.key);
     return { served: true, flushed };
   };
 
@@ -157,7 +161,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
         try {
           answerPending();
         } catch (error) {
-          rt.logger.error({ err: (error as Error).stack ?? String(error) }, 'hit fast path failed; closing the connection');
+          services.logger.error({ err: (error as Error).stack ?? String(error) }, 'hit fast path failed; closing the connection');
           socket.destroy();
         }
       };

@@ -1,12 +1,21 @@
-// The writer side of a coalesced fetch: one origin request per key, its head and body broadcast to
-// every reader as they arrive, the body checked (Content-Length, ETag hash) and stored only if whole.
-import { createCacheEntry, ownBody, refreshCacheEntry, replayableHeaders, type CacheEntry } from '../cache/cache-entry.js';
-import { createEtagVerifier } from '../cache/etag.js';
-import { freshnessPolicy, governingDirectives, notStorableReason, type NotStorableReason } from '../cache/freshness.js';
-import type { Flight } from '../coalesce/flight-table.js';
+// The fill phase: every road from a request to the origin, and a coalesced fetch ("flight") end to
+// end. The writer makes one origin request per key, broadcasts its head and body to every reader as
+// they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
+// streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
+// stale entry (stale-if-error).
+import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
+import { createCacheEntry, ownBody, refreshCacheEntry, type CacheEntry } from '../cache/cache-entry.js';
+import { formatCacheStatus } from '../cache/cache-status.js';
+import { createEtagVerifier } from '../cache/etag-verifier.js';
+import { freshnessPolicy, governingDirectives, notStorableReason, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
+import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders } from '../cache/replayed-headers.js';
+import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
-import { discardBody, type OriginResponse } from '../origin/origin-client.js';
-import type { EdgeRuntime, FillHead } from './edge-runtime.js';
+import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
+import type { RequestContext } from './request-context.js';
+import { account, sendEntry, sendText, withoutContentLength } from './responses.js';
+import { cacheStatusOf } from './serve-outcome.js';
 
 function integrityError(reason: string, message: string): EdgeError {
   return new EdgeError(message, { source: 'upstream', retryable: true, status: 502, reason });
@@ -20,45 +29,41 @@ function declaredLength(value: string | string[] | undefined): number | undefine
 }
 
 /** Flattened headers a streamed response starts with (no Age / Cache-Status; added per reader). */
-function streamHeaderBlock(rt: EdgeRuntime, response: OriginResponse, contentLength: number | undefined): string[] {
-  const block: string[] = [];
-  for (const [name, value] of Object.entries(replayableHeaders(response.headers))) {
-    if (name !== 'cdn-cache-control') block.push(name, value);
-  }
+function streamHeaderBlock(services: EdgeServices, response: UpstreamResponse, contentLength: number | undefined): string[] {
+  const block = forwardedHeaderBlock(replayableHeaders(response.headers));
   if (contentLength !== undefined) block.push('content-length', String(contentLength));
   if (response.status === 200) block.push('accept-ranges', 'bytes');
-  block.push(...rt.commonHeaders);
+  block.push(...services.commonHeaders);
   return block;
 }
 
 /** The owning sibling worker first (cluster mode), the origin replicas if it cannot answer. */
-async function fetchUpstream(rt: EdgeRuntime, key: string, etag: string | undefined, viaSibling: boolean): Promise<OriginResponse> {
-  const options = etag ? { ifNoneMatch: etag } : {};
-  const sibling = viaSibling ? rt.siblingFor(key) : undefined;
+async function fetchUpstream(services: EdgeServices, key: string, options: UpstreamFetchOptions, viaSibling: boolean): Promise<UpstreamResponse> {
+  const sibling = viaSibling ? services.siblingFor(key) : undefined;
   if (sibling) {
     try {
       return await sibling.fetch(key, options);
     } catch (error) {
-      rt.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
+      services.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
     }
   }
-  return rt.origins.fetch(key, options);
+  return services.origins.fetch(key, options);
 }
 
 /**
  * Runs the origin fetch for a flight the caller just created as writer. Never throws: every ending
  * is a named flight outcome.
  */
-export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling = true): Promise<void> {
+async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling: boolean): Promise<void> {
   const key = flight.key;
-  let response: OriginResponse;
+  let response: UpstreamResponse;
   try {
-    response = await fetchUpstream(rt, key, stale?.etag, viaSibling);
+    response = await fetchUpstream(services, key, stale?.etag ? { ifNoneMatch: stale.etag } : {}, viaSibling);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
-    rt.logger.warn({ key, err: failure.message, reason: failure.reason, readers: flight.readers }, 'origin fetch failed');
-    rt.metrics.flightOutcomes.labels('transient-error').inc();
+    services.logger.warn({ key, err: failure.message, reason: failure.reason, readers: flight.readers }, 'origin fetch failed');
+    services.metrics.flightOutcomes.labels('transient-error').inc();
     flight.finish('transient-error', failure);
     return;
   }
@@ -66,14 +71,14 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
   if (response.status === 304) {
     discardBody(response.body);
     if (!stale) {
-      rt.metrics.flightOutcomes.labels('transient-error').inc();
+      services.metrics.flightOutcomes.labels('transient-error').inc();
       flight.finish('transient-error', integrityError('unexpected-304', `origin ${response.replica} answered 304 to an unconditional request`));
       return;
     }
-    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, rt.commonHeaders);
-    if (!flight.purged) rt.store.set(key, entry);
+    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders);
+    if (!flight.purged) services.store.set(key, entry);
     flight.publishHead({ kind: 'revalidated', entry });
-    rt.metrics.flightOutcomes.labels('done').inc();
+    services.metrics.flightOutcomes.labels('done').inc();
     flight.finish('done');
     return;
   }
@@ -83,19 +88,19 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
     contentLength = declaredLength(response.headers['content-length']);
   } catch (error) {
     discardBody(response.body);
-    rt.metrics.integrityFailures.labels('bad-length').inc();
-    rt.metrics.flightOutcomes.labels('transient-error').inc();
+    services.metrics.integrityFailures.labels('bad-length').inc();
+    services.metrics.flightOutcomes.labels('transient-error').inc();
     flight.finish('transient-error', error as Error);
     return;
   }
   const { directives } = governingDirectives(response.headers);
   let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives);
-  if (notStored === undefined && contentLength !== undefined && contentLength > rt.maxObjectBytes) notStored = 'too-large';
+  if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
   flight.publishHead({
     kind: 'stream',
     status: response.status,
-    headerBlock: streamHeaderBlock(rt, response, contentLength),
+    headerBlock: streamHeaderBlock(services, response, contentLength),
     etag,
     contentLength,
     notStored,
@@ -106,13 +111,13 @@ export async function runOriginFill(rt: EdgeRuntime, flight: Flight<FillHead>, s
   // Only a complete 200 is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
-  await streamBody(rt, flight, response, contentLength, etag, notStored);
+  await streamBody(services, flight, response, contentLength, etag, notStored);
 }
 
 function streamBody(
-  rt: EdgeRuntime,
+  services: EdgeServices,
   flight: Flight<FillHead>,
-  response: OriginResponse,
+  response: UpstreamResponse,
   contentLength: number | undefined,
   etag: string | undefined,
   initiallyNotStored: NotStorableReason | undefined,
@@ -136,9 +141,9 @@ function streamBody(
       if (over) return;
       over = true;
       discardBody(body);
-      rt.metrics.integrityFailures.labels(reason).inc();
-      rt.metrics.flightOutcomes.labels('transient-error').inc();
-      rt.logger.warn({ key: flight.key, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
+      services.metrics.integrityFailures.labels(reason).inc();
+      services.metrics.flightOutcomes.labels('transient-error').inc();
+      services.logger.warn({ key: flight.key, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
       flight.finish('transient-error', error);
       resolve();
     };
@@ -161,7 +166,7 @@ function streamBody(
         // A stream-through nobody is reading any more: stop pulling it from the origin.
         over = true;
         discardBody(body);
-        rt.metrics.flightOutcomes.labels('gave-up').inc();
+        services.metrics.flightOutcomes.labels('gave-up').inc();
         flight.finish('gave-up');
         resolve();
         return;
@@ -177,7 +182,7 @@ function streamBody(
         chunk.copy(whole, received - chunk.length);
         piece = whole.subarray(received - chunk.length, received);
       } else if (notStored === undefined) {
-        if (received > rt.maxObjectBytes) {
+        if (received > services.maxObjectBytes) {
           notStored = 'too-large';
           chunks.length = 0;
           flight.closeToNewReaders();
@@ -216,13 +221,213 @@ function streamBody(
           body: whole ?? ownBody(chunks, received),
           requestTime: response.requestTime,
           responseTime: response.responseTime,
-          commonHeaders: rt.commonHeaders,
+          commonHeaders: services.commonHeaders,
         });
-        if (rt.store.set(flight.key, entry)) outcome = 'done';
+        if (services.store.set(flight.key, entry)) outcome = 'done';
       }
-      rt.metrics.flightOutcomes.labels(outcome).inc();
+      services.metrics.flightOutcomes.labels(outcome).inc();
       flight.finish(outcome);
       resolve();
     });
   });
+}
+
+/** Starts a coalesced origin fill for a key unless one is already under way (background work). */
+export function startBackgroundFill(services: EdgeServices, key: string, stale: CacheEntry | undefined): boolean {
+  if (services.flights.has(key)) return false;
+  const { flight } = services.flights.acquire(key);
+  fill(services, flight, stale, true);
+  return true;
+}
+
+/** Runs a fill in the background; a bug in it must end the flight, not the process. */
+function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling: boolean): void {
+  runOriginFill(services, flight, stale, viaSibling).catch((error: unknown) => {
+    services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
+    flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
+  });
+}
+
+/** A miss or a revalidation: join or start the key's flight, and stream it to this viewer as a reader. */
+export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
+  const { flight, writer } = services.flights.acquire(ctx.key);
+  if (writer) {
+    fill(services, flight, stale, ctx.req.headers[SIBLING_HEADER] === undefined);
+  } else {
+    ctx.collapsed = true;
+    services.metrics.coalescedWaiters.inc();
+  }
+  attachReader(services, ctx, flight, stale);
+}
+
+function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead>, stale: CacheEntry | undefined): void {
+  const { req, res } = ctx;
+  const wantsRange = req.headers.range !== undefined;
+  let stopped = false;
+  let streaming = false;
+  let awaitingWhole = false;
+  let subscribed = false;
+  const stop = (): void => {
+    stopped = true;
+    if (subscribed) subscription.cancel();
+  };
+
+  const listener: FlightListener<FillHead> = {
+    onHead(head) {
+      if (stopped) return;
+      if (head.kind === 'revalidated') {
+        stop();
+        sendEntry(services, ctx, head.entry, { outcome: 'revalidated', fwdStatus: 304 });
+        return;
+      }
+      ctx.replica = head.replica;
+      ctx.upstreamStatus = head.status;
+      ctx.outcome = head.notStored === 'too-large' ? 'too-large' : head.replacedStale ? 'replaced-stale' : 'fetched';
+      ctx.detail = head.notStored;
+      const cacheStatus = formatCacheStatus(services.cacheName, {
+        status: cacheStatusOf(ctx.outcome),
+        fwdStatus: head.status,
+        ...(head.notStored === undefined ? { stored: true, ttl: head.ttl } : { detail: head.notStored }),
+        collapsed: ctx.collapsed,
+      });
+      const headers = [...head.headerBlock, 'age', '0', 'cache-status', cacheStatus];
+      if (head.status === 200 && ifNoneMatchMatches(req.headers['if-none-match'], head.etag)) {
+        stop();
+        res.writeHead(304, withoutContentLength(headers));
+        res.end();
+        account(services, ctx);
+        return;
+      }
+      if (wantsRange && head.status === 200 && head.notStored !== undefined) {
+        // Nothing will be cached to cut the range from: ask the origin for just the range.
+        stop();
+        passThrough(services, ctx);
+        return;
+      }
+      if (wantsRange && head.status === 200) {
+        // The range is cut from the whole object once it is in; the fill is shared with everyone.
+        awaitingWhole = true;
+        return;
+      }
+      res.writeHead(head.status, headers);
+      ctx.firstByteAt = performance.now();
+      if (ctx.head || head.status === 204 || head.status === 304) {
+        stop();
+        res.end();
+        account(services, ctx);
+        return;
+      }
+      streaming = true;
+    },
+    onData(chunk) {
+      if (!streaming || stopped) return;
+      res.write(chunk);
+      ctx.bodyBytes += chunk.length;
+    },
+    congested: () => res.writableNeedDrain,
+    onEnd(outcome: FlightOutcome, error?: Error) {
+      if (stopped) return;
+      stopped = true;
+      if (outcome === 'done' || outcome === 'gave-up') {
+        if (awaitingWhole) {
+          const entry = outcome === 'done' ? services.store.peek(ctx.key) : undefined;
+          if (entry) sendEntry(services, ctx, entry, { outcome: ctx.outcome, fwdStatus: 200, stored: true });
+          else passThrough(services, ctx);
+          return;
+        }
+        res.end();
+        account(services, ctx);
+        return;
+      }
+      if (outcome === 'wait-timeout') {
+        ctx.detail = 'wait-timeout';
+        passThrough(services, ctx);
+        return;
+      }
+      const failure = error instanceof EdgeError ? error : upstreamError(error);
+      if (streaming || res.headersSent) {
+        // The viewer already has part of a body that turned out bad: abort, never a short 200.
+        ctx.outcome = 'failed';
+        ctx.detail = failure.reason;
+        account(services, ctx);
+        res.destroy(failure);
+        return;
+      }
+      serveStaleOrError(services, ctx, stale ?? services.store.peek(ctx.key), failure);
+    },
+  };
+  // onHead may run inside subscribe() when the flight is already streaming.
+  const subscription = flight.subscribe(listener, { waitLimited: ctx.collapsed });
+  subscribed = true;
+  if (stopped) subscription.cancel();
+  res.once('close', () => {
+    if (!res.writableFinished) {
+      subscription.cancel();
+      if (!ctx.finished) {
+        ctx.detail ??= 'viewer-closed';
+        account(services, ctx);
+      }
+    }
+  });
+}
+
+/** stale-if-error (RFC 5861 §4) when the stale entry allows it, else a clean error status. */
+function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined, failure: EdgeError): void {
+  if (stale && withinStaleIfError(stale, Date.now())) {
+    sendEntry(services, ctx, stale, { outcome: 'stale-if-error', fwdStatus: failure.status, detail: `stale-if-error-${failure.reason}` });
+    return;
+  }
+  ctx.outcome = 'failed';
+  ctx.detail = failure.reason;
+  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`);
+}
+
+/**
+ * An uncoalesced, uncached fetch for this viewer alone: after a wait timeout, or for a range of an
+ * object that could not be cached. It takes the fill's road upstream (straight to the origin, not
+ * via a sibling) and its header rule; the viewer's Range is forwarded as is.
+ */
+function passThrough(services: EdgeServices, ctx: RequestContext): void {
+  const { req, res } = ctx;
+  ctx.outcome = 'passed-through';
+  fetchUpstream(services, ctx.key, req.headers.range ? { range: req.headers.range } : {}, false).then(
+    (response) => {
+      if (res.destroyed) {
+        discardBody(response.body);
+        return;
+      }
+      ctx.replica = response.replica;
+      ctx.upstreamStatus = response.status;
+      const headers = passThroughHeaderBlock(response.headers);
+      headers.push(...services.commonHeaders, 'age', '0', 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+      res.writeHead(response.status, headers);
+      if (ctx.head) {
+        discardBody(response.body);
+        res.end();
+        account(services, ctx);
+        return;
+      }
+      response.body.on('data', (chunk: Buffer) => {
+        ctx.bodyBytes += chunk.length;
+        if (!res.write(chunk)) {
+          response.body.pause();
+          res.once('drain', () => response.body.resume());
+        }
+      });
+      response.body.on('end', () => {
+        res.end();
+        account(services, ctx);
+      });
+      response.body.on('error', (error: Error) => {
+        ctx.outcome = 'failed';
+        ctx.detail = 'reset';
+        account(services, ctx);
+        res.destroy(error);
+      });
+      res.once('close', () => discardBody(response.body));
+    },
+    (error: unknown) => {
+      if (!res.destroyed) serveStaleOrError(services, ctx, undefined, upstreamError(error));
+    },
+  );
 }

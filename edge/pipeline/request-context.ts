@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CacheStatus } from '../cache/cache-status.js';
+import type { ServeOutcome } from './serve-outcome.js';
 
-/** Everything the lifecycle learns about one request, in one typed place (logged at the end). */
+/** Everything the request phases learn about one request, in one typed place (logged at the end). */
 export interface RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly head: boolean;
   /** Cache key (= origin-form target sent upstream); set by the cache-key phase. */
   key: string;
-  cacheStatus: CacheStatus;
+  /** How it was answered (its cache status follows from this: serve-outcome.ts). */
+  outcome: ServeOutcome;
   /** Why it was not stored / what went wrong, when there is a reason worth printing. */
   detail: string | undefined;
   /** This request waited on another request's origin fetch. */
@@ -30,7 +31,7 @@ export function createRequestContext(req: IncomingMessage, res: ServerResponse):
     res,
     head: req.method === 'HEAD',
     key: '',
-    cacheStatus: 'miss',
+    outcome: 'fetched',
     detail: undefined,
     collapsed: false,
     replica: undefined,

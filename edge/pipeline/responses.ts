@@ -1,25 +1,27 @@
 // Writing responses: from a cached entry (hit path: one precomputed header block, one write), and
 // small plain-text answers for errors and control endpoints. Every response ends in account().
+import { decideRange } from '../../infra/http/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
-import { formatCacheStatus, type CacheStatus } from '../cache/cache-status.js';
-import { decideRange } from '../cache/byte-range.js';
-import { ifNoneMatchMatches } from '../cache/etag.js';
+import { formatCacheStatus } from '../cache/cache-status.js';
+import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { currentAge } from '../cache/freshness.js';
-import type { EdgeRuntime } from './edge-runtime.js';
+import type { EdgeServices } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
+import { cacheStatusOf, type ServeOutcome } from './serve-outcome.js';
 
 /** The logging phase: metrics for every response, a debug line per request, a warning for errors. */
-export function account(rt: EdgeRuntime, ctx: RequestContext): void {
+export function account(services: EdgeServices, ctx: RequestContext): void {
   if (ctx.finished) return;
   ctx.finished = true;
-  rt.metrics.response(ctx.cacheStatus, ctx.bodyBytes);
-  if (ctx.cacheStatus === 'stale' || ctx.cacheStatus === 'stale-if-error') rt.metrics.staleServed.labels(ctx.cacheStatus).inc();
-  if (rt.logger.isLevelEnabled('debug')) {
-    rt.logger.debug({
+  const cacheStatus = cacheStatusOf(ctx.outcome);
+  services.metrics.response(cacheStatus, ctx.bodyBytes);
+  if (cacheStatus === 'stale' || cacheStatus === 'stale-if-error') services.metrics.staleServed.labels(cacheStatus).inc();
+  if (services.logger.isLevelEnabled('debug')) {
+    services.logger.debug({
       method: ctx.req.method,
       key: ctx.key,
       status: ctx.res.statusCode,
-      cacheStatus: ctx.cacheStatus,
+      cacheStatus,
       detail: ctx.detail,
       collapsed: ctx.collapsed,
       replica: ctx.replica,
@@ -32,34 +34,35 @@ export function account(rt: EdgeRuntime, ctx: RequestContext): void {
 }
 
 /** A short plain-text answer (errors, control endpoints), with the edge's common headers. */
-export function sendText(rt: EdgeRuntime, ctx: RequestContext, status: number, text: string, extraHeaders: readonly string[] = []): void {
+export function sendText(services: EdgeServices, ctx: RequestContext, status: number, text: string, extraHeaders: readonly string[] = []): void {
   const body = Buffer.from(`${text}\n`);
   const headers = [
-    ...rt.commonHeaders,
+    ...services.commonHeaders,
     'content-type', 'text/plain; charset=utf-8',
     'content-length', String(body.length),
     'cache-control', 'no-store',
     ...extraHeaders,
   ];
-  if (ctx.key !== '' || ctx.cacheStatus === 'error') {
-    headers.push('cache-status', formatCacheStatus(rt.cacheName, { status: ctx.cacheStatus, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+  const cacheStatus = cacheStatusOf(ctx.outcome);
+  if (ctx.key !== '' || cacheStatus === 'error') {
+    headers.push('cache-status', formatCacheStatus(services.cacheName, { status: cacheStatus, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
   }
   ctx.res.writeHead(status, headers);
   ctx.res.end(ctx.head ? undefined : body);
   ctx.bodyBytes = ctx.head ? 0 : body.length;
-  account(rt, ctx);
+  account(services, ctx);
 }
 
-export function sendJson(rt: EdgeRuntime, ctx: RequestContext, status: number, value: unknown): void {
+export function sendJson(services: EdgeServices, ctx: RequestContext, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value));
-  ctx.res.writeHead(status, [...rt.commonHeaders, 'content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store']);
+  ctx.res.writeHead(status, [...services.commonHeaders, 'content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store']);
   ctx.res.end(body);
   ctx.bodyBytes = body.length;
-  account(rt, ctx);
+  account(services, ctx);
 }
 
 export interface EntryResponseOptions {
-  readonly status: CacheStatus;
+  readonly outcome: ServeOutcome;
   readonly fwdStatus?: number;
   readonly detail?: string;
   readonly stored?: boolean;
@@ -68,16 +71,16 @@ export interface EntryResponseOptions {
 // Hits within the same second share one header array per entry.
 const hitHeaderMemo = new WeakMap<CacheEntry, { age: number; headers: string[] }>();
 
-function headersFor(rt: EdgeRuntime, entry: CacheEntry, options: EntryResponseOptions, collapsed: boolean, now: number): string[] {
+function headersFor(services: EdgeServices, entry: CacheEntry, options: EntryResponseOptions, collapsed: boolean, now: number): string[] {
   const ageSeconds = currentAge(entry, now);
   const age = Math.floor(ageSeconds);
-  const plainHit = options.status === 'hit' && !collapsed;
+  const plainHit = options.outcome === 'fresh' && !collapsed;
   if (plainHit) {
     const memo = hitHeaderMemo.get(entry);
     if (memo && memo.age === age) return memo.headers;
   }
-  const cacheStatus = formatCacheStatus(rt.cacheName, {
-    status: options.status,
+  const cacheStatus = formatCacheStatus(services.cacheName, {
+    status: cacheStatusOf(options.outcome),
     ttl: entry.policy.lifetime - ageSeconds,
     collapsed,
     ...(options.fwdStatus !== undefined ? { fwdStatus: options.fwdStatus } : {}),
@@ -93,21 +96,21 @@ function headersFor(rt: EdgeRuntime, entry: CacheEntry, options: EntryResponseOp
  * The headers of a plain hit on `entry` at `now` (cached per entry and second), shared with the
  * hit fast path so both paths send the same response.
  */
-export function plainHitHeaders(rt: EdgeRuntime, entry: CacheEntry, now: number): readonly string[] {
-  return headersFor(rt, entry, { status: 'hit' }, false, now);
+export function plainHitHeaders(services: EdgeServices, entry: CacheEntry, now: number): readonly string[] {
+  return headersFor(services, entry, { outcome: 'fresh' }, false, now);
 }
 
 /** Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. */
-export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
+export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
   const { req, res } = ctx;
-  ctx.cacheStatus = options.status;
+  ctx.outcome = options.outcome;
   if (options.detail !== undefined) ctx.detail = options.detail;
-  const headers = headersFor(rt, entry, options, ctx.collapsed, Date.now());
+  const headers = headersFor(services, entry, options, ctx.collapsed, Date.now());
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, entry.etag)) {
     res.writeHead(304, withoutContentLength(headers));
     res.end();
-    account(rt, ctx);
+    account(services, ctx);
     return;
   }
   const rangeHeader = req.headers.range;
@@ -115,11 +118,12 @@ export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntr
   const rangeApplies = rangeHeader !== undefined && (req.headers['if-range'] === undefined || req.headers['if-range'] === entry.etag);
   if (rangeApplies) {
     const decision = decideRange(rangeHeader, entry.body.length);
-    if (decision.kind === 'unsatisfiable') {
-      ctx.detail = decision.reason;
+    // A malformed Range was already refused by the filter phase; refused the same way here.
+    if (decision.kind === 'unsatisfiable' || decision.kind === 'malformed') {
+      ctx.detail = decision.kind === 'malformed' ? 'malformed Range' : decision.reason;
       res.writeHead(416, [...withoutContentLength(headers), 'content-range', `bytes */${entry.body.length}`, 'content-length', '0']);
       res.end();
-      account(rt, ctx);
+      account(services, ctx);
       return;
     }
     if (decision.kind === 'partial') {
@@ -129,7 +133,7 @@ export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntr
       if (ctx.head) res.end();
       else res.end(entry.body.subarray(start, end + 1));
       ctx.bodyBytes = ctx.head ? 0 : length;
-      account(rt, ctx);
+      account(services, ctx);
       return;
     }
   }
@@ -137,7 +141,7 @@ export function sendEntry(rt: EdgeRuntime, ctx: RequestContext, entry: CacheEntr
   if (ctx.head) res.end();
   else res.end(entry.body);
   ctx.bodyBytes = ctx.head ? 0 : entry.body.length;
-  account(rt, ctx);
+  account(services, ctx);
 }
 
 export function withoutContentLength(headers: readonly string[]): string[] {

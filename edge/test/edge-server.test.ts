@@ -242,7 +242,7 @@ describe('edge (in-process, scripted origins)', () => {
         assert.equal(result.status, 200);
         assert.ok(result.aborted, `viewer connection aborted (received ${result.received} of ${result.declared})`);
         assert.ok(result.received < (result.declared ?? Infinity), 'never a complete-looking body');
-        assert.equal(edge.runtime.store.has(path), false, 'nothing cached');
+        assert.equal(edge.services.store.has(path), false, 'nothing cached');
         good = true;
         const retry = await fetch(`${url}${path}`);
         assert.ok(Buffer.from(await retry.arrayBuffer()).equals(body));
@@ -306,7 +306,7 @@ describe('edge (in-process, scripted origins)', () => {
         assert.match(await response.text(), /#v1/);
         assert.match(response.headers.get('cache-status')!, /; hit; .*detail=stale-while-revalidate/);
       }
-      for (let i = 0; i < 100 && edge.runtime.flights.size > 0; i++) await sleep(20);
+      for (let i = 0; i < 100 && edge.services.flights.size > 0; i++) await sleep(20);
       assert.equal(origin.hits.get('/live/swr/index.m3u8')! - before, 1, 'one background refresh');
       assert.match(await (await fetch(`${url}/live/swr/index.m3u8`)).text(), /#v2/);
     } finally {
@@ -442,7 +442,7 @@ describe('edge (in-process, scripted origins)', () => {
       assert.deepEqual(await byKey.json(), { key: '/vod/purge/a.ts', purged: 1 });
       const byPrefix = await post(url, '{"prefix":"/vod/purge/"}', 'secret-token');
       assert.deepEqual(await byPrefix.json(), { prefix: '/vod/purge/', purged: 1 });
-      assert.equal(edge.runtime.store.count, 0);
+      assert.equal(edge.services.store.count, 0);
     } finally {
       await edge.close(1000);
       await disabled.edge.close(1000);
@@ -466,7 +466,7 @@ describe('edge (in-process, scripted origins)', () => {
       assert.equal(purge.status, 200);
       release();
       assert.ok(Buffer.from(await viewer.arrayBuffer()).equals(body), 'the viewer already receiving it gets it whole');
-      assert.equal(edge.runtime.store.has('/vod/purge-race/seg-00000.ts'), false, 'the landed fetch was not stored');
+      assert.equal(edge.services.store.has('/vod/purge-race/seg-00000.ts'), false, 'the landed fetch was not stored');
       const next = await fetch(`${url}/vod/purge-race/seg-00000.ts`);
       assert.match(next.headers.get('cache-status')!, /fwd=miss/);
       await next.arrayBuffer();

@@ -1,5 +1,6 @@
-// RFC 9110 §14 byte ranges, shared by the origin and the edge. Parsing and resolving against a size
-// live here; what to do with a malformed or multi-range header is each server's policy.
+// RFC 9110 §14 byte ranges, shared by the origin and the edge: parsing, resolving against a size,
+// and one decision both servers act on. The one place they differ is a malformed header (the origin
+// ignores it, the edge refuses it), so the decision names it and leaves that to the caller.
 
 /** One range-spec as written: `first-last`, `first-` or the suffix form `-last`. */
 export interface ByteRangeSpec {
@@ -40,4 +41,28 @@ export function resolveByteRange(spec: ByteRangeSpec, size: number): ByteRange |
   }
   if (spec.first >= size) return undefined;
   return { start: spec.first, end: spec.last === undefined ? size - 1 : Math.min(spec.last, size - 1) };
+}
+
+/** What a Range header asks of an object of known size. */
+export type RangeDecision =
+  /** No Range, or several ranges: the whole object (§14.2 allows it, and HLS players never need more). */
+  | { readonly kind: 'full'; readonly reason?: 'multiple ranges' }
+  | { readonly kind: 'partial'; readonly range: ByteRange }
+  | { readonly kind: 'unsatisfiable'; readonly reason: 'empty suffix range' | 'range starts past the end' }
+  | { readonly kind: 'malformed' };
+
+/** Syntax check before the size is known (an edge miss): a malformed Range is refused at once. */
+export function isWellFormedRange(header: string): boolean {
+  return parseByteRanges(header) !== undefined;
+}
+
+export function decideRange(header: string | undefined, size: number): RangeDecision {
+  if (header === undefined) return { kind: 'full' };
+  const specs = parseByteRanges(header);
+  if (!specs) return { kind: 'malformed' };
+  if (specs.length > 1) return { kind: 'full', reason: 'multiple ranges' };
+  const spec = specs[0]!;
+  const range = resolveByteRange(spec, size);
+  if (range) return { kind: 'partial', range };
+  return { kind: 'unsatisfiable', reason: spec.first === undefined ? 'empty suffix range' : 'range starts past the end' };
 }

@@ -2,7 +2,7 @@
 // `streamedge-origin` (blocking queries; the last good list stays when Consul is unreachable).
 import type { Logger } from '../../infra/runtime/logger.js';
 import { watchService, type ServiceInstance } from '../../infra/consul/service-watch.js';
-import type { OriginReplica } from './origin-client.js';
+import type { UpstreamReplica } from './upstream-client.js';
 
 export const ORIGIN_SERVICE = 'streamedge-origin';
 
@@ -14,7 +14,7 @@ export interface OriginSource {
   stop(): void;
 }
 
-export function staticOriginReplicas(urls: readonly string[]): OriginReplica[] {
+export function staticOriginReplicas(urls: readonly string[]): UpstreamReplica[] {
   return urls.map((url, index) => {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new TypeError(`origin URL must be http(s), got ${url}`);
@@ -22,13 +22,13 @@ export function staticOriginReplicas(urls: readonly string[]): OriginReplica[] {
   });
 }
 
-export function startStaticOriginSource(urls: readonly string[], apply: (replicas: readonly OriginReplica[]) => void): OriginSource {
+export function startStaticOriginSource(urls: readonly string[], apply: (replicas: readonly UpstreamReplica[]) => void): OriginSource {
   apply(staticOriginReplicas(urls));
   return { ready: Promise.resolve(), reachable: true, stop: () => {} };
 }
 
 /** The URL an origin advertises (meta `url`, its `--url`) when it is a plain http(s) base URL, else its address and port. */
-export function originReplicaFor(instance: ServiceInstance): OriginReplica {
+export function originReplicaFor(instance: ServiceInstance): UpstreamReplica {
   const advertised = URL.canParse(instance.meta.url ?? '') ? new URL(instance.meta.url!) : undefined;
   if (advertised && (advertised.protocol === 'http:' || advertised.protocol === 'https:') && advertised.pathname === '/' && !advertised.search && !advertised.username) {
     return { id: instance.id, url: advertised.origin };
@@ -40,7 +40,7 @@ export function originReplicaFor(instance: ServiceInstance): OriginReplica {
 export function startConsulOriginSource(
   consulUrl: string,
   logger: Logger,
-  apply: (replicas: readonly OriginReplica[]) => void,
+  apply: (replicas: readonly UpstreamReplica[]) => void,
 ): OriginSource {
   const watch = watchService({
     consulUrl,

@@ -1,27 +1,7 @@
+// Body integrity for fills: when an origin's ETag is a hash of the bytes, the edge recomputes it
+// while the body streams and refuses to cache a body that does not match.
 import { createHash, type Hash } from 'node:crypto';
-
-/** True for a syntactically valid entity-tag (RFC 9110 §8.8.3), weak or strong. */
-export function isValidEtag(value: string): boolean {
-  return /^(W\/)?"[\x21\x23-\x7e\x80-\xff]*"$/.test(value);
-}
-
-function opaque(tag: string): string {
-  return tag.startsWith('W/') ? tag.slice(2) : tag;
-}
-
-/**
- * If-None-Match uses the weak comparison (RFC 9110 §13.1.2): `*` matches any current entity, and
- * W/"x" matches "x".
- */
-export function ifNoneMatchMatches(header: string | undefined, etag: string | undefined): boolean {
-  if (header === undefined || etag === undefined) return false;
-  if (header.trim() === '*') return true;
-  const wanted = opaque(etag);
-  for (const candidate of header.split(',')) {
-    if (opaque(candidate.trim()) === wanted) return true;
-  }
-  return false;
-}
+import { isValidEtag } from '../../infra/http/entity-tag.js';
 
 type Encoding = 'hex' | 'base64url' | 'base64';
 

@@ -1,4 +1,6 @@
-// Fetches objects from replicated origins: undici Pools (keep-alive) per replica, failover to the
+// The edge's client for whatever sits upstream of it — origin replicas, or in cluster mode the
+// sibling worker owning a key (named apart from origin/, the server it usually talks to).
+// Fetches objects from replicated upstreams: undici Pools (keep-alive) per replica, failover to the
 // next replica on connect errors, timeouts and 5xx, one hedged request to a second replica when the
 // first is slow to answer, and passive ejection of a replica that keeps failing.
 import type { Readable } from 'node:stream';
@@ -6,13 +8,13 @@ import { Pool } from 'undici';
 import { EdgeError, upstreamError } from '../errors.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 
-export interface OriginReplica {
+export interface UpstreamReplica {
   readonly id: string;
   /** Base URL, e.g. http://127.0.0.1:8091 */
   readonly url: string;
 }
 
-export interface OriginResponse {
+export interface UpstreamResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly body: Readable;
@@ -27,18 +29,18 @@ export interface OriginResponse {
 /** How one attempt against one replica ended; printable, used as a metric label. */
 export type AttemptOutcome = 'ok' | 'http-5xx' | 'connect' | 'timeout' | 'error' | 'cancelled';
 
-export interface OriginObserver {
+export interface UpstreamObserver {
   onAttempt?(replica: string, outcome: AttemptOutcome, seconds: number): void;
   onHedge?(replica: string): void;
   onEject?(replica: string, failures: number): void;
 }
 
-export interface OriginFetchOptions {
+export interface UpstreamFetchOptions {
   readonly ifNoneMatch?: string;
   readonly range?: string;
 }
 
-export interface OriginClientOptions {
+export interface UpstreamClientOptions {
   /** Start a second replica when the first has not answered headers in this time; 0 disables. */
   readonly hedgeDelayMs: number;
   readonly connectTimeoutMs: number;
@@ -53,21 +55,21 @@ export interface OriginClientOptions {
   readonly userAgent?: string;
   /** Sent with every request (e.g. the sibling-worker marker). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
-  readonly observer?: OriginObserver;
+  readonly observer?: UpstreamObserver;
 }
 
-export interface OriginClient {
+export interface UpstreamClient {
   /** Replaces the replica list whole; pools of replicas that stay are kept. */
-  setReplicas(replicas: readonly OriginReplica[]): void;
-  readonly replicas: readonly OriginReplica[];
+  setReplicas(replicas: readonly UpstreamReplica[]): void;
+  readonly replicas: readonly UpstreamReplica[];
   /** Ids of replicas currently ejected. */
   readonly ejected: readonly string[];
-  fetch(target: string, options?: OriginFetchOptions): Promise<OriginResponse>;
+  fetch(target: string, options?: UpstreamFetchOptions): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
 
 interface ReplicaState {
-  readonly replica: OriginReplica;
+  readonly replica: UpstreamReplica;
   readonly pool: Pool;
   failures: number;
   ejectedUntil: number;
@@ -85,7 +87,7 @@ function positive(name: string, value: number, allowZero = false): void {
   }
 }
 
-export function createOriginClient(options: OriginClientOptions): OriginClient {
+export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   positive('hedgeDelayMs', options.hedgeDelayMs, true);
   positive('connectTimeoutMs', options.connectTimeoutMs);
   positive('headersTimeoutMs', options.headersTimeoutMs);
@@ -96,7 +98,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
   const observer = options.observer ?? {};
   let states: ReplicaState[] = [];
 
-  const newState = (replica: OriginReplica): ReplicaState => {
+  const newState = (replica: UpstreamReplica): ReplicaState => {
     const url = new URL(replica.url);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`origin client: replica ${replica.id} URL must be http(s), got ${replica.url}`);
     return {
@@ -138,14 +140,14 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
     });
   };
 
-  const headersFor = (fetchOptions: OriginFetchOptions): Record<string, string> => {
+  const headersFor = (fetchOptions: UpstreamFetchOptions): Record<string, string> => {
     const headers: Record<string, string> = { ...options.extraHeaders, 'user-agent': options.userAgent ?? 'streamedge-edge' };
     if (fetchOptions.ifNoneMatch) headers['if-none-match'] = fetchOptions.ifNoneMatch;
     if (fetchOptions.range) headers.range = fetchOptions.range;
     return headers;
   };
 
-  const fetch = (target: string, fetchOptions: OriginFetchOptions = {}): Promise<OriginResponse> => {
+  const fetch = (target: string, fetchOptions: UpstreamFetchOptions = {}): Promise<UpstreamResponse> => {
     const candidates = candidatesFor(target);
     const replicaCount = candidates.length;
     // A lone replica gets a second attempt: a keep-alive socket it closed at the very moment we
@@ -155,7 +157,7 @@ export function createOriginClient(options: OriginClientOptions): OriginClient {
       return Promise.reject(new EdgeError('no origin replica available', { source: 'upstream', retryable: true, status: 503, reason: 'no-origin' }));
     }
     const headers = headersFor(fetchOptions);
-    return new Promise<OriginResponse>((resolve, reject) => {
+    return new Promise<UpstreamResponse>((resolve, reject) => {
       let next = 0;
       let running = 0;
       let settled = false;

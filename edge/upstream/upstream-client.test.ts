@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgeError } from '../errors.js';
 import { deadOriginUrl, object, startTestOrigin, type TestOrigin } from '../test/test-origin.js';
-import { createOriginClient, discardBody, type AttemptOutcome, type OriginClientOptions } from './origin-client.js';
+import { createUpstreamClient, discardBody, type AttemptOutcome, type UpstreamClientOptions } from './upstream-client.js';
 
-const DEFAULTS: OriginClientOptions = {
+const DEFAULTS: UpstreamClientOptions = {
   hedgeDelayMs: 0,
   connectTimeoutMs: 1000,
   headersTimeoutMs: 2000,
@@ -15,7 +15,7 @@ const DEFAULTS: OriginClientOptions = {
   ejectForMs: 200,
 };
 
-describe('origin client', () => {
+describe('upstream client', () => {
   let live: TestOrigin;
   let slow: TestOrigin;
   let dead: string;
@@ -40,7 +40,7 @@ describe('origin client', () => {
   it('fails over from a dead replica, then ejects it for a while', async () => {
     const attempts: [string, AttemptOutcome][] = [];
     const ejected: string[] = [];
-    const client = createOriginClient({ ...DEFAULTS, observer: { onAttempt: (replica, outcome) => attempts.push([replica, outcome]), onEject: (replica) => ejected.push(replica) } });
+    const client = createUpstreamClient({ ...DEFAULTS, observer: { onAttempt: (replica, outcome) => attempts.push([replica, outcome]), onEject: (replica) => ejected.push(replica) } });
     client.setReplicas([{ id: 'dead', url: dead }, { id: 'live', url: live.url }]);
     try {
       for (let i = 0; i < 10; i++) {
@@ -70,7 +70,7 @@ describe('origin client', () => {
       res.writeHead(503);
       res.end();
     });
-    const client = createOriginClient(DEFAULTS);
+    const client = createUpstreamClient(DEFAULTS);
     client.setReplicas([{ id: 'failing', url: failing.url }, { id: 'live', url: live.url }]);
     try {
       for (let i = 0; i < 3; i++) {
@@ -86,7 +86,7 @@ describe('origin client', () => {
 
   it('hedges to a second replica when the first is slow to answer headers', async () => {
     const hedged: string[] = [];
-    const client = createOriginClient({ ...DEFAULTS, hedgeDelayMs: 50, observer: { onHedge: (replica) => hedged.push(replica) } });
+    const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 50, observer: { onHedge: (replica) => hedged.push(replica) } });
     client.setReplicas([{ id: 'slow', url: slow.url }, { id: 'live', url: live.url }]);
     try {
       for (let i = 0; i < 8; i++) {
@@ -108,7 +108,7 @@ describe('origin client', () => {
 
   it('reports an upstream, retryable error when every replica fails', async () => {
     const attempts: AttemptOutcome[] = [];
-    const client = createOriginClient({ ...DEFAULTS, observer: { onAttempt: (_replica, outcome) => attempts.push(outcome) } });
+    const client = createUpstreamClient({ ...DEFAULTS, observer: { onAttempt: (_replica, outcome) => attempts.push(outcome) } });
     client.setReplicas([{ id: 'dead', url: dead }]);
     try {
       await assert.rejects(client.fetch('/o/1.ts'), (error: unknown) => {
@@ -127,8 +127,8 @@ describe('origin client', () => {
   });
 
   it('validates its options', () => {
-    assert.throws(() => createOriginClient({ ...DEFAULTS, connectTimeoutMs: 0 }), /connectTimeoutMs/);
-    const client = createOriginClient(DEFAULTS);
+    assert.throws(() => createUpstreamClient({ ...DEFAULTS, connectTimeoutMs: 0 }), /connectTimeoutMs/);
+    const client = createUpstreamClient(DEFAULTS);
     assert.throws(() => client.setReplicas([{ id: 'a', url: 'ftp://x' }]), /http/);
     assert.throws(() => client.setReplicas([{ id: 'a', url: live.url }, { id: 'a', url: live.url }]), /unique/);
   });

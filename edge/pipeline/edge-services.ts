@@ -1,3 +1,5 @@
+// The edge's parts and settings, handed to every request phase (a dependency bag, not process
+// utilities: those are infra/runtime).
 import type { Logger } from '../../infra/runtime/logger.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import type { CacheKeyFunction } from '../cache/cache-key.js';
@@ -5,7 +7,7 @@ import type { CacheStore } from '../cache/cache-store.js';
 import type { NotStorableReason } from '../cache/freshness.js';
 import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
-import type { OriginClient } from '../origin/origin-client.js';
+import type { UpstreamClient } from '../upstream/upstream-client.js';
 
 /** What a coalesced origin fetch announces before its body. */
 export type FillHead =
@@ -32,7 +34,7 @@ export interface EdgeState {
 }
 
 /** Shared by every phase of every request: the edge's parts and settings. */
-export interface EdgeRuntime {
+export interface EdgeServices {
   readonly id: string;
   /** `streamedge-<id>`, the Cache-Status member name. */
   readonly cacheName: string;
@@ -41,7 +43,7 @@ export interface EdgeRuntime {
   readonly cacheKey: CacheKeyFunction;
   readonly store: CacheStore<CacheEntry>;
   readonly flights: FlightTable<FillHead>;
-  readonly origins: OriginClient;
+  readonly origins: UpstreamClient;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly maxObjectBytes: number;
@@ -56,7 +58,7 @@ export interface EdgeRuntime {
    * Cluster mode: the sibling worker that owns a key, asked instead of the origin so one origin
    * request serves every worker. Undefined when this worker owns the key (or in one process).
    */
-  readonly siblingFor: (key: string) => OriginClient | undefined;
+  readonly siblingFor: (key: string) => UpstreamClient | undefined;
   /** Prometheus text for /metrics (aggregated across workers in cluster mode). */
   readonly metricsText: () => Promise<{ contentType: string; body: string }>;
 }

@@ -1,0 +1,49 @@
+// Which origin response header fields reach viewers and the cache: one rule for a stored fill, a
+// fill streamed to its readers and an uncached pass-through alike, so no road to the origin can
+// leak a field the others hold back.
+import type { ResponseHeaders } from './freshness.js';
+
+// Hop-by-hop fields (RFC 9110 §7.6.1), fields the edge writes itself on every response, fields that
+// must never be replayed to another viewer, and the origin's own internal fields.
+const NEVER_REPLAYED = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'proxy-authenticate', 'proxy-authorization', 'date', 'age', 'set-cookie', 'cache-status', 'x-served-by', 'server',
+  'access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-methods',
+  'access-control-allow-headers', 'access-control-max-age', 'access-control-allow-credentials',
+  'x-origin-id',
+]);
+
+// They describe one transfer of the body: copied when the origin's body passes through unchanged,
+// computed afresh when the edge serves its own copy (a whole object, a range of it).
+const BODY_FRAMING = ['content-length', 'content-range', 'accept-ranges'] as const;
+const BODY_FRAMING_SET: ReadonlySet<string> = new Set(BODY_FRAMING);
+
+// Kept with the entry (a 304 may omit it) but addressed to this CDN, not to viewers (RFC 9213).
+const NOT_FORWARDED = new Set(['cdn-cache-control']);
+
+/** The end-to-end fields of an origin response, as the cache stores them (lower-case names). */
+export function replayableHeaders(headers: ResponseHeaders): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || NEVER_REPLAYED.has(name) || BODY_FRAMING_SET.has(name)) continue;
+    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
+
+/** Stored fields as a flat `[name, value, …]` block for viewers, without the CDN's own directives. */
+export function forwardedHeaderBlock(stored: Readonly<Record<string, string>>): string[] {
+  const block: string[] = [];
+  for (const [name, value] of Object.entries(stored)) if (!NOT_FORWARDED.has(name)) block.push(name, value);
+  return block;
+}
+
+/** A response relayed as the origin sent it (nothing stored): the same fields plus its own framing. */
+export function passThroughHeaderBlock(headers: ResponseHeaders): string[] {
+  const block = forwardedHeaderBlock(replayableHeaders(headers));
+  for (const name of BODY_FRAMING) {
+    const value = headers[name];
+    if (typeof value === 'string') block.push(name, value);
+  }
+  return block;
+}

@@ -1,0 +1,118 @@
+// The request phases of the edge, sequenced in one place (after Pingora's phases). Each phase is
+// its own module, and a request moves through them in order without coming back:
+//
+//   filterRequest → resolveCacheKey → lookupCache (cache-lookup.ts)
+//     ├─ fresh ──────────────────→ sendEntry (responses.ts)
+//     ├─ stale-while-revalidate ─→ sendEntry + startBackgroundFill (origin-fill.ts)
+//     └─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
+//   → prefetchNext (segment-prefetch.ts) → account (responses.ts) once the response is done
+//
+// Plain fresh hits on kept-alive connections usually skip node:http: hit-fast-path.ts answers them
+// from the socket with the same lookup and headers, and hands every other request here.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isWellFormedRange } from '../../infra/http/byte-range.js';
+import { lookupCache } from './cache-lookup.js';
+import { controlPathOf, handleControl } from './control-endpoints.js';
+import type { EdgeServices } from './edge-services.js';
+import { readThroughFlight, startBackgroundFill } from './origin-fill.js';
+import { createRequestContext, type RequestContext } from './request-context.js';
+import { account, sendEntry, sendText } from './responses.js';
+import { prefetchNext } from './segment-prefetch.js';
+
+export function handleRequest(services: EdgeServices, req: IncomingMessage, res: ServerResponse): void {
+  const ctx = createRequestContext(req, res);
+  // While draining, every response closes its connection so keep-alive viewers move on.
+  if (services.state.draining) res.shouldKeepAlive = false;
+  try {
+    if (!filterRequest(services, ctx)) return;
+    if (!resolveCacheKey(services, ctx)) return;
+    serveFromCacheOrOrigin(services, ctx);
+    prefetchNext(services, ctx.key);
+  } catch (error) {
+    internalError(services, ctx, error);
+  }
+}
+
+/** Phase 3: answer from the cache lookup, or fill from the origin. */
+function serveFromCacheOrOrigin(services: EdgeServices, ctx: RequestContext): void {
+  const lookup = lookupCache(services.store, ctx.key, Date.now());
+  switch (lookup.kind) {
+    case 'fresh':
+      sendEntry(services, ctx, lookup.entry, { outcome: 'fresh' });
+      return;
+    case 'stale-while-revalidate':
+      sendEntry(services, ctx, lookup.entry, { outcome: 'stale-while-revalidate' });
+      startBackgroundFill(services, ctx.key, lookup.entry);
+      return;
+    case 'revalidate':
+      readThroughFlight(services, ctx, lookup.stale);
+      return;
+    case 'expired':
+      // Nothing left to revalidate or fall back on: it only takes room until the fill replaces it.
+      services.store.delete(ctx.key);
+      readThroughFlight(services, ctx, undefined);
+      return;
+    case 'miss':
+      readThroughFlight(services, ctx, undefined);
+      return;
+  }
+}
+
+function internalError(services: EdgeServices, ctx: RequestContext, error: unknown): void {
+  services.logger.error({ err: (error as Error).stack ?? String(error), key: ctx.key }, 'internal error');
+  ctx.outcome = 'failed';
+  ctx.detail = 'internal';
+  if (!ctx.res.headersSent) sendText(services, ctx, 500, 'internal error');
+  else ctx.res.destroy();
+}
+
+/** Phase 1: control endpoints, CORS preflight, methods, malformed headers. False = answered. */
+function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
+  const { req } = ctx;
+  const controlPath = controlPathOf(req.url ?? '');
+  if (controlPath !== undefined) {
+    handleControl(services, ctx, controlPath);
+    return false;
+  }
+  if (req.method === 'OPTIONS') {
+    ctx.outcome = 'answered-here';
+    ctx.res.writeHead(204, [
+      ...services.commonHeaders,
+      'access-control-allow-methods', 'GET, HEAD, OPTIONS',
+      'access-control-allow-headers', 'Range, If-None-Match, If-Modified-Since, If-Range, X-Streamedge-Region',
+      'access-control-max-age', '86400',
+      'content-length', '0',
+    ]);
+    ctx.res.end();
+    account(services, ctx);
+    return false;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    reject(services, ctx, 405, `method ${req.method} not allowed`, 'method', ['allow', 'GET, HEAD, OPTIONS']);
+    return false;
+  }
+  // The edge cannot pass a broken Range on, so it is refused before any origin work.
+  const range = req.headers.range;
+  if (range !== undefined && !isWellFormedRange(range)) {
+    reject(services, ctx, 416, 'malformed Range header', 'range');
+    return false;
+  }
+  return true;
+}
+
+function reject(services: EdgeServices, ctx: RequestContext, status: number, message: string, reason: string, headers: readonly string[] = []): void {
+  services.metrics.badRequests.labels(reason).inc();
+  ctx.outcome = 'answered-here';
+  sendText(services, ctx, status, message, headers);
+}
+
+/** Phase 2: the explicit cache key (normalized path + allow-listed query parameters). */
+function resolveCacheKey(services: EdgeServices, ctx: RequestContext): boolean {
+  const result = services.cacheKey(ctx.req.url ?? '');
+  if (!result.ok) {
+    reject(services, ctx, result.status, `bad request target: ${result.reason}`, 'target');
+    return false;
+  }
+  ctx.key = result.key;
+  return true;
+}
