@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { seededRandom, zipfSampler } from '../bench/zipf.js';
+import { seededRandom, zipfSampler } from '../infra/testing/zipf.js';
 import { boundedLoadOrder, capacityOf, groupByDistance, selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from './edge-node.js';
 import { rendezvousOrder } from '../infra/hashing/rendezvous-hash.js';
