@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
-import { classifyConnectionError } from './edge-fetch.js';
+import { classifyConnectionError } from './connection-error.js';
 import type { EdgeNode } from './edge-node.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
 import { sendError } from './http-responses.js';
