@@ -6,10 +6,10 @@ import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } from './balancer-cluster.js';
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-server.js';
-import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './edge-discovery.js';
-import type { FrontName } from './front.js';
-import { parseIpPrefix } from './ip-prefix-table.js';
-import { EMPTY_LOCATION_TABLE, loadLocationTable } from './location-table.js';
+import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
+import type { FrontName } from './fronts/front.js';
+import { parseIpPrefix } from './location/ip-prefix-table.js';
+import { EMPTY_LOCATION_TABLE, loadLocationTable } from './location/location-table.js';
 
 const SUMMARY = `Steers each viewer to the nearest healthy edge (Consul-aware), by HLS content steering,
 302 redirect or reverse proxy.

@@ -1,5 +1,5 @@
-import type { EdgeFetcher } from './edge-fetch.js';
-import type { EdgeNode } from './edge-node.js';
+import type { EdgeFetcher } from './fronts/edge-fetch.js';
+import type { EdgeNode } from './discovery/edge-node.js';
 
 export interface CatalogCacheOptions {
   readonly fetcher: EdgeFetcher;

@@ -85,7 +85,7 @@ describe('buildLocationTable', () => {
 
 describe('the shipped location table (infra/stack/locations.json)', () => {
   it('loads and maps the demo client addresses to their regions', async () => {
-    const shipped = await loadLocationTable(fileURLToPath(new URL('../../infra/stack/locations.json', import.meta.url)));
+    const shipped = await loadLocationTable(fileURLToPath(new URL('../../../infra/stack/locations.json', import.meta.url)));
     const regionOf = (address: string): string | undefined => shipped.lookup(parseIpAddress(address)!)?.region;
     assert.equal(regionOf('127.0.1.10'), 'us-east');
     assert.equal(regionOf('127.0.2.10'), 'eu-west');

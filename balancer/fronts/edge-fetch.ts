@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
-import type { EdgeNode } from './edge-node.js';
-import { classifyConnectionError } from './connection-error.js';
-import type { PassiveHealth } from './passive-health.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
+import { classifyConnectionError } from '../health/connection-error.js';
+import type { PassiveHealth } from '../health/passive-health.js';
 
 /** A failure fetching through edges: where it came from and whether another edge may help. */
 export class UpstreamError extends Error {
