@@ -5,7 +5,7 @@ import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } from './balancer-cluster.js';
-import { BALANCER_DEFAULTS, createBalancer } from './balancer-server.js';
+import { BALANCER_DEFAULTS, createBalancer } from './balancer-wiring.js';
 import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
 import type { FrontName } from './fronts/front.js';
 import { parseIpPrefix } from './location/ip-prefix-table.js';
