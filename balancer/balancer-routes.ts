@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../infra/runtime/logger.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import type { BalancerMetrics } from './balancer-metrics.js';
-import type { CatalogAnswer } from './catalog-cache.js';
+import type { CatalogCache } from './catalog-cache.js';
 import { UpstreamError } from './fronts/edge-fetch.js';
 import type { Front, FrontName } from './fronts/front.js';
 import { STEERING_PREFIX, type SteeringFront } from './fronts/steering-front.js';
@@ -13,7 +13,6 @@ import type { PassiveHealth } from './health/passive-health.js';
 import { sendError, sendJson } from './http-responses.js';
 import { ViewerInputError } from './location/viewer-location.js';
 import { parseMediaTarget } from './request-target.js';
-import type { EdgeNode } from './discovery/edge-node.js';
 import type { EdgeRouter } from './selection/edge-router.js';
 import { renderStatusHtml, type StatusReport } from './status-report.js';
 
@@ -28,7 +27,7 @@ export interface BalancerParts {
   readonly front: Front;
   /** Answers steering-manifest requests, whatever the mode. */
   readonly steering: SteeringFront;
-  readonly catalog: { get(candidates: readonly EdgeNode[]): Promise<CatalogAnswer> };
+  readonly catalog: CatalogCache;
   readonly servePlayer: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<string>;
   /** This process's /status report. */
   readonly status: () => StatusReport;
