@@ -1,15 +1,16 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
+import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } from './balancer-cluster.js';
-import { BALANCER_DEFAULTS, createBalancer } from './balancer-server.js';
-import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './edge-discovery.js';
-import type { FrontName } from './front.js';
-import { parseIpPrefix } from './ip-prefix-table.js';
-import { EMPTY_LOCATION_TABLE, loadLocationTable } from './location-table.js';
+import { BALANCER_DEFAULTS, createBalancer } from './balancer-wiring.js';
+import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
+import type { FrontName } from './fronts/front.js';
+import { parseIpPrefix } from './location/ip-prefix-table.js';
+import { EMPTY_LOCATION_TABLE, loadLocationTable } from './location/location-table.js';
 
 const SUMMARY = `Steers each viewer to the nearest healthy edge (Consul-aware), by HLS content steering,
 302 redirect or reverse proxy.
@@ -156,43 +157,16 @@ function primaryShutdown(): Promise<string> {
 
 /**
  * node:cluster primary: the workers share one listening socket (the kernel hands each connection
- * to one of them) and each runs a whole balancer. A worker that dies after the start is replaced.
+ * to one of them) and each runs a whole balancer; cluster-primary.ts keeps them running.
  * The primary answers workers' asks for cluster-wide /metrics and /status.
  */
 async function runPrimary(workers: number, host: string, log: Logger, description: Record<string, unknown>): Promise<void> {
-  let stopping = false;
   answerClusterReports();
-  const listening = new Promise<number>((resolve, reject) => {
-    let count = 0;
-    let started = false;
-    cluster.on('listening', (_worker, address) => {
-      if (++count < workers) return;
-      started = true;
-      resolve(address.port);
-    });
-    cluster.on('exit', (worker, code, signal) => {
-      if (stopping) return;
-      if (!started) {
-        // A worker that cannot start (port taken, bad host) would fail again: give up loudly.
-        for (const other of Object.values(cluster.workers ?? {})) other?.kill();
-        reject(new Error(`balancer worker ${worker.process.pid} exited (${code ?? signal}) before listening`));
-        return;
-      }
-      log.error({ worker: worker.process.pid, code, signal }, 'balancer worker died; starting another');
-      cluster.fork();
-    });
-  });
-  for (let i = 0; i < workers; i++) cluster.fork();
-  const port = await listening;
+  const primary = startClusterPrimary({ workers, name: 'balancer', logger: log });
+  const port = await primary.listening;
   log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, workers, ...description }, 'listening');
   const signal = await waitForShutdownSignal();
   log.info({ signal }, 'shutting down');
-  stopping = true;
-  const alive = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined && !worker.isDead());
-  const exited = Promise.all(alive.map((worker) => new Promise<void>((resolve) => worker!.once('exit', () => resolve()))));
-  for (const worker of alive) sendToWorker(worker!, SHUTDOWN_MESSAGE);
-  const deadline = setTimeout(() => alive.forEach((worker) => worker!.kill('SIGKILL')), 10_000);
-  await exited;
-  clearTimeout(deadline);
+  await primary.stopWorkers((alive) => alive.forEach((worker) => sendToWorker(worker, SHUTDOWN_MESSAGE)), 10_000);
   log.info('stopped');
 }

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import type { EdgeHealthState, EjectionReason } from './passive-health.js';
-import type { FrontName, FrontOutcome } from './front.js';
+import type { EdgeHealthState, EjectionReason } from './health/passive-health.js';
+import type { FrontName, FrontOutcome } from './fronts/front.js';
 
 export interface BalancerMetricsSource {
   /** Seconds since discovery last confirmed the edge list. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCatalogCache } from './catalog-cache.js';
-import type { EdgeFetcher, EdgeResponse } from './edge-fetch.js';
-import type { EdgeNode } from './edge-node.js';
+import type { EdgeFetcher, EdgeResponse } from './fronts/edge-fetch.js';
+import type { EdgeNode } from './discovery/edge-node.js';
 
 const edge: EdgeNode = { id: 'edge-1', url: 'http://127.0.0.1:1', region: 'us-east', lat: 0, lon: 0, weight: 1 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

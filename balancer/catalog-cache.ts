@@ -1,5 +1,5 @@
-import type { EdgeFetcher } from './edge-fetch.js';
-import type { EdgeNode } from './edge-node.js';
+import type { EdgeFetcher } from './fronts/edge-fetch.js';
+import type { EdgeNode } from './discovery/edge-node.js';
 
 export interface CatalogCacheOptions {
   readonly fetcher: EdgeFetcher;
@@ -31,8 +31,12 @@ export function checkCatalog(body: Buffer): void {
   }
 }
 
+export interface CatalogCache {
+  get(candidates: readonly EdgeNode[]): Promise<CatalogAnswer>;
+}
+
 /** /catalog.json for the player, fetched through an edge and kept briefly; one fetch at a time. */
-export function createCatalogCache(options: CatalogCacheOptions): { get(candidates: readonly EdgeNode[]): Promise<CatalogAnswer> } {
+export function createCatalogCache(options: CatalogCacheOptions): CatalogCache {
   let cached: { body: Buffer; edgeId: string; fetchedAt: number } | undefined;
   let inFlight: Promise<CatalogAnswer> | undefined;
 

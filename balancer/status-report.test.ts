@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EdgeNode } from './edge-node.js';
-import { createSnapshot } from './edge-snapshot.js';
+import type { EdgeNode } from './discovery/edge-node.js';
+import { createSnapshot } from './discovery/edge-snapshot.js';
 import { buildStatusReport, mergeWorkerStatus, renderStatusHtml, type StatusReport } from './status-report.js';
 
 const edge: EdgeNode = { id: 'edge-1', url: 'http://127.0.0.1:1', region: 'us-east', lat: 0, lon: 0, weight: 1 };

@@ -1,8 +1,8 @@
-import type { DiscoveryStatus } from './edge-discovery.js';
-import type { EdgeNode } from './edge-node.js';
-import type { EdgeSnapshot } from './edge-snapshot.js';
-import type { FrontName } from './front.js';
-import type { EdgeHealth } from './passive-health.js';
+import type { DiscoveryStatus } from './discovery/edge-discovery.js';
+import type { EdgeNode } from './discovery/edge-node.js';
+import type { EdgeSnapshot } from './discovery/edge-snapshot.js';
+import type { FrontName } from './fronts/front.js';
+import type { EdgeHealth } from './health/passive-health.js';
 
 export interface EdgeStatus extends EdgeNode {
   readonly health: EdgeHealth['state'];

@@ -15,7 +15,7 @@ import { startBenchService } from './bench-services.js';
 import { originSegmentBytes, originSegmentRequests } from './prometheus-text.js';
 import { atMost, publishReport, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog, type SyntheticAsset } from './synthetic-catalog.js';
-import { seededRandom, zipfSampler } from './zipf.js';
+import { seededRandom, zipfSampler } from '../infra/testing/zipf.js';
 
 const OPTIONS = {
   assets: { kind: 'integer', description: 'assets in the catalog', default: 200, min: 2, max: 5000 },

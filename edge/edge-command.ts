@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregatorRegistry } from 'prom-client';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { OptionError, parseCommandOptions, type ParsedOptions } from '../infra/runtime/command-options.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
@@ -190,29 +191,8 @@ async function runPrimary(options: Options, logger: Logger): Promise<void> {
   edgeOptions(options, logger); // validate once, before forking
   acceptInWorkers();
   const bridge = servePrimary();
-  let draining = false;
-  let started = false;
-  const listening = new Promise<{ port: number }>((resolve, reject) => {
-    let count = 0;
-    cluster.on('listening', (_worker, address) => {
-      if (++count < options.workers) return;
-      started = true;
-      resolve({ port: address.port });
-    });
-    cluster.on('exit', (worker, code, signal) => {
-      if (draining) return;
-      if (!started) {
-        // A worker that cannot start (port taken, bad host) would fail again: give up loudly.
-        for (const other of Object.values(cluster.workers ?? {})) other?.kill();
-        reject(new Error(`edge worker ${worker.process.pid} exited (${code ?? signal}) before listening`));
-        return;
-      }
-      logger.error({ worker: worker.process.pid, code, signal }, 'edge worker died; starting another');
-      cluster.fork(workerEnv());
-    });
-  });
-  for (let i = 0; i < options.workers; i++) cluster.fork(workerEnv());
-  const { port } = await listening;
+  const primary = startClusterPrimary({ workers: options.workers, name: 'edge', logger, env: workerEnv() });
+  const port = await primary.listening;
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${shownHost}:${port}`;
   const publicUrl = options.url ?? url;
@@ -220,18 +200,11 @@ async function runPrimary(options: Options, logger: Logger): Promise<void> {
   const registration = register(options, port, publicUrl, logger);
   const signal = await waitForShutdownSignal();
   logger.info({ signal }, 'draining');
-  draining = true;
+  primary.stopReplacing();
   bridge.broadcast('streamedge:draining');
   if (registration) await drainStep(logger, 'maintenance', () => registration.setMaintenance(true, 'draining'));
   await sleep(options['drain-delay']);
-  const exited = Promise.all(
-    Object.values(cluster.workers ?? {}).map((worker) => (worker && !worker.isDead() ? new Promise<void>((resolve) => worker.once('exit', () => resolve())) : Promise.resolve())),
-  );
-  bridge.broadcast('streamedge:shutdown');
-  const deadline = sleep(options['drain-timeout'] + 5000).then(() => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGKILL');
-  });
-  await Promise.race([exited, deadline]);
+  await primary.stopWorkers(() => bridge.broadcast('streamedge:shutdown'), options['drain-timeout'] + 5000);
   if (registration) await drainStep(logger, 'deregister', () => registration.deregister());
   logger.info('stopped');
 }

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { EdgeFetcher } from './edge-fetch.js';
 import { UpstreamError } from './edge-fetch.js';
-import type { EdgeRouter } from './edge-router.js';
+import type { EdgeRouter } from '../selection/edge-router.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
-import { sendError, sendJson } from './http-responses.js';
-import { PlaylistError, rewriteMasterPlaylist } from './master-playlist-rewrite.js';
-import type { PassiveHealth } from './passive-health.js';
-import { parseMediaTarget, type MediaTarget } from './request-target.js';
-import type { SessionTracker } from './session-tracker.js';
-import { buildSteeringManifest, demotionsFromReport, parseViewerReport, SteeringQueryError, type SlownessPolicy } from './steering-manifest.js';
-import type { Logger } from '../infra/runtime/logger.js';
+import { sendError, sendJson } from '../http-responses.js';
+import { PlaylistError, rewriteMasterPlaylist } from '../steering/master-playlist-rewrite.js';
+import type { PassiveHealth } from '../health/passive-health.js';
+import { parseMediaTarget, type MediaTarget } from '../request-target.js';
+import type { SessionTracker } from '../selection/session-tracker.js';
+import { buildSteeringManifest, demotionsFromReport, parseViewerReport, SteeringQueryError, type SlownessPolicy } from '../steering/steering-manifest.js';
+import type { Logger } from '../../infra/runtime/logger.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface SteeringFrontOptions {

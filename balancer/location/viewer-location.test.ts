@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseIpAddress, parseIpPrefix } from './ip-prefix-table.js';
 import { buildLocationTable, loadLocationTable } from './location-table.js';
 import { locateViewer, resolveClientAddress, ViewerInputError, type ViewerRequestFacts } from './viewer-location.js';
-import { SHIPPED_LOCATIONS_FILE } from '../stack/stack-topology.js';
+import { SHIPPED_LOCATIONS_FILE } from '../../stack/stack-topology.js';
 
 const table = buildLocationTable({
   regions: { 'us-east': { lat: 39.04, lon: -77.49 } },

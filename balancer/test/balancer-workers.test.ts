@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../../stack/streamedge-process.js';
 import { get } from './http-test-client.js';
-import { waitFor } from '../infra/testing/wait-for.js';
+import { waitFor } from '../../infra/testing/wait-for.js';
 import { startStandInEdge, type StandInEdge } from './stand-in-edge.js';
-import type { StatusReport } from './status-report.js';
+import type { StatusReport } from '../status-report.js';
 
 async function childPids(pid: number): Promise<number[]> {
   const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { BALANCER_DEFAULTS, createBalancer, type Balancer, type BalancerOptions } from './balancer-server.js';
-import { parseStaticEdgeSpec, type EdgeNode } from './edge-node.js';
-import { createSnapshot } from './edge-snapshot.js';
-import { parseIpPrefix } from './ip-prefix-table.js';
-import { buildLocationTable } from './location-table.js';
+import { BALANCER_DEFAULTS, createBalancer, type Balancer, type BalancerOptions } from '../balancer-wiring.js';
+import { parseStaticEdgeSpec, type EdgeNode } from '../discovery/edge-node.js';
+import { createSnapshot } from '../discovery/edge-snapshot.js';
+import { parseIpPrefix } from '../location/ip-prefix-table.js';
+import { buildLocationTable } from '../location/location-table.js';
 import { get } from './http-test-client.js';
 import { startStandInEdge, type StandInEdge } from './stand-in-edge.js';
 

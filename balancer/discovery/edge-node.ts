@@ -1,4 +1,4 @@
-import { REGION_NAME } from './location-table.js';
+import { REGION_NAME } from '../location/location-table.js';
 
 /** One edge as the balancer sees it: immutable, validated, ready for selection. */
 export interface EdgeNode {

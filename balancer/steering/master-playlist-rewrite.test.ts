@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ContentSteeringController, Events, Level, M3U8Parser } from 'hls.js';
-import { renderMasterPlaylist } from '../origin/master-playlist.js';
+import { renderMasterPlaylist } from '../../origin/master-playlist.js';
 import { PlaylistError, rewriteMasterPlaylist, type SteeringPathway } from './master-playlist-rewrite.js';
 import { buildSteeringManifest } from './steering-manifest.js';
 

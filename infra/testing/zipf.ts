@@ -1,3 +1,4 @@
+// Seeded workload sampling (which title the next viewer asks for), shared by tests and benchmarks.
 /** A small seeded PRNG (mulberry32), so every strategy in a run replays the same request sequence. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;

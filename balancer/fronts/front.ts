@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../infra/runtime/logger.js';
-import type { EdgeRouter } from './edge-router.js';
-import type { MediaTarget } from './request-target.js';
+import type { Logger } from '../../infra/runtime/logger.js';
+import type { EdgeRouter } from '../selection/edge-router.js';
+import type { MediaTarget } from '../request-target.js';
 
 export type FrontName = 'redirect' | 'proxy' | 'steering';
 

@@ -1,7 +1,7 @@
-import type { EdgeNode } from './edge-node.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
 import { haversineKm } from './geo-distance.js';
-import type { Place } from './location-table.js';
-import { rendezvousOrder } from '../infra/hashing/rendezvous-hash.js';
+import type { Place } from '../location/location-table.js';
+import { rendezvousOrder } from '../../infra/hashing/rendezvous-hash.js';
 
 // Selection is pure: the same edges, viewer place, asset key, loads and placement give the same answer.
 // "Nearest" orders groups of edges; "bounded load" decides who goes first inside the nearest group.

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { renderMasterPlaylist } from '../origin/master-playlist.js';
+import { renderMasterPlaylist } from '../../origin/master-playlist.js';
 
 // A small in-process HTTP server that answers like an edge (same paths, X-Served-By), for
 // balancer tests that do not need the real edge daemon.

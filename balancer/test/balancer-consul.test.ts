@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { M3U8Parser } from 'hls.js';
-import { startDevAgent } from '../infra/consul/dev-agent.js';
-import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
-import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
+import { startDevAgent } from '../../infra/consul/dev-agent.js';
+import { spawnStreamedge, type StreamedgeProcess } from '../../stack/streamedge-process.js';
+import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
 import { get } from './http-test-client.js';
-import { waitFor } from '../infra/testing/wait-for.js';
+import { waitFor } from '../../infra/testing/wait-for.js';
 
 // Real processes throughout: a Consul dev agent, an origin on the test catalog, three edges in two
 // regions registering themselves, and the balancer discovering them.

@@ -1,11 +1,11 @@
 import { request, type Dispatcher } from 'undici';
-import { classifyConnectionError } from './edge-fetch.js';
-import type { Logger } from '../infra/runtime/logger.js';
-import type { EdgeNode } from './edge-node.js';
-import type { EdgeSnapshot } from './edge-snapshot.js';
+import { classifyConnectionError, type ConnectionFailure } from './connection-error.js';
+import type { Logger } from '../../infra/runtime/logger.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
+import type { EdgeSnapshot } from '../discovery/edge-snapshot.js';
 
 /** Why an edge was taken out; reused in logs, metrics and /status. */
-export type EjectionReason = 'connect-refused' | 'connect-timeout' | 'response-timeout' | 'connection-reset' | 'probe-failed';
+export type EjectionReason = ConnectionFailure | 'probe-failed';
 
 export type EdgeHealthState = 'healthy' | 'ejected' | 'probing';
 

@@ -1,4 +1,4 @@
-import { EDGE_ID } from './edge-node.js';
+import { EDGE_ID } from '../discovery/edge-node.js';
 
 /** The HLS content steering manifest (draft-pantos-hls-rfc8216bis §7.2). */
 export interface SteeringManifest {

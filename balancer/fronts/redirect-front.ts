@@ -1,5 +1,5 @@
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
-import { sendError } from './http-responses.js';
+import { sendError } from '../http-responses.js';
 
 /**
  * 302 to the best edge. The Location is built only from a snapshot edge's URL and a validated

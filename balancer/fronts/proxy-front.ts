@@ -1,12 +1,12 @@
 import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
-import { classifyConnectionError } from './edge-fetch.js';
-import type { EdgeNode } from './edge-node.js';
+import { classifyConnectionError } from '../health/connection-error.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
-import { sendError } from './http-responses.js';
-import { parseIpAddress, prefixContains, type IpPrefix } from './ip-prefix-table.js';
-import type { PassiveHealth } from './passive-health.js';
+import { sendError } from '../http-responses.js';
+import { parseIpAddress, prefixContains, type IpPrefix } from '../location/ip-prefix-table.js';
+import type { PassiveHealth } from '../health/passive-health.js';
 
 export interface ProxyFrontOptions {
   readonly health: PassiveHealth;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { seededRandom, zipfSampler } from '../bench/zipf.js';
+import { seededRandom, zipfSampler } from '../../infra/testing/zipf.js';
 import { boundedLoadOrder, capacityOf, groupByDistance, selectCandidates } from './candidate-selection.js';
-import type { EdgeNode } from './edge-node.js';
-import { rendezvousOrder } from '../infra/hashing/rendezvous-hash.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
+import { rendezvousOrder } from '../../infra/hashing/rendezvous-hash.js';
 
 const edge = (id: string, region: string, lat: number, lon: number, weight = 1): EdgeNode => ({ id, url: `http://${id}.test`, region, lat, lon, weight });
 const usEast1 = edge('edge-1', 'us-east', 39.04, -77.49);

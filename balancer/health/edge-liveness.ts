@@ -1,7 +1,7 @@
 import type { Agent } from 'undici';
-import type { EdgeSnapshot } from './edge-snapshot.js';
+import type { EdgeSnapshot } from '../discovery/edge-snapshot.js';
 import type { EjectionReason, PassiveHealth } from './passive-health.js';
-import type { EdgeNode } from './edge-node.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
 
 export interface EdgeLivenessOptions {
   readonly agent: Agent;

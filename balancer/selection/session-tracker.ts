@@ -1,5 +1,5 @@
-import type { EdgeNode } from './edge-node.js';
-import type { PathwayThroughput } from './steering-manifest.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
+import type { PathwayThroughput } from '../steering/steering-manifest.js';
 
 /**
  * Active sessions, the load that bounded-load hashing balances.

@@ -1,29 +1,29 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// Builds the balancer's parts once and connects them: health, router, fronts, catalog, metrics.
+// Which endpoint answers a request is balancer-routes.ts's business.
+import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
-import type { DiscoveryStatus } from './edge-discovery.js';
-import { createEdgeAgent, createEdgeFetcher, UpstreamError, type EdgeFetcher } from './edge-fetch.js';
-import { watchEdgeLiveness } from './edge-liveness.js';
-import { createAssetPlacements } from './asset-placements.js';
-import { createEdgeRouter, type EdgeRouter } from './edge-router.js';
-import type { EdgeSnapshot } from './edge-snapshot.js';
-import type { Front, FrontName } from './front.js';
-import { sendError, sendJson } from './http-responses.js';
-import type { IpPrefix } from './ip-prefix-table.js';
-import type { LocationTable } from './location-table.js';
-import { createPassiveHealth, probeHealthz, type EjectionReason, type PassiveHealth } from './passive-health.js';
-import type { EdgeNode } from './edge-node.js';
+import type { DiscoveryStatus } from './discovery/edge-discovery.js';
+import { createBalancerRoutes } from './balancer-routes.js';
+import { createEdgeAgent, createEdgeFetcher, type EdgeFetcher } from './fronts/edge-fetch.js';
+import { watchEdgeLiveness } from './health/edge-liveness.js';
+import { createAssetPlacements } from './selection/asset-placements.js';
+import { createEdgeRouter, type EdgeRouter } from './selection/edge-router.js';
+import type { EdgeSnapshot } from './discovery/edge-snapshot.js';
+import type { Front, FrontName } from './fronts/front.js';
+import type { IpPrefix } from './location/ip-prefix-table.js';
+import type { LocationTable } from './location/location-table.js';
+import { createPassiveHealth, probeHealthz, type EjectionReason, type PassiveHealth } from './health/passive-health.js';
+import type { EdgeNode } from './discovery/edge-node.js';
 import { createPlayerFiles } from './player-files.js';
-import { createProxyFront } from './proxy-front.js';
-import { createRedirectFront } from './redirect-front.js';
-import { parseMediaTarget } from './request-target.js';
-import { createSessionTracker, type SessionTracker } from './session-tracker.js';
-import { buildStatusReport, renderStatusHtml, type StatusReport } from './status-report.js';
-import { createSteeringFront, STEERING_PREFIX, type SteeringFront } from './steering-front.js';
-import { ViewerInputError } from './viewer-location.js';
+import { createProxyFront } from './fronts/proxy-front.js';
+import { createRedirectFront } from './fronts/redirect-front.js';
+import { createSessionTracker, type SessionTracker } from './selection/session-tracker.js';
+import { buildStatusReport, type StatusReport } from './status-report.js';
+import { createSteeringFront, type SteeringFront } from './fronts/steering-front.js';
 
 export interface BalancerOptions {
   readonly mode: FrontName;
@@ -81,14 +81,6 @@ export const BALANCER_DEFAULTS = {
   maxPathways: 5,
   probeIntervalMs: 500,
 } as const;
-
-const READ_METHODS = new Set(['GET', 'HEAD']);
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-  'access-control-allow-headers': 'X-Streamedge-Region, Range',
-  'access-control-max-age': '600',
-};
 
 // An edge's cache holds a title long after its viewers leave (VOD objects are immutable and large
 // caches turn over in tens of minutes); forgetting sooner only costs an extra copy of a title.
@@ -170,124 +162,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
       activeSessions: sessions.size,
     });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const rawUrl = req.url ?? '';
-    if (!rawUrl.startsWith('/')) {
-      sendError(res, 400, 'request target must be an absolute path');
-      return;
-    }
-    const path = rawUrl.split('?', 1)[0]!;
-    const isMedia = path.startsWith('/vod/') || path.startsWith('/live/');
-    if (isMedia && options.mode === 'proxy') {
-      // The edge answers CORS preflights itself.
-      if (!READ_METHODS.has(req.method ?? '') && req.method !== 'OPTIONS') {
-        sendError(res, 405, 'method not allowed', { allow: 'GET, HEAD, OPTIONS' });
-        return;
-      }
-    } else {
-      for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
-      if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'content-length': 0 });
-        res.end();
-        return;
-      }
-      if (!READ_METHODS.has(req.method ?? '')) {
-        sendError(res, 405, 'method not allowed', { allow: 'GET, HEAD, OPTIONS' });
-        return;
-      }
-    }
-
-    if (isMedia) {
-      const parsed = parseMediaTarget(rawUrl);
-      if (!('target' in parsed)) {
-        sendError(res, parsed.status, parsed.reason);
-        metrics.request(front.name, 'bad-request');
-        return;
-      }
-      const outcome = await front.handle({ req, res, target: parsed.target, router, log });
-      metrics.request(front.name, outcome);
-      return;
-    }
-    if (path.startsWith(STEERING_PREFIX)) {
-      metrics.request('steering', steering.handleManifest(req, res, router, log));
-      return;
-    }
-    switch (path) {
-      case '/healthz':
-        res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });
-        res.end('ok\n');
-        return;
-      case '/readyz': {
-        const ready = router.snapshot.edges.some((edge) => health.isAvailable(edge.id));
-        sendError(res, ready ? 200 : 503, ready ? 'ready' : 'no healthy edge');
-        return;
-      }
-      case '/metrics': {
-        let answer;
-        try {
-          answer = options.cluster ? await options.cluster.metrics() : { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
-        } catch (error) {
-          // A scrape that fails is visible in Prometheus; one worker's share passed off as the cluster's is not.
-          sendError(res, 503, `metrics unavailable: ${(error as Error).message}`);
-          return;
-        }
-        res.writeHead(200, { 'content-type': answer.contentType, 'cache-control': 'no-store' });
-        res.end(answer.body);
-        return;
-      }
-      case '/status':
-      case '/status.html': {
-        const wantsHtml = path === '/status.html' || (/\btext\/html\b/.test(req.headers.accept ?? '') && !/\bapplication\/json\b/.test(req.headers.accept ?? ''));
-        const report = options.cluster ? await options.cluster.status(status()) : status();
-        if (!wantsHtml) {
-          sendJson(res, 200, report, { vary: 'Accept' });
-        } else {
-          const html = renderStatusHtml(report);
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store', vary: 'Accept' });
-          res.end(req.method === 'HEAD' ? undefined : html);
-        }
-        metrics.request('status', 'served');
-        return;
-      }
-      case '/catalog.json': {
-        try {
-          const route = router.route(req, 'catalog');
-          const answer = await catalog.get(route.candidates);
-          res.writeHead(200, {
-            'content-type': 'application/json; charset=utf-8',
-            'content-length': answer.body.length,
-            'cache-control': 'public, max-age=5',
-            'x-streamedge-edge': answer.edgeId,
-            ...(answer.stale ? { warning: '110 - "stale catalog: no edge answered"' } : {}),
-          });
-          res.end(req.method === 'HEAD' ? undefined : answer.body);
-          metrics.request('catalog', answer.stale ? 'stale' : 'served');
-        } catch (error) {
-          if (error instanceof ViewerInputError) throw error;
-          sendError(res, error instanceof UpstreamError ? error.status : 502, `catalog unavailable: ${(error as Error).message}`);
-          metrics.request('catalog', 'upstream-error');
-        }
-        return;
-      }
-    }
-    if (path === '/' || path === '/index.html' || path.startsWith('/assets/')) {
-      metrics.request('player', await servePlayer(req, res, path));
-      return;
-    }
-    sendError(res, 404, 'not found');
-  };
-
-  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (error instanceof ViewerInputError) {
-        sendError(res, error.status, error.message);
-        metrics.request(front.name, 'bad-request');
-        return;
-      }
-      log.error({ err: error, url: req.url?.slice(0, 200) }, 'request failed');
-      sendError(res, 500, 'internal error');
-    });
-  });
+  const server = createServer(
+    { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
+    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, cluster: options.cluster }),
+  );
   // Malformed requests and oversized headers get a clear status instead of a silent close.
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     if (!socket.writable) {

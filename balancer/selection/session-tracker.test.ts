@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EdgeNode } from './edge-node.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
 import { createSessionTracker, demotedLast, isDemoted } from './session-tracker.js';
 
 const edge = (id: string, region = 'us-east'): EdgeNode => ({ id, url: `http://${id}.test`, region, lat: 0, lon: 0, weight: 1 });

@@ -1,13 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { AssetPlacements } from './asset-placements.js';
 import { selectCandidates } from './candidate-selection.js';
-import type { EdgeNode } from './edge-node.js';
-import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
-import type { IpPrefix } from './ip-prefix-table.js';
-import type { LocationTable, Place } from './location-table.js';
-import type { PassiveHealth } from './passive-health.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
+import { createSnapshot, type EdgeSnapshot } from '../discovery/edge-snapshot.js';
+import type { IpPrefix } from '../location/ip-prefix-table.js';
+import type { LocationTable, Place } from '../location/location-table.js';
+import type { PassiveHealth } from '../health/passive-health.js';
 import { demotedLast, isDemoted, type Session, type SessionTracker } from './session-tracker.js';
-import { locateViewer, type ViewerLocation } from './viewer-location.js';
+import { locateViewer, type ViewerLocation } from '../location/viewer-location.js';
 
 /** Everything the fronts need to know about where one request should go. */
 export interface Route {

@@ -1,33 +1,7 @@
 import { Agent, request } from 'undici';
-import type { EdgeNode } from './edge-node.js';
-import type { EjectionReason, PassiveHealth } from './passive-health.js';
-
-/**
- * Which connection failures mean "this edge is down": they eject it at once. Everything else
- * (a 5xx, a malformed body) is the edge answering, so it is retried elsewhere but not ejected.
- */
-export function classifyConnectionError(error: unknown): EjectionReason | undefined {
-  const code = (error as { code?: string } | undefined)?.code ?? (error as { cause?: { code?: string } } | undefined)?.cause?.code;
-  switch (code) {
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-      return 'connect-refused';
-    case 'UND_ERR_CONNECT_TIMEOUT':
-    case 'ETIMEDOUT':
-      return 'connect-timeout';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'ESOCKETTIMEDOUT':
-      return 'response-timeout';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-      return 'connection-reset';
-    default:
-      return (error as Error | undefined)?.name === 'TimeoutError' ? 'response-timeout' : undefined;
-  }
-}
+import type { EdgeNode } from '../discovery/edge-node.js';
+import { classifyConnectionError } from '../health/connection-error.js';
+import type { PassiveHealth } from '../health/passive-health.js';
 
 /** A failure fetching through edges: where it came from and whether another edge may help. */
 export class UpstreamError extends Error {

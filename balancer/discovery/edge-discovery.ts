@@ -1,5 +1,5 @@
-import type { Logger } from '../infra/runtime/logger.js';
-import { watchService, type ServiceInstance } from '../infra/consul/service-watch.js';
+import type { Logger } from '../../infra/runtime/logger.js';
+import { watchService, type ServiceInstance } from '../../infra/consul/service-watch.js';
 import { buildEdgeNode, parseStaticEdgeSpec, type EdgeNode } from './edge-node.js';
 import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
 
