@@ -7,6 +7,8 @@ export interface CatalogCacheOptions {
   readonly freshMs: number;
   /** How long an older catalog may still be served when no edge answers. */
   readonly staleIfErrorMs: number;
+  /** The clock (milliseconds), so the freshness windows can be tested without sleeping. */
+  readonly now?: () => number;
 }
 
 export interface CatalogAnswer {
@@ -37,6 +39,7 @@ export interface CatalogCache {
 
 /** /catalog.json for the player, fetched through an edge and kept briefly; one fetch at a time. */
 export function createCatalogCache(options: CatalogCacheOptions): CatalogCache {
+  const now = options.now ?? Date.now;
   let cached: { body: Buffer; edgeId: string; fetchedAt: number } | undefined;
   let inFlight: Promise<CatalogAnswer> | undefined;
 
@@ -45,11 +48,11 @@ export function createCatalogCache(options: CatalogCacheOptions): CatalogCache {
       const response = await options.fetcher.fetch(candidates, '/catalog.json', MAX_CATALOG_BYTES);
       if (response.status !== 200) throw new Error(`edge ${response.edge.id} answered ${response.status}`);
       checkCatalog(response.body);
-      cached = { body: response.body, edgeId: response.edge.id, fetchedAt: Date.now() };
+      cached = { body: response.body, edgeId: response.edge.id, fetchedAt: now() };
       return { body: cached.body, edgeId: cached.edgeId, ageSeconds: 0, stale: false };
     } catch (error) {
-      if (cached && Date.now() - cached.fetchedAt < options.staleIfErrorMs) {
-        return { body: cached.body, edgeId: cached.edgeId, ageSeconds: Math.floor((Date.now() - cached.fetchedAt) / 1000), stale: true };
+      if (cached && now() - cached.fetchedAt < options.staleIfErrorMs) {
+        return { body: cached.body, edgeId: cached.edgeId, ageSeconds: Math.floor((now() - cached.fetchedAt) / 1000), stale: true };
       }
       throw error;
     }
@@ -57,8 +60,8 @@ export function createCatalogCache(options: CatalogCacheOptions): CatalogCache {
 
   return {
     get(candidates) {
-      if (cached && Date.now() - cached.fetchedAt < options.freshMs) {
-        return Promise.resolve({ body: cached.body, edgeId: cached.edgeId, ageSeconds: Math.floor((Date.now() - cached.fetchedAt) / 1000), stale: false });
+      if (cached && now() - cached.fetchedAt < options.freshMs) {
+        return Promise.resolve({ body: cached.body, edgeId: cached.edgeId, ageSeconds: Math.floor((now() - cached.fetchedAt) / 1000), stale: false });
       }
       inFlight ??= refresh(candidates).finally(() => (inFlight = undefined));
       return inFlight;
