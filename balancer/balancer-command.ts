@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
@@ -35,6 +36,7 @@ const SPECS = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   id: { kind: 'string', description: 'name of this balancer in logs', default: 'balancer' },
   consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
+  ...CONSUL_ACCESS_OPTIONS,
   edge: { kind: 'string', multiple: true, description: 'static edge URL;id=..;region=..;lat=..;lon=..[;weight=..] (instead of --consul)' },
   mode: { kind: 'string', choices: ['steering', 'redirect', 'proxy'], default: 'steering', description: 'how viewers reach the edge' },
   locations: { kind: 'string', description: 'JSON file mapping viewer IP prefixes to regions and coordinates' },
@@ -63,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions('balancer', SUMMARY, SPECS, argv);
   if (options.consul && options.edge.length > 0) throw new OptionError('--edge', 'give either --consul or --edge, not both');
   if (!options.consul && options.edge.length === 0) throw new OptionError('--consul', 'required unless edges are given with --edge');
+  const consul = consulConnectionFrom(options);
   if (options['eject-max-backoff'] < options['eject-backoff']) throw new OptionError('--eject-max-backoff', 'must be at least --eject-backoff');
   // A steering session lives in the process that wrote its master playlist; its reloads must come back there.
   if (options.workers > 1 && options.mode === 'steering') throw new OptionError('--workers', 'steering mode keeps viewer sessions in one process: use --workers 1');
@@ -117,8 +120,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   if (cluster.isWorker) offerWorkerReports(balancer);
 
-  const discovery: EdgeDiscovery = options.consul
-    ? createConsulDiscovery({ consulUrl: options.consul, logger: log, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
+  const discovery: EdgeDiscovery = consul
+    ? createConsulDiscovery({ consul, logger: log, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
     : createStaticDiscovery(staticEdges, (snapshot) => balancer.setSnapshot(snapshot));
   balancer.setDiscoveryStatus(() => discovery.status());
 

@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregatorRegistry } from 'prom-client';
+import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom, type ConsulConnection } from '../infra/consul/consul-connection.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { OptionError, parseCommandOptions, type ParsedOptions } from '../infra/runtime/command-options.js';
@@ -23,6 +24,7 @@ const specs = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   origin: { kind: 'url', multiple: true, description: 'origin replica base URL (static list; else discovered in Consul)' },
   consul: { kind: 'url', description: 'Consul agent HTTP address: registration, and origin discovery without --origin' },
+  ...CONSUL_ACCESS_OPTIONS,
   'cache-size': { kind: 'bytes', description: 'memory cache size per process, e.g. 256MB', default: '256MB', min: 1024 * 1024 },
   'max-object-size': { kind: 'bytes', description: 'largest object cached; bigger ones stream through', default: '32MB', min: 1024 },
   id: { kind: 'string', description: 'edge id (Consul service ID, X-Served-By, Cache-Status)', default: 'edge-1' },
@@ -64,7 +66,7 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
   return {
     id: options.id,
     logger,
-    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consulUrl: options.consul! }),
+    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)! }),
     cacheBytes: options['cache-size'],
     maxObjectBytes: options['max-object-size'],
     allowedQueryParams: options['cache-key-param'],
@@ -78,9 +80,10 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
 
 /** Registers in Consul in the background (retrying while the agent is unreachable). */
 function register(options: Options, port: number, publicUrl: string, logger: Logger): ServiceRegistration | undefined {
-  if (options.consul === undefined) return undefined;
+  const consul: ConsulConnection | undefined = consulConnectionFrom(options);
+  if (consul === undefined) return undefined;
   const registration = createServiceRegistration({
-    consulUrl: options.consul,
+    consul,
     name: EDGE_SERVICE,
     id: options.id,
     address: checkedAddress(options.host),

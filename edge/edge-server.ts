@@ -2,6 +2,7 @@
 // server running the request phases.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { entrySize, type CacheEntry } from './cache/cache-entry.js';
@@ -23,7 +24,7 @@ export interface EdgeOptions {
   /** Static origin base URLs; or … */
   readonly originUrls?: readonly string[];
   /** … a Consul agent to discover `streamedge-origin` from. */
-  readonly consulUrl?: string;
+  readonly consul?: ConsulConnection;
   readonly cacheBytes: number;
   readonly maxObjectBytes: number;
   readonly allowedQueryParams?: readonly string[];
@@ -86,7 +87,7 @@ function routeThroughFastPath(server: Server, services: EdgeServices): HitFastPa
 export function createEdge(options: EdgeOptions): Edge {
   if (!options.id || !/^[A-Za-z0-9._-]+$/.test(options.id)) throw new TypeError(`edge: id must be letters, digits, . _ -; got "${options.id}"`);
   const hasStatic = (options.originUrls?.length ?? 0) > 0;
-  if (hasStatic === (options.consulUrl !== undefined)) throw new TypeError('edge: give either originUrls or consulUrl (exactly one)');
+  if (hasStatic === (options.consul !== undefined)) throw new TypeError('edge: give either originUrls or consul (exactly one)');
   const prefetchCount = options.prefetchCount ?? 0;
   if (!Number.isInteger(prefetchCount) || prefetchCount < 0 || prefetchCount > 20) throw new TypeError(`edge: prefetchCount must be 0..20, got ${prefetchCount}`);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
@@ -178,7 +179,7 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const source: OriginSource = hasStatic
     ? startStaticOriginSource(options.originUrls!, (replicas) => origins.setReplicas(replicas))
-    : startConsulOriginSource(options.consulUrl!, logger, (replicas) => origins.setReplicas(replicas));
+    : startConsulOriginSource(options.consul!, logger, (replicas) => origins.setReplicas(replicas));
 
   return {
     server,

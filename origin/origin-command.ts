@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
 import { closeGracefully, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
@@ -14,6 +15,7 @@ const OPTIONS = {
   port: { kind: 'port', description: 'TCP port (0 picks a free one)', default: 8091 },
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   consul: { kind: 'url', description: 'Consul HTTP address; registers as streamedge-origin when given' },
+  ...CONSUL_ACCESS_OPTIONS,
   url: { kind: 'url', description: 'base URL edges use to reach this origin (Consul meta; default: the listening URL)' },
   id: { kind: 'string', description: 'instance name and Consul service ID (default origin-<hostname>-<port>)' },
   'live-window': { kind: 'integer', description: 'segments in a live playlist', default: DEFAULT_LIVE_WINDOW, min: 3, max: 1000 },
@@ -24,6 +26,7 @@ const OPTIONS = {
 export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the simulated live channel.', OPTIONS, argv);
   requireAdvertisedUrl(options, 'edges use to reach this origin');
+  const consul = consulConnectionFrom(options);
   const contentDir = resolve(options.content);
   if (!(await stat(contentDir).then((stats) => stats.isDirectory(), () => false))) {
     throw new OptionError('--content', `${contentDir} is not a directory: make the catalog with \`streamedge content --content ${options.content}\``);
@@ -42,9 +45,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
 
   let registration: ServiceRegistration | undefined;
-  if (options.consul) {
+  if (consul) {
     registration = createServiceRegistration({
-      consulUrl: options.consul,
+      consul,
       name: ORIGIN_SERVICE,
       id,
       address: checkedAddress(options.host),

@@ -2,6 +2,7 @@ import type { Logger } from '../../infra/runtime/logger.js';
 import { watchService, type ServiceInstance } from '../../infra/consul/service-watch.js';
 import { buildEdgeNode, parseStaticEdgeSpec, type EdgeNode } from './edge-node.js';
 import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
+import type { ConsulConnection } from '../../infra/consul/consul-connection.js';
 
 export const EDGE_SERVICE = 'streamedge-edge';
 
@@ -35,7 +36,7 @@ export function edgeFromInstance(instance: ServiceInstance): { edge: EdgeNode } 
 }
 
 export function createConsulDiscovery(options: {
-  readonly consulUrl: string;
+  readonly consul: ConsulConnection;
   readonly logger: Logger;
   readonly onSnapshot: (snapshot: EdgeSnapshot) => void;
 }): EdgeDiscovery {
@@ -47,7 +48,7 @@ export function createConsulDiscovery(options: {
     ...status,
   });
   const watch = watchService({
-    consulUrl: options.consulUrl,
+    consul: options.consul,
     service: EDGE_SERVICE,
     logger: options.logger,
     wait: '10s',

@@ -3,6 +3,7 @@
 import type { Logger } from '../../infra/runtime/logger.js';
 import { watchService, type ServiceInstance } from '../../infra/consul/service-watch.js';
 import type { UpstreamReplica } from './upstream-client.js';
+import type { ConsulConnection } from '../../infra/consul/consul-connection.js';
 
 export const ORIGIN_SERVICE = 'streamedge-origin';
 
@@ -38,12 +39,12 @@ export function originReplicaFor(instance: ServiceInstance): UpstreamReplica {
 }
 
 export function startConsulOriginSource(
-  consulUrl: string,
+  consul: ConsulConnection,
   logger: Logger,
   apply: (replicas: readonly UpstreamReplica[]) => void,
 ): OriginSource {
   const watch = watchService({
-    consulUrl,
+    consul,
     service: ORIGIN_SERVICE,
     logger,
     onChange: (instances) => {

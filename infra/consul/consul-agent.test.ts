@@ -27,9 +27,9 @@ describe('Consul registration and watch against a real agent', () => {
 
   it('registers, drops out on maintenance, survives an agent restart, and deregisters', async () => {
     let latest: readonly ServiceInstance[] = [];
-    const watch = watchService({ consulUrl: agent.url, service: 'test-svc', logger, wait: '2s', onChange: (list) => (latest = list) });
+    const watch = watchService({ consul: { url: agent.url }, service: 'test-svc', logger, wait: '2s', onChange: (list) => (latest = list) });
     const registration = createServiceRegistration({
-      consulUrl: agent.url,
+      consul: { url: agent.url },
       name: 'test-svc',
       id: 'test-1',
       address: '127.0.0.1',
@@ -66,9 +66,9 @@ describe('Consul registration and watch against a real agent', () => {
   });
 
   it('rejects bad registration options up front', () => {
-    const base = { consulUrl: agent.url, name: 'x', address: '127.0.0.1', checkPath: '/healthz', logger };
+    const base = { consul: { url: agent.url }, name: 'x', address: '127.0.0.1', checkPath: '/healthz', logger };
     assert.throws(() => createServiceRegistration({ ...base, id: '', port: 1 }), /id must not be empty/);
     assert.throws(() => createServiceRegistration({ ...base, id: 'x', port: 0 }), /port must be 1\.\.65535/);
-    assert.throws(() => createServiceRegistration({ ...base, id: 'x', port: 1, consulUrl: 'ftp://x' }), /must be http/);
+    assert.throws(() => createServiceRegistration({ ...base, id: 'x', port: 1, consul: { url: 'ftp://x' } }), /must be http/);
   });
 });

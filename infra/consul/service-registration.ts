@@ -1,6 +1,7 @@
 import { OptionError } from '../runtime/command-options.js';
 import type { Logger } from '../runtime/logger.js';
-import { createConsulClient } from './consul-client.js';
+import { consulErrorMessage, createConsulClient } from './consul-client.js';
+import type { ConsulConnection } from './consul-connection.js';
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
 
@@ -25,7 +26,7 @@ export function checkedAddress(host: string): string {
 }
 
 export interface ServiceRegistrationOptions {
-  readonly consulUrl: string;
+  readonly consul: ConsulConnection;
   readonly name: string;
   readonly id: string;
   readonly address: string;
@@ -56,29 +57,34 @@ export function createServiceRegistration(options: ServiceRegistrationOptions): 
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
     throw new TypeError(`service registration: port must be 1..65535, got ${options.port}`);
   }
-  const consul = createConsulClient(options.consulUrl);
-  const log = options.logger.child({ consul: options.consulUrl, serviceId: options.id });
+  const consul = createConsulClient(options.consul);
+  const log = options.logger.child({ consul: options.consul.url, serviceId: options.id });
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let maintenance: { reason: string } | undefined;
 
+  // Consul's own reason (a missing ACL permission, a bad check) instead of the client's "forbidden".
   const register = async (): Promise<void> => {
-    await consul.agent.service.register({
-      name: options.name,
-      id: options.id,
-      address: options.address,
-      port: options.port,
-      tags: [...(options.tags ?? [])],
-      meta: { ...(options.meta ?? {}) },
-      check: {
-        name: `${options.name} HTTP ${options.checkPath}`,
-        http: `http://${options.address}:${options.port}${options.checkPath}`,
-        interval: options.checkInterval ?? '2s',
-        timeout: options.checkTimeout ?? '1s',
-        deregistercriticalserviceafter: options.deregisterCriticalAfter ?? '1m',
-      },
-    });
-    if (maintenance) await consul.agent.service.maintenance({ id: options.id, enable: true, reason: maintenance.reason });
+    try {
+      await consul.agent.service.register({
+        name: options.name,
+        id: options.id,
+        address: options.address,
+        port: options.port,
+        tags: [...(options.tags ?? [])],
+        meta: { ...(options.meta ?? {}) },
+        check: {
+          name: `${options.name} HTTP ${options.checkPath}`,
+          http: `http://${options.address}:${options.port}${options.checkPath}`,
+          interval: options.checkInterval ?? '2s',
+          timeout: options.checkTimeout ?? '1s',
+          deregistercriticalserviceafter: options.deregisterCriticalAfter ?? '1m',
+        },
+      });
+      if (maintenance) await consul.agent.service.maintenance({ id: options.id, enable: true, reason: maintenance.reason });
+    } catch (error) {
+      throw new Error(consulErrorMessage(error), { cause: error });
+    }
   };
 
   const resync = async (): Promise<void> => {
@@ -89,7 +95,7 @@ export function createServiceRegistration(options: ServiceRegistrationOptions): 
         await register();
       }
     } catch (error) {
-      log.warn({ err: (error as Error).message }, 'Consul agent unreachable; will retry');
+      log.warn({ err: consulErrorMessage(error) }, 'Consul agent unreachable; will retry');
     }
   };
 

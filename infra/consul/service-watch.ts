@@ -1,5 +1,6 @@
 import type { Logger } from '../runtime/logger.js';
-import { createConsulClient } from './consul-client.js';
+import { consulErrorMessage, createConsulClient } from './consul-client.js';
+import type { ConsulConnection } from './consul-connection.js';
 
 /** One passing instance of a service, as validated from Consul's health API. */
 export interface ServiceInstance {
@@ -27,7 +28,7 @@ export interface ServiceWatch {
 }
 
 export interface ServiceWatchOptions {
-  readonly consulUrl: string;
+  readonly consul: ConsulConnection;
   readonly service: string;
   readonly logger: Logger;
   /** Called with a new, frozen list whenever Consul's answer changes. */
@@ -80,8 +81,8 @@ export function parseHealthEntries(data: unknown, log?: Logger): ServiceInstance
  * unreachable the last good list is kept and the status says so; the watch recovers by itself.
  */
 export function watchService(options: ServiceWatchOptions): ServiceWatch {
-  const consul = createConsulClient(options.consulUrl);
-  const log = options.logger.child({ consul: options.consulUrl, watch: options.service });
+  const consul = createConsulClient(options.consul);
+  const log = options.logger.child({ consul: options.consul.url, watch: options.service });
   let instances: readonly ServiceInstance[] = Object.freeze([]);
   let lastError: string | undefined;
   let lastErrorAt = 0;
@@ -101,7 +102,12 @@ export function watchService(options: ServiceWatchOptions): ServiceWatch {
     if (loggedReachable) log.warn({ err: message }, 'Consul unreachable; keeping the last good list');
     loggedReachable = false;
   };
-  watch.on('change', (data: unknown) => {
+  let loggedFiltered = false;
+  watch.on('change', (data: unknown, response?: { headers?: Record<string, unknown> }) => {
+    // With ACLs on, entries this token may not read are left out without an error.
+    const filtered = response?.headers?.['x-consul-results-filtered-by-acls'] === 'true';
+    if (filtered && !loggedFiltered) log.warn("Consul's ACLs hid entries from this token: give the role's token (service and node read)");
+    loggedFiltered = filtered;
     try {
       instances = Object.freeze(parseHealthEntries(data, log));
     } catch (error) {
@@ -113,7 +119,7 @@ export function watchService(options: ServiceWatchOptions): ServiceWatch {
     options.onChange(instances);
     markReady();
   });
-  watch.on('error', (error: Error) => failed(error.message));
+  watch.on('error', (error: Error) => failed(consulErrorMessage(error)));
 
   return {
     get instances() {
