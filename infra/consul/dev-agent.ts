@@ -26,6 +26,8 @@ export interface DevAgentOptions {
   /** Fixed HTTP port (e.g. 8500 for the local demo); free ports are picked otherwise. */
   readonly httpPort?: number;
   readonly startTimeoutMs?: number;
+  /** Turns ACLs on, denying by default, with this bootstrap (management) token; the agent uses it too. */
+  readonly aclManagementToken?: string;
 }
 
 async function waitForLeader(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -56,6 +58,12 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   });
 }
 
+/** HCL that turns ACLs on with default deny, as a production cluster has them. */
+function aclConfig(managementToken: string): string {
+  if (!/^[A-Za-z0-9-]+$/.test(managementToken)) throw new TypeError('aclManagementToken: letters, digits and dashes only');
+  return `acl {\n enabled = true\n default_policy = "deny"\n enable_token_persistence = false\n tokens {\n  initial_management = "${managementToken}"\n  agent = "${managementToken}"\n }\n}`;
+}
+
 /** Runs a real `consul agent -dev` on loopback, on free ports, and waits until it has a leader. */
 export async function startDevAgent(options: DevAgentOptions = {}): Promise<DevAgent> {
   const binary = options.binary ?? (await obtainConsulBinary((line) => console.error(line)));
@@ -73,6 +81,7 @@ export async function startDevAgent(options: DevAgentOptions = {}): Promise<DevA
         `-http-port=${ports.http}`, '-dns-port=-1', '-grpc-port=-1', '-grpc-tls-port=-1',
         `-serf-lan-port=${ports.serfLan}`, `-serf-wan-port=${ports.serfWan}`, `-server-port=${ports.server}`,
         '-log-level=warn', '-disable-host-node-id',
+        ...(options.aclManagementToken !== undefined ? [`-hcl=${aclConfig(options.aclManagementToken)}`] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
