@@ -81,3 +81,12 @@ test('the services of streamedge start die with it even when it is SIGKILLed', {
   // The orphan guard sends SIGTERM (SIGKILL after 5 s): edges drain, so allow for their drain delay.
   assert.deepEqual(await allRefuse(started.urls.values(), 15_000), [], 'services outlived their SIGKILLed runner');
 });
+
+test('streamedge start --metrics without Prometheus stops at once and says how to install it', async () => {
+  const runner = spawn(process.execPath, [CLI, 'start', '--metrics', '--prometheus', '/nonexistent/prometheus'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  runner.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--metrics: \/nonexistent\/prometheus is not installed; install Debian's package: apt-get install --no-install-recommends prometheus/);
+});
