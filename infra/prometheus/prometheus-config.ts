@@ -28,7 +28,7 @@ export function withHttpDiscovery(configText: string, options: HttpDiscoveryOpti
     replaced++;
     return `${indent}http_sd_configs:\n${itemIndent}- url: ${options.targetsUrl(service)}\n${itemIndent}  refresh_interval: ${options.refreshInterval}\n`;
   });
-  if (replaced === 0 || /consul_sd_configs/.test(text)) {
+  if (replaced === 0 || /^ *consul_sd_configs:/m.test(text)) {
     throw new Error('prometheus config: expected every consul_sd_configs entry as "- server: …" then "services: [name]"');
   }
   if (options.interval !== undefined) {

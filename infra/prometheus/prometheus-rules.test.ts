@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { PROMETHEUS_FILES_DIR, withHttpDiscovery } from './prometheus-config.js';
 
 const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../stack/cli/streamedge.js', import.meta.url));
 const METRICS_SOURCES = ['edge/edge-metrics.ts', 'origin/origin-metrics.ts', 'balancer/balancer-metrics.ts'].map((file) =>
   fileURLToPath(new URL(`../../../${file}`, import.meta.url)),
 );
@@ -123,10 +124,15 @@ test('promtool check config accepts the scrape configuration (with http_sd where
   // Debian's build (bookworm, 2.42) leaves Consul discovery out; that is the only failure allowed.
   if (direct.startsWith('FAILED')) assert.match(direct, /field consul_sd_configs not found/, direct);
   else assert.match(direct, /SUCCESS/, direct);
-  const derived = await check(withHttpDiscovery(shipped, { targetsUrl: (service) => `http://127.0.0.1:9/targets/${service}`, refreshInterval: '5s', interval: '1s' }));
-  assert.match(derived, /SUCCESS: .*prometheus\.yml is valid/, derived);
-  assert.match(derived, /SUCCESS: \d+ rules found/, derived);
-  assert.doesNotMatch(derived, /FAILED|WARNING/, derived);
+  // What Debian's Prometheus runs instead: the local --metrics loop, and a fleet's configuration.
+  const local = withHttpDiscovery(shipped, { targetsUrl: (service) => `http://127.0.0.1:9/targets/${service}`, refreshInterval: '1s', interval: '1s' });
+  const { stdout: fleet } = await run(process.execPath, [CLI, 'consul-targets', '--print-config']);
+  assert.match(fleet, /url: http:\/\/127\.0\.0\.1:9500\/targets\/streamedge-edge\n/);
+  for (const derived of [await check(local), await check(fleet)]) {
+    assert.match(derived, /SUCCESS: .*prometheus\.yml is valid/, derived);
+    assert.match(derived, /SUCCESS: \d+ rules found/, derived);
+    assert.doesNotMatch(derived, /FAILED|WARNING/, derived);
+  }
 });
 
 test('every series a rule reads is exported by a service (or made by Prometheus or another rule)', async () => {
