@@ -152,7 +152,7 @@ test('stop timeouts outlast the drain: edge delay + in-flight timeout, origin sh
   assert.ok((await stopTimeout('origin')) > originGrace, `origin TimeoutStopSec must exceed --shutdown-grace (${originGrace} ms)`);
 });
 
-test('systemd-analyze verify accepts every unit', async (t) => {
+test('systemd-analyze verify accepts every unit and rates its exposure at 2 or below', async (t) => {
   const analyze = await run('systemd-analyze', ['--version']).then(() => true, () => false);
   if (!analyze) {
     t.skip('systemd-analyze is not installed');
@@ -172,6 +172,12 @@ test('systemd-analyze verify accepts every unit', async (t) => {
     assert.fail(`systemd-analyze verify failed:\n${error.stderr ?? error.message}`);
   });
   assert.equal(stderr.trim(), '', `systemd-analyze verify warned:\n${stderr}`);
+  // The hardening as systemd scores it (0 = locked down, 10 = exposed): "OK" is below 4.
+  for (const unit of units) {
+    const { stdout } = await run('systemd-analyze', ['security', '--offline=true', '--no-pager', unit]);
+    const exposure = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(stdout)?.[1]);
+    assert.ok(exposure <= 2, `${unit}: systemd-analyze security exposure ${exposure}, above 2`);
+  }
 });
 
 test('consul validate accepts the server and client agent configurations', { timeout: 60_000 }, async (t) => {
