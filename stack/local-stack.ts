@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
 import { freePort } from '../infra/runtime/free-ports.js';
+import { startLocalPrometheus, type LocalPrometheus } from './local-prometheus.js';
 import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';
@@ -41,7 +42,9 @@ export interface LocalStack {
   readonly balancerUrl: string | undefined;
   /** Every service in start order (origins, edges, balancer). */
   readonly services: readonly StackService[];
-  /** Balancer, then edges, then origins, then Consul: SIGTERM, SIGKILL after the grace period. */
+  /** The Prometheus scraping them all, when started with `metrics`. */
+  readonly prometheus: LocalPrometheus | undefined;
+  /** Prometheus, balancer, edges, origins, then Consul: SIGTERM, SIGKILL after the grace period. */
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,8 @@ export interface LocalStackOptions {
   readonly startTimeoutMs?: number;
   readonly stopGraceMs?: number;
   readonly onProgress?: (message: string) => void;
+  /** Also run Prometheus with the shipped rules once every service is up (see local-prometheus.ts). */
+  readonly metrics?: { readonly binary?: string; readonly interval?: string };
 }
 
 const OUTPUT_TAIL_CHARS = 256 * 1024;
@@ -171,6 +176,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logStreams: WriteStream[] = [];
   const started: StackService[] = [];
   let agent: Awaited<ReturnType<typeof startDevAgent>> | undefined;
+  let prometheus: LocalPrometheus | undefined;
 
   const spawnService = async (id: string, role: ServiceRole, args: readonly string[]): Promise<StackService> => {
     let logFile: string | undefined;
@@ -199,6 +205,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const stopAll = async (): Promise<void> => {
+    if (prometheus) {
+      await prometheus.stop();
+      guard.forget(prometheus.pid);
+    }
     const stopRole = (role: ServiceRole): Promise<unknown> =>
       Promise.all(
         started
@@ -255,6 +265,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ])
       : undefined;
 
+    if (options.metrics) {
+      progress('starting Prometheus');
+      prometheus = await startLocalPrometheus({
+        ...options.metrics,
+        consulUrl,
+        balancers: balancer ? [{ id: balancer.id, url: balancer.url }] : [],
+        startTimeoutMs: timeoutMs,
+      });
+      guard.watch(prometheus.pid);
+      progress(`prometheus ready at ${prometheus.url} in ${prometheus.readyAfterMs} ms`);
+    }
+
     const consulAgent = agent;
     const consul: StackConsul = {
       url: consulUrl,
@@ -281,6 +303,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       balancer,
       balancerUrl: balancer?.url,
       services: [...origins, ...edges, ...(balancer ? [balancer] : [])],
+      prometheus,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -17,11 +17,11 @@ interface RunningStart {
 }
 
 /** The demo needs a block of fixed ports; a random high block is retried if something holds it. */
-async function launchStart(t: TestContext): Promise<RunningStart> {
+async function launchStart(t: TestContext, extraArgs: readonly string[] = []): Promise<RunningStart> {
   const contentDir = await ensureTestCatalog();
   for (let attempt = 1; ; attempt++) {
     const basePort = 20_000 + Math.floor(Math.random() * 40_000);
-    const args = ['start', '--content', contentDir, '--base-port', String(basePort), '--consul-port', String(await freePort()), '--health-interval', '300'];
+    const args = ['start', '--content', contentDir, '--base-port', String(basePort), '--consul-port', String(await freePort()), '--health-interval', '300', ...extraArgs];
     const runner = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     t.after(() => runner.kill('SIGTERM'));
     let stdout = '';
@@ -74,10 +74,25 @@ test('streamedge start runs the demo topology, reports health, and stops everyth
   assert.deepEqual(await allRefuse(started.urls.values(), 2000), [], 'services still answering after streamedge start stopped');
 });
 
-test('the services of streamedge start die with it even when it is SIGKILLed', { timeout: 150_000 }, async (t) => {
-  const started = await launchStart(t);
+test('the services of streamedge start --metrics, Prometheus too, die with it even when it is SIGKILLed', { timeout: 150_000 }, async (t) => {
+  const started = await launchStart(t, ['--metrics', '--metrics-interval', '1s']);
+  const prometheus = /^prometheus +prometheus +(http:\/\/127\.0\.0\.1:\d+)/m.exec(started.stdout())?.[1];
+  assert.ok(prometheus, started.stdout());
+  assert.match(started.stdout(), new RegExp(`^prometheus: +${prometheus}/alerts`, 'm'));
+  const ready = await fetch(`${prometheus}/-/ready`);
+  assert.equal(ready.status, 200);
+  await ready.body?.cancel();
   started.runner.kill('SIGKILL');
   await started.exited;
   // The orphan guard sends SIGTERM (SIGKILL after 5 s): edges drain, so allow for their drain delay.
-  assert.deepEqual(await allRefuse(started.urls.values(), 15_000), [], 'services outlived their SIGKILLed runner');
+  assert.deepEqual(await allRefuse([...started.urls.values(), prometheus], 15_000), [], 'services outlived their SIGKILLed runner');
+});
+
+test('streamedge start --metrics without Prometheus stops at once and says how to install it', async () => {
+  const runner = spawn(process.execPath, [CLI, 'start', '--metrics', '--prometheus', '/nonexistent/prometheus'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  runner.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--metrics: \/nonexistent\/prometheus is not installed; install Debian's package: apt-get install --no-install-recommends prometheus/);
 });

@@ -9,6 +9,7 @@ import { OptionError, parseCommandOptions } from '../infra/runtime/command-optio
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { monitorStackHealth } from './health-monitor.js';
 import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
+import { assertPrometheusInstalled, DEBIAN_PROMETHEUS, PrometheusMissingError } from './local-prometheus.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
 
@@ -22,6 +23,9 @@ const SPECS = {
   'cache-size': { kind: 'bytes', description: 'edge memory cache size per process, e.g. 256MB (edge default when omitted)', min: 1024 * 1024 },
   'log-dir': { kind: 'string', description: 'directory for the services\' logs (default: a new temporary directory)' },
   'health-interval': { kind: 'duration', description: 'how often to check every service', default: 2000, min: 200 },
+  metrics: { kind: 'boolean', description: 'also run Prometheus on a free port, scraping every service with the rules in infra/prometheus/' },
+  prometheus: { kind: 'string', description: 'the Prometheus server binary for --metrics (Debian package prometheus)', default: DEBIAN_PROMETHEUS },
+  'metrics-interval': { kind: 'duration', description: 'Prometheus scrape and rule evaluation interval for --metrics', default: '5s', min: 100 },
 } as const;
 
 /** The catalog is there when every demo asset's marker (written last by the generator) is. */
@@ -50,6 +54,7 @@ function listenTable(stack: LocalStack, mode: string): string {
       const where = edge ? `${edge.region} (${edge.lat}, ${edge.lon})` : service.role === 'balancer' ? `${mode} front` : '';
       return [service.id, service.role, service.url, where];
     }),
+    ...(stack.prometheus ? [['prometheus', 'prometheus', stack.prometheus.url, 'targets from Consul, rules from infra/prometheus/rules']] : []),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
@@ -62,6 +67,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     SPECS,
     argv,
   );
+  // Before anything starts or is generated: Prometheus is a system package.
+  if (options.metrics) {
+    await assertPrometheusInstalled(options.prometheus).catch((error: unknown) => {
+      throw error instanceof PrometheusMissingError ? new OptionError('--metrics', error.message) : error;
+    });
+  }
   const contentDir = resolve(options.content);
   const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
   const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
@@ -90,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
     onProgress: (message) => console.log(`  ${message}`),
+    ...(options.metrics ? { metrics: { binary: options.prometheus, interval: `${options['metrics-interval']}ms` } } : {}),
   });
   const outcome = await Promise.race([
     starting.then((started) => ({ stack: started }), (error: unknown) => ({ error })),
@@ -108,13 +120,14 @@ export async function main(argv: readonly string[]): Promise<void> {
   console.log(`logs:        ${logDir}/<service>.log`);
   console.log(`player:      ${balancerUrl}/`);
   console.log(`status:      ${balancerUrl}/status`);
+  if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
   console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
   const monitor = monitorStackHealth(stack, options['health-interval'], (line) => console.log(line));
 
   const received = await signal;
   monitor.stop();
-  console.log(`\n${received}: stopping balancer, edges, origins, Consul…`);
+  console.log(`\n${received}: stopping ${stack.prometheus ? 'Prometheus, ' : ''}balancer, edges, origins, Consul…`);
   await stack.stop();
   console.log('stopped');
 }

@@ -11,6 +11,7 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   content: { summary: 'generate the demo HLS catalog with ffmpeg', load: () => import('../../origin/content-command.js') },
   origin: { summary: 'serve the HLS catalog (VOD and simulated live)', load: () => import('../../origin/origin-command.js') },
   consul: { summary: 'obtain a Consul agent binary and print its path', load: () => import('../../infra/consul/consul-command.js') },
+  'consul-targets': { summary: "serve Consul's catalog to Prometheus over http_sd (Debian's Prometheus lacks Consul discovery)", load: () => import('../../infra/prometheus/consul-targets-command.js') },
   edge: { summary: 'serve and cache HLS from origin replicas (coalescing, failover, Consul)', load: () => import('../../edge/edge-command.js') },
   balancer: { summary: 'steer viewers to the nearest healthy edge (steering, redirect or proxy)', load: () => import('../../balancer/balancer-command.js') },
   start: { summary: 'run the whole local system (Consul, origins, edges, balancer)', load: () => import('../start-command.js') },

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
+import { waitFor } from '../infra/testing/wait-for.js';
+import { startLocalStack } from './local-stack.js';
+import { isProcessAlive } from './process-alive.js';
+import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
+
+interface Target {
+  readonly labels: Record<string, string>;
+  readonly health: string;
+  readonly scrapeUrl: string;
+}
+
+async function prometheusApi<T>(base: string, path: string): Promise<T> {
+  const response = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(2000) });
+  const body = (await response.json()) as { status: string; data: T; error?: string };
+  assert.equal(body.status, 'success', `${path}: ${body.error ?? ''}`);
+  return body.data;
+}
+
+async function instantQuery(base: string, query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  return (await prometheusApi<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(base, `/api/v1/query?query=${encodeURIComponent(query)}`)).result;
+}
+
+test('with metrics the local stack runs Prometheus: it finds edges and origins in Consul, scrapes them all, and the rules record', { timeout: 120_000 }, async (t) => {
+  const contentDir = await ensureTestCatalog();
+  const stack = await startLocalStack({
+    contentDir,
+    originCount: 1,
+    edges: [
+      { id: 'edge-1', region: 'us-east', lat: 39.04, lon: -77.49 },
+      { id: 'edge-3', region: 'eu-west', lat: 53.35, lon: -6.26 },
+    ],
+    edgeCacheSize: '64MB',
+    metrics: { interval: '1s' },
+  });
+  t.after(() => stack.stop());
+  const prometheus = stack.prometheus;
+  assert.ok(prometheus, 'no Prometheus with metrics');
+  t.diagnostic(`prometheus ready ${prometheus.readyAfterMs} ms after spawn`);
+
+  const discoveredAt = Date.now();
+  const targets = await waitFor(
+    'every service scraped and up',
+    async () => {
+      const { activeTargets } = await prometheusApi<{ activeTargets: Target[] }>(prometheus.url, '/api/v1/targets?state=active');
+      return activeTargets.length === 4 && activeTargets.every((target) => target.health === 'up') ? activeTargets : undefined;
+    },
+    30_000,
+    250,
+  );
+  t.diagnostic(`${targets.length} targets up ${Date.now() - discoveredAt} ms after Prometheus was ready`);
+  const byId = new Map(targets.map((target) => [target.labels.id, target]));
+  assert.deepEqual([...byId.keys()].sort(), ['balancer', 'edge-1', 'edge-3', 'origin-1']);
+  assert.equal(byId.get('edge-1')!.labels.job, 'streamedge-edge');
+  assert.equal(byId.get('edge-1')!.labels.region, 'us-east');
+  assert.equal(byId.get('edge-3')!.labels.region, 'eu-west');
+  assert.equal(byId.get('edge-3')!.scrapeUrl, `${stack.edges[1]!.url}/metrics`);
+  assert.equal(byId.get('origin-1')!.labels.job, 'streamedge-origin');
+  assert.equal(byId.get('balancer')!.labels.job, 'streamedge-balancer');
+
+  // Once scraped, a miss then hits on edge-1, so its request rate and hit ratio have something to
+  // show; recording rules evaluate every second.
+  for (let i = 0; i < 5; i++) {
+    const response = await fetch(`${stack.edges[0]!.url}/vod/demo-ts/master.m3u8`);
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  }
+  const rate = await waitFor(
+
+    'a request rate recorded for edge-1',
+    async () => (await instantQuery(prometheus.url, 'id_region:streamedge_edge_responses:rate1m{id="edge-1"} > 0'))[0],
+    20_000,
+    250,
+  );
+  assert.equal(rate.metric.region, 'us-east');
+  const ratio = await instantQuery(prometheus.url, 'id_region:streamedge_edge_hit_ratio:rate5m{id="edge-1"}');
+  assert.ok(Number(ratio[0]?.value[1]) > 0.5, `hit ratio of edge-1: ${JSON.stringify(ratio)}`);
+  // Every alert rule is loaded and, with everything up, none fires.
+  const { groups } = await prometheusApi<{ groups: { rules: { type: string; name: string; state?: string }[] }[] }>(prometheus.url, '/api/v1/rules');
+  const alerts = groups.flatMap((group) => group.rules).filter((rule) => rule.type === 'alerting');
+  assert.ok(alerts.length >= 8, alerts.map((rule) => rule.name).join(', '));
+  assert.deepEqual(alerts.filter((rule) => rule.state === 'firing').map((rule) => rule.name), []);
+
+  const pid = prometheus.pid!;
+  await stack.stop();
+  assert.equal(isProcessAlive(pid), false, 'prometheus outlived stop()');
+  await assert.rejects(fetch(`${prometheus.url}/-/ready`, { signal: AbortSignal.timeout(1000) }));
+});
+
+test('a missing Prometheus binary is a clear start-up error', async () => {
+  await assert.rejects(
+    startLocalPrometheus({ consulUrl: 'http://127.0.0.1:9', balancers: [], binary: '/nonexistent/prometheus' }),
+    (error: unknown) => error instanceof PrometheusMissingError && /apt-get install --no-install-recommends prometheus/.test(error.message),
+  );
+});
