@@ -55,7 +55,7 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
   await assertPrometheusInstalled(binary);
   const interval = options.interval ?? '5s';
   const dir = await mkdtemp(join(tmpdir(), 'streamedge-prometheus-'));
-  const bridge = await startConsulTargetsServer({ consulUrl: options.consulUrl }).catch(async (error: unknown) => {
+  const bridge = await startConsulTargetsServer({ consul: { url: options.consulUrl } }).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw error;
   });

@@ -3,6 +3,7 @@
 // scrape configuration pointed at this bridge, ready for /etc/prometheus/prometheus.yml.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../consul/consul-connection.js';
 import { parseCommandOptions } from '../runtime/command-options.js';
 import { waitForShutdownSignal } from '../runtime/http-lifecycle.js';
 import { createLogger } from '../runtime/logger.js';
@@ -11,6 +12,7 @@ import { PROMETHEUS_FILES_DIR, withHttpDiscovery } from './prometheus-config.js'
 
 const SPECS = {
   consul: { kind: 'url', description: 'Consul agent HTTP address whose catalog is served', default: 'http://127.0.0.1:8500' },
+  ...CONSUL_ACCESS_OPTIONS,
   host: { kind: 'string', description: 'address to bind (Prometheus runs on the same host)', default: '127.0.0.1' },
   port: { kind: 'port', description: 'port to listen on (0 picks a free one)', default: 9500 },
   'refresh-interval': { kind: 'duration', description: 'how often Prometheus asks again (written by --print-config)', default: '30s', min: 1000 },
@@ -35,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const log = createLogger('consul-targets');
-  const bridge = await startConsulTargetsServer({ consulUrl: options.consul, host: options.host, port: options.port });
+  const bridge = await startConsulTargetsServer({ consul: consulConnectionFrom(options)!, host: options.host, port: options.port });
   log.info({ url: bridge.url, consul: options.consul }, 'listening');
   const signal = await waitForShutdownSignal();
   log.info({ signal }, 'shutting down');

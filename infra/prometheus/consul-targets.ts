@@ -3,6 +3,8 @@
 // in http_sd format, labelled exactly as consul_sd_configs labels them (`__meta_consul_*`), so the
 // same relabel_configs apply to either.
 import { createServer, type Server } from 'node:http';
+import { consulErrorMessage, createConsulClient } from '../consul/consul-client.js';
+import type { ConsulConnection } from '../consul/consul-connection.js';
 import { closeGracefully, listen } from '../runtime/http-lifecycle.js';
 
 interface CatalogEntry {
@@ -48,23 +50,23 @@ export interface ConsulTargetsServer {
   close(): Promise<void>;
 }
 
-export async function startConsulTargetsServer(options: { readonly consulUrl: string; readonly host?: string; readonly port?: number }): Promise<ConsulTargetsServer> {
-  const consulUrl = new URL(options.consulUrl);
-  if (consulUrl.protocol !== 'http:' && consulUrl.protocol !== 'https:') throw new TypeError(`consulUrl must be http(s), got "${options.consulUrl}"`);
+export async function startConsulTargetsServer(options: { readonly consul: ConsulConnection; readonly host?: string; readonly port?: number }): Promise<ConsulTargetsServer> {
+  const consul = createConsulClient(options.consul);
   const server = createServer((request, response) => {
     const service = /^\/targets\/([\w.-]+)$/.exec(request.url ?? '')?.[1];
     if (request.method !== 'GET' || !service) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('GET /targets/<consul service name>\n');
       return;
     }
-    fetch(new URL(`/v1/catalog/service/${service}`, consulUrl), { signal: AbortSignal.timeout(5000) })
-      .then(async (answer) => {
-        if (!answer.ok) throw new Error(`Consul answered ${answer.status}`);
-        const groups = ((await answer.json()) as CatalogEntry[]).map(targetGroupFor);
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(groups));
+    // The client takes a per-request timeout that its types leave out.
+    const query = { service, timeout: 5000 };
+    consul.catalog.service
+      .nodes(query)
+      .then((entries: CatalogEntry[]) => {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(entries.map(targetGroupFor)));
       })
       // Prometheus keeps the last good target list when discovery fails.
-      .catch((error: Error) => response.writeHead(502, { 'content-type': 'text/plain' }).end(`Consul catalog: ${error.message}\n`));
+      .catch((error: unknown) => response.writeHead(502, { 'content-type': 'text/plain' }).end(`Consul catalog: ${consulErrorMessage(error)}\n`));
   });
   const host = options.host ?? '127.0.0.1';
   const address = await listen(server, options.port ?? 0, host);

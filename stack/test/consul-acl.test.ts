@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startDevAgent, type DevAgent } from '../../infra/consul/dev-agent.js';
+import { startConsulTargetsServer } from '../../infra/prometheus/consul-targets.js';
 import { freePorts } from '../../infra/runtime/free-ports.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
 import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
@@ -16,7 +17,7 @@ import { spawnStreamedge, type StreamedgeProcess } from '../streamedge-process.j
 
 // Compiled location: dist/stack/test/ → the shipped policies in the source tree.
 const POLICY_DIR = fileURLToPath(new URL('../../../infra/consul/acl/', import.meta.url));
-const ROLES = ['origin', 'edge', 'balancer'] as const;
+const ROLES = ['origin', 'edge', 'balancer', 'prometheus'] as const;
 type Role = (typeof ROLES)[number];
 
 describe('a Consul cluster with ACLs (default deny) and one token per role', () => {
@@ -90,6 +91,17 @@ describe('a Consul cluster with ACLs (default deny) and one token per role', () 
     assert.match(master, new RegExp(`http://127\\.0\\.0\\.1:${edgePort}/vod/demo-ts/`));
     const segmentList = await fetch(`http://127.0.0.1:${edgePort}/vod/demo-ts/240p/index.m3u8`);
     assert.equal(segmentList.status, 200, 'the edge found the origin through Consul with its read-only origin access');
+
+    const prometheusToken = (await readFile(tokenFiles.prometheus, 'utf8')).trim();
+    const bridge = await startConsulTargetsServer({ consul: { url: agent.url, token: prometheusToken } });
+    try {
+      for (const [service, id] of [['streamedge-edge', 'edge-1'], ['streamedge-origin', 'origin-1']]) {
+        const groups = (await (await fetch(`${bridge.url}/targets/${service}`)).json()) as { labels: Record<string, string> }[];
+        assert.deepEqual(groups.map((group) => group.labels.__meta_consul_service_id), [id], `Prometheus's token reads ${service}`);
+      }
+    } finally {
+      await bridge.close();
+    }
   });
 
   it('refuses an origin without a token at start-up, with the reason', async () => {
