@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ifNoneMatchMatches } from '../infra/http/entity-tag.js';
+import { parseHttpDate } from '../infra/http/http-date.js';
 
 // RFC 9110 §13 preconditions for a GET/HEAD on a representation with a strong ETag.
 
@@ -9,8 +10,8 @@ export function isNotModified(headers: IncomingHttpHeaders, etag: string, lastMo
   if (ifNoneMatch !== undefined) return ifNoneMatchMatches(ifNoneMatch, etag);
   const ifModifiedSince = headers['if-modified-since'];
   if (ifModifiedSince === undefined) return false;
-  const since = Date.parse(ifModifiedSince);
-  return Number.isFinite(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
+  const since = parseHttpDate(ifModifiedSince);
+  return since !== undefined && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
 }
 
 /** If-Range: a range applies only if the validator still matches (strong ETag, or the exact date). */
@@ -18,5 +19,5 @@ export function rangeStillValid(headers: IncomingHttpHeaders, etag: string, last
   const ifRange = (headers['if-range'] as string | undefined)?.trim();
   if (ifRange === undefined) return true;
   if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === etag;
-  return Date.parse(ifRange) === Math.floor(lastModified.getTime() / 1000) * 1000;
+  return parseHttpDate(ifRange) === Math.floor(lastModified.getTime() / 1000) * 1000;
 }

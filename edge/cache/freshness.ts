@@ -1,5 +1,6 @@
 // RFC 9111 (HTTP caching) and RFC 9213 (CDN-Cache-Control) decisions as small pure functions, one
 // per decision, so each can be table-tested and the pipeline reads like the RFC.
+import { parseHttpDate } from '../../infra/http/http-date.js';
 import { deltaSeconds, parseCacheControl, type Directives } from './cache-control.js';
 
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -55,12 +56,6 @@ export function isStorable(status: number, headers: ResponseHeaders, directives:
   return notStorableReason(status, headers, directives) === undefined;
 }
 
-function httpDate(value: string | string[] | undefined): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : time;
-}
-
 /**
  * Freshness lifetime in seconds (§4.2.1): s-maxage, then max-age, then Expires − Date (ignored when
  * CDN-Cache-Control governs), then a heuristic of 10% of the time since Last-Modified (capped at a
@@ -70,14 +65,14 @@ export function freshnessLifetime(headers: ResponseHeaders, directives: Directiv
   if (directives.has('s-maxage')) return deltaSeconds(directives.get('s-maxage')) ?? 0;
   if (directives.has('max-age')) return deltaSeconds(directives.get('max-age')) ?? 0;
   if (!targeted && headers.expires !== undefined) {
-    const expires = httpDate(headers.expires);
+    const expires = parseHttpDate(headers.expires, now);
     if (expires === undefined) return 0; // invalid Expires means "already expired" (§5.3)
-    const date = httpDate(headers.date) ?? now;
+    const date = parseHttpDate(headers.date, now) ?? now;
     return Math.max(0, Math.floor((expires - date) / 1000));
   }
-  const lastModified = httpDate(headers['last-modified']);
+  const lastModified = parseHttpDate(headers['last-modified'], now);
   if (lastModified !== undefined) {
-    const date = httpDate(headers.date) ?? now;
+    const date = parseHttpDate(headers.date, now) ?? now;
     return Math.min(86_400, Math.max(0, Math.floor((date - lastModified) / 10_000)));
   }
   return 0;
@@ -86,7 +81,7 @@ export function freshnessLifetime(headers: ResponseHeaders, directives: Directiv
 /** Corrected initial age (§4.2.3), in whole seconds. */
 export function initialAge(headers: ResponseHeaders, requestTime: number, responseTime: number): number {
   const ageValue = deltaSeconds(typeof headers.age === 'string' ? headers.age.trim() : undefined) ?? 0;
-  const date = httpDate(headers.date);
+  const date = parseHttpDate(headers.date, responseTime);
   const apparentAge = date === undefined ? 0 : Math.max(0, (responseTime - date) / 1000);
   const responseDelay = Math.max(0, (responseTime - requestTime) / 1000);
   return Math.floor(Math.max(apparentAge, ageValue + responseDelay));

@@ -1,0 +1,106 @@
+// RFC 9111 / RFC 9110 conformance of the edge as a shared cache, one case per rule, each named
+// after its section: the real edge (createEdge, in-process) in front of a scriptable origin.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
+import { startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
+
+const silent = pino({ level: 'silent' });
+
+interface Harness {
+  readonly origin: TestOrigin;
+  /** An edge in front of the test origin; closed after the case. */
+  edge(options?: Partial<EdgeOptions>): Promise<{ edge: Edge; url: string }>;
+  /** A fresh path on the origin served by `handler`. */
+  route(handler: Handler): string;
+}
+
+interface Case {
+  readonly name: string;
+  run(h: Harness): Promise<void>;
+}
+
+/** Answers with `status`, `headers` and `body`, counting requests; a scripted origin in one line. */
+function reply(status: number, headers: Record<string, string | string[]>, body = ''): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
+    res.end(body);
+  };
+}
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+const cases: Case[] = [
+  {
+    name: 'RFC 9111 §5.3: an Expires that is not an HTTP-date means already expired (not stored as fresh)',
+    async run(h) {
+      const path = h.route(reply(200, { expires: '2099-01-01T00:00:00Z', 'content-type': 'text/plain' }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      const second = await get(url + path);
+      assert.equal(second.body, 'x');
+      assert.equal(h.origin.hits.get(path), 2, 'the second request went to the origin');
+    },
+  },
+  {
+    name: 'RFC 9110 §5.6.7: an obsolete RFC 850 Expires is honoured as freshness',
+    async run(h) {
+      const now = Date.now();
+      const rfc850 = (time: number): string => {
+        const d = new Date(time);
+        const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+        const [, day, month, year, clock] = /^\w+, (\d{2}) (\w{3}) \d{2}(\d{2}) (\S+) GMT$/.exec(d.toUTCString())!;
+        return `${days[d.getUTCDay()]}, ${day}-${month}-${year} ${clock} GMT`;
+      };
+      const path = h.route(reply(200, { date: new Date(now).toUTCString(), expires: rfc850(now + 600_000) }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      const second = await get(url + path);
+      assert.match(second.headers.get('cache-status')!, /; hit; ttl=/);
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+];
+
+describe('HTTP caching conformance (RFC 9111, RFC 9110), real edge, scripted origin', () => {
+  let origin: TestOrigin;
+  let edges: Edge[] = [];
+  let next = 0;
+  before(async () => {
+    origin = await startTestOrigin();
+  });
+  after(async () => {
+    await origin.close();
+  });
+  const harness: Harness = {
+    get origin() {
+      return origin;
+    },
+    async edge(options = {}) {
+      const edge = createEdge({ id: 'edge-c', logger: silent, cacheBytes: 16 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], hedgeDelayMs: 0, ...options });
+      edges.push(edge);
+      return { edge, url: await edge.listen(0, '127.0.0.1') };
+    },
+    route(handler) {
+      const path = `/c/${++next}/object`;
+      origin.route(path, handler);
+      return path;
+    },
+  };
+  for (const testCase of cases) {
+    it(testCase.name, async () => {
+      try {
+        await testCase.run(harness);
+      } finally {
+        await Promise.all(edges.map((edge) => edge.close(500)));
+        edges = [];
+      }
+    });
+  }
+  void sleep;
+});
