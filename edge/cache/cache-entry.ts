@@ -1,5 +1,5 @@
 import { freshnessPolicy, initialAge, type EntryTiming, type ResponseHeaders } from './freshness.js';
-import { forwardedHeaderBlock, replayableHeaders } from './replayed-headers.js';
+import { forwardedHeaderBlock, replayableHeaders, replayedDate } from './replayed-headers.js';
 
 /** A complete, verified 200 response held in the cache. */
 export interface CacheEntry extends EntryTiming {
@@ -8,6 +8,8 @@ export interface CacheEntry extends EntryTiming {
   readonly etag: string | undefined;
   /** Origin headers worth replaying (lower-case names), kept to merge a later 304 into. */
   readonly storedHeaders: Readonly<Record<string, string>>;
+  /** The stored response's Date, replayed on every hit (RFC 9111 §4, RFC 9110 §6.6.1). */
+  readonly date: string;
   /**
    * The header block every response from this entry starts with, flat `[name, value, …]` as
    * `writeHead` takes it: stored headers, Content-Length, Accept-Ranges and the edge's own headers.
@@ -34,21 +36,23 @@ export interface EntryInput {
   readonly commonHeaders: readonly string[];
 }
 
-function buildHeaderBlock(stored: Readonly<Record<string, string>>, bodyLength: number, commonHeaders: readonly string[]): string[] {
+function buildHeaderBlock(stored: Readonly<Record<string, string>>, date: string, bodyLength: number, commonHeaders: readonly string[]): string[] {
   const block = forwardedHeaderBlock(stored);
-  block.push('content-length', String(bodyLength), 'accept-ranges', 'bytes', ...commonHeaders);
+  block.push('date', date, 'content-length', String(bodyLength), 'accept-ranges', 'bytes', ...commonHeaders);
   return block;
 }
 
 export function createCacheEntry(input: EntryInput): CacheEntry {
   const storedHeaders = replayableHeaders(input.headers);
   const etag = storedHeaders.etag;
+  const date = replayedDate(input.headers, input.responseTime);
   return {
     key: input.key,
     body: input.body,
     etag,
     storedHeaders,
-    headerBlock: buildHeaderBlock(storedHeaders, input.body.length, input.commonHeaders),
+    date,
+    headerBlock: buildHeaderBlock(storedHeaders, date, input.body.length, input.commonHeaders),
     responseTime: input.responseTime,
     initialAge: initialAge(input.headers, input.requestTime, input.responseTime),
     policy: freshnessPolicy(input.headers, input.responseTime),
@@ -68,11 +72,13 @@ export function refreshCacheEntry(
 ): CacheEntry {
   const merged: Record<string, string> = { ...entry.storedHeaders, ...replayableHeaders(notModifiedHeaders) };
   const timingHeaders: ResponseHeaders = { ...merged, date: notModifiedHeaders.date, age: notModifiedHeaders.age };
+  const date = replayedDate(notModifiedHeaders, responseTime);
   return {
     ...entry,
     etag: merged.etag,
     storedHeaders: merged,
-    headerBlock: buildHeaderBlock(merged, entry.body.length, commonHeaders),
+    date,
+    headerBlock: buildHeaderBlock(merged, date, entry.body.length, commonHeaders),
     responseTime,
     initialAge: initialAge(notModifiedHeaders, requestTime, responseTime),
     policy: freshnessPolicy(timingHeaders, responseTime),

@@ -100,7 +100,7 @@ export function freshnessPolicy(headers: ResponseHeaders, now: number): Freshnes
 }
 
 /** Current age in seconds (§4.2.3): initial age plus time resident in this cache. */
-export function currentAge(timing: EntryTiming, now: number): number {
+export function currentAge(timing: Pick<EntryTiming, 'initialAge' | 'responseTime'>, now: number): number {
   return timing.initialAge + Math.max(0, (now - timing.responseTime) / 1000);
 }
 

@@ -1,6 +1,7 @@
 // Which origin response header fields reach viewers and the cache: one rule for a stored fill, a
 // fill streamed to its readers and an uncached pass-through alike, so no road to the origin can
 // leak a field the others hold back.
+import { formatHttpDate, parseHttpDate } from '../../infra/http/http-date.js';
 import type { ResponseHeaders } from './freshness.js';
 
 // Hop-by-hop fields (RFC 9110 §7.6.1), fields the edge writes itself on every response, fields that
@@ -46,4 +47,14 @@ export function passThroughHeaderBlock(headers: ResponseHeaders): string[] {
     if (typeof value === 'string') block.push(name, value);
   }
   return block;
+}
+
+/**
+ * The Date a response carries downstream (RFC 9110 §6.6.1): the origin's own when it is a valid
+ * HTTP-date, so a hit replays the stored Date and downstream caches see the real apparent age;
+ * otherwise the time the edge received it, as a recipient with a clock must add.
+ */
+export function replayedDate(headers: ResponseHeaders, receivedAt: number): string {
+  const sent = headers.date;
+  return typeof sent === 'string' && parseHttpDate(sent, receivedAt) !== undefined ? sent.trim() : formatHttpDate(receivedAt);
 }

@@ -19,6 +19,9 @@ export type FillHead =
       readonly status: number;
       /** Replayed headers + the edge's own, flat, without Age / Cache-Status. */
       readonly headerBlock: readonly string[];
+      /** Corrected initial age (RFC 9111 §4.2.3) and receipt time, for each reader's `Age`. */
+      readonly initialAge: number;
+      readonly responseTime: number;
       readonly etag: string | undefined;
       readonly contentLength: number | undefined;
       readonly notStored: NotStorableReason | undefined;

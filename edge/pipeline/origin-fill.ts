@@ -7,8 +7,8 @@ import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
-import { freshnessPolicy, governingDirectives, notStorableReason, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
-import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders } from '../cache/replayed-headers.js';
+import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
+import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
@@ -31,6 +31,7 @@ function declaredLength(value: string | string[] | undefined): number | undefine
 /** Flattened headers a streamed response starts with (no Age / Cache-Status; added per reader). */
 function streamHeaderBlock(services: EdgeServices, response: UpstreamResponse, contentLength: number | undefined): string[] {
   const block = forwardedHeaderBlock(replayableHeaders(response.headers));
+  block.push('date', replayedDate(response.headers, response.responseTime));
   if (contentLength !== undefined) block.push('content-length', String(contentLength));
   if (response.status === 200) block.push('accept-ranges', 'bytes');
   block.push(...services.commonHeaders);
@@ -101,6 +102,8 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     kind: 'stream',
     status: response.status,
     headerBlock: streamHeaderBlock(services, response, contentLength),
+    initialAge: initialAge(response.headers, response.requestTime, response.responseTime),
+    responseTime: response.responseTime,
     etag,
     contentLength,
     notStored,
@@ -290,7 +293,9 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
         ...(head.notStored === undefined ? { stored: true, ttl: head.ttl } : { detail: head.notStored }),
         collapsed: ctx.collapsed,
       });
-      const headers = [...head.headerBlock, 'age', '0', 'cache-status', cacheStatus];
+      // Age carries the origin's age, the transfer delay and any time this reader joined late.
+      const age = Math.floor(currentAge(head, Date.now()));
+      const headers = [...head.headerBlock, 'age', String(age), 'cache-status', cacheStatus];
       if (head.status === 200 && ifNoneMatchMatches(req.headers['if-none-match'], head.etag)) {
         stop();
         res.writeHead(304, withoutContentLength(headers));
@@ -399,7 +404,8 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
       ctx.replica = response.replica;
       ctx.upstreamStatus = response.status;
       const headers = passThroughHeaderBlock(response.headers);
-      headers.push(...services.commonHeaders, 'age', '0', 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+      const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
+      headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
       res.writeHead(response.status, headers);
       if (ctx.head) {
         discardBody(response.body);
