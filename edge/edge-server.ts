@@ -33,6 +33,8 @@ export interface EdgeOptions {
   /** How long a coalesced reader waits for the response head before fetching on its own. */
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
+  /** How long a 404/410 without explicit freshness is cached, in ms (default 2 s; 0 = not reused). */
+  readonly negativeTtlMs?: number;
   readonly adminToken?: string;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
   readonly fastHits?: boolean;
@@ -62,6 +64,8 @@ export interface Edge {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
+// Short: a live segment asked for a moment early must not stay "not found" for long.
+const DEFAULT_NEGATIVE_TTL_MS = 2_000;
 
 /**
  * Puts the hit fast path in front of node:http: the server's own connection handler is taken out
@@ -89,6 +93,8 @@ export function createEdge(options: EdgeOptions): Edge {
   if (hasStatic === (options.consulUrl !== undefined)) throw new TypeError('edge: give either originUrls or consulUrl (exactly one)');
   const prefetchCount = options.prefetchCount ?? 0;
   if (!Number.isInteger(prefetchCount) || prefetchCount < 0 || prefetchCount > 20) throw new TypeError(`edge: prefetchCount must be 0..20, got ${prefetchCount}`);
+  const negativeTtlMs = options.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS;
+  if (!Number.isInteger(negativeTtlMs) || negativeTtlMs < 0 || negativeTtlMs > 3_600_000) throw new TypeError(`edge: negativeTtlMs must be an integer 0..3600000, got ${negativeTtlMs}`);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
 
   const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
@@ -147,6 +153,7 @@ export function createEdge(options: EdgeOptions): Edge {
     metrics,
     logger,
     maxObjectBytes: options.maxObjectBytes,
+    negativeTtl: negativeTtlMs / 1000,
     prefetchCount,
     adminToken: options.adminToken,
     state,

@@ -50,6 +50,8 @@ export interface EdgeServices {
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly maxObjectBytes: number;
+  /** Seconds a 404/410 without explicit freshness is cached (negative caching; 0 = not reused). */
+  readonly negativeTtl: number;
   readonly prefetchCount: number;
   readonly adminToken: string | undefined;
   readonly state: EdgeState;

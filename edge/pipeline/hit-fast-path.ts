@@ -79,6 +79,8 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
     // Anything but a fresh entry, an expired one included, is the full path's to handle.
     const lookup = lookupCache(services.store, key.key, Date.now());
     if (lookup.kind !== 'fresh') return { served: false };
+    // Its status line is written as 200 below; other stored statuses take the full path.
+    if (lookup.entry.status !== 200) return { served: false };
     const startedAt = performance.now();
     const now = Date.now();
     const entry = lookup.entry;

@@ -33,6 +33,9 @@ function streamHeaderBlock(services: EdgeServices, response: UpstreamResponse, c
   const block = forwardedHeaderBlock(replayableHeaders(response.headers));
   block.push('date', replayedDate(response.headers, response.responseTime));
   if (contentLength !== undefined) block.push('content-length', String(contentLength));
+  // A partial (or unsatisfiable-range) answer relayed as it came keeps its Content-Range (RFC 9110 §14.4).
+  const contentRange = response.headers['content-range'];
+  if ((response.status === 206 || response.status === 416) && typeof contentRange === 'string') block.push('content-range', contentRange);
   if (response.status === 200) block.push('accept-ranges', 'bytes');
   block.push(...services.commonHeaders);
   return block;
@@ -76,7 +79,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
       flight.finish('transient-error', integrityError('unexpected-304', `origin ${response.replica} answered 304 to an unconditional request`));
       return;
     }
-    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders);
+    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders, services.negativeTtl);
     if (!flight.purged) services.store.set(key, entry);
     flight.publishHead({ kind: 'revalidated', entry });
     services.metrics.flightOutcomes.labels('done').inc();
@@ -94,8 +97,8 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     flight.finish('transient-error', error as Error);
     return;
   }
-  const { directives } = governingDirectives(response.headers);
-  let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives);
+  const { directives, targeted } = governingDirectives(response.headers);
+  let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives, targeted);
   if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
   flight.publishHead({
@@ -107,11 +110,11 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     etag,
     contentLength,
     notStored,
-    ttl: freshnessPolicy(response.headers, response.responseTime).lifetime,
+    ttl: freshnessPolicy(response.headers, response.responseTime, { status: response.status, negativeTtl: services.negativeTtl }).lifetime,
     replica: response.replica,
     replacedStale: stale !== undefined,
   });
-  // Only a complete 200 is worth sharing with later arrivals; anything else goes its own way.
+  // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
   await streamBody(services, flight, response, contentLength, etag, notStored);
@@ -220,6 +223,8 @@ function streamBody(
       if (notStored === undefined && !flight.purged) {
         const entry = createCacheEntry({
           key: flight.key,
+          status: response.status,
+          negativeTtl: services.negativeTtl,
           headers: response.headers,
           body: whole ?? ownBody(chunks, received),
           requestTime: response.requestTime,

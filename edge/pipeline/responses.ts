@@ -100,12 +100,24 @@ export function plainHitHeaders(services: EdgeServices, entry: CacheEntry, now: 
   return headersFor(services, entry, { outcome: 'fresh' }, false, now);
 }
 
-/** Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. */
+/**
+ * Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. A stored
+ * response of another status (a 404, a 301…) is replayed as it is: conditionals and ranges select
+ * among representations, and it has none.
+ */
 export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
   const { req, res } = ctx;
   ctx.outcome = options.outcome;
   if (options.detail !== undefined) ctx.detail = options.detail;
   const headers = headersFor(services, entry, options, ctx.collapsed, Date.now());
+  if (entry.status !== 200) {
+    res.writeHead(entry.status, headers);
+    const bodyless = ctx.head || entry.status === 204;
+    res.end(bodyless ? undefined : entry.body);
+    ctx.bodyBytes = bodyless ? 0 : entry.body.length;
+    account(services, ctx);
+    return;
+  }
   const ifNoneMatch = req.headers['if-none-match'];
   if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, entry.etag)) {
     res.writeHead(304, withoutContentLength(headers));

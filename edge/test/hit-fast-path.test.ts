@@ -183,6 +183,23 @@ describe('hit fast path', () => {
     assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
   });
 
+  it('a stored response of another status (a cached 404, RFC 9111 §3) is left to node:http, and both paths send the same', async () => {
+    origin.route('/vod/fast/gone.m3u8', (_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', 'content-length': '4' });
+      res.end('gone');
+    });
+    const { viaFastPath, viaHttp, fastHits } = await readOnBothPaths('/vod/fast/gone.m3u8');
+    assert.equal(fastHits, 0, 'not on the fast path: its status line says 200');
+    for (const response of [viaFastPath, viaHttp]) {
+      assert.equal(response.status, 404);
+      assert.equal(response.body.toString(), 'gone');
+      assert.match(response.header('cache-status')!, /; hit; ttl=/);
+      assert.equal(response.header('accept-ranges'), undefined);
+    }
+    const comparable = (response: RawResponse): string[][] => comparableFields(response, /^age$/i);
+    assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
+  });
+
   it('answers pipelined requests in order, handing the connection to node:http at the first it does not serve', async () => {
     const connection = await RawConnection.open(url);
     try {

@@ -128,6 +128,90 @@ const cases: Case[] = [
       assert.equal((await get(url + path)).headers.get('date'), miss.headers.get('date'));
     },
   },
+  {
+    name: 'RFC 9111 §3, RFC 9110 §15.1: a 404 without freshness is cached for the short negative TTL, then asked again',
+    async run(h) {
+      const path = h.route(reply(404, { 'content-type': 'text/plain' }, 'missing'));
+      const { url } = await h.edge({ negativeTtlMs: 400 });
+      assert.equal((await get(url + path)).status, 404);
+      const hit = await get(url + path);
+      assert.equal(hit.status, 404);
+      assert.equal(hit.body, 'missing');
+      assert.match(hit.headers.get('cache-status')!, /; hit; ttl=0/);
+      assert.equal(h.origin.hits.get(path), 1);
+      await sleep(500);
+      assert.equal((await get(url + path)).status, 404);
+      assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §3: a 410 with the origin\'s max-age is cached for that long',
+    async run(h) {
+      const path = h.route(reply(410, { 'cache-control': 'max-age=600' }, 'gone'));
+      const { url } = await h.edge({ negativeTtlMs: 0 });
+      await get(url + path);
+      const hit = await get(url + path);
+      assert.equal(hit.status, 410);
+      assert.match(hit.headers.get('cache-status')!, /; hit; ttl=(59\d|600)/);
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3, §4.2.2: a heuristically cacheable 301 is stored and fresh by the Last-Modified heuristic',
+    async run(h) {
+      const path = h.route(reply(301, { location: '/elsewhere', 'last-modified': new Date(Date.now() - 3_600_000).toUTCString() }));
+      const { url } = await h.edge();
+      const first = await fetch(url + path, { redirect: 'manual' });
+      await first.arrayBuffer();
+      const hit = await fetch(url + path, { redirect: 'manual' });
+      await hit.arrayBuffer();
+      assert.equal(hit.status, 301);
+      assert.equal(hit.headers.get('location'), '/elsewhere');
+      assert.match(hit.headers.get('cache-status')!, /; hit/);
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3: a 302 is stored only with explicit freshness',
+    async run(h) {
+      const plain = h.route(reply(302, { location: '/a' }));
+      const explicit = h.route(reply(302, { location: '/b', 'cache-control': 'max-age=60' }));
+      const { url } = await h.edge();
+      for (let i = 0; i < 2; i++) {
+        for (const path of [plain, explicit]) assert.equal((await fetch(url + path, { redirect: 'manual' })).status, 302);
+      }
+      assert.equal(h.origin.hits.get(plain), 2);
+      assert.equal(h.origin.hits.get(explicit), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3: a 204 is stored and replayed without a body or Content-Length',
+    async run(h) {
+      const path = h.route((_req, res) => {
+        res.writeHead(204, { 'cache-control': 'max-age=60', 'x-kind': 'empty' });
+        res.end();
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      const hit = await get(url + path);
+      assert.equal(hit.status, 204);
+      assert.equal(hit.headers.get('content-length'), null);
+      assert.equal(hit.headers.get('x-kind'), 'empty');
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3.3: a 206 from the origin is relayed with its Content-Range, never stored as the object',
+    async run(h) {
+      const path = h.route(reply(206, { 'cache-control': 'max-age=60', 'content-range': 'bytes 0-0/10' }, 'x'));
+      const { url } = await h.edge();
+      assert.equal((await get(url + path)).status, 206);
+      const again = await get(url + path);
+      assert.equal(again.status, 206);
+      assert.equal(again.headers.get('content-range'), 'bytes 0-0/10', 'RFC 9110 §14.4: Content-Range relayed with the partial content');
+      assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
 ];
 
 describe('HTTP caching conformance (RFC 9111, RFC 9110), real edge, scripted origin', () => {
