@@ -46,7 +46,11 @@ async function fetchUpstream(services: EdgeServices, key: string, options: Upstr
   const sibling = viaSibling ? services.siblingFor(key) : undefined;
   if (sibling) {
     try {
-      return await sibling.fetch(key, options);
+      const response = await sibling.fetch(key, options);
+      if (response.status < 500) return response;
+      // The sibling may only be relaying the origin's 5xx, or be failing itself: ask the origin.
+      discardBody(response.body);
+      services.logger.warn({ key, status: response.status }, 'sibling worker answered 5xx; asking the origin');
     } catch (error) {
       services.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
     }
@@ -69,6 +73,14 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     services.logger.warn({ key, err: failure.message, reason: failure.reason, readers: flight.readers }, 'origin fetch failed');
     services.metrics.flightOutcomes.labels('transient-error').inc();
     flight.finish('transient-error', failure);
+    return;
+  }
+
+  if (response.status >= 500 && stale && withinStaleIfError(stale, Date.now())) {
+    // Every replica was tried; the stale entry may stand in for the origin's error (RFC 5861 §4).
+    discardBody(response.body);
+    services.metrics.flightOutcomes.labels('transient-error').inc();
+    flight.finish('transient-error', new EdgeError(`origin ${response.replica} answered ${response.status}`, { source: 'upstream', retryable: true, status: response.status, reason: 'http-5xx' }));
     return;
   }
 

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
-import { startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
+import { deadOriginUrl, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -210,6 +210,53 @@ const cases: Case[] = [
       assert.equal(again.status, 206);
       assert.equal(again.headers.get('content-range'), 'bytes 0-0/10', 'RFC 9110 §14.4: Content-Range relayed with the partial content');
       assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9110 §15.6: an origin 5xx is relayed as it is (status and body) once every replica has been tried',
+    async run(h) {
+      const second = await startTestOrigin();
+      try {
+        const handler = reply(500, { 'content-type': 'text/plain', 'x-why': 'database' }, 'the database is down');
+        const path = h.route(handler);
+        second.route(path, handler);
+        const { url } = await h.edge({ originUrls: [h.origin.url, second.url] });
+        const response = await get(url + path);
+        assert.equal(response.status, 500);
+        assert.equal(response.body, 'the database is down');
+        assert.equal(response.headers.get('x-why'), 'database');
+        assert.match(response.headers.get('cache-status')!, /fwd=miss; fwd-status=500/);
+        assert.equal((h.origin.hits.get(path) ?? 0) + (second.hits.get(path) ?? 0), 2, 'failover asked both replicas');
+      } finally {
+        await second.close();
+      }
+    },
+  },
+  {
+    name: 'RFC 9110 §15.6.3: the edge answers 502 of its own only when no origin answered',
+    async run(h) {
+      const { url } = await h.edge({ originUrls: [await deadOriginUrl()] });
+      const response = await get(`${url}/c/dead/object`);
+      assert.equal(response.status, 502);
+      assert.match(response.headers.get('cache-status')!, /; error|fwd=miss/);
+    },
+  },
+  {
+    name: 'RFC 5861 §4: a 503 from the origin is answered with the stale entry inside stale-if-error',
+    async run(h) {
+      let failing = false;
+      const path = h.route((req, res) => {
+        if (failing) reply(503, {}, 'busy')(req, res);
+        else reply(200, { 'cache-control': 'max-age=1, stale-if-error=60' }, 'good')(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      failing = true;
+      await sleep(1100);
+      const stale = await get(url + path);
+      assert.equal(stale.status, 200);
+      assert.equal(stale.body, 'good');
+      assert.match(stale.headers.get('cache-status')!, /fwd=stale; fwd-status=503; .*detail=stale-if-error/);
     },
   },
 ];
