@@ -1,5 +1,6 @@
 import { freshnessPolicy, initialAge, type EntryTiming, type ResponseHeaders } from './freshness.js';
 import { forwardedHeaderBlock, replayableHeaders, replayedDate } from './replayed-headers.js';
+import type { StoredValidators } from './validators.js';
 
 /** A complete, verified final response held in the cache (a 200, or another storable status). */
 export interface CacheEntry extends EntryTiming {
@@ -17,6 +18,11 @@ export interface CacheEntry extends EntryTiming {
    * Built once per entry so a hit allocates almost nothing.
    */
   readonly headerBlock: readonly string[];
+}
+
+/** The stored response's validators, for revalidation (RFC 9111 §4.3). */
+export function validatorsOf(entry: CacheEntry): StoredValidators {
+  return { etag: entry.etag, lastModified: entry.storedHeaders['last-modified'] };
 }
 
 /** Bytes an entry holds beyond its body (key, header strings, bookkeeping), for the byte bound. */

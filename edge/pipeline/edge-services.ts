@@ -22,6 +22,8 @@ export type FillHead =
       /** Corrected initial age (RFC 9111 §4.2.3) and receipt time, for each reader's `Age`. */
       readonly initialAge: number;
       readonly responseTime: number;
+      /** What a viewer's If-Modified-Since compares with (Last-Modified, else Date), epoch ms. */
+      readonly modified: number | undefined;
       readonly etag: string | undefined;
       readonly contentLength: number | undefined;
       readonly notStored: NotStorableReason | undefined;

@@ -3,9 +3,10 @@
 // response objects, header validation, events) costs more than the hit itself. Each connection
 // starts here: a request in the simple shape (request-head.ts) for a fresh entry, with no
 // conditional or range, is answered straight from the socket with exactly the headers the full
-// path would send. Anything else — a miss, a stale entry, a Range, If-None-Match, a control
-// endpoint, a partial or unusual head, draining — hands the connection, with every unread byte,
-// to node:http for the rest of its life, where the named phases of request-phases.ts run.
+// path would send. Anything else — a miss, a stale entry, a Range, If-None-Match or
+// If-Modified-Since, a control endpoint, a partial or unusual head, draining — hands the
+// connection, with every unread byte, to node:http for the rest of its life, where the named
+// phases of request-phases.ts run.
 import type { Socket } from 'node:net';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
 import { controlPathOf } from './control-endpoints.js';
@@ -35,7 +36,7 @@ export interface HitFastPath {
 }
 
 // Conditional and partial requests take the full path (304, 206, 416 decisions live there).
-const FULL_PATH_FIELDS = ['range', 'if-range', 'if-none-match'] as const;
+const FULL_PATH_FIELDS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
 // Bodies up to this size are copied behind their header block so a response is one plain write;
 // the copy is per response, so the cache never holds a second copy of a body.
 const JOIN_BODY_BYTES = 16 * 1024;

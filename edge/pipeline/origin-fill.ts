@@ -3,12 +3,13 @@
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
 // stale entry (stale-if-error).
-import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
-import { createCacheEntry, ownBody, refreshCacheEntry, type CacheEntry } from '../cache/cache-entry.js';
+import { isNotModified } from '../../infra/http/not-modified.js';
+import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
 import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
+import { notModifiedSelects, revalidationFields, storedModificationTime } from '../cache/validators.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
@@ -66,7 +67,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
   const key = flight.key;
   let response: UpstreamResponse;
   try {
-    response = await fetchUpstream(services, key, stale?.etag ? { ifNoneMatch: stale.etag } : {}, viaSibling);
+    response = await fetchUpstream(services, key, stale ? revalidationFields(validatorsOf(stale)) : {}, viaSibling);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
@@ -89,6 +90,13 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     if (!stale) {
       services.metrics.flightOutcomes.labels('transient-error').inc();
       flight.finish('transient-error', integrityError('unexpected-304', `origin ${response.replica} answered 304 to an unconditional request`));
+      return;
+    }
+    if (!notModifiedSelects(validatorsOf(stale), response.headers)) {
+      // RFC 9111 §4.3.4: a 304 for some other response updates nothing, and this one is not used.
+      services.logger.warn({ key, replica: response.replica, etag: response.headers.etag }, 'origin 304 does not match the stored response; fetching it whole');
+      if (!flight.purged) services.store.delete(key);
+      await runOriginFill(services, flight, undefined, viaSibling);
       return;
     }
     const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders, services.negativeTtl);
@@ -119,6 +127,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     headerBlock: streamHeaderBlock(services, response, contentLength),
     initialAge: initialAge(response.headers, response.requestTime, response.responseTime),
     responseTime: response.responseTime,
+    modified: storedModificationTime(typeof response.headers['last-modified'] === 'string' ? response.headers['last-modified'] : undefined, replayedDate(response.headers, response.responseTime)),
     etag,
     contentLength,
     notStored,
@@ -313,7 +322,7 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       // Age carries the origin's age, the transfer delay and any time this reader joined late.
       const age = Math.floor(currentAge(head, Date.now()));
       const headers = [...head.headerBlock, 'age', String(age), 'cache-status', cacheStatus];
-      if (head.status === 200 && ifNoneMatchMatches(req.headers['if-none-match'], head.etag)) {
+      if (head.status === 200 && isNotModified(req.headers, head.etag, head.modified)) {
         stop();
         res.writeHead(304, withoutContentLength(headers));
         res.end();

@@ -3,7 +3,8 @@
 import { decideRange } from '../../infra/http/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
-import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
+import { isNotModified } from '../../infra/http/not-modified.js';
+import { storedModificationTime } from '../cache/validators.js';
 import { currentAge } from '../cache/freshness.js';
 import type { EdgeServices } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
@@ -101,7 +102,8 @@ export function plainHitHeaders(services: EdgeServices, entry: CacheEntry, now: 
 }
 
 /**
- * Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. A stored
+ * Serves a cached entry: 304 when If-None-Match or else If-Modified-Since says the viewer's copy is
+ * current (RFC 9110 §13.2.2), 206/416 for a Range, else 200. A stored
  * response of another status (a 404, a 301…) is replayed as it is: conditionals and ranges select
  * among representations, and it has none.
  */
@@ -118,8 +120,7 @@ export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: Ca
     account(services, ctx);
     return;
   }
-  const ifNoneMatch = req.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, entry.etag)) {
+  if (isNotModified(req.headers, entry.etag, storedModificationTime(entry.storedHeaders['last-modified'], entry.date))) {
     res.writeHead(304, withoutContentLength(headers));
     res.end();
     account(services, ctx);

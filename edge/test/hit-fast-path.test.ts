@@ -200,6 +200,22 @@ describe('hit fast path', () => {
     assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
   });
 
+  it('If-Modified-Since takes the full path, which answers 304 from the stored Last-Modified (RFC 9110 §13.1.3)', async () => {
+    const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+    origin.route('/vod/fast/dated.m3u8', object(bytes(300, 5), 'public, max-age=600', { 'last-modified': lastModified }));
+    await (await fetch(`${url}/vod/fast/dated.m3u8`)).arrayBuffer();
+    const connection = await RawConnection.open(url);
+    try {
+      const hitsBefore = await fastPathHits(edge);
+      connection.send(get('/vod/fast/dated.m3u8', `If-Modified-Since: ${lastModified}\r\n`));
+      const response = await connection.read();
+      assert.equal(response.status, 304);
+      assert.equal(await fastPathHits(edge), hitsBefore, 'not on the fast path');
+    } finally {
+      connection.close();
+    }
+  });
+
   it('answers pipelined requests in order, handing the connection to node:http at the first it does not serve', async () => {
     const connection = await RawConnection.open(url);
     try {

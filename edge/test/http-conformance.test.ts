@@ -259,6 +259,113 @@ const cases: Case[] = [
       assert.match(stale.headers.get('cache-status')!, /fwd=stale; fwd-status=503; .*detail=stale-if-error/);
     },
   },
+  {
+    name: 'RFC 9111 §4.3.1: a revalidation sends both If-None-Match and If-Modified-Since from the stored response',
+    async run(h) {
+      const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+      const seen: (string | undefined)[][] = [];
+      const path = h.route((req, res) => {
+        seen.push([req.headers['if-none-match'], req.headers['if-modified-since']]);
+        if (req.headers['if-none-match'] === '"v1"') {
+          res.writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=1' });
+          res.end();
+          return;
+        }
+        reply(200, { etag: '"v1"', 'last-modified': lastModified, 'cache-control': 'max-age=1' }, 'body')(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      await sleep(1100);
+      const revalidated = await get(url + path);
+      assert.equal(revalidated.body, 'body');
+      assert.match(revalidated.headers.get('cache-status')!, /fwd=stale; fwd-status=304/);
+      assert.deepEqual(seen, [[undefined, undefined], ['"v1"', lastModified]]);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.1: an origin with only Last-Modified is revalidated with If-Modified-Since',
+    async run(h) {
+      const lastModified = new Date(Date.now() - 3_600_000).toUTCString();
+      const path = h.route((req, res) => {
+        if (req.headers['if-modified-since'] === lastModified) {
+          res.writeHead(304, { 'last-modified': lastModified, 'cache-control': 'max-age=1' });
+          res.end();
+          return;
+        }
+        reply(200, { 'last-modified': lastModified, 'cache-control': 'max-age=1' }, 'dated')(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      await sleep(1100);
+      const revalidated = await get(url + path);
+      assert.equal(revalidated.status, 200);
+      assert.equal(revalidated.body, 'dated');
+      assert.match(revalidated.headers.get('cache-status')!, /fwd=stale; fwd-status=304/);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.4: a 304 whose ETag differs from the stored one updates nothing; the response is fetched whole',
+    async run(h) {
+      let version = 1;
+      const path = h.route((req, res) => {
+        if (req.headers['if-none-match'] !== undefined) {
+          // A broken origin: "not modified", but naming another representation.
+          res.writeHead(304, { etag: `"v${version}"`, 'cache-control': 'max-age=60' });
+          res.end();
+          return;
+        }
+        reply(200, { etag: `"v${version}"`, 'cache-control': 'max-age=1' }, `body v${version}`)(req, res);
+      });
+      const { edge, url } = await h.edge();
+      await get(url + path);
+      version = 2;
+      await sleep(1100);
+      const response = await get(url + path);
+      assert.equal(response.body, 'body v2', 'never the v1 body relabelled as v2');
+      assert.equal(response.headers.get('etag'), '"v2"');
+      assert.equal(edge.services.store.peek(path)?.etag, '"v2"');
+      assert.equal(h.origin.hits.get(path), 3, 'the conditional request, then an unconditional one');
+    },
+  },
+  {
+    name: 'RFC 9110 §13.1.3, RFC 9111 §4.3.2: a viewer\'s If-Modified-Since on a hit is answered 304 from the stored Last-Modified',
+    async run(h) {
+      const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+      const path = h.route(reply(200, { 'last-modified': lastModified, 'cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      const notModified = await get(url + path, { 'if-modified-since': lastModified });
+      assert.equal(notModified.status, 304);
+      assert.match(notModified.headers.get('cache-status')!, /; hit/);
+      const modified = await get(url + path, { 'if-modified-since': 'Wed, 31 Dec 2025 00:00:00 GMT' });
+      assert.equal(modified.status, 200);
+      assert.equal((await get(url + path, { 'if-modified-since': 'not a date' })).status, 200, 'an invalid date is ignored');
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.2: without Last-Modified, If-Modified-Since is compared with the stored Date',
+    async run(h) {
+      const date = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000).toUTCString();
+      const path = h.route(reply(200, { date, 'cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      assert.equal((await get(url + path, { 'if-modified-since': date })).status, 304);
+    },
+  },
+  {
+    name: 'RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since',
+    async run(h) {
+      const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+      const path = h.route(reply(200, { etag: '"v1"', 'last-modified': lastModified, 'cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      const miss = await get(url + path, { 'if-none-match': '"other"', 'if-modified-since': lastModified });
+      assert.equal(miss.status, 200, 'on a miss too');
+      const hit = await get(url + path, { 'if-none-match': '"other"', 'if-modified-since': lastModified });
+      assert.equal(hit.status, 200);
+      assert.equal((await get(url + path, { 'if-none-match': '"v1"', 'if-modified-since': 'Wed, 31 Dec 2025 00:00:00 GMT' })).status, 304);
+    },
+  },
 ];
 
 describe('HTTP caching conformance (RFC 9111, RFC 9110), real edge, scripted origin', () => {

@@ -39,6 +39,7 @@ export interface UpstreamObserver {
 
 export interface UpstreamFetchOptions {
   readonly ifNoneMatch?: string;
+  readonly ifModifiedSince?: string;
   readonly range?: string;
 }
 
@@ -145,6 +146,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const headersFor = (fetchOptions: UpstreamFetchOptions): Record<string, string> => {
     const headers: Record<string, string> = { ...options.extraHeaders, 'user-agent': options.userAgent ?? 'streamedge-edge' };
     if (fetchOptions.ifNoneMatch) headers['if-none-match'] = fetchOptions.ifNoneMatch;
+    if (fetchOptions.ifModifiedSince) headers['if-modified-since'] = fetchOptions.ifModifiedSince;
     if (fetchOptions.range) headers.range = fetchOptions.range;
     return headers;
   };
