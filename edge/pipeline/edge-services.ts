@@ -32,6 +32,9 @@ export type FillHead =
       readonly replica: string;
       /** A stale entry was being replaced (Cache-Status `expired`). */
       readonly replacedStale: boolean;
+      /** Request fields the response varies on (lower-case), and what the fetch sent for them. */
+      readonly vary: readonly string[];
+      readonly sentForVary: Readonly<Record<string, string | undefined>>;
     };
 
 export interface EdgeState {
@@ -52,6 +55,8 @@ export interface EdgeServices {
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly maxObjectBytes: number;
+  /** Viewer request fields never forwarded to the origin (besides hop-by-hop ones), lower-case. */
+  readonly strippedRequestHeaders: ReadonlySet<string>;
   /** Seconds a 404/410 without explicit freshness is cached (negative caching; 0 = not reused). */
   readonly negativeTtl: number;
   readonly prefetchCount: number;

@@ -3,6 +3,7 @@
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
 // stale entry (stale-if-error).
+import type { IncomingMessage } from 'node:http';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
@@ -12,6 +13,7 @@ import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replay
 import { notModifiedSelects, revalidationFields, storedModificationTime } from '../cache/validators.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
+import { forwardedRequestHeaders } from '../upstream/forwarded-request.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
@@ -63,11 +65,37 @@ async function fetchUpstream(services: EdgeServices, key: string, options: Upstr
  * Runs the origin fetch for a flight the caller just created as writer. Never throws: every ending
  * is a named flight outcome.
  */
-async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling: boolean): Promise<void> {
+/** How a fill goes upstream: via the owning sibling or not, and the request fields it forwards. */
+interface FillRoad {
+  readonly viaSibling: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The fields a fetch on behalf of `req` forwards (RFC 9110 §7.6); a background fill with no viewer
+ * behind it sends only the edge's own Via.
+ */
+function requestFields(services: EdgeServices, req: IncomingMessage | undefined): Record<string, string> {
+  return forwardedRequestHeaders(req?.headers ?? {}, {
+    clientAddress: req?.socket.remoteAddress,
+    protocol: req && 'encrypted' in req.socket ? 'https' : 'http',
+    via: `1.1 ${services.cacheName}`,
+    stripped: services.strippedRequestHeaders,
+  });
+}
+
+/** Lower-case field names a response's Vary lists. */
+function varyNames(headers: UpstreamResponse['headers']): string[] {
+  const vary = headers.vary;
+  if (vary === undefined) return [];
+  return (Array.isArray(vary) ? vary.join(',') : vary).split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+}
+
+async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
   const key = flight.key;
   let response: UpstreamResponse;
   try {
-    response = await fetchUpstream(services, key, stale ? revalidationFields(validatorsOf(stale)) : {}, viaSibling);
+    response = await fetchUpstream(services, key, { headers: road.headers, ...(stale ? revalidationFields(validatorsOf(stale)) : {}) }, road.viaSibling);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
@@ -96,7 +124,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
       // RFC 9111 §4.3.4: a 304 for some other response updates nothing, and this one is not used.
       services.logger.warn({ key, replica: response.replica, etag: response.headers.etag }, 'origin 304 does not match the stored response; fetching it whole');
       if (!flight.purged) services.store.delete(key);
-      await runOriginFill(services, flight, undefined, viaSibling);
+      await runOriginFill(services, flight, undefined, road);
       return;
     }
     const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders, services.negativeTtl);
@@ -119,6 +147,10 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
   }
   const { directives, targeted } = governingDirectives(response.headers);
   let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives, targeted);
+  const vary = varyNames(response.headers);
+  // Variants are not kept apart yet (one entry per key), so a response that varies on any request
+  // field is relayed, never stored (RFC 9111 §4.1 would forbid reusing it for another viewer).
+  if (notStored === undefined && vary.length > 0) notStored = 'vary';
   if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
   flight.publishHead({
@@ -134,6 +166,8 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     ttl: freshnessPolicy(response.headers, response.responseTime, { status: response.status, negativeTtl: services.negativeTtl }).lifetime,
     replica: response.replica,
     replacedStale: stale !== undefined,
+    vary,
+    sentForVary: Object.fromEntries(vary.map((name) => [name, road.headers[name]])),
   });
   // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
@@ -265,13 +299,13 @@ function streamBody(
 export function startBackgroundFill(services: EdgeServices, key: string, stale: CacheEntry | undefined): boolean {
   if (services.flights.has(key)) return false;
   const { flight } = services.flights.acquire(key);
-  fill(services, flight, stale, true);
+  fill(services, flight, stale, { viaSibling: true, headers: requestFields(services, undefined) });
   return true;
 }
 
 /** Runs a fill in the background; a bug in it must end the flight, not the process. */
-function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling: boolean): void {
-  runOriginFill(services, flight, stale, viaSibling).catch((error: unknown) => {
+function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): void {
+  runOriginFill(services, flight, stale, road).catch((error: unknown) => {
     services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
     flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
   });
@@ -281,7 +315,7 @@ function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntr
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
-    fill(services, flight, stale, ctx.req.headers[SIBLING_HEADER] === undefined);
+    fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: requestFields(services, ctx.req) });
   } else {
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();
@@ -307,6 +341,12 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       if (head.kind === 'revalidated') {
         stop();
         sendEntry(services, ctx, head.entry, { outcome: 'revalidated', fwdStatus: 304 });
+        return;
+      }
+      if (ctx.collapsed && !sameVariant(head, requestFields(services, req))) {
+        // The shared fetch asked for another variant than this viewer would have: ask for its own.
+        stop();
+        passThrough(services, ctx);
         return;
       }
       ctx.replica = head.replica;
@@ -402,6 +442,12 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
   });
 }
 
+/** Whether this viewer's forwarded fields match, on every field the response varies on, what the fetch sent. */
+function sameVariant(head: Extract<FillHead, { kind: 'stream' }>, mine: Readonly<Record<string, string>>): boolean {
+  const normalize = (value: string | undefined): string | undefined => value?.replace(/\s*,\s*/g, ',').replace(/\s+/g, ' ').trim();
+  return head.vary.every((name) => name !== '*' && normalize(head.sentForVary[name]) === normalize(mine[name]));
+}
+
 /** stale-if-error (RFC 5861 §4) when the stale entry allows it, else a clean error status. */
 function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined, failure: EdgeError): void {
   if (stale && withinStaleIfError(stale, Date.now())) {
@@ -421,7 +467,8 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
 function passThrough(services: EdgeServices, ctx: RequestContext): void {
   const { req, res } = ctx;
   ctx.outcome = 'passed-through';
-  fetchUpstream(services, ctx.key, req.headers.range ? { range: req.headers.range } : {}, false).then(
+  const headers = requestFields(services, req);
+  fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false).then(
     (response) => {
       if (res.destroyed) {
         discardBody(response.body);

@@ -1,6 +1,7 @@
 // RFC 9111 / RFC 9110 conformance of the edge as a shared cache, one case per rule, each named
 // after its section: the real edge (createEdge, in-process) in front of a scriptable origin.
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -364,6 +365,74 @@ const cases: Case[] = [
       const hit = await get(url + path, { 'if-none-match': '"other"', 'if-modified-since': lastModified });
       assert.equal(hit.status, 200);
       assert.equal((await get(url + path, { 'if-none-match': '"v1"', 'if-modified-since': 'Wed, 31 Dec 2025 00:00:00 GMT' })).status, 304);
+    },
+  },
+  {
+    name: 'RFC 9110 §7.6: end-to-end request fields reach the origin; hop-by-hop and Connection-listed ones do not; Via and X-Forwarded-* added',
+    async run(h) {
+      let seen: Record<string, string | string[] | undefined> = {};
+      const path = h.route((req, res) => {
+        seen = req.headers;
+        reply(200, { 'cache-control': 'no-store' }, 'x')(req, res);
+      });
+      const { url } = await h.edge();
+      const response = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(url + path, {
+          headers: { 'accept-language': 'fr', 'x-trace': 't-1', 'user-agent': 'player/1', connection: 'keep-alive, x-hop', 'x-hop': 'secret', cookie: 'id=viewer' },
+        }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      assert.equal(response, 200);
+      assert.equal(seen['accept-language'], 'fr');
+      assert.equal(seen['x-trace'], 't-1');
+      assert.equal(seen['user-agent'], 'player/1');
+      assert.equal(seen['x-hop'], undefined, 'a field the viewer\'s Connection lists is not forwarded');
+      assert.equal(seen.cookie, undefined, 'cookies stay out by default (configurable)');
+      assert.equal(seen.via, '1.1 streamedge-edge-c');
+      assert.equal(seen['x-forwarded-for'], '127.0.0.1');
+      assert.equal(seen['x-forwarded-proto'], 'http');
+    },
+  },
+  {
+    name: 'RFC 9110 §7.6.1: a response field its Connection lists is never stored or replayed',
+    async run(h) {
+      const path = h.route(reply(200, { 'cache-control': 'max-age=60', connection: 'x-hop', 'x-hop': 'secret', 'x-kept': 'yes' }, 'x'));
+      const { url } = await h.edge();
+      for (const response of [await get(url + path), await get(url + path)]) {
+        assert.equal(response.headers.get('x-hop'), null);
+        assert.equal(response.headers.get('x-kept'), 'yes');
+      }
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1: a response that varies is not reused for a viewer whose varied field differs',
+    async run(h) {
+      const path = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60', vary: 'Accept-Language' }, `in ${req.headers['accept-language'] ?? 'none'}`)(req, res));
+      const { url } = await h.edge();
+      assert.equal((await get(url + path, { 'accept-language': 'fr' })).body, 'in fr');
+      assert.equal((await get(url + path, { 'accept-language': 'de' })).body, 'in de');
+      assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1: Vary: * never matches, not even for viewers sharing the same fetch',
+    async run(h) {
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const path = h.route((req, res) => void released.then(() => reply(200, { 'cache-control': 'max-age=60', vary: '*' }, 'x')(req, res)));
+      const { url } = await h.edge({ coalesceWaitMs: 5000 });
+      const first = get(url + path);
+      await sleep(50);
+      const second = get(url + path);
+      await sleep(50);
+      release();
+      assert.deepEqual([(await first).body, (await second).body], ['x', 'x']);
+      assert.equal(h.origin.hits.get(path), 2, 'the collapsed viewer asked for its own');
     },
   },
 ];

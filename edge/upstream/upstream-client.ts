@@ -38,6 +38,8 @@ export interface UpstreamObserver {
 }
 
 export interface UpstreamFetchOptions {
+  /** End-to-end fields forwarded from the viewer's request (forwarded-request.ts). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly ifNoneMatch?: string;
   readonly ifModifiedSince?: string;
   readonly range?: string;
@@ -144,7 +146,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
 
   const headersFor = (fetchOptions: UpstreamFetchOptions): Record<string, string> => {
-    const headers: Record<string, string> = { ...options.extraHeaders, 'user-agent': options.userAgent ?? 'streamedge-edge' };
+    const headers: Record<string, string> = { 'user-agent': options.userAgent ?? 'streamedge-edge', ...fetchOptions.headers, ...options.extraHeaders };
     if (fetchOptions.ifNoneMatch) headers['if-none-match'] = fetchOptions.ifNoneMatch;
     if (fetchOptions.ifModifiedSince) headers['if-modified-since'] = fetchOptions.ifModifiedSince;
     if (fetchOptions.range) headers.range = fetchOptions.range;
