@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { connectWorker, servePrimary } from './cluster-bridge.js';
 import { createEdge, type EdgeOptions } from './edge-server.js';
 import { createSiblingDirectory } from './sibling-workers.js';
+import { strippedHeaderSet } from './upstream/forwarded-request.js';
 
 export const EDGE_SERVICE = 'streamedge-edge';
 
@@ -35,6 +36,8 @@ const specs = {
   workers: { kind: 'integer', description: 'worker processes (node:cluster); 1 serves in-process', default: availableParallelism(), min: 1, max: 64 },
   'hedge-delay': { kind: 'duration', description: 'ask a second origin replica if the first has not answered by then (0 = off)', default: '300ms' },
   'origin-timeout': { kind: 'duration', description: 'origin response-header and body-idle timeout', default: '10s', min: 100 },
+  'negative-ttl': { kind: 'duration', description: 'how long a 404/410 without explicit freshness is cached (0 = not reused)', default: '2s', min: 0, max: 3_600_000 },
+  'strip-request-header': { kind: 'string', multiple: true, description: 'viewer request header never forwarded to the origin; replaces the default list ("none" = forward them all)', default: ['cookie', 'authorization'] },
   prefetch: { kind: 'integer', description: 'segments to warm after each segment request (0 = off)', default: 2, min: 0, max: 20 },
   'admin-token': { kind: 'string', description: 'bearer token for POST /admin/purge (disabled without one)' },
   'disable-fast-hits': { kind: 'boolean', description: 'answer every request through node:http, without the hit fast path' },
@@ -60,6 +63,11 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
   }
   if (!/^[A-Za-z0-9._-]+$/.test(options.id)) throw new OptionError('--id', 'use letters, digits, dot, dash and underscore only');
   requireAdvertisedUrl(options, 'viewers use to reach this edge');
+  try {
+    strippedHeaderSet(options['strip-request-header'].filter((name) => name !== 'none'));
+  } catch (error) {
+    throw new OptionError('--strip-request-header', (error as Error).message);
+  }
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
@@ -72,6 +80,8 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     allowedQueryParams: options['cache-key-param'],
     hedgeDelayMs: options['hedge-delay'],
     originTimeoutMs: options['origin-timeout'],
+    negativeTtlMs: options['negative-ttl'],
+    strippedRequestHeaders: options['strip-request-header'].filter((name) => name !== 'none'),
     prefetchCount: options.prefetch,
     fastHits: !options['disable-fast-hits'],
     ...(options['admin-token'] !== undefined ? { adminToken: options['admin-token'] } : {}),

@@ -11,6 +11,7 @@ import { createMemoryStore } from './cache/memory-store.js';
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
+import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
 import type { EdgeServices, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-services.js';
 import { handleRequest } from './pipeline/request-phases.js';
@@ -34,6 +35,10 @@ export interface EdgeOptions {
   /** How long a coalesced reader waits for the response head before fetching on its own. */
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
+  /** How long a 404/410 without explicit freshness is cached, in ms (default 2 s; 0 = not reused). */
+  readonly negativeTtlMs?: number;
+  /** Viewer request fields never forwarded to the origin (default: cookie, authorization). */
+  readonly strippedRequestHeaders?: readonly string[];
   readonly adminToken?: string;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
   readonly fastHits?: boolean;
@@ -63,6 +68,8 @@ export interface Edge {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
+// Short: a live segment asked for a moment early must not stay "not found" for long.
+const DEFAULT_NEGATIVE_TTL_MS = 2_000;
 
 /**
  * Puts the hit fast path in front of node:http: the server's own connection handler is taken out
@@ -90,6 +97,9 @@ export function createEdge(options: EdgeOptions): Edge {
   if (hasStatic === (options.consul !== undefined)) throw new TypeError('edge: give either originUrls or consul (exactly one)');
   const prefetchCount = options.prefetchCount ?? 0;
   if (!Number.isInteger(prefetchCount) || prefetchCount < 0 || prefetchCount > 20) throw new TypeError(`edge: prefetchCount must be 0..20, got ${prefetchCount}`);
+  const negativeTtlMs = options.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS;
+  if (!Number.isInteger(negativeTtlMs) || negativeTtlMs < 0 || negativeTtlMs > 3_600_000) throw new TypeError(`edge: negativeTtlMs must be an integer 0..3600000, got ${negativeTtlMs}`);
+  const strippedRequestHeaders = strippedHeaderSet(options.strippedRequestHeaders ?? DEFAULT_STRIPPED_REQUEST_HEADERS);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
 
   const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
@@ -148,6 +158,8 @@ export function createEdge(options: EdgeOptions): Edge {
     metrics,
     logger,
     maxObjectBytes: options.maxObjectBytes,
+    negativeTtl: negativeTtlMs / 1000,
+    strippedRequestHeaders,
     prefetchCount,
     adminToken: options.adminToken,
     state,

@@ -1,19 +1,28 @@
 import { freshnessPolicy, initialAge, type EntryTiming, type ResponseHeaders } from './freshness.js';
-import { forwardedHeaderBlock, replayableHeaders } from './replayed-headers.js';
+import { forwardedHeaderBlock, replayableHeaders, replayedDate } from './replayed-headers.js';
+import type { StoredValidators } from './validators.js';
 
-/** A complete, verified 200 response held in the cache. */
+/** A complete, verified final response held in the cache (a 200, or another storable status). */
 export interface CacheEntry extends EntryTiming {
   readonly key: string;
+  readonly status: number;
   readonly body: Buffer;
   readonly etag: string | undefined;
   /** Origin headers worth replaying (lower-case names), kept to merge a later 304 into. */
   readonly storedHeaders: Readonly<Record<string, string>>;
+  /** The stored response's Date, replayed on every hit (RFC 9111 §4, RFC 9110 §6.6.1). */
+  readonly date: string;
   /**
    * The header block every response from this entry starts with, flat `[name, value, …]` as
    * `writeHead` takes it: stored headers, Content-Length, Accept-Ranges and the edge's own headers.
    * Built once per entry so a hit allocates almost nothing.
    */
   readonly headerBlock: readonly string[];
+}
+
+/** The stored response's validators, for revalidation (RFC 9111 §4.3). */
+export function validatorsOf(entry: CacheEntry): StoredValidators {
+  return { etag: entry.etag, lastModified: entry.storedHeaders['last-modified'] };
 }
 
 /** Bytes an entry holds beyond its body (key, header strings, bookkeeping), for the byte bound. */
@@ -25,8 +34,12 @@ export function entrySize(entry: CacheEntry): number {
 
 export interface EntryInput {
   readonly key: string;
+  /** Default 200. */
+  readonly status?: number;
   readonly headers: ResponseHeaders;
   readonly body: Buffer;
+  /** Lifetime in seconds of a 404/410 the origin gave no freshness (negative caching); default 0. */
+  readonly negativeTtl?: number;
   /** Epoch ms when the request went to the origin and when its response headers arrived. */
   readonly requestTime: number;
   readonly responseTime: number;
@@ -34,24 +47,32 @@ export interface EntryInput {
   readonly commonHeaders: readonly string[];
 }
 
-function buildHeaderBlock(stored: Readonly<Record<string, string>>, bodyLength: number, commonHeaders: readonly string[]): string[] {
+function buildHeaderBlock(status: number, stored: Readonly<Record<string, string>>, date: string, bodyLength: number, commonHeaders: readonly string[]): string[] {
   const block = forwardedHeaderBlock(stored);
-  block.push('content-length', String(bodyLength), 'accept-ranges', 'bytes', ...commonHeaders);
+  block.push('date', date);
+  // A 204 carries no Content-Length (RFC 9110 §8.6); ranges are cut from 200s only.
+  if (status !== 204) block.push('content-length', String(bodyLength));
+  if (status === 200) block.push('accept-ranges', 'bytes');
+  block.push(...commonHeaders);
   return block;
 }
 
 export function createCacheEntry(input: EntryInput): CacheEntry {
   const storedHeaders = replayableHeaders(input.headers);
   const etag = storedHeaders.etag;
+  const date = replayedDate(input.headers, input.responseTime);
+  const status = input.status ?? 200;
   return {
     key: input.key,
+    status,
     body: input.body,
     etag,
     storedHeaders,
-    headerBlock: buildHeaderBlock(storedHeaders, input.body.length, input.commonHeaders),
+    date,
+    headerBlock: buildHeaderBlock(status, storedHeaders, date, input.body.length, input.commonHeaders),
     responseTime: input.responseTime,
     initialAge: initialAge(input.headers, input.requestTime, input.responseTime),
-    policy: freshnessPolicy(input.headers, input.responseTime),
+    policy: freshnessPolicy(input.headers, input.responseTime, { status, negativeTtl: input.negativeTtl ?? 0 }),
   };
 }
 
@@ -65,17 +86,20 @@ export function refreshCacheEntry(
   requestTime: number,
   responseTime: number,
   commonHeaders: readonly string[],
+  negativeTtl: number,
 ): CacheEntry {
   const merged: Record<string, string> = { ...entry.storedHeaders, ...replayableHeaders(notModifiedHeaders) };
   const timingHeaders: ResponseHeaders = { ...merged, date: notModifiedHeaders.date, age: notModifiedHeaders.age };
+  const date = replayedDate(notModifiedHeaders, responseTime);
   return {
     ...entry,
     etag: merged.etag,
     storedHeaders: merged,
-    headerBlock: buildHeaderBlock(merged, entry.body.length, commonHeaders),
+    date,
+    headerBlock: buildHeaderBlock(entry.status, merged, date, entry.body.length, commonHeaders),
     responseTime,
     initialAge: initialAge(notModifiedHeaders, requestTime, responseTime),
-    policy: freshnessPolicy(timingHeaders, responseTime),
+    policy: freshnessPolicy(timingHeaders, responseTime, { status: entry.status, negativeTtl }),
   };
 }
 

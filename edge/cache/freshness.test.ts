@@ -30,16 +30,28 @@ describe('notStorableReason (RFC 9111 §3, shared cache)', () => {
     ['private', 200, { 'cache-control': 'private, max-age=60' }, 'private'],
     ['Set-Cookie', 200, { 'cache-control': 'max-age=60', 'set-cookie': 'a=b' }, 'set-cookie'],
     ['Vary: *', 200, { vary: '*' }, 'vary'],
-    ['404', 404, { 'cache-control': 'max-age=60' }, 'status'],
+    ['§3: a 404 with explicit max-age is stored', 404, { 'cache-control': 'max-age=60' }, undefined],
+    ['§3: a heuristically cacheable 301 without freshness is stored', 301, {}, undefined],
+    ['§3: a heuristically cacheable 410 without freshness is stored', 410, {}, undefined],
+    ['§3: a 302 without explicit freshness is not', 302, {}, 'status'],
+    ['§3: a 302 with max-age is stored', 302, { 'cache-control': 'max-age=60' }, undefined],
+    ['§3: a 307 marked public is stored', 307, { 'cache-control': 'public' }, undefined],
+    ['§3: a 503 with Expires is stored', 503, { expires: 'Thu, 01 Jan 2026 00:01:00 GMT' }, undefined],
+    ['§3: a 500 without explicit freshness is not', 500, {}, 'status'],
+    ['§3: Expires does not count when CDN-Cache-Control governs', 302, { expires: 'Thu, 01 Jan 2026 00:01:00 GMT', 'cdn-cache-control': 'no-transform' }, 'status'],
+    ['§3: a 304 is never stored', 304, { 'cache-control': 'max-age=60' }, 'status'],
+    ['§3: an interim 103 is never stored', 103, { 'cache-control': 'max-age=60' }, 'status'],
+    ['§5.2.2.3: must-understand with a status not understood', 206, { 'cache-control': 'max-age=60, must-understand' }, 'status'],
+    ['§5.2.2.3: must-understand with an understood status', 200, { 'cache-control': 'max-age=60, must-understand' }, undefined],
     ['206', 206, {}, 'status'],
     ['CDN-Cache-Control overrides no-store', 200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' }, undefined],
     ['CDN-Cache-Control no-store wins over public', 200, { 'cache-control': 'public, max-age=60', 'cdn-cache-control': 'no-store' }, 'no-store'],
   ];
   for (const [name, status, headers, expected] of cases) {
     it(name, () => {
-      const { directives } = governingDirectives(headers);
-      assert.equal(notStorableReason(status, headers, directives), expected);
-      assert.equal(isStorable(status, headers, directives), expected === undefined);
+      const { directives, targeted } = governingDirectives(headers);
+      assert.equal(notStorableReason(status, headers, directives, targeted), expected);
+      assert.equal(isStorable(status, headers, directives, targeted), expected === undefined);
     });
   }
 });
@@ -52,6 +64,10 @@ describe('freshnessLifetime (RFC 9111 §4.2.1)', () => {
     ['Expires − Date', { date: date(0), expires: date(100) }, 100],
     ['Expires in the past', { date: date(0), expires: date(-100) }, 0],
     ['invalid Expires means expired', { expires: '0' }, 0],
+    ['§5.3: an ISO 8601 Expires is invalid, so already expired', { date: date(0), expires: new Date(NOW + 100_000).toISOString() }, 0],
+    ['§5.3: an obsolete RFC 850 Expires is honoured', { date: date(0), expires: 'Thursday, 01-Jan-26 00:01:40 GMT' }, 100],
+    ['§5.3: an asctime Expires is honoured', { date: date(0), expires: 'Thu Jan  1 00:01:40 2026' }, 100],
+    ['§4.2.1: an invalid Date is ignored (receipt time used)', { date: 'yesterday', expires: date(100) }, 100],
     ['invalid max-age means stale', { 'cache-control': 'max-age=ten' }, 0],
     ['heuristic: 10% since Last-Modified', { date: date(0), 'last-modified': date(-1000) }, 100],
     ['heuristic capped at a day', { date: date(0), 'last-modified': date(-100 * 86400) }, 86400],
@@ -64,6 +80,22 @@ describe('freshnessLifetime (RFC 9111 §4.2.1)', () => {
       const { directives, targeted } = governingDirectives(headers);
       assert.equal(freshnessLifetime(headers, directives, targeted, NOW), expected);
     });
+  }
+});
+
+describe('freshness lifetime by status (RFC 9111 §4.2.2 heuristics, negative caching)', () => {
+  const cases: [string, number, ResponseHeaders, number][] = [
+    ['a 404 without freshness gets the negative TTL', 404, {}, 5],
+    ['a 410 without freshness gets the negative TTL', 410, { date: date(0), 'last-modified': date(-1000) }, 5],
+    ['a 404 with max-age keeps the origin\'s TTL', 404, { 'cache-control': 'max-age=60' }, 60],
+    ['a 404 with max-age=0 is not reused', 404, { 'cache-control': 'max-age=0' }, 0],
+    ['a 200 without freshness gets no negative TTL', 200, {}, 0],
+    ['a 301 may use the Last-Modified heuristic', 301, { date: date(0), 'last-modified': date(-1000) }, 100],
+    ['a 302 marked public uses no heuristic without Last-Modified', 302, { 'cache-control': 'public' }, 0],
+    ['a 302 with max-age', 302, { 'cache-control': 'max-age=30' }, 30],
+  ];
+  for (const [name, status, headers, expected] of cases) {
+    it(name, () => assert.equal(freshnessPolicy(headers, NOW, { status, negativeTtl: 5 }).lifetime, expected));
   }
 });
 

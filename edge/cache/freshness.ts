@@ -1,5 +1,6 @@
 // RFC 9111 (HTTP caching) and RFC 9213 (CDN-Cache-Control) decisions as small pure functions, one
 // per decision, so each can be table-tested and the pipeline reads like the RFC.
+import { parseHttpDate } from '../../infra/http/http-date.js';
 import { deltaSeconds, parseCacheControl, type Directives } from './cache-control.js';
 
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
@@ -25,8 +26,26 @@ export interface EntryTiming {
   readonly policy: FreshnessPolicy;
 }
 
-/** Responses a shared cache may store (RFC 9111 §3); the edge stores only complete 200s. */
-const STORABLE_STATUSES = new Set([200]);
+/** Status codes heuristically cacheable by default (RFC 9110 §15.1): stored without explicit freshness. */
+export const HEURISTICALLY_CACHEABLE: ReadonlySet<number> = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+
+/** "Not found" answers cached for a short configurable time when the origin gives no freshness. */
+const NEGATIVE_STATUSES: ReadonlySet<number> = new Set([404, 410]);
+
+/**
+ * Status codes whose semantics the edge implements, for `must-understand` (RFC 9111 §5.2.2.3).
+ * 206 is not among them: the edge asks for whole objects and never combines partial responses.
+ */
+const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501]);
+
+/** What a stored response's freshness depends on besides its header fields. */
+export interface FreshnessContext {
+  readonly status: number;
+  /** Lifetime in seconds of a 404/410 without explicit freshness (negative caching). */
+  readonly negativeTtl: number;
+}
+
+const PLAIN_200: FreshnessContext = { status: 200, negativeTtl: 0 };
 
 /**
  * RFC 9213: a CDN uses CDN-Cache-Control when present and ignores Cache-Control and Expires for its
@@ -39,9 +58,21 @@ export function governingDirectives(headers: ResponseHeaders): { directives: Dir
   return { directives: parseCacheControl(headers['cache-control']), targeted: false };
 }
 
+/**
+ * RFC 9111 §3: explicit freshness or an explicit permission to store (s-maxage, max-age, public,
+ * or Expires unless CDN-Cache-Control governs), which lets any final status be stored.
+ */
+export function hasExplicitCacheability(headers: ResponseHeaders, directives: Directives, targeted: boolean): boolean {
+  if (directives.has('s-maxage') || directives.has('max-age') || directives.has('public')) return true;
+  return !targeted && headers.expires !== undefined;
+}
+
 /** RFC 9111 §3 for a shared cache. Undefined means storable. */
-export function notStorableReason(status: number, headers: ResponseHeaders, directives: Directives): NotStorableReason | undefined {
-  if (!STORABLE_STATUSES.has(status)) return 'status';
+export function notStorableReason(status: number, headers: ResponseHeaders, directives: Directives, targeted = false): NotStorableReason | undefined {
+  // Interim and 304 responses are never stored; partial content is not combined (§3.3), so not kept.
+  if (status < 200 || status === 304 || status === 206 || status > 599) return 'status';
+  if (directives.has('must-understand') && !UNDERSTOOD_STATUSES.has(status)) return 'status';
+  if (!HEURISTICALLY_CACHEABLE.has(status) && !hasExplicitCacheability(headers, directives, targeted)) return 'status';
   if (directives.has('no-store')) return 'no-store';
   // `private` (with or without field names) forbids a shared cache from storing (§5.2.2.7).
   if (directives.has('private')) return 'private';
@@ -51,14 +82,8 @@ export function notStorableReason(status: number, headers: ResponseHeaders, dire
   return undefined;
 }
 
-export function isStorable(status: number, headers: ResponseHeaders, directives: Directives): boolean {
-  return notStorableReason(status, headers, directives) === undefined;
-}
-
-function httpDate(value: string | string[] | undefined): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : time;
+export function isStorable(status: number, headers: ResponseHeaders, directives: Directives, targeted = false): boolean {
+  return notStorableReason(status, headers, directives, targeted) === undefined;
 }
 
 /**
@@ -70,14 +95,14 @@ export function freshnessLifetime(headers: ResponseHeaders, directives: Directiv
   if (directives.has('s-maxage')) return deltaSeconds(directives.get('s-maxage')) ?? 0;
   if (directives.has('max-age')) return deltaSeconds(directives.get('max-age')) ?? 0;
   if (!targeted && headers.expires !== undefined) {
-    const expires = httpDate(headers.expires);
+    const expires = parseHttpDate(headers.expires, now);
     if (expires === undefined) return 0; // invalid Expires means "already expired" (§5.3)
-    const date = httpDate(headers.date) ?? now;
+    const date = parseHttpDate(headers.date, now) ?? now;
     return Math.max(0, Math.floor((expires - date) / 1000));
   }
-  const lastModified = httpDate(headers['last-modified']);
+  const lastModified = parseHttpDate(headers['last-modified'], now);
   if (lastModified !== undefined) {
-    const date = httpDate(headers.date) ?? now;
+    const date = parseHttpDate(headers.date, now) ?? now;
     return Math.min(86_400, Math.max(0, Math.floor((date - lastModified) / 10_000)));
   }
   return 0;
@@ -86,18 +111,30 @@ export function freshnessLifetime(headers: ResponseHeaders, directives: Directiv
 /** Corrected initial age (§4.2.3), in whole seconds. */
 export function initialAge(headers: ResponseHeaders, requestTime: number, responseTime: number): number {
   const ageValue = deltaSeconds(typeof headers.age === 'string' ? headers.age.trim() : undefined) ?? 0;
-  const date = httpDate(headers.date);
+  const date = parseHttpDate(headers.date, responseTime);
   const apparentAge = date === undefined ? 0 : Math.max(0, (responseTime - date) / 1000);
   const responseDelay = Math.max(0, (responseTime - requestTime) / 1000);
   return Math.floor(Math.max(apparentAge, ageValue + responseDelay));
 }
 
-export function freshnessPolicy(headers: ResponseHeaders, now: number): FreshnessPolicy {
+/**
+ * Freshness lifetime of a stored response of this status: explicit freshness first; a 404/410
+ * without any gets the configured negative TTL; heuristics only for heuristically cacheable
+ * statuses (RFC 9111 §4.2.2).
+ */
+function lifetimeFor(headers: ResponseHeaders, directives: Directives, targeted: boolean, now: number, context: FreshnessContext): number {
+  if (directives.has('no-cache')) return 0; // store, but check with the origin before every use (§5.2.2.4)
+  const explicit = directives.has('s-maxage') || directives.has('max-age') || (!targeted && headers.expires !== undefined);
+  if (!explicit && NEGATIVE_STATUSES.has(context.status)) return context.negativeTtl;
+  if (!explicit && !HEURISTICALLY_CACHEABLE.has(context.status)) return 0;
+  return freshnessLifetime(headers, directives, targeted, now);
+}
+
+export function freshnessPolicy(headers: ResponseHeaders, now: number, context: FreshnessContext = PLAIN_200): FreshnessPolicy {
   const { directives, targeted } = governingDirectives(headers);
   const mustRevalidate = directives.has('must-revalidate') || directives.has('proxy-revalidate') || directives.has('no-cache');
   return {
-    // no-cache: store, but check with the origin before every use (§5.2.2.4).
-    lifetime: directives.has('no-cache') ? 0 : freshnessLifetime(headers, directives, targeted, now),
+    lifetime: lifetimeFor(headers, directives, targeted, now, context),
     staleWhileRevalidate: mustRevalidate ? 0 : (deltaSeconds(directives.get('stale-while-revalidate')) ?? 0),
     staleIfError: mustRevalidate ? 0 : (deltaSeconds(directives.get('stale-if-error')) ?? 0),
     mustRevalidate,
@@ -105,7 +142,7 @@ export function freshnessPolicy(headers: ResponseHeaders, now: number): Freshnes
 }
 
 /** Current age in seconds (§4.2.3): initial age plus time resident in this cache. */
-export function currentAge(timing: EntryTiming, now: number): number {
+export function currentAge(timing: Pick<EntryTiming, 'initialAge' | 'responseTime'>, now: number): number {
   return timing.initialAge + Math.max(0, (now - timing.responseTime) / 1000);
 }
 

@@ -30,6 +30,11 @@ describe('replayed headers', () => {
       vary: 'accept-encoding',
     });
   });
+  it('never stores or replays a field the response’s Connection lists (RFC 9110 §7.6.1)', () => {
+    const listed = { 'content-type': 'text/plain', connection: 'keep-alive, X-Hop, x-other', 'x-hop': 'secret', 'x-other': '1', 'x-kept': 'yes' };
+    assert.deepEqual(replayableHeaders(listed), { 'content-type': 'text/plain', 'x-kept': 'yes' });
+    assert.deepEqual(passThroughHeaderBlock(listed), ['content-type', 'text/plain', 'x-kept', 'yes']);
+  });
   it('keeps CDN-Cache-Control from viewers (RFC 9213)', () => {
     assert.deepEqual(forwardedHeaderBlock(replayableHeaders(origin)), [
       'content-type', 'video/mp2t', 'etag', '"abc"', 'cache-control', 'public, max-age=60', 'vary', 'accept-encoding',

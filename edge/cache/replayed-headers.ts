@@ -1,13 +1,15 @@
 // Which origin response header fields reach viewers and the cache: one rule for a stored fill, a
 // fill streamed to its readers and an uncached pass-through alike, so no road to the origin can
 // leak a field the others hold back.
+import { connectionListed, HOP_BY_HOP_FIELDS } from '../../infra/http/hop-by-hop.js';
+import { formatHttpDate, parseHttpDate } from '../../infra/http/http-date.js';
 import type { ResponseHeaders } from './freshness.js';
 
-// Hop-by-hop fields (RFC 9110 §7.6.1), fields the edge writes itself on every response, fields that
-// must never be replayed to another viewer, and the origin's own internal fields.
+// Besides hop-by-hop fields (RFC 9110 §7.6.1) and those the response's Connection lists: fields the
+// edge writes itself on every response, fields that must never be replayed to another viewer, and
+// the origin's own internal fields.
 const NEVER_REPLAYED = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization', 'date', 'age', 'set-cookie', 'cache-status', 'x-served-by', 'server',
+  'date', 'age', 'set-cookie', 'cache-status', 'x-served-by', 'server',
   'access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-methods',
   'access-control-allow-headers', 'access-control-max-age', 'access-control-allow-credentials',
   'x-origin-id',
@@ -21,11 +23,15 @@ const BODY_FRAMING_SET: ReadonlySet<string> = new Set(BODY_FRAMING);
 // Kept with the entry (a 304 may omit it) but addressed to this CDN, not to viewers (RFC 9213).
 const NOT_FORWARDED = new Set(['cdn-cache-control']);
 
-/** The end-to-end fields of an origin response, as the cache stores them (lower-case names). */
+/**
+ * The end-to-end fields of an origin response, as the cache stores them (lower-case names): never
+ * a hop-by-hop field or one the response's own Connection field lists (RFC 9110 §7.6.1).
+ */
 export function replayableHeaders(headers: ResponseHeaders): Record<string, string> {
   const kept: Record<string, string> = {};
+  const listed = connectionListed(headers.connection);
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || NEVER_REPLAYED.has(name) || BODY_FRAMING_SET.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP_FIELDS.has(name) || listed.has(name) || NEVER_REPLAYED.has(name) || BODY_FRAMING_SET.has(name)) continue;
     kept[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return kept;
@@ -46,4 +52,14 @@ export function passThroughHeaderBlock(headers: ResponseHeaders): string[] {
     if (typeof value === 'string') block.push(name, value);
   }
   return block;
+}
+
+/**
+ * The Date a response carries downstream (RFC 9110 §6.6.1): the origin's own when it is a valid
+ * HTTP-date, so a hit replays the stored Date and downstream caches see the real apparent age;
+ * otherwise the time the edge received it, as a recipient with a clock must add.
+ */
+export function replayedDate(headers: ResponseHeaders, receivedAt: number): string {
+  const sent = headers.date;
+  return typeof sent === 'string' && parseHttpDate(sent, receivedAt) !== undefined ? sent.trim() : formatHttpDate(receivedAt);
 }

@@ -19,6 +19,11 @@ export type FillHead =
       readonly status: number;
       /** Replayed headers + the edge's own, flat, without Age / Cache-Status. */
       readonly headerBlock: readonly string[];
+      /** Corrected initial age (RFC 9111 §4.2.3) and receipt time, for each reader's `Age`. */
+      readonly initialAge: number;
+      readonly responseTime: number;
+      /** What a viewer's If-Modified-Since compares with (Last-Modified, else Date), epoch ms. */
+      readonly modified: number | undefined;
       readonly etag: string | undefined;
       readonly contentLength: number | undefined;
       readonly notStored: NotStorableReason | undefined;
@@ -27,6 +32,9 @@ export type FillHead =
       readonly replica: string;
       /** A stale entry was being replaced (Cache-Status `expired`). */
       readonly replacedStale: boolean;
+      /** Request fields the response varies on (lower-case), and what the fetch sent for them. */
+      readonly vary: readonly string[];
+      readonly sentForVary: Readonly<Record<string, string | undefined>>;
     };
 
 export interface EdgeState {
@@ -47,6 +55,10 @@ export interface EdgeServices {
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly maxObjectBytes: number;
+  /** Viewer request fields never forwarded to the origin (besides hop-by-hop ones), lower-case. */
+  readonly strippedRequestHeaders: ReadonlySet<string>;
+  /** Seconds a 404/410 without explicit freshness is cached (negative caching; 0 = not reused). */
+  readonly negativeTtl: number;
   readonly prefetchCount: number;
   readonly adminToken: string | undefined;
   readonly state: EdgeState;

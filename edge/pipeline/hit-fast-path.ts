@@ -3,9 +3,10 @@
 // response objects, header validation, events) costs more than the hit itself. Each connection
 // starts here: a request in the simple shape (request-head.ts) for a fresh entry, with no
 // conditional or range, is answered straight from the socket with exactly the headers the full
-// path would send. Anything else — a miss, a stale entry, a Range, If-None-Match, a control
-// endpoint, a partial or unusual head, draining — hands the connection, with every unread byte,
-// to node:http for the rest of its life, where the named phases of request-phases.ts run.
+// path would send. Anything else — a miss, a stale entry, a Range, If-None-Match or
+// If-Modified-Since, a control endpoint, a partial or unusual head, draining — hands the
+// connection, with every unread byte, to node:http for the rest of its life, where the named
+// phases of request-phases.ts run.
 import type { Socket } from 'node:net';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
 import { controlPathOf } from './control-endpoints.js';
@@ -35,7 +36,7 @@ export interface HitFastPath {
 }
 
 // Conditional and partial requests take the full path (304, 206, 416 decisions live there).
-const FULL_PATH_FIELDS = ['range', 'if-range', 'if-none-match'] as const;
+const FULL_PATH_FIELDS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
 // Bodies up to this size are copied behind their header block so a response is one plain write;
 // the copy is per response, so the cache never holds a second copy of a body.
 const JOIN_BODY_BYTES = 16 * 1024;
@@ -43,37 +44,21 @@ const FRESH_HIT = cacheStatusOf('fresh');
 // Header names and values are written as latin1; node:http would refuse CR, LF and other controls.
 const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-interface SerializedHead {
-  readonly date: string;
-  readonly head: Buffer;
-}
-
 export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
   if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
   if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
   const services = options.services;
   const keepAlive = ['connection', 'keep-alive', 'keep-alive', `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`];
-  // Keyed by the per-entry, per-second header array that plainHitHeaders returns.
-  const serialized = new WeakMap<readonly string[], SerializedHead>();
-  let date = '';
-  let dateSecond = -1;
-
-  const httpDate = (now: number): string => {
-    const second = Math.floor(now / 1000);
-    if (second !== dateSecond) {
-      dateSecond = second;
-      date = new Date(second * 1000).toUTCString();
-    }
-    return date;
-  };
+  // Keyed by the per-entry, per-second header array that plainHitHeaders returns (which carries
+  // the stored Date and the current Age, so the bytes are the same for that second).
+  const serialized = new WeakMap<readonly string[], Buffer>();
 
   /** The response head for a plain hit, or undefined if a header could not be written safely. */
-  const serialize = (headers: readonly string[], now: number): Buffer | undefined => {
-    const currentDate = httpDate(now);
+  const serialize = (headers: readonly string[]): Buffer | undefined => {
     const known = serialized.get(headers);
-    if (known?.date === currentDate) return known.head;
+    if (known) return known;
     let text = 'HTTP/1.1 200 OK\r\n';
-    const all = [...headers, 'date', currentDate, ...keepAlive];
+    const all = [...headers, ...keepAlive];
     for (let i = 0; i < all.length; i += 2) {
       const name = all[i]!;
       const value = all[i + 1]!;
@@ -81,7 +66,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       text += `${name}: ${value}\r\n`;
     }
     const head = Buffer.from(`${text}\r\n`, 'latin1');
-    serialized.set(headers, { date: currentDate, head });
+    serialized.set(headers, head);
     return head;
   };
 
@@ -95,10 +80,12 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
     // Anything but a fresh entry, an expired one included, is the full path's to handle.
     const lookup = lookupCache(services.store, key.key, Date.now());
     if (lookup.kind !== 'fresh') return { served: false };
+    // Its status line is written as 200 below; other stored statuses take the full path.
+    if (lookup.entry.status !== 200) return { served: false };
     const startedAt = performance.now();
     const now = Date.now();
     const entry = lookup.entry;
-    const responseHead = serialize(plainHitHeaders(services, entry, now), now);
+    const responseHead = serialize(plainHitHeaders(services, entry, now));
     if (!responseHead) return { served: false };
     let flushed: boolean;
     if (head.method === 'HEAD') flushed = socket.write(responseHead);

@@ -3,14 +3,17 @@
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
 // stale entry (stale-if-error).
-import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
-import { createCacheEntry, ownBody, refreshCacheEntry, type CacheEntry } from '../cache/cache-entry.js';
+import type { IncomingMessage } from 'node:http';
+import { isNotModified } from '../../infra/http/not-modified.js';
+import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
-import { freshnessPolicy, governingDirectives, notStorableReason, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
-import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders } from '../cache/replayed-headers.js';
+import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
+import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
+import { notModifiedSelects, revalidationFields, storedModificationTime } from '../cache/validators.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
+import { forwardedRequestHeaders } from '../upstream/forwarded-request.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
@@ -31,7 +34,11 @@ function declaredLength(value: string | string[] | undefined): number | undefine
 /** Flattened headers a streamed response starts with (no Age / Cache-Status; added per reader). */
 function streamHeaderBlock(services: EdgeServices, response: UpstreamResponse, contentLength: number | undefined): string[] {
   const block = forwardedHeaderBlock(replayableHeaders(response.headers));
+  block.push('date', replayedDate(response.headers, response.responseTime));
   if (contentLength !== undefined) block.push('content-length', String(contentLength));
+  // A partial (or unsatisfiable-range) answer relayed as it came keeps its Content-Range (RFC 9110 §14.4).
+  const contentRange = response.headers['content-range'];
+  if ((response.status === 206 || response.status === 416) && typeof contentRange === 'string') block.push('content-range', contentRange);
   if (response.status === 200) block.push('accept-ranges', 'bytes');
   block.push(...services.commonHeaders);
   return block;
@@ -42,7 +49,11 @@ async function fetchUpstream(services: EdgeServices, key: string, options: Upstr
   const sibling = viaSibling ? services.siblingFor(key) : undefined;
   if (sibling) {
     try {
-      return await sibling.fetch(key, options);
+      const response = await sibling.fetch(key, options);
+      if (response.status < 500) return response;
+      // The sibling may only be relaying the origin's 5xx, or be failing itself: ask the origin.
+      discardBody(response.body);
+      services.logger.warn({ key, status: response.status }, 'sibling worker answered 5xx; asking the origin');
     } catch (error) {
       services.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
     }
@@ -54,17 +65,51 @@ async function fetchUpstream(services: EdgeServices, key: string, options: Upstr
  * Runs the origin fetch for a flight the caller just created as writer. Never throws: every ending
  * is a named flight outcome.
  */
-async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling: boolean): Promise<void> {
+/** How a fill goes upstream: via the owning sibling or not, and the request fields it forwards. */
+interface FillRoad {
+  readonly viaSibling: boolean;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The fields a fetch on behalf of `req` forwards (RFC 9110 §7.6); a background fill with no viewer
+ * behind it sends only the edge's own Via.
+ */
+function requestFields(services: EdgeServices, req: IncomingMessage | undefined): Record<string, string> {
+  return forwardedRequestHeaders(req?.headers ?? {}, {
+    clientAddress: req?.socket.remoteAddress,
+    protocol: req && 'encrypted' in req.socket ? 'https' : 'http',
+    via: `1.1 ${services.cacheName}`,
+    stripped: services.strippedRequestHeaders,
+  });
+}
+
+/** Lower-case field names a response's Vary lists. */
+function varyNames(headers: UpstreamResponse['headers']): string[] {
+  const vary = headers.vary;
+  if (vary === undefined) return [];
+  return (Array.isArray(vary) ? vary.join(',') : vary).split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+}
+
+async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
   const key = flight.key;
   let response: UpstreamResponse;
   try {
-    response = await fetchUpstream(services, key, stale?.etag ? { ifNoneMatch: stale.etag } : {}, viaSibling);
+    response = await fetchUpstream(services, key, { headers: road.headers, ...(stale ? revalidationFields(validatorsOf(stale)) : {}) }, road.viaSibling);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
     services.logger.warn({ key, err: failure.message, reason: failure.reason, readers: flight.readers }, 'origin fetch failed');
     services.metrics.flightOutcomes.labels('transient-error').inc();
     flight.finish('transient-error', failure);
+    return;
+  }
+
+  if (response.status >= 500 && stale && withinStaleIfError(stale, Date.now())) {
+    // Every replica was tried; the stale entry may stand in for the origin's error (RFC 5861 §4).
+    discardBody(response.body);
+    services.metrics.flightOutcomes.labels('transient-error').inc();
+    flight.finish('transient-error', new EdgeError(`origin ${response.replica} answered ${response.status}`, { source: 'upstream', retryable: true, status: response.status, reason: 'http-5xx' }));
     return;
   }
 
@@ -75,7 +120,14 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
       flight.finish('transient-error', integrityError('unexpected-304', `origin ${response.replica} answered 304 to an unconditional request`));
       return;
     }
-    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders);
+    if (!notModifiedSelects(validatorsOf(stale), response.headers)) {
+      // RFC 9111 §4.3.4: a 304 for some other response updates nothing, and this one is not used.
+      services.logger.warn({ key, replica: response.replica, etag: response.headers.etag }, 'origin 304 does not match the stored response; fetching it whole');
+      if (!flight.purged) services.store.delete(key);
+      await runOriginFill(services, flight, undefined, road);
+      return;
+    }
+    const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders, services.negativeTtl);
     if (!flight.purged) services.store.set(key, entry);
     flight.publishHead({ kind: 'revalidated', entry });
     services.metrics.flightOutcomes.labels('done').inc();
@@ -93,22 +145,31 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     flight.finish('transient-error', error as Error);
     return;
   }
-  const { directives } = governingDirectives(response.headers);
-  let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives);
+  const { directives, targeted } = governingDirectives(response.headers);
+  let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives, targeted);
+  const vary = varyNames(response.headers);
+  // Variants are not kept apart yet (one entry per key), so a response that varies on any request
+  // field is relayed, never stored (RFC 9111 §4.1 would forbid reusing it for another viewer).
+  if (notStored === undefined && vary.length > 0) notStored = 'vary';
   if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
   flight.publishHead({
     kind: 'stream',
     status: response.status,
     headerBlock: streamHeaderBlock(services, response, contentLength),
+    initialAge: initialAge(response.headers, response.requestTime, response.responseTime),
+    responseTime: response.responseTime,
+    modified: storedModificationTime(typeof response.headers['last-modified'] === 'string' ? response.headers['last-modified'] : undefined, replayedDate(response.headers, response.responseTime)),
     etag,
     contentLength,
     notStored,
-    ttl: freshnessPolicy(response.headers, response.responseTime).lifetime,
+    ttl: freshnessPolicy(response.headers, response.responseTime, { status: response.status, negativeTtl: services.negativeTtl }).lifetime,
     replica: response.replica,
     replacedStale: stale !== undefined,
+    vary,
+    sentForVary: Object.fromEntries(vary.map((name) => [name, road.headers[name]])),
   });
-  // Only a complete 200 is worth sharing with later arrivals; anything else goes its own way.
+  // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
   await streamBody(services, flight, response, contentLength, etag, notStored);
@@ -217,6 +278,8 @@ function streamBody(
       if (notStored === undefined && !flight.purged) {
         const entry = createCacheEntry({
           key: flight.key,
+          status: response.status,
+          negativeTtl: services.negativeTtl,
           headers: response.headers,
           body: whole ?? ownBody(chunks, received),
           requestTime: response.requestTime,
@@ -236,13 +299,13 @@ function streamBody(
 export function startBackgroundFill(services: EdgeServices, key: string, stale: CacheEntry | undefined): boolean {
   if (services.flights.has(key)) return false;
   const { flight } = services.flights.acquire(key);
-  fill(services, flight, stale, true);
+  fill(services, flight, stale, { viaSibling: true, headers: requestFields(services, undefined) });
   return true;
 }
 
 /** Runs a fill in the background; a bug in it must end the flight, not the process. */
-function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, viaSibling: boolean): void {
-  runOriginFill(services, flight, stale, viaSibling).catch((error: unknown) => {
+function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): void {
+  runOriginFill(services, flight, stale, road).catch((error: unknown) => {
     services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
     flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
   });
@@ -252,7 +315,7 @@ function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntr
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
-    fill(services, flight, stale, ctx.req.headers[SIBLING_HEADER] === undefined);
+    fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: requestFields(services, ctx.req) });
   } else {
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();
@@ -280,6 +343,12 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
         sendEntry(services, ctx, head.entry, { outcome: 'revalidated', fwdStatus: 304 });
         return;
       }
+      if (ctx.collapsed && !sameVariant(head, requestFields(services, req))) {
+        // The shared fetch asked for another variant than this viewer would have: ask for its own.
+        stop();
+        passThrough(services, ctx);
+        return;
+      }
       ctx.replica = head.replica;
       ctx.upstreamStatus = head.status;
       ctx.outcome = head.notStored === 'too-large' ? 'too-large' : head.replacedStale ? 'replaced-stale' : 'fetched';
@@ -290,8 +359,10 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
         ...(head.notStored === undefined ? { stored: true, ttl: head.ttl } : { detail: head.notStored }),
         collapsed: ctx.collapsed,
       });
-      const headers = [...head.headerBlock, 'age', '0', 'cache-status', cacheStatus];
-      if (head.status === 200 && ifNoneMatchMatches(req.headers['if-none-match'], head.etag)) {
+      // Age carries the origin's age, the transfer delay and any time this reader joined late.
+      const age = Math.floor(currentAge(head, Date.now()));
+      const headers = [...head.headerBlock, 'age', String(age), 'cache-status', cacheStatus];
+      if (head.status === 200 && isNotModified(req.headers, head.etag, head.modified)) {
         stop();
         res.writeHead(304, withoutContentLength(headers));
         res.end();
@@ -371,6 +442,12 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
   });
 }
 
+/** Whether this viewer's forwarded fields match, on every field the response varies on, what the fetch sent. */
+function sameVariant(head: Extract<FillHead, { kind: 'stream' }>, mine: Readonly<Record<string, string>>): boolean {
+  const normalize = (value: string | undefined): string | undefined => value?.replace(/\s*,\s*/g, ',').replace(/\s+/g, ' ').trim();
+  return head.vary.every((name) => name !== '*' && normalize(head.sentForVary[name]) === normalize(mine[name]));
+}
+
 /** stale-if-error (RFC 5861 §4) when the stale entry allows it, else a clean error status. */
 function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined, failure: EdgeError): void {
   if (stale && withinStaleIfError(stale, Date.now())) {
@@ -390,7 +467,8 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
 function passThrough(services: EdgeServices, ctx: RequestContext): void {
   const { req, res } = ctx;
   ctx.outcome = 'passed-through';
-  fetchUpstream(services, ctx.key, req.headers.range ? { range: req.headers.range } : {}, false).then(
+  const headers = requestFields(services, req);
+  fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false).then(
     (response) => {
       if (res.destroyed) {
         discardBody(response.body);
@@ -399,7 +477,8 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
       ctx.replica = response.replica;
       ctx.upstreamStatus = response.status;
       const headers = passThroughHeaderBlock(response.headers);
-      headers.push(...services.commonHeaders, 'age', '0', 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+      const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
+      headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
       res.writeHead(response.status, headers);
       if (ctx.head) {
         discardBody(response.body);

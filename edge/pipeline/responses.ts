@@ -3,7 +3,8 @@
 import { decideRange } from '../../infra/http/byte-range.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
-import { ifNoneMatchMatches } from '../../infra/http/entity-tag.js';
+import { isNotModified } from '../../infra/http/not-modified.js';
+import { storedModificationTime } from '../cache/validators.js';
 import { currentAge } from '../cache/freshness.js';
 import type { EdgeServices } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
@@ -100,14 +101,26 @@ export function plainHitHeaders(services: EdgeServices, entry: CacheEntry, now: 
   return headersFor(services, entry, { outcome: 'fresh' }, false, now);
 }
 
-/** Serves a cached entry: 304 for a matching If-None-Match, 206/416 for a Range, else 200. */
+/**
+ * Serves a cached entry: 304 when If-None-Match or else If-Modified-Since says the viewer's copy is
+ * current (RFC 9110 §13.2.2), 206/416 for a Range, else 200. A stored
+ * response of another status (a 404, a 301…) is replayed as it is: conditionals and ranges select
+ * among representations, and it has none.
+ */
 export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: CacheEntry, options: EntryResponseOptions): void {
   const { req, res } = ctx;
   ctx.outcome = options.outcome;
   if (options.detail !== undefined) ctx.detail = options.detail;
   const headers = headersFor(services, entry, options, ctx.collapsed, Date.now());
-  const ifNoneMatch = req.headers['if-none-match'];
-  if (ifNoneMatch !== undefined && ifNoneMatchMatches(ifNoneMatch, entry.etag)) {
+  if (entry.status !== 200) {
+    res.writeHead(entry.status, headers);
+    const bodyless = ctx.head || entry.status === 204;
+    res.end(bodyless ? undefined : entry.body);
+    ctx.bodyBytes = bodyless ? 0 : entry.body.length;
+    account(services, ctx);
+    return;
+  }
+  if (isNotModified(req.headers, entry.etag, storedModificationTime(entry.storedHeaders['last-modified'], entry.date))) {
     res.writeHead(304, withoutContentLength(headers));
     res.end();
     account(services, ctx);

@@ -95,6 +95,11 @@ function bytes(size: number, seed: number): Buffer {
   return body;
 }
 
+/** Fields sorted by name, the values of `masked` ones (which tick between reads) and Cache-Status ttl hidden. */
+function comparableFields(response: RawResponse, masked: RegExp): string[][] {
+  return response.fields.map(([name, value]) => [name.toLowerCase(), masked.test(name) ? '…' : value.replace(/ttl=\d+/, 'ttl=…')]).sort((a, b) => a[0]!.localeCompare(b[0]!));
+}
+
 const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: edge\r\n${extra}\r\n`;
 
 async function fastPathHits(edge: Edge): Promise<number> {
@@ -125,31 +130,89 @@ describe('hit fast path', () => {
     await origin.close();
   });
 
-  it('answers a fresh hit with the same status, headers and body as node:http does', async () => {
+  /**
+   * The same GET on this edge's fast path and on a second edge with the fast path off (both warmed
+   * through node:http first); how many fast-path hits it added on each.
+   */
+  async function readOnBothPaths(path: string): Promise<{ viaFastPath: RawResponse; viaHttp: RawResponse; fastHits: number; plainFastHits: number }> {
     const plain = createEdge({ id: 'edge-fast', logger: silent, cacheBytes: 8 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], fastHits: false });
     const plainUrl = await plain.listen(0, '127.0.0.1');
     const fast = await RawConnection.open(url);
     const slow = await RawConnection.open(plainUrl);
     try {
-      await (await fetch(`${plainUrl}/vod/fast/index.m3u8`)).arrayBuffer();
+      await (await fetch(`${url}${path}`)).arrayBuffer();
+      await (await fetch(`${plainUrl}${path}`)).arrayBuffer();
       const hitsBefore = await fastPathHits(edge);
-      fast.send(get('/vod/fast/index.m3u8'));
-      slow.send(get('/vod/fast/index.m3u8'));
+      fast.send(get(path));
+      slow.send(get(path));
       const [viaFastPath, viaHttp] = [await fast.read(), await slow.read()];
-      assert.equal(await fastPathHits(edge), hitsBefore + 1, 'answered on the fast path');
-      assert.equal(await fastPathHits(plain), 0, 'the other edge has the fast path off');
-      assert.equal(viaFastPath.status, 200);
-      assert.ok(viaFastPath.body.equals(small));
-      assert.ok(viaHttp.body.equals(small));
-      // Same fields with the same values; Date and Age may tick between the two reads.
-      const comparable = (response: RawResponse): string[][] =>
-        response.fields.map(([name, value]) => [name.toLowerCase(), /^(date|age)$/i.test(name) ? '…' : value.replace(/ttl=\d+/, 'ttl=…')]).sort((a, b) => a[0]!.localeCompare(b[0]!));
-      assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
-      assert.match(viaFastPath.header('cache-status')!, /^streamedge-edge-fast; hit; ttl=\d+$/);
+      return { viaFastPath, viaHttp, fastHits: (await fastPathHits(edge)) - hitsBefore, plainFastHits: await fastPathHits(plain) };
     } finally {
       fast.close();
       slow.close();
       await plain.close(1000);
+    }
+  }
+
+  it('answers a fresh hit with the same status, headers and body as node:http does', async () => {
+    const { viaFastPath, viaHttp, fastHits, plainFastHits } = await readOnBothPaths('/vod/fast/index.m3u8');
+    assert.equal(fastHits, 1, 'answered on the fast path');
+    assert.equal(plainFastHits, 0, 'the other edge has the fast path off');
+    assert.equal(viaFastPath.status, 200);
+    assert.ok(viaFastPath.body.equals(small));
+    assert.ok(viaHttp.body.equals(small));
+    // Same fields with the same values; Date and Age may tick between the two reads.
+    const comparable = (response: RawResponse): string[][] => comparableFields(response, /^(date|age)$/i);
+    assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
+    assert.match(viaFastPath.header('cache-status')!, /^streamedge-edge-fast; hit; ttl=\d+$/);
+  });
+
+  it('HTTP cache rules are the same on both paths, field by field: stored Date, Age from the origin (RFC 9111 §4.2.3)', async () => {
+    const originDate = new Date(Math.floor(Date.now() / 1000) * 1000 - 10_000).toUTCString();
+    origin.route('/vod/fast/rules.m3u8', object(bytes(700, 9), 'public, max-age=600', { 'content-type': 'application/vnd.apple.mpegurl', date: originDate, age: '100' }));
+    const { viaFastPath, viaHttp, fastHits } = await readOnBothPaths('/vod/fast/rules.m3u8');
+    assert.equal(fastHits, 1, 'answered on the fast path');
+    for (const response of [viaFastPath, viaHttp]) {
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.fields.filter(([name]) => name.toLowerCase() === 'date').map(([, value]) => value), [originDate], 'one Date: the stored one');
+      const age = Number(response.header('age'));
+      assert.ok(age >= 100 && age < 110, `Age ${age}: the larger of the origin's Age (100) and the apparent age (10 s)`);
+    }
+    assert.ok(Math.abs(Number(viaFastPath.header('age')) - Number(viaHttp.header('age'))) <= 1);
+    const comparable = (response: RawResponse): string[][] => comparableFields(response, /^age$/i);
+    assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
+  });
+
+  it('a stored response of another status (a cached 404, RFC 9111 §3) is left to node:http, and both paths send the same', async () => {
+    origin.route('/vod/fast/gone.m3u8', (_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', 'content-length': '4' });
+      res.end('gone');
+    });
+    const { viaFastPath, viaHttp, fastHits } = await readOnBothPaths('/vod/fast/gone.m3u8');
+    assert.equal(fastHits, 0, 'not on the fast path: its status line says 200');
+    for (const response of [viaFastPath, viaHttp]) {
+      assert.equal(response.status, 404);
+      assert.equal(response.body.toString(), 'gone');
+      assert.match(response.header('cache-status')!, /; hit; ttl=/);
+      assert.equal(response.header('accept-ranges'), undefined);
+    }
+    const comparable = (response: RawResponse): string[][] => comparableFields(response, /^age$/i);
+    assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
+  });
+
+  it('If-Modified-Since takes the full path, which answers 304 from the stored Last-Modified (RFC 9110 §13.1.3)', async () => {
+    const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+    origin.route('/vod/fast/dated.m3u8', object(bytes(300, 5), 'public, max-age=600', { 'last-modified': lastModified }));
+    await (await fetch(`${url}/vod/fast/dated.m3u8`)).arrayBuffer();
+    const connection = await RawConnection.open(url);
+    try {
+      const hitsBefore = await fastPathHits(edge);
+      connection.send(get('/vod/fast/dated.m3u8', `If-Modified-Since: ${lastModified}\r\n`));
+      const response = await connection.read();
+      assert.equal(response.status, 304);
+      assert.equal(await fastPathHits(edge), hitsBefore, 'not on the fast path');
+    } finally {
+      connection.close();
     }
   });
 

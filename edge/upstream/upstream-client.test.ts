@@ -84,6 +84,31 @@ describe('upstream client', () => {
     }
   });
 
+  it('when every replica answers 5xx, resolves with the last real answer (status and body), not an error of its own', async () => {
+    const failing = await startTestOrigin();
+    const other = await startTestOrigin();
+    for (const [server, text] of [[failing, 'first'], [other, 'second']] as const) {
+      server.route('/o/5xx.ts', (_req, res) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`${text} explains`);
+      });
+    }
+    const attempts: AttemptOutcome[] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 0, observer: { onAttempt: (_replica, outcome) => attempts.push(outcome) } });
+    client.setReplicas([{ id: 'failing', url: failing.url }, { id: 'other', url: other.url }]);
+    try {
+      const response = await client.fetch('/o/5xx.ts');
+      assert.equal(response.status, 500);
+      assert.match(Buffer.from(await response.body.toArray().then((chunks) => Buffer.concat(chunks as Buffer[]))).toString(), /^(first|second) explains$/);
+      assert.deepEqual(attempts, ['http-5xx', 'http-5xx'], 'both replicas were tried first');
+      assert.equal(failing.total() + other.total(), 2);
+    } finally {
+      await client.close();
+      await failing.close();
+      await other.close();
+    }
+  });
+
   it('hedges to a second replica when the first is slow to answer headers', async () => {
     const hedged: string[] = [];
     const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 50, observer: { onHedge: (replica) => hedged.push(replica) } });

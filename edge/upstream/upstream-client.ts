@@ -2,7 +2,9 @@
 // sibling worker owning a key (named apart from origin/, the server it usually talks to).
 // Fetches objects from replicated upstreams: undici Pools (keep-alive) per replica, failover to the
 // next replica on connect errors, timeouts and 5xx, one hedged request to a second replica when the
-// first is slow to answer, and passive ejection of a replica that keeps failing.
+// first is slow to answer, and passive ejection of a replica that keeps failing. When every replica
+// has been tried and the last real answer was a 5xx, that answer is what the fetch resolves with
+// (the origin's own status and body); it rejects only when no replica answered at all.
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { EdgeError, upstreamError } from '../errors.js';
@@ -36,7 +38,10 @@ export interface UpstreamObserver {
 }
 
 export interface UpstreamFetchOptions {
+  /** End-to-end fields forwarded from the viewer's request (forwarded-request.ts). */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly ifNoneMatch?: string;
+  readonly ifModifiedSince?: string;
   readonly range?: string;
 }
 
@@ -141,8 +146,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
 
   const headersFor = (fetchOptions: UpstreamFetchOptions): Record<string, string> => {
-    const headers: Record<string, string> = { ...options.extraHeaders, 'user-agent': options.userAgent ?? 'streamedge-edge' };
+    const headers: Record<string, string> = { 'user-agent': options.userAgent ?? 'streamedge-edge', ...fetchOptions.headers, ...options.extraHeaders };
     if (fetchOptions.ifNoneMatch) headers['if-none-match'] = fetchOptions.ifNoneMatch;
+    if (fetchOptions.ifModifiedSince) headers['if-modified-since'] = fetchOptions.ifModifiedSince;
     if (fetchOptions.range) headers.range = fetchOptions.range;
     return headers;
   };
@@ -162,6 +168,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let running = 0;
       let settled = false;
       let lastError: EdgeError | undefined;
+      // The latest 5xx a replica answered, kept unread in case no other replica does better.
+      let last5xx: UpstreamResponse | undefined;
+      const dropLast5xx = (): void => {
+        if (last5xx) discardBody(last5xx.body);
+        last5xx = undefined;
+      };
       const controllers = new Set<AbortController>();
       let hedgeTimer: NodeJS.Timeout | undefined;
 
@@ -192,7 +204,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
                 return;
               }
               if (response.statusCode >= 500) {
-                discardBody(response.body);
+                dropLast5xx();
+                last5xx = { status: response.statusCode, headers: response.headers, body: response.body, replica: state.replica.id, requestTime, responseTime: Date.now(), hedged };
                 failed(state);
                 observer.onAttempt?.(state.replica.id, 'http-5xx', seconds());
                 lastError = new EdgeError(`origin ${state.replica.id} answered ${response.statusCode}`, {
@@ -203,6 +216,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
               }
               succeeded(state);
               observer.onAttempt?.(state.replica.id, 'ok', seconds());
+              dropLast5xx();
               settle();
               resolve({
                 status: response.statusCode,
@@ -233,6 +247,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const tryNext = (): void => {
         if (launch(false) || running > 0) return;
         settle();
+        if (last5xx) {
+          resolve(last5xx);
+          return;
+        }
         reject(lastError ?? new EdgeError('every origin replica failed', { source: 'upstream', retryable: true, status: 502, reason: 'error' }));
       };
 

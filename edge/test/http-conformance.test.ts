@@ -1,0 +1,475 @@
+// RFC 9111 / RFC 9110 conformance of the edge as a shared cache, one case per rule, each named
+// after its section: the real edge (createEdge, in-process) in front of a scriptable origin.
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
+import { deadOriginUrl, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
+
+const silent = pino({ level: 'silent' });
+
+interface Harness {
+  readonly origin: TestOrigin;
+  /** An edge in front of the test origin; closed after the case. */
+  edge(options?: Partial<EdgeOptions>): Promise<{ edge: Edge; url: string }>;
+  /** A fresh path on the origin served by `handler`. */
+  route(handler: Handler): string;
+}
+
+interface Case {
+  readonly name: string;
+  run(h: Harness): Promise<void>;
+}
+
+/** Answers with `status`, `headers` and `body`, counting requests; a scripted origin in one line. */
+function reply(status: number, headers: Record<string, string | string[]>, body = ''): Handler {
+  return (_req, res) => {
+    res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
+    res.end(body);
+  };
+}
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
+  const response = await fetch(url, { headers });
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+const cases: Case[] = [
+  {
+    name: 'RFC 9111 §5.3: an Expires that is not an HTTP-date means already expired (not stored as fresh)',
+    async run(h) {
+      const path = h.route(reply(200, { expires: '2099-01-01T00:00:00Z', 'content-type': 'text/plain' }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      const second = await get(url + path);
+      assert.equal(second.body, 'x');
+      assert.equal(h.origin.hits.get(path), 2, 'the second request went to the origin');
+    },
+  },
+  {
+    name: 'RFC 9110 §5.6.7: an obsolete RFC 850 Expires is honoured as freshness',
+    async run(h) {
+      const now = Date.now();
+      const rfc850 = (time: number): string => {
+        const d = new Date(time);
+        const days = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+        const [, day, month, year, clock] = /^\w+, (\d{2}) (\w{3}) \d{2}(\d{2}) (\S+) GMT$/.exec(d.toUTCString())!;
+        return `${days[d.getUTCDay()]}, ${day}-${month}-${year} ${clock} GMT`;
+      };
+      const path = h.route(reply(200, { date: new Date(now).toUTCString(), expires: rfc850(now + 600_000) }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      const second = await get(url + path);
+      assert.match(second.headers.get('cache-status')!, /; hit; ttl=/);
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.2.3: Age on a miss carries the origin\'s Age (age_value + response_delay)',
+    async run(h) {
+      const path = h.route(reply(200, { 'cache-control': 'max-age=100000', age: '7200' }, 'x'));
+      const { url } = await h.edge();
+      const miss = await get(url + path);
+      assert.match(miss.headers.get('cache-status')!, /fwd=miss/);
+      const age = Number(miss.headers.get('age'));
+      assert.ok(age >= 7200 && age < 7210, `Age ${age}`);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.2.3: apparent_age from the origin\'s Date counts when it is larger',
+    async run(h) {
+      const path = h.route(reply(200, { 'cache-control': 'max-age=1000', date: new Date(Date.now() - 300_000).toUTCString() }, 'x'));
+      const { url } = await h.edge();
+      const age = Number((await get(url + path)).headers.get('age'));
+      assert.ok(age >= 299 && age < 310, `Age ${age}`);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.2.3: Age on a hit is the corrected initial age plus resident time; §4.2.1 it counts against max-age',
+    async run(h) {
+      const path = h.route(reply(200, { 'cache-control': 'max-age=7202', age: '7200' }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      await sleep(1100);
+      const hit = await get(url + path);
+      assert.match(hit.headers.get('cache-status')!, /; hit; ttl=0$/);
+      const age = Number(hit.headers.get('age'));
+      assert.ok(age >= 7201 && age < 7202, `Age ${age}`);
+      await sleep(1000);
+      const stale = await get(url + path);
+      assert.doesNotMatch(stale.headers.get('cache-status')!, /; hit/, 'the origin\'s Age used up the freshness lifetime');
+    },
+  },
+  {
+    name: 'RFC 9110 §6.6.1: a hit replays the stored Date, not the edge\'s clock',
+    async run(h) {
+      const date = new Date(Math.floor(Date.now() / 1000) * 1000 - 5000).toUTCString();
+      const path = h.route(reply(200, { 'cache-control': 'max-age=600', date }, 'x'));
+      const { url } = await h.edge();
+      assert.equal((await get(url + path)).headers.get('date'), date, 'a miss forwards the origin\'s Date');
+      await sleep(1100);
+      const hit = await get(url + path);
+      assert.match(hit.headers.get('cache-status')!, /; hit/);
+      assert.equal(hit.headers.get('date'), date);
+    },
+  },
+  {
+    name: 'RFC 9110 §6.6.1: a response without Date gets the time it was received, and hits replay that',
+    async run(h) {
+      const path = h.route((_req, res) => {
+        res.sendDate = false;
+        reply(200, { 'cache-control': 'max-age=600' }, 'x')(_req, res);
+      });
+      const { url } = await h.edge();
+      const miss = await get(url + path);
+      assert.ok(miss.headers.get('date'));
+      await sleep(1100);
+      assert.equal((await get(url + path)).headers.get('date'), miss.headers.get('date'));
+    },
+  },
+  {
+    name: 'RFC 9111 §3, RFC 9110 §15.1: a 404 without freshness is cached for the short negative TTL, then asked again',
+    async run(h) {
+      const path = h.route(reply(404, { 'content-type': 'text/plain' }, 'missing'));
+      const { url } = await h.edge({ negativeTtlMs: 400 });
+      assert.equal((await get(url + path)).status, 404);
+      const hit = await get(url + path);
+      assert.equal(hit.status, 404);
+      assert.equal(hit.body, 'missing');
+      assert.match(hit.headers.get('cache-status')!, /; hit; ttl=0/);
+      assert.equal(h.origin.hits.get(path), 1);
+      await sleep(500);
+      assert.equal((await get(url + path)).status, 404);
+      assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §3: a 410 with the origin\'s max-age is cached for that long',
+    async run(h) {
+      const path = h.route(reply(410, { 'cache-control': 'max-age=600' }, 'gone'));
+      const { url } = await h.edge({ negativeTtlMs: 0 });
+      await get(url + path);
+      const hit = await get(url + path);
+      assert.equal(hit.status, 410);
+      assert.match(hit.headers.get('cache-status')!, /; hit; ttl=(59\d|600)/);
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3, §4.2.2: a heuristically cacheable 301 is stored and fresh by the Last-Modified heuristic',
+    async run(h) {
+      const path = h.route(reply(301, { location: '/elsewhere', 'last-modified': new Date(Date.now() - 3_600_000).toUTCString() }));
+      const { url } = await h.edge();
+      const first = await fetch(url + path, { redirect: 'manual' });
+      await first.arrayBuffer();
+      const hit = await fetch(url + path, { redirect: 'manual' });
+      await hit.arrayBuffer();
+      assert.equal(hit.status, 301);
+      assert.equal(hit.headers.get('location'), '/elsewhere');
+      assert.match(hit.headers.get('cache-status')!, /; hit/);
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3: a 302 is stored only with explicit freshness',
+    async run(h) {
+      const plain = h.route(reply(302, { location: '/a' }));
+      const explicit = h.route(reply(302, { location: '/b', 'cache-control': 'max-age=60' }));
+      const { url } = await h.edge();
+      for (let i = 0; i < 2; i++) {
+        for (const path of [plain, explicit]) assert.equal((await fetch(url + path, { redirect: 'manual' })).status, 302);
+      }
+      assert.equal(h.origin.hits.get(plain), 2);
+      assert.equal(h.origin.hits.get(explicit), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3: a 204 is stored and replayed without a body or Content-Length',
+    async run(h) {
+      const path = h.route((_req, res) => {
+        res.writeHead(204, { 'cache-control': 'max-age=60', 'x-kind': 'empty' });
+        res.end();
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      const hit = await get(url + path);
+      assert.equal(hit.status, 204);
+      assert.equal(hit.headers.get('content-length'), null);
+      assert.equal(hit.headers.get('x-kind'), 'empty');
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3.3: a 206 from the origin is relayed with its Content-Range, never stored as the object',
+    async run(h) {
+      const path = h.route(reply(206, { 'cache-control': 'max-age=60', 'content-range': 'bytes 0-0/10' }, 'x'));
+      const { url } = await h.edge();
+      assert.equal((await get(url + path)).status, 206);
+      const again = await get(url + path);
+      assert.equal(again.status, 206);
+      assert.equal(again.headers.get('content-range'), 'bytes 0-0/10', 'RFC 9110 §14.4: Content-Range relayed with the partial content');
+      assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9110 §15.6: an origin 5xx is relayed as it is (status and body) once every replica has been tried',
+    async run(h) {
+      const second = await startTestOrigin();
+      try {
+        const handler = reply(500, { 'content-type': 'text/plain', 'x-why': 'database' }, 'the database is down');
+        const path = h.route(handler);
+        second.route(path, handler);
+        const { url } = await h.edge({ originUrls: [h.origin.url, second.url] });
+        const response = await get(url + path);
+        assert.equal(response.status, 500);
+        assert.equal(response.body, 'the database is down');
+        assert.equal(response.headers.get('x-why'), 'database');
+        assert.match(response.headers.get('cache-status')!, /fwd=miss; fwd-status=500/);
+        assert.equal((h.origin.hits.get(path) ?? 0) + (second.hits.get(path) ?? 0), 2, 'failover asked both replicas');
+      } finally {
+        await second.close();
+      }
+    },
+  },
+  {
+    name: 'RFC 9110 §15.6.3: the edge answers 502 of its own only when no origin answered',
+    async run(h) {
+      const { url } = await h.edge({ originUrls: [await deadOriginUrl()] });
+      const response = await get(`${url}/c/dead/object`);
+      assert.equal(response.status, 502);
+      assert.match(response.headers.get('cache-status')!, /; error|fwd=miss/);
+    },
+  },
+  {
+    name: 'RFC 5861 §4: a 503 from the origin is answered with the stale entry inside stale-if-error',
+    async run(h) {
+      let failing = false;
+      const path = h.route((req, res) => {
+        if (failing) reply(503, {}, 'busy')(req, res);
+        else reply(200, { 'cache-control': 'max-age=1, stale-if-error=60' }, 'good')(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      failing = true;
+      await sleep(1100);
+      const stale = await get(url + path);
+      assert.equal(stale.status, 200);
+      assert.equal(stale.body, 'good');
+      assert.match(stale.headers.get('cache-status')!, /fwd=stale; fwd-status=503; .*detail=stale-if-error/);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.1: a revalidation sends both If-None-Match and If-Modified-Since from the stored response',
+    async run(h) {
+      const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+      const seen: (string | undefined)[][] = [];
+      const path = h.route((req, res) => {
+        seen.push([req.headers['if-none-match'], req.headers['if-modified-since']]);
+        if (req.headers['if-none-match'] === '"v1"') {
+          res.writeHead(304, { etag: '"v1"', 'cache-control': 'max-age=1' });
+          res.end();
+          return;
+        }
+        reply(200, { etag: '"v1"', 'last-modified': lastModified, 'cache-control': 'max-age=1' }, 'body')(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      await sleep(1100);
+      const revalidated = await get(url + path);
+      assert.equal(revalidated.body, 'body');
+      assert.match(revalidated.headers.get('cache-status')!, /fwd=stale; fwd-status=304/);
+      assert.deepEqual(seen, [[undefined, undefined], ['"v1"', lastModified]]);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.1: an origin with only Last-Modified is revalidated with If-Modified-Since',
+    async run(h) {
+      const lastModified = new Date(Date.now() - 3_600_000).toUTCString();
+      const path = h.route((req, res) => {
+        if (req.headers['if-modified-since'] === lastModified) {
+          res.writeHead(304, { 'last-modified': lastModified, 'cache-control': 'max-age=1' });
+          res.end();
+          return;
+        }
+        reply(200, { 'last-modified': lastModified, 'cache-control': 'max-age=1' }, 'dated')(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      await sleep(1100);
+      const revalidated = await get(url + path);
+      assert.equal(revalidated.status, 200);
+      assert.equal(revalidated.body, 'dated');
+      assert.match(revalidated.headers.get('cache-status')!, /fwd=stale; fwd-status=304/);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.4: a 304 whose ETag differs from the stored one updates nothing; the response is fetched whole',
+    async run(h) {
+      let version = 1;
+      const path = h.route((req, res) => {
+        if (req.headers['if-none-match'] !== undefined) {
+          // A broken origin: "not modified", but naming another representation.
+          res.writeHead(304, { etag: `"v${version}"`, 'cache-control': 'max-age=60' });
+          res.end();
+          return;
+        }
+        reply(200, { etag: `"v${version}"`, 'cache-control': 'max-age=1' }, `body v${version}`)(req, res);
+      });
+      const { edge, url } = await h.edge();
+      await get(url + path);
+      version = 2;
+      await sleep(1100);
+      const response = await get(url + path);
+      assert.equal(response.body, 'body v2', 'never the v1 body relabelled as v2');
+      assert.equal(response.headers.get('etag'), '"v2"');
+      assert.equal(edge.services.store.peek(path)?.etag, '"v2"');
+      assert.equal(h.origin.hits.get(path), 3, 'the conditional request, then an unconditional one');
+    },
+  },
+  {
+    name: 'RFC 9110 §13.1.3, RFC 9111 §4.3.2: a viewer\'s If-Modified-Since on a hit is answered 304 from the stored Last-Modified',
+    async run(h) {
+      const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+      const path = h.route(reply(200, { 'last-modified': lastModified, 'cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      const notModified = await get(url + path, { 'if-modified-since': lastModified });
+      assert.equal(notModified.status, 304);
+      assert.match(notModified.headers.get('cache-status')!, /; hit/);
+      const modified = await get(url + path, { 'if-modified-since': 'Wed, 31 Dec 2025 00:00:00 GMT' });
+      assert.equal(modified.status, 200);
+      assert.equal((await get(url + path, { 'if-modified-since': 'not a date' })).status, 200, 'an invalid date is ignored');
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.2: without Last-Modified, If-Modified-Since is compared with the stored Date',
+    async run(h) {
+      const date = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000).toUTCString();
+      const path = h.route(reply(200, { date, 'cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      await get(url + path);
+      assert.equal((await get(url + path, { 'if-modified-since': date })).status, 304);
+    },
+  },
+  {
+    name: 'RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since',
+    async run(h) {
+      const lastModified = 'Thu, 01 Jan 2026 00:00:00 GMT';
+      const path = h.route(reply(200, { etag: '"v1"', 'last-modified': lastModified, 'cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      const miss = await get(url + path, { 'if-none-match': '"other"', 'if-modified-since': lastModified });
+      assert.equal(miss.status, 200, 'on a miss too');
+      const hit = await get(url + path, { 'if-none-match': '"other"', 'if-modified-since': lastModified });
+      assert.equal(hit.status, 200);
+      assert.equal((await get(url + path, { 'if-none-match': '"v1"', 'if-modified-since': 'Wed, 31 Dec 2025 00:00:00 GMT' })).status, 304);
+    },
+  },
+  {
+    name: 'RFC 9110 §7.6: end-to-end request fields reach the origin; hop-by-hop and Connection-listed ones do not; Via and X-Forwarded-* added',
+    async run(h) {
+      let seen: Record<string, string | string[] | undefined> = {};
+      const path = h.route((req, res) => {
+        seen = req.headers;
+        reply(200, { 'cache-control': 'no-store' }, 'x')(req, res);
+      });
+      const { url } = await h.edge();
+      const response = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(url + path, {
+          headers: { 'accept-language': 'fr', 'x-trace': 't-1', 'user-agent': 'player/1', connection: 'keep-alive, x-hop', 'x-hop': 'secret', cookie: 'id=viewer' },
+        }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+      assert.equal(response, 200);
+      assert.equal(seen['accept-language'], 'fr');
+      assert.equal(seen['x-trace'], 't-1');
+      assert.equal(seen['user-agent'], 'player/1');
+      assert.equal(seen['x-hop'], undefined, 'a field the viewer\'s Connection lists is not forwarded');
+      assert.equal(seen.cookie, undefined, 'cookies stay out by default (configurable)');
+      assert.equal(seen.via, '1.1 streamedge-edge-c');
+      assert.equal(seen['x-forwarded-for'], '127.0.0.1');
+      assert.equal(seen['x-forwarded-proto'], 'http');
+    },
+  },
+  {
+    name: 'RFC 9110 §7.6.1: a response field its Connection lists is never stored or replayed',
+    async run(h) {
+      const path = h.route(reply(200, { 'cache-control': 'max-age=60', connection: 'x-hop', 'x-hop': 'secret', 'x-kept': 'yes' }, 'x'));
+      const { url } = await h.edge();
+      for (const response of [await get(url + path), await get(url + path)]) {
+        assert.equal(response.headers.get('x-hop'), null);
+        assert.equal(response.headers.get('x-kept'), 'yes');
+      }
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1: a response that varies is not reused for a viewer whose varied field differs',
+    async run(h) {
+      const path = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60', vary: 'Accept-Language' }, `in ${req.headers['accept-language'] ?? 'none'}`)(req, res));
+      const { url } = await h.edge();
+      assert.equal((await get(url + path, { 'accept-language': 'fr' })).body, 'in fr');
+      assert.equal((await get(url + path, { 'accept-language': 'de' })).body, 'in de');
+      assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1: Vary: * never matches, not even for viewers sharing the same fetch',
+    async run(h) {
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const path = h.route((req, res) => void released.then(() => reply(200, { 'cache-control': 'max-age=60', vary: '*' }, 'x')(req, res)));
+      const { url } = await h.edge({ coalesceWaitMs: 5000 });
+      const first = get(url + path);
+      await sleep(50);
+      const second = get(url + path);
+      await sleep(50);
+      release();
+      assert.deepEqual([(await first).body, (await second).body], ['x', 'x']);
+      assert.equal(h.origin.hits.get(path), 2, 'the collapsed viewer asked for its own');
+    },
+  },
+];
+
+describe('HTTP caching conformance (RFC 9111, RFC 9110), real edge, scripted origin', () => {
+  let origin: TestOrigin;
+  let edges: Edge[] = [];
+  let next = 0;
+  before(async () => {
+    origin = await startTestOrigin();
+  });
+  after(async () => {
+    await origin.close();
+  });
+  const harness: Harness = {
+    get origin() {
+      return origin;
+    },
+    async edge(options = {}) {
+      const edge = createEdge({ id: 'edge-c', logger: silent, cacheBytes: 16 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], hedgeDelayMs: 0, ...options });
+      edges.push(edge);
+      return { edge, url: await edge.listen(0, '127.0.0.1') };
+    },
+    route(handler) {
+      const path = `/c/${++next}/object`;
+      origin.route(path, handler);
+      return path;
+    },
+  };
+  for (const testCase of cases) {
+    it(testCase.name, async () => {
+      try {
+        await testCase.run(harness);
+      } finally {
+        await Promise.all(edges.map((edge) => edge.close(500)));
+        edges = [];
+      }
+    });
+  }
+});
