@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseCacheControl } from './cache-control.js';
 import {
-  currentAge, freshnessLifetime, freshnessPolicy, governingDirectives, initialAge, isFresh, isStale, isStorable, notStorableReason,
+  currentAge, freshnessLifetime, freshnessPolicy, governingDirectives, initialAge, isFresh, isStale, isStorable, notStorableReason, sharedDespiteAuthorization,
   withinStaleIfError, withinStaleWhileRevalidate, type EntryTiming, type ResponseHeaders,
 } from './freshness.js';
 
@@ -53,6 +53,20 @@ describe('notStorableReason (RFC 9111 §3, shared cache)', () => {
       assert.equal(notStorableReason(status, headers, directives, targeted), expected);
       assert.equal(isStorable(status, headers, directives, targeted), expected === undefined);
     });
+  }
+});
+
+describe('sharedDespiteAuthorization (RFC 9111 §3.5)', () => {
+  const cases: [string, boolean][] = [
+    ['max-age=60', false],
+    ['private, max-age=60', false],
+    ['public, max-age=60', true],
+    ['s-maxage=60', true],
+    ['max-age=60, must-revalidate', true],
+  ];
+  for (const [field, expected] of cases) {
+    it(`Cache-Control: ${field} → ${expected ? 'may be shared' : 'kept for the requester'}`, () =>
+      assert.equal(sharedDespiteAuthorization(governingDirectives({ 'cache-control': field }).directives), expected));
   }
 });
 

@@ -6,7 +6,7 @@ import { deltaSeconds, parseCacheControl, type Directives } from './cache-contro
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 /** Why a response is not stored; printable, reused in logs, metrics and Cache-Status `detail`. */
-export type NotStorableReason = 'status' | 'no-store' | 'private' | 'set-cookie' | 'vary' | 'too-large';
+export type NotStorableReason = 'status' | 'no-store' | 'private' | 'set-cookie' | 'vary' | 'authorization' | 'too-large';
 
 /** What the cache keeps about a stored response's freshness. Durations in seconds. */
 export interface FreshnessPolicy {
@@ -80,6 +80,14 @@ export function notStorableReason(status: number, headers: ResponseHeaders, dire
   if (headers['set-cookie'] !== undefined) return 'set-cookie';
   if (typeof headers.vary === 'string' && headers.vary.split(',').some((name) => name.trim() === '*')) return 'vary';
   return undefined;
+}
+
+/**
+ * RFC 9111 §3.5: a response to a request that carried Authorization is stored by a shared cache
+ * only when it says it may be shared: must-revalidate, public or s-maxage.
+ */
+export function sharedDespiteAuthorization(directives: Directives): boolean {
+  return directives.has('must-revalidate') || directives.has('public') || directives.has('s-maxage');
 }
 
 export function isStorable(status: number, headers: ResponseHeaders, directives: Directives, targeted = false): boolean {

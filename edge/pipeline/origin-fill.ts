@@ -8,7 +8,7 @@ import { isNotModified } from '../../infra/http/not-modified.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
-import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
+import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, sharedDespiteAuthorization, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
 import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
 import { notModifiedSelects, revalidationFields, storedModificationTime } from '../cache/validators.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
@@ -84,6 +84,10 @@ function requestFields(services: EdgeServices, req: IncomingMessage | undefined)
   });
 }
 
+// A fetch made with one viewer's credentials (when they are forwarded at all) is shared only with
+// viewers sending the same ones, as if every response varied on them.
+const CREDENTIAL_FIELDS = ['authorization'] as const;
+
 /** Lower-case field names a response's Vary lists. */
 function varyNames(headers: UpstreamResponse['headers']): string[] {
   const vary = headers.vary;
@@ -151,6 +155,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
   // Variants are not kept apart yet (one entry per key), so a response that varies on any request
   // field is relayed, never stored (RFC 9111 §4.1 would forbid reusing it for another viewer).
   if (notStored === undefined && vary.length > 0) notStored = 'vary';
+  if (notStored === undefined && road.headers.authorization !== undefined && !sharedDespiteAuthorization(directives)) notStored = 'authorization';
   if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
   flight.publishHead({
@@ -167,7 +172,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     replica: response.replica,
     replacedStale: stale !== undefined,
     vary,
-    sentForVary: Object.fromEntries(vary.map((name) => [name, road.headers[name]])),
+    sentForVary: Object.fromEntries([...vary, ...CREDENTIAL_FIELDS].map((name) => [name, road.headers[name]])),
   });
   // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
@@ -445,7 +450,7 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
 /** Whether this viewer's forwarded fields match, on every field the response varies on, what the fetch sent. */
 function sameVariant(head: Extract<FillHead, { kind: 'stream' }>, mine: Readonly<Record<string, string>>): boolean {
   const normalize = (value: string | undefined): string | undefined => value?.replace(/\s*,\s*/g, ',').replace(/\s+/g, ' ').trim();
-  return head.vary.every((name) => name !== '*' && normalize(head.sentForVary[name]) === normalize(mine[name]));
+  return [...head.vary, ...CREDENTIAL_FIELDS].every((name) => name !== '*' && normalize(head.sentForVary[name]) === normalize(mine[name]));
 }
 
 /** stale-if-error (RFC 5861 §4) when the stale entry allows it, else a clean error status. */

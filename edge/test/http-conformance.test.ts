@@ -435,6 +435,50 @@ const cases: Case[] = [
       assert.equal(h.origin.hits.get(path), 2, 'the collapsed viewer asked for its own');
     },
   },
+  {
+    name: 'RFC 9111 §3.5: with Authorization forwarded, a response is stored only when it says it may be shared',
+    async run(h) {
+      const privatePath = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60' }, `for ${req.headers.authorization ?? 'nobody'}`)(req, res));
+      const sharedPath = h.route((req, res) => reply(200, { 'cache-control': 'public, max-age=60' }, `for ${req.headers.authorization ?? 'nobody'}`)(req, res));
+      const { url } = await h.edge({ strippedRequestHeaders: ['cookie'] });
+      const alice = { authorization: 'Bearer alice' };
+      const bob = { authorization: 'Bearer bob' };
+      const first = await get(url + privatePath, alice);
+      assert.equal(first.body, 'for Bearer alice');
+      assert.match(first.headers.get('cache-status') ?? '', /detail=authorization/);
+      assert.equal((await get(url + privatePath, bob)).body, 'for Bearer bob', "Bob never gets Alice's response");
+      assert.equal(h.origin.hits.get(privatePath), 2);
+      assert.equal((await get(url + sharedPath, alice)).body, 'for Bearer alice');
+      assert.equal((await get(url + sharedPath, bob)).body, 'for Bearer alice', 'public: the origin said it may be shared');
+      assert.equal(h.origin.hits.get(sharedPath), 1);
+    },
+  },
+  {
+    name: 'RFC 9111 §3.5: viewers with different credentials never share one in-flight fetch',
+    async run(h) {
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const path = h.route((req, res) => void released.then(() => reply(200, { 'cache-control': 'max-age=60' }, `for ${req.headers.authorization ?? 'nobody'}`)(req, res)));
+      const { url } = await h.edge({ strippedRequestHeaders: ['cookie'], coalesceWaitMs: 5000 });
+      const alice = get(url + path, { authorization: 'Bearer alice' });
+      await sleep(50);
+      const bob = get(url + path, { authorization: 'Bearer bob' });
+      await sleep(50);
+      release();
+      assert.deepEqual([(await alice).body, (await bob).body], ['for Bearer alice', 'for Bearer bob']);
+      assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §3.5: with Authorization stripped (the default), the origin never sees it and the response is shared',
+    async run(h) {
+      const path = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60' }, `for ${req.headers.authorization ?? 'nobody'}`)(req, res));
+      const { url } = await h.edge();
+      assert.equal((await get(url + path, { authorization: 'Bearer alice' })).body, 'for nobody');
+      assert.equal((await get(url + path, { authorization: 'Bearer bob' })).body, 'for nobody');
+      assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
 ];
 
 describe('HTTP caching conformance (RFC 9111, RFC 9110), real edge, scripted origin', () => {
