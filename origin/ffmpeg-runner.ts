@@ -7,6 +7,8 @@ export interface FfmpegRunOptions {
   readonly durationSeconds?: number;
   readonly onProgress?: (fraction: number) => void;
   readonly ffmpeg?: string;
+  /** Aborting kills ffmpeg (SIGTERM) and rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs ffmpeg with `-progress pipe:1`, reporting the fraction done; rejects with stderr's tail. */
@@ -16,6 +18,8 @@ export function runFfmpeg(options: FfmpegRunOptions): Promise<void> {
     const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', ...options.args], {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
+      signal: options.signal,
+      killSignal: 'SIGTERM',
     });
     let stderr = '';
     let pending = '';
@@ -32,9 +36,13 @@ export function runFfmpeg(options: FfmpegRunOptions): Promise<void> {
         }
       }
     });
-    child.once('error', (error) => reject(new Error(`could not run ${ffmpeg}: ${error.message} (install ffmpeg or set FFMPEG)`)));
+    child.once('error', (error) => {
+      if (options.signal?.aborted) reject(options.signal.reason as Error);
+      else reject(new Error(`could not run ${ffmpeg}: ${error.message} (install ffmpeg or set FFMPEG)`));
+    });
     child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
+      if (options.signal?.aborted) reject(options.signal.reason as Error);
+      else if (code === 0) resolve();
       else reject(new Error(`${ffmpeg} failed (${code ?? signal}):\n${stderr.trim()}`));
     });
   });
