@@ -7,7 +7,7 @@ export interface FfmpegRunOptions {
   readonly durationSeconds?: number;
   readonly onProgress?: (fraction: number) => void;
   readonly ffmpeg?: string;
-  /** Aborting kills ffmpeg (SIGTERM) and rejects with the signal's reason. */
+  /** Aborting stops ffmpeg (SIGTERM) and rejects with the signal's reason once it has exited. */
   readonly signal?: AbortSignal;
 }
 
@@ -18,9 +18,11 @@ export function runFfmpeg(options: FfmpegRunOptions): Promise<void> {
     const child = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error', '-progress', 'pipe:1', ...options.args], {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      signal: options.signal,
-      killSignal: 'SIGTERM',
     });
+    // Settles only once ffmpeg has exited, so a caller cleaning up after an abort never races its writes.
+    const abort = (): void => void child.kill('SIGTERM');
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted) abort();
     let stderr = '';
     let pending = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -37,10 +39,11 @@ export function runFfmpeg(options: FfmpegRunOptions): Promise<void> {
       }
     });
     child.once('error', (error) => {
-      if (options.signal?.aborted) reject(options.signal.reason as Error);
-      else reject(new Error(`could not run ${ffmpeg}: ${error.message} (install ffmpeg or set FFMPEG)`));
+      options.signal?.removeEventListener('abort', abort);
+      reject(new Error(`could not run ${ffmpeg}: ${error.message} (install ffmpeg or set FFMPEG)`));
     });
     child.once('exit', (code, signal) => {
+      options.signal?.removeEventListener('abort', abort);
       if (options.signal?.aborted) reject(options.signal.reason as Error);
       else if (code === 0) resolve();
       else reject(new Error(`${ffmpeg} failed (${code ?? signal}):\n${stderr.trim()}`));

@@ -43,7 +43,7 @@ export function parseWebVtt(text: string): WebVttCue[] {
     if (startMs === undefined || endMs === undefined || endMs < startMs) {
       throw new WebVttError(`bad cue timing: "${(timing ?? lines[0]!).slice(0, 60)}"`);
     }
-    cues.push({ startMs, endMs, settings: match![3]!.trim(), text: lines.slice(timingAt + 1).join('\n') });
+    cues.push({ startMs, endMs, settings: match![3]!.trim(), text: lines.slice(timingAt + 1).join('\n').replace(/\n+$/, '') });
   }
   return cues;
 }
