@@ -6,7 +6,7 @@ import { encodeRenditionArgs, packageHlsArgs } from './ffmpeg-recipes.js';
 import { runFfmpeg, supportsDrawtext } from './ffmpeg-runner.js';
 import { avcCodecFromInitSegment, avcCodecFromTransportStream } from './h264-codec-string.js';
 import { renderMasterPlaylist, type VariantStream } from './master-playlist.js';
-import { parseMediaPlaylist } from './media-playlist.js';
+import { parseMediaPlaylist, type MediaPlaylist } from './media-playlist.js';
 import {
   DEMO_ASSETS,
   FRAME_RATE,
@@ -22,7 +22,7 @@ export const GENERATOR_VERSION = 1;
 
 /** Written last into a finished asset; its presence (with a matching fingerprint) means "done". */
 export const ASSET_MARKER = 'asset.json';
-const AAC_LC = 'mp4a.40.2';
+export const AAC_LC = 'mp4a.40.2';
 
 export interface AssetManifest {
   readonly id: string;
@@ -79,18 +79,29 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Measures a finished rendition: peak and average bit rate from real segment sizes, codecs from the bitstream. */
-async function describeVariant(asset: AssetSpec, rendition: Rendition, renditionDir: string): Promise<VariantStream & { name: string }> {
-  const playlist = parseMediaPlaylist(await readFile(join(renditionDir, 'index.m3u8'), 'utf8'));
+/**
+ * Peak and average bit rate of a finished media playlist, from the real sizes of its segments. A
+ * stub of a last segment (under half the longest) is left out of the peak: a keyframe in a few
+ * milliseconds would claim a bit rate no viewer ever needs.
+ */
+export async function measureBitRates(renditionDir: string, playlist: MediaPlaylist): Promise<{ peak: number; average: number }> {
+  const longestMs = Math.max(...playlist.segments.map((segment) => segment.durationMs));
   let peak = 0;
   let totalBits = 0;
   let totalMs = 0;
   for (const segment of playlist.segments) {
     const bits = (await stat(join(renditionDir, segment.uri))).size * 8;
-    peak = Math.max(peak, bits / (segment.durationMs / 1000));
+    if (segment.durationMs * 2 >= longestMs) peak = Math.max(peak, bits / (segment.durationMs / 1000));
     totalBits += bits;
     totalMs += segment.durationMs;
   }
+  return { peak: Math.ceil(peak), average: Math.ceil(totalBits / (totalMs / 1000)) };
+}
+
+/** Measures a finished rendition: peak and average bit rate from real segment sizes, codecs from the bitstream. */
+async function describeVariant(asset: AssetSpec, rendition: Rendition, renditionDir: string): Promise<VariantStream & { name: string }> {
+  const playlist = parseMediaPlaylist(await readFile(join(renditionDir, 'index.m3u8'), 'utf8'));
+  const { peak, average } = await measureBitRates(renditionDir, playlist);
   const video =
     asset.format === 'fmp4'
       ? avcCodecFromInitSegment(await readFile(join(renditionDir, playlist.mapUri ?? 'init.mp4')))
@@ -98,8 +109,8 @@ async function describeVariant(asset: AssetSpec, rendition: Rendition, rendition
   return {
     name: rendition.name,
     uri: `${rendition.name}/index.m3u8`,
-    bandwidth: Math.ceil(peak),
-    averageBandwidth: Math.ceil(totalBits / (totalMs / 1000)),
+    bandwidth: peak,
+    averageBandwidth: average,
     width: rendition.width,
     height: rendition.height,
     frameRate: FRAME_RATE,

@@ -7,6 +7,8 @@ export interface FfmpegRunOptions {
   readonly durationSeconds?: number;
   readonly onProgress?: (fraction: number) => void;
   readonly ffmpeg?: string;
+  /** Aborting stops ffmpeg (SIGTERM) and rejects with the signal's reason once it has exited. */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs ffmpeg with `-progress pipe:1`, reporting the fraction done; rejects with stderr's tail. */
@@ -17,6 +19,10 @@ export function runFfmpeg(options: FfmpegRunOptions): Promise<void> {
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Settles only once ffmpeg has exited, so a caller cleaning up after an abort never races its writes.
+    const abort = (): void => void child.kill('SIGTERM');
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted) abort();
     let stderr = '';
     let pending = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
@@ -32,9 +38,14 @@ export function runFfmpeg(options: FfmpegRunOptions): Promise<void> {
         }
       }
     });
-    child.once('error', (error) => reject(new Error(`could not run ${ffmpeg}: ${error.message} (install ffmpeg or set FFMPEG)`)));
+    child.once('error', (error) => {
+      options.signal?.removeEventListener('abort', abort);
+      reject(new Error(`could not run ${ffmpeg}: ${error.message} (install ffmpeg or set FFMPEG)`));
+    });
     child.once('exit', (code, signal) => {
-      if (code === 0) resolve();
+      options.signal?.removeEventListener('abort', abort);
+      if (options.signal?.aborted) reject(options.signal.reason as Error);
+      else if (code === 0) resolve();
       else reject(new Error(`${ffmpeg} failed (${code ?? signal}):\n${stderr.trim()}`));
     });
   });

@@ -20,6 +20,12 @@ export const RENDITIONS: readonly Rendition[] = [
   { name: '720p', width: 1280, height: 720, videoBitrate: 2_500_000, audioBitrate: 128_000, h264Level: 31 },
 ];
 
+/** The ladder `streamedge package` chooses from (never above the source's height): the demo's rungs and 1080p. */
+export const PACKAGE_LADDER: readonly Rendition[] = [
+  ...RENDITIONS,
+  { name: '1080p', width: 1920, height: 1080, videoBitrate: 5_000_000, audioBitrate: 128_000, h264Level: 40 },
+];
+
 export type SegmentFormat = 'ts' | 'fmp4';
 
 export interface AssetSpec {

@@ -17,6 +17,9 @@ const MEDIA_TYPES: Readonly<Record<string, string>> = {
   '.ts': 'video/mp2t',
   '.m4s': 'video/mp4',
   '.mp4': 'video/mp4',
+  '.m4a': 'audio/mp4',
+  '.aac': 'audio/aac',
+  '.vtt': 'text/vtt; charset=utf-8',
 };
 
 /** The Content-Type of a catalog file, or undefined for names the origin never serves. */

@@ -106,6 +106,48 @@ describe('rewriteMasterPlaylist, checked with the real hls.js parser', () => {
     assert.equal(parsedMaster.iframeVariants?.length, 2);
   });
 
+  it('gives each pathway its own audio and subtitle groups for a packaged multi-language asset', () => {
+    const packaged = renderMasterPlaylist(
+      [
+        { uri: '240p/index.m3u8', bandwidth: 500_000, averageBandwidth: 450_000, width: 426, height: 240, frameRate: 25, codecs: 'avc1.640015,mp4a.40.2' },
+        { uri: '480p/index.m3u8', bandwidth: 1_300_000, averageBandwidth: 1_100_000, width: 854, height: 480, frameRate: 25, codecs: 'avc1.64001f,mp4a.40.2' },
+      ],
+      {
+        media: [
+          { type: 'AUDIO', groupId: 'audio', name: 'English', language: 'en', isDefault: true, channels: 2, uri: 'audio-1/index.m3u8' },
+          { type: 'AUDIO', groupId: 'audio', name: 'French', language: 'fr', isDefault: false, channels: 2, uri: 'audio-2/index.m3u8' },
+          { type: 'SUBTITLES', groupId: 'subtitles', name: 'French', language: 'fr', isDefault: false, uri: 'subtitles-1/index.m3u8' },
+        ],
+      },
+    );
+    const rewritten = rewrite(packaged);
+    const parsedMaster = M3U8Parser.parseMasterPlaylist(rewritten, BALANCER_MASTER_URL);
+    assert.equal(parsedMaster.playlistParsingError, null);
+    const media = M3U8Parser.parseMasterPlaylistMedia(rewritten, BALANCER_MASTER_URL, parsedMaster);
+    for (const pathway of PATHWAYS) {
+      const base = `${pathway.baseUrl}/vod/demo-ts`;
+      assert.deepEqual(
+        media.AUDIO!.filter((track) => track.groupId === `audio@${pathway.id}`).map((track) => [track.name, track.lang, track.url]),
+        [
+          ['English', 'en', `${base}/audio-1/index.m3u8`],
+          ['French', 'fr', `${base}/audio-2/index.m3u8`],
+        ],
+      );
+      assert.deepEqual(
+        media.SUBTITLES!.filter((track) => track.groupId === `subtitles@${pathway.id}`).map((track) => [track.name, track.lang, track.url]),
+        [['French', 'fr', `${base}/subtitles-1/index.m3u8`]],
+      );
+      const levels = parsedMaster.levels.filter((level) => level.attrs['PATHWAY-ID'] === pathway.id);
+      assert.equal(levels.length, 2);
+      for (const level of levels) {
+        assert.deepEqual([level.attrs.AUDIO, level.attrs.SUBTITLES], [`audio@${pathway.id}`, `subtitles@${pathway.id}`]);
+        assert.ok(level.url.startsWith(`${base}/`));
+      }
+    }
+    assert.equal(media.AUDIO!.length, 2 * PATHWAYS.length);
+    assert.equal(media.SUBTITLES!.length, PATHWAYS.length);
+  });
+
   it('replaces an existing steering tag and PATHWAY-IDs, and moves absolute URIs onto the edge', () => {
     const master = [
       '#EXTM3U',

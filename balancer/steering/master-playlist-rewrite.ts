@@ -1,4 +1,4 @@
-import { attributeValue, parseAttributeList, serializeAttributeList, withQuotedAttribute, type AttributeList } from './playlist-attributes.js';
+import { attributeValue, parseAttributeList, serializeAttributeList, withQuotedAttribute, type AttributeList } from '../../infra/hls/playlist-attributes.js';
 
 /** One content-steering pathway: an edge id and the base URL its URIs are rooted at. */
 export interface SteeringPathway {

@@ -4,6 +4,7 @@ import { fillAssetPicker } from './asset-picker.js';
 import { PlayerSession } from './player-session.js';
 import { QoeCollector } from './qoe-collector.js';
 import { StatsOverlay } from './stats-overlay.js';
+import { TrackPickers } from './track-pickers.js';
 
 declare global {
   interface Window {
@@ -59,9 +60,11 @@ async function main(): Promise<void> {
     status.textContent = 'This browser lacks Media Source Extensions, which the player needs.';
     return;
   }
+  const tracks = new TrackPickers(element('audio-track', HTMLSelectElement), element('subtitle-track', HTMLSelectElement));
   const session = new PlayerSession({
     video,
     collector,
+    onHls: (hls) => tracks.attach(hls),
     workerUrl: new URL(HLS_WORKER_FILE, import.meta.url).href,
     debug: new URL(location.href).searchParams.has('debug'),
   });

@@ -11,6 +11,8 @@ export interface PlayerSessionOptions {
   readonly maxRecoveries?: number;
   /** hls.js debug logging to the browser console (the page's `?debug` query). */
   readonly debug?: boolean;
+  /** Called with each hls.js instance the session makes (a load, or a recovery), before it loads. */
+  readonly onHls?: (hls: Hls) => void;
 }
 
 function loadPolicy(maxLoadTimeMs: number, errorRetries: number): HlsConfig['fragLoadPolicy'] {
@@ -42,6 +44,7 @@ export class PlayerSession {
   readonly #workerUrl: string;
   readonly #maxRecoveries: number;
   readonly #debug: boolean;
+  readonly #onHls: ((hls: Hls) => void) | undefined;
   #hls: Hls | null = null;
   #masterUrl: string | null = null;
   #live = false;
@@ -58,6 +61,7 @@ export class PlayerSession {
     this.#workerUrl = options.workerUrl;
     this.#maxRecoveries = options.maxRecoveries ?? 6;
     this.#debug = options.debug ?? false;
+    this.#onHls = options.onHls;
   }
 
   static isSupported(): boolean {
@@ -92,6 +96,7 @@ export class PlayerSession {
     const hls = new Hls(config);
     this.#hls = hls;
     this.#collector.attach(hls);
+    this.#onHls?.(hls);
     hls.on(Hls.Events.ERROR, (_event, data) => this.#onError(hls, data));
     hls.on(Hls.Events.FRAG_LOADED, () => {
       this.#failedRecoveries = 0;
