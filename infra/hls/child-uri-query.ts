@@ -5,6 +5,12 @@
 // on the way out (never in the cached copy), the balancer in its master-playlist rewrite.
 import { attributeValue, parseAttributeList, serializeAttributeList, withQuotedAttribute } from './playlist-attributes.js';
 
+/** Whether a request path (or cache key) names a playlist, whose URIs a token is carried into. */
+export function isPlaylistPath(target: string): boolean {
+  const end = target.search(/[?#]/);
+  return (end === -1 ? target : target.slice(0, end)).endsWith('.m3u8');
+}
+
 /** Tags whose attribute list may carry a URI (RFC 8216bis). */
 const TAGS_WITH_URI = new Set([
   'EXT-X-MAP',
