@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
@@ -37,6 +38,7 @@ const SPECS = {
   id: { kind: 'string', description: 'name of this balancer in logs', default: 'balancer' },
   consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
   ...CONSUL_ACCESS_OPTIONS,
+  ...TOKEN_SECRET_FILE_OPTION,
   edge: { kind: 'string', multiple: true, description: 'static edge URL;id=..;region=..;lat=..;lon=..[;weight=..] (instead of --consul)' },
   mode: { kind: 'string', choices: ['steering', 'redirect', 'proxy'], default: 'steering', description: 'how viewers reach the edge' },
   locations: { kind: 'string', description: 'JSON file mapping viewer IP prefixes to regions and coordinates' },
@@ -91,6 +93,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
 
+  const urlTokens = tokenVerifierFromFiles(options['token-secret-file']);
   const log = createLogger('balancer', options.id);
   if (options.workers > 1 && cluster.isPrimary) {
     await runPrimary(options.workers, options.host, log, describe(options.mode, options.consul, staticEdges.length, locations.prefixCount));
@@ -116,6 +119,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     slowRatio: options['slow-ratio'],
     maxPathways: options['max-pathways'],
     probeIntervalMs: options['probe-interval'],
+    urlTokens,
     cluster: cluster.isWorker ? clusterReportsFromPrimary : undefined,
   });
   if (cluster.isWorker) offerWorkerReports(balancer);

@@ -2,6 +2,7 @@
 // steering manifests to the steering front, the fixed endpoints, and the player's files last.
 // The parts it routes to are built in balancer-wiring.ts; this file only dispatches.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { withoutTokenParams, type UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import type { BalancerMetrics } from './balancer-metrics.js';
@@ -33,6 +34,8 @@ export interface BalancerParts {
   readonly status: () => StatusReport;
   /** With --workers: /metrics and /status answer for the whole cluster through these. */
   readonly cluster?: ClusterReports;
+  /** Signed URLs: media paths and steering manifests need a valid token (undefined = not checked). */
+  readonly urlTokens?: UrlTokenVerifier | undefined;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -46,6 +49,15 @@ const CORS_HEADERS = {
 /** The request listener: routes each request to its endpoint; a failure becomes a 4xx or 500 answer. */
 export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessage, res: ServerResponse) => void {
   const { log, router, health, metrics, front, steering, catalog, servePlayer, status } = parts;
+
+  /** Signed URLs: the token's parameters to carry on ('' without a verifier), or undefined once refused with 403. */
+  const checkToken = (req: IncomingMessage, res: ServerResponse, target: string): string | undefined => {
+    if (!parts.urlTokens) return '';
+    const check = parts.urlTokens.check(target, req.socket.remoteAddress);
+    if (check.ok) return check.tokenQuery;
+    sendError(res, 403, check.reason);
+    return undefined;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const rawUrl = req.url ?? '';
@@ -81,12 +93,24 @@ export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessag
         metrics.request(front.name, 'bad-request');
         return;
       }
-      const outcome = await front.handle({ req, res, target: parsed.target, router, log });
+      const tokenQuery = checkToken(req, res, rawUrl);
+      if (tokenQuery === undefined) {
+        metrics.request(front.name, 'token-refused');
+        return;
+      }
+      const outcome = await front.handle({ req, res, target: parsed.target, router, log, tokenQuery });
       metrics.request(front.name, outcome);
       return;
     }
     if (path.startsWith(STEERING_PREFIX)) {
-      metrics.request('steering', steering.handleManifest(req, res, router, log));
+      // A steering manifest is in the scope of its title's master playlist.
+      const question = rawUrl.indexOf('?');
+      const tokenQuery = checkToken(req, res, `/${path.slice(STEERING_PREFIX.length)}/master.m3u8${question === -1 ? '' : rawUrl.slice(question)}`);
+      if (tokenQuery === undefined) {
+        metrics.request('steering', 'token-refused');
+        return;
+      }
+      metrics.request('steering', steering.handleManifest(req, res, router, log, tokenQuery));
       return;
     }
     switch (path) {
@@ -162,7 +186,7 @@ export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessag
         metrics.request(front.name, 'bad-request');
         return;
       }
-      log.error({ err: error, url: req.url?.slice(0, 200) }, 'request failed');
+      log.error({ err: error, url: withoutTokenParams(req.url ?? '').slice(0, 200) }, 'request failed');
       sendError(res, 500, 'internal error');
     });
   };

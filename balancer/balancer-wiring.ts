@@ -7,6 +7,7 @@ import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
 import type { DiscoveryStatus } from './discovery/edge-discovery.js';
+import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import { createBalancerRoutes } from './balancer-routes.js';
 import { createEdgeAgent, createEdgeFetcher, type EdgeFetcher } from './fronts/edge-fetch.js';
 import { watchEdgeLiveness } from './health/edge-liveness.js';
@@ -48,6 +49,8 @@ export interface BalancerOptions {
   readonly probeIntervalMs: number;
   /** With --workers: /metrics and /status answer for the whole cluster through these. */
   readonly cluster?: ClusterReports;
+  /** Signed URLs: media and steering requests need a token this verifier accepts. */
+  readonly urlTokens?: UrlTokenVerifier | undefined;
 }
 
 export interface Balancer {
@@ -164,7 +167,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
 
   const server = createServer(
     { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
-    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, cluster: options.cluster }),
+    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, cluster: options.cluster, urlTokens: options.urlTokens }),
   );
   // Malformed requests and oversized headers get a clear status instead of a silent close.
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {

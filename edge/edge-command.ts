@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregatorRegistry } from 'prom-client';
+import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom, type ConsulConnection } from '../infra/consul/consul-connection.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
@@ -40,6 +41,7 @@ const specs = {
   'strip-request-header': { kind: 'string', multiple: true, description: 'viewer request header never forwarded to the origin; replaces the default list ("none" = forward them all)', default: ['cookie', 'authorization'] },
   prefetch: { kind: 'integer', description: 'segments to warm after each segment request (0 = off)', default: 2, min: 0, max: 20 },
   'admin-token': { kind: 'string', description: 'bearer token for POST /admin/purge (disabled without one)' },
+  ...TOKEN_SECRET_FILE_OPTION,
   'disable-fast-hits': { kind: 'boolean', description: 'answer every request through node:http, without the hit fast path' },
   'cache-key-param': { kind: 'string', multiple: true, description: 'query parameter kept in the cache key (others are dropped)' },
   // Viewers leave a draining edge only at their next steering-manifest reload (balancer TTL 4 s),
@@ -85,6 +87,7 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     prefetchCount: options.prefetch,
     fastHits: !options['disable-fast-hits'],
     ...(options['admin-token'] !== undefined ? { adminToken: options['admin-token'] } : {}),
+    urlTokens: tokenVerifierFromFiles(options['token-secret-file']),
   };
 }
 

@@ -2,6 +2,7 @@
 // server running the request phases.
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
@@ -40,6 +41,8 @@ export interface EdgeOptions {
   /** Viewer request fields never forwarded to the origin (default: cookie, authorization). */
   readonly strippedRequestHeaders?: readonly string[];
   readonly adminToken?: string;
+  /** Signed URLs: media requests need a token this verifier accepts (infra/auth/url-token.ts). */
+  readonly urlTokens?: UrlTokenVerifier | undefined;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
   readonly fastHits?: boolean;
   /** An idle kept-alive viewer connection is closed after this long (default 65 s, above common load balancers' 60 s). */
@@ -162,6 +165,7 @@ export function createEdge(options: EdgeOptions): Edge {
     strippedRequestHeaders,
     prefetchCount,
     adminToken: options.adminToken,
+    urlTokens: options.urlTokens,
     state,
     hasOrigins: () => origins.replicas.length > 0,
     purge: options.purgeAll ?? ((request) => Promise.resolve(purgeLocal(request))),
@@ -171,10 +175,10 @@ export function createEdge(options: EdgeOptions): Edge {
       (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
   };
 
-  const newServer = (): Server => {
+  const newServer = (serving: EdgeServices): Server => {
     const created = createServer(
       { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: keepAliveTimeoutMs },
-      (req, res) => handleRequest(services, req, res),
+      (req, res) => handleRequest(serving, req, res),
     );
     created.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
@@ -184,7 +188,7 @@ export function createEdge(options: EdgeOptions): Edge {
     });
     return created;
   };
-  const server = newServer();
+  const server = newServer(services);
   // Viewers' connections start on the hit fast path; sibling workers only ask for misses.
   const fastPath = options.fastHits === false ? undefined : routeThroughFastPath(server, services);
   let privateServer: Server | undefined;
@@ -205,7 +209,8 @@ export function createEdge(options: EdgeOptions): Edge {
       return `http://${shownHost}:${address.port}`;
     },
     async listenPrivate(host) {
-      privateServer ??= newServer();
+      // Sibling workers ask with the cache key, after the viewer's token was checked where it arrived.
+      privateServer ??= newServer({ ...services, urlTokens: undefined });
       // exclusive: a port of this worker alone, not one shared through the cluster primary.
       await new Promise<void>((resolve, reject) => {
         privateServer!.once('error', reject);

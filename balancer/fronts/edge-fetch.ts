@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { withoutTokenParams } from '../../infra/auth/url-token.js';
 import type { EdgeNode } from '../discovery/edge-node.js';
 import { classifyConnectionError } from '../health/connection-error.js';
 import type { PassiveHealth } from '../health/passive-health.js';
@@ -92,7 +93,7 @@ export function createEdgeFetcher(options: EdgeFetcherOptions): EdgeFetcher {
         }
       }
       const detail = failures.map((failure) => `${failure.edgeId}: ${failure.reason}`).join('; ');
-      throw new UpstreamError(failures.length ? `no edge could serve ${path} (${detail})` : 'no healthy edge available', failures.length ? 502 : 503, true);
+      throw new UpstreamError(failures.length ? `no edge could serve ${withoutTokenParams(path)} (${detail})` : 'no healthy edge available', failures.length ? 502 : 503, true);
     },
   };
 }

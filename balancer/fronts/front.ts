@@ -15,6 +15,7 @@ export type FrontOutcome =
   | 'upstream-error'
   | 'upstream-4xx'
   | 'bad-request'
+  | 'token-refused'
   | 'client-closed';
 
 /** The same inputs for every front: the validated target and the router that orders edges. */
@@ -24,6 +25,8 @@ export interface FrontRequest {
   readonly target: MediaTarget;
   readonly router: EdgeRouter;
   readonly log: Logger;
+  /** A checked signed URL's token parameters, to carry into the URLs handed out ('' = none). */
+  readonly tokenQuery: string;
 }
 
 export interface Front {

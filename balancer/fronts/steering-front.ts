@@ -32,15 +32,16 @@ const MAX_MASTER_BYTES = 1024 * 1024;
 const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 export const STEERING_PREFIX = '/steering/';
 
-function steeringUri(target: MediaTarget, sessionId: string, hintedRegion: string | undefined): string {
+function steeringUri(target: MediaTarget, sessionId: string, hintedRegion: string | undefined, tokenQuery: string): string {
   const query = new URLSearchParams({ session: sessionId });
   if (hintedRegion) query.set('region', hintedRegion);
+  for (const [name, value] of new URLSearchParams(tokenQuery)) query.set(name, value);
   return `${STEERING_PREFIX}${target.kind}/${target.asset}?${query}`;
 }
 
 export interface SteeringFront extends Front {
   /** GET /steering/<kind>/<asset>?session=…: this viewer's current pathway priority. */
-  handleManifest(req: IncomingMessage, res: ServerResponse, router: EdgeRouter, log: Logger): FrontOutcome;
+  handleManifest(req: IncomingMessage, res: ServerResponse, router: EdgeRouter, log: Logger, tokenQuery: string): FrontOutcome;
 }
 
 /**
@@ -52,7 +53,7 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
   return {
     name: 'steering',
     async handle(request: FrontRequest): Promise<FrontOutcome> {
-      const { req, res, target, router } = request;
+      const { req, res, target, router, tokenQuery } = request;
       if (!target.isMaster) return options.fallback.handle(request);
       const sessionId = randomBytes(12).toString('base64url');
       const route = router.route(req, target.assetKey, sessionId);
@@ -62,7 +63,8 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
       }
       let response;
       try {
-        response = await options.fetcher.fetch(route.candidates, target.path, MAX_MASTER_BYTES);
+        // The viewer's token goes along: an edge with the same keys checks it too.
+        response = await options.fetcher.fetch(route.candidates, tokenQuery === '' ? target.path : `${target.path}?${tokenQuery}`, MAX_MASTER_BYTES);
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error;
         sendError(res, error.status, error.message);
@@ -80,7 +82,8 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
           master: response.body.toString('utf8'),
           masterPath: target.path,
           pathways: pathways.map((edge) => ({ id: edge.id, baseUrl: edge.url })),
-          steeringUri: steeringUri(target, sessionId, route.viewer.source === 'hint' ? route.viewer.place?.region : undefined),
+          steeringUri: steeringUri(target, sessionId, route.viewer.source === 'hint' ? route.viewer.place?.region : undefined, tokenQuery),
+          childQuery: tokenQuery,
         });
       } catch (error) {
         if (!(error instanceof PlaylistError)) throw error;
@@ -101,7 +104,7 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
       return 'steered';
     },
 
-    handleManifest(req, res, router) {
+    handleManifest(req, res, router, _log, tokenQuery) {
       const url = new URL(req.url ?? '/', 'http://balancer.invalid');
       const parsed = parseMediaTarget(`/${url.pathname.slice(STEERING_PREFIX.length)}/master.m3u8`);
       if (!('target' in parsed)) {
@@ -146,7 +149,7 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
       if (report.pathway !== undefined && report.throughput && session.pathways.includes(report.pathway)) {
         session.throughput.set(report.pathway, { bps: report.throughput, at: now });
       }
-      const reloadUri = steeringUri(target, sessionId, route.viewer.source === 'hint' ? route.viewer.place?.region : undefined);
+      const reloadUri = steeringUri(target, sessionId, route.viewer.source === 'hint' ? route.viewer.place?.region : undefined, tokenQuery);
       sendJson(res, 200, buildSteeringManifest(priority.map((edge) => edge.id), options.ttlSeconds, reloadUri));
       return 'steering-manifest';
     },

@@ -173,5 +173,15 @@ describe('rewriteMasterPlaylist, checked with the real hls.js parser', () => {
   for (const [name, master, message] of bad) {
     it(`refuses ${name}`, () => assert.throws(() => rewrite(master), (error: unknown) => error instanceof PlaylistError && message.test(error.message)));
   }
+  it('carries a signed URL\'s token into every variant and rendition URI of every pathway', () => {
+    const token = 'st=abc&exp=1&pfx=%2Fvod%2Fdemo-ts%2F&kid=k1';
+    const master = ['#EXTM3U', '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aud",NAME="en",URI="audio/en/index.m3u8"', '#EXT-X-STREAM-INF:BANDWIDTH=800000,AUDIO="aud"', `480p/index.m3u8?${token}`, ''].join('\n');
+    const out = rewriteMasterPlaylist({ master, masterPath: '/vod/demo-ts/master.m3u8', pathways: PATHWAYS, steeringUri: '/steering/vod/demo-ts?session=abcdefghijklmnop', childQuery: token });
+    const uris = [...out.matchAll(/URI="([^"]+)"|^(http[^\n]+)$/gm)].map((match) => match[1] ?? match[2]!).filter((uri) => !uri.startsWith('/steering/'));
+    assert.equal(uris.length, 2 * PATHWAYS.length);
+    // Once each, even where the edge had already put it on.
+    for (const uri of uris) assert.ok(uri.endsWith(`?${token}`), uri);
+  });
+
   it('refuses to rewrite without a pathway', () => assert.throws(() => rewrite(ORIGIN_MASTER, []), PlaylistError));
 });

@@ -1,3 +1,4 @@
+import { withQueryParams } from '../../infra/hls/child-uri-query.js';
 import { attributeValue, parseAttributeList, serializeAttributeList, withQuotedAttribute, type AttributeList } from '../../infra/hls/playlist-attributes.js';
 
 /** One content-steering pathway: an edge id and the base URL its URIs are rooted at. */
@@ -15,6 +16,8 @@ export interface MasterRewriteInput {
   readonly pathways: readonly SteeringPathway[];
   /** SERVER-URI of the steering manifest (absolute path on the balancer, or absolute URL). */
   readonly steeringUri: string;
+  /** A signed URL's token parameters, carried into every URI the playlist hands out (default none). */
+  readonly childQuery?: string;
 }
 
 export class PlaylistError extends Error {
@@ -47,7 +50,11 @@ function parseAttributes(line: string, value: string): AttributeList {
 }
 
 /** Resolves a playlist URI onto one edge; absolute URIs elsewhere keep their path but move to the edge. */
-function onPathway(pathway: SteeringPathway, masterPath: string, uri: string): string {
+function onPathway(pathway: SteeringPathway, masterPath: string, uri: string, childQuery = ''): string {
+  return withQueryParams(resolvedOnPathway(pathway, masterPath, uri), childQuery);
+}
+
+function resolvedOnPathway(pathway: SteeringPathway, masterPath: string, uri: string): string {
   let resolved: URL;
   try {
     resolved = new URL(uri, `${pathway.baseUrl}${masterPath}`);
@@ -126,7 +133,7 @@ export function rewriteMasterPlaylist(input: MasterRewriteInput): string {
       case 'EXT-X-SESSION-KEY': {
         const attributes = parseAttributes(line, tag.value);
         const uri = attributeValue(attributes, 'URI');
-        const rewritten = uri === undefined ? attributes : withQuotedAttribute(attributes, 'URI', onPathway(input.pathways[0]!, input.masterPath, uri));
+        const rewritten = uri === undefined ? attributes : withQuotedAttribute(attributes, 'URI', onPathway(input.pathways[0]!, input.masterPath, uri, input.childQuery));
         header.push(`#${tag.name}:${serializeAttributeList(rewritten)}`);
         break;
       }
@@ -145,7 +152,7 @@ export function rewriteMasterPlaylist(input: MasterRewriteInput): string {
     ])}`,
   );
   for (const pathway of input.pathways) {
-    const uriOn = (uri: string): string => onPathway(pathway, input.masterPath, uri);
+    const uriOn = (uri: string): string => onPathway(pathway, input.masterPath, uri, input.childQuery);
     for (const rendition of media) {
       let attributes = withQuotedAttribute(rendition, 'GROUP-ID', groupFor(attributeValue(rendition, 'GROUP-ID') ?? 'default', pathway.id));
       const uri = attributeValue(rendition, 'URI');

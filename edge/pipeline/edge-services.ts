@@ -1,5 +1,6 @@
 // The edge's parts and settings, handed to every request phase (a dependency bag, not process
 // utilities: those are infra/runtime).
+import type { UrlTokenVerifier } from '../../infra/auth/url-token.js';
 import type { Logger } from '../../infra/runtime/logger.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import type { CacheKeyFunction } from '../cache/cache-key.js';
@@ -61,6 +62,8 @@ export interface EdgeServices {
   readonly negativeTtl: number;
   readonly prefetchCount: number;
   readonly adminToken: string | undefined;
+  /** Signed URLs: media requests need a valid token (undefined = not checked; sibling workers' private port). */
+  readonly urlTokens: UrlTokenVerifier | undefined;
   readonly state: EdgeState;
   /** Whether the edge can serve misses (has at least one origin replica). */
   readonly hasOrigins: () => boolean;

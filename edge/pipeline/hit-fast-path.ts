@@ -3,11 +3,12 @@
 // response objects, header validation, events) costs more than the hit itself. Each connection
 // starts here: a request in the simple shape (request-head.ts) for a fresh entry, with no
 // conditional or range, is answered straight from the socket with exactly the headers the full
-// path would send. Anything else — a miss, a stale entry, a Range, If-None-Match or
+// path would send. Anything else — a refused signed URL or a tokened playlist, a miss, a stale entry, a Range, If-None-Match or
 // If-Modified-Since, a control endpoint, a partial or unusual head, draining — hands the
 // connection, with every unread byte, to node:http for the rest of its life, where the named
 // phases of request-phases.ts run.
 import type { Socket } from 'node:net';
+import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
 import { controlPathOf } from './control-endpoints.js';
 import { lookupCache } from './cache-lookup.js';
@@ -77,6 +78,9 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
     if (controlPathOf(head.target) !== undefined) return { served: false };
     const key = services.cacheKey(head.target);
     if (!key.ok) return { served: false };
+    // Signed URLs: the same check as the filter phase; a refusal, and a playlist (its URIs get
+    // the token), are the full path's to answer.
+    if (services.urlTokens && (!services.urlTokens.check(head.target, socket.remoteAddress).ok || isPlaylistPath(key.key))) return { served: false };
     // Anything but a fresh entry, an expired one included, is the full path's to handle.
     const lookup = lookupCache(services.store, key.key, Date.now());
     if (lookup.kind !== 'fresh') return { served: false };

@@ -17,7 +17,7 @@ import { forwardedRequestHeaders } from '../upstream/forwarded-request.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
-import { account, sendEntry, sendText, withoutContentLength } from './responses.js';
+import { account, bodyForViewer, rewritesPlaylist, sendEntry, sendText, withoutContentLength } from './responses.js';
 import { cacheStatusOf } from './serve-outcome.js';
 
 function integrityError(reason: string, message: string): EdgeError {
@@ -331,6 +331,8 @@ export function readThroughFlight(services: EdgeServices, ctx: RequestContext, s
 function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead>, stale: CacheEntry | undefined): void {
   const { req, res } = ctx;
   const wantsRange = req.headers.range !== undefined;
+  // A playlist for a signed URL is rewritten whole (its token carried into every URI), from the cached copy.
+  const wantsWhole = wantsRange || rewritesPlaylist(ctx);
   let stopped = false;
   let streaming = false;
   let awaitingWhole = false;
@@ -374,13 +376,13 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
         account(services, ctx);
         return;
       }
-      if (wantsRange && head.status === 200 && head.notStored !== undefined) {
-        // Nothing will be cached to cut the range from: ask the origin for just the range.
+      if (wantsWhole && head.status === 200 && head.notStored !== undefined) {
+        // Nothing will be cached to cut the range from (or rewrite): ask the origin for it alone.
         stop();
         passThrough(services, ctx);
         return;
       }
-      if (wantsRange && head.status === 200) {
+      if (wantsWhole && head.status === 200) {
         // The range is cut from the whole object once it is in; the fill is shared with everyone.
         awaitingWhole = true;
         return;
@@ -484,6 +486,10 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
       const headers = passThroughHeaderBlock(response.headers);
       const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
       headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+      if (response.status === 200 && !req.headers.range && rewritesPlaylist(ctx)) {
+        sendRewrittenPlaylist(services, ctx, response.body, headers);
+        return;
+      }
       res.writeHead(response.status, headers);
       if (ctx.head) {
         discardBody(response.body);
@@ -514,4 +520,33 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
       if (!res.destroyed) serveStaleOrError(services, ctx, undefined, upstreamError(error));
     },
   );
+}
+
+/** A playlist passed through to a signed URL: read whole (within the object limit), its URIs tokened, then sent. */
+function sendRewrittenPlaylist(services: EdgeServices, ctx: RequestContext, body: UpstreamResponse['body'], headers: readonly string[]): void {
+  const { res } = ctx;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  body.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > services.maxObjectBytes) {
+      body.destroy(integrityError('too-large', 'playlist larger than the object limit'));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  body.on('end', () => {
+    const rewritten = bodyForViewer(ctx, Buffer.concat(chunks));
+    res.writeHead(200, [...withoutContentLength(headers), 'content-length', String(rewritten.length)]);
+    res.end(ctx.head ? undefined : rewritten);
+    ctx.bodyBytes = ctx.head ? 0 : rewritten.length;
+    account(services, ctx);
+  });
+  body.on('error', () => {
+    ctx.outcome = 'failed';
+    ctx.detail = 'reset';
+    if (!res.headersSent) sendText(services, ctx, 502, 'origin body failed');
+    else res.destroy();
+  });
+  res.once('close', () => discardBody(body));
 }

@@ -8,6 +8,8 @@ export interface RequestContext {
   readonly head: boolean;
   /** Cache key (= origin-form target sent upstream); set by the cache-key phase. */
   key: string;
+  /** A signed URL's token parameters, carried into the URIs of a playlist served to it ('' = none). */
+  tokenQuery: string;
   /** How it was answered (its cache status follows from this: serve-outcome.ts). */
   outcome: ServeOutcome;
   /** Why it was not stored / what went wrong, when there is a reason worth printing. */
@@ -31,6 +33,7 @@ export function createRequestContext(req: IncomingMessage, res: ServerResponse):
     res,
     head: req.method === 'HEAD',
     key: '',
+    tokenQuery: '',
     outcome: 'fetched',
     detail: undefined,
     collapsed: false,

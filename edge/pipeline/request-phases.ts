@@ -1,7 +1,7 @@
 // The request phases of the edge, sequenced in one place (after Pingora's phases). Each phase is
 // its own module, and a request moves through them in order without coming back:
 //
-//   filterRequest → resolveCacheKey → lookupCache (cache-lookup.ts)
+//   filterRequest (control paths, methods, signed-URL token) → resolveCacheKey → lookupCache (cache-lookup.ts)
 //     ├─ fresh ──────────────────→ sendEntry (responses.ts)
 //     ├─ stale-while-revalidate ─→ sendEntry + startBackgroundFill (origin-fill.ts)
 //     └─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
@@ -66,7 +66,7 @@ function internalError(services: EdgeServices, ctx: RequestContext, error: unkno
   else ctx.res.destroy();
 }
 
-/** Phase 1: control endpoints, CORS preflight, methods, malformed headers. False = answered. */
+/** Phase 1: control endpoints, CORS preflight, methods, signed-URL token, malformed headers. False = answered. */
 function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
   const { req } = ctx;
   const controlPath = controlPathOf(req.url ?? '');
@@ -90,6 +90,15 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     reject(services, ctx, 405, `method ${req.method} not allowed`, 'method', ['allow', 'GET, HEAD, OPTIONS']);
     return false;
+  }
+  // Signed URLs: refused before any cache or origin work; the token is never part of the key.
+  if (services.urlTokens) {
+    const check = services.urlTokens.check(req.url ?? '', req.socket.remoteAddress);
+    if (!check.ok) {
+      reject(services, ctx, 403, check.reason, 'token');
+      return false;
+    }
+    ctx.tokenQuery = check.tokenQuery;
   }
   // The edge cannot pass a broken Range on, so it is refused before any origin work.
   const range = req.headers.range;

@@ -1,6 +1,7 @@
 // Writing responses: from a cached entry (hit path: one precomputed header block, one write), and
 // small plain-text answers for errors and control endpoints. Every response ends in account().
 import { decideRange } from '../../infra/http/byte-range.js';
+import { isPlaylistPath, withQueryOnChildUris } from '../../infra/hls/child-uri-query.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { isNotModified } from '../../infra/http/not-modified.js';
@@ -111,7 +112,7 @@ export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: Ca
   const { req, res } = ctx;
   ctx.outcome = options.outcome;
   if (options.detail !== undefined) ctx.detail = options.detail;
-  const headers = headersFor(services, entry, options, ctx.collapsed, Date.now());
+  let headers = headersFor(services, entry, options, ctx.collapsed, Date.now());
   if (entry.status !== 200) {
     res.writeHead(entry.status, headers);
     const bodyless = ctx.head || entry.status === 204;
@@ -120,6 +121,8 @@ export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: Ca
     account(services, ctx);
     return;
   }
+  const body = bodyForViewer(ctx, entry.body);
+  if (body !== entry.body) headers = [...withoutContentLength(headers), 'content-length', String(body.length)];
   if (isNotModified(req.headers, entry.etag, storedModificationTime(entry.storedHeaders['last-modified'], entry.date))) {
     res.writeHead(304, withoutContentLength(headers));
     res.end();
@@ -130,11 +133,11 @@ export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: Ca
   // If-Range: the range applies only if the viewer's copy is still this entry (strong match).
   const rangeApplies = rangeHeader !== undefined && (req.headers['if-range'] === undefined || req.headers['if-range'] === entry.etag);
   if (rangeApplies) {
-    const decision = decideRange(rangeHeader, entry.body.length);
+    const decision = decideRange(rangeHeader, body.length);
     // A malformed Range was already refused by the filter phase; refused the same way here.
     if (decision.kind === 'unsatisfiable' || decision.kind === 'malformed') {
       ctx.detail = decision.kind === 'malformed' ? 'malformed Range' : decision.reason;
-      res.writeHead(416, [...withoutContentLength(headers), 'content-range', `bytes */${entry.body.length}`, 'content-length', '0']);
+      res.writeHead(416, [...withoutContentLength(headers), 'content-range', `bytes */${body.length}`, 'content-length', '0']);
       res.end();
       account(services, ctx);
       return;
@@ -142,9 +145,9 @@ export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: Ca
     if (decision.kind === 'partial') {
       const { start, end } = decision.range;
       const length = end - start + 1;
-      res.writeHead(206, [...withoutContentLength(headers), 'content-range', `bytes ${start}-${end}/${entry.body.length}`, 'content-length', String(length)]);
+      res.writeHead(206, [...withoutContentLength(headers), 'content-range', `bytes ${start}-${end}/${body.length}`, 'content-length', String(length)]);
       if (ctx.head) res.end();
-      else res.end(entry.body.subarray(start, end + 1));
+      else res.end(body.subarray(start, end + 1));
       ctx.bodyBytes = ctx.head ? 0 : length;
       account(services, ctx);
       return;
@@ -152,9 +155,23 @@ export function sendEntry(services: EdgeServices, ctx: RequestContext, entry: Ca
   }
   res.writeHead(200, headers);
   if (ctx.head) res.end();
-  else res.end(entry.body);
-  ctx.bodyBytes = ctx.head ? 0 : entry.body.length;
+  else res.end(body);
+  ctx.bodyBytes = ctx.head ? 0 : body.length;
   account(services, ctx);
+}
+
+/** Whether this request's body is a playlist to carry a signed URL's token into. */
+export function rewritesPlaylist(ctx: RequestContext): boolean {
+  return ctx.tokenQuery !== '' && isPlaylistPath(ctx.key);
+}
+
+/**
+ * The body a viewer gets: a playlist requested with a signed URL carries the token into every URI
+ * it holds (relative URIs do not inherit a query string); the cached copy never holds a token.
+ */
+export function bodyForViewer(ctx: RequestContext, body: Buffer): Buffer {
+  if (!rewritesPlaylist(ctx)) return body;
+  return Buffer.from(withQueryOnChildUris(body.toString('utf8'), ctx.tokenQuery));
 }
 
 export function withoutContentLength(headers: readonly string[]): string[] {

@@ -15,6 +15,7 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   'consul-targets': { summary: "serve Consul's catalog to Prometheus over http_sd (Debian's Prometheus lacks Consul discovery)", load: () => import('../../infra/prometheus/consul-targets-command.js') },
   edge: { summary: 'serve and cache HLS from origin replicas (coalescing, failover, Consul)', load: () => import('../../edge/edge-command.js') },
   balancer: { summary: 'steer viewers to the nearest healthy edge (steering, redirect or proxy)', load: () => import('../../balancer/balancer-command.js') },
+  sign: { summary: 'print a signed URL for a path prefix (for edges and balancers with --token-secret-file)', load: () => import('../../infra/auth/sign-command.js') },
   start: { summary: 'run the whole local system (Consul, origins, edges, balancer)', load: () => import('../start-command.js') },
 };
 
