@@ -19,6 +19,8 @@ import { createRequestContext, type RequestContext } from './request-context.js'
 import { account, sendEntry, sendText } from './responses.js';
 import { prefetchNext } from './segment-prefetch.js';
 
+const PUBLIC_LISTING_PATH = '/catalog.json';
+
 export function handleRequest(services: EdgeServices, req: IncomingMessage, res: ServerResponse): void {
   const ctx = createRequestContext(req, res);
   // While draining, every response closes its connection so keep-alive viewers move on.
@@ -92,7 +94,9 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     return false;
   }
   // Signed URLs: refused before any cache or origin work; the token is never part of the key.
-  if (services.urlTokens) {
+  // The title listing stays public (the player's picker and the balancer read it unsigned); only
+  // its exact spelling is exempt, so any other form of the path still needs a token.
+  if (services.urlTokens && (req.url ?? '').split('?')[0] !== PUBLIC_LISTING_PATH) {
     const check = services.urlTokens.check(req.url ?? '', req.socket.remoteAddress);
     if (!check.ok) {
       reject(services, ctx, 403, check.reason, 'token');

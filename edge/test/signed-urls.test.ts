@@ -22,6 +22,7 @@ describe('edge: signed URLs', () => {
   const logLines: string[] = [];
   before(async () => {
     origin = await startTestOrigin();
+    origin.route('/catalog.json', object(Buffer.from('{"assets":[]}'), 'public, max-age=5', { 'content-type': 'application/json' }));
     origin.route('/vod/t/seg-0.m4s', object(Buffer.alloc(40_000, 7), 'public, max-age=600'));
     origin.route('/vod/t/720p/index.m3u8', object(Buffer.from(MEDIA_PLAYLIST), 'public, max-age=600', { 'content-type': 'application/vnd.apple.mpegurl' }));
     origin.route('/vod/t/480p/index.m3u8', object(Buffer.from(MEDIA_PLAYLIST), 'no-store', { 'content-type': 'application/vnd.apple.mpegurl' }));
@@ -70,8 +71,12 @@ describe('edge: signed URLs', () => {
     assert.equal(origin.total(), before, 'no origin request for a refused token');
   });
 
-  it('answers control paths without a token', async () => {
+  it('answers control paths and the title listing without a token, and no other spelling of the listing', async () => {
     assert.equal((await get('/healthz')).status, 200);
+    assert.equal((await get('/catalog.json')).status, 200);
+    assert.equal((await get('/catalog.json?x=1')).status, 200);
+    assert.equal((await get('//catalog.json')).status, 403);
+    assert.equal((await get('/%63atalog.json')).status, 403);
   });
 
   it('keeps tokens out of the cache key: two valid tokens (two keys) for one segment make one origin fetch', async () => {
