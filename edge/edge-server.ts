@@ -5,9 +5,10 @@ import type { Socket } from 'node:net';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
-import { entrySize, type CacheEntry } from './cache/cache-entry.js';
+import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
+import { MAX_VARIANTS, storedSize, type StoredResponse } from './cache/variants.js';
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
@@ -107,10 +108,11 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const logger = options.logger;
   const state: EdgeState = { draining: false };
-  const store = createMemoryStore<CacheEntry>({
+  const store = createMemoryStore<StoredResponse>({
     maxBytes: options.cacheBytes,
-    maxEntryBytes: Math.min(options.cacheBytes, options.maxObjectBytes + 64 * 1024),
-    sizeOf: entrySize,
+    // One stored value may hold every variant of a URL (variants.ts), each up to maxObjectBytes.
+    maxEntryBytes: Math.min(options.cacheBytes, MAX_VARIANTS * (options.maxObjectBytes + 64 * 1024)),
+    sizeOf: (stored) => storedSize(stored, entrySize),
     onEvict: () => metrics.evictions.inc(),
   });
   const flights = new FlightTable<FillHead>({

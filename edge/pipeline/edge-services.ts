@@ -4,6 +4,7 @@ import type { Logger } from '../../infra/runtime/logger.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import type { CacheKeyFunction } from '../cache/cache-key.js';
 import type { CacheStore } from '../cache/cache-store.js';
+import type { StoredResponse } from '../cache/variants.js';
 import type { NotStorableReason } from '../cache/freshness.js';
 import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
@@ -49,7 +50,8 @@ export interface EdgeServices {
   /** X-Served-By and CORS, flat, on every response. */
   readonly commonHeaders: readonly string[];
   readonly cacheKey: CacheKeyFunction;
-  readonly store: CacheStore<CacheEntry>;
+  /** Responses by primary cache key; a URL whose response varies holds its variants (variants.ts). */
+  readonly store: CacheStore<StoredResponse>;
   readonly flights: FlightTable<FillHead>;
   readonly origins: UpstreamClient;
   readonly metrics: EdgeMetrics;

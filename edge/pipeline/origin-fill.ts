@@ -3,7 +3,6 @@
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
 // stale entry (stale-if-error).
-import type { IncomingMessage } from 'node:http';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
@@ -11,12 +10,12 @@ import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, sharedDespiteAuthorization, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
 import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
 import { notModifiedSelects, revalidationFields, storedModificationTime } from '../cache/validators.js';
+import { forgetResponse, recordVaried, selectVariant, storeResponse, variantMatches, varyNames, type VariedFields } from '../cache/variants.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
-import { forwardedRequestHeaders } from '../upstream/forwarded-request.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
-import type { RequestContext } from './request-context.js';
+import { forwardedFields, type RequestContext } from './request-context.js';
 import { account, sendEntry, sendText, withoutContentLength } from './responses.js';
 import { cacheStatusOf } from './serve-outcome.js';
 
@@ -71,29 +70,9 @@ interface FillRoad {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/**
- * The fields a fetch on behalf of `req` forwards (RFC 9110 §7.6); a background fill with no viewer
- * behind it sends only the edge's own Via.
- */
-function requestFields(services: EdgeServices, req: IncomingMessage | undefined): Record<string, string> {
-  return forwardedRequestHeaders(req?.headers ?? {}, {
-    clientAddress: req?.socket.remoteAddress,
-    protocol: req && 'encrypted' in req.socket ? 'https' : 'http',
-    via: `1.1 ${services.cacheName}`,
-    stripped: services.strippedRequestHeaders,
-  });
-}
-
 // A fetch made with one viewer's credentials (when they are forwarded at all) is shared only with
 // viewers sending the same ones, as if every response varied on them.
 const CREDENTIAL_FIELDS = ['authorization'] as const;
-
-/** Lower-case field names a response's Vary lists. */
-function varyNames(headers: UpstreamResponse['headers']): string[] {
-  const vary = headers.vary;
-  if (vary === undefined) return [];
-  return (Array.isArray(vary) ? vary.join(',') : vary).split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
-}
 
 async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
   const key = flight.key;
@@ -127,12 +106,12 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     if (!notModifiedSelects(validatorsOf(stale), response.headers)) {
       // RFC 9111 §4.3.4: a 304 for some other response updates nothing, and this one is not used.
       services.logger.warn({ key, replica: response.replica, etag: response.headers.etag }, 'origin 304 does not match the stored response; fetching it whole');
-      if (!flight.purged) services.store.delete(key);
+      if (!flight.purged) forgetResponse(services.store, key, stale);
       await runOriginFill(services, flight, undefined, road);
       return;
     }
     const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders, services.negativeTtl);
-    if (!flight.purged) services.store.set(key, entry);
+    if (!flight.purged) storeResponse(services.store, key, entry);
     flight.publishHead({ kind: 'revalidated', entry });
     services.metrics.flightOutcomes.labels('done').inc();
     flight.finish('done');
@@ -151,10 +130,11 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
   }
   const { directives, targeted } = governingDirectives(response.headers);
   let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives, targeted);
-  const vary = varyNames(response.headers);
-  // Variants are not kept apart yet (one entry per key), so a response that varies on any request
-  // field is relayed, never stored (RFC 9111 §4.1 would forbid reusing it for another viewer).
-  if (notStored === undefined && vary.length > 0) notStored = 'vary';
+  const vary = varyNames(response.headers.vary);
+  // A response that varies is stored as one variant of its URL (variants.ts), except Vary: *, which
+  // no later request can match (RFC 9111 §4.1).
+  if (notStored === undefined && vary.includes('*')) notStored = 'vary';
+  const varied = vary.length > 0 ? recordVaried(vary, road.headers) : undefined;
   if (notStored === undefined && road.headers.authorization !== undefined && !sharedDespiteAuthorization(directives)) notStored = 'authorization';
   if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
@@ -177,7 +157,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
   // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
-  await streamBody(services, flight, response, contentLength, etag, notStored);
+  await streamBody(services, flight, response, contentLength, etag, notStored, varied);
 }
 
 function streamBody(
@@ -187,6 +167,7 @@ function streamBody(
   contentLength: number | undefined,
   etag: string | undefined,
   initiallyNotStored: NotStorableReason | undefined,
+  varied: VariedFields | undefined,
 ): Promise<void> {
   const { body } = response;
   let notStored = initiallyNotStored;
@@ -290,8 +271,9 @@ function streamBody(
           requestTime: response.requestTime,
           responseTime: response.responseTime,
           commonHeaders: services.commonHeaders,
+          ...(varied ? { varied } : {}),
         });
-        if (services.store.set(flight.key, entry)) outcome = 'done';
+        if (storeResponse(services.store, flight.key, entry)) outcome = 'done';
       }
       services.metrics.flightOutcomes.labels(outcome).inc();
       flight.finish(outcome);
@@ -304,7 +286,7 @@ function streamBody(
 export function startBackgroundFill(services: EdgeServices, key: string, stale: CacheEntry | undefined): boolean {
   if (services.flights.has(key)) return false;
   const { flight } = services.flights.acquire(key);
-  fill(services, flight, stale, { viaSibling: true, headers: requestFields(services, undefined) });
+  fill(services, flight, stale, { viaSibling: true, headers: forwardedFields(services, undefined) });
   return true;
 }
 
@@ -320,7 +302,7 @@ function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntr
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
-    fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: requestFields(services, ctx.req) });
+    fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: ctx.forwarded });
   } else {
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();
@@ -345,10 +327,15 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       if (stopped) return;
       if (head.kind === 'revalidated') {
         stop();
+        if (head.entry.varied && !variantMatches(head.entry.varied, ctx.forwarded)) {
+          // Another viewer's variant was revalidated: this viewer's is not the one confirmed.
+          passThrough(services, ctx);
+          return;
+        }
         sendEntry(services, ctx, head.entry, { outcome: 'revalidated', fwdStatus: 304 });
         return;
       }
-      if (ctx.collapsed && !sameVariant(head, requestFields(services, req))) {
+      if (ctx.collapsed && !sameVariant(head, ctx.forwarded)) {
         // The shared fetch asked for another variant than this viewer would have: ask for its own.
         stop();
         passThrough(services, ctx);
@@ -406,7 +393,8 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       stopped = true;
       if (outcome === 'done' || outcome === 'gave-up') {
         if (awaitingWhole) {
-          const entry = outcome === 'done' ? services.store.peek(ctx.key) : undefined;
+          const stored = outcome === 'done' ? services.store.peek(ctx.key) : undefined;
+          const entry = stored === undefined ? undefined : selectVariant(stored, ctx.forwarded);
           if (entry) sendEntry(services, ctx, entry, { outcome: ctx.outcome, fwdStatus: 200, stored: true });
           else passThrough(services, ctx);
           return;
@@ -429,7 +417,8 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
         res.destroy(failure);
         return;
       }
-      serveStaleOrError(services, ctx, stale ?? services.store.peek(ctx.key), failure);
+      const stored = stale === undefined ? services.store.peek(ctx.key) : undefined;
+      serveStaleOrError(services, ctx, stale ?? (stored === undefined ? undefined : selectVariant(stored, ctx.forwarded)), failure);
     },
   };
   // onHead may run inside subscribe() when the flight is already streaming.
@@ -449,8 +438,7 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
 
 /** Whether this viewer's forwarded fields match, on every field the response varies on, what the fetch sent. */
 function sameVariant(head: Extract<FillHead, { kind: 'stream' }>, mine: Readonly<Record<string, string>>): boolean {
-  const normalize = (value: string | undefined): string | undefined => value?.replace(/\s*,\s*/g, ',').replace(/\s+/g, ' ').trim();
-  return [...head.vary, ...CREDENTIAL_FIELDS].every((name) => name !== '*' && normalize(head.sentForVary[name]) === normalize(mine[name]));
+  return variantMatches(recordVaried([...head.vary, ...CREDENTIAL_FIELDS], head.sentForVary), mine);
 }
 
 /** stale-if-error (RFC 5861 §4) when the stale entry allows it, else a clean error status. */
@@ -472,7 +460,7 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
 function passThrough(services: EdgeServices, ctx: RequestContext): void {
   const { req, res } = ctx;
   ctx.outcome = 'passed-through';
-  const headers = requestFields(services, req);
+  const headers = ctx.forwarded;
   fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false).then(
     (response) => {
       if (res.destroyed) {

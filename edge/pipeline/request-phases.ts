@@ -11,6 +11,7 @@
 // from the socket with the same lookup and headers, and hands every other request here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isWellFormedRange } from '../../infra/http/byte-range.js';
+import { forgetResponse } from '../cache/variants.js';
 import { lookupCache } from './cache-lookup.js';
 import { controlPathOf, handleControl } from './control-endpoints.js';
 import type { EdgeServices } from './edge-services.js';
@@ -20,7 +21,7 @@ import { account, sendEntry, sendText } from './responses.js';
 import { prefetchNext } from './segment-prefetch.js';
 
 export function handleRequest(services: EdgeServices, req: IncomingMessage, res: ServerResponse): void {
-  const ctx = createRequestContext(req, res);
+  const ctx = createRequestContext(services, req, res);
   // While draining, every response closes its connection so keep-alive viewers move on.
   if (services.state.draining) res.shouldKeepAlive = false;
   try {
@@ -35,7 +36,7 @@ export function handleRequest(services: EdgeServices, req: IncomingMessage, res:
 
 /** Phase 3: answer from the cache lookup, or fill from the origin. */
 function serveFromCacheOrOrigin(services: EdgeServices, ctx: RequestContext): void {
-  const lookup = lookupCache(services.store, ctx.key, Date.now());
+  const lookup = lookupCache(services.store, ctx.key, Date.now(), ctx.forwarded);
   switch (lookup.kind) {
     case 'fresh':
       sendEntry(services, ctx, lookup.entry, { outcome: 'fresh' });
@@ -49,7 +50,7 @@ function serveFromCacheOrOrigin(services: EdgeServices, ctx: RequestContext): vo
       return;
     case 'expired':
       // Nothing left to revalidate or fall back on: it only takes room until the fill replaces it.
-      services.store.delete(ctx.key);
+      forgetResponse(services.store, ctx.key, lookup.entry);
       readThroughFlight(services, ctx, undefined);
       return;
     case 'miss':

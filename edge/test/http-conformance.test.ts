@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
+import { selectVariant } from '../cache/variants.js';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
 import { deadOriginUrl, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
 
@@ -324,7 +325,8 @@ const cases: Case[] = [
       const response = await get(url + path);
       assert.equal(response.body, 'body v2', 'never the v1 body relabelled as v2');
       assert.equal(response.headers.get('etag'), '"v2"');
-      assert.equal(edge.services.store.peek(path)?.etag, '"v2"');
+      const stored = edge.services.store.peek(path);
+      assert.equal(stored && selectVariant(stored, undefined)?.etag, '"v2"');
       assert.equal(h.origin.hits.get(path), 3, 'the conditional request, then an unconditional one');
     },
   },
@@ -417,6 +419,76 @@ const cases: Case[] = [
       assert.equal((await get(url + path, { 'accept-language': 'fr' })).body, 'in fr');
       assert.equal((await get(url + path, { 'accept-language': 'de' })).body, 'in de');
       assert.equal(h.origin.hits.get(path), 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1: variants of a URL are stored side by side, each served to the viewers whose varied fields (normalised) select it',
+    async run(h) {
+      const path = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60', vary: 'Accept-Language, X-Tier' }, `${req.headers['accept-language']}/${req.headers['x-tier'] ?? 'none'}`)(req, res));
+      const { url } = await h.edge();
+      const ask = async (language: string, tier?: string): Promise<[string, boolean]> => {
+        const response = await get(url + path, { 'accept-language': language, ...(tier === undefined ? {} : { 'x-tier': tier }) });
+        return [response.body, /; hit/.test(response.headers.get('cache-status')!)];
+      };
+      assert.deepEqual(await ask('fr', 'gold'), ['fr/gold', false]);
+      assert.deepEqual(await ask('de', 'gold'), ['de/gold', false]);
+      assert.deepEqual(await ask('fr', 'gold'), ['fr/gold', true], 'the first variant is still there');
+      assert.deepEqual(await ask('de', '  gold '), ['de/gold', true], 'whitespace trimmed');
+      assert.deepEqual(await ask('fr', 'gold, silver'), ['fr/gold, silver', false]);
+      assert.deepEqual(await ask('fr', 'gold ,  silver'), ['fr/gold, silver', true], 'list commas compared without spaces');
+      assert.deepEqual(await ask('fr'), ['fr/none', false], 'an absent field is a value of its own');
+      assert.deepEqual(await ask('fr', ''), ['fr/', false], 'an empty field is not an absent one');
+      assert.equal(h.origin.hits.get(path), 5);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1: variants per URL are bounded (the oldest pushed out), and purging the URL removes them all',
+    async run(h) {
+      const path = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60', vary: 'x-tier' }, `tier ${req.headers['x-tier']}`)(req, res));
+      const { edge, url } = await h.edge();
+      const hit = async (tier: number): Promise<boolean> => {
+        const response = await get(url + path, { 'x-tier': `t${tier}` });
+        assert.equal(response.body, `tier t${tier}`);
+        return /; hit/.test(response.headers.get('cache-status')!);
+      };
+      for (let tier = 0; tier < 10; tier++) assert.equal(await hit(tier), false);
+      const stored = edge.services.store.peek(path);
+      assert.equal(stored && 'kind' in stored ? stored.entries.length : 0, 8, 'eight variants kept');
+      assert.equal(await hit(9), true);
+      assert.equal(await hit(2), true);
+      assert.equal(await hit(0), false, 'the oldest variants were pushed out');
+      assert.equal(h.origin.hits.get(path), 11);
+      assert.equal(edge.purgeLocal({ key: path }), 1);
+      assert.equal(edge.services.store.has(path), false);
+      assert.equal(await hit(9), false, 'no variant survives the purge');
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1, §4.3: a stale variant is revalidated with its own validators, and the other variants stay',
+    async run(h) {
+      const seen: (string | undefined)[] = [];
+      const path = h.route((req, res) => {
+        const language = req.headers['accept-language'];
+        seen.push(req.headers['if-none-match']);
+        const headers = { 'cache-control': 'max-age=1', vary: 'accept-language', etag: `"${language}"` };
+        if (req.headers['if-none-match'] === `"${language}"`) {
+          res.writeHead(304, headers);
+          res.end();
+          return;
+        }
+        reply(200, headers, `in ${language}`)(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path, { 'accept-language': 'fr' });
+      await get(url + path, { 'accept-language': 'de' });
+      await sleep(1100);
+      for (const language of ['fr', 'de']) {
+        const revalidated = await get(url + path, { 'accept-language': language });
+        assert.equal(revalidated.body, `in ${language}`);
+        assert.match(revalidated.headers.get('cache-status')!, /fwd=stale; fwd-status=304/);
+      }
+      assert.deepEqual(seen, [undefined, undefined, '"fr"', '"de"']);
+      assert.match((await get(url + path, { 'accept-language': 'fr' })).headers.get('cache-status')!, /; hit/);
     },
   },
   {
