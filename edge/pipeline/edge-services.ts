@@ -57,6 +57,8 @@ export interface EdgeServices {
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly maxObjectBytes: number;
+  /** Largest request body an unsafe method streams to the origin; beyond it, 413. */
+  readonly maxRequestBodyBytes: number;
   /** Viewer request fields never forwarded to the origin (besides hop-by-hop ones), lower-case. */
   readonly strippedRequestHeaders: ReadonlySet<string>;
   /** Seconds a 404/410 without explicit freshness is cached (negative caching; 0 = not reused). */

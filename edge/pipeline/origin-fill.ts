@@ -2,10 +2,14 @@
 // end. The writer makes one origin request per key, broadcasts its head and body to every reader as
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
-// stale entry (stale-if-error).
+// stale entry (stale-if-error). Unsafe methods take a road of their own: streamed through, never
+// stored, invalidating what the cache holds for the URL.
+import type { IncomingMessage } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
+import { invalidatedTargets, invalidatesStored } from '../cache/invalidation.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, sharedDespiteAuthorization, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
 import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
@@ -458,11 +462,107 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
  * via a sibling) and its header rule; the viewer's Range is forwarded as is.
  */
 function passThrough(services: EdgeServices, ctx: RequestContext): void {
-  const { req, res } = ctx;
+  const { req } = ctx;
   ctx.outcome = 'passed-through';
   const headers = ctx.forwarded;
-  fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false).then(
-    (response) => {
+  relay(services, ctx, fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false));
+}
+
+/** Counts a request body on its way upstream and fails it past the limit. */
+class BodyLimit extends Transform {
+  private seen = 0;
+  exceeded = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      this.exceeded = true;
+      callback(new Error(`request body larger than ${this.limit} bytes`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/** The viewer's request body streamed through a limit; the viewer's stream is drained, never destroyed, so a 413 can still be sent. */
+function boundedBody(req: IncomingMessage, limit: number): BodyLimit {
+  const body = new BodyLimit(limit);
+  req.pipe(body);
+  body.on('error', () => {
+    req.unpipe(body);
+    req.resume();
+  });
+  req.on('error', (error) => body.destroy(error));
+  req.on('close', () => {
+    if (!req.complete) body.destroy(new Error('viewer closed before sending its whole body'));
+  });
+  return body;
+}
+
+/**
+ * An unsafe method (RFC 9110 §9.2.1: POST, PUT, DELETE, PATCH): the request and its body go to one
+ * origin replica as they arrive (bounded by maxRequestBodyBytes, else 413), nothing is stored, and
+ * a 2xx/3xx answer first invalidates what every worker holds for the URL and for a same-origin
+ * Location / Content-Location (RFC 9111 §4.4).
+ */
+export function forwardUnsafe(services: EdgeServices, ctx: RequestContext): void {
+  const { req } = ctx;
+  ctx.outcome = 'passed-through';
+  ctx.detail = 'method';
+  const declared = req.headers['content-length'];
+  const tooLarge = (): void => {
+    ctx.outcome = 'answered-here';
+    ctx.res.shouldKeepAlive = false;
+    services.metrics.badRequests.labels('body-size').inc();
+    sendText(services, ctx, 413, `request body larger than ${services.maxRequestBodyBytes} bytes`);
+  };
+  if (declared !== undefined && Number(declared) > services.maxRequestBodyBytes) {
+    req.resume();
+    tooLarge();
+    return;
+  }
+  const hasBody = declared !== undefined || req.headers['transfer-encoding'] !== undefined;
+  const body = hasBody ? boundedBody(req, services.maxRequestBodyBytes) : undefined;
+  const headers = declared === undefined ? ctx.forwarded : { ...ctx.forwarded, 'content-length': declared };
+  const invalidate = async (response: UpstreamResponse): Promise<void> => {
+    if (!invalidatesStored(response.status)) return;
+    const requestUrl = new URL(req.url ?? '/', `${ctx.forwarded['x-forwarded-proto'] ?? 'http'}://${req.headers.host ?? 'edge.invalid'}`);
+    const keys = new Set([ctx.key]);
+    for (const target of invalidatedTargets(requestUrl, response.headers)) {
+      const key = services.cacheKey(target);
+      if (key.ok) keys.add(key.key);
+    }
+    await Promise.all([...keys].map((key) =>
+      services.purge({ key }).catch((error: unknown) => services.logger.warn({ key, err: (error as Error).message }, 'invalidation after an unsafe request failed')),
+    ));
+  };
+  relay(services, ctx, services.origins.fetch(ctx.key, { method: req.method!, headers, ...(body ? { body } : {}) }), {
+    beforeHead: invalidate,
+    onFailure: () => {
+      if (!body?.exceeded) return false;
+      tooLarge();
+      return true;
+    },
+  });
+}
+
+interface RelayHooks {
+  /** Runs before the response head is written (never rejects). */
+  readonly beforeHead?: (response: UpstreamResponse) => Promise<void>;
+  /** Answers a failed fetch itself; false leaves it to serveStaleOrError. */
+  readonly onFailure?: (error: unknown) => boolean;
+}
+
+/** Streams an upstream response to this viewer as it came (nothing stored). */
+function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<UpstreamResponse>, hooks: RelayHooks = {}): void {
+  const { res } = ctx;
+  fetching.then(
+    async (response) => {
+      if (hooks.beforeHead) await hooks.beforeHead(response);
       if (res.destroyed) {
         discardBody(response.body);
         return;
@@ -499,7 +599,11 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
       res.once('close', () => discardBody(response.body));
     },
     (error: unknown) => {
-      if (!res.destroyed) serveStaleOrError(services, ctx, undefined, upstreamError(error));
+      if (res.destroyed || hooks.onFailure?.(error)) return;
+      serveStaleOrError(services, ctx, undefined, upstreamError(error));
     },
-  );
+  ).catch((error: unknown) => {
+    services.logger.error({ key: ctx.key, err: (error as Error).stack ?? String(error) }, 'relaying an origin response failed');
+    res.destroy();
+  });
 }

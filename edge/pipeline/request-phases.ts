@@ -5,6 +5,7 @@
 //     ├─ fresh ──────────────────→ sendEntry (responses.ts)
 //     ├─ stale-while-revalidate ─→ sendEntry + startBackgroundFill (origin-fill.ts)
 //     └─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
+//   (POST, PUT, DELETE, PATCH skip the lookup: forwardUnsafe, origin-fill.ts)
 //   → prefetchNext (segment-prefetch.ts) → account (responses.ts) once the response is done
 //
 // Plain fresh hits on kept-alive connections usually skip node:http: hit-fast-path.ts answers them
@@ -15,10 +16,17 @@ import { forgetResponse } from '../cache/variants.js';
 import { lookupCache } from './cache-lookup.js';
 import { controlPathOf, handleControl } from './control-endpoints.js';
 import type { EdgeServices } from './edge-services.js';
-import { readThroughFlight, startBackgroundFill } from './origin-fill.js';
+import { forwardUnsafe, readThroughFlight, startBackgroundFill } from './origin-fill.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
 import { account, sendEntry, sendText } from './responses.js';
 import { prefetchNext } from './segment-prefetch.js';
+
+/** Methods passed through to the origin, never answered from or stored in the cache (RFC 9110 §9.2.1, RFC 9111 §4.4). */
+const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+/** Known methods the edge refuses: it opens no tunnels and echoes no requests. */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE']);
+/** The Allow header of a 405 and the methods a CORS preflight advertises. */
+export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH';
 
 export function handleRequest(services: EdgeServices, req: IncomingMessage, res: ServerResponse): void {
   const ctx = createRequestContext(services, req, res);
@@ -27,6 +35,10 @@ export function handleRequest(services: EdgeServices, req: IncomingMessage, res:
   try {
     if (!filterRequest(services, ctx)) return;
     if (!resolveCacheKey(services, ctx)) return;
+    if (UNSAFE_METHODS.has(req.method!)) {
+      forwardUnsafe(services, ctx);
+      return;
+    }
     serveFromCacheOrOrigin(services, ctx);
     prefetchNext(services, ctx.key);
   } catch (error) {
@@ -79,8 +91,8 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     ctx.outcome = 'answered-here';
     ctx.res.writeHead(204, [
       ...services.commonHeaders,
-      'access-control-allow-methods', 'GET, HEAD, OPTIONS',
-      'access-control-allow-headers', 'Range, If-None-Match, If-Modified-Since, If-Range, X-Streamedge-Region',
+      'access-control-allow-methods', ALLOWED_METHODS,
+      'access-control-allow-headers', 'Range, If-None-Match, If-Modified-Since, If-Range, X-Streamedge-Region, Content-Type',
       'access-control-max-age', '86400',
       'content-length', '0',
     ]);
@@ -88,8 +100,14 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     account(services, ctx);
     return false;
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    reject(services, ctx, 405, `method ${req.method} not allowed`, 'method', ['allow', 'GET, HEAD, OPTIONS']);
+  const method = req.method ?? '';
+  if (REFUSED_METHODS.has(method)) {
+    reject(services, ctx, 405, `method ${method} not allowed`, 'method', ['allow', ALLOWED_METHODS]);
+    return false;
+  }
+  if (method !== 'GET' && method !== 'HEAD' && !UNSAFE_METHODS.has(method)) {
+    // RFC 9110 §15.6.2: a method the edge does not implement at all.
+    reject(services, ctx, 501, `method ${method} not implemented`, 'method', ['allow', ALLOWED_METHODS]);
     return false;
   }
   // The edge cannot pass a broken Range on, so it is refused before any origin work.
