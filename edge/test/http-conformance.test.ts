@@ -552,6 +552,17 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'RFC 9213 §2.1: a CDN-Cache-Control that fails to parse as a Dictionary is ignored, and Cache-Control governs',
+    async run(h) {
+      const invalid = h.route(reply(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'Max-Age=600' }, 'x'));
+      const valid = h.route(reply(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      for (let i = 0; i < 2; i++) for (const path of [invalid, valid]) await get(url + path);
+      assert.equal(h.origin.hits.get(invalid), 2, 'Cache-Control: no-store governed');
+      assert.equal(h.origin.hits.get(valid), 1, 'a valid CDN-Cache-Control still overrides it');
+    },
+  },
+  {
     name: 'RFC 9111 §4.4, RFC 9110 §9.2.1: a POST passes through with its body, is never stored, and its 2xx invalidates the URL and a same-origin Location',
     async run(h) {
       let version = 1;
