@@ -6,16 +6,17 @@ import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
-import { entrySize, type CacheEntry } from './cache/cache-entry.js';
+import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
+import { MAX_VARIANTS, storedSize, type StoredResponse } from './cache/variants.js';
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
 import type { EdgeServices, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-services.js';
-import { handleRequest } from './pipeline/request-phases.js';
+import { ALLOWED_METHODS, handleRequest } from './pipeline/request-phases.js';
 import { createHitFastPath, type HitFastPath } from './pipeline/hit-fast-path.js';
 
 export const EXPOSED_HEADERS = 'Cache-Status, X-Served-By, Age, Content-Length, Content-Range, ETag';
@@ -29,6 +30,8 @@ export interface EdgeOptions {
   readonly consul?: ConsulConnection;
   readonly cacheBytes: number;
   readonly maxObjectBytes: number;
+  /** Largest request body a POST, PUT, DELETE or PATCH may stream to the origin (default 1 MiB; 0 = none); beyond it, 413. */
+  readonly maxRequestBodyBytes?: number;
   readonly allowedQueryParams?: readonly string[];
   readonly hedgeDelayMs?: number;
   readonly originTimeoutMs?: number;
@@ -73,6 +76,7 @@ export interface Edge {
 const MAX_HEADER_BYTES = 16 * 1024;
 // Short: a live segment asked for a moment early must not stay "not found" for long.
 const DEFAULT_NEGATIVE_TTL_MS = 2_000;
+const DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 /**
  * Puts the hit fast path in front of node:http: the server's own connection handler is taken out
@@ -102,6 +106,8 @@ export function createEdge(options: EdgeOptions): Edge {
   if (!Number.isInteger(prefetchCount) || prefetchCount < 0 || prefetchCount > 20) throw new TypeError(`edge: prefetchCount must be 0..20, got ${prefetchCount}`);
   const negativeTtlMs = options.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS;
   if (!Number.isInteger(negativeTtlMs) || negativeTtlMs < 0 || negativeTtlMs > 3_600_000) throw new TypeError(`edge: negativeTtlMs must be an integer 0..3600000, got ${negativeTtlMs}`);
+  const maxRequestBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
+  if (!Number.isSafeInteger(maxRequestBodyBytes) || maxRequestBodyBytes < 0) throw new TypeError(`edge: maxRequestBodyBytes must be a non-negative integer, got ${maxRequestBodyBytes}`);
   const strippedRequestHeaders = strippedHeaderSet(options.strippedRequestHeaders ?? DEFAULT_STRIPPED_REQUEST_HEADERS);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
 
@@ -110,10 +116,11 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const logger = options.logger;
   const state: EdgeState = { draining: false };
-  const store = createMemoryStore<CacheEntry>({
+  const store = createMemoryStore<StoredResponse>({
     maxBytes: options.cacheBytes,
-    maxEntryBytes: Math.min(options.cacheBytes, options.maxObjectBytes + 64 * 1024),
-    sizeOf: entrySize,
+    // One stored value may hold every variant of a URL (variants.ts), each up to maxObjectBytes.
+    maxEntryBytes: Math.min(options.cacheBytes, MAX_VARIANTS * (options.maxObjectBytes + 64 * 1024)),
+    sizeOf: (stored) => storedSize(stored, entrySize),
     onEvict: () => metrics.evictions.inc(),
   });
   const flights = new FlightTable<FillHead>({
@@ -161,6 +168,7 @@ export function createEdge(options: EdgeOptions): Edge {
     metrics,
     logger,
     maxObjectBytes: options.maxObjectBytes,
+    maxRequestBodyBytes,
     negativeTtl: negativeTtlMs / 1000,
     strippedRequestHeaders,
     prefetchCount,
@@ -185,6 +193,11 @@ export function createEdge(options: EdgeOptions): Edge {
       if (!socket.writable) return socket.destroy();
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
+    });
+    // CONNECT never reaches the request phases (node:http hands it over as a tunnel): the edge opens no tunnels.
+    created.on('connect', (_req, socket: Socket) => {
+      const body = 'method CONNECT not allowed\n';
+      socket.end(`HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: ${ALLOWED_METHODS}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nx-served-by: ${options.id}\r\n\r\n${body}`);
     });
     return created;
   };

@@ -27,6 +27,30 @@ export function parseCacheControl(field: string | readonly string[] | undefined)
   return directives;
 }
 
+// RFC 8941 Dictionary syntax, for CDN-Cache-Control (RFC 9213 §2.1).
+const SF_KEY = String.raw`[a-z*][a-z0-9_\-.*]*`;
+const SF_BARE_ITEM = [
+  String.raw`-?\d{1,12}\.\d{1,3}`,
+  String.raw`-?\d{1,15}`,
+  String.raw`"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*"`,
+  "[A-Za-z*][!#$%&'*+\\-.^_`|~0-9A-Za-z:/]*",
+  String.raw`:[A-Za-z0-9+/=]*:`,
+  String.raw`\?[01]`,
+].join('|');
+const SF_PARAMETERS = String.raw`(?:; *${SF_KEY}(?:=(?:${SF_BARE_ITEM}))?)*`;
+const SF_INNER_LIST = String.raw`\((?: *(?:${SF_BARE_ITEM})${SF_PARAMETERS})*(?: *)\)`;
+const SF_MEMBER = String.raw`${SF_KEY}(?:=(?:(?:${SF_BARE_ITEM})|${SF_INNER_LIST}))?${SF_PARAMETERS}`;
+const SF_DICTIONARY = new RegExp(String.raw`^${SF_MEMBER}(?:[ \t]*,[ \t]*${SF_MEMBER})*$`);
+
+/**
+ * Whether a field value parses as an RFC 8941 Dictionary (lower-case keys, well-formed items, no
+ * empty members). RFC 9213 §2.1: a CDN-Cache-Control that fails to parse is ignored.
+ */
+export function isStructuredDictionary(field: string | readonly string[]): boolean {
+  const text = (typeof field === 'string' ? field : field.join(', ')).replace(/^ +| +$/g, '');
+  return text !== '' && SF_DICTIONARY.test(text);
+}
+
 const MAX_DELTA_SECONDS = 2 ** 31;
 
 /**

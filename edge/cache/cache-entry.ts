@@ -2,6 +2,12 @@ import { freshnessPolicy, initialAge, type EntryTiming, type ResponseHeaders } f
 import { forwardedHeaderBlock, replayableHeaders, replayedDate } from './replayed-headers.js';
 import type { StoredValidators } from './validators.js';
 
+/** The request fields a stored response varies on (lower-case names) and what the request sent for them, normalised (variants.ts). */
+export interface VariedFields {
+  readonly names: readonly string[];
+  readonly values: readonly (string | undefined)[];
+}
+
 /** A complete, verified final response held in the cache (a 200, or another storable status). */
 export interface CacheEntry extends EntryTiming {
   readonly key: string;
@@ -18,6 +24,8 @@ export interface CacheEntry extends EntryTiming {
    * Built once per entry so a hit allocates almost nothing.
    */
   readonly headerBlock: readonly string[];
+  /** Set when the response varies (RFC 9111 §4.1): it is served only to requests matching these values. */
+  readonly varied?: VariedFields;
 }
 
 /** The stored response's validators, for revalidation (RFC 9111 §4.3). */
@@ -29,6 +37,7 @@ export function validatorsOf(entry: CacheEntry): StoredValidators {
 export function entrySize(entry: CacheEntry): number {
   let size = 256 + entry.key.length * 2 + entry.body.length;
   for (const item of entry.headerBlock) size += item.length * 2 + 16;
+  for (const item of [...(entry.varied?.names ?? []), ...(entry.varied?.values ?? [])]) size += (item?.length ?? 0) * 2 + 16;
   return size;
 }
 
@@ -45,6 +54,8 @@ export interface EntryInput {
   readonly responseTime: number;
   /** Headers the edge adds to every response (X-Served-By, CORS), flat. */
   readonly commonHeaders: readonly string[];
+  /** The request fields the response varies on and their values (variants.ts recordVaried). */
+  readonly varied?: VariedFields;
 }
 
 function buildHeaderBlock(status: number, stored: Readonly<Record<string, string>>, date: string, bodyLength: number, commonHeaders: readonly string[]): string[] {
@@ -73,6 +84,7 @@ export function createCacheEntry(input: EntryInput): CacheEntry {
     responseTime: input.responseTime,
     initialAge: initialAge(input.headers, input.requestTime, input.responseTime),
     policy: freshnessPolicy(input.headers, input.responseTime, { status, negativeTtl: input.negativeTtl ?? 0 }),
+    ...(input.varied ? { varied: input.varied } : {}),
   };
 }
 

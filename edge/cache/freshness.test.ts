@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCacheControl } from './cache-control.js';
+import { isStructuredDictionary, parseCacheControl } from './cache-control.js';
 import {
   currentAge, freshnessLifetime, freshnessPolicy, governingDirectives, initialAge, isFresh, isStale, isStorable, notStorableReason, sharedDespiteAuthorization,
   withinStaleIfError, withinStaleWhileRevalidate, type EntryTiming, type ResponseHeaders,
@@ -21,6 +21,30 @@ describe('parseCacheControl', () => {
   for (const [field, expected] of cases) {
     it(JSON.stringify(field), () => assert.deepEqual(Object.fromEntries(parseCacheControl(field)), expected));
   }
+});
+
+describe('CDN-Cache-Control must parse as a Dictionary (RFC 9213 §2.1, RFC 8941 §3.2)', () => {
+  const cases: [string, boolean][] = [
+    ['max-age=60', true],
+    ['max-age=60, stale-while-revalidate=30', true],
+    ['no-store', true],
+    ['private="set-cookie"', true],
+    ['max-age=60;a=1, x=?1, y=:aGk=:, z=1.5, w=(a b), t=tok/x', true],
+    ['  max-age=60  ', true],
+    ['Max-Age=60', false],
+    ['max-age=60s', false],
+    ['max-age=60,', false],
+    ['max-age=60,,public', false],
+    ['max-age=', false],
+    ['max-age="60', false],
+    ['', false],
+  ];
+  for (const [value, valid] of cases) it(`${JSON.stringify(value)}: ${valid ? 'valid' : 'invalid'}`, () => assert.equal(isStructuredDictionary(value), valid));
+
+  it('an invalid CDN-Cache-Control is ignored: Cache-Control governs', () => {
+    assert.deepEqual(governingDirectives({ 'cache-control': 'max-age=5', 'cdn-cache-control': 'Max-Age=600' }), { directives: parseCacheControl('max-age=5'), targeted: false });
+    assert.deepEqual(governingDirectives({ 'cache-control': 'max-age=5', 'cdn-cache-control': 'max-age=600' }), { directives: parseCacheControl('max-age=600'), targeted: true });
+  });
 });
 
 describe('notStorableReason (RFC 9111 §3, shared cache)', () => {

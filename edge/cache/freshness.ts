@@ -1,7 +1,7 @@
 // RFC 9111 (HTTP caching) and RFC 9213 (CDN-Cache-Control) decisions as small pure functions, one
 // per decision, so each can be table-tested and the pipeline reads like the RFC.
 import { parseHttpDate } from '../../infra/http/http-date.js';
-import { deltaSeconds, parseCacheControl, type Directives } from './cache-control.js';
+import { deltaSeconds, isStructuredDictionary, NO_DIRECTIVES, parseCacheControl, type Directives } from './cache-control.js';
 
 export type ResponseHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
@@ -53,7 +53,9 @@ const PLAIN_200: FreshnessContext = { status: 200, negativeTtl: 0 };
  * targeted field.
  */
 export function governingDirectives(headers: ResponseHeaders): { directives: Directives; targeted: boolean } {
-  const targeted = parseCacheControl(headers['cdn-cache-control']);
+  const field = headers['cdn-cache-control'];
+  // RFC 9213 §2.1: a field that fails to parse as a Dictionary is ignored, as if absent.
+  const targeted = field !== undefined && isStructuredDictionary(field) ? parseCacheControl(field) : NO_DIRECTIVES;
   if (targeted.size > 0) return { directives: targeted, targeted: true };
   return { directives: parseCacheControl(headers['cache-control']), targeted: false };
 }

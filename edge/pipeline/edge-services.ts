@@ -5,6 +5,7 @@ import type { Logger } from '../../infra/runtime/logger.js';
 import type { CacheEntry } from '../cache/cache-entry.js';
 import type { CacheKeyFunction } from '../cache/cache-key.js';
 import type { CacheStore } from '../cache/cache-store.js';
+import type { StoredResponse } from '../cache/variants.js';
 import type { NotStorableReason } from '../cache/freshness.js';
 import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
@@ -50,12 +51,15 @@ export interface EdgeServices {
   /** X-Served-By and CORS, flat, on every response. */
   readonly commonHeaders: readonly string[];
   readonly cacheKey: CacheKeyFunction;
-  readonly store: CacheStore<CacheEntry>;
+  /** Responses by primary cache key; a URL whose response varies holds its variants (variants.ts). */
+  readonly store: CacheStore<StoredResponse>;
   readonly flights: FlightTable<FillHead>;
   readonly origins: UpstreamClient;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly maxObjectBytes: number;
+  /** Largest request body an unsafe method streams to the origin; beyond it, 413. */
+  readonly maxRequestBodyBytes: number;
   /** Viewer request fields never forwarded to the origin (besides hop-by-hop ones), lower-case. */
   readonly strippedRequestHeaders: ReadonlySet<string>;
   /** Seconds a 404/410 without explicit freshness is cached (negative caching; 0 = not reused). */

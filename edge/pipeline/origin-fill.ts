@@ -2,21 +2,24 @@
 // end. The writer makes one origin request per key, broadcasts its head and body to every reader as
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
-// stale entry (stale-if-error).
+// stale entry (stale-if-error). Unsafe methods take a road of their own: streamed through, never
+// stored, invalidating what the cache holds for the URL.
 import type { IncomingMessage } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
+import { invalidatedTargets, invalidatesStored } from '../cache/invalidation.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, sharedDespiteAuthorization, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
 import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
 import { notModifiedSelects, revalidationFields, storedModificationTime } from '../cache/validators.js';
+import { forgetResponse, recordVaried, selectVariant, storeResponse, variantMatches, varyNames, type VariedFields } from '../cache/variants.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
-import { forwardedRequestHeaders } from '../upstream/forwarded-request.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
-import type { RequestContext } from './request-context.js';
+import { forwardedFields, type RequestContext } from './request-context.js';
 import { account, bodyForViewer, rewritesPlaylist, sendEntry, sendText, withoutContentLength } from './responses.js';
 import { cacheStatusOf } from './serve-outcome.js';
 
@@ -71,29 +74,9 @@ interface FillRoad {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/**
- * The fields a fetch on behalf of `req` forwards (RFC 9110 §7.6); a background fill with no viewer
- * behind it sends only the edge's own Via.
- */
-function requestFields(services: EdgeServices, req: IncomingMessage | undefined): Record<string, string> {
-  return forwardedRequestHeaders(req?.headers ?? {}, {
-    clientAddress: req?.socket.remoteAddress,
-    protocol: req && 'encrypted' in req.socket ? 'https' : 'http',
-    via: `1.1 ${services.cacheName}`,
-    stripped: services.strippedRequestHeaders,
-  });
-}
-
 // A fetch made with one viewer's credentials (when they are forwarded at all) is shared only with
 // viewers sending the same ones, as if every response varied on them.
 const CREDENTIAL_FIELDS = ['authorization'] as const;
-
-/** Lower-case field names a response's Vary lists. */
-function varyNames(headers: UpstreamResponse['headers']): string[] {
-  const vary = headers.vary;
-  if (vary === undefined) return [];
-  return (Array.isArray(vary) ? vary.join(',') : vary).split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
-}
 
 async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
   const key = flight.key;
@@ -127,12 +110,12 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
     if (!notModifiedSelects(validatorsOf(stale), response.headers)) {
       // RFC 9111 §4.3.4: a 304 for some other response updates nothing, and this one is not used.
       services.logger.warn({ key, replica: response.replica, etag: response.headers.etag }, 'origin 304 does not match the stored response; fetching it whole');
-      if (!flight.purged) services.store.delete(key);
+      if (!flight.purged) forgetResponse(services.store, key, stale);
       await runOriginFill(services, flight, undefined, road);
       return;
     }
     const entry = refreshCacheEntry(stale, response.headers, response.requestTime, response.responseTime, services.commonHeaders, services.negativeTtl);
-    if (!flight.purged) services.store.set(key, entry);
+    if (!flight.purged) storeResponse(services.store, key, entry);
     flight.publishHead({ kind: 'revalidated', entry });
     services.metrics.flightOutcomes.labels('done').inc();
     flight.finish('done');
@@ -151,10 +134,11 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
   }
   const { directives, targeted } = governingDirectives(response.headers);
   let notStored: NotStorableReason | undefined = notStorableReason(response.status, response.headers, directives, targeted);
-  const vary = varyNames(response.headers);
-  // Variants are not kept apart yet (one entry per key), so a response that varies on any request
-  // field is relayed, never stored (RFC 9111 §4.1 would forbid reusing it for another viewer).
-  if (notStored === undefined && vary.length > 0) notStored = 'vary';
+  const vary = varyNames(response.headers.vary);
+  // A response that varies is stored as one variant of its URL (variants.ts), except Vary: *, which
+  // no later request can match (RFC 9111 §4.1).
+  if (notStored === undefined && vary.includes('*')) notStored = 'vary';
+  const varied = vary.length > 0 ? recordVaried(vary, road.headers) : undefined;
   if (notStored === undefined && road.headers.authorization !== undefined && !sharedDespiteAuthorization(directives)) notStored = 'authorization';
   if (notStored === undefined && contentLength !== undefined && contentLength > services.maxObjectBytes) notStored = 'too-large';
   const etag = typeof response.headers.etag === 'string' ? response.headers.etag : undefined;
@@ -177,7 +161,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
   // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
-  await streamBody(services, flight, response, contentLength, etag, notStored);
+  await streamBody(services, flight, response, contentLength, etag, notStored, varied);
 }
 
 function streamBody(
@@ -187,6 +171,7 @@ function streamBody(
   contentLength: number | undefined,
   etag: string | undefined,
   initiallyNotStored: NotStorableReason | undefined,
+  varied: VariedFields | undefined,
 ): Promise<void> {
   const { body } = response;
   let notStored = initiallyNotStored;
@@ -290,8 +275,9 @@ function streamBody(
           requestTime: response.requestTime,
           responseTime: response.responseTime,
           commonHeaders: services.commonHeaders,
+          ...(varied ? { varied } : {}),
         });
-        if (services.store.set(flight.key, entry)) outcome = 'done';
+        if (storeResponse(services.store, flight.key, entry)) outcome = 'done';
       }
       services.metrics.flightOutcomes.labels(outcome).inc();
       flight.finish(outcome);
@@ -304,7 +290,7 @@ function streamBody(
 export function startBackgroundFill(services: EdgeServices, key: string, stale: CacheEntry | undefined): boolean {
   if (services.flights.has(key)) return false;
   const { flight } = services.flights.acquire(key);
-  fill(services, flight, stale, { viaSibling: true, headers: requestFields(services, undefined) });
+  fill(services, flight, stale, { viaSibling: true, headers: forwardedFields(services, undefined) });
   return true;
 }
 
@@ -320,7 +306,7 @@ function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntr
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
-    fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: requestFields(services, ctx.req) });
+    fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: ctx.forwarded });
   } else {
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();
@@ -347,10 +333,15 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       if (stopped) return;
       if (head.kind === 'revalidated') {
         stop();
+        if (head.entry.varied && !variantMatches(head.entry.varied, ctx.forwarded)) {
+          // Another viewer's variant was revalidated: this viewer's is not the one confirmed.
+          passThrough(services, ctx);
+          return;
+        }
         sendEntry(services, ctx, head.entry, { outcome: 'revalidated', fwdStatus: 304 });
         return;
       }
-      if (ctx.collapsed && !sameVariant(head, requestFields(services, req))) {
+      if (ctx.collapsed && !sameVariant(head, ctx.forwarded)) {
         // The shared fetch asked for another variant than this viewer would have: ask for its own.
         stop();
         passThrough(services, ctx);
@@ -408,7 +399,8 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       stopped = true;
       if (outcome === 'done' || outcome === 'gave-up') {
         if (awaitingWhole) {
-          const entry = outcome === 'done' ? services.store.peek(ctx.key) : undefined;
+          const stored = outcome === 'done' ? services.store.peek(ctx.key) : undefined;
+          const entry = stored === undefined ? undefined : selectVariant(stored, ctx.forwarded);
           if (entry) sendEntry(services, ctx, entry, { outcome: ctx.outcome, fwdStatus: 200, stored: true });
           else passThrough(services, ctx);
           return;
@@ -431,7 +423,8 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
         res.destroy(failure);
         return;
       }
-      serveStaleOrError(services, ctx, stale ?? services.store.peek(ctx.key), failure);
+      const stored = stale === undefined ? services.store.peek(ctx.key) : undefined;
+      serveStaleOrError(services, ctx, stale ?? (stored === undefined ? undefined : selectVariant(stored, ctx.forwarded)), failure);
     },
   };
   // onHead may run inside subscribe() when the flight is already streaming.
@@ -451,8 +444,7 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
 
 /** Whether this viewer's forwarded fields match, on every field the response varies on, what the fetch sent. */
 function sameVariant(head: Extract<FillHead, { kind: 'stream' }>, mine: Readonly<Record<string, string>>): boolean {
-  const normalize = (value: string | undefined): string | undefined => value?.replace(/\s*,\s*/g, ',').replace(/\s+/g, ' ').trim();
-  return [...head.vary, ...CREDENTIAL_FIELDS].every((name) => name !== '*' && normalize(head.sentForVary[name]) === normalize(mine[name]));
+  return variantMatches(recordVaried([...head.vary, ...CREDENTIAL_FIELDS], head.sentForVary), mine);
 }
 
 /** stale-if-error (RFC 5861 §4) when the stale entry allows it, else a clean error status. */
@@ -472,11 +464,107 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
  * via a sibling) and its header rule; the viewer's Range is forwarded as is.
  */
 function passThrough(services: EdgeServices, ctx: RequestContext): void {
-  const { req, res } = ctx;
+  const { req } = ctx;
   ctx.outcome = 'passed-through';
-  const headers = requestFields(services, req);
-  fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false).then(
-    (response) => {
+  const headers = ctx.forwarded;
+  relay(services, ctx, fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false));
+}
+
+/** Counts a request body on its way upstream and fails it past the limit. */
+class BodyLimit extends Transform {
+  private seen = 0;
+  exceeded = false;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      this.exceeded = true;
+      callback(new Error(`request body larger than ${this.limit} bytes`));
+      return;
+    }
+    callback(null, chunk);
+  }
+}
+
+/** The viewer's request body streamed through a limit; the viewer's stream is drained, never destroyed, so a 413 can still be sent. */
+function boundedBody(req: IncomingMessage, limit: number): BodyLimit {
+  const body = new BodyLimit(limit);
+  req.pipe(body);
+  body.on('error', () => {
+    req.unpipe(body);
+    req.resume();
+  });
+  req.on('error', (error) => body.destroy(error));
+  req.on('close', () => {
+    if (!req.complete) body.destroy(new Error('viewer closed before sending its whole body'));
+  });
+  return body;
+}
+
+/**
+ * An unsafe method (RFC 9110 §9.2.1: POST, PUT, DELETE, PATCH): the request and its body go to one
+ * origin replica as they arrive (bounded by maxRequestBodyBytes, else 413), nothing is stored, and
+ * a 2xx/3xx answer first invalidates what every worker holds for the URL and for a same-origin
+ * Location / Content-Location (RFC 9111 §4.4).
+ */
+export function forwardUnsafe(services: EdgeServices, ctx: RequestContext): void {
+  const { req } = ctx;
+  ctx.outcome = 'passed-through';
+  ctx.detail = 'method';
+  const declared = req.headers['content-length'];
+  const tooLarge = (): void => {
+    ctx.outcome = 'answered-here';
+    ctx.res.shouldKeepAlive = false;
+    services.metrics.badRequests.labels('body-size').inc();
+    sendText(services, ctx, 413, `request body larger than ${services.maxRequestBodyBytes} bytes`);
+  };
+  if (declared !== undefined && Number(declared) > services.maxRequestBodyBytes) {
+    req.resume();
+    tooLarge();
+    return;
+  }
+  const hasBody = declared !== undefined || req.headers['transfer-encoding'] !== undefined;
+  const body = hasBody ? boundedBody(req, services.maxRequestBodyBytes) : undefined;
+  const headers = declared === undefined ? ctx.forwarded : { ...ctx.forwarded, 'content-length': declared };
+  const invalidate = async (response: UpstreamResponse): Promise<void> => {
+    if (!invalidatesStored(response.status)) return;
+    const requestUrl = new URL(req.url ?? '/', `${ctx.forwarded['x-forwarded-proto'] ?? 'http'}://${req.headers.host ?? 'edge.invalid'}`);
+    const keys = new Set([ctx.key]);
+    for (const target of invalidatedTargets(requestUrl, response.headers)) {
+      const key = services.cacheKey(target);
+      if (key.ok) keys.add(key.key);
+    }
+    await Promise.all([...keys].map((key) =>
+      services.purge({ key }).catch((error: unknown) => services.logger.warn({ key, err: (error as Error).message }, 'invalidation after an unsafe request failed')),
+    ));
+  };
+  relay(services, ctx, services.origins.fetch(ctx.key, { method: req.method!, headers, ...(body ? { body } : {}) }), {
+    beforeHead: invalidate,
+    onFailure: () => {
+      if (!body?.exceeded) return false;
+      tooLarge();
+      return true;
+    },
+  });
+}
+
+interface RelayHooks {
+  /** Runs before the response head is written (never rejects). */
+  readonly beforeHead?: (response: UpstreamResponse) => Promise<void>;
+  /** Answers a failed fetch itself; false leaves it to serveStaleOrError. */
+  readonly onFailure?: (error: unknown) => boolean;
+}
+
+/** Streams an upstream response to this viewer as it came (nothing stored). */
+function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<UpstreamResponse>, hooks: RelayHooks = {}): void {
+  const { res } = ctx;
+  fetching.then(
+    async (response) => {
+      if (hooks.beforeHead) await hooks.beforeHead(response);
       if (res.destroyed) {
         discardBody(response.body);
         return;
@@ -486,7 +574,7 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
       const headers = passThroughHeaderBlock(response.headers);
       const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
       headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
-      if (response.status === 200 && !req.headers.range && rewritesPlaylist(ctx)) {
+      if (response.status === 200 && !ctx.req.headers.range && rewritesPlaylist(ctx)) {
         sendRewrittenPlaylist(services, ctx, response.body, headers);
         return;
       }
@@ -517,9 +605,13 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
       res.once('close', () => discardBody(response.body));
     },
     (error: unknown) => {
-      if (!res.destroyed) serveStaleOrError(services, ctx, undefined, upstreamError(error));
+      if (res.destroyed || hooks.onFailure?.(error)) return;
+      serveStaleOrError(services, ctx, undefined, upstreamError(error));
     },
-  );
+  ).catch((error: unknown) => {
+    services.logger.error({ key: ctx.key, err: (error as Error).stack ?? String(error) }, 'relaying an origin response failed');
+    res.destroy();
+  });
 }
 
 /** A playlist passed through to a signed URL: read whole (within the object limit), its URIs tokened, then sent. */

@@ -5,29 +5,41 @@
 //     ├─ fresh ──────────────────→ sendEntry (responses.ts)
 //     ├─ stale-while-revalidate ─→ sendEntry + startBackgroundFill (origin-fill.ts)
 //     └─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
+//   (POST, PUT, DELETE, PATCH skip the lookup: forwardUnsafe, origin-fill.ts)
 //   → prefetchNext (segment-prefetch.ts) → account (responses.ts) once the response is done
 //
 // Plain fresh hits on kept-alive connections usually skip node:http: hit-fast-path.ts answers them
 // from the socket with the same lookup and headers, and hands every other request here.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isWellFormedRange } from '../../infra/http/byte-range.js';
+import { forgetResponse } from '../cache/variants.js';
 import { lookupCache } from './cache-lookup.js';
 import { controlPathOf, handleControl } from './control-endpoints.js';
 import type { EdgeServices } from './edge-services.js';
-import { readThroughFlight, startBackgroundFill } from './origin-fill.js';
+import { forwardUnsafe, readThroughFlight, startBackgroundFill } from './origin-fill.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
 import { account, sendEntry, sendText } from './responses.js';
 import { prefetchNext } from './segment-prefetch.js';
 
 const PUBLIC_LISTING_PATH = '/catalog.json';
+/** Methods passed through to the origin, never answered from or stored in the cache (RFC 9110 §9.2.1, RFC 9111 §4.4). */
+const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
+/** Known methods the edge refuses: it opens no tunnels and echoes no requests. */
+const REFUSED_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'TRACE']);
+/** The Allow header of a 405 and the methods a CORS preflight advertises. */
+export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH';
 
 export function handleRequest(services: EdgeServices, req: IncomingMessage, res: ServerResponse): void {
-  const ctx = createRequestContext(req, res);
+  const ctx = createRequestContext(services, req, res);
   // While draining, every response closes its connection so keep-alive viewers move on.
   if (services.state.draining) res.shouldKeepAlive = false;
   try {
     if (!filterRequest(services, ctx)) return;
     if (!resolveCacheKey(services, ctx)) return;
+    if (UNSAFE_METHODS.has(req.method!)) {
+      forwardUnsafe(services, ctx);
+      return;
+    }
     serveFromCacheOrOrigin(services, ctx);
     prefetchNext(services, ctx.key);
   } catch (error) {
@@ -37,7 +49,7 @@ export function handleRequest(services: EdgeServices, req: IncomingMessage, res:
 
 /** Phase 3: answer from the cache lookup, or fill from the origin. */
 function serveFromCacheOrOrigin(services: EdgeServices, ctx: RequestContext): void {
-  const lookup = lookupCache(services.store, ctx.key, Date.now());
+  const lookup = lookupCache(services.store, ctx.key, Date.now(), ctx.forwarded);
   switch (lookup.kind) {
     case 'fresh':
       sendEntry(services, ctx, lookup.entry, { outcome: 'fresh' });
@@ -51,7 +63,7 @@ function serveFromCacheOrOrigin(services: EdgeServices, ctx: RequestContext): vo
       return;
     case 'expired':
       // Nothing left to revalidate or fall back on: it only takes room until the fill replaces it.
-      services.store.delete(ctx.key);
+      forgetResponse(services.store, ctx.key, lookup.entry);
       readThroughFlight(services, ctx, undefined);
       return;
     case 'miss':
@@ -80,8 +92,8 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     ctx.outcome = 'answered-here';
     ctx.res.writeHead(204, [
       ...services.commonHeaders,
-      'access-control-allow-methods', 'GET, HEAD, OPTIONS',
-      'access-control-allow-headers', 'Range, If-None-Match, If-Modified-Since, If-Range, X-Streamedge-Region',
+      'access-control-allow-methods', ALLOWED_METHODS,
+      'access-control-allow-headers', 'Range, If-None-Match, If-Modified-Since, If-Range, X-Streamedge-Region, Content-Type',
       'access-control-max-age', '86400',
       'content-length', '0',
     ]);
@@ -89,8 +101,14 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     account(services, ctx);
     return false;
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    reject(services, ctx, 405, `method ${req.method} not allowed`, 'method', ['allow', 'GET, HEAD, OPTIONS']);
+  const method = req.method ?? '';
+  if (REFUSED_METHODS.has(method)) {
+    reject(services, ctx, 405, `method ${method} not allowed`, 'method', ['allow', ALLOWED_METHODS]);
+    return false;
+  }
+  if (method !== 'GET' && method !== 'HEAD' && !UNSAFE_METHODS.has(method)) {
+    // RFC 9110 §15.6.2: a method the edge does not implement at all.
+    reject(services, ctx, 501, `method ${method} not implemented`, 'method', ['allow', ALLOWED_METHODS]);
     return false;
   }
   // Signed URLs: refused before any cache or origin work; the token is never part of the key.

@@ -502,13 +502,17 @@ describe('edge (in-process, scripted origins)', () => {
       assert.match(await raw(`GET /${'a'.repeat(3000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 414/);
       assert.match(await raw(`GET /vod/ok/seg.ts HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431/);
       assert.match(await raw('NONSENSE\r\n\r\n'), /^HTTP\/1\.1 400/);
+      // Unsafe methods pass through to the origin (issue 10, RFC 9111 §4.4); TRACE is refused.
       const post = await fetch(`${url}/vod/ok/seg.ts`, { method: 'POST', body: 'x' });
-      assert.equal(post.status, 405);
-      assert.equal(post.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      assert.equal(post.status, 200);
+      assert.match(post.headers.get('cache-status')!, /; fwd=bypass; fwd-status=200; detail=method/);
+      await post.arrayBuffer();
+      assert.match(await raw('TRACE /vod/ok/seg.ts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 405 .*allow: GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH.*method TRACE not allowed/s);
       const preflight = await fetch(`${url}/vod/ok/seg.ts`, { method: 'OPTIONS', headers: { origin: 'http://player', 'access-control-request-method': 'GET' } });
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
       assert.match(preflight.headers.get('access-control-allow-methods')!, /GET/);
+      assert.equal(preflight.headers.get('access-control-allow-methods'), 'GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH');
       const ok = await fetch(`${url}/vod/ok/seg.ts`);
       assert.equal(await ok.text(), 'ok');
       assert.equal(ok.headers.get('access-control-expose-headers'), 'Cache-Status, X-Served-By, Age, Content-Length, Content-Range, ETag');

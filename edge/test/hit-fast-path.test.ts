@@ -134,17 +134,18 @@ describe('hit fast path', () => {
    * The same GET on this edge's fast path and on a second edge with the fast path off (both warmed
    * through node:http first); how many fast-path hits it added on each.
    */
-  async function readOnBothPaths(path: string): Promise<{ viaFastPath: RawResponse; viaHttp: RawResponse; fastHits: number; plainFastHits: number }> {
+  async function readOnBothPaths(path: string, headers: Record<string, string> = {}): Promise<{ viaFastPath: RawResponse; viaHttp: RawResponse; fastHits: number; plainFastHits: number }> {
     const plain = createEdge({ id: 'edge-fast', logger: silent, cacheBytes: 8 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], fastHits: false });
     const plainUrl = await plain.listen(0, '127.0.0.1');
     const fast = await RawConnection.open(url);
     const slow = await RawConnection.open(plainUrl);
     try {
-      await (await fetch(`${url}${path}`)).arrayBuffer();
-      await (await fetch(`${plainUrl}${path}`)).arrayBuffer();
+      await (await fetch(`${url}${path}`, { headers })).arrayBuffer();
+      await (await fetch(`${plainUrl}${path}`, { headers })).arrayBuffer();
       const hitsBefore = await fastPathHits(edge);
-      fast.send(get(path));
-      slow.send(get(path));
+      const fields = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      fast.send(get(path, fields));
+      slow.send(get(path, fields));
       const [viaFastPath, viaHttp] = [await fast.read(), await slow.read()];
       return { viaFastPath, viaHttp, fastHits: (await fastPathHits(edge)) - hitsBefore, plainFastHits: await fastPathHits(plain) };
     } finally {
@@ -195,6 +196,24 @@ describe('hit fast path', () => {
       assert.equal(response.body.toString(), 'gone');
       assert.match(response.header('cache-status')!, /; hit; ttl=/);
       assert.equal(response.header('accept-ranges'), undefined);
+    }
+    const comparable = (response: RawResponse): string[][] => comparableFields(response, /^age$/i);
+    assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));
+  });
+
+  it('a stored response that varies (RFC 9111 §4.1) is left to node:http, which serves the matching variant; both paths send the same', async () => {
+    origin.route('/vod/fast/varies.m3u8', (req, res) => {
+      const body = `in ${req.headers['accept-language']}`;
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', vary: 'Accept-Language', 'content-length': String(body.length) });
+      res.end(body);
+    });
+    const { viaFastPath, viaHttp, fastHits } = await readOnBothPaths('/vod/fast/varies.m3u8', { 'accept-language': 'fr' });
+    assert.equal(fastHits, 0, 'not on the fast path: it cannot tell variants apart');
+    for (const response of [viaFastPath, viaHttp]) {
+      assert.equal(response.status, 200);
+      assert.equal(response.body.toString(), 'in fr');
+      assert.equal(response.header('vary'), 'Accept-Language');
+      assert.match(response.header('cache-status')!, /; hit; ttl=/);
     }
     const comparable = (response: RawResponse): string[][] => comparableFields(response, /^age$/i);
     assert.deepEqual(comparable(viaFastPath), comparable(viaHttp));

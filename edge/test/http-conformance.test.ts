@@ -1,10 +1,11 @@
 // RFC 9111 / RFC 9110 conformance of the edge as a shared cache, one case per rule, each named
 // after its section: the real edge (createEdge, in-process) in front of a scriptable origin.
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
+import { selectVariant } from '../cache/variants.js';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
 import { deadOriginUrl, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
 
@@ -324,7 +325,8 @@ const cases: Case[] = [
       const response = await get(url + path);
       assert.equal(response.body, 'body v2', 'never the v1 body relabelled as v2');
       assert.equal(response.headers.get('etag'), '"v2"');
-      assert.equal(edge.services.store.peek(path)?.etag, '"v2"');
+      const stored = edge.services.store.peek(path);
+      assert.equal(stored && selectVariant(stored, undefined)?.etag, '"v2"');
       assert.equal(h.origin.hits.get(path), 3, 'the conditional request, then an unconditional one');
     },
   },
@@ -420,6 +422,76 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'RFC 9111 §4.1: variants of a URL are stored side by side, each served to the viewers whose varied fields (normalised) select it',
+    async run(h) {
+      const path = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60', vary: 'Accept-Language, X-Tier' }, `${req.headers['accept-language']}/${req.headers['x-tier'] ?? 'none'}`)(req, res));
+      const { url } = await h.edge();
+      const ask = async (language: string, tier?: string): Promise<[string, boolean]> => {
+        const response = await get(url + path, { 'accept-language': language, ...(tier === undefined ? {} : { 'x-tier': tier }) });
+        return [response.body, /; hit/.test(response.headers.get('cache-status')!)];
+      };
+      assert.deepEqual(await ask('fr', 'gold'), ['fr/gold', false]);
+      assert.deepEqual(await ask('de', 'gold'), ['de/gold', false]);
+      assert.deepEqual(await ask('fr', 'gold'), ['fr/gold', true], 'the first variant is still there');
+      assert.deepEqual(await ask('de', '  gold '), ['de/gold', true], 'whitespace trimmed');
+      assert.deepEqual(await ask('fr', 'gold, silver'), ['fr/gold, silver', false]);
+      assert.deepEqual(await ask('fr', 'gold ,  silver'), ['fr/gold, silver', true], 'list commas compared without spaces');
+      assert.deepEqual(await ask('fr'), ['fr/none', false], 'an absent field is a value of its own');
+      assert.deepEqual(await ask('fr', ''), ['fr/', false], 'an empty field is not an absent one');
+      assert.equal(h.origin.hits.get(path), 5);
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1: variants per URL are bounded (the oldest pushed out), and purging the URL removes them all',
+    async run(h) {
+      const path = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60', vary: 'x-tier' }, `tier ${req.headers['x-tier']}`)(req, res));
+      const { edge, url } = await h.edge();
+      const hit = async (tier: number): Promise<boolean> => {
+        const response = await get(url + path, { 'x-tier': `t${tier}` });
+        assert.equal(response.body, `tier t${tier}`);
+        return /; hit/.test(response.headers.get('cache-status')!);
+      };
+      for (let tier = 0; tier < 10; tier++) assert.equal(await hit(tier), false);
+      const stored = edge.services.store.peek(path);
+      assert.equal(stored && 'kind' in stored ? stored.entries.length : 0, 8, 'eight variants kept');
+      assert.equal(await hit(9), true);
+      assert.equal(await hit(2), true);
+      assert.equal(await hit(0), false, 'the oldest variants were pushed out');
+      assert.equal(h.origin.hits.get(path), 11);
+      assert.equal(edge.purgeLocal({ key: path }), 1);
+      assert.equal(edge.services.store.has(path), false);
+      assert.equal(await hit(9), false, 'no variant survives the purge');
+    },
+  },
+  {
+    name: 'RFC 9111 §4.1, §4.3: a stale variant is revalidated with its own validators, and the other variants stay',
+    async run(h) {
+      const seen: (string | undefined)[] = [];
+      const path = h.route((req, res) => {
+        const language = req.headers['accept-language'];
+        seen.push(req.headers['if-none-match']);
+        const headers = { 'cache-control': 'max-age=1', vary: 'accept-language', etag: `"${language}"` };
+        if (req.headers['if-none-match'] === `"${language}"`) {
+          res.writeHead(304, headers);
+          res.end();
+          return;
+        }
+        reply(200, headers, `in ${language}`)(req, res);
+      });
+      const { url } = await h.edge();
+      await get(url + path, { 'accept-language': 'fr' });
+      await get(url + path, { 'accept-language': 'de' });
+      await sleep(1100);
+      for (const language of ['fr', 'de']) {
+        const revalidated = await get(url + path, { 'accept-language': language });
+        assert.equal(revalidated.body, `in ${language}`);
+        assert.match(revalidated.headers.get('cache-status')!, /fwd=stale; fwd-status=304/);
+      }
+      assert.deepEqual(seen, [undefined, undefined, '"fr"', '"de"']);
+      assert.match((await get(url + path, { 'accept-language': 'fr' })).headers.get('cache-status')!, /; hit/);
+    },
+  },
+  {
     name: 'RFC 9111 §4.1: Vary: * never matches, not even for viewers sharing the same fetch',
     async run(h) {
       let release: () => void = () => {};
@@ -477,6 +549,132 @@ const cases: Case[] = [
       assert.equal((await get(url + path, { authorization: 'Bearer alice' })).body, 'for nobody');
       assert.equal((await get(url + path, { authorization: 'Bearer bob' })).body, 'for nobody');
       assert.equal(h.origin.hits.get(path), 1);
+    },
+  },
+  {
+    name: 'RFC 9213 §2.1: a CDN-Cache-Control that fails to parse as a Dictionary is ignored, and Cache-Control governs',
+    async run(h) {
+      const invalid = h.route(reply(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'Max-Age=600' }, 'x'));
+      const valid = h.route(reply(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=600' }, 'x'));
+      const { url } = await h.edge();
+      for (let i = 0; i < 2; i++) for (const path of [invalid, valid]) await get(url + path);
+      assert.equal(h.origin.hits.get(invalid), 2, 'Cache-Control: no-store governed');
+      assert.equal(h.origin.hits.get(valid), 1, 'a valid CDN-Cache-Control still overrides it');
+    },
+  },
+  {
+    name: 'RFC 9111 §4.4, RFC 9110 §9.2.1: a POST passes through with its body, is never stored, and its 2xx invalidates the URL and a same-origin Location',
+    async run(h) {
+      let version = 1;
+      const seen: string[] = [];
+      const other = h.route((req, res) => reply(200, { 'cache-control': 'max-age=60' }, `other v${version}`)(req, res));
+      const path = h.route((req, res) => {
+        if (req.method === 'GET') {
+          reply(200, { 'cache-control': 'max-age=60' }, `v${version}`)(req, res);
+          return;
+        }
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => {
+          seen.push(`${req.method} ${body} ${req.headers['content-type']}`);
+          version++;
+          reply(201, { 'cache-control': 'max-age=60', location: other }, `created from ${body}`)(req, res);
+        });
+      });
+      const { url } = await h.edge();
+      for (const target of [path, other, path, other]) await get(url + target);
+      assert.equal(h.origin.hits.get(path), 1);
+      const posted = await fetch(url + path, { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
+      assert.equal(posted.status, 201);
+      assert.equal(await posted.text(), 'created from hello');
+      assert.match(posted.headers.get('cache-status')!, /; fwd=bypass; fwd-status=201; detail=method/);
+      assert.deepEqual(seen, ['POST hello text/plain']);
+      const after = await get(url + path);
+      assert.equal(after.body, 'v2', 'the stored v1 was invalidated');
+      assert.match(after.headers.get('cache-status')!, /fwd=miss/);
+      assert.equal((await get(url + other)).body, 'other v2', 'so was the same-origin Location');
+      const again = await fetch(url + path, { method: 'POST', body: 'again' });
+      assert.equal(await again.text(), 'created from again', 'the POST answer itself was never stored');
+    },
+  },
+  {
+    name: 'RFC 9111 §4.4: PUT, DELETE and PATCH pass through; an error answer invalidates nothing, a 2xx does',
+    async run(h) {
+      let version = 1;
+      const path = h.route((req, res) => {
+        if (req.method === 'GET') reply(200, { 'cache-control': 'max-age=60' }, `v${version}`)(req, res);
+        else if (req.method === 'PUT') reply(409, {}, 'conflict')(req, res);
+        else {
+          version++;
+          reply(req.method === 'DELETE' ? 204 : 200, {}, req.method === 'DELETE' ? '' : 'patched')(req, res);
+        }
+      });
+      const { url } = await h.edge();
+      await get(url + path);
+      const put = await fetch(url + path, { method: 'PUT', body: 'x' });
+      assert.equal(put.status, 409);
+      assert.equal(await put.text(), 'conflict');
+      assert.match((await get(url + path)).headers.get('cache-status')!, /; hit/, 'a 4xx invalidates nothing');
+      const patch = await fetch(url + path, { method: 'PATCH', body: 'y' });
+      assert.equal(await patch.text(), 'patched');
+      assert.equal((await get(url + path)).body, 'v2');
+      assert.equal((await fetch(url + path, { method: 'DELETE' })).status, 204);
+      assert.equal((await get(url + path)).body, 'v3');
+      assert.equal(h.origin.hits.get(path), 6);
+    },
+  },
+  {
+    name: 'RFC 9110 §15.5.14: a request body past the configured limit gets 413, whether declared or streamed; the limit is checked at start-up',
+    async run(h) {
+      assert.throws(() => createEdge({ id: 'edge-c', logger: silent, cacheBytes: 1 << 20, maxObjectBytes: 1 << 10, originUrls: [h.origin.url], maxRequestBodyBytes: -1 }), /maxRequestBodyBytes/);
+      const path = h.route((req, res) => {
+        req.resume();
+        req.on('end', () => reply(200, {}, 'accepted')(req, res));
+      });
+      const { url } = await h.edge({ maxRequestBodyBytes: 10 });
+      assert.equal(await (await fetch(url + path, { method: 'POST', body: '0123456789' })).text(), 'accepted', 'up to the limit');
+      const declared = await fetch(url + path, { method: 'POST', body: '0123456789x' });
+      assert.equal(declared.status, 413);
+      assert.match(await declared.text(), /larger than 10 bytes/);
+      assert.equal(h.origin.hits.get(path), 1, 'a declared oversize body never reaches the origin');
+      const streamed = await new Promise<number>((resolve, reject) => {
+        const request = httpRequest(url + path, { method: 'PUT' }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        request.on('error', reject);
+        request.write('0123456');
+        setTimeout(() => request.end('789abcdef'), 50);
+      });
+      assert.equal(streamed, 413);
+    },
+  },
+  {
+    name: 'RFC 9110 §9.3.6, §9.3.8, §15.6.2: CONNECT and TRACE get 405, a method the edge does not implement 501, each with a short reason',
+    async run(h) {
+      const { url } = await h.edge();
+      const ask = (method: string): Promise<[number, string, string | undefined]> =>
+        new Promise((resolve, reject) => {
+          const request = httpRequest(url + '/c/any', { method });
+          const answer = (res: IncomingMessage): void => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve([res.statusCode!, text.trim(), res.headers.allow]));
+          };
+          request.on('response', answer);
+          request.on('connect', (res, socket) => {
+            socket.resume();
+            resolve([res.statusCode!, '', res.headers.allow]);
+          });
+          request.on('error', reject);
+          request.end();
+        });
+      const allow = 'GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH';
+      assert.deepEqual(await ask('TRACE'), [405, 'method TRACE not allowed', allow]);
+      assert.deepEqual(await ask('PROPFIND'), [501, 'method PROPFIND not implemented', allow]);
+      assert.deepEqual(await ask('CONNECT'), [405, '', allow]);
     },
   },
 ];

@@ -6,6 +6,7 @@ import { Pool } from 'undici';
 import { createUrlTokenVerifier, parseTokenKey, signUrlToken } from '../../infra/auth/url-token.js';
 import { createEdge, type Edge } from '../edge-server.js';
 import { object, startTestOrigin, type TestOrigin } from './test-origin.js';
+import { selectVariant } from '../cache/variants.js';
 
 const KEY_A = parseTokenKey('ka:edge-test-secret-a-0123456789');
 const KEY_B = parseTokenKey('kb:edge-test-secret-b-0123456789');
@@ -108,7 +109,7 @@ describe('edge: signed URLs', () => {
       assert.deepEqual(uris, [`seg-0.m4s?${token}`, `seg-1.m4s?${token}`]);
     }
     assert.equal(origin.hits.get('/vod/t/720p/index.m3u8'), 1);
-    const cached = edge.services.store.peek('/vod/t/720p/index.m3u8');
+    const cached = selectVariant(edge.services.store.peek('/vod/t/720p/index.m3u8')!, undefined);
     assert.ok(cached);
     assert.equal(cached.body.toString(), MEDIA_PLAYLIST);
   });

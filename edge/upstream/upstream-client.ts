@@ -4,9 +4,11 @@
 // next replica on connect errors, timeouts and 5xx, one hedged request to a second replica when the
 // first is slow to answer, and passive ejection of a replica that keeps failing. When every replica
 // has been tried and the last real answer was a 5xx, that answer is what the fetch resolves with
-// (the origin's own status and body); it rejects only when no replica answered at all.
+// (the origin's own status and body); it rejects only when no replica answered at all. A request
+// with an unsafe method (RFC 9110 §9.2.1) streams its body to one replica, never retried or hedged:
+// the body is gone once sent, and the origin may have acted on it.
 import type { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { EdgeError, upstreamError } from '../errors.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 
@@ -43,6 +45,10 @@ export interface UpstreamFetchOptions {
   readonly ifNoneMatch?: string;
   readonly ifModifiedSince?: string;
   readonly range?: string;
+  /** Default GET. Any other method goes to one replica only, without failover or hedging. */
+  readonly method?: string;
+  /** The request body, streamed as it arrives (unsafe methods). */
+  readonly body?: Readable;
 }
 
 export interface UpstreamClientOptions {
@@ -154,11 +160,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
 
   const fetch = (target: string, fetchOptions: UpstreamFetchOptions = {}): Promise<UpstreamResponse> => {
-    const candidates = candidatesFor(target);
+    const method = fetchOptions.method ?? 'GET';
+    const once = method !== 'GET' && method !== 'HEAD';
+    const candidates = once ? candidatesFor(target).slice(0, 1) : candidatesFor(target);
     const replicaCount = candidates.length;
     // A lone replica gets a second attempt: a keep-alive socket it closed at the very moment we
     // reused it fails the first try without saying anything about the replica.
-    if (candidates.length === 1) candidates.push(candidates[0]!);
+    if (candidates.length === 1 && !once) candidates.push(candidates[0]!);
     if (candidates.length === 0) {
       return Promise.reject(new EdgeError('no origin replica available', { source: 'upstream', retryable: true, status: 503, reason: 'no-origin' }));
     }
@@ -193,7 +201,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         const started = performance.now();
         const seconds = (): number => (performance.now() - started) / 1000;
         state.pool
-          .request({ path: target, method: 'GET', headers, signal: controller.signal })
+          .request({ path: target, method: once ? (method as Dispatcher.HttpMethod) : 'GET', headers, signal: controller.signal, ...(fetchOptions.body ? { body: fetchOptions.body } : {}) })
           .then(
             (response) => {
               running--;
@@ -255,7 +263,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       };
 
       launch(false);
-      if (options.hedgeDelayMs > 0 && replicaCount > 1) {
+      if (options.hedgeDelayMs > 0 && replicaCount > 1 && !once) {
         hedgeTimer = setTimeout(() => {
           if (!settled && running > 0 && next < candidates.length) {
             observer.onHedge?.(candidates[next]!.replica.id);
