@@ -2,46 +2,13 @@
 // request with a timeout and a bounded number at once, reduced to the cumulative counters the page
 // turns into rates (it keeps the ring of samples; the balancer keeps nothing).
 import { parsePrometheusText, sumSamples, type MetricSample } from '../../infra/prometheus/prometheus-text.js';
+import type { EdgeCounters, EdgeSample, MetricsSamples } from '../../infra/prometheus/dashboard-samples.js';
 import type { EdgeStatus } from '../status-report.js';
 
 /** Cache statuses whose body came from the cache; the hit-ratio recording rule uses the same set. */
 const HIT_STATUSES = /^(?:hit|stale|stale-if-error|revalidated)$/;
 /** Cache statuses whose body came from the origin on the viewer's request. */
 const ORIGIN_STATUSES = /^(?:miss|expired)$/;
-
-/** One edge's counters since it started; the page subtracts two samples to get rates. */
-export interface EdgeCounters {
-  /** Every response, control endpoints included (as the req/s recording rule counts). */
-  readonly responses: number;
-  /** Responses that were not bypass. */
-  readonly cacheable: number;
-  readonly hits: number;
-  /** Body bytes of misses and expired entries: what came from the origin for viewers. */
-  readonly originBytes: number;
-  /** streamedge_edge_origin_response_seconds{outcome="ok"}: upper bounds and cumulative counts. */
-  readonly ttfb: { readonly le: readonly number[]; readonly counts: readonly number[] };
-}
-
-export interface EdgeSample {
-  readonly id: string;
-  readonly region: string;
-  readonly lat: number;
-  readonly lon: number;
-  readonly url: string;
-  readonly health: EdgeStatus['health'];
-  /** Viewer sessions this balancer (all its workers) holds on the edge. */
-  readonly activeSessions: number;
-  readonly counters?: EdgeCounters;
-  /** Why there are no counters: the scrape failed, timed out or answered no edge metrics. */
-  readonly error?: string;
-}
-
-export interface MetricsSamples {
-  readonly source: 'metrics';
-  /** When the scrapes started, ms since the epoch. */
-  readonly at: number;
-  readonly edges: readonly EdgeSample[];
-}
 
 /** The counters the dashboard reads, from one edge's parsed exposition. */
 export function edgeCountersFrom(samples: readonly MetricSample[]): EdgeCounters | undefined {

@@ -3,33 +3,7 @@
 // per edge id. The page cannot ask Prometheus itself (its CSP allows only the balancer), so the
 // balancer asks for it.
 import type { EdgeStatus } from '../status-report.js';
-import type { EdgeSample } from './edge-samples.js';
-
-/** Chart name → the recording rule it plots. */
-export const DASHBOARD_RULES = {
-  requests: 'id_region:streamedge_edge_responses:rate1m',
-  hitRatio: 'id_region:streamedge_edge_hit_ratio:rate5m',
-  originBytes: 'id_region:streamedge_edge_origin_bytes:rate1m',
-  ttfbP99: 'id_region:streamedge_edge_origin_ttfb_seconds:p99_rate5m',
-  viewers: 'id:streamedge_balancer_active_sessions:sum',
-} as const;
-
-export type ChartName = keyof typeof DASHBOARD_RULES;
-
-/** [seconds since the epoch, value or null where Prometheus had NaN]. */
-export type SeriesPoint = readonly [number, number | null];
-
-export interface PrometheusSeries {
-  readonly source: 'prometheus';
-  readonly at: number;
-  readonly edges: readonly EdgeSample[];
-  /** Seconds since the epoch; every series is on this grid. */
-  readonly range: { readonly start: number; readonly end: number; readonly step: number };
-  /** Chart → edge id → points. */
-  readonly series: Readonly<Record<ChartName, Readonly<Record<string, readonly SeriesPoint[]>>>>;
-  /** Queries that failed, by chart; their series are empty. */
-  readonly errors: Readonly<Partial<Record<ChartName, string>>>;
-}
+import { DASHBOARD_RULES, type ChartName, type PrometheusSeries, type SeriesPoint } from '../../infra/prometheus/dashboard-samples.js';
 
 interface MatrixResult {
   readonly metric: Readonly<Record<string, string>>;

@@ -1,12 +1,16 @@
 // /dashboard/samples against stand-in edges (their /metrics) and a stand-in Prometheus (its
 // query_range answers), and the pure reading of an edge's exposition.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { PROMETHEUS_FILES_DIR } from '../../infra/prometheus/prometheus-config.js';
 import { parsePrometheusText } from '../../infra/prometheus/prometheus-text.js';
-import { edgeCountersFrom, type MetricsSamples } from '../dashboard/edge-samples.js';
-import { checkPrometheus, DASHBOARD_RULES, seriesByEdge, type PrometheusSeries } from '../dashboard/prometheus-series.js';
+import { DASHBOARD_RULES, type MetricsSamples, type PrometheusSeries } from '../../infra/prometheus/dashboard-samples.js';
+import { edgeCountersFrom } from '../dashboard/edge-samples.js';
+import { checkPrometheus, seriesByEdge } from '../dashboard/prometheus-series.js';
 import { get } from './http-test-client.js';
 import { standInMetrics, startStandInEdge, type StandInEdge } from './stand-in-edge.js';
 import { edgeNode, startBalancer } from './test-balancer.js';
@@ -154,5 +158,13 @@ describe('/dashboard/samples with --prometheus', () => {
   it('seriesByEdge refuses what is not a matrix', () => {
     assert.throws(() => seriesByEdge({ status: 'success', data: { resultType: 'vector', result: [] } }), /expected a matrix/);
     assert.throws(() => seriesByEdge(undefined), /not a success answer/);
+  });
+});
+
+describe('DASHBOARD_RULES', () => {
+  it('names only rules the shipped recording rules record', async () => {
+    const rules = await readFile(join(PROMETHEUS_FILES_DIR, 'rules', 'streamedge-recording.yml'), 'utf8');
+    const recorded = new Set([...rules.matchAll(/^\s*- record: (\S+)$/gm)].map((match) => match[1]!));
+    for (const rule of Object.values(DASHBOARD_RULES)) assert.ok(recorded.has(rule), `${rule} is not recorded`);
   });
 });
