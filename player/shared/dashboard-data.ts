@@ -155,3 +155,16 @@ export function chartDataFromPrometheus(answer: PrometheusSeries): ChartData {
   }
   return { times, edges, values };
 }
+
+/** What the dashboard page shows, on window.streamedgeDashboard for tests and the console. */
+export interface DashboardState {
+  source: DashboardSamples['source'] | null;
+  polls: number;
+  samples: number;
+  error: string | null;
+  edges: { id: string; region: string; health: string; activeSessions: number; error: string | null }[];
+  /** Chart → edge id → how many points have a value. */
+  points: Record<ChartName, Record<string, number>>;
+  /** Chart → edge id → the newest value (null when none). */
+  latest: Record<ChartName, Record<string, number | null>>;
+}
