@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } from './balancer-cluster.js';
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-wiring.js';
+import { checkPrometheus } from './dashboard/prometheus-series.js';
 import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
 import type { FrontName } from './fronts/front.js';
 import { parseIpPrefix } from './location/ip-prefix-table.js';
@@ -29,8 +30,9 @@ The longest matching prefix wins; a viewer may also name its region with ?region
 X-Streamedge-Region header (unless --disable-region-hints).
 
 Endpoints: /vod|live/… (the chosen front), /steering/<kind>/<asset> (steering manifest),
-/catalog.json, / and /assets/* (player), /status (JSON, HTML by Accept) and /status.html,
-/metrics, /healthz, /readyz.`;
+/catalog.json, / and /assets/* (player), /dashboard (operations dashboard) and
+/dashboard/samples (its data: Prometheus's recording rules with --prometheus, else each edge's
+/metrics), /status (JSON, HTML by Accept) and /status.html, /metrics, /healthz, /readyz.`;
 
 const SPECS = {
   port: { kind: 'port', description: 'port to listen on (0 = any free port)', default: 8080 },
@@ -58,6 +60,7 @@ const SPECS = {
   'slow-ratio': { kind: 'number', min: 0.01, max: 1, default: BALANCER_DEFAULTS.slowRatio, description: '…when that is below this fraction of what it recently got on another pathway' },
   'probe-interval': { kind: 'duration', default: BALANCER_DEFAULTS.probeIntervalMs, description: 'probe every available edge\'s /healthz this often, in ms (0 = only when a connection drops)' },
   workers: { kind: 'integer', min: 1, max: 64, default: 1, description: 'redirect/proxy: worker processes (node:cluster), each routing on its own view of sessions and health (/metrics and /status add them up); 1 serves in-process' },
+  prometheus: { kind: 'url', description: 'Prometheus whose recording rules the /dashboard plots (checked at start-up); default: the edges\' own /metrics' },
   'max-pathways': { kind: 'integer', min: 1, max: 20, default: BALANCER_DEFAULTS.maxPathways, description: 'content-steering pathways (edges) per master playlist' },
 } as const;
 
@@ -95,6 +98,14 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const urlTokens = tokenVerifierFromFiles(options['token-secret-file']);
   const log = createLogger('balancer', options.id);
+  if (options.prometheus && cluster.isPrimary) {
+    try {
+      const version = await checkPrometheus(options.prometheus, options['response-timeout']);
+      log.info({ prometheus: options.prometheus, version }, 'dashboard reads Prometheus');
+    } catch (error) {
+      throw new OptionError('--prometheus', (error as Error).name === 'TimeoutError' ? `no answer within ${options['response-timeout']} ms` : (error as Error).message);
+    }
+  }
   if (options.workers > 1 && cluster.isPrimary) {
     await runPrimary(options.workers, options.host, log, describe(options.mode, options.consul, staticEdges.length, locations.prefixCount));
     return;
@@ -121,6 +132,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     probeIntervalMs: options['probe-interval'],
     urlTokens,
     cluster: cluster.isWorker ? clusterReportsFromPrimary : undefined,
+    prometheusUrl: options.prometheus,
   });
   if (cluster.isWorker) offerWorkerReports(balancer);
 

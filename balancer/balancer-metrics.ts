@@ -11,7 +11,7 @@ export interface BalancerMetricsSource {
 
 export interface BalancerMetrics {
   readonly registry: Registry;
-  request(front: FrontName | 'status' | 'catalog' | 'player', outcome: FrontOutcome | string): void;
+  request(front: FrontName | 'status' | 'catalog' | 'player' | 'dashboard', outcome: FrontOutcome | string): void;
   selected(edgeId: string): void;
   ejected(edgeId: string, reason: EjectionReason): void;
 }

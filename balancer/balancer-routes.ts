@@ -1,5 +1,6 @@
 // Which endpoint answers a request: CORS and methods first, then media paths to the front,
-// steering manifests to the steering front, the fixed endpoints, and the player's files last.
+// steering manifests to the steering front, the fixed endpoints (the dashboard's data among them),
+// and the player's and dashboard's files last.
 // The parts it routes to are built in balancer-wiring.ts; this file only dispatches.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { withoutTokenParams, type UrlTokenVerifier } from '../infra/auth/url-token.js';
@@ -7,6 +8,7 @@ import type { Logger } from '../infra/runtime/logger.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import type { BalancerMetrics } from './balancer-metrics.js';
 import type { CatalogCache } from './catalog-cache.js';
+import { DASHBOARD_SAMPLES_PATH, type DashboardData } from './dashboard/dashboard-data.js';
 import { UpstreamError } from './fronts/edge-fetch.js';
 import type { Front, FrontName } from './fronts/front.js';
 import { STEERING_PREFIX, type SteeringFront } from './fronts/steering-front.js';
@@ -32,6 +34,8 @@ export interface BalancerParts {
   readonly servePlayer: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<string>;
   /** This process's /status report. */
   readonly status: () => StatusReport;
+  /** /dashboard/samples: the operations dashboard's data. */
+  readonly dashboard: DashboardData;
   /** With --workers: /metrics and /status answer for the whole cluster through these. */
   readonly cluster?: ClusterReports;
   /** Signed URLs: media paths and steering manifests need a valid token (undefined = not checked). */
@@ -48,7 +52,8 @@ const CORS_HEADERS = {
 
 /** The request listener: routes each request to its endpoint; a failure becomes a 4xx or 500 answer. */
 export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessage, res: ServerResponse) => void {
-  const { log, router, health, metrics, front, steering, catalog, servePlayer, status } = parts;
+  const { log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard } = parts;
+  const clusterStatus = async (): Promise<StatusReport> => (parts.cluster ? parts.cluster.status(status()) : status());
 
   /** Signed URLs: the token's parameters to carry on ('' without a verifier), or undefined once refused with 403. */
   const checkToken = (req: IncomingMessage, res: ServerResponse, target: string): string | undefined => {
@@ -139,7 +144,7 @@ export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessag
       case '/status':
       case '/status.html': {
         const wantsHtml = path === '/status.html' || (/\btext\/html\b/.test(req.headers.accept ?? '') && !/\bapplication\/json\b/.test(req.headers.accept ?? ''));
-        const report = parts.cluster ? await parts.cluster.status(status()) : status();
+        const report = await clusterStatus();
         if (!wantsHtml) {
           sendJson(res, 200, report, { vary: 'Accept' });
         } else {
@@ -170,8 +175,11 @@ export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessag
         }
         return;
       }
+      case DASHBOARD_SAMPLES_PATH:
+        metrics.request('dashboard', await dashboard.answer(req, res, await clusterStatus()));
+        return;
     }
-    if (path === '/' || path === '/index.html' || path.startsWith('/assets/')) {
+    if (path === '/' || path === '/index.html' || path === '/dashboard' || path.startsWith('/assets/')) {
       metrics.request('player', await servePlayer(req, res, path));
       return;
     }

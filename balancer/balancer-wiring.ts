@@ -6,6 +6,9 @@ import type { Logger } from '../infra/runtime/logger.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
+import { createDashboardData } from './dashboard/dashboard-data.js';
+import { createEdgeSampler } from './dashboard/edge-samples.js';
+import { createPrometheusSource } from './dashboard/prometheus-series.js';
 import type { DiscoveryStatus } from './discovery/edge-discovery.js';
 import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import { createBalancerRoutes } from './balancer-routes.js';
@@ -51,6 +54,8 @@ export interface BalancerOptions {
   readonly cluster?: ClusterReports;
   /** Signed URLs: media and steering requests need a token this verifier accepts. */
   readonly urlTokens?: UrlTokenVerifier | undefined;
+  /** The dashboard reads this Prometheus's recording rules; without it, the edges' /metrics. */
+  readonly prometheusUrl?: string;
 }
 
 export interface Balancer {
@@ -89,6 +94,8 @@ export const BALANCER_DEFAULTS = {
 // caches turn over in tens of minutes); forgetting sooner only costs an extra copy of a title.
 const PLACEMENT_MEMORY_MS = 15 * 60_000;
 const PLACEMENT_MAX_ASSETS = 100_000;
+/** Edge /metrics scrapes under way at once for one /dashboard/samples request. */
+const DASHBOARD_SCRAPE_CONCURRENCY = 8;
 
 export function createBalancer(options: BalancerOptions): Balancer {
   const log = options.logger;
@@ -153,6 +160,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
         : steering;
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);
+  const dashboard = createDashboardData({
+    sampler: createEdgeSampler({ timeoutMs: options.responseTimeoutMs, concurrency: DASHBOARD_SCRAPE_CONCURRENCY }),
+    prometheus: options.prometheusUrl ? createPrometheusSource({ url: options.prometheusUrl, timeoutMs: options.responseTimeoutMs }) : undefined,
+  });
 
   const status = (): StatusReport =>
     buildStatusReport({
@@ -167,7 +178,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
 
   const server = createServer(
     { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
-    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, cluster: options.cluster, urlTokens: options.urlTokens }),
+    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens }),
   );
   // Malformed requests and oversized headers get a clear status instead of a silent close.
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {

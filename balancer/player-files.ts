@@ -21,13 +21,15 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 const ASSET_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /**
- * The player's static files: `GET /` → <dir>/index.html, `GET /assets/<file>` → <dir>/assets/<file>.
+ * The player's and dashboard's static files: `GET /` → <dir>/index.html, `GET /dashboard` →
+ * <dir>/dashboard.html, `GET /assets/<file>` → <dir>/assets/<file>.
  * File names are matched against a strict pattern, so no path can leave the directory.
  */
 export function createPlayerFiles(dir: string): (req: IncomingMessage, res: ServerResponse, path: string) => Promise<string> {
   return async (req, res, path) => {
     let file: string;
     if (path === '/' || path === '/index.html') file = join(dir, 'index.html');
+    else if (path === '/dashboard') file = join(dir, 'dashboard.html');
     else {
       const name = path.slice('/assets/'.length);
       if (!ASSET_FILE.test(name) || name.includes('..')) {
@@ -54,7 +56,7 @@ export function createPlayerFiles(dir: string): (req: IncomingMessage, res: Serv
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': size,
-      'cache-control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=300',
+      'cache-control': file.endsWith('.html') ? 'no-cache' : 'public, max-age=300',
       'x-content-type-options': 'nosniff',
     });
     if (req.method === 'HEAD') {

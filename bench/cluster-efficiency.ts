@@ -12,7 +12,7 @@ import { SHIPPED_LOCATIONS_FILE } from '../stack/stack-topology.js';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { runBenchmark, type BenchResources } from './bench-runner.js';
 import { startBenchService } from './bench-services.js';
-import { originSegmentBytes, originSegmentRequests } from './prometheus-text.js';
+import { originSegmentBytes, originSegmentRequests } from './metric-scrape.js';
 import { atMost, publishReport, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog, type SyntheticAsset } from './synthetic-catalog.js';
 import { seededRandom, zipfSampler } from '../infra/testing/zipf.js';

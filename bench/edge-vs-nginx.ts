@@ -12,7 +12,7 @@ import { fetchAll, startBenchService } from './bench-services.js';
 import { runBenchmark } from './bench-runner.js';
 import { runHerd, type HerdResult } from './herd-client.js';
 import { startNginxCache } from './peers/nginx-peer.js';
-import { originSegmentRequests } from './prometheus-text.js';
+import { originSegmentRequests } from './metric-scrape.js';
 import { treeRss } from './process-rss.js';
 import { atLeast, atMost, publishReport, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog } from './synthetic-catalog.js';

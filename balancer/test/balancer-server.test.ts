@@ -5,21 +5,11 @@ import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { BALANCER_DEFAULTS, createBalancer, type Balancer, type BalancerOptions } from '../balancer-wiring.js';
-import { parseStaticEdgeSpec, type EdgeNode } from '../discovery/edge-node.js';
-import { createSnapshot } from '../discovery/edge-snapshot.js';
-import { parseIpPrefix } from '../location/ip-prefix-table.js';
-import { buildLocationTable } from '../location/location-table.js';
+import { BALANCER_DEFAULTS } from '../balancer-wiring.js';
+import type { EdgeNode } from '../discovery/edge-node.js';
 import { get } from './http-test-client.js';
+import { edgeNode, startBalancer } from './test-balancer.js';
 import { startStandInEdge, type StandInEdge } from './stand-in-edge.js';
-
-const LOCATIONS = buildLocationTable({
-  prefixes: [
-    { cidr: '127.0.1.0/24', region: 'us-east', lat: 39.04, lon: -77.49 },
-    { cidr: '127.0.2.0/24', region: 'eu-west', lat: 53.35, lon: -6.26 },
-  ],
-});
 
 /** Sends raw bytes and returns the status line, for requests no HTTP client would send. */
 function rawStatus(port: number, text: string): Promise<string> {
@@ -31,38 +21,6 @@ function rawStatus(port: number, text: string): Promise<string> {
     socket.on('error', reject);
     socket.setTimeout(5000, () => socket.destroy(new Error('no answer')));
   });
-}
-
-const edgeNode = (standIn: StandInEdge, region: string, lat: number, lon: number): EdgeNode => {
-  const result = parseStaticEdgeSpec(`${standIn.url};id=${standIn.id};region=${region};lat=${lat};lon=${lon}`);
-  if (!('edge' in result)) throw new Error(result.reason);
-  return result.edge;
-};
-
-async function startBalancer(mode: BalancerOptions['mode'], edges: readonly EdgeNode[], overrides: Partial<BalancerOptions> = {}) {
-  const balancer: Balancer = createBalancer({
-    ...BALANCER_DEFAULTS,
-    mode,
-    logger: pino({ level: 'silent' }),
-    locations: LOCATIONS,
-    trustedProxies: [parseIpPrefix('127.0.0.9/32')],
-    hintsEnabled: true,
-    playerDir: join(tmpdir(), 'streamedge-no-such-player-dir'),
-    ...overrides,
-  });
-  balancer.setSnapshot(createSnapshot(edges, 'static'));
-  await new Promise<void>((resolve) => balancer.server.listen(0, '127.0.0.1', resolve));
-  const { port } = balancer.server.address() as AddressInfo;
-  return {
-    balancer,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      balancer.server.closeAllConnections();
-      await new Promise((resolve) => balancer.server.close(resolve));
-      await balancer.close();
-    },
-  };
 }
 
 describe('balancer fronts against stand-in edges', () => {

@@ -24,6 +24,34 @@ export const STAND_IN_MASTER = renderMasterPlaylist([
 
 export const STAND_IN_CATALOG = { assets: [{ id: 'demo-ts', title: 'Demo (TS)', kind: 'vod', format: 'ts', path: '/vod/demo-ts/master.m3u8' }] };
 
+const SEGMENT_PATH = /^\/(vod|live)\/demo-ts\/\d+p\/seg-\d+\.ts$/;
+const SEGMENT_BYTES = 4096;
+
+/**
+ * The edge metrics the dashboard reads, counted from the requests seen: segments as hits, master
+ * playlists as misses whose origin answered within 10 ms, everything else as bypass.
+ */
+export function standInMetrics(seen: StandInEdge['seen']): string {
+  const segments = seen.filter((request) => SEGMENT_PATH.test(request.path)).length;
+  const masters = seen.filter((request) => request.path === '/vod/demo-ts/master.m3u8').length;
+  const bypass = seen.length - segments - masters;
+  return [
+    '# TYPE streamedge_edge_responses_total counter',
+    `streamedge_edge_responses_total{cache_status="hit"} ${segments}`,
+    `streamedge_edge_responses_total{cache_status="miss"} ${masters}`,
+    `streamedge_edge_responses_total{cache_status="bypass"} ${bypass}`,
+    '# TYPE streamedge_edge_response_bytes_total counter',
+    `streamedge_edge_response_bytes_total{cache_status="hit"} ${segments * SEGMENT_BYTES}`,
+    `streamedge_edge_response_bytes_total{cache_status="miss"} ${masters * Buffer.byteLength(STAND_IN_MASTER)}`,
+    '# TYPE streamedge_edge_origin_response_seconds histogram',
+    `streamedge_edge_origin_response_seconds_bucket{le="0.005",outcome="ok"} 0`,
+    `streamedge_edge_origin_response_seconds_bucket{le="0.01",outcome="ok"} ${masters}`,
+    `streamedge_edge_origin_response_seconds_bucket{le="+Inf",outcome="ok"} ${masters}`,
+    `streamedge_edge_origin_response_seconds_count{outcome="ok"} ${masters}`,
+    '',
+  ].join('\n');
+}
+
 function handler(id: string, seen: StandInEdge['seen']): Parameters<typeof createServer>[1] {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
@@ -38,9 +66,12 @@ function handler(id: string, seen: StandInEdge['seen']): Parameters<typeof creat
     } else if (path === '/vod/demo-ts/master.m3u8') {
       res.setHeader('content-type', 'application/vnd.apple.mpegurl');
       res.end(STAND_IN_MASTER);
-    } else if (/^\/(vod|live)\/demo-ts\/\d+p\/seg-\d+\.ts$/.test(path)) {
+    } else if (SEGMENT_PATH.test(path)) {
       res.setHeader('content-type', 'video/mp2t');
-      res.end(Buffer.alloc(4096, 0x47));
+      res.end(Buffer.alloc(SEGMENT_BYTES, 0x47));
+    } else if (path === '/metrics') {
+      res.setHeader('content-type', 'text/plain; version=0.0.4');
+      res.end(standInMetrics(seen));
     } else {
       res.statusCode = 404;
       res.end('not found\n');

@@ -30,6 +30,17 @@ test('the player bundle is self-contained: every page reference is a local, cont
   assert.ok(script.includes(JSON.stringify(`./${bundle.worker.slice('assets/'.length)}`)), 'the bundle points hls.js at the shipped worker');
   assert.ok((await stat(join(outDir, bundle.worker))).size > 10_000);
   assert.ok(bundle.files.includes('index.html'));
+
+  // The dashboard: its own page, with uPlot bundled and its stylesheet, under the same strict CSP.
+  const dashboardHtml = await readFile(join(outDir, 'dashboard.html'), 'utf8');
+  const dashboardReferences = [...dashboardHtml.matchAll(/\b(?:src|href)="([^"]+)"/g)].map((match) => match[1]!).filter((ref) => !ref.startsWith('data:'));
+  assert.deepEqual(dashboardReferences.sort(), [bundle.dashboard.script, bundle.dashboard.stylesheet].sort());
+  assert.match(dashboardHtml, /http-equiv="Content-Security-Policy" content="default-src 'self'; script-src 'self'; style-src 'self';[^"]*connect-src 'self'; object-src 'none'/);
+  assert.doesNotMatch(dashboardHtml, /unsafe-|\bstyle="|<style|<script>/, 'no inline script or style');
+  const dashboardScript = await readFile(join(outDir, bundle.dashboard.script), 'utf8');
+  assert.ok(dashboardScript.includes('uplot'), 'uPlot is bundled');
+  assert.ok(!dashboardScript.includes('hls.js'), 'the dashboard does not carry hls.js');
+  assert.match(await readFile(join(outDir, bundle.dashboard.stylesheet), 'utf8'), /\.uplot/, "uPlot's stylesheet is bundled");
 });
 
 test('buildPlayerBundle names a bad option', async () => {

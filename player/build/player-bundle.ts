@@ -5,7 +5,7 @@ import { basename, join, relative } from 'node:path';
 import { build } from 'esbuild';
 
 export interface PlayerBundleOptions {
-  /** player/src: index.html, player.css, main.ts. */
+  /** player/src: index.html, player.css, main.ts, and dashboard/ (dashboard.html, dashboard.css, main.ts). */
   readonly sourceDir: string;
   /** Output directory (dist/player-web): index.html plus assets/. Emptied first. */
   readonly outDir: string;
@@ -14,6 +14,8 @@ export interface PlayerBundleOptions {
 
 export interface PlayerBundle {
   readonly indexHtml: string;
+  /** The operations dashboard the balancer serves at /dashboard: its page, script and stylesheet. */
+  readonly dashboard: { readonly html: string; readonly script: string; readonly stylesheet: string };
   /** Paths relative to outDir, e.g. `assets/player-3F2A….js`. */
   readonly script: string;
   readonly stylesheet: string;
@@ -30,7 +32,7 @@ function contentHash(bytes: Buffer): string {
 
 /**
  * Builds the static player: hls.js and the page code bundled into one ES module, the stylesheet,
- * and hls.js's transmuxing worker, all under content-hashed names so the balancer may serve
+ * and hls.js's transmuxing worker; beside it the operations dashboard (uPlot and its page code), all under content-hashed names so the balancer may serve
  * assets/ as immutable; index.html is the only file that must be revalidated.
  */
 export async function buildPlayerBundle(options: PlayerBundleOptions): Promise<PlayerBundle> {
@@ -47,7 +49,12 @@ export async function buildPlayerBundle(options: PlayerBundleOptions): Promise<P
   await writeFile(join(assetsDir, workerFile), workerBytes);
 
   const result = await build({
-    entryPoints: { player: join(options.sourceDir, 'main.ts'), 'player-style': join(options.sourceDir, 'player.css') },
+    entryPoints: {
+      player: join(options.sourceDir, 'main.ts'),
+      'player-style': join(options.sourceDir, 'player.css'),
+      dashboard: join(options.sourceDir, 'dashboard', 'main.ts'),
+      'dashboard-style': join(options.sourceDir, 'dashboard', 'dashboard.css'),
+    },
     outdir: assetsDir,
     entryNames: '[name]-[hash]',
     bundle: true,
@@ -68,16 +75,25 @@ export async function buildPlayerBundle(options: PlayerBundleOptions): Promise<P
   const stylesheet = outputs.find((path) => /^assets\/player-style-[^/]+\.css$/.test(path));
   if (!script || !stylesheet) throw new Error(`player bundle: esbuild produced no script or stylesheet (${outputs.join(', ')})`);
 
-  const template = await readFile(join(options.sourceDir, 'index.html'), 'utf8');
-  const indexHtml = template.replace('{{PLAYER_CSS}}', stylesheet).replace('{{PLAYER_JS}}', script);
-  if (indexHtml.includes('{{')) throw new Error('player bundle: index.html has an unreplaced {{placeholder}}');
-  await writeFile(join(options.outDir, 'index.html'), indexHtml);
+  const dashboardScript = outputs.find((path) => /^assets\/dashboard-[A-Z0-9]+\.js$/.test(path));
+  const dashboardStylesheet = outputs.find((path) => /^assets\/dashboard-style-[^/]+\.css$/.test(path));
+  if (!dashboardScript || !dashboardStylesheet) throw new Error(`player bundle: esbuild produced no dashboard script or stylesheet (${outputs.join(', ')})`);
+
+  const page = async (template: string, out: string, replacements: Record<string, string>): Promise<void> => {
+    let html = await readFile(join(options.sourceDir, template), 'utf8');
+    for (const [placeholder, value] of Object.entries(replacements)) html = html.replace(placeholder, value);
+    if (html.includes('{{')) throw new Error(`player bundle: ${template} has an unreplaced {{placeholder}}`);
+    await writeFile(join(options.outDir, out), html);
+  };
+  await page('index.html', 'index.html', { '{{PLAYER_CSS}}': stylesheet, '{{PLAYER_JS}}': script });
+  await page('dashboard/dashboard.html', 'dashboard.html', { '{{DASHBOARD_CSS}}': dashboardStylesheet, '{{DASHBOARD_JS}}': dashboardScript });
 
   return {
     indexHtml: 'index.html',
     script,
     stylesheet,
     worker: `assets/${basename(workerFile)}`,
-    files: ['index.html', `assets/${workerFile}`, ...outputs].sort(),
+    dashboard: { html: 'dashboard.html', script: dashboardScript, stylesheet: dashboardStylesheet },
+    files: ['index.html', 'dashboard.html', `assets/${workerFile}`, ...outputs].sort(),
   };
 }

@@ -1,0 +1,115 @@
+// The operations dashboard in Chromium against the real local system (Consul, origins, three edges,
+// the balancer): with viewer traffic on every edge, each chart gets data for every edge, the table
+// and the region map show each edge's health, and the page keeps to its CSP. The screenshot is the
+// README's.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { startLocalStack, type LocalStack } from '../../stack/local-stack.js';
+import { CHARTS, type DashboardState } from '../shared/dashboard-data.js';
+import { artifactPath } from './artifacts.js';
+import { launchChromium } from './chromium.js';
+import { ensurePlayerTestCatalog } from './player-test-catalog.js';
+
+const README_SCREENSHOT = fileURLToPath(new URL('../../../player/docs/dashboard.png', import.meta.url));
+
+let stack: LocalStack;
+let browser: Browser;
+
+before(
+  async () => {
+    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), edgeCacheSize: '64MB' });
+    browser = await launchChromium();
+  },
+  { timeout: 240_000 },
+);
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Segment paths of an asset's first rendition, read through an edge. */
+async function segmentPaths(edgeUrl: string, masterPath: string): Promise<string[]> {
+  const master = await (await fetch(`${edgeUrl}${masterPath}`)).text();
+  const variant = master.split('\n').find((line) => line && !line.startsWith('#'))!;
+  const variantUrl = new URL(variant, `${edgeUrl}${masterPath}`);
+  const playlist = await (await fetch(variantUrl)).text();
+  return playlist.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => new URL(line, variantUrl).pathname);
+}
+
+/** Viewers through the balancer (sessions in both regions) and fragments straight from every edge: misses first, then hits. */
+function startTraffic(segments: readonly string[], masterPath: string): () => Promise<void> {
+  let running = true;
+  let round = 0;
+  const loop = (async () => {
+    while (running) {
+      const requests = [
+        ...['us-east', 'eu-west'].map((region) => fetch(`${stack.balancerUrl}${masterPath}?region=${region}`).then((r) => r.text())),
+        ...stack.edges.flatMap((edge) => [0, 1, 2].map((i) => fetch(`${edge.url}${segments[(round + i) % segments.length]}`).then((r) => r.arrayBuffer()))),
+      ];
+      await Promise.allSettled(requests);
+      round++;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+  };
+}
+
+test('the dashboard charts req/s, hit ratio, origin bytes, p99 TTFB and viewers for every edge, with health and a map', { timeout: 120_000 }, async (t) => {
+  const catalog = (await (await fetch(`${stack.balancerUrl}/catalog.json`)).json()) as { assets: { id: string; kind: string; path: string }[] };
+  const vod = catalog.assets.find((asset) => asset.kind === 'vod')!;
+  const segments = await segmentPaths(stack.edges[0]!.url, vod.path);
+  assert.ok(segments.length >= 3, `segments: ${segments.length}`);
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  const stopTraffic = startTraffic(segments, vod.path);
+  try {
+    const response = await page.goto(`${stack.balancerUrl}/dashboard`);
+    assert.equal(response?.status(), 200);
+    const edgeIds = stack.edges.map((edge) => edge.id).sort();
+
+    const everyChartHasEveryEdge = (state: DashboardState | undefined): boolean =>
+      !!state && state.source === 'metrics' && CHARTS.every((chart) => edgeIds.every((id) => (state.points[chart][id] ?? 0) >= (chart === 'ttfbP99' ? 1 : 3)));
+    let state: DashboardState | undefined;
+    const deadline = Date.now() + 60_000;
+    while (!everyChartHasEveryEdge(state)) {
+      assert.ok(Date.now() < deadline, `charts still missing data after 60 s: ${JSON.stringify(state?.points)} ${state?.error ?? ''}`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      state = await page.evaluate(() => (globalThis as { streamedgeDashboard?: DashboardState }).streamedgeDashboard);
+    }
+    state = state!;
+    assert.equal(state.error, null);
+    assert.deepEqual(state.edges.map((edge) => edge.id).sort(), edgeIds);
+    for (const edge of state.edges) {
+      assert.equal(edge.health, 'healthy', `${edge.id} is healthy`);
+      assert.equal(edge.error, null, `${edge.id} was scraped`);
+      assert.ok(state.latest.requests[edge.id]! > 0, `${edge.id} answers requests`);
+      assert.ok(state.latest.ttfbP99[edge.id] !== undefined);
+    }
+    assert.ok(Object.values(state.latest.viewers).reduce<number>((sum, value) => sum + (value ?? 0), 0) >= 1, 'the balancer holds viewer sessions');
+
+    // What a person sees: one uPlot per chart with a series per edge, a table row and a map dot per edge.
+    assert.equal(await page.locator('.chart .uplot').count(), CHARTS.length);
+    assert.equal(await page.locator('.chart[data-chart="requests"] .u-legend .u-series').count(), edgeIds.length + 1);
+    assert.deepEqual((await page.locator('#edge-table tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-edge')))).sort(), edgeIds);
+    assert.deepEqual(await page.locator('#region-map circle.edge').evaluateAll((dots) => dots.map((dot) => dot.getAttribute('data-health'))), ['healthy', 'healthy', 'healthy']);
+    assert.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
+
+    await page.screenshot({ path: README_SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: await artifactPath('dashboard.png'), fullPage: true });
+    t.diagnostic(`after ${state.polls} polls: req/s ${JSON.stringify(state.latest.requests)}, hit ratio ${JSON.stringify(state.latest.hitRatio)}`);
+  } finally {
+    await stopTraffic();
+    await page.close();
+  }
+});
