@@ -16,11 +16,15 @@ interface RunningStart {
   readonly urls: Map<string, string>;
 }
 
-/** The demo needs a block of fixed ports; a random high block is retried if something holds it. */
+/**
+ * The demo needs a block of fixed ports; a random block is retried if something holds it. It stays
+ * below Linux's ephemeral range (32768+), where any outgoing connection may take a port between
+ * the stack's check and its bind.
+ */
 async function launchStart(t: TestContext, extraArgs: readonly string[] = []): Promise<RunningStart> {
   const contentDir = await ensureTestCatalog();
   for (let attempt = 1; ; attempt++) {
-    const basePort = 20_000 + Math.floor(Math.random() * 40_000);
+    const basePort = 20_000 + Math.floor(Math.random() * 12_000);
     const args = ['start', '--content', contentDir, '--base-port', String(basePort), '--consul-port', String(await freePort()), '--health-interval', '300', ...extraArgs];
     const runner = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     t.after(() => runner.kill('SIGTERM'));
