@@ -1,9 +1,8 @@
 // The operations dashboard in Chromium against the real local system (Consul, origins, three edges,
 // the balancer): with viewer traffic on every edge, each chart gets data for every edge, the table
-// and the region map show each edge's health, and the page keeps to its CSP. The screenshot is the
-// README's.
+// and the region map show each edge's health, and the page keeps to its CSP. The screenshot goes to
+// test-artifacts/; copy it over player/docs/dashboard.png to refresh the README's.
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startLocalStack, type LocalStack } from '../../stack/local-stack.js';
@@ -11,8 +10,6 @@ import { CHARTS, type DashboardState } from '../shared/dashboard-data.js';
 import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { ensurePlayerTestCatalog } from './player-test-catalog.js';
-
-const README_SCREENSHOT = fileURLToPath(new URL('../../../player/docs/dashboard.png', import.meta.url));
 
 let stack: LocalStack;
 let browser: Browser;
@@ -105,7 +102,6 @@ test('the dashboard charts req/s, hit ratio, origin bytes, p99 TTFB and viewers 
     assert.deepEqual(await page.locator('#region-map circle.edge').evaluateAll((dots) => dots.map((dot) => dot.getAttribute('data-health'))), ['healthy', 'healthy', 'healthy']);
     assert.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
 
-    await page.screenshot({ path: README_SCREENSHOT, fullPage: true });
     await page.screenshot({ path: await artifactPath('dashboard.png'), fullPage: true });
     t.diagnostic(`after ${state.polls} polls: req/s ${JSON.stringify(state.latest.requests)}, hit ratio ${JSON.stringify(state.latest.hitRatio)}`);
   } finally {
