@@ -63,6 +63,11 @@ export interface LocalStackOptions {
   readonly edgeCacheSize?: string;
   /** Worker processes per edge (default 1: several edges already share the machine's cores). */
   readonly edgeWorkers?: number;
+  /**
+   * Signed URLs: a `kid:secret` file given to every edge and the balancer as `--token-secret-file`,
+   * so media requests need a token signed with it (`/catalog.json` and the player stay public).
+   */
+  readonly tokenSecretFile?: string;
   /** Extra command-line flags per role, e.g. `{ edge: ['--prefetch', '0'] }`. */
   readonly extraArgs?: Partial<Record<ServiceRole, readonly string[]>>;
   readonly env?: NodeJS.ProcessEnv;
@@ -168,6 +173,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const graceMs = options.stopGraceMs ?? 10_000;
   const progress = options.onProgress ?? (() => {});
+  const tokenArgs = options.tokenSecretFile === undefined ? [] : ['--token-secret-file', options.tokenSecretFile];
 
   if (options.ports) await assertPortsFree(stackPortClaims(options.ports, edgePlacements, originIds, withBalancer));
   const portFor = async (list: 'edges' | 'origins', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
@@ -252,6 +258,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           '--region', placement.region, '--lat', String(placement.lat), '--lon', String(placement.lon),
           '--url', `http://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
           ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
+          ...tokenArgs,
         ];
         return { ...(await spawnService(placement.id, 'edge', args)), ...placement };
       }),
@@ -262,6 +269,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? await spawnService('balancer', 'balancer', [
           '--port', String(options.ports?.balancer ?? (await freePort())), '--consul', consulUrl,
           '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
+          ...tokenArgs,
         ])
       : undefined;
 

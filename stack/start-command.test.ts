@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
@@ -99,4 +102,46 @@ test('streamedge start --metrics without Prometheus stops at once and says how t
   const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
   assert.equal(code, 2, stderr);
   assert.match(stderr, /--metrics: \/nonexistent\/prometheus is not installed; install Debian's package: apt-get install --no-install-recommends prometheus/);
+});
+
+test('streamedge start --token-secret-file: media needs a token, the printed signed URLs play, the secret is never printed', { timeout: 150_000 }, async (t) => {
+  const secret = 'start-test-secret-0123456789abcdef';
+  const keyDir = await mkdtemp(join(tmpdir(), 'streamedge-start-key-'));
+  t.after(() => rm(keyDir, { recursive: true, force: true }));
+  const keyFile = join(keyDir, 'url-token.key');
+  await writeFile(keyFile, `k1:${secret}\n`, { mode: 0o600 });
+  const started = await launchStart(t, ['--token-secret-file', keyFile]);
+  const balancer = started.urls.get('balancer')!;
+  const master = /^ {2}master: +(http:\/\/\S+)$/m.exec(started.stdout())?.[1];
+  const player = /^ {2}player: +(http:\/\/\S+)$/m.exec(started.stdout())?.[1];
+  assert.ok(master && player, started.stdout());
+  assert.ok(master.startsWith(`${balancer}/vod/demo-ts/master.m3u8?st=`), master);
+  assert.equal(new URL(player).searchParams.get('src'), master);
+  assert.ok(!started.stdout().includes(secret), 'the secret is not printed');
+
+  const unsigned = await fetch(`${balancer}/vod/demo-ts/master.m3u8`);
+  assert.deepEqual([unsigned.status, (await unsigned.text()).trim()], [403, 'token missing']);
+  const edge = await fetch(`${started.urls.get('edge-1')!}/vod/demo-ts/master.m3u8`);
+  assert.deepEqual([edge.status, (await edge.text()).trim()], [403, 'token missing'], 'the edges have the key too');
+  const signed = await fetch(master);
+  assert.equal(signed.status, 200);
+  assert.match(await signed.text(), /^#EXTM3U/);
+  const catalog = await fetch(`${balancer}/catalog.json`);
+  assert.equal(catalog.status, 200, 'the catalog stays public');
+  await catalog.body?.cancel();
+  started.runner.kill('SIGTERM');
+  assert.equal(await started.exited, 0, started.stdout());
+});
+
+test('streamedge start --token-secret-file with a bad key file stops at once naming the flag', async (t) => {
+  const keyDir = await mkdtemp(join(tmpdir(), 'streamedge-start-key-'));
+  t.after(() => rm(keyDir, { recursive: true, force: true }));
+  const keyFile = join(keyDir, 'short.key');
+  await writeFile(keyFile, 'k1:short\n');
+  const runner = spawn(process.execPath, [CLI, 'start', '--token-secret-file', keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  runner.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--token-secret-file: .*short\.key: the secret must be at least 16 bytes/);
 });

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { ASSET_MARKER } from '../origin/catalog-generator.js';
 import { DEMO_ASSETS } from '../origin/renditions.js';
 import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
+import { readTokenKeyFile } from '../infra/auth/token-key-files.js';
+import { signUrlToken, type UrlTokenKey } from '../infra/auth/url-token.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { monitorStackHealth } from './health-monitor.js';
 import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
@@ -26,7 +28,22 @@ const SPECS = {
   metrics: { kind: 'boolean', description: 'also run Prometheus on a free port, scraping every service with the rules in infra/prometheus/' },
   prometheus: { kind: 'string', description: 'the Prometheus server binary for --metrics (Debian package prometheus)', default: DEBIAN_PROMETHEUS },
   'metrics-interval': { kind: 'duration', description: 'Prometheus scrape and rule evaluation interval for --metrics', default: '5s', min: 100 },
+  'token-secret-file': {
+    kind: 'string',
+    description: 'signed URLs: a kid:secret file given to every edge and the balancer; a signed player URL is printed (never the secret)',
+  },
 } as const;
+
+/** How long the printed signed URL stays valid. */
+const HINT_TOKEN_TTL_MS = 2 * 3_600_000;
+
+/** The signed master URL of the first demo title and a player URL that plays it (the token, never the secret). */
+export function signedHint(key: UrlTokenKey, balancerUrl: string, nowMs = Date.now()): { master: string; player: string } {
+  const prefix = `/vod/${DEMO_ASSETS[0]!.id}/`;
+  const query = signUrlToken(key, { prefix, expires: Math.floor((nowMs + HINT_TOKEN_TTL_MS) / 1000) });
+  const master = `${balancerUrl}${prefix}master.m3u8?${query}`;
+  return { master, player: `${balancerUrl}/?src=${encodeURIComponent(master)}` };
+}
 
 /** The catalog is there when every demo asset's marker (written last by the generator) is. */
 async function catalogPresent(dir: string): Promise<boolean> {
@@ -73,6 +90,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       throw error instanceof PrometheusMissingError ? new OptionError('--metrics', error.message) : error;
     });
   }
+  // A bad key file stops here, naming the flag, before anything starts.
+  const tokenSecretFile = options['token-secret-file'] === undefined ? undefined : resolve(options['token-secret-file']);
+  const tokenKey = tokenSecretFile === undefined ? undefined : readTokenKeyFile('--token-secret-file', tokenSecretFile);
   const contentDir = resolve(options.content);
   const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
   const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
@@ -100,6 +120,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
+    ...(tokenSecretFile === undefined ? {} : { tokenSecretFile }),
     onProgress: (message) => console.log(`  ${message}`),
     ...(options.metrics ? { metrics: { binary: options.prometheus, interval: `${options['metrics-interval']}ms` } } : {}),
   });
@@ -119,6 +140,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   console.log(`\n${listenTable(stack, options.mode)}\n`);
   console.log(`logs:        ${logDir}/<service>.log`);
   console.log(`player:      ${balancerUrl}/`);
+  if (tokenKey) {
+    const hint = signedHint(tokenKey, balancerUrl);
+    console.log(`signed URLs: media needs a token; valid for 2 h (other titles: streamedge sign --secret-file ${options['token-secret-file']} --path /vod/<asset>/ --base-url ${balancerUrl})`);
+    console.log(`  master:    ${hint.master}`);
+    console.log(`  player:    ${hint.player}`);
+  }
   console.log(`status:      ${balancerUrl}/status`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
   console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);

@@ -1,4 +1,5 @@
 import { CatalogError, masterUrlFor, parseCatalog, type CatalogAsset } from '../shared/catalog.js';
+import { MasterSourceError, masterUrlFromSource } from '../shared/master-source.js';
 import type { QoeSnapshot } from '../shared/qoe-snapshot.js';
 import { fillAssetPicker } from './asset-picker.js';
 import { PlayerSession } from './player-session.js';
@@ -69,28 +70,53 @@ async function main(): Promise<void> {
     debug: new URL(location.href).searchParams.has('debug'),
   });
 
-  let assets: CatalogAsset[];
+  // `?src=<master URL>` plays that URL (e.g. a signed one from `streamedge sign`) instead of a title.
+  const pageUrl = new URL(location.href);
+  const source = pageUrl.searchParams.get('src');
+  let sourceUrl: URL | undefined;
+  if (source !== null) {
+    try {
+      sourceUrl = masterUrlFromSource(source, pageUrl);
+    } catch (error) {
+      status.textContent = error instanceof MasterSourceError ? error.message : `src: ${(error as Error).message}`;
+      return;
+    }
+    const region = pageUrl.searchParams.get('region');
+    if (region && !sourceUrl.searchParams.has('region')) sourceUrl.searchParams.set('region', region);
+  }
+
+  let assets: CatalogAsset[] = [];
   try {
     status.textContent = 'Loading catalog…';
     assets = await fetchCatalog();
   } catch (error) {
     status.textContent = error instanceof CatalogError ? error.message : `Could not load the catalog: ${(error as Error).message}`;
-    return;
-  }
-  if (assets.length === 0) {
-    status.textContent = 'The catalog is empty.';
-    return;
+    if (!sourceUrl) return;
   }
 
-  const pageUrl = new URL(location.href);
   const play = (asset: CatalogAsset): void => {
     const url = new URL(location.href);
+    url.searchParams.delete('src');
     url.searchParams.set('asset', asset.id);
     history.replaceState(null, '', url);
     status.textContent = `Playing ${asset.title}`;
     session.load(asset.id, masterUrlFor(asset, pageUrl).href, asset.kind === 'live');
     publish();
   };
+
+  if (sourceUrl) {
+    const { origin, pathname } = sourceUrl;
+    const known = origin === location.origin ? assets.find((asset) => asset.path === pathname) : undefined;
+    if (assets.length > 0) fillAssetPicker(picker, assets, known?.id ?? '', play);
+    status.textContent = `Playing ${known?.title ?? sourceUrl.pathname}`;
+    session.load(known?.id ?? sourceUrl.pathname, sourceUrl.href, known ? known.kind === 'live' : sourceUrl.pathname.startsWith('/live/'));
+    publish();
+    return;
+  }
+  if (assets.length === 0) {
+    status.textContent = 'The catalog is empty.';
+    return;
+  }
   const requested = assets.find((asset) => asset.id === pageUrl.searchParams.get('asset')) ?? assets[0]!;
   fillAssetPicker(picker, assets, requested.id, play);
   play(requested);

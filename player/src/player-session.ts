@@ -114,6 +114,8 @@ export class PlayerSession {
       return;
     }
     if (data.type !== Hls.ErrorTypes.NETWORK_ERROR || this.#failedRecoveries >= this.#maxRecoveries) return;
+    // A refused signed URL (missing, expired or forged token) is not mended by asking again.
+    if (data.response?.code === 403) return;
     this.#failedRecoveries++;
     this.#collector.recordRecovery();
     // VOD resumes where it stopped; live rejoins at the live edge.

@@ -16,7 +16,10 @@ export interface PlayerPage {
 }
 
 export interface OpenPlayerOptions {
-  readonly asset: string;
+  /** The catalog title to play; or */
+  readonly asset?: string;
+  /** a master playlist URL for the page's `?src=` (e.g. a signed URL). */
+  readonly src?: string;
   /** The viewer-location hint the page passes on to the balancer. */
   readonly region?: string;
 }
@@ -39,7 +42,8 @@ export async function openPlayer(browser: Browser, balancerUrl: string, options:
     if (/Content Security Policy/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
   });
   const url = new URL('/', balancerUrl);
-  url.searchParams.set('asset', options.asset);
+  if (options.asset !== undefined) url.searchParams.set('asset', options.asset);
+  if (options.src !== undefined) url.searchParams.set('src', options.src);
   if (options.region) url.searchParams.set('region', options.region);
   await page.goto(url.href, { waitUntil: 'load' });
 
