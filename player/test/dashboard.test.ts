@@ -16,7 +16,7 @@ let browser: Browser;
 
 before(
   async () => {
-    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), edgeCacheSize: '64MB' });
+    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), edgeCacheSize: '64MB', extraArgs: { edge: ['--admin-token', PURGE_TOKEN] } });
     browser = await launchChromium();
   },
   { timeout: 240_000 },
@@ -36,7 +36,14 @@ async function segmentPaths(edgeUrl: string, masterPath: string): Promise<string
   return playlist.split('\n').filter((line) => line && !line.startsWith('#')).map((line) => new URL(line, variantUrl).pathname);
 }
 
-/** Viewers through the balancer (sessions in both regions) and fragments straight from every edge: misses first, then hits. */
+/** A test-only purge token, so the traffic can empty the edges' caches now and then. */
+const PURGE_TOKEN = 'dashboard-test-purge';
+
+/**
+ * Viewers through the balancer (sessions in both regions) and fragments straight from every edge:
+ * mostly hits, and every few rounds the edges are purged so each keeps having misses (origin
+ * time to headers, the p99 chart, is measured on misses only).
+ */
 function startTraffic(segments: readonly string[], masterPath: string): () => Promise<void> {
   let running = true;
   let round = 0;
@@ -48,6 +55,13 @@ function startTraffic(segments: readonly string[], masterPath: string): () => Pr
       ];
       await Promise.allSettled(requests);
       round++;
+      if (round % 4 === 0) {
+        await Promise.allSettled(
+          stack.edges.map((edge) =>
+            fetch(`${edge.url}/admin/purge`, { method: 'POST', headers: { authorization: `Bearer ${PURGE_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ prefix: '/vod/' }) }),
+          ),
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
