@@ -8,8 +8,8 @@
 // with an unsafe method (RFC 9110 §9.2.1) streams its body to one replica, never retried or hedged:
 // the body is gone once sent, and the origin may have acted on it.
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
-import { EdgeError, upstreamError } from '../errors.js';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { EdgeError, UPSTREAM_RESET_CODE, upstreamError } from '../errors.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 
 export interface UpstreamReplica {
@@ -92,6 +92,26 @@ export function discardBody(body: Readable): void {
   body.destroy();
 }
 
+/**
+ * A connector whose sockets report a reset as a failure. undici ends a body that has no framing
+ * (close-delimited, RFC 9112 §6.3 item 8) normally when its connection is reset (ECONNRESET), as if
+ * the origin had closed it cleanly: the bytes so far would pass for the whole response. A reset is
+ * not a clean close, so its code is renamed before undici's own listener sees it, and the body fails
+ * instead (the fill stores nothing and cuts the viewers streaming it). Framed bodies are unaffected:
+ * one cut short by a reset already fails, and a reset after a complete one finds no response open.
+ */
+function resetReportingConnector(timeout: number): buildConnector.connector {
+  const connect = buildConnector({ timeout });
+  return (connectOptions, callback) =>
+    connect(connectOptions, (...args) => {
+      const socket = args[1];
+      socket?.prependListener('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNRESET') error.code = UPSTREAM_RESET_CODE;
+      });
+      callback(...args);
+    });
+}
+
 function positive(name: string, value: number, allowZero = false): void {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new TypeError(`origin client: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
@@ -117,7 +137,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       pool: new Pool(url.origin, {
         connections: options.connectionsPerReplica,
         keepAliveTimeout: 30_000,
-        connect: { timeout: options.connectTimeoutMs },
+        connect: resetReportingConnector(options.connectTimeoutMs),
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
       }),
