@@ -54,6 +54,24 @@ async function getToTheEnd(url: string): Promise<{ status: number; complete: boo
   }
 }
 
+/** A GET through node:http, which surfaces interim (1xx) responses as 'information' events. */
+async function getWithInterim(url: string): Promise<{ interim: { status: number; headers: Record<string, unknown> }[]; status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const interim: { status: number; headers: Record<string, unknown> }[] = [];
+    const request = httpRequest(url);
+    request.on('information', (info) => interim.push({ status: info.statusCode, headers: info.headers }));
+    request.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ interim, status: res.statusCode!, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
 const cases: Case[] = [
   {
     name: 'RFC 9111 §5.3: an Expires that is not an HTTP-date means already expired (not stored as fresh)',
@@ -728,6 +746,35 @@ const cases: Case[] = [
       assert.equal((await getToTheEnd(url + halfPath)).complete, false, 'the viewer saw half a hashed body end cleanly');
       await getToTheEnd(url + halfPath);
       assert.equal(h.origin.hits.get(halfPath), 2, 'the half body was not stored');
+    },
+  },
+  {
+    name: 'RFC 9110 §15.2: a 103 Early Hints from the origin is relayed before the final response and never stored; a malformed one is dropped harmlessly',
+    async run(h) {
+      const path = h.route((_req, res) => {
+        res.writeEarlyHints({ link: '</c/next.ts>; rel=preload; as=fetch' });
+        setTimeout(() => reply(200, { 'cache-control': 'max-age=60', 'content-type': 'text/plain' }, 'final')(_req, res), 50);
+      });
+      const { url } = await h.edge();
+      const miss = await getWithInterim(url + path);
+      assert.deepEqual(miss.interim.map((i) => [i.status, i.headers.link]), [[103, '</c/next.ts>; rel=preload; as=fetch']]);
+      assert.equal(miss.status, 200);
+      assert.equal(miss.body, 'final');
+      assert.equal(miss.headers.link, undefined, 'the hint is not part of the final response');
+      const hit = await getWithInterim(url + path);
+      assert.match(String(hit.headers['cache-status']), /; hit/);
+      assert.deepEqual(hit.interim, [], 'a stored response has no interim response to replay');
+      assert.equal(hit.headers.link, undefined);
+      assert.equal(hit.body, 'final');
+      // A 103 whose Link Node would refuse to write, then the final response on the same connection.
+      const bad = h.route(rawSocket((socket) => {
+        socket.write('HTTP/1.1 103 Early Hints\r\nlink: not a link\r\n\r\n');
+        setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncache-control: max-age=60\r\ncontent-length: 2\r\n\r\nok'), 30);
+      }));
+      const answered = await getWithInterim(url + bad);
+      assert.deepEqual([answered.status, answered.body, answered.interim], [200, 'ok', []]);
+      assert.equal(answered.headers.link, undefined);
+      assert.match(String((await getWithInterim(url + bad)).headers['cache-status']), /; hit/);
     },
   },
 ];

@@ -30,6 +30,12 @@ export interface UpstreamResponse {
   readonly hedged: boolean;
 }
 
+/** An interim (1xx) response an origin sent before its final one (RFC 9110 §15.2). */
+export interface UpstreamInterim {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
 /** How one attempt against one replica ended; printable, used as a metric label. */
 export type AttemptOutcome = 'ok' | 'http-5xx' | 'connect' | 'timeout' | 'error' | 'cancelled';
 
@@ -49,6 +55,8 @@ export interface UpstreamFetchOptions {
   readonly method?: string;
   /** The request body, streamed as it arrives (unsafe methods). */
   readonly body?: Readable;
+  /** Interim responses (e.g. 103 Early Hints) of attempts still running, before the final one. */
+  readonly onInterim?: (interim: UpstreamInterim) => void;
 }
 
 export interface UpstreamClientOptions {
@@ -191,6 +199,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return Promise.reject(new EdgeError('no origin replica available', { source: 'upstream', retryable: true, status: 503, reason: 'no-origin' }));
     }
     const headers = headersFor(fetchOptions);
+    const { onInterim } = fetchOptions;
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let next = 0;
       let running = 0;
@@ -221,7 +230,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         const started = performance.now();
         const seconds = (): number => (performance.now() - started) / 1000;
         state.pool
-          .request({ path: target, method: once ? (method as Dispatcher.HttpMethod) : 'GET', headers, signal: controller.signal, ...(fetchOptions.body ? { body: fetchOptions.body } : {}) })
+          .request({
+            path: target,
+            method: once ? (method as Dispatcher.HttpMethod) : 'GET',
+            headers,
+            signal: controller.signal,
+            ...(fetchOptions.body ? { body: fetchOptions.body } : {}),
+            // undici hands every 1xx but 100 and 101 to onInfo (it fails the response on a 100 it did not ask for).
+            ...(onInterim ? { onInfo: ({ statusCode, headers: fields }) => { if (!settled) onInterim({ status: statusCode, headers: fields }); } } : {}),
+          })
           .then(
             (response) => {
               running--;
