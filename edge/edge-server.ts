@@ -12,7 +12,7 @@ import { createMemoryStore } from './cache/memory-store.js';
 import { MAX_VARIANTS, storedSize, type StoredResponse } from './cache/variants.js';
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
-import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
+import { createUpstreamClient, type UpstreamClient, type UpstreamInterim } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
 import type { EdgeServices, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-services.js';
@@ -123,7 +123,7 @@ export function createEdge(options: EdgeOptions): Edge {
     sizeOf: (stored) => storedSize(stored, entrySize),
     onEvict: () => metrics.evictions.inc(),
   });
-  const flights = new FlightTable<FillHead>({
+  const flights = new FlightTable<FillHead, UpstreamInterim>({
     waitTimeoutMs: options.coalesceWaitMs ?? 15_000,
     onListenerError: (error, key) => logger.error({ key, err: (error as Error).stack ?? String(error) }, 'a viewer’s response failed; dropped from the shared fetch'),
   });

@@ -28,7 +28,10 @@ export class EdgeError extends Error {
   }
 }
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+/** ECONNRESET on an upstream socket, renamed so undici fails the response it cut (upstream-client.ts). */
+export const UPSTREAM_RESET_CODE = 'ECONNRESET_UPSTREAM';
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', UPSTREAM_RESET_CODE, 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',

@@ -29,12 +29,27 @@ const NOT_FORWARDED = new Set(['cdn-cache-control']);
  */
 export function replayableHeaders(headers: ResponseHeaders): Record<string, string> {
   const kept: Record<string, string> = {};
+  for (const [name, value] of endToEndFields(headers)) kept[name] = Array.isArray(value) ? value.join(', ') : value;
+  return kept;
+}
+
+/** The fields that may reach a viewer, as the origin sent them (a repeated field stays a list). */
+function endToEndFields(headers: ResponseHeaders): [string, string | string[]][] {
   const listed = connectionListed(headers.connection);
+  const kept: [string, string | string[]][] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || HOP_BY_HOP_FIELDS.has(name) || listed.has(name) || NEVER_REPLAYED.has(name) || BODY_FRAMING_SET.has(name)) continue;
-    kept[name] = Array.isArray(value) ? value.join(', ') : value;
+    kept.push([name, value]);
   }
   return kept;
+}
+
+/**
+ * The fields of an interim response relayed to a viewer (RFC 9110 §15.2), by the same rule as a
+ * final one; each Link line kept apart, as Node validates them one by one.
+ */
+export function interimFields(headers: ResponseHeaders): Record<string, string | string[]> {
+  return Object.fromEntries(endToEndFields(headers));
 }
 
 /** Stored fields as a flat `[name, value, …]` block for viewers, without the CDN's own directives. */

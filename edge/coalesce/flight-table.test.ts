@@ -34,6 +34,19 @@ describe('flight table (request coalescing)', () => {
     assert.equal(table.acquire('/a').writer, true, 'a finished flight leaves the table');
   });
 
+  it('an interim message reaches the readers waiting for the head, and is never replayed', () => {
+    const table = new FlightTable<string, string>({ waitTimeoutMs: 1000 });
+    const { flight } = table.acquire('/a');
+    const seen: string[] = [];
+    flight.subscribe({ onInterim: (interim) => seen.push(`early ${interim}`), onHead: (head) => seen.push(`early head ${head}`), onData: () => {}, onEnd: () => {} });
+    flight.publishInterim('103');
+    flight.subscribe({ onInterim: (interim) => seen.push(`late ${interim}`), onHead: (head) => seen.push(`late head ${head}`), onData: () => {}, onEnd: () => {} });
+    flight.publishHead('200');
+    flight.publishInterim('103 after the head');
+    flight.finish('done');
+    assert.deepEqual(seen, ['early 103', 'early head 200', 'late head 200']);
+  });
+
   it('streams chunks as they arrive and replays earlier ones to late joiners', () => {
     const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
     const { flight } = table.acquire('/a');

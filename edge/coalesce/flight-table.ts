@@ -2,7 +2,8 @@
 // request for a key starts one upstream "flight"; every concurrent request for the key becomes a
 // reader of that flight. The flight broadcasts the response head and then each body chunk as it
 // arrives, replaying earlier chunks to late joiners, so time to first byte never waits for the
-// whole object. Every ending has a name.
+// whole object. Every ending has a name. Interim messages before the head (`I`, e.g. an HTTP 103)
+// go to the readers waiting at the time and are never replayed.
 
 /**
  * - done: the body arrived complete and verified.
@@ -12,7 +13,9 @@
  */
 export type FlightOutcome = 'done' | 'gave-up' | 'transient-error' | 'wait-timeout';
 
-export interface FlightListener<H> {
+export interface FlightListener<H, I = never> {
+  /** An interim message before the head, for readers waiting now (later joiners never see it). */
+  onInterim?(interim: I): void;
   onHead(head: H): void;
   onData(chunk: Buffer): void;
   onEnd(outcome: FlightOutcome, error?: Error): void;
@@ -30,7 +33,7 @@ type FlightState = 'waiting' | 'streaming' | 'ended';
 /** Called when a reader's callback throws; that reader is dropped, the flight goes on. */
 export type ListenerErrorHandler = (error: unknown, key: string) => void;
 
-export class Flight<H> {
+export class Flight<H, I = never> {
   readonly key: string;
   #state: FlightState = 'waiting';
   #head: H | undefined;
@@ -39,14 +42,14 @@ export class Flight<H> {
   #outcome: FlightOutcome | undefined;
   #error: Error | undefined;
   #purged = false;
-  readonly #listeners = new Set<FlightListener<H>>();
+  readonly #listeners = new Set<FlightListener<H, I>>();
   /** Per reader: clears its wait-for-head timer. */
-  readonly #timers = new Map<FlightListener<H>, () => void>();
-  readonly #onClose: (flight: Flight<H>) => void;
+  readonly #timers = new Map<FlightListener<H, I>, () => void>();
+  readonly #onClose: (flight: Flight<H, I>) => void;
   readonly #waitTimeoutMs: number;
   readonly #onListenerError: ListenerErrorHandler;
 
-  constructor(key: string, waitTimeoutMs: number, onClose: (flight: Flight<H>) => void, onListenerError: ListenerErrorHandler) {
+  constructor(key: string, waitTimeoutMs: number, onClose: (flight: Flight<H, I>) => void, onListenerError: ListenerErrorHandler) {
     this.key = key;
     this.#waitTimeoutMs = waitTimeoutMs;
     this.#onClose = onClose;
@@ -54,7 +57,7 @@ export class Flight<H> {
   }
 
   /** One reader's failure must not break the writer or the other readers. */
-  #deliver(listener: FlightListener<H>, call: (listener: FlightListener<H>) => void): void {
+  #deliver(listener: FlightListener<H, I>, call: (listener: FlightListener<H, I>) => void): void {
     try {
       call(listener);
     } catch (error) {
@@ -91,7 +94,7 @@ export class Flight<H> {
    * Adds a reader. `waitLimited: false` is for the request that started the flight: it is bounded
    * by the origin timeouts instead, and must not abandon its own fetch.
    */
-  subscribe(listener: FlightListener<H>, options: { waitLimited?: boolean } = {}): Subscription {
+  subscribe(listener: FlightListener<H, I>, options: { waitLimited?: boolean } = {}): Subscription {
     if (!this.joinable) throw new Error(`flight ${this.key} is not joinable`);
     this.#listeners.add(listener);
     let timer: NodeJS.Timeout | undefined;
@@ -114,6 +117,12 @@ export class Flight<H> {
         this.#listeners.delete(listener);
       },
     };
+  }
+
+  /** Writer: an interim message before the head, delivered to the readers waiting now, kept by none. */
+  publishInterim(interim: I): void {
+    if (this.#state !== 'waiting') return;
+    for (const listener of [...this.#listeners]) this.#deliver(listener, (l) => l.onInterim?.(interim));
   }
 
   /** Writer: the response head is known; readers start their responses. */
@@ -190,8 +199,8 @@ export interface FlightTableOptions {
 }
 
 /** The in-flight upstream fetches by cache key. */
-export class FlightTable<H> {
-  readonly #flights = new Map<string, Flight<H>>();
+export class FlightTable<H, I = never> {
+  readonly #flights = new Map<string, Flight<H, I>>();
   readonly #waitTimeoutMs: number;
   readonly #onListenerError: ListenerErrorHandler;
 
@@ -204,7 +213,7 @@ export class FlightTable<H> {
   }
 
   /** The joinable flight for a key, if one is under way. */
-  get(key: string): Flight<H> | undefined {
+  get(key: string): Flight<H, I> | undefined {
     const flight = this.#flights.get(key);
     return flight?.joinable ? flight : undefined;
   }
@@ -217,10 +226,10 @@ export class FlightTable<H> {
    * Returns the flight to read from, creating it when none is joinable; `writer` is true for the
    * caller that must run the upstream fetch.
    */
-  acquire(key: string): { flight: Flight<H>; writer: boolean } {
+  acquire(key: string): { flight: Flight<H, I>; writer: boolean } {
     const existing = this.get(key);
     if (existing) return { flight: existing, writer: false };
-    const flight = new Flight<H>(
+    const flight = new Flight<H, I>(
       key,
       this.#waitTimeoutMs,
       (closed) => {

@@ -9,7 +9,7 @@ import type { StoredResponse } from '../cache/variants.js';
 import type { NotStorableReason } from '../cache/freshness.js';
 import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
-import type { UpstreamClient } from '../upstream/upstream-client.js';
+import type { UpstreamClient, UpstreamInterim } from '../upstream/upstream-client.js';
 
 /** What a coalesced origin fetch announces before its body. */
 export type FillHead =
@@ -53,7 +53,7 @@ export interface EdgeServices {
   readonly cacheKey: CacheKeyFunction;
   /** Responses by primary cache key; a URL whose response varies holds its variants (variants.ts). */
   readonly store: CacheStore<StoredResponse>;
-  readonly flights: FlightTable<FillHead>;
+  readonly flights: FlightTable<FillHead, UpstreamInterim>;
   readonly origins: UpstreamClient;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;

@@ -17,10 +17,10 @@ import { notModifiedSelects, revalidationFields, storedModificationTime } from '
 import { forgetResponse, recordVaried, selectVariant, storeResponse, variantMatches, varyNames, type VariedFields } from '../cache/variants.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
-import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { discardBody, type UpstreamFetchOptions, type UpstreamInterim, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
 import { forwardedFields, type RequestContext } from './request-context.js';
-import { account, bodyForViewer, rewritesPlaylist, sendEntry, sendText, withoutContentLength } from './responses.js';
+import { account, bodyForViewer, rewritesPlaylist, sendEntry, sendInterim, sendText, withoutContentLength } from './responses.js';
 import { cacheStatusOf } from './serve-outcome.js';
 
 function integrityError(reason: string, message: string): EdgeError {
@@ -78,11 +78,13 @@ interface FillRoad {
 // viewers sending the same ones, as if every response varied on them.
 const CREDENTIAL_FIELDS = ['authorization'] as const;
 
-async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
+async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
   const key = flight.key;
   let response: UpstreamResponse;
   try {
-    response = await fetchUpstream(services, key, { headers: road.headers, ...(stale ? revalidationFields(validatorsOf(stale)) : {}) }, road.viaSibling);
+    // An interim response (103 Early Hints) goes to the readers waiting now and is never stored.
+    const onInterim = (interim: UpstreamInterim): void => flight.publishInterim(interim);
+    response = await fetchUpstream(services, key, { headers: road.headers, onInterim, ...(stale ? revalidationFields(validatorsOf(stale)) : {}) }, road.viaSibling);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
@@ -166,7 +168,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead>, s
 
 function streamBody(
   services: EdgeServices,
-  flight: Flight<FillHead>,
+  flight: Flight<FillHead, UpstreamInterim>,
   response: UpstreamResponse,
   contentLength: number | undefined,
   etag: string | undefined,
@@ -295,7 +297,7 @@ export function startBackgroundFill(services: EdgeServices, key: string, stale: 
 }
 
 /** Runs a fill in the background; a bug in it must end the flight, not the process. */
-function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntry | undefined, road: FillRoad): void {
+function fill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad): void {
   runOriginFill(services, flight, stale, road).catch((error: unknown) => {
     services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
     flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
@@ -314,7 +316,7 @@ export function readThroughFlight(services: EdgeServices, ctx: RequestContext, s
   attachReader(services, ctx, flight, stale);
 }
 
-function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead>, stale: CacheEntry | undefined): void {
+function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined): void {
   const { req, res } = ctx;
   const wantsRange = req.headers.range !== undefined;
   // A playlist for a signed URL is rewritten whole (its token carried into every URI), from the cached copy.
@@ -328,7 +330,10 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
     if (subscribed) subscription.cancel();
   };
 
-  const listener: FlightListener<FillHead> = {
+  const listener: FlightListener<FillHead, UpstreamInterim> = {
+    onInterim(interim) {
+      if (!stopped) sendInterim(ctx, interim.status, interim.headers);
+    },
     onHead(head) {
       if (stopped) return;
       if (head.kind === 'revalidated') {
@@ -467,7 +472,8 @@ function passThrough(services: EdgeServices, ctx: RequestContext): void {
   const { req } = ctx;
   ctx.outcome = 'passed-through';
   const headers = ctx.forwarded;
-  relay(services, ctx, fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range } : { headers }, false));
+  const onInterim = (interim: UpstreamInterim): void => sendInterim(ctx, interim.status, interim.headers);
+  relay(services, ctx, fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range, onInterim } : { headers, onInterim }, false));
 }
 
 /** Counts a request body on its way upstream and fails it past the limit. */
@@ -542,7 +548,8 @@ export function forwardUnsafe(services: EdgeServices, ctx: RequestContext): void
       services.purge({ key }).catch((error: unknown) => services.logger.warn({ key, err: (error as Error).message }, 'invalidation after an unsafe request failed')),
     ));
   };
-  relay(services, ctx, services.origins.fetch(ctx.key, { method: req.method!, headers, ...(body ? { body } : {}) }), {
+  const onInterim = (interim: UpstreamInterim): void => sendInterim(ctx, interim.status, interim.headers);
+  relay(services, ctx, services.origins.fetch(ctx.key, { method: req.method!, headers, onInterim, ...(body ? { body } : {}) }), {
     beforeHead: invalidate,
     onFailure: () => {
       if (!body?.exceeded) return false;

@@ -6,7 +6,8 @@ import type { CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { storedModificationTime } from '../cache/validators.js';
-import { currentAge } from '../cache/freshness.js';
+import { currentAge, type ResponseHeaders } from '../cache/freshness.js';
+import { interimFields } from '../cache/replayed-headers.js';
 import type { EdgeServices } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
 import { cacheStatusOf, type ServeOutcome } from './serve-outcome.js';
@@ -32,6 +33,23 @@ export function account(services: EdgeServices, ctx: RequestContext): void {
       // Streamed responses: when the head went out (for a miss, how long the origin took).
       ...(ctx.firstByteAt !== undefined ? { headMs: Math.round((ctx.firstByteAt - ctx.startedAt) * 100) / 100 } : {}),
     }, 'request');
+  }
+}
+
+/**
+ * An origin's interim response relayed to this viewer before its final one (RFC 9110 §15.2): a 103
+ * Early Hints with a Link Node accepts; never to an HTTP/1.0 viewer, never after the final head.
+ * Other 1xx are not relayed (a 102 says nothing the edge's own wait does not).
+ */
+export function sendInterim(ctx: RequestContext, status: number, headers: ResponseHeaders): void {
+  const { req, res } = ctx;
+  if (status !== 103 || res.headersSent || res.destroyed || req.httpVersionMajor < 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor < 1)) return;
+  const hints = interimFields(headers);
+  if (hints.link === undefined) return;
+  try {
+    res.writeEarlyHints(hints);
+  } catch {
+    // A Link value Node will not write: the hint is dropped, the final response is unaffected.
   }
 }
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { selectVariant } from '../cache/variants.js';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
-import { deadOriginUrl, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
+import { deadOriginUrl, rawSocket, sha256Etag, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -35,6 +35,41 @@ function reply(status: number, headers: Record<string, string | string[]>, body 
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: string }> {
   const response = await fetch(url, { headers });
   return { status: response.status, headers: response.headers, body: await response.text() };
+}
+
+/** A close-delimited 200 (no Content-Length, no chunking) written on the bare socket. */
+function closeDelimitedHead(extra = ''): string {
+  return `HTTP/1.1 200 OK\r\ncontent-type: video/mp2t\r\ncache-control: public, max-age=60\r\nconnection: close\r\n${extra}\r\n`;
+}
+
+/** GETs `url` and reports whether the body arrived whole, and how many bytes did. */
+async function getToTheEnd(url: string): Promise<{ status: number; complete: boolean; bytes: number }> {
+  const response = await fetch(url);
+  let bytes = 0;
+  try {
+    for await (const chunk of response.body!) bytes += (chunk as Uint8Array).length;
+    return { status: response.status, complete: true, bytes };
+  } catch {
+    return { status: response.status, complete: false, bytes };
+  }
+}
+
+/** A GET through node:http, which surfaces interim (1xx) responses as 'information' events. */
+async function getWithInterim(url: string): Promise<{ interim: { status: number; headers: Record<string, unknown> }[]; status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const interim: { status: number; headers: Record<string, unknown> }[] = [];
+    const request = httpRequest(url);
+    request.on('information', (info) => interim.push({ status: info.statusCode, headers: info.headers }));
+    request.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ interim, status: res.statusCode!, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 const cases: Case[] = [
@@ -675,6 +710,71 @@ const cases: Case[] = [
       assert.deepEqual(await ask('TRACE'), [405, 'method TRACE not allowed', allow]);
       assert.deepEqual(await ask('PROPFIND'), [501, 'method PROPFIND not implemented', allow]);
       assert.deepEqual(await ask('CONNECT'), [405, '', allow]);
+    },
+  },
+  {
+    name: 'RFC 9112 §6.3 item 8: a close-delimited body is stored only when the origin closed cleanly and a hash ETag matches; a reset mid-way stores nothing and cuts the viewer',
+    async run(h) {
+      const body = Buffer.alloc(64 * 1024, 7);
+      let asked = 0;
+      const path = h.route(rawSocket((socket) => {
+        asked++;
+        if (asked === 1) {
+          // A quarter of the body, then a reset: to the edge a close-delimited body that just ends.
+          socket.write(closeDelimitedHead() + body.subarray(0, body.length / 4).toString('latin1'), 'latin1');
+          setTimeout(() => socket.resetAndDestroy(), 100);
+          return;
+        }
+        socket.end(Buffer.concat([Buffer.from(closeDelimitedHead(), 'latin1'), body]));
+      }));
+      const { url } = await h.edge();
+      const dropped = await getToTheEnd(url + path);
+      assert.equal(dropped.status, 200);
+      assert.equal(dropped.complete, false, `the viewer saw a short body end cleanly (${dropped.bytes} bytes)`);
+      const whole = await get(url + path);
+      assert.equal(whole.status, 200);
+      assert.equal(Buffer.byteLength(whole.body, 'latin1'), body.length);
+      assert.equal(h.origin.hits.get(path), 2, 'the reset body was not stored');
+      const hit = await get(url + path);
+      assert.match(hit.headers.get('cache-status')!, /; hit/, 'the cleanly closed body was stored');
+      assert.equal(h.origin.hits.get(path), 2);
+      // A clean close after half the body: only a hash ETag can tell, and then nothing is stored.
+      const hashed = Buffer.alloc(64 * 1024, 9);
+      const halfPath = h.route(rawSocket((socket) => {
+        socket.end(Buffer.concat([Buffer.from(closeDelimitedHead(`etag: ${sha256Etag(hashed)}\r\n`), 'latin1'), hashed.subarray(0, hashed.length / 2)]));
+      }));
+      assert.equal((await getToTheEnd(url + halfPath)).complete, false, 'the viewer saw half a hashed body end cleanly');
+      await getToTheEnd(url + halfPath);
+      assert.equal(h.origin.hits.get(halfPath), 2, 'the half body was not stored');
+    },
+  },
+  {
+    name: 'RFC 9110 §15.2: a 103 Early Hints from the origin is relayed before the final response and never stored; a malformed one is dropped harmlessly',
+    async run(h) {
+      const path = h.route((_req, res) => {
+        res.writeEarlyHints({ link: '</c/next.ts>; rel=preload; as=fetch' });
+        setTimeout(() => reply(200, { 'cache-control': 'max-age=60', 'content-type': 'text/plain' }, 'final')(_req, res), 50);
+      });
+      const { url } = await h.edge();
+      const miss = await getWithInterim(url + path);
+      assert.deepEqual(miss.interim.map((i) => [i.status, i.headers.link]), [[103, '</c/next.ts>; rel=preload; as=fetch']]);
+      assert.equal(miss.status, 200);
+      assert.equal(miss.body, 'final');
+      assert.equal(miss.headers.link, undefined, 'the hint is not part of the final response');
+      const hit = await getWithInterim(url + path);
+      assert.match(String(hit.headers['cache-status']), /; hit/);
+      assert.deepEqual(hit.interim, [], 'a stored response has no interim response to replay');
+      assert.equal(hit.headers.link, undefined);
+      assert.equal(hit.body, 'final');
+      // A 103 whose Link Node would refuse to write, then the final response on the same connection.
+      const bad = h.route(rawSocket((socket) => {
+        socket.write('HTTP/1.1 103 Early Hints\r\nlink: not a link\r\n\r\n');
+        setTimeout(() => socket.write('HTTP/1.1 200 OK\r\ncache-control: max-age=60\r\ncontent-length: 2\r\n\r\nok'), 30);
+      }));
+      const answered = await getWithInterim(url + bad);
+      assert.deepEqual([answered.status, answered.body, answered.interim], [200, 'ok', []]);
+      assert.equal(answered.headers.link, undefined);
+      assert.match(String((await getWithInterim(url + bad)).headers['cache-status']), /; hit/);
     },
   },
 ];

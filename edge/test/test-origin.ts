@@ -2,7 +2,7 @@
 // origin never produces (truncation, resets, slowness, wrong ETags, 5xx).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -39,6 +39,14 @@ export function object(body: Buffer, cacheControl = 'public, max-age=60', extra:
     res.writeHead(200, { ...headers, 'content-length': String(body.length) });
     res.end(body);
   };
+}
+
+/**
+ * Answers on the bare socket, past node:http's framing: raw HTTP the script writes itself, e.g. a
+ * close-delimited body (no Content-Length, no chunking), or one cut off with a reset.
+ */
+export function rawSocket(script: (socket: Socket) => void): Handler {
+  return (req) => script(req.socket);
 }
 
 export async function startTestOrigin(): Promise<TestOrigin> {

@@ -8,8 +8,8 @@
 // with an unsafe method (RFC 9110 §9.2.1) streams its body to one replica, never retried or hedged:
 // the body is gone once sent, and the origin may have acted on it.
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
-import { EdgeError, upstreamError } from '../errors.js';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { EdgeError, UPSTREAM_RESET_CODE, upstreamError } from '../errors.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 
 export interface UpstreamReplica {
@@ -28,6 +28,12 @@ export interface UpstreamResponse {
   readonly responseTime: number;
   /** The response came from the hedged (second) request. */
   readonly hedged: boolean;
+}
+
+/** An interim (1xx) response an origin sent before its final one (RFC 9110 §15.2). */
+export interface UpstreamInterim {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** How one attempt against one replica ended; printable, used as a metric label. */
@@ -49,6 +55,8 @@ export interface UpstreamFetchOptions {
   readonly method?: string;
   /** The request body, streamed as it arrives (unsafe methods). */
   readonly body?: Readable;
+  /** Interim responses (e.g. 103 Early Hints) of attempts still running, before the final one. */
+  readonly onInterim?: (interim: UpstreamInterim) => void;
 }
 
 export interface UpstreamClientOptions {
@@ -92,6 +100,26 @@ export function discardBody(body: Readable): void {
   body.destroy();
 }
 
+/**
+ * A connector whose sockets report a reset as a failure. undici ends a body that has no framing
+ * (close-delimited, RFC 9112 §6.3 item 8) normally when its connection is reset (ECONNRESET), as if
+ * the origin had closed it cleanly: the bytes so far would pass for the whole response. A reset is
+ * not a clean close, so its code is renamed before undici's own listener sees it, and the body fails
+ * instead (the fill stores nothing and cuts the viewers streaming it). Framed bodies are unaffected:
+ * one cut short by a reset already fails, and a reset after a complete one finds no response open.
+ */
+function resetReportingConnector(timeout: number): buildConnector.connector {
+  const connect = buildConnector({ timeout });
+  return (connectOptions, callback) =>
+    connect(connectOptions, (...args) => {
+      const socket = args[1];
+      socket?.prependListener('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ECONNRESET') error.code = UPSTREAM_RESET_CODE;
+      });
+      callback(...args);
+    });
+}
+
 function positive(name: string, value: number, allowZero = false): void {
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new TypeError(`origin client: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${value}`);
@@ -117,7 +145,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       pool: new Pool(url.origin, {
         connections: options.connectionsPerReplica,
         keepAliveTimeout: 30_000,
-        connect: { timeout: options.connectTimeoutMs },
+        connect: resetReportingConnector(options.connectTimeoutMs),
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
       }),
@@ -171,6 +199,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return Promise.reject(new EdgeError('no origin replica available', { source: 'upstream', retryable: true, status: 503, reason: 'no-origin' }));
     }
     const headers = headersFor(fetchOptions);
+    const { onInterim } = fetchOptions;
     return new Promise<UpstreamResponse>((resolve, reject) => {
       let next = 0;
       let running = 0;
@@ -201,7 +230,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         const started = performance.now();
         const seconds = (): number => (performance.now() - started) / 1000;
         state.pool
-          .request({ path: target, method: once ? (method as Dispatcher.HttpMethod) : 'GET', headers, signal: controller.signal, ...(fetchOptions.body ? { body: fetchOptions.body } : {}) })
+          .request({
+            path: target,
+            method: once ? (method as Dispatcher.HttpMethod) : 'GET',
+            headers,
+            signal: controller.signal,
+            ...(fetchOptions.body ? { body: fetchOptions.body } : {}),
+            // undici hands every 1xx but 100 and 101 to onInfo (it fails the response on a 100 it did not ask for).
+            ...(onInterim ? { onInfo: ({ statusCode, headers: fields }) => { if (!settled) onInterim({ status: statusCode, headers: fields }); } } : {}),
+          })
           .then(
             (response) => {
               running--;
