@@ -6,6 +6,7 @@ import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
+import { createViewerConnectionGuard, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -48,8 +49,8 @@ export interface EdgeOptions {
   readonly urlTokens?: UrlTokenVerifier | undefined;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
   readonly fastHits?: boolean;
-  /** An idle kept-alive viewer connection is closed after this long (default 65 s, above common load balancers' 60 s). */
-  readonly keepAliveTimeoutMs?: number;
+  /** Viewer connection timeouts and caps (infra/http/viewer-connections.ts; defaults there). */
+  readonly connections?: Partial<ViewerConnectionLimits>;
   /** Cluster hooks: purge on every worker, metrics of every worker, the sibling owning a key. */
   readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
   readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
@@ -79,23 +80,17 @@ const DEFAULT_NEGATIVE_TTL_MS = 2_000;
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 /**
- * Puts the hit fast path in front of node:http: the server's own connection handler is taken out
- * and called only for connections the fast path hands over. The server still listens, counts
- * every connection (so close() waits for them) and enforces its timeouts on those it serves.
+ * Takes node:http's own connection handler out of the server, so each connection is first
+ * admitted by the connection guard and then served by the hit fast path (or node:http directly).
+ * The server still listens, counts every connection (so close() waits for them) and enforces its
+ * timeouts on those it serves.
  */
-function routeThroughFastPath(server: Server, services: EdgeServices): HitFastPath {
+function takeConnectionHandler(server: Server): (socket: Socket) => void {
   const handlers = server.listeners('connection');
   if (handlers.length !== 1) throw new Error(`edge: expected node:http's one connection handler, found ${handlers.length}`);
   const serveHttp = handlers[0] as (this: Server, socket: Socket) => void;
   server.removeListener('connection', serveHttp);
-  const fastPath = createHitFastPath({
-    services,
-    maxHeadBytes: MAX_HEADER_BYTES,
-    keepAliveTimeoutMs: server.keepAliveTimeout,
-    handOver: (socket) => serveHttp.call(server, socket),
-  });
-  server.on('connection', (socket: Socket) => fastPath.accept(socket));
-  return fastPath;
+  return (socket) => serveHttp.call(server, socket);
 }
 
 export function createEdge(options: EdgeOptions): Edge {
@@ -111,8 +106,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const strippedRequestHeaders = strippedHeaderSet(options.strippedRequestHeaders ?? DEFAULT_STRIPPED_REQUEST_HEADERS);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
 
-  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
-  if (!Number.isInteger(keepAliveTimeoutMs) || keepAliveTimeoutMs < 100) throw new TypeError(`edge: keepAliveTimeoutMs must be an integer ≥ 100, got ${keepAliveTimeoutMs}`);
+  const limits = viewerLimits(options.connections, 'edge');
 
   const logger = options.logger;
   const state: EdgeState = { draining: false };
@@ -134,6 +128,7 @@ export function createEdge(options: EdgeOptions): Edge {
     cacheCapacityBytes: options.cacheBytes,
     inflightFlights: () => flights.size,
     originReplicas: () => origins.replicas.length,
+    openConnections: () => guard.open,
   });
   const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
@@ -185,13 +180,13 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const newServer = (serving: EdgeServices): Server => {
     const created = createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: keepAliveTimeoutMs },
+      { maxHeaderSize: MAX_HEADER_BYTES, ...viewerServerOptions(limits) },
       (req, res) => handleRequest(serving, req, res),
     );
     created.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
       if (!socket.writable) return socket.destroy();
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
     });
     // CONNECT never reaches the request phases (node:http hands it over as a tunnel): the edge opens no tunnels.
@@ -202,8 +197,18 @@ export function createEdge(options: EdgeOptions): Edge {
     return created;
   };
   const server = newServer(services);
+  const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
+  const serveHttp = takeConnectionHandler(server);
   // Viewers' connections start on the hit fast path; sibling workers only ask for misses.
-  const fastPath = options.fastHits === false ? undefined : routeThroughFastPath(server, services);
+  const fastPath: HitFastPath | undefined =
+    options.fastHits === false
+      ? undefined
+      : createHitFastPath({ services, maxHeadBytes: MAX_HEADER_BYTES, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, headersTimeoutMs: limits.headersTimeoutMs, handOver: serveHttp });
+  server.on('connection', (socket: Socket) => {
+    if (!guard.admit(socket)) return;
+    if (fastPath) fastPath.accept(socket);
+    else serveHttp(socket);
+  });
   let privateServer: Server | undefined;
 
   const source: OriginSource = hasStatic
@@ -244,6 +249,7 @@ export function createEdge(options: EdgeOptions): Edge {
       fastPath?.closeAll();
       await closed;
       clearTimeout(cut);
+      guard.stop();
       source.stop();
       await origins.close();
     },

@@ -25,6 +25,8 @@ export interface HitFastPathOptions {
   readonly maxHeadBytes: number;
   /** An idle kept-alive connection is closed after this long (node:http's keepAliveTimeout). */
   readonly keepAliveTimeoutMs: number;
+  /** A new connection's first request head must arrive within this long (node:http's headersTimeout). */
+  readonly headersTimeoutMs: number;
 }
 
 export interface HitFastPath {
@@ -48,6 +50,7 @@ const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
   if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
   if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
+  if (!(options.headersTimeoutMs > 0)) throw new TypeError(`headersTimeoutMs must be > 0, got ${options.headersTimeoutMs}`);
   const services = options.services;
   const keepAlive = ['connection', 'keep-alive', 'keep-alive', `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`];
   // Keyed by the per-entry, per-second header array that plainHitHeaders returns (which carries
@@ -118,6 +121,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       let pending: Buffer = Buffer.alloc(0);
       let waitingForDrain = false;
       let clientEnded = false;
+      let keptAlive = false;
 
       const release = (): void => {
         connections.delete(socket);
@@ -144,6 +148,11 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
           const outcome = serve(socket, parsed.head);
           if (!outcome.served) return handOver();
           pending = pending.subarray(parsed.head.length);
+          // Served once: from now on the connection is a kept-alive one, idle between requests.
+          if (!keptAlive) {
+            keptAlive = true;
+            socket.setTimeout(options.keepAliveTimeoutMs);
+          }
           // A client that does not read its responses gets no more until it does.
           if (!outcome.flushed) waitingForDrain = true;
         }
@@ -188,7 +197,10 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
         ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
       ];
       for (const [event, listener] of listeners) socket.on(event, listener);
-      socket.setTimeout(options.keepAliveTimeoutMs);
+      // Until its first request is in, a connection has node:http's header timeout; a head that
+      // arrives in part is handed over at once, and node:http times the rest. A response the viewer
+      // stops reading is cut by the connection guard's write timeout (infra/http/viewer-connections.ts).
+      socket.setTimeout(options.headersTimeoutMs);
     },
     closeAll() {
       for (const end of connections.values()) end();
