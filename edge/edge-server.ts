@@ -6,7 +6,7 @@ import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
-import { createViewerConnectionGuard, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -78,20 +78,6 @@ const MAX_HEADER_BYTES = 16 * 1024;
 // Short: a live segment asked for a moment early must not stay "not found" for long.
 const DEFAULT_NEGATIVE_TTL_MS = 2_000;
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024;
-
-/**
- * Takes node:http's own connection handler out of the server, so each connection is first
- * admitted by the connection guard and then served by the hit fast path (or node:http directly).
- * The server still listens, counts every connection (so close() waits for them) and enforces its
- * timeouts on those it serves.
- */
-function takeConnectionHandler(server: Server): (socket: Socket) => void {
-  const handlers = server.listeners('connection');
-  if (handlers.length !== 1) throw new Error(`edge: expected node:http's one connection handler, found ${handlers.length}`);
-  const serveHttp = handlers[0] as (this: Server, socket: Socket) => void;
-  server.removeListener('connection', serveHttp);
-  return (socket) => serveHttp.call(server, socket);
-}
 
 export function createEdge(options: EdgeOptions): Edge {
   if (!options.id || !/^[A-Za-z0-9._-]+$/.test(options.id)) throw new TypeError(`edge: id must be letters, digits, . _ -; got "${options.id}"`);

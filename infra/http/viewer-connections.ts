@@ -3,7 +3,7 @@
 // socket and the response's buffers are released), and caps on open connections per process and
 // per client address. A refused connection gets a canned 503 with Retry-After at accept, before
 // any request parsing.
-import type { ServerOptions } from 'node:http';
+import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { OptionError } from '../runtime/command-options.js';
 
@@ -70,6 +70,20 @@ export function viewerServerOptions(limits: ViewerConnectionLimits): ServerOptio
     // node:http checks header and request timeouts only this often (default 30 s).
     connectionsCheckingInterval: checkEvery(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs)),
   };
+}
+
+/**
+ * Takes node:http's own connection handler out of a server and returns it, so each connection can
+ * be admitted by a guard first (and, on the edge, served by the hit fast path). The server still
+ * listens, counts every connection (so close() waits for them) and enforces its timeouts on those
+ * it serves.
+ */
+export function takeConnectionHandler(server: Server): (socket: Socket) => void {
+  const handlers = server.listeners('connection');
+  if (handlers.length !== 1) throw new Error(`expected node:http's one connection handler, found ${handlers.length}`);
+  const serveHttp = handlers[0] as (this: Server, socket: Socket) => void;
+  server.removeListener('connection', serveHttp);
+  return (socket) => serveHttp.call(server, socket);
 }
 
 export interface ViewerConnectionObserver {
