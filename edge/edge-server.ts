@@ -16,7 +16,7 @@ import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
-import type { EdgeServices, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-services.js';
+import { SIBLING_HEADER, type EdgeServices, type EdgeState, type FillHead, type PurgeRequest } from './pipeline/edge-services.js';
 import { ALLOWED_METHODS, handleRequest } from './pipeline/request-phases.js';
 import { createHitFastPath, type HitFastPath } from './pipeline/hit-fast-path.js';
 
@@ -151,10 +151,12 @@ export function createEdge(options: EdgeOptions): Edge {
     maxObjectBytes: options.maxObjectBytes,
     maxRequestBodyBytes,
     negativeTtl: negativeTtlMs / 1000,
-    strippedRequestHeaders,
+    // A sibling's marker is for the owner worker that reads it, never for the origin.
+    strippedRequestHeaders: new Set([...strippedRequestHeaders, SIBLING_HEADER]),
     prefetchCount,
     adminToken: options.adminToken,
     urlTokens: options.urlTokens,
+    siblingRequestsAccepted: false,
     state,
     hasOrigins: () => origins.replicas.length > 0,
     purge: options.purgeAll ?? ((request) => Promise.resolve(purgeLocal(request))),
@@ -214,7 +216,8 @@ export function createEdge(options: EdgeOptions): Edge {
     },
     async listenPrivate(host) {
       // Sibling workers ask with the cache key, after the viewer's token was checked where it arrived.
-      privateServer ??= newServer({ ...services, urlTokens: undefined });
+      // Only sibling workers reach this loopback port, so their marker is believed here alone.
+      privateServer ??= newServer({ ...services, urlTokens: undefined, siblingRequestsAccepted: true });
       // exclusive: a port of this worker alone, not one shared through the cluster primary.
       await new Promise<void>((resolve, reject) => {
         privateServer!.once('error', reject);

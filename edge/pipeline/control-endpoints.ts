@@ -16,6 +16,17 @@ export function controlPathOf(target: string): string | undefined {
   return CONTROL_PATHS.has(path) ? path : undefined;
 }
 
+/**
+ * A control endpoint spelled another way (`//metrics`, `/%6detrics`, `/x/../metrics`,
+ * `/metrics/`): the cache key it normalises to (cache-key.ts), with or without one trailing slash,
+ * names a control path. Refused, never forwarded: the origin's own /metrics is not the viewers'.
+ */
+export function isDisguisedControlPath(key: string): boolean {
+  const question = key.indexOf('?');
+  const path = question === -1 ? key : key.slice(0, question);
+  return CONTROL_PATHS.has(path) || (path.endsWith('/') && CONTROL_PATHS.has(path.slice(0, -1)));
+}
+
 function tokenMatches(given: string, expected: string): boolean {
   // Compare digests so neither the length nor the content leaks through timing.
   const digest = (text: string): Buffer => createHash('sha256').update(text).digest();

@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
-import { controlPathOf } from './control-endpoints.js';
+import { controlPathOf, isDisguisedControlPath } from './control-endpoints.js';
 import { lookupCache } from './cache-lookup.js';
 import type { EdgeServices } from './edge-services.js';
 import { plainHitHeaders } from './responses.js';
@@ -80,7 +80,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
     for (const field of FULL_PATH_FIELDS) if (head.headers.has(field)) return { served: false };
     if (controlPathOf(head.target) !== undefined) return { served: false };
     const key = services.cacheKey(head.target);
-    if (!key.ok) return { served: false };
+    if (!key.ok || isDisguisedControlPath(key.key)) return { served: false };
     // Signed URLs: the same check as the filter phase; a refusal, and a playlist (its URIs get
     // the token), are the full path's to answer.
     if (services.urlTokens && (!services.urlTokens.check(head.target, socket.remoteAddress).ok || isPlaylistPath(key.key))) return { served: false };
