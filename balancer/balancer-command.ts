@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
 import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
 import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
@@ -42,6 +43,7 @@ const SPECS = {
   consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
   ...CONSUL_ACCESS_OPTIONS,
   ...TOKEN_SECRET_FILE_OPTION,
+  ...METRICS_TOKEN_FILE_OPTION,
   edge: { kind: 'string', multiple: true, description: 'static edge URL;id=..;region=..;lat=..;lon=..[;weight=..] (instead of --consul)' },
   mode: { kind: 'string', choices: ['steering', 'redirect', 'proxy'], default: 'steering', description: 'how viewers reach the edge' },
   locations: { kind: 'string', description: 'JSON file mapping viewer IP prefixes to regions and coordinates' },
@@ -99,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   const urlTokens = tokenVerifierFromFiles(options['token-secret-file']);
+  const metricsToken = readBearerTokenFile('--metrics-token-file', options['metrics-token-file']);
   const log = createLogger('balancer', options.id);
   if (options.prometheus && cluster.isPrimary) {
     try {
@@ -136,6 +139,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     cluster: cluster.isWorker ? clusterReportsFromPrimary : undefined,
     prometheusUrl: options.prometheus,
     connections: viewerLimitsFromFlags(options),
+    metricsToken,
   });
   if (cluster.isWorker) offerWorkerReports(balancer);
 

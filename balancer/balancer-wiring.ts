@@ -59,6 +59,8 @@ export interface BalancerOptions {
   readonly prometheusUrl?: string;
   /** Viewer connection timeouts and caps (infra/http/viewer-connections.ts; defaults there). */
   readonly connections?: Partial<ViewerConnectionLimits>;
+  /** /metrics and /status need `Authorization: Bearer <this>`; the dashboard's edge scrapes send it. */
+  readonly metricsToken?: string | undefined;
 }
 
 export interface Balancer {
@@ -167,7 +169,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);
   const dashboard = createDashboardData({
-    sampler: createEdgeSampler({ timeoutMs: options.responseTimeoutMs, concurrency: DASHBOARD_SCRAPE_CONCURRENCY }),
+    sampler: createEdgeSampler({ timeoutMs: options.responseTimeoutMs, concurrency: DASHBOARD_SCRAPE_CONCURRENCY, bearerToken: options.metricsToken }),
     prometheus: options.prometheusUrl ? createPrometheusSource({ url: options.prometheusUrl, timeoutMs: options.responseTimeoutMs }) : undefined,
   });
 
@@ -184,7 +186,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
 
   const server = createServer(
     { maxHeaderSize: 16 * 1024, ...viewerServerOptions(limits) },
-    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens }),
+    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens, metricsToken: options.metricsToken }),
   );
   // Malformed requests and oversized headers get a clear status instead of a silent close.
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {

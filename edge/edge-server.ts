@@ -45,6 +45,8 @@ export interface EdgeOptions {
   /** Viewer request fields never forwarded to the origin (default: cookie, authorization). */
   readonly strippedRequestHeaders?: readonly string[];
   readonly adminToken?: string;
+  /** /metrics needs `Authorization: Bearer <this>` (default: open). */
+  readonly metricsToken?: string | undefined;
   /** Signed URLs: media requests need a token this verifier accepts (infra/auth/url-token.ts). */
   readonly urlTokens?: UrlTokenVerifier | undefined;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
@@ -91,6 +93,7 @@ export function createEdge(options: EdgeOptions): Edge {
   if (!Number.isSafeInteger(maxRequestBodyBytes) || maxRequestBodyBytes < 0) throw new TypeError(`edge: maxRequestBodyBytes must be a non-negative integer, got ${maxRequestBodyBytes}`);
   const strippedRequestHeaders = strippedHeaderSet(options.strippedRequestHeaders ?? DEFAULT_STRIPPED_REQUEST_HEADERS);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
+  if (options.metricsToken !== undefined && options.metricsToken.length < 16) throw new TypeError('edge: metricsToken must be at least 16 characters');
 
   const limits = viewerLimits(options.connections, 'edge');
 
@@ -155,6 +158,7 @@ export function createEdge(options: EdgeOptions): Edge {
     strippedRequestHeaders: new Set([...strippedRequestHeaders, SIBLING_HEADER]),
     prefetchCount,
     adminToken: options.adminToken,
+    metricsToken: options.metricsToken,
     urlTokens: options.urlTokens,
     siblingRequestsAccepted: false,
     state,

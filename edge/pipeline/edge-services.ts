@@ -66,6 +66,8 @@ export interface EdgeServices {
   readonly negativeTtl: number;
   readonly prefetchCount: number;
   readonly adminToken: string | undefined;
+  /** /metrics needs this bearer token (undefined = open). */
+  readonly metricsToken: string | undefined;
   /** Signed URLs: media requests need a valid token (undefined = not checked; sibling workers' private port). */
   readonly urlTokens: UrlTokenVerifier | undefined;
   /**

@@ -109,6 +109,26 @@ describe('internal boundaries', () => {
     });
   });
 
+  it('puts /metrics behind --metrics-token-file when given (401 without a token, 403 with a wrong one), /healthz stays open', async () => {
+    const token = 'metrics-token-0123456789';
+    const guarded = createEdge({ id: 'edge-guarded', logger: silent, cacheBytes: 8 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], metricsToken: token });
+    const guardedUrl = await guarded.listen(0, '127.0.0.1');
+    try {
+      const missing = await fetch(`${guardedUrl}/metrics`);
+      assert.equal(missing.status, 401);
+      assert.match(missing.headers.get('www-authenticate') ?? '', /^Bearer /);
+      assert.equal((await fetch(`${guardedUrl}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status, 403);
+      const allowed = await fetch(`${guardedUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(allowed.status, 200);
+      assert.match(await allowed.text(), /streamedge_edge_open_connections/);
+      assert.equal((await fetch(`${guardedUrl}/healthz`)).status, 200);
+      assert.equal(await rawStatus(guardedUrl, 'GET', '//metrics'), 400);
+      assert.equal(origin.hits.get('/metrics'), undefined);
+    } finally {
+      await guarded.close(500);
+    }
+  });
+
   it('never lets X-Origin-Id reach a viewer: stored, passed through, refused or forwarded', async () => {
     const id = { 'x-origin-id': 'origin-secret-7' };
     origin.route('/vod/ids/stored.ts', object(Buffer.from('stored'), 'public, max-age=60', id));
