@@ -1,7 +1,9 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
 import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
+import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
@@ -41,6 +43,7 @@ const SPECS = {
   consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
   ...CONSUL_ACCESS_OPTIONS,
   ...TOKEN_SECRET_FILE_OPTION,
+  ...METRICS_TOKEN_FILE_OPTION,
   edge: { kind: 'string', multiple: true, description: 'static edge URL;id=..;region=..;lat=..;lon=..[;weight=..] (instead of --consul)' },
   mode: { kind: 'string', choices: ['steering', 'redirect', 'proxy'], default: 'steering', description: 'how viewers reach the edge' },
   locations: { kind: 'string', description: 'JSON file mapping viewer IP prefixes to regions and coordinates' },
@@ -61,6 +64,7 @@ const SPECS = {
   'probe-interval': { kind: 'duration', default: BALANCER_DEFAULTS.probeIntervalMs, description: 'probe every available edge\'s /healthz this often, in ms (0 = only when a connection drops)' },
   workers: { kind: 'integer', min: 1, max: 64, default: 1, description: 'redirect/proxy: worker processes (node:cluster), each routing on its own view of sessions and health (/metrics and /status add them up); 1 serves in-process' },
   prometheus: { kind: 'url', description: 'Prometheus whose recording rules the /dashboard plots (checked at start-up); default: the edges\' own /metrics' },
+  ...VIEWER_CONNECTION_OPTIONS,
   'max-pathways': { kind: 'integer', min: 1, max: 20, default: BALANCER_DEFAULTS.maxPathways, description: 'content-steering pathways (edges) per master playlist' },
 } as const;
 
@@ -97,6 +101,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   const urlTokens = tokenVerifierFromFiles(options['token-secret-file']);
+  const metricsToken = readBearerTokenFile('--metrics-token-file', options['metrics-token-file']);
   const log = createLogger('balancer', options.id);
   if (options.prometheus && cluster.isPrimary) {
     try {
@@ -133,6 +138,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     urlTokens,
     cluster: cluster.isWorker ? clusterReportsFromPrimary : undefined,
     prometheusUrl: options.prometheus,
+    connections: viewerLimitsFromFlags(options),
+    metricsToken,
   });
   if (cluster.isWorker) offerWorkerReports(balancer);
 

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
 import type { EdgeHealthState, EjectionReason } from './health/passive-health.js';
 import type { FrontName, FrontOutcome } from './fronts/front.js';
 
@@ -7,6 +8,8 @@ export interface BalancerMetricsSource {
   snapshotAgeSeconds(): number;
   consulReachable(): boolean;
   edges(): readonly { id: string; state: EdgeHealthState; sessions: number }[];
+  /** Viewer connections open in this process. */
+  openConnections(): number;
 }
 
 export interface BalancerMetrics {
@@ -14,6 +17,8 @@ export interface BalancerMetrics {
   request(front: FrontName | 'status' | 'catalog' | 'player' | 'dashboard', outcome: FrontOutcome | string): void;
   selected(edgeId: string): void;
   ejected(edgeId: string, reason: EjectionReason): void;
+  /** Viewer connections refused at accept, and cut for not reading. */
+  readonly connectionObserver: ViewerConnectionObserver;
 }
 
 /**
@@ -81,8 +86,31 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
       for (const edge of source.edges()) this.set({ edge: edge.id }, edge.sessions);
     },
   });
+  new Gauge({
+    name: 'streamedge_balancer_open_connections',
+    help: 'Viewer connections open (summed over workers)',
+    registers: [registry],
+    collect() {
+      this.set(source.openConnections());
+    },
+  });
+  const rejectedConnections = new Counter({
+    name: 'streamedge_balancer_rejected_connections_total',
+    help: 'Viewer connections refused at accept (503), by limit',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const writeTimeouts = new Counter({
+    name: 'streamedge_balancer_write_timeouts_total',
+    help: 'Viewer connections cut after a response made no progress for the write timeout',
+    registers: [registry],
+  });
   return {
     registry,
+    connectionObserver: {
+      onReject: (reason: ConnectionRejectReason) => rejectedConnections.inc({ reason }),
+      onWriteTimeout: () => writeTimeouts.inc(),
+    },
     request: (front, outcome) => requests.inc({ front, outcome }),
     selected: (edge) => selections.inc({ edge }),
     ejected: (edge, reason) => ejections.inc({ edge, reason }),

@@ -3,6 +3,7 @@
 // and the player's and dashboard's files last.
 // The parts it routes to are built in balancer-wiring.ts; this file only dispatches.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkBearer } from '../infra/auth/bearer-token.js';
 import { withoutTokenParams, type UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import type { ClusterReports } from './balancer-cluster.js';
@@ -40,7 +41,12 @@ export interface BalancerParts {
   readonly cluster?: ClusterReports;
   /** Signed URLs: media paths and steering manifests need a valid token (undefined = not checked). */
   readonly urlTokens?: UrlTokenVerifier | undefined;
+  /** /metrics and /status need this bearer token (undefined = open). */
+  readonly metricsToken?: string | undefined;
 }
+
+/** Endpoints that describe the topology: behind the metrics token when one is set. */
+const GUARDED_PATHS: ReadonlySet<string> = new Set(['/metrics', '/status', '/status.html']);
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 const CORS_HEADERS = {
@@ -117,6 +123,17 @@ export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessag
       }
       metrics.request('steering', steering.handleManifest(req, res, router, log, tokenQuery));
       return;
+    }
+    if (parts.metricsToken !== undefined && GUARDED_PATHS.has(path)) {
+      const check = checkBearer(req.headers.authorization, parts.metricsToken);
+      if (check === 'missing') {
+        sendError(res, 401, 'unauthorized: send Authorization: Bearer <token>', { 'www-authenticate': 'Bearer realm="streamedge-metrics"' });
+        return;
+      }
+      if (check === 'wrong') {
+        sendError(res, 403, 'forbidden: wrong token');
+        return;
+      }
     }
     switch (path) {
       case '/healthz':

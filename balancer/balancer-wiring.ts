@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
+import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
@@ -56,6 +57,10 @@ export interface BalancerOptions {
   readonly urlTokens?: UrlTokenVerifier | undefined;
   /** The dashboard reads this Prometheus's recording rules; without it, the edges' /metrics. */
   readonly prometheusUrl?: string;
+  /** Viewer connection timeouts and caps (infra/http/viewer-connections.ts; defaults there). */
+  readonly connections?: Partial<ViewerConnectionLimits>;
+  /** /metrics and /status need `Authorization: Bearer <this>`; the dashboard's edge scrapes send it. */
+  readonly metricsToken?: string | undefined;
 }
 
 export interface Balancer {
@@ -115,7 +120,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
       const loads = sessions.loads();
       return router.snapshot.edges.map((edge) => ({ id: edge.id, state: health.health(edge.id).state, sessions: loads.get(edge.id) ?? 0 }));
     },
+    openConnections: () => guard.open,
   });
+  const limits = viewerLimits(options.connections, 'balancer');
+  const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
   const health = createPassiveHealth({
     logger: log,
     backoffMs: options.ejectBackoffMs,
@@ -161,7 +169,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);
   const dashboard = createDashboardData({
-    sampler: createEdgeSampler({ timeoutMs: options.responseTimeoutMs, concurrency: DASHBOARD_SCRAPE_CONCURRENCY }),
+    sampler: createEdgeSampler({ timeoutMs: options.responseTimeoutMs, concurrency: DASHBOARD_SCRAPE_CONCURRENCY, bearerToken: options.metricsToken }),
     prometheus: options.prometheusUrl ? createPrometheusSource({ url: options.prometheusUrl, timeoutMs: options.responseTimeoutMs }) : undefined,
   });
 
@@ -177,8 +185,8 @@ export function createBalancer(options: BalancerOptions): Balancer {
     });
 
   const server = createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 },
-    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens }),
+    { maxHeaderSize: 16 * 1024, ...viewerServerOptions(limits) },
+    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens, metricsToken: options.metricsToken }),
   );
   // Malformed requests and oversized headers get a clear status instead of a silent close.
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
@@ -188,6 +196,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${status.length - 3}\r\n\r\n${status.slice(4)}\n`);
+  });
+  const serveHttp = takeConnectionHandler(server);
+  server.on('connection', (socket: Socket) => {
+    if (guard.admit(socket)) serveHttp(socket);
   });
 
   return {
@@ -202,6 +214,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       discoveryStatus = getter;
     },
     async close() {
+      guard.stop();
       liveness.stop();
       health.stop();
       await front.close?.();

@@ -5,10 +5,12 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AggregatorRegistry } from 'prom-client';
+import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
 import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom, type ConsulConnection } from '../infra/consul/consul-connection.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
+import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
 import { OptionError, parseCommandOptions, type ParsedOptions } from '../infra/runtime/command-options.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
@@ -43,6 +45,8 @@ const specs = {
   prefetch: { kind: 'integer', description: 'segments to warm after each segment request (0 = off)', default: 2, min: 0, max: 20 },
   'admin-token': { kind: 'string', description: 'bearer token for POST /admin/purge (disabled without one)' },
   ...TOKEN_SECRET_FILE_OPTION,
+  ...METRICS_TOKEN_FILE_OPTION,
+  ...VIEWER_CONNECTION_OPTIONS,
   'disable-fast-hits': { kind: 'boolean', description: 'answer every request through node:http, without the hit fast path' },
   'cache-key-param': { kind: 'string', multiple: true, description: 'query parameter kept in the cache key (others are dropped)' },
   // Viewers leave a draining edge only at their next steering-manifest reload (balancer TTL 4 s),
@@ -88,8 +92,10 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     strippedRequestHeaders: options['strip-request-header'].filter((name) => name !== 'none'),
     prefetchCount: options.prefetch,
     fastHits: !options['disable-fast-hits'],
+    connections: viewerLimitsFromFlags(options),
     ...(options['admin-token'] !== undefined ? { adminToken: options['admin-token'] } : {}),
     urlTokens: tokenVerifierFromFiles(options['token-secret-file']),
+    metricsToken: readBearerTokenFile('--metrics-token-file', options['metrics-token-file']),
   };
 }
 

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
+import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
 import type { AttemptOutcome, UpstreamObserver } from './upstream/upstream-client.js';
 
 export interface EdgeMetrics {
@@ -17,6 +18,8 @@ export interface EdgeMetrics {
   readonly purged: Counter;
   readonly badRequests: Counter<'reason'>;
   readonly originObserver: UpstreamObserver;
+  /** Viewer connections refused at accept, and cut for not reading. */
+  readonly connectionObserver: ViewerConnectionObserver;
 }
 
 export interface EdgeMetricsSources {
@@ -25,6 +28,7 @@ export interface EdgeMetricsSources {
   readonly cacheCapacityBytes: number;
   readonly inflightFlights: () => number;
   readonly originReplicas: () => number;
+  readonly openConnections: () => number;
 }
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
@@ -69,6 +73,9 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_cache_capacity_bytes', help: 'Configured cache size', registers, collect() { this.set(sources.cacheCapacityBytes); } });
   new Gauge({ name: 'streamedge_edge_inflight_fetches', help: 'Coalesced origin fetches under way', registers, collect() { this.set(sources.inflightFlights()); } });
   new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });
+  new Gauge({ name: 'streamedge_edge_open_connections', help: 'Viewer connections open in this process', registers, collect() { this.set(sources.openConnections()); } });
+  const rejectedConnections = new Counter({ name: 'streamedge_edge_rejected_connections_total', help: 'Viewer connections refused at accept (503), by limit', labelNames: ['reason'], registers });
+  const writeTimeouts = new Counter({ name: 'streamedge_edge_write_timeouts_total', help: 'Viewer connections cut after a response made no progress for the write timeout', registers });
 
   return {
     registry,
@@ -94,6 +101,10 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
       },
       onHedge: (replica: string) => hedges.labels(replica).inc(),
       onEject: (replica: string) => ejections.labels(replica).inc(),
+    },
+    connectionObserver: {
+      onReject: (reason: ConnectionRejectReason) => rejectedConnections.labels(reason).inc(),
+      onWriteTimeout: () => writeTimeouts.inc(),
     },
   };
 }

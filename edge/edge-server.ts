@@ -6,6 +6,7 @@ import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
+import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -15,7 +16,7 @@ import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamInterim } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
-import type { EdgeServices, EdgeState, FillHead, PurgeRequest } from './pipeline/edge-services.js';
+import { SIBLING_HEADER, type EdgeServices, type EdgeState, type FillHead, type PurgeRequest } from './pipeline/edge-services.js';
 import { ALLOWED_METHODS, handleRequest } from './pipeline/request-phases.js';
 import { createHitFastPath, type HitFastPath } from './pipeline/hit-fast-path.js';
 
@@ -44,12 +45,14 @@ export interface EdgeOptions {
   /** Viewer request fields never forwarded to the origin (default: cookie, authorization). */
   readonly strippedRequestHeaders?: readonly string[];
   readonly adminToken?: string;
+  /** /metrics needs `Authorization: Bearer <this>` (default: open). */
+  readonly metricsToken?: string | undefined;
   /** Signed URLs: media requests need a token this verifier accepts (infra/auth/url-token.ts). */
   readonly urlTokens?: UrlTokenVerifier | undefined;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
   readonly fastHits?: boolean;
-  /** An idle kept-alive viewer connection is closed after this long (default 65 s, above common load balancers' 60 s). */
-  readonly keepAliveTimeoutMs?: number;
+  /** Viewer connection timeouts and caps (infra/http/viewer-connections.ts; defaults there). */
+  readonly connections?: Partial<ViewerConnectionLimits>;
   /** Cluster hooks: purge on every worker, metrics of every worker, the sibling owning a key. */
   readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
   readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
@@ -78,26 +81,6 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const DEFAULT_NEGATIVE_TTL_MS = 2_000;
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
-/**
- * Puts the hit fast path in front of node:http: the server's own connection handler is taken out
- * and called only for connections the fast path hands over. The server still listens, counts
- * every connection (so close() waits for them) and enforces its timeouts on those it serves.
- */
-function routeThroughFastPath(server: Server, services: EdgeServices): HitFastPath {
-  const handlers = server.listeners('connection');
-  if (handlers.length !== 1) throw new Error(`edge: expected node:http's one connection handler, found ${handlers.length}`);
-  const serveHttp = handlers[0] as (this: Server, socket: Socket) => void;
-  server.removeListener('connection', serveHttp);
-  const fastPath = createHitFastPath({
-    services,
-    maxHeadBytes: MAX_HEADER_BYTES,
-    keepAliveTimeoutMs: server.keepAliveTimeout,
-    handOver: (socket) => serveHttp.call(server, socket),
-  });
-  server.on('connection', (socket: Socket) => fastPath.accept(socket));
-  return fastPath;
-}
-
 export function createEdge(options: EdgeOptions): Edge {
   if (!options.id || !/^[A-Za-z0-9._-]+$/.test(options.id)) throw new TypeError(`edge: id must be letters, digits, . _ -; got "${options.id}"`);
   const hasStatic = (options.originUrls?.length ?? 0) > 0;
@@ -110,9 +93,9 @@ export function createEdge(options: EdgeOptions): Edge {
   if (!Number.isSafeInteger(maxRequestBodyBytes) || maxRequestBodyBytes < 0) throw new TypeError(`edge: maxRequestBodyBytes must be a non-negative integer, got ${maxRequestBodyBytes}`);
   const strippedRequestHeaders = strippedHeaderSet(options.strippedRequestHeaders ?? DEFAULT_STRIPPED_REQUEST_HEADERS);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
+  if (options.metricsToken !== undefined && options.metricsToken.length < 16) throw new TypeError('edge: metricsToken must be at least 16 characters');
 
-  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 65_000;
-  if (!Number.isInteger(keepAliveTimeoutMs) || keepAliveTimeoutMs < 100) throw new TypeError(`edge: keepAliveTimeoutMs must be an integer ≥ 100, got ${keepAliveTimeoutMs}`);
+  const limits = viewerLimits(options.connections, 'edge');
 
   const logger = options.logger;
   const state: EdgeState = { draining: false };
@@ -134,6 +117,7 @@ export function createEdge(options: EdgeOptions): Edge {
     cacheCapacityBytes: options.cacheBytes,
     inflightFlights: () => flights.size,
     originReplicas: () => origins.replicas.length,
+    openConnections: () => guard.open,
   });
   const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
@@ -170,10 +154,13 @@ export function createEdge(options: EdgeOptions): Edge {
     maxObjectBytes: options.maxObjectBytes,
     maxRequestBodyBytes,
     negativeTtl: negativeTtlMs / 1000,
-    strippedRequestHeaders,
+    // A sibling's marker is for the owner worker that reads it, never for the origin.
+    strippedRequestHeaders: new Set([...strippedRequestHeaders, SIBLING_HEADER]),
     prefetchCount,
     adminToken: options.adminToken,
+    metricsToken: options.metricsToken,
     urlTokens: options.urlTokens,
+    siblingRequestsAccepted: false,
     state,
     hasOrigins: () => origins.replicas.length > 0,
     purge: options.purgeAll ?? ((request) => Promise.resolve(purgeLocal(request))),
@@ -185,13 +172,13 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const newServer = (serving: EdgeServices): Server => {
     const created = createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: keepAliveTimeoutMs },
+      { maxHeaderSize: MAX_HEADER_BYTES, ...viewerServerOptions(limits) },
       (req, res) => handleRequest(serving, req, res),
     );
     created.on('clientError', (error: NodeJS.ErrnoException, socket) => {
       // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
       if (!socket.writable) return socket.destroy();
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
     });
     // CONNECT never reaches the request phases (node:http hands it over as a tunnel): the edge opens no tunnels.
@@ -202,8 +189,18 @@ export function createEdge(options: EdgeOptions): Edge {
     return created;
   };
   const server = newServer(services);
+  const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
+  const serveHttp = takeConnectionHandler(server);
   // Viewers' connections start on the hit fast path; sibling workers only ask for misses.
-  const fastPath = options.fastHits === false ? undefined : routeThroughFastPath(server, services);
+  const fastPath: HitFastPath | undefined =
+    options.fastHits === false
+      ? undefined
+      : createHitFastPath({ services, maxHeadBytes: MAX_HEADER_BYTES, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, headersTimeoutMs: limits.headersTimeoutMs, handOver: serveHttp });
+  server.on('connection', (socket: Socket) => {
+    if (!guard.admit(socket)) return;
+    if (fastPath) fastPath.accept(socket);
+    else serveHttp(socket);
+  });
   let privateServer: Server | undefined;
 
   const source: OriginSource = hasStatic
@@ -223,7 +220,8 @@ export function createEdge(options: EdgeOptions): Edge {
     },
     async listenPrivate(host) {
       // Sibling workers ask with the cache key, after the viewer's token was checked where it arrived.
-      privateServer ??= newServer({ ...services, urlTokens: undefined });
+      // Only sibling workers reach this loopback port, so their marker is believed here alone.
+      privateServer ??= newServer({ ...services, urlTokens: undefined, siblingRequestsAccepted: true });
       // exclusive: a port of this worker alone, not one shared through the cluster primary.
       await new Promise<void>((resolve, reject) => {
         privateServer!.once('error', reject);
@@ -244,6 +242,7 @@ export function createEdge(options: EdgeOptions): Edge {
       fastPath?.closeAll();
       await closed;
       clearTimeout(cut);
+      guard.stop();
       source.stop();
       await origins.close();
     },

@@ -35,6 +35,8 @@ export interface EdgeSamplerOptions {
   readonly concurrency: number;
   /** Bodies longer than this are refused (an edge's exposition is a few KiB). */
   readonly maxBytes?: number;
+  /** Sent as `Authorization: Bearer` to edges whose /metrics is behind --metrics-token-file. */
+  readonly bearerToken?: string | undefined;
 }
 
 export type EdgeSampler = (edges: readonly EdgeStatus[]) => Promise<MetricsSamples>;
@@ -46,7 +48,7 @@ export function createEdgeSampler(options: EdgeSamplerOptions): EdgeSampler {
 
   const scrape = async (edge: EdgeStatus): Promise<Pick<EdgeSample, 'counters' | 'error'>> => {
     try {
-      const response = await fetch(new URL('/metrics', edge.url), { signal: AbortSignal.timeout(options.timeoutMs) });
+      const response = await fetch(new URL('/metrics', edge.url), { signal: AbortSignal.timeout(options.timeoutMs), ...(options.bearerToken ? { headers: { authorization: `Bearer ${options.bearerToken}` } } : {}) });
       if (!response.ok) {
         await response.body?.cancel();
         return { error: `/metrics answered ${response.status}` };

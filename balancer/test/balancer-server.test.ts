@@ -77,6 +77,10 @@ describe('balancer fronts against stand-in edges', () => {
       ['an unknown region', '/vod/demo-ts/master.m3u8?region=mars', {}, 400, /unknown region/],
       ['conflicting hints', '/vod/demo-ts/master.m3u8?region=eu-west', { 'x-streamedge-region': 'us-east' }, 400, /conflicting/],
       ['an unknown path', '/wp-admin/', {}, 404, /not found/],
+      // Issue 11: only the exact spellings are the balancer's own endpoints, and nothing else is forwarded.
+      ['a control path with a doubled slash', '//metrics', {}, 404, /not found/],
+      ['a percent-encoded control path', '/%6detrics', {}, 404, /not found/],
+      ['a control path reached by traversal', '/vod/demo-ts/../../metrics', {}, 400, /traversal/],
       ['a path outside the media space', '/vod/demo-ts', {}, 404, /not a media path/],
     ];
     for (const [name, path, headers, status, reason] of badRequests) {

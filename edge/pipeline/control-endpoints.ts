@@ -1,5 +1,5 @@
 // /healthz, /readyz, /metrics and POST /admin/purge: answered before the cache is consulted.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { checkBearer } from '../../infra/auth/bearer-token.js';
 import { hasForbiddenCharacter, MAX_TARGET_LENGTH } from '../cache/cache-key.js';
 import type { EdgeServices, PurgeRequest } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
@@ -16,10 +16,29 @@ export function controlPathOf(target: string): string | undefined {
   return CONTROL_PATHS.has(path) ? path : undefined;
 }
 
-function tokenMatches(given: string, expected: string): boolean {
-  // Compare digests so neither the length nor the content leaks through timing.
-  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(given), digest(expected));
+/**
+ * A control endpoint spelled another way (`//metrics`, `/%6detrics`, `/x/../metrics`,
+ * `/metrics/`): the cache key it normalises to (cache-key.ts), with or without one trailing slash,
+ * names a control path. Refused, never forwarded: the origin's own /metrics is not the viewers'.
+ */
+export function isDisguisedControlPath(key: string): boolean {
+  const question = key.indexOf('?');
+  const path = question === -1 ? key : key.slice(0, question);
+  return CONTROL_PATHS.has(path) || (path.endsWith('/') && CONTROL_PATHS.has(path.slice(0, -1)));
+}
+
+/** False once a request without the right bearer token has been answered 401 or 403. */
+function authorized(services: EdgeServices, ctx: RequestContext, expected: string, realm: string): boolean {
+  const check = checkBearer(ctx.req.headers.authorization, expected);
+  if (check === 'missing') {
+    sendText(services, ctx, 401, 'unauthorized: send Authorization: Bearer <token>', ['www-authenticate', `Bearer realm="${realm}"`]);
+    return false;
+  }
+  if (check === 'wrong') {
+    sendText(services, ctx, 403, 'forbidden: wrong token');
+    return false;
+  }
+  return true;
 }
 
 function readBody(ctx: RequestContext, limit: number): Promise<Buffer | 'too-large'> {
@@ -72,16 +91,7 @@ async function purge(services: EdgeServices, ctx: RequestContext): Promise<void>
     sendText(services, ctx, 405, 'method not allowed: use POST', ['allow', 'POST']);
     return;
   }
-  const authorization = ctx.req.headers.authorization;
-  const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match) {
-    sendText(services, ctx, 401, 'unauthorized: send Authorization: Bearer <token>', ['www-authenticate', 'Bearer realm="streamedge-admin"']);
-    return;
-  }
-  if (!tokenMatches(match[1]!, services.adminToken)) {
-    sendText(services, ctx, 403, 'forbidden: wrong token');
-    return;
-  }
+  if (!authorized(services, ctx, services.adminToken, 'streamedge-admin')) return;
   const body = await readBody(ctx, MAX_PURGE_BODY);
   if (body === 'too-large') {
     ctx.res.shouldKeepAlive = false;
@@ -120,7 +130,7 @@ export function handleControl(services: EdgeServices, ctx: RequestContext, path:
   } else if (path === '/readyz') {
     const reason = services.state.draining ? 'draining' : services.hasOrigins() ? undefined : 'no origin replica known';
     sendJson(services, ctx, reason ? 503 : 200, reason ? { status: 'unavailable', id: services.id, reason } : { status: 'ready', id: services.id });
-  } else {
+  } else if (services.metricsToken === undefined || authorized(services, ctx, services.metricsToken, 'streamedge-metrics')) {
     services.metricsText().then(({ contentType, body }) => {
       const bytes = Buffer.from(body);
       ctx.res.writeHead(200, [...services.commonHeaders, 'content-type', contentType, 'content-length', String(bytes.length), 'cache-control', 'no-store']);

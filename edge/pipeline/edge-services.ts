@@ -66,8 +66,16 @@ export interface EdgeServices {
   readonly negativeTtl: number;
   readonly prefetchCount: number;
   readonly adminToken: string | undefined;
+  /** /metrics needs this bearer token (undefined = open). */
+  readonly metricsToken: string | undefined;
   /** Signed URLs: media requests need a valid token (undefined = not checked; sibling workers' private port). */
   readonly urlTokens: UrlTokenVerifier | undefined;
+  /**
+   * Whether SIBLING_HEADER is believed: only on a worker's private loopback port, where only
+   * sibling workers connect. On the public port a viewer sending it is ignored (and it is never
+   * forwarded), so no viewer can make a worker skip the key's owner.
+   */
+  readonly siblingRequestsAccepted: boolean;
   readonly state: EdgeState;
   /** Whether the edge can serve misses (has at least one origin replica). */
   readonly hasOrigins: () => boolean;
@@ -82,7 +90,7 @@ export interface EdgeServices {
   readonly metricsText: () => Promise<{ contentType: string; body: string }>;
 }
 
-/** Header marking a request from a sibling worker: it is never forwarded to another sibling. */
+/** Header marking a request from a sibling worker (believed on the private port only): it is never forwarded to another sibling. */
 export const SIBLING_HEADER = 'x-streamedge-sibling';
 
 export type PurgeRequest = { readonly key: string } | { readonly prefix: string };

@@ -10,7 +10,7 @@
 import type { Socket } from 'node:net';
 import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
 import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
-import { controlPathOf } from './control-endpoints.js';
+import { controlPathOf, isDisguisedControlPath } from './control-endpoints.js';
 import { lookupCache } from './cache-lookup.js';
 import type { EdgeServices } from './edge-services.js';
 import { plainHitHeaders } from './responses.js';
@@ -25,6 +25,8 @@ export interface HitFastPathOptions {
   readonly maxHeadBytes: number;
   /** An idle kept-alive connection is closed after this long (node:http's keepAliveTimeout). */
   readonly keepAliveTimeoutMs: number;
+  /** A new connection's first request head must arrive within this long (node:http's headersTimeout). */
+  readonly headersTimeoutMs: number;
 }
 
 export interface HitFastPath {
@@ -48,6 +50,7 @@ const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
   if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
   if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
+  if (!(options.headersTimeoutMs > 0)) throw new TypeError(`headersTimeoutMs must be > 0, got ${options.headersTimeoutMs}`);
   const services = options.services;
   const keepAlive = ['connection', 'keep-alive', 'keep-alive', `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`];
   // Keyed by the per-entry, per-second header array that plainHitHeaders returns (which carries
@@ -77,7 +80,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
     for (const field of FULL_PATH_FIELDS) if (head.headers.has(field)) return { served: false };
     if (controlPathOf(head.target) !== undefined) return { served: false };
     const key = services.cacheKey(head.target);
-    if (!key.ok) return { served: false };
+    if (!key.ok || isDisguisedControlPath(key.key)) return { served: false };
     // Signed URLs: the same check as the filter phase; a refusal, and a playlist (its URIs get
     // the token), are the full path's to answer.
     if (services.urlTokens && (!services.urlTokens.check(head.target, socket.remoteAddress).ok || isPlaylistPath(key.key))) return { served: false };
@@ -118,6 +121,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       let pending: Buffer = Buffer.alloc(0);
       let waitingForDrain = false;
       let clientEnded = false;
+      let keptAlive = false;
 
       const release = (): void => {
         connections.delete(socket);
@@ -144,6 +148,11 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
           const outcome = serve(socket, parsed.head);
           if (!outcome.served) return handOver();
           pending = pending.subarray(parsed.head.length);
+          // Served once: from now on the connection is a kept-alive one, idle between requests.
+          if (!keptAlive) {
+            keptAlive = true;
+            socket.setTimeout(options.keepAliveTimeoutMs);
+          }
           // A client that does not read its responses gets no more until it does.
           if (!outcome.flushed) waitingForDrain = true;
         }
@@ -188,7 +197,10 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
         ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
       ];
       for (const [event, listener] of listeners) socket.on(event, listener);
-      socket.setTimeout(options.keepAliveTimeoutMs);
+      // Until its first request is in, a connection has node:http's header timeout; a head that
+      // arrives in part is handed over at once, and node:http times the rest. A response the viewer
+      // stops reading is cut by the connection guard's write timeout (infra/http/viewer-connections.ts).
+      socket.setTimeout(options.headersTimeoutMs);
     },
     closeAll() {
       for (const end of connections.values()) end();

@@ -308,7 +308,7 @@ function fill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>,
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
-    fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: ctx.forwarded });
+    fill(services, flight, stale, { viaSibling: !(services.siblingRequestsAccepted && ctx.req.headers[SIBLING_HEADER] !== undefined), headers: ctx.forwarded });
   } else {
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();

@@ -1,7 +1,7 @@
 // The request phases of the edge, sequenced in one place (after Pingora's phases). Each phase is
 // its own module, and a request moves through them in order without coming back:
 //
-//   filterRequest (control paths, methods, signed-URL token) → resolveCacheKey → lookupCache (cache-lookup.ts)
+//   filterRequest (control paths, methods, signed-URL token) → resolveCacheKey (other spellings of control paths refused) → lookupCache (cache-lookup.ts)
 //     ├─ fresh ──────────────────→ sendEntry (responses.ts)
 //     ├─ stale-while-revalidate ─→ sendEntry + startBackgroundFill (origin-fill.ts)
 //     └─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isWellFormedRange } from '../../infra/http/byte-range.js';
 import { forgetResponse } from '../cache/variants.js';
 import { lookupCache } from './cache-lookup.js';
-import { controlPathOf, handleControl } from './control-endpoints.js';
+import { controlPathOf, handleControl, isDisguisedControlPath } from './control-endpoints.js';
 import type { EdgeServices } from './edge-services.js';
 import { forwardUnsafe, readThroughFlight, startBackgroundFill } from './origin-fill.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
@@ -142,6 +142,11 @@ function resolveCacheKey(services: EdgeServices, ctx: RequestContext): boolean {
   const result = services.cacheKey(ctx.req.url ?? '');
   if (!result.ok) {
     reject(services, ctx, result.status, `bad request target: ${result.reason}`, 'target');
+    return false;
+  }
+  // Control paths are matched exactly in the filter phase; any other spelling of one is refused here.
+  if (isDisguisedControlPath(result.key)) {
+    reject(services, ctx, 400, 'bad request target: a control path must be spelled exactly', 'control-path');
     return false;
   }
   ctx.key = result.key;

@@ -361,7 +361,7 @@ describe('hit fast path', () => {
   });
 
   it('closes a kept-alive connection left idle past the keep-alive timeout, on either path', async () => {
-    const local = createEdge({ id: 'edge-idle', logger: silent, cacheBytes: 8 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], keepAliveTimeoutMs: 300 });
+    const local = createEdge({ id: 'edge-idle', logger: silent, cacheBytes: 8 * 1024 * 1024, maxObjectBytes: 1024 * 1024, originUrls: [origin.url], connections: { keepAliveTimeoutMs: 300 } });
     const localUrl = await local.listen(0, '127.0.0.1');
     try {
       await (await fetch(`${localUrl}/vod/fast/index.m3u8`)).arrayBuffer();

@@ -16,3 +16,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
 }
+
+/** Polls a yes/no `check` until it says yes or the time is up. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 25): Promise<void> {
+  await waitFor(what, async () => ((await check()) ? true : undefined), timeoutMs, intervalMs);
+}
