@@ -37,6 +37,11 @@ const specs = {
   workers: { kind: 'integer', description: 'worker processes (node:cluster); 1 serves in-process', default: availableParallelism(), min: 1, max: 64 },
   'hedge-delay': { kind: 'duration', description: 'ask a second origin replica if the first has not answered by then (0 = off)', default: '300ms' },
   'origin-timeout': { kind: 'duration', description: 'origin response-header and body-idle timeout', default: '10s', min: 100 },
+  'origin-deadline': { kind: 'duration', description: 'total time for one origin fetch, body included; a slower one is cut and not cached', default: '60s', min: 100 },
+  'origin-max-per-replica': { kind: 'integer', description: 'origin requests in flight per origin replica (its connections)', default: 64, min: 1, max: 10_000 },
+  'origin-max-inflight': { kind: 'integer', description: 'origin requests in flight across all replicas, per process', default: 256, min: 1, max: 100_000 },
+  'origin-max-queued': { kind: 'integer', description: 'origin requests waiting for a slot; beyond it viewers get 503 + Retry-After (0 = no waiting)', default: 1024, min: 0, max: 1_000_000 },
+  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After', default: '5s', min: 1 },
   'negative-ttl': { kind: 'duration', description: 'how long a 404/410 without explicit freshness is cached (0 = not reused)', default: '2s', min: 0, max: 3_600_000 },
   'max-request-body': { kind: 'bytes', description: 'largest request body a POST, PUT, DELETE or PATCH streams to the origin; bigger ones get 413 (0 = none)', default: '1MB', min: 0 },
   'strip-request-header': { kind: 'string', multiple: true, description: 'viewer request header never forwarded to the origin; replaces the default list ("none" = forward them all)', default: ['cookie', 'authorization'] },
@@ -71,6 +76,9 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
   } catch (error) {
     throw new OptionError('--strip-request-header', (error as Error).message);
   }
+  if (options['origin-deadline'] <= options['origin-timeout']) {
+    throw new OptionError('--origin-deadline', `must exceed --origin-timeout (${options['origin-timeout']} ms)`);
+  }
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
@@ -83,6 +91,11 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     allowedQueryParams: options['cache-key-param'],
     hedgeDelayMs: options['hedge-delay'],
     originTimeoutMs: options['origin-timeout'],
+    originDeadlineMs: options['origin-deadline'],
+    originMaxPerReplica: options['origin-max-per-replica'],
+    originMaxInFlight: options['origin-max-inflight'],
+    originMaxQueued: options['origin-max-queued'],
+    originQueueWaitMs: options['origin-queue-wait'],
     negativeTtlMs: options['negative-ttl'],
     maxRequestBodyBytes: options['max-request-body'],
     strippedRequestHeaders: options['strip-request-header'].filter((name) => name !== 'none'),

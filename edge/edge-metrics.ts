@@ -25,6 +25,8 @@ export interface EdgeMetricsSources {
   readonly cacheCapacityBytes: number;
   readonly inflightFlights: () => number;
   readonly originReplicas: () => number;
+  readonly originInFlight: () => number;
+  readonly originQueued: () => number;
 }
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
@@ -68,6 +70,9 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_cache_objects', help: 'Objects held by the cache', registers, collect() { this.set(sources.cacheObjects()); } });
   new Gauge({ name: 'streamedge_edge_cache_capacity_bytes', help: 'Configured cache size', registers, collect() { this.set(sources.cacheCapacityBytes); } });
   new Gauge({ name: 'streamedge_edge_inflight_fetches', help: 'Coalesced origin fetches under way', registers, collect() { this.set(sources.inflightFlights()); } });
+  new Gauge({ name: 'streamedge_edge_origin_inflight_requests', help: 'Origin requests sent and not yet read to the end', registers, collect() { this.set(sources.originInFlight()); } });
+  new Gauge({ name: 'streamedge_edge_origin_queued_requests', help: 'Origin requests waiting for a free slot', registers, collect() { this.set(sources.originQueued()); } });
+  const originRejected = new Counter({ name: 'streamedge_edge_origin_rejected_total', help: 'Origin requests refused a slot (viewer got 503 + Retry-After)', labelNames: ['reason'], registers });
   new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });
 
   return {
@@ -94,6 +99,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
       },
       onHedge: (replica: string) => hedges.labels(replica).inc(),
       onEject: (replica: string) => ejections.labels(replica).inc(),
+      onReject: (reason: string) => originRejected.labels(reason).inc(),
     },
   };
 }

@@ -36,6 +36,14 @@ export interface EdgeOptions {
   readonly hedgeDelayMs?: number;
   readonly originTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
+  /** Total time for one origin fetch, body included (default 60 s); the flight ends transient-error after it. */
+  readonly originDeadlineMs?: number;
+  /** Origin requests in flight per replica (default 64) and across replicas (default 256). */
+  readonly originMaxPerReplica?: number;
+  readonly originMaxInFlight?: number;
+  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 5 s); beyond either, 503 + Retry-After. */
+  readonly originMaxQueued?: number;
+  readonly originQueueWaitMs?: number;
   /** How long a coalesced reader waits for the response head before fetching on its own. */
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
@@ -134,13 +142,20 @@ export function createEdge(options: EdgeOptions): Edge {
     cacheCapacityBytes: options.cacheBytes,
     inflightFlights: () => flights.size,
     originReplicas: () => origins.replicas.length,
+    originInFlight: () => origins.inFlight,
+    originQueued: () => origins.queued,
   });
   const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
     connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
     headersTimeoutMs: originTimeoutMs,
     bodyTimeoutMs: originTimeoutMs,
-    connectionsPerReplica: 64,
+    connectionsPerReplica: options.originMaxPerReplica ?? 64,
+    maxInFlight: options.originMaxInFlight ?? 256,
+    maxQueued: options.originMaxQueued ?? 1024,
+    queueWaitMs: options.originQueueWaitMs ?? 5_000,
+    retryAfterSeconds: 1,
+    deadlineMs: options.originDeadlineMs ?? 60_000,
     ejectAfterFailures: 3,
     ejectForMs: 10_000,
     userAgent: `streamedge-edge/${options.id}`,

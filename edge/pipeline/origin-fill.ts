@@ -250,7 +250,11 @@ function streamBody(
       }
       pauseIfCongested();
     });
-    body.on('error', (error: Error) => fail('reset', upstreamError(error, response.replica)));
+    body.on('error', (error: Error) => {
+      const failure = upstreamError(error, response.replica);
+      // A body cut at the fetch's total deadline is named so; anything else is a reset.
+      fail(failure.reason === 'deadline' ? 'deadline' : 'reset', failure);
+    });
     body.on('close', () => fail('reset', integrityError('reset', `origin ${response.replica} closed the body early`)));
     body.on('end', () => {
       if (over) return;
@@ -455,7 +459,9 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
   }
   ctx.outcome = 'failed';
   ctx.detail = failure.reason;
-  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`);
+  // The edge's own refusal (origin fetches saturated) says when to come back.
+  const retryAfter = failure.retryAfterSeconds === undefined ? [] : ['retry-after', String(failure.retryAfterSeconds)];
+  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`, retryAfter);
 }
 
 /**

@@ -479,6 +479,63 @@ describe('edge (in-process, scripted origins)', () => {
     }
   });
 
+  it('a saturated origin connection gives viewers a 503 with Retry-After and a reason, not an endless queue; /metrics shows it', async () => {
+    for (let i = 0; i < 4; i++) {
+      origin.route(`/vod/busy/seg-${i}.ts`, (req, res) => {
+        const timer = setTimeout(() => object(Buffer.from(`busy ${i}`))(req, res), 600);
+        res.on('close', () => clearTimeout(timer));
+      });
+    }
+    const { edge, url } = await startEdge({ originUrls: [origin.url], originMaxPerReplica: 1, originMaxQueued: 1, originQueueWaitMs: 5000, hedgeDelayMs: 0 });
+    try {
+      const first = fetch(`${url}/vod/busy/seg-0.ts`);
+      await sleep(50);
+      const second = fetch(`${url}/vod/busy/seg-1.ts`);
+      await sleep(50);
+      const metricsWhileBusy = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metricsWhileBusy, /streamedge_edge_origin_inflight_requests 1\n/);
+      assert.match(metricsWhileBusy, /streamedge_edge_origin_queued_requests 1\n/);
+      const refused = await fetch(`${url}/vod/busy/seg-2.ts`);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '1');
+      assert.match(await refused.text(), /origin-busy-queue-full/);
+      assert.equal(origin.hits.get('/vod/busy/seg-2.ts') ?? 0, 0);
+      assert.equal((await first).status, 200);
+      assert.equal((await second).status, 200, 'the queued request is sent once a slot is free');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /streamedge_edge_origin_rejected_total\{reason="queue-full"\} 1/);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
+  it('an origin that dribbles its body under the idle timeout is cut at the fetch deadline: viewers are cut, nothing is stored', async () => {
+    let requests = 0;
+    origin.route('/vod/dribble/seg-00000.ts', (_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': '1000', 'cache-control': 'public, max-age=600' });
+      const timer = setInterval(() => res.write('x'), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const { edge, url } = await startEdge({ originUrls: [origin.url], originTimeoutMs: 200, originDeadlineMs: 400 });
+    try {
+      const started = performance.now();
+      const viewers = await Promise.all([rawGet(`${url}/vod/dribble/seg-00000.ts`), rawGet(`${url}/vod/dribble/seg-00000.ts`)]);
+      assert.ok(performance.now() - started < 3000, 'not held by the dribble');
+      for (const viewer of viewers) {
+        assert.equal(viewer.status, 200);
+        assert.ok(viewer.aborted && viewer.received < 1000, `cut mid-stream after ${viewer.received} bytes`);
+      }
+      assert.equal(requests, 1, 'one shared fetch');
+      assert.equal(edge.services.store.peek('/vod/dribble/seg-00000.ts'), undefined, 'nothing stored');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /streamedge_edge_fetch_outcomes_total\{outcome="transient-error"\} [1-9]/);
+      assert.match(metrics, /streamedge_edge_integrity_failures_total\{reason="deadline"\} 1/);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
   it('rejects bad input with a clear 4xx and keeps serving', async () => {
     origin.route('/vod/ok/seg.ts', object(Buffer.from('ok')));
     const { edge, url } = await startEdge({ originUrls: [origin.url] });
