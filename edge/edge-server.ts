@@ -12,6 +12,7 @@ import { createMemoryStore } from './cache/memory-store.js';
 import { MAX_VARIANTS, storedSize, type StoredResponse } from './cache/variants.js';
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
+import { createPrefetchIndex } from './prefetch.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
@@ -47,6 +48,8 @@ export interface EdgeOptions {
   /** How long a coalesced reader waits for the response head before fetching on its own. */
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
+  /** Segment URIs the prefetch index keeps parsed across playlists (default 50,000; LRU). */
+  readonly prefetchIndexSegments?: number;
   /** How long a 404/410 without explicit freshness is cached, in ms (default 2 s; 0 = not reused). */
   readonly negativeTtlMs?: number;
   /** Viewer request fields never forwarded to the origin (default: cookie, authorization). */
@@ -136,11 +139,14 @@ export function createEdge(options: EdgeOptions): Edge {
     onListenerError: (error, key) => logger.error({ key, err: (error as Error).stack ?? String(error) }, 'a viewer’s response failed; dropped from the shared fetch'),
   });
   const originTimeoutMs = options.originTimeoutMs ?? 10_000;
+  const prefetchIndex = createPrefetchIndex(options.prefetchIndexSegments ?? 50_000);
   const metrics = createEdgeMetrics({
     cacheBytes: () => store.bytes,
     cacheObjects: () => store.count,
     cacheCapacityBytes: options.cacheBytes,
     inflightFlights: () => flights.size,
+    prefetchIndexPlaylists: () => prefetchIndex.playlists,
+    prefetchIndexSegments: () => prefetchIndex.segments,
     originReplicas: () => origins.replicas.length,
     originInFlight: () => origins.inFlight,
     originQueued: () => origins.queued,
@@ -187,6 +193,7 @@ export function createEdge(options: EdgeOptions): Edge {
     negativeTtl: negativeTtlMs / 1000,
     strippedRequestHeaders,
     prefetchCount,
+    prefetchIndex,
     adminToken: options.adminToken,
     urlTokens: options.urlTokens,
     state,

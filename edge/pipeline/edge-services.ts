@@ -10,6 +10,7 @@ import type { NotStorableReason } from '../cache/freshness.js';
 import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
+import type { PrefetchIndex } from '../prefetch.js';
 
 /** What a coalesced origin fetch announces before its body. */
 export type FillHead =
@@ -65,6 +66,8 @@ export interface EdgeServices {
   /** Seconds a 404/410 without explicit freshness is cached (negative caching; 0 = not reused). */
   readonly negativeTtl: number;
   readonly prefetchCount: number;
+  /** Parsed segment lists of cached media playlists (bounded; edge/prefetch.ts). */
+  readonly prefetchIndex: PrefetchIndex;
   readonly adminToken: string | undefined;
   /** Signed URLs: media requests need a valid token (undefined = not checked; sibling workers' private port). */
   readonly urlTokens: UrlTokenVerifier | undefined;
