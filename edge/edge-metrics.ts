@@ -16,6 +16,8 @@ export interface EdgeMetrics {
   readonly prefetches: Counter<'result'>;
   readonly purged: Counter;
   readonly badRequests: Counter<'reason'>;
+  /** Origin fetches the edge refused itself (viewer got 503 + Retry-After), by reason. */
+  readonly originRejected: Counter<'reason'>;
   readonly originObserver: UpstreamObserver;
 }
 
@@ -95,6 +97,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     evictions: new Counter({ name: 'streamedge_edge_cache_evictions_total', help: 'Objects evicted to make room', registers }),
     prefetches: new Counter({ name: 'streamedge_edge_prefetches_total', help: 'Segment prefetches by result', labelNames: ['result'], registers }),
     purged: new Counter({ name: 'streamedge_edge_purged_objects_total', help: 'Objects removed by /admin/purge', registers }),
+    originRejected,
     badRequests: new Counter({ name: 'streamedge_edge_rejected_requests_total', help: 'Requests rejected with a 4xx before reaching the cache', labelNames: ['reason'], registers }),
     originObserver: {
       onAttempt(replica: string, outcome: AttemptOutcome, seconds: number) {

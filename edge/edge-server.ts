@@ -13,6 +13,7 @@ import { MAX_VARIANTS, storedSize, type StoredResponse } from './cache/variants.
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
 import { createPrefetchIndex } from './prefetch.js';
+import { createNewKeyRate } from './upstream/new-key-rate.js';
 import { createUpstreamClient, type UpstreamClient } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
@@ -50,6 +51,8 @@ export interface EdgeOptions {
   readonly prefetchCount?: number;
   /** Segment URIs the prefetch index keeps parsed across playlists (default 50,000; LRU). */
   readonly prefetchIndexSegments?: number;
+  /** Keys with nothing cached fetched per second, per process (default 1000, burst twice that; 0 = no limit); beyond it 503 + Retry-After. */
+  readonly newKeysPerSecond?: number;
   /** How long a 404/410 without explicit freshness is cached, in ms (default 2 s; 0 = not reused). */
   readonly negativeTtlMs?: number;
   /** Viewer request fields never forwarded to the origin (default: cookie, authorization). */
@@ -194,6 +197,7 @@ export function createEdge(options: EdgeOptions): Edge {
     strippedRequestHeaders,
     prefetchCount,
     prefetchIndex,
+    newKeyRate: createNewKeyRate({ perSecond: options.newKeysPerSecond ?? 1000, burst: 2 * (options.newKeysPerSecond ?? 1000) }),
     adminToken: options.adminToken,
     urlTokens: options.urlTokens,
     state,

@@ -11,6 +11,7 @@ import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
 import type { UpstreamClient } from '../upstream/upstream-client.js';
 import type { PrefetchIndex } from '../prefetch.js';
+import type { NewKeyRate } from '../upstream/new-key-rate.js';
 
 /** What a coalesced origin fetch announces before its body. */
 export type FillHead =
@@ -68,6 +69,8 @@ export interface EdgeServices {
   readonly prefetchCount: number;
   /** Parsed segment lists of cached media playlists (bounded; edge/prefetch.ts). */
   readonly prefetchIndex: PrefetchIndex;
+  /** Keys with nothing cached this process starts fetching per second (edge/upstream/new-key-rate.ts). */
+  readonly newKeyRate: NewKeyRate;
   readonly adminToken: string | undefined;
   /** Signed URLs: media requests need a valid token (undefined = not checked; sibling workers' private port). */
   readonly urlTokens: UrlTokenVerifier | undefined;

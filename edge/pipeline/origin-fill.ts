@@ -17,6 +17,7 @@ import { notModifiedSelects, revalidationFields, storedModificationTime } from '
 import { forgetResponse, recordVaried, selectVariant, storeResponse, variantMatches, varyNames, type VariedFields } from '../cache/variants.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
+import { newKeyRateError } from '../upstream/new-key-rate.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
 import { forwardedFields, type RequestContext } from './request-context.js';
@@ -293,6 +294,8 @@ function streamBody(
 /** Starts a coalesced origin fill for a key unless one is already under way (background work). */
 export function startBackgroundFill(services: EdgeServices, key: string, stale: CacheEntry | undefined): boolean {
   if (services.flights.has(key)) return false;
+  // A prefetch of a key with nothing cached waits for a later segment rather than exceed the rate.
+  if (stale === undefined && !services.newKeyRate.tryTake()) return false;
   const { flight } = services.flights.acquire(key);
   fill(services, flight, stale, { viaSibling: true, headers: forwardedFields(services, undefined) });
   return true;
@@ -308,6 +311,11 @@ function fill(services: EdgeServices, flight: Flight<FillHead>, stale: CacheEntr
 
 /** A miss or a revalidation: join or start the key's flight, and stream it to this viewer as a reader. */
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
+  if (stale === undefined && !services.flights.has(ctx.key) && !services.newKeyRate.tryTake()) {
+    services.metrics.originRejected.labels('new-key-rate').inc();
+    serveStaleOrError(services, ctx, undefined, newKeyRateError());
+    return;
+  }
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
     fill(services, flight, stale, { viaSibling: ctx.req.headers[SIBLING_HEADER] === undefined, headers: ctx.forwarded });

@@ -536,6 +536,29 @@ describe('edge (in-process, scripted origins)', () => {
     }
   });
 
+  it('a flood of different made-up URLs reaches the origin at the new-key rate; the rest get 503 + Retry-After, cached objects still serve', async () => {
+    origin.route('/vod/flood/known.ts', object(Buffer.from('known'), 'public, max-age=600'));
+    const { edge, url } = await startEdge({ originUrls: [origin.url], newKeysPerSecond: 5 });
+    try {
+      assert.equal((await fetch(`${url}/vod/flood/known.ts`)).status, 200);
+      const before = origin.total();
+      const responses = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+        const response = await fetch(`${url}/vod/flood/junk-${i}.ts`);
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.text() };
+      }));
+      const sent = origin.total() - before;
+      assert.ok(sent >= 9 && sent <= 12, `${sent} junk requests reached the origin (burst 10)`);
+      const refused = responses.filter((response) => response.status === 503);
+      assert.ok(refused.length >= 48, `${refused.length} refused`);
+      assert.ok(refused.every((response) => response.retryAfter === '1' && response.body.includes('new-key-rate')));
+      assert.equal((await fetch(`${url}/vod/flood/known.ts`)).status, 200, 'a cached object is not limited');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /streamedge_edge_origin_rejected_total\{reason="new-key-rate"\} (4[89]|5\d)/);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
   it('rejects bad input with a clear 4xx and keeps serving', async () => {
     origin.route('/vod/ok/seg.ts', object(Buffer.from('ok')));
     const { edge, url } = await startEdge({ originUrls: [origin.url] });
