@@ -39,10 +39,17 @@ const specs = {
   workers: { kind: 'integer', description: 'worker processes (node:cluster); 1 serves in-process', default: availableParallelism(), min: 1, max: 64 },
   'hedge-delay': { kind: 'duration', description: 'ask a second origin replica if the first has not answered by then (0 = off)', default: '300ms' },
   'origin-timeout': { kind: 'duration', description: 'origin response-header and body-idle timeout', default: '10s', min: 100 },
+  'origin-deadline': { kind: 'duration', description: 'total time for one origin fetch, body included; a slower one is cut and not cached', default: '60s', min: 100 },
+  'origin-max-per-replica': { kind: 'integer', description: 'origin requests in flight per origin replica (its connections)', default: 64, min: 1, max: 10_000 },
+  'origin-max-inflight': { kind: 'integer', description: 'origin requests in flight across all replicas, per process', default: 256, min: 1, max: 100_000 },
+  'origin-max-queued': { kind: 'integer', description: 'origin requests waiting for a slot; beyond it viewers get 503 + Retry-After (0 = no waiting)', default: 1024, min: 0, max: 1_000_000 },
+  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After', default: '5s', min: 1 },
+  'new-keys-per-second': { kind: 'integer', description: 'objects with nothing cached fetched per second per process (burst twice that); beyond it 503 + Retry-After (0 = no limit)', default: 1000, min: 0, max: 1_000_000 },
   'negative-ttl': { kind: 'duration', description: 'how long a 404/410 without explicit freshness is cached (0 = not reused)', default: '2s', min: 0, max: 3_600_000 },
   'max-request-body': { kind: 'bytes', description: 'largest request body a POST, PUT, DELETE or PATCH streams to the origin; bigger ones get 413 (0 = none)', default: '1MB', min: 0 },
   'strip-request-header': { kind: 'string', multiple: true, description: 'viewer request header never forwarded to the origin; replaces the default list ("none" = forward them all)', default: ['cookie', 'authorization'] },
   prefetch: { kind: 'integer', description: 'segments to warm after each segment request (0 = off)', default: 2, min: 0, max: 20 },
+  'prefetch-index-size': { kind: 'integer', description: 'segment URIs kept parsed from cached media playlists for prefetch, across playlists (least recently used out)', default: 50_000, min: 1, max: 10_000_000 },
   'admin-token': { kind: 'string', description: 'bearer token for POST /admin/purge (disabled without one)' },
   ...TOKEN_SECRET_FILE_OPTION,
   ...METRICS_TOKEN_FILE_OPTION,
@@ -75,6 +82,9 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
   } catch (error) {
     throw new OptionError('--strip-request-header', (error as Error).message);
   }
+  if (options['origin-deadline'] <= options['origin-timeout']) {
+    throw new OptionError('--origin-deadline', `must exceed --origin-timeout (${options['origin-timeout']} ms)`);
+  }
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
@@ -87,10 +97,17 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     allowedQueryParams: options['cache-key-param'],
     hedgeDelayMs: options['hedge-delay'],
     originTimeoutMs: options['origin-timeout'],
+    originDeadlineMs: options['origin-deadline'],
+    originMaxPerReplica: options['origin-max-per-replica'],
+    originMaxInFlight: options['origin-max-inflight'],
+    originMaxQueued: options['origin-max-queued'],
+    originQueueWaitMs: options['origin-queue-wait'],
+    newKeysPerSecond: options['new-keys-per-second'],
     negativeTtlMs: options['negative-ttl'],
     maxRequestBodyBytes: options['max-request-body'],
     strippedRequestHeaders: options['strip-request-header'].filter((name) => name !== 'none'),
     prefetchCount: options.prefetch,
+    prefetchIndexSegments: options['prefetch-index-size'],
     fastHits: !options['disable-fast-hits'],
     connections: viewerLimitsFromFlags(options),
     ...(options['admin-token'] !== undefined ? { adminToken: options['admin-token'] } : {}),

@@ -17,6 +17,8 @@ export interface EdgeMetrics {
   readonly prefetches: Counter<'result'>;
   readonly purged: Counter;
   readonly badRequests: Counter<'reason'>;
+  /** Origin fetches the edge refused itself (viewer got 503 + Retry-After), by reason. */
+  readonly originRejected: Counter<'reason'>;
   readonly originObserver: UpstreamObserver;
   /** Viewer connections refused at accept, and cut for not reading. */
   readonly connectionObserver: ViewerConnectionObserver;
@@ -27,8 +29,12 @@ export interface EdgeMetricsSources {
   readonly cacheObjects: () => number;
   readonly cacheCapacityBytes: number;
   readonly inflightFlights: () => number;
+  readonly prefetchIndexPlaylists: () => number;
+  readonly prefetchIndexSegments: () => number;
   readonly originReplicas: () => number;
   readonly openConnections: () => number;
+  readonly originInFlight: () => number;
+  readonly originQueued: () => number;
 }
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
@@ -72,6 +78,11 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_cache_objects', help: 'Objects held by the cache', registers, collect() { this.set(sources.cacheObjects()); } });
   new Gauge({ name: 'streamedge_edge_cache_capacity_bytes', help: 'Configured cache size', registers, collect() { this.set(sources.cacheCapacityBytes); } });
   new Gauge({ name: 'streamedge_edge_inflight_fetches', help: 'Coalesced origin fetches under way', registers, collect() { this.set(sources.inflightFlights()); } });
+  new Gauge({ name: 'streamedge_edge_origin_inflight_requests', help: 'Origin requests sent and not yet read to the end', registers, collect() { this.set(sources.originInFlight()); } });
+  new Gauge({ name: 'streamedge_edge_origin_queued_requests', help: 'Origin requests waiting for a free slot', registers, collect() { this.set(sources.originQueued()); } });
+  const originRejected = new Counter({ name: 'streamedge_edge_origin_rejected_total', help: 'Origin requests refused a slot (viewer got 503 + Retry-After)', labelNames: ['reason'], registers });
+  new Gauge({ name: 'streamedge_edge_prefetch_index_playlists', help: 'Media playlists whose segment list the prefetch index holds', registers, collect() { this.set(sources.prefetchIndexPlaylists()); } });
+  new Gauge({ name: 'streamedge_edge_prefetch_index_segments', help: 'Segment URIs held by the prefetch index (bounded by --prefetch-index-size)', registers, collect() { this.set(sources.prefetchIndexSegments()); } });
   new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });
   new Gauge({ name: 'streamedge_edge_open_connections', help: 'Viewer connections open in this process', registers, collect() { this.set(sources.openConnections()); } });
   const rejectedConnections = new Counter({ name: 'streamedge_edge_rejected_connections_total', help: 'Viewer connections refused at accept (503), by limit', labelNames: ['reason'], registers });
@@ -93,6 +104,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     evictions: new Counter({ name: 'streamedge_edge_cache_evictions_total', help: 'Objects evicted to make room', registers }),
     prefetches: new Counter({ name: 'streamedge_edge_prefetches_total', help: 'Segment prefetches by result', labelNames: ['result'], registers }),
     purged: new Counter({ name: 'streamedge_edge_purged_objects_total', help: 'Objects removed by /admin/purge', registers }),
+    originRejected,
     badRequests: new Counter({ name: 'streamedge_edge_rejected_requests_total', help: 'Requests rejected with a 4xx before reaching the cache', labelNames: ['reason'], registers }),
     originObserver: {
       onAttempt(replica: string, outcome: AttemptOutcome, seconds: number) {
@@ -101,6 +113,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
       },
       onHedge: (replica: string) => hedges.labels(replica).inc(),
       onEject: (replica: string) => ejections.labels(replica).inc(),
+      onReject: (reason: string) => originRejected.labels(reason).inc(),
     },
     connectionObserver: {
       onReject: (reason: ConnectionRejectReason) => rejectedConnections.labels(reason).inc(),

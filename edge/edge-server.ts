@@ -13,6 +13,8 @@ import { createMemoryStore } from './cache/memory-store.js';
 import { MAX_VARIANTS, storedSize, type StoredResponse } from './cache/variants.js';
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
+import { createPrefetchIndex } from './prefetch.js';
+import { createNewKeyRate } from './upstream/new-key-rate.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamInterim } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
@@ -37,9 +39,21 @@ export interface EdgeOptions {
   readonly hedgeDelayMs?: number;
   readonly originTimeoutMs?: number;
   readonly connectTimeoutMs?: number;
+  /** Total time for one origin fetch, body included (default 60 s); the flight ends transient-error after it. */
+  readonly originDeadlineMs?: number;
+  /** Origin requests in flight per replica (default 64) and across replicas (default 256). */
+  readonly originMaxPerReplica?: number;
+  readonly originMaxInFlight?: number;
+  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 5 s); beyond either, 503 + Retry-After. */
+  readonly originMaxQueued?: number;
+  readonly originQueueWaitMs?: number;
   /** How long a coalesced reader waits for the response head before fetching on its own. */
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
+  /** Segment URIs the prefetch index keeps parsed across playlists (default 50,000; LRU). */
+  readonly prefetchIndexSegments?: number;
+  /** Keys with nothing cached fetched per second, per process (default 1000, burst twice that; 0 = no limit); beyond it 503 + Retry-After. */
+  readonly newKeysPerSecond?: number;
   /** How long a 404/410 without explicit freshness is cached, in ms (default 2 s; 0 = not reused). */
   readonly negativeTtlMs?: number;
   /** Viewer request fields never forwarded to the origin (default: cookie, authorization). */
@@ -111,20 +125,30 @@ export function createEdge(options: EdgeOptions): Edge {
     onListenerError: (error, key) => logger.error({ key, err: (error as Error).stack ?? String(error) }, 'a viewer’s response failed; dropped from the shared fetch'),
   });
   const originTimeoutMs = options.originTimeoutMs ?? 10_000;
+  const prefetchIndex = createPrefetchIndex(options.prefetchIndexSegments ?? 50_000);
   const metrics = createEdgeMetrics({
     cacheBytes: () => store.bytes,
     cacheObjects: () => store.count,
     cacheCapacityBytes: options.cacheBytes,
     inflightFlights: () => flights.size,
+    prefetchIndexPlaylists: () => prefetchIndex.playlists,
+    prefetchIndexSegments: () => prefetchIndex.segments,
     originReplicas: () => origins.replicas.length,
     openConnections: () => guard.open,
+    originInFlight: () => origins.inFlight,
+    originQueued: () => origins.queued,
   });
   const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
     connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
     headersTimeoutMs: originTimeoutMs,
     bodyTimeoutMs: originTimeoutMs,
-    connectionsPerReplica: 64,
+    connectionsPerReplica: options.originMaxPerReplica ?? 64,
+    maxInFlight: options.originMaxInFlight ?? 256,
+    maxQueued: options.originMaxQueued ?? 1024,
+    queueWaitMs: options.originQueueWaitMs ?? 5_000,
+    retryAfterSeconds: 1,
+    deadlineMs: options.originDeadlineMs ?? 60_000,
     ejectAfterFailures: 3,
     ejectForMs: 10_000,
     userAgent: `streamedge-edge/${options.id}`,
@@ -157,6 +181,8 @@ export function createEdge(options: EdgeOptions): Edge {
     // A sibling's marker is for the owner worker that reads it, never for the origin.
     strippedRequestHeaders: new Set([...strippedRequestHeaders, SIBLING_HEADER]),
     prefetchCount,
+    prefetchIndex,
+    newKeyRate: createNewKeyRate({ perSecond: options.newKeysPerSecond ?? 1000, burst: 2 * (options.newKeysPerSecond ?? 1000) }),
     adminToken: options.adminToken,
     metricsToken: options.metricsToken,
     urlTokens: options.urlTokens,

@@ -9,6 +9,8 @@ export interface EdgeErrorOptions {
   readonly status: number;
   /** A short printable name reused in logs and metric labels, e.g. `connect`, `timeout`, `length-mismatch`. */
   readonly reason: string;
+  /** The edge's own refusal (e.g. origin fetches saturated): seconds a viewer is told to wait (Retry-After). */
+  readonly retryAfterSeconds?: number;
   readonly cause?: unknown;
 }
 
@@ -17,6 +19,7 @@ export class EdgeError extends Error {
   readonly retryable: boolean;
   readonly status: number;
   readonly reason: string;
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(message: string, options: EdgeErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -25,6 +28,7 @@ export class EdgeError extends Error {
     this.retryable = options.retryable;
     this.status = options.status;
     this.reason = options.reason;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

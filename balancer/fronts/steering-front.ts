@@ -8,7 +8,7 @@ import { PlaylistError, rewriteMasterPlaylist } from '../steering/master-playlis
 import type { PassiveHealth } from '../health/passive-health.js';
 import { parseMediaTarget, type MediaTarget } from '../request-target.js';
 import type { SessionTracker } from '../selection/session-tracker.js';
-import { buildSteeringManifest, demotionsFromReport, parseViewerReport, SteeringQueryError, type SlownessPolicy } from '../steering/steering-manifest.js';
+import { buildSteeringManifest, demotionsFromReport, issuedPathwayReport, parseViewerReport, SteeringQueryError, type SlownessPolicy } from '../steering/steering-manifest.js';
 import type { Logger } from '../../infra/runtime/logger.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -127,6 +127,7 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
         return 'bad-request';
       }
       const known = options.sessions.get(sessionId);
+      report = issuedPathwayReport(report, (pathway) => (known?.pathways ? known.pathways.includes(pathway) : router.snapshot.byId.has(pathway)));
       const now = Date.now();
       const context = { advertised: known?.advertised, report, history: known?.throughput ?? new Map(), now };
       for (const demotion of demotionsFromReport(context, options.slowness)) {

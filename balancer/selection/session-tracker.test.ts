@@ -32,7 +32,22 @@ describe('createSessionTracker', () => {
     assert.ok(tracker.get('e'));
   });
 
+  it('a session remembers at most maxDemotedPerSession demoted edges, the oldest making way, and forgets expired ones', () => {
+    let now = 1_000;
+    const tracker = createSessionTracker({ ttlMs: 60_000, maxSessions: 10, maxDemotedPerSession: 3, now: () => now });
+    tracker.assign('viewer', 'vod/a', 'edge-1');
+    for (let i = 0; i < 1000; i++) tracker.demote('viewer', `made-up-${i}`, 30_000);
+    const session = tracker.get('viewer')!;
+    assert.deepEqual([...session.demoted.keys()], ['made-up-997', 'made-up-998', 'made-up-999']);
+    now += 30_001;
+    tracker.demote('viewer', 'edge-2', 30_000);
+    assert.deepEqual([...session.demoted.keys()], ['edge-2'], 'expired demotions are dropped');
+    tracker.demote('nobody', 'edge-2', 30_000);
+    assert.equal(tracker.get('nobody'), undefined);
+  });
+
   it('validates its options', () => {
+    assert.throws(() => createSessionTracker({ ttlMs: 1, maxSessions: 1, maxDemotedPerSession: 0 }), /maxDemotedPerSession/);
     assert.throws(() => createSessionTracker({ ttlMs: 0, maxSessions: 1 }), /ttlMs/);
     assert.throws(() => createSessionTracker({ ttlMs: 1, maxSessions: 0 }), /maxSessions/);
   });

@@ -29,6 +29,8 @@ export interface SessionTrackerOptions {
   readonly ttlMs: number;
   /** Oldest sessions are forgotten beyond this many, so a flood of viewers cannot exhaust memory. */
   readonly maxSessions: number;
+  /** Demoted edges one session remembers (default 16); the oldest makes way, so a viewer cannot grow it. */
+  readonly maxDemotedPerSession?: number;
   readonly now?: () => number;
 }
 
@@ -47,6 +49,8 @@ export function createSessionTracker(options: SessionTrackerOptions): SessionTra
   if (!Number.isInteger(options.maxSessions) || options.maxSessions < 1) {
     throw new TypeError(`maxSessions must be a positive integer, got ${options.maxSessions}`);
   }
+  const maxDemoted = options.maxDemotedPerSession ?? 16;
+  if (!Number.isInteger(maxDemoted) || maxDemoted < 1) throw new TypeError(`maxDemotedPerSession must be a positive integer, got ${maxDemoted}`);
   const now = options.now ?? Date.now;
   // Insertion order is last-seen order: a touched session is re-inserted at the end.
   const sessions = new Map<string, Session>();
@@ -97,7 +101,14 @@ export function createSessionTracker(options: SessionTrackerOptions): SessionTra
       return session;
     },
     demote(key, edgeId, forMs) {
-      sessions.get(key)?.demoted.set(edgeId, now() + forMs);
+      const demoted = sessions.get(key)?.demoted;
+      if (!demoted) return;
+      const at = now();
+      for (const [id, until] of demoted) if (until <= at) demoted.delete(id);
+      // Re-inserted, so insertion order is demotion order and the first one is the oldest.
+      demoted.delete(edgeId);
+      if (demoted.size >= maxDemoted) demoted.delete(demoted.keys().next().value!);
+      demoted.set(edgeId, at + forMs);
     },
     get size() {
       expire();

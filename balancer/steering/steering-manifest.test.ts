@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildSteeringManifest, demotionsFromReport, parseViewerReport, SteeringQueryError } from './steering-manifest.js';
+import { buildSteeringManifest, demotionsFromReport, issuedPathwayReport, parseViewerReport, SteeringQueryError } from './steering-manifest.js';
 
 describe('buildSteeringManifest', () => {
   it('has the fields hls.js reads', () => {
@@ -61,5 +61,13 @@ describe('demotionsFromReport', () => {
   it('never demotes for slowness with a threshold of 0', () => {
     const context = { advertised: 'edge-1', report: { pathway: 'edge-1', throughput: 1 }, history: new Map([['edge-2', { bps: 9_000_000, at: now }]]), now };
     assert.deepEqual(demotionsFromReport(context, { ...policy, slowBelowBps: 0 }), []);
+  });
+  it('hears a pathway the balancer did not issue as no pathway, so a made-up id demotes and stores nothing', () => {
+    const issued = (pathway: string): boolean => ['edge-1', 'edge-2'].includes(pathway);
+    assert.deepEqual(issuedPathwayReport({ pathway: 'edge-2', throughput: 5_000_000 }, issued), { pathway: 'edge-2', throughput: 5_000_000 });
+    const madeUp = issuedPathwayReport({ pathway: 'edge-999', throughput: 1 }, issued);
+    assert.deepEqual(madeUp, { pathway: undefined, throughput: undefined });
+    const history = new Map([['edge-1', { bps: 50_000_000, at: 0 }]]);
+    assert.deepEqual(demotionsFromReport({ advertised: 'edge-1', report: madeUp, history, now: 1 }, { slowBelowBps: 10_000_000, slowRatio: 0.5, reportMemoryMs: 60_000 }), []);
   });
 });

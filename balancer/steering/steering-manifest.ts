@@ -39,6 +39,16 @@ export function parseViewerReport(params: URLSearchParams): ViewerReport {
   };
 }
 
+/**
+ * The report with its pathway kept only when it is one the balancer issued to this viewer (its
+ * playlist's pathways, or an edge it knows): a made-up id is heard as no pathway at all, so it can
+ * neither demote anything nor be remembered.
+ */
+export function issuedPathwayReport(report: ViewerReport, issued: (pathway: string) => boolean): ViewerReport {
+  if (report.pathway === undefined || issued(report.pathway)) return report;
+  return { pathway: undefined, throughput: undefined };
+}
+
 export type DemotionReason = 'viewer-moved-away' | 'slow';
 
 /** A throughput this viewer reported while on a pathway, and when. */

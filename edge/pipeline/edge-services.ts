@@ -10,6 +10,8 @@ import type { NotStorableReason } from '../cache/freshness.js';
 import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
 import type { UpstreamClient, UpstreamInterim } from '../upstream/upstream-client.js';
+import type { PrefetchIndex } from '../prefetch.js';
+import type { NewKeyRate } from '../upstream/new-key-rate.js';
 
 /** What a coalesced origin fetch announces before its body. */
 export type FillHead =
@@ -65,6 +67,10 @@ export interface EdgeServices {
   /** Seconds a 404/410 without explicit freshness is cached (negative caching; 0 = not reused). */
   readonly negativeTtl: number;
   readonly prefetchCount: number;
+  /** Parsed segment lists of cached media playlists (bounded; edge/prefetch.ts). */
+  readonly prefetchIndex: PrefetchIndex;
+  /** Keys with nothing cached this process starts fetching per second (edge/upstream/new-key-rate.ts). */
+  readonly newKeyRate: NewKeyRate;
   readonly adminToken: string | undefined;
   /** /metrics needs this bearer token (undefined = open). */
   readonly metricsToken: string | undefined;

@@ -17,6 +17,7 @@ import { notModifiedSelects, revalidationFields, storedModificationTime } from '
 import { forgetResponse, recordVaried, selectVariant, storeResponse, variantMatches, varyNames, type VariedFields } from '../cache/variants.js';
 import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-table.js';
 import { EdgeError, upstreamError } from '../errors.js';
+import { newKeyRateError } from '../upstream/new-key-rate.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamInterim, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
 import { forwardedFields, type RequestContext } from './request-context.js';
@@ -252,7 +253,11 @@ function streamBody(
       }
       pauseIfCongested();
     });
-    body.on('error', (error: Error) => fail('reset', upstreamError(error, response.replica)));
+    body.on('error', (error: Error) => {
+      const failure = upstreamError(error, response.replica);
+      // A body cut at the fetch's total deadline is named so; anything else is a reset.
+      fail(failure.reason === 'deadline' ? 'deadline' : 'reset', failure);
+    });
     body.on('close', () => fail('reset', integrityError('reset', `origin ${response.replica} closed the body early`)));
     body.on('end', () => {
       if (over) return;
@@ -291,6 +296,8 @@ function streamBody(
 /** Starts a coalesced origin fill for a key unless one is already under way (background work). */
 export function startBackgroundFill(services: EdgeServices, key: string, stale: CacheEntry | undefined): boolean {
   if (services.flights.has(key)) return false;
+  // A prefetch of a key with nothing cached waits for a later segment rather than exceed the rate.
+  if (stale === undefined && !services.newKeyRate.tryTake()) return false;
   const { flight } = services.flights.acquire(key);
   fill(services, flight, stale, { viaSibling: true, headers: forwardedFields(services, undefined) });
   return true;
@@ -306,6 +313,11 @@ function fill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>,
 
 /** A miss or a revalidation: join or start the key's flight, and stream it to this viewer as a reader. */
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
+  if (stale === undefined && !services.flights.has(ctx.key) && !services.newKeyRate.tryTake()) {
+    services.metrics.originRejected.labels('new-key-rate').inc();
+    serveStaleOrError(services, ctx, undefined, newKeyRateError());
+    return;
+  }
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
     fill(services, flight, stale, { viaSibling: !(services.siblingRequestsAccepted && ctx.req.headers[SIBLING_HEADER] !== undefined), headers: ctx.forwarded });
@@ -460,7 +472,9 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
   }
   ctx.outcome = 'failed';
   ctx.detail = failure.reason;
-  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`);
+  // The edge's own refusal (origin fetches saturated) says when to come back.
+  const retryAfter = failure.retryAfterSeconds === undefined ? [] : ['retry-after', String(failure.retryAfterSeconds)];
+  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`, retryAfter);
 }
 
 /**

@@ -479,6 +479,86 @@ describe('edge (in-process, scripted origins)', () => {
     }
   });
 
+  it('a saturated origin connection gives viewers a 503 with Retry-After and a reason, not an endless queue; /metrics shows it', async () => {
+    for (let i = 0; i < 4; i++) {
+      origin.route(`/vod/busy/seg-${i}.ts`, (req, res) => {
+        const timer = setTimeout(() => object(Buffer.from(`busy ${i}`))(req, res), 600);
+        res.on('close', () => clearTimeout(timer));
+      });
+    }
+    const { edge, url } = await startEdge({ originUrls: [origin.url], originMaxPerReplica: 1, originMaxQueued: 1, originQueueWaitMs: 5000, hedgeDelayMs: 0 });
+    try {
+      const first = fetch(`${url}/vod/busy/seg-0.ts`);
+      await sleep(50);
+      const second = fetch(`${url}/vod/busy/seg-1.ts`);
+      await sleep(50);
+      const metricsWhileBusy = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metricsWhileBusy, /streamedge_edge_origin_inflight_requests 1\n/);
+      assert.match(metricsWhileBusy, /streamedge_edge_origin_queued_requests 1\n/);
+      const refused = await fetch(`${url}/vod/busy/seg-2.ts`);
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '1');
+      assert.match(await refused.text(), /origin-busy-queue-full/);
+      assert.equal(origin.hits.get('/vod/busy/seg-2.ts') ?? 0, 0);
+      assert.equal((await first).status, 200);
+      assert.equal((await second).status, 200, 'the queued request is sent once a slot is free');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /streamedge_edge_origin_rejected_total\{reason="queue-full"\} 1/);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
+  it('an origin that dribbles its body under the idle timeout is cut at the fetch deadline: viewers are cut, nothing is stored', async () => {
+    let requests = 0;
+    origin.route('/vod/dribble/seg-00000.ts', (_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': '1000', 'cache-control': 'public, max-age=600' });
+      const timer = setInterval(() => res.write('x'), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const { edge, url } = await startEdge({ originUrls: [origin.url], originTimeoutMs: 200, originDeadlineMs: 400 });
+    try {
+      const started = performance.now();
+      const viewers = await Promise.all([rawGet(`${url}/vod/dribble/seg-00000.ts`), rawGet(`${url}/vod/dribble/seg-00000.ts`)]);
+      assert.ok(performance.now() - started < 3000, 'not held by the dribble');
+      for (const viewer of viewers) {
+        assert.equal(viewer.status, 200);
+        assert.ok(viewer.aborted && viewer.received < 1000, `cut mid-stream after ${viewer.received} bytes`);
+      }
+      assert.equal(requests, 1, 'one shared fetch');
+      assert.equal(edge.services.store.peek('/vod/dribble/seg-00000.ts'), undefined, 'nothing stored');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /streamedge_edge_fetch_outcomes_total\{outcome="transient-error"\} [1-9]/);
+      assert.match(metrics, /streamedge_edge_integrity_failures_total\{reason="deadline"\} 1/);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
+  it('a flood of different made-up URLs reaches the origin at the new-key rate; the rest get 503 + Retry-After, cached objects still serve', async () => {
+    origin.route('/vod/flood/known.ts', object(Buffer.from('known'), 'public, max-age=600'));
+    const { edge, url } = await startEdge({ originUrls: [origin.url], newKeysPerSecond: 5 });
+    try {
+      assert.equal((await fetch(`${url}/vod/flood/known.ts`)).status, 200);
+      const before = origin.total();
+      const responses = await Promise.all(Array.from({ length: 60 }, async (_, i) => {
+        const response = await fetch(`${url}/vod/flood/junk-${i}.ts`);
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.text() };
+      }));
+      const sent = origin.total() - before;
+      assert.ok(sent >= 9 && sent <= 12, `${sent} junk requests reached the origin (burst 10)`);
+      const refused = responses.filter((response) => response.status === 503);
+      assert.ok(refused.length >= 48, `${refused.length} refused`);
+      assert.ok(refused.every((response) => response.retryAfter === '1' && response.body.includes('new-key-rate')));
+      assert.equal((await fetch(`${url}/vod/flood/known.ts`)).status, 200, 'a cached object is not limited');
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      assert.match(metrics, /streamedge_edge_origin_rejected_total\{reason="new-key-rate"\} (4[89]|5\d)/);
+    } finally {
+      await edge.close(1000);
+    }
+  });
+
   it('rejects bad input with a clear 4xx and keeps serving', async () => {
     origin.route('/vod/ok/seg.ts', object(Buffer.from('ok')));
     const { edge, url } = await startEdge({ originUrls: [origin.url] });

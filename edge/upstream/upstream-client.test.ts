@@ -151,7 +151,98 @@ describe('upstream client', () => {
     }
   });
 
+  it('caps requests in flight per replica, queues a bounded number, and refuses the rest with a retryable 503 naming Retry-After', async () => {
+    const rejected: string[] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, connectionsPerReplica: 1, maxQueued: 1, queueWaitMs: 200, retryAfterSeconds: 2, observer: { onReject: (reason) => rejected.push(reason) } });
+    client.setReplicas([{ id: 'slow', url: slow.url }]);
+    try {
+      const first = client.fetch('/o/10.ts');
+      const second = client.fetch('/o/11.ts');
+      const third = client.fetch('/o/12.ts');
+      const busy = (reason: string) => (error: unknown): boolean => {
+        assert.ok(error instanceof EdgeError);
+        assert.equal(error.status, 503);
+        assert.equal(error.reason, `origin-busy-${reason}`);
+        assert.equal(error.retryAfterSeconds, 2);
+        assert.equal(error.retryable, true);
+        return true;
+      };
+      await assert.rejects(third, busy('queue-full'));
+      assert.equal(client.inFlight, 1);
+      assert.equal(client.queued, 1);
+      await assert.rejects(second, busy('queue-timeout'));
+      assert.equal(slow.hits.get('/o/11.ts') ?? 0, 0, 'a refused request never reached the origin');
+      const response = await first;
+      assert.equal(response.status, 200);
+      await response.body.toArray();
+      await sleep(10);
+      assert.equal(client.inFlight, 0, 'the slot is given back once the body is read');
+      assert.deepEqual(rejected, ['queue-full', 'queue-timeout']);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('never hedges a request still waiting in the local queue (a saturated replica is not asked twice)', async () => {
+    const a = await startTestOrigin();
+    const b = await startTestOrigin();
+    for (const server of [a, b]) {
+      for (const i of [1, 2]) {
+        server.route(`/q/${i}.ts`, (req, res) => {
+          const timer = setTimeout(() => object(Buffer.from('late'))(req, res), 400);
+          res.on('close', () => clearTimeout(timer));
+        });
+      }
+    }
+    const hedged: string[] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 50, maxInFlight: 1, observer: { onHedge: (replica) => hedged.push(replica) } });
+    client.setReplicas([{ id: 'a', url: a.url }, { id: 'b', url: b.url }]);
+    try {
+      const fetches = [client.fetch('/q/1.ts'), client.fetch('/q/2.ts')];
+      await sleep(200);
+      assert.equal(a.total() + b.total(), 1, 'one request sent, the other queued; the sent one found no free slot to hedge to');
+      assert.equal(client.queued, 1);
+      // In order: the second is sent only once the first's body is read (its slot given back).
+      for (const fetching of fetches) await (await fetching).body.toArray();
+      assert.deepEqual(hedged, []);
+      assert.equal(a.total() + b.total(), 2, 'each request reached the origin exactly once');
+    } finally {
+      await client.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('cuts a fetch at its total deadline even while the origin keeps the body trickling under the idle timeout', async () => {
+    const dribbling = await startTestOrigin();
+    dribbling.route('/d/1.ts', (_req, res) => {
+      res.writeHead(200, { 'content-length': '1000' });
+      const timer = setInterval(() => res.write('x'), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    const client = createUpstreamClient({ ...DEFAULTS, deadlineMs: 300 });
+    client.setReplicas([{ id: 'dribbling', url: dribbling.url }]);
+    try {
+      const started = performance.now();
+      const response = await client.fetch('/d/1.ts');
+      await assert.rejects(response.body.toArray(), (error: unknown) => {
+        assert.ok(error instanceof EdgeError);
+        assert.equal(error.reason, 'deadline');
+        return true;
+      });
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed >= 250 && elapsed < 1500, `cut after ${elapsed} ms`);
+      await sleep(10);
+      assert.equal(client.inFlight, 0);
+    } finally {
+      await client.close();
+      await dribbling.close();
+    }
+  });
+
   it('validates its options', () => {
+    assert.throws(() => createUpstreamClient({ ...DEFAULTS, deadlineMs: 0 }), /deadlineMs/);
+    assert.throws(() => createUpstreamClient({ ...DEFAULTS, maxInFlight: -1 }), /overall/);
     assert.throws(() => createUpstreamClient({ ...DEFAULTS, connectTimeoutMs: 0 }), /connectTimeoutMs/);
     const client = createUpstreamClient(DEFAULTS);
     assert.throws(() => client.setReplicas([{ id: 'a', url: 'ftp://x' }]), /http/);

@@ -7,9 +7,13 @@
 // (the origin's own status and body); it rejects only when no replica answered at all. A request
 // with an unsafe method (RFC 9110 §9.2.1) streams its body to one replica, never retried or hedged:
 // the body is gone once sent, and the origin may have acted on it.
+// Requests are admitted by fetch-slots.ts (per replica and overall, a bounded wait queue beyond);
+// a hedge is sent only when its first request was sent and a slot is free at once, never queued;
+// and a fetch has a total deadline, its body included.
 import type { Readable } from 'node:stream';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { EdgeError, UPSTREAM_RESET_CODE, upstreamError } from '../errors.js';
+import { createFetchSlots, type SlotRejection } from './fetch-slots.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 
 export interface UpstreamReplica {
@@ -43,6 +47,8 @@ export interface UpstreamObserver {
   onAttempt?(replica: string, outcome: AttemptOutcome, seconds: number): void;
   onHedge?(replica: string): void;
   onEject?(replica: string, failures: number): void;
+  /** A request refused a slot (the viewer gets 503 + Retry-After). */
+  onReject?(reason: SlotRejection): void;
 }
 
 export interface UpstreamFetchOptions {
@@ -66,7 +72,18 @@ export interface UpstreamClientOptions {
   readonly headersTimeoutMs: number;
   /** Longest pause between body chunks. */
   readonly bodyTimeoutMs: number;
+  /** Requests in flight per replica (its Pool's connections); more wait in the queue. */
   readonly connectionsPerReplica: number;
+  /** Requests in flight across every replica (default: no cap beyond the per-replica one). */
+  readonly maxInFlight?: number;
+  /** Requests waiting for a slot; beyond it, refused at once (default: no cap). */
+  readonly maxQueued?: number;
+  /** Longest wait for a slot (default: none). */
+  readonly queueWaitMs?: number;
+  /** Retry-After for a refused request, in seconds (default 1). */
+  readonly retryAfterSeconds?: number;
+  /** Total time for a fetch, from the call to the body's last byte; the body is cut after it (default: none). */
+  readonly deadlineMs?: number;
   /** Consecutive failures that eject a replica … */
   readonly ejectAfterFailures: number;
   /** … for this long (it stays last in line, still used if nothing else is left). */
@@ -83,6 +100,9 @@ export interface UpstreamClient {
   readonly replicas: readonly UpstreamReplica[];
   /** Ids of replicas currently ejected. */
   readonly ejected: readonly string[];
+  /** Requests holding a slot (sent), and requests waiting for one. */
+  readonly inFlight: number;
+  readonly queued: number;
   fetch(target: string, options?: UpstreamFetchOptions): Promise<UpstreamResponse>;
   close(): Promise<void>;
 }
@@ -134,7 +154,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   positive('connectionsPerReplica', options.connectionsPerReplica);
   positive('ejectAfterFailures', options.ejectAfterFailures);
   positive('ejectForMs', options.ejectForMs, true);
+  const deadlineMs = options.deadlineMs ?? Infinity;
+  if (Number.isNaN(deadlineMs) || deadlineMs <= 0) throw new TypeError(`origin client: deadlineMs must be a positive number, got ${deadlineMs}`);
   const observer = options.observer ?? {};
+  const slots = createFetchSlots({
+    perReplica: options.connectionsPerReplica,
+    overall: options.maxInFlight ?? Infinity,
+    maxQueued: options.maxQueued ?? Infinity,
+    queueWaitMs: options.queueWaitMs ?? Infinity,
+    retryAfterSeconds: options.retryAfterSeconds ?? 1,
+    onReject: (reason) => observer.onReject?.(reason),
+  });
   let states: ReplicaState[] = [];
 
   const newState = (replica: UpstreamReplica): ReplicaState => {
@@ -213,19 +243,92 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       };
       const controllers = new Set<AbortController>();
       let hedgeTimer: NodeJS.Timeout | undefined;
+      let deadlineTimer: NodeJS.Timeout | undefined;
+      let winner: UpstreamResponse | undefined;
 
       const settle = (): void => {
         settled = true;
         clearTimeout(hedgeTimer);
         for (const controller of controllers) controller.abort();
       };
+      const fail = (error: EdgeError): void => {
+        clearTimeout(deadlineTimer);
+        reject(error);
+      };
+      const succeed = (response: UpstreamResponse): void => {
+        winner = response;
+        if (response.body.destroyed) clearTimeout(deadlineTimer);
+        else response.body.once('close', () => clearTimeout(deadlineTimer));
+        resolve(response);
+      };
 
+      if (Number.isFinite(deadlineMs)) {
+        deadlineTimer = setTimeout(() => {
+          const error = new EdgeError(`origin fetch exceeded its ${deadlineMs} ms deadline`, { source: 'upstream', retryable: true, status: 504, reason: 'deadline' });
+          if (!settled) {
+            dropLast5xx();
+            settle();
+            reject(error);
+          } else if (winner && !winner.body.destroyed) {
+            // Headers came in time, the body did not: cut it (its readers see the error).
+            winner.body.destroy(error);
+          }
+        }, deadlineMs);
+        deadlineTimer.unref();
+      }
+
+      const startHedgeTimer = (): void => {
+        if (hedgeTimer !== undefined || !(options.hedgeDelayMs > 0 && replicaCount > 1 && !once)) return;
+        hedgeTimer = setTimeout(() => {
+          if (!settled && running > 0 && next < candidates.length && launch(true)) {
+            observer.onHedge?.(candidates[next - 1]!.replica.id);
+          }
+        }, options.hedgeDelayMs);
+        hedgeTimer.unref();
+      };
+
+      /** Takes the next candidate: a hedge only with a slot free now; anything else may wait in the queue. */
       const launch = (hedged: boolean): boolean => {
         if (settled || next >= candidates.length) return false;
-        const state = candidates[next++]!;
+        const state = candidates[next]!;
+        if (hedged) {
+          const release = slots.tryAcquire(state.replica.id);
+          if (!release) return false;
+          next++;
+          running++;
+          send(state, release, true, new AbortController());
+          return true;
+        }
+        next++;
+        running++;
         const controller = new AbortController();
         controllers.add(controller);
-        running++;
+        slots.acquire(state.replica.id, controller.signal).then(
+          (release) => {
+            if (settled) {
+              release();
+              running--;
+              controllers.delete(controller);
+              return;
+            }
+            send(state, release, false, controller);
+          },
+          (error: unknown) => {
+            running--;
+            controllers.delete(controller);
+            if (settled) return;
+            // The edge itself is saturated: no other replica would be admitted sooner.
+            settle();
+            if (last5xx) succeed(last5xx);
+            else fail(upstreamError(error));
+          },
+        );
+        return true;
+      };
+
+      const send = (state: ReplicaState, release: () => void, hedged: boolean, controller: AbortController): void => {
+        controllers.add(controller);
+        if (!hedged) startHedgeTimer();
         const requestTime = Date.now();
         const started = performance.now();
         const seconds = (): number => (performance.now() - started) / 1000;
@@ -243,6 +346,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             (response) => {
               running--;
               controllers.delete(controller);
+              // The slot is held until the body is read or dropped: that is when the connection is free.
+              if (response.body.destroyed) release();
+              else response.body.once('close', release);
               if (settled) {
                 discardBody(response.body);
                 observer.onAttempt?.(state.replica.id, 'cancelled', seconds());
@@ -263,7 +369,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
               observer.onAttempt?.(state.replica.id, 'ok', seconds());
               dropLast5xx();
               settle();
-              resolve({
+              succeed({
                 status: response.statusCode,
                 headers: response.headers,
                 body: response.body,
@@ -276,6 +382,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             (error: unknown) => {
               running--;
               controllers.delete(controller);
+              release();
               if (settled) {
                 observer.onAttempt?.(state.replica.id, 'cancelled', seconds());
                 return;
@@ -286,29 +393,19 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
               tryNext();
             },
           );
-        return true;
       };
 
       const tryNext = (): void => {
         if (launch(false) || running > 0) return;
         settle();
         if (last5xx) {
-          resolve(last5xx);
+          succeed(last5xx);
           return;
         }
-        reject(lastError ?? new EdgeError('every origin replica failed', { source: 'upstream', retryable: true, status: 502, reason: 'error' }));
+        fail(lastError ?? new EdgeError('every origin replica failed', { source: 'upstream', retryable: true, status: 502, reason: 'error' }));
       };
 
       launch(false);
-      if (options.hedgeDelayMs > 0 && replicaCount > 1 && !once) {
-        hedgeTimer = setTimeout(() => {
-          if (!settled && running > 0 && next < candidates.length) {
-            observer.onHedge?.(candidates[next]!.replica.id);
-            launch(true);
-          }
-        }, options.hedgeDelayMs);
-        hedgeTimer.unref();
-      }
     });
   };
 
@@ -338,6 +435,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     get ejected() {
       const now = Date.now();
       return states.filter((state) => state.ejectedUntil > now).map((state) => state.replica.id);
+    },
+    get inFlight() {
+      return slots.inFlight;
+    },
+    get queued() {
+      return slots.queued;
     },
     fetch,
     async close() {
