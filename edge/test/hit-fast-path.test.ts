@@ -185,8 +185,10 @@ describe('hit fast path', () => {
   });
 
   it('a stored response of another status (a cached 404, RFC 9111 §3) is left to node:http, and both paths send the same', async () => {
+    // One Date for both edges' fetches, so the comparison cannot straddle a second.
+    const originDate = new Date(Math.floor(Date.now() / 1000) * 1000).toUTCString();
     origin.route('/vod/fast/gone.m3u8', (_req, res) => {
-      res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', 'content-length': '4' });
+      res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', 'content-length': '4', date: originDate });
       res.end('gone');
     });
     const { viaFastPath, viaHttp, fastHits } = await readOnBothPaths('/vod/fast/gone.m3u8');
@@ -202,9 +204,11 @@ describe('hit fast path', () => {
   });
 
   it('a stored response that varies (RFC 9111 §4.1) is left to node:http, which serves the matching variant; both paths send the same', async () => {
+    // One Date for both edges' fetches, so the comparison cannot straddle a second.
+    const originDate = new Date(Math.floor(Date.now() / 1000) * 1000).toUTCString();
     origin.route('/vod/fast/varies.m3u8', (req, res) => {
       const body = `in ${req.headers['accept-language']}`;
-      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', vary: 'Accept-Language', 'content-length': String(body.length) });
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600', vary: 'Accept-Language', 'content-length': String(body.length), date: originDate });
       res.end(body);
     });
     const { viaFastPath, viaHttp, fastHits } = await readOnBothPaths('/vod/fast/varies.m3u8', { 'accept-language': 'fr' });
