@@ -170,8 +170,6 @@ export function createUrlTokenVerifier(keys: readonly UrlTokenKey[]): UrlTokenVe
   };
 }
 
-const TOKEN_PARAM_SET: ReadonlySet<string> = new Set(TOKEN_PARAMS);
-
 /** `url` with its token parameters removed (for log lines and error messages). */
 export function withoutTokenParams(url: string): string {
   const question = url.indexOf('?');
@@ -185,9 +183,4 @@ export function withoutTokenParams(url: string): string {
   for (const name of TOKEN_PARAMS) params.delete(name);
   const rest = params.toString();
   return rest === '' ? url.slice(0, question) : `${url.slice(0, question)}?${rest}`;
-}
-
-/** True for a query parameter that belongs to a token. */
-export function isTokenParam(name: string): boolean {
-  return TOKEN_PARAM_SET.has(name);
 }
