@@ -2,6 +2,8 @@
 // tokens, `region` hints and `_HLS_*` parameters are dropped, so they can neither split the cache
 // (one copy per viewer) nor poison it. The same normalized form is what the edge asks the origin for.
 
+import { normalizePath } from '../../infra/http/request-path.js';
+
 export const MAX_TARGET_LENGTH = 2048;
 
 export type CacheKeyResult =
@@ -16,44 +18,10 @@ export interface CacheKeyOptions {
   readonly allowedQueryParams?: readonly string[];
 }
 
-/**
- * Characters that never belong in a path we fetch: controls (NUL included) and backslash, raw or
- * percent-encoded; an encoded `/` is refused too, so a viewer cannot reach a path the origin's
- * router never intended.
- */
-export function hasForbiddenCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f || code === 0x5c) return true;
-  }
-  return false;
-}
 const FAST_PATH = /^\/[A-Za-z0-9\-._~/]*$/;
 
 function bad(reason: string, status: 400 | 414 = 400): CacheKeyResult {
   return { ok: false, status, reason };
-}
-
-/** Normalizes a request path: percent-decoding, no `.`/`..` segments, no empty segments. */
-export function normalizePath(rawPath: string): { ok: true; path: string } | { ok: false; reason: string } {
-  if (!rawPath.startsWith('/')) return { ok: false, reason: 'path must start with /' };
-  if (hasForbiddenCharacter(rawPath)) return { ok: false, reason: 'path contains a forbidden character' };
-  const segments: string[] = [];
-  for (const rawSegment of rawPath.slice(1).split('/')) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(rawSegment);
-    } catch {
-      return { ok: false, reason: 'malformed percent-encoding' };
-    }
-    if (hasForbiddenCharacter(segment) || segment.includes('/')) return { ok: false, reason: 'path contains a forbidden character' };
-    if (segment === '..') return { ok: false, reason: 'path traversal' };
-    if (segment === '' || segment === '.') continue;
-    segments.push(encodeURIComponent(segment).replace(/%40/g, '@').replace(/%3A/gi, ':').replace(/%2C/gi, ','));
-  }
-  // Keep a trailing slash: `/a/` and `/a` may be different objects.
-  const trailing = rawPath.length > 1 && rawPath.endsWith('/') && segments.length > 0 ? '/' : '';
-  return { ok: true, path: `/${segments.join('/')}${trailing}` };
 }
 
 export function createCacheKeyFunction(options: CacheKeyOptions = {}): CacheKeyFunction {

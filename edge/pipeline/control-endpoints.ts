@@ -1,6 +1,7 @@
 // /healthz, /readyz, /metrics and POST /admin/purge: answered before the cache is consulted.
 import { checkBearer } from '../../infra/auth/bearer-token.js';
-import { hasForbiddenCharacter, MAX_TARGET_LENGTH } from '../cache/cache-key.js';
+import { hasForbiddenCharacter } from '../../infra/http/request-path.js';
+import { MAX_TARGET_LENGTH } from '../cache/cache-key.js';
 import type { EdgeServices, PurgeRequest } from './edge-services.js';
 import type { RequestContext } from './request-context.js';
 import { account, sendJson, sendText } from './responses.js';

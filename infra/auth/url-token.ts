@@ -8,6 +8,7 @@
 // by newlines, under the secret that `kid` names; several keys may be active at once (rotation).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { normalizePath } from '../http/request-path.js';
 
 /** One signing key: `kid:secret` in its file. */
 export interface UrlTokenKey {
@@ -86,34 +87,14 @@ export function signUrlToken(key: UrlTokenKey, claims: TokenClaims): string {
 }
 
 /**
- * The path a request names, for the scope check: percent-decoded once, `.` and empty segments
- * dropped as the edge's cache key drops them; undefined for anything that could name a path
- * outside what it seems to (`..`, an encoded `/`, `\` or `%`, controls).
+ * The path a request names, for the scope check: the edge's normal form (infra/http/request-path),
+ * so a token covers exactly the paths the edge fetches under its prefix. Stricter than the cache
+ * key: a `%` left after one decoding (a double-encoded path, re-encoded as `%25`) is refused, in case
+ * an origin decodes twice. Undefined for anything that is not a path in scope form.
  */
 export function normalizeScopePath(rawPath: string): string | undefined {
-  if (!rawPath.startsWith('/')) return undefined;
-  const segments: string[] = [];
-  for (const raw of rawPath.slice(1).split('/')) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(raw);
-    } catch {
-      return undefined;
-    }
-    if (segment === '..' || /[/\\%]/.test(segment) || hasControl(segment)) return undefined;
-    if (segment === '' || segment === '.') continue;
-    segments.push(segment);
-  }
-  const trailing = rawPath.length > 1 && rawPath.endsWith('/') && segments.length > 0 ? '/' : '';
-  return `/${segments.join('/')}${trailing}`;
-}
-
-function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
+  const normal = normalizePath(rawPath);
+  return normal.ok && !normal.path.includes('%25') ? normal.path : undefined;
 }
 
 export interface UrlTokenVerifier {
