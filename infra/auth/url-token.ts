@@ -57,7 +57,7 @@ export function parseTokenKey(text: string): UrlTokenKey {
 export function checkedPrefix(prefix: string): string {
   if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new Error('the path prefix must start and end with /');
   const normal = normalizeScopePath(prefix);
-  if (normal !== prefix) throw new Error('the path prefix must be normalized (no //, . or .. segments, no percent-encoding)');
+  if (normal !== prefix) throw new Error('the path prefix must be normalized (no //, . or .. segments, each segment percent-encoded as the edge writes it, e.g. %20 for a space)');
   return prefix;
 }
 
