@@ -57,12 +57,18 @@ export function connectWorker(handlers: WorkerBridgeHandlers): {
 }
 
 /** Primary side: answers workers' metrics and purge asks; broadcasts drain commands. */
-export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'streamedge:shutdown'): void } {
+export function servePrimary(): {
+  broadcast(type: 'streamedge:draining' | 'streamedge:shutdown'): void;
+  /** Resolves once `count` workers have announced their sibling port and been told of each other. */
+  siblingsKnown(count: number): Promise<void>;
+} {
   const aggregator = new AggregatorRegistry();
   const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined && worker.isConnected());
   const siblings = new Map<number, SiblingAddress>();
+  let waiting: { count: number; resolve: () => void } | undefined;
   const shareSiblings = (): void => {
     for (const worker of workers()) sendToWorker(worker, { type: 'streamedge:siblings', siblings: [...siblings.values()] });
+    if (waiting && siblings.size >= waiting.count) waiting.resolve();
   };
   cluster.on('exit', (worker: Worker) => {
     if (siblings.delete(worker.id)) shareSiblings();
@@ -87,6 +93,10 @@ export function servePrimary(): { broadcast(type: 'streamedge:draining' | 'strea
   return {
     broadcast(type) {
       for (const worker of workers()) sendToWorker(worker, { type });
+    },
+    siblingsKnown(count) {
+      if (siblings.size >= count) return Promise.resolve();
+      return new Promise((resolve) => (waiting = { count, resolve }));
     },
   };
 }

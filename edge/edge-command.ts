@@ -234,6 +234,9 @@ async function runPrimary(options: Options, logger: Logger): Promise<void> {
   const bridge = servePrimary();
   const primary = startClusterPrimary({ workers: options.workers, name: 'edge', logger, env: workerEnv() });
   const port = await primary.listening;
+  // Workers bind the viewer port before their sibling port: until each knows the others, a cold
+  // object would be fetched once per worker, so the edge is not announced before that.
+  await bridge.siblingsKnown(options.workers);
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${shownHost}:${port}`;
   const publicUrl = options.url ?? url;
