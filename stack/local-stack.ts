@@ -77,7 +77,7 @@ export interface LocalStackOptions {
   readonly startTimeoutMs?: number;
   readonly stopGraceMs?: number;
   readonly onProgress?: (message: string) => void;
-  /** Also run Prometheus with the shipped rules once every service is up (see local-prometheus.ts). */
+  /** Also run Prometheus with the shipped rules once origins and edges are up, and point the balancer's dashboard at it (see local-prometheus.ts). */
   readonly metrics?: { readonly binary?: string; readonly interval?: string };
 }
 
@@ -265,25 +265,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     await waitForPassing(consulUrl, 'streamedge-edge', edgePlacements.map((edge) => edge.id), timeoutMs);
 
-    const balancer = withBalancer
-      ? await spawnService('balancer', 'balancer', [
-          '--port', String(options.ports?.balancer ?? (await freePort())), '--consul', consulUrl,
-          '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
-          ...tokenArgs,
-        ])
-      : undefined;
-
+    // Prometheus starts before the balancer, whose port it already knows, so the balancer's
+    // /dashboard can plot the recording rules (--prometheus) from its first page.
+    const balancerPort = withBalancer ? (options.ports?.balancer ?? (await freePort())) : undefined;
     if (options.metrics) {
       progress('starting Prometheus');
       prometheus = await startLocalPrometheus({
         ...options.metrics,
         consulUrl,
-        balancers: balancer ? [{ id: balancer.id, url: balancer.url }] : [],
+        balancers: balancerPort === undefined ? [] : [{ id: 'balancer', url: `http://127.0.0.1:${balancerPort}` }],
         startTimeoutMs: timeoutMs,
       });
       guard.watch(prometheus.pid);
       progress(`prometheus ready at ${prometheus.url} in ${prometheus.readyAfterMs} ms`);
     }
+
+    const balancer = balancerPort === undefined
+      ? undefined
+      : await spawnService('balancer', 'balancer', [
+          '--port', String(balancerPort), '--consul', consulUrl,
+          '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
+          ...(prometheus ? ['--prometheus', prometheus.url] : []),
+          ...tokenArgs,
+        ]);
 
     const consulAgent = agent;
     const consul: StackConsul = {
