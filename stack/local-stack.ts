@@ -98,9 +98,9 @@ function validate(options: LocalStackOptions): void {
 }
 
 /** Thrown by a wait's check when waiting longer cannot help (the process is gone). */
-class StopWaiting extends Error {}
+export class StopWaiting extends Error {}
 
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -137,7 +137,7 @@ async function settleAll<T>(tasks: readonly Promise<T>[]): Promise<T[]> {
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
-async function isHealthy(url: string): Promise<boolean> {
+export async function isHealthy(url: string): Promise<boolean> {
   const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
   await response.body?.cancel();
   return response.ok;
@@ -153,7 +153,7 @@ export async function passingServiceIds(consulUrl: string, service: string): Pro
   return entries.flatMap((entry) => (entry.Service?.ID ? [entry.Service.ID] : []));
 }
 
-async function waitForPassing(consulUrl: string, service: string, ids: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitForPassing(consulUrl: string, service: string, ids: readonly string[], timeoutMs: number): Promise<void> {
   await waitUntil(`Consul did not list ${ids.join(', ')} as passing ${service}`, timeoutMs, async () => {
     const passing = new Set(await passingServiceIds(consulUrl, service));
     return ids.every((id) => passing.has(id));

@@ -24,6 +24,8 @@ export interface SpawnOptions {
   readonly onOutput?: (chunk: string) => void;
   /** Keep only the last this-many characters for output(), so a long-running process stays bounded. */
   readonly outputLimit?: number;
+  /** Run inside this network namespace (`ip netns exec`, which becomes the process: same pid). */
+  readonly netns?: string;
 }
 
 /**
@@ -31,7 +33,8 @@ export interface SpawnOptions {
  * `{"msg":"listening","url":…}` log line, which every server command prints once it serves.
  */
 export async function spawnStreamedge(args: readonly string[], options: SpawnOptions = {}): Promise<StreamedgeProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const command = options.netns === undefined ? [process.execPath, CLI] : ['ip', 'netns', 'exec', options.netns, process.execPath, CLI];
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
     env: { ...process.env, STREAMEDGE_LOG_LEVEL: process.env.STREAMEDGE_LOG_LEVEL ?? 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
