@@ -13,6 +13,8 @@ import { monitorStackHealth } from './health-monitor.js';
 import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
 import { assertPrometheusInstalled, DEBIAN_PROMETHEUS, PrometheusMissingError } from './local-prometheus.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
+import { assertCanMakeHosts } from './hosts/host-network.js';
+import { runHostsStack } from './hosts/hosts-start.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
@@ -28,6 +30,11 @@ const SPECS = {
   metrics: { kind: 'boolean', description: 'also run Prometheus on a free port, scraping every service with the rules in infra/prometheus/' },
   prometheus: { kind: 'string', description: 'the Prometheus server binary for --metrics (Debian package prometheus)', default: DEBIAN_PROMETHEUS },
   'metrics-interval': { kind: 'duration', description: 'Prometheus scrape and rule evaluation interval for --metrics', default: '5s', min: 100 },
+  hosts: {
+    kind: 'boolean',
+    description: 'every service on its own network-namespace host: 3 Consul servers, a Consul client agent per host, 2 regions joined by a delaying WAN, and Prometheus (needs root; Ctrl-C removes them all)',
+  },
+  'wan-delay': { kind: 'duration', description: 'one-way delay between the regions in --hosts mode', default: '40ms', min: 0, max: 10_000 },
   'token-secret-file': {
     kind: 'string',
     description: 'signed URLs: a kid:secret file given to every edge and the balancer; a signed player URL is printed (never the secret)',
@@ -62,6 +69,27 @@ function generateContent(dir: string): Promise<void> {
   });
 }
 
+async function ensureCatalog(contentDir: string, given: string): Promise<void> {
+  if (await catalogPresent(contentDir)) {
+    console.log(`content: ${contentDir} (run \`streamedge content --content ${given}\` to rebuild it)`);
+  } else {
+    console.log(`content: ${contentDir} is missing the demo catalog; generating it with ffmpeg (once)`);
+    await generateContent(contentDir);
+  }
+}
+
+/** --hosts makes its own addresses, ports and Consul cluster: flags for the single-host layout do not apply. */
+function assertHostsOptions(options: { 'token-secret-file'?: string; 'log-dir'?: string }): void {
+  for (const flag of ['token-secret-file', 'log-dir'] as const) {
+    if (options[flag] !== undefined) throw new OptionError(`--${flag}`, 'is not available with --hosts');
+  }
+  try {
+    assertCanMakeHosts();
+  } catch (error) {
+    throw new OptionError('--hosts', (error as Error).message);
+  }
+}
+
 function listenTable(stack: LocalStack, mode: string): string {
   const rows: string[][] = [
     ['service', 'role', 'listens on', 'where'],
@@ -84,16 +112,30 @@ export async function main(argv: readonly string[]): Promise<void> {
     SPECS,
     argv,
   );
+  if (options.hosts) assertHostsOptions(options);
   // Before anything starts or is generated: Prometheus is a system package.
-  if (options.metrics) {
+  if (options.metrics || options.hosts) {
     await assertPrometheusInstalled(options.prometheus).catch((error: unknown) => {
-      throw error instanceof PrometheusMissingError ? new OptionError('--metrics', error.message) : error;
+      throw error instanceof PrometheusMissingError ? new OptionError(options.hosts ? '--hosts' : '--metrics', error.message) : error;
     });
   }
   // A bad key file stops here, naming the flag, before anything starts.
   const tokenSecretFile = options['token-secret-file'] === undefined ? undefined : resolve(options['token-secret-file']);
   const tokenKey = tokenSecretFile === undefined ? undefined : readTokenKeyFile('--token-secret-file', tokenSecretFile);
   const contentDir = resolve(options.content);
+  if (options.hosts) {
+    await ensureCatalog(contentDir, options.content);
+    await runHostsStack({
+      contentDir,
+      mode: options.mode as 'steering' | 'redirect' | 'proxy',
+      wanDelayMs: options['wan-delay'],
+      ...(options['cache-size'] === undefined ? {} : { edgeCacheSize: String(options['cache-size']) }),
+      healthIntervalMs: options['health-interval'],
+      prometheusBinary: options.prometheus,
+      metricsInterval: `${options['metrics-interval']}ms`,
+    });
+    return;
+  }
   const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
   const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
 
@@ -105,12 +147,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw new OptionError(error.claim.service === 'consul' ? '--consul-port' : '--base-port', error.message);
   }
 
-  if (await catalogPresent(contentDir)) {
-    console.log(`content: ${contentDir} (run \`streamedge content --content ${options.content}\` to rebuild it)`);
-  } else {
-    console.log(`content: ${contentDir} is missing the demo catalog; generating it with ffmpeg (once)`);
-    await generateContent(contentDir);
-  }
+  await ensureCatalog(contentDir, options.content);
 
   // A signal during start-up (Ctrl-C also reaches the children) stops whatever has started.
   const signal = waitForShutdownSignal();

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { passingServiceIds, isHealthy, StopWaiting, waitForPassing, waitUntil, type StackService } from '../local-stack.js';
+import { startLocalPrometheus, type LocalPrometheus } from '../local-prometheus.js';
 import { startOrphanGuard } from '../orphan-guard.js';
 import { spawnStreamedge } from '../streamedge-process.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, type EdgePlacement } from '../stack-topology.js';
@@ -34,6 +35,8 @@ export interface HostsStackOptions {
   readonly extraArgs?: Partial<Record<'origin' | 'edge' | 'balancer', readonly string[]>>;
   readonly startTimeoutMs?: number;
   readonly onProgress?: (message: string) => void;
+  /** Also run Prometheus (on the machine, reachable from the hosts) and point the balancer's dashboard at it. */
+  readonly metrics?: { readonly binary?: string; readonly interval?: string };
 }
 
 export interface HostService extends StackService {
@@ -50,6 +53,7 @@ export interface HostsStack {
   readonly services: readonly HostService[];
   /** Milliseconds from the call to every service passing in Consul. */
   readonly startedInMs: number;
+  readonly prometheus: LocalPrometheus | undefined;
   /** The Consul server that leads now, or undefined while none does. */
   leader(): Promise<ConsulAgentProcess | undefined>;
   /** A region's datacenter link goes down (its hosts are cut off) or comes back. */
@@ -72,8 +76,10 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
   const relays: ChildProcess[] = [];
   const services: HostService[] = [];
   let agents: ConsulAgentProcess[] = [];
+  let prometheus: LocalPrometheus | undefined;
 
   const stopAll = async (): Promise<void> => {
+    await prometheus?.stop();
     const byRole = (role: string): Promise<unknown> => Promise.all(services.filter((service) => service.role === role).map((service) => service.process.stop(10_000)));
     await byRole('balancer');
     await byRole('edge');
@@ -86,6 +92,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     await rm(stateDir, { recursive: true, force: true });
   };
 
+  let balancerArgs: string[] = [];
   const startService = async (host: HostPlan): Promise<HostService> => {
     const port = host.role === 'edge' ? plan.ports.edge : host.role === 'origin' ? plan.ports.origin : plan.ports.balancer;
     const url = `http://${host.address}:${port}`;
@@ -97,7 +104,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
         : host.role === 'edge'
           ? ['edge', ...common, '--id', host.name, '--url', url, '--region', host.region, '--lat', String(host.placement!.lat), '--lon', String(host.placement!.lon),
              '--workers', '1', ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : [])]
-          : ['balancer', ...common, '--mode', options.balancerMode ?? 'steering', '--locations', join(stateDir, 'locations.json')];
+          : ['balancer', ...common, '--mode', options.balancerMode ?? 'steering', '--locations', join(stateDir, 'locations.json'), ...balancerArgs];
     args.push(...(options.extraArgs?.[host.role as 'origin' | 'edge' | 'balancer'] ?? []));
     const running = await spawnStreamedge(args, { netns: host.namespace, startTimeoutMs: timeoutMs, outputLimit: OUTPUT_TAIL_CHARS });
     guard.watch(running.child.pid);
@@ -154,6 +161,19 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     await waitForPassing(consulUrl, 'streamedge-origin', plan.hosts.filter((host) => host.role === 'origin').map((host) => host.name), timeoutMs);
     await start('edge');
     await waitForPassing(consulUrl, 'streamedge-edge', plan.hosts.filter((host) => host.role === 'edge').map((host) => host.name), timeoutMs);
+    const balancerHost = plan.hosts.find((host) => host.role === 'balancer')!;
+    if (options.metrics) {
+      prometheus = await startLocalPrometheus({
+        ...options.metrics,
+        consulUrl,
+        balancers: [{ id: balancerHost.name, url: `http://${balancerHost.address}:${plan.ports.balancer}` }],
+        listenHost: plan.regions[0]!.viewerAddress,
+        startTimeoutMs: timeoutMs,
+      });
+      guard.watch(prometheus.pid);
+      progress(`prometheus ready at ${prometheus.url}`);
+    }
+    balancerArgs = prometheus ? ['--prometheus', prometheus.url] : [];
     await start('balancer');
     const balancerUrl = services.find((service) => service.role === 'balancer')!.url;
     await waitUntil('the balancer did not find a healthy edge (/readyz)', timeoutMs, async () => (await fetch(`${balancerUrl}/readyz`, { signal: AbortSignal.timeout(1000) })).ok);
@@ -176,6 +196,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
         return services;
       },
       startedInMs,
+      prometheus,
       async leader() {
         for (const agent of agents.filter((candidate) => candidate.server)) {
           const address = await consulLeader(agent.url).catch(() => '');
