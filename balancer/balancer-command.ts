@@ -57,7 +57,8 @@ const SPECS = {
   'eject-backoff': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.ejectBackoffMs, description: 'how long an edge that failed a connection stays out before a probe' },
   'eject-max-backoff': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.ejectMaxBackoffMs, description: 'longest back-off after repeated failed probes' },
   'connect-timeout': { kind: 'duration', min: 50, default: BALANCER_DEFAULTS.connectTimeoutMs, description: 'connecting to an edge longer than this ejects it' },
-  'response-timeout': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.responseTimeoutMs, description: 'no response headers from an edge within this ejects it' },
+  'response-timeout': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.responseTimeoutMs, description: 'no response headers from an edge within this: its /healthz is asked, and only a failing one ejects it' },
+  'edge-wait': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.edgeWaitMs, description: 'longest wait for headers from an edge that passes its /healthz (waiting on a slow origin); then 504, the edge not blamed' },
   'max-attempts': { kind: 'integer', min: 1, max: 10, default: BALANCER_DEFAULTS.maxAttempts, description: 'edges tried per request before giving up' },
   'slow-throughput': { kind: 'integer', min: 0, default: BALANCER_DEFAULTS.slowThroughputBps, description: 'a pathway a player reports below this many bits/s may be demoted for it (0 = never)…' },
   'slow-ratio': { kind: 'number', min: 0.01, max: 1, default: BALANCER_DEFAULTS.slowRatio, description: '…when that is below this fraction of what it recently got on another pathway' },
@@ -76,6 +77,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (!options.consul && options.edge.length === 0) throw new OptionError('--consul', 'required unless edges are given with --edge');
   const consul = consulConnectionFrom(options);
   if (options['eject-max-backoff'] < options['eject-backoff']) throw new OptionError('--eject-max-backoff', 'must be at least --eject-backoff');
+  if (options['edge-wait'] < options['response-timeout']) throw new OptionError('--edge-wait', `must be at least --response-timeout (${options['response-timeout']} ms)`);
   // A steering session lives in the process that wrote its master playlist; its reloads must come back there.
   if (options.workers > 1 && options.mode === 'steering') throw new OptionError('--workers', 'steering mode keeps viewer sessions in one process: use --workers 1');
   let staticEdges;
@@ -130,6 +132,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     ejectMaxBackoffMs: options['eject-max-backoff'],
     connectTimeoutMs: options['connect-timeout'],
     responseTimeoutMs: options['response-timeout'],
+    edgeWaitMs: options['edge-wait'],
     maxAttempts: options['max-attempts'],
     slowThroughputBps: options['slow-throughput'],
     slowRatio: options['slow-ratio'],

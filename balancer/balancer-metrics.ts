@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
 import type { EdgeHealthState, EjectionReason } from './health/passive-health.js';
+import type { BlamedParty } from './health/blame.js';
 import type { FrontName, FrontOutcome } from './fronts/front.js';
 
 export interface BalancerMetricsSource {
@@ -17,6 +18,8 @@ export interface BalancerMetrics {
   request(front: FrontName | 'status' | 'catalog' | 'player' | 'dashboard', outcome: FrontOutcome | string): void;
   selected(edgeId: string): void;
   ejected(edgeId: string, reason: EjectionReason): void;
+  /** A failed or slow edge answer, by the party it is blamed on (health/blame.ts). */
+  blamed(party: BlamedParty, reason: string): void;
   /** Viewer connections refused at accept, and cut for not reading. */
   readonly connectionObserver: ViewerConnectionObserver;
 }
@@ -45,6 +48,12 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
     name: 'streamedge_balancer_ejections_total',
     help: 'Edges ejected by passive health, by reason',
     labelNames: ['edge', 'reason'] as const,
+    registers: [registry],
+  });
+  const blames = new Counter({
+    name: 'streamedge_balancer_blamed_total',
+    help: 'Failed or slow edge answers by who is blamed: edge (counts against its health) or upstream (its origin; the edge stays in), and why',
+    labelNames: ['party', 'reason'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -114,5 +123,6 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
     request: (front, outcome) => requests.inc({ front, outcome }),
     selected: (edge) => selections.inc({ edge }),
     ejected: (edge, reason) => ejections.inc({ edge, reason }),
+    blamed: (party, reason) => blames.inc({ party, reason }),
   };
 }

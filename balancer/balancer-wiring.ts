@@ -44,7 +44,10 @@ export interface BalancerOptions {
   readonly ejectBackoffMs: number;
   readonly ejectMaxBackoffMs: number;
   readonly connectTimeoutMs: number;
+  /** No headers from an edge by then: its /healthz decides whether it is at fault. */
   readonly responseTimeoutMs: number;
+  /** The longest wait for headers from an edge that passes its /healthz (its origin is slow). */
+  readonly edgeWaitMs: number;
   readonly maxAttempts: number;
   readonly slowThroughputBps: number;
   readonly slowRatio: number;
@@ -88,6 +91,7 @@ export const BALANCER_DEFAULTS = {
   ejectMaxBackoffMs: 60_000,
   connectTimeoutMs: 1_000,
   responseTimeoutMs: 5_000,
+  edgeWaitMs: 30_000,
   maxAttempts: 3,
   slowThroughputBps: 300_000,
   slowRatio: 0.5,
@@ -146,7 +150,9 @@ export function createBalancer(options: BalancerOptions): Balancer {
     health,
     agent,
     responseTimeoutMs: options.responseTimeoutMs,
+    maxWaitMs: options.edgeWaitMs,
     maxAttempts: options.maxAttempts,
+    blame: metrics.blamed,
   });
   const redirect = createRedirectFront();
   const demotionMs = Math.max(options.sessionTtlMs, options.steeringTtlSeconds * 3000);
@@ -164,7 +170,14 @@ export function createBalancer(options: BalancerOptions): Balancer {
     options.mode === 'redirect'
       ? redirect
       : options.mode === 'proxy'
-        ? createProxyFront({ health, trustedProxies: options.trustedProxies, responseTimeoutMs: options.responseTimeoutMs, maxAttempts: options.maxAttempts })
+        ? createProxyFront({
+          health,
+          trustedProxies: options.trustedProxies,
+          responseTimeoutMs: options.responseTimeoutMs,
+          maxWaitMs: options.edgeWaitMs,
+          maxAttempts: options.maxAttempts,
+          blame: metrics.blamed,
+        })
         : steering;
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);

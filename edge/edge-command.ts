@@ -43,7 +43,7 @@ const specs = {
   'origin-max-per-replica': { kind: 'integer', description: 'origin requests in flight per origin replica (its connections)', default: 64, min: 1, max: 10_000 },
   'origin-max-inflight': { kind: 'integer', description: 'origin requests in flight across all replicas, per process', default: 256, min: 1, max: 100_000 },
   'origin-max-queued': { kind: 'integer', description: 'origin requests waiting for a slot; beyond it viewers get 503 + Retry-After (0 = no waiting)', default: 1024, min: 0, max: 1_000_000 },
-  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After', default: '5s', min: 1 },
+  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After (keep it below the balancer --response-timeout: this refusal then comes first)', default: '4s', min: 1 },
   'new-keys-per-second': { kind: 'integer', description: 'objects with nothing cached fetched per second per process (burst twice that); beyond it 503 + Retry-After (0 = no limit)', default: 1000, min: 0, max: 1_000_000 },
   'negative-ttl': { kind: 'duration', description: 'how long a 404/410 without explicit freshness is cached (0 = not reused)', default: '2s', min: 0, max: 3_600_000 },
   'max-request-body': { kind: 'bytes', description: 'largest request body a POST, PUT, DELETE or PATCH streams to the origin; bigger ones get 413 (0 = none)', default: '1MB', min: 0 },

@@ -44,7 +44,7 @@ export interface EdgeOptions {
   /** Origin requests in flight per replica (default 64) and across replicas (default 256). */
   readonly originMaxPerReplica?: number;
   readonly originMaxInFlight?: number;
-  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 5 s); beyond either, 503 + Retry-After. */
+  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 4 s, below the balancer response timeout); beyond either, 503 + Retry-After. */
   readonly originMaxQueued?: number;
   readonly originQueueWaitMs?: number;
   /** How long a coalesced reader waits for the response head before fetching on its own. */
@@ -146,7 +146,7 @@ export function createEdge(options: EdgeOptions): Edge {
     connectionsPerReplica: options.originMaxPerReplica ?? 64,
     maxInFlight: options.originMaxInFlight ?? 256,
     maxQueued: options.originMaxQueued ?? 1024,
-    queueWaitMs: options.originQueueWaitMs ?? 5_000,
+    queueWaitMs: options.originQueueWaitMs ?? 4_000,
     retryAfterSeconds: 1,
     deadlineMs: options.originDeadlineMs ?? 60_000,
     ejectAfterFailures: 3,
