@@ -11,6 +11,8 @@ export interface BalancerMetricsSource {
   edges(): readonly { id: string; state: EdgeHealthState; sessions: number }[];
   /** Viewer connections open in this process. */
   openConnections(): number;
+  /** Edge registrations in Consul ignored at the last change, by reason. */
+  ignoredEdges(): Readonly<Record<string, number>>;
 }
 
 export interface BalancerMetrics {
@@ -55,6 +57,16 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
     help: 'Failed or slow edge answers by who is blamed: edge (counts against its health) or upstream (its origin; the edge stays in), and why',
     labelNames: ['party', 'reason'] as const,
     registers: [registry],
+  });
+  new Gauge({
+    name: 'streamedge_balancer_ignored_edges',
+    help: 'streamedge-edge registrations in Consul ignored (bad meta, or outside --edge-allow), by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    aggregator: 'max',
+    collect() {
+      for (const [reason, count] of Object.entries(source.ignoredEdges())) this.set({ reason }, count);
+    },
   });
   new Gauge({
     name: 'streamedge_balancer_snapshot_age_seconds',

@@ -19,7 +19,7 @@ import { createAssetPlacements } from './selection/asset-placements.js';
 import { createEdgeRouter, type EdgeRouter } from './selection/edge-router.js';
 import type { EdgeSnapshot } from './discovery/edge-snapshot.js';
 import type { Front, FrontName } from './fronts/front.js';
-import type { IpPrefix } from './location/ip-prefix-table.js';
+import type { IpPrefix } from '../infra/net/ip-prefix-table.js';
 import type { LocationTable } from './location/location-table.js';
 import { createPassiveHealth, probeHealthz, type EjectionReason, type PassiveHealth } from './health/passive-health.js';
 import type { EdgeNode } from './discovery/edge-node.js';
@@ -125,6 +125,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       return router.snapshot.edges.map((edge) => ({ id: edge.id, state: health.health(edge.id).state, sessions: loads.get(edge.id) ?? 0 }));
     },
     openConnections: () => guard.open,
+    ignoredEdges: () => discoveryStatus().ignored ?? {},
   });
   const limits = viewerLimits(options.connections, 'balancer');
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);

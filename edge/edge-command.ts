@@ -8,6 +8,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
 import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom, type ConsulConnection } from '../infra/consul/consul-connection.js';
+import { allowListFromFlag } from '../infra/consul/registration-screen.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
@@ -28,6 +29,7 @@ const specs = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   origin: { kind: 'url', multiple: true, description: 'origin replica base URL (static list; else discovered in Consul)' },
   consul: { kind: 'url', description: 'Consul agent HTTP address: registration, and origin discovery without --origin' },
+  'origin-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an origin discovered in Consul must register its address and url host in; others are ignored (default: any address, meta url still required)' },
   ...CONSUL_ACCESS_OPTIONS,
   'cache-size': { kind: 'bytes', description: 'memory cache size per process, e.g. 256MB', default: '256MB', min: 1024 * 1024 },
   'max-object-size': { kind: 'bytes', description: 'largest object cached; bigger ones stream through', default: '32MB', min: 1024 },
@@ -88,10 +90,14 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
+  if (options['origin-allow'].length > 0 && options.origin.length > 0) {
+    throw new OptionError('--origin-allow', 'screens origins discovered in Consul: give it without --origin');
+  }
+  const originAllow = allowListFromFlag('--origin-allow', options['origin-allow']);
   return {
     id: options.id,
     logger,
-    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)! }),
+    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)!, originAllow }),
     cacheBytes: options['cache-size'],
     maxObjectBytes: options['max-object-size'],
     allowedQueryParams: options['cache-key-param'],

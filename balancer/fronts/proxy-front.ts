@@ -6,7 +6,7 @@ import { classifyConnectionError } from '../health/connection-error.js';
 import type { EdgeNode } from '../discovery/edge-node.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
 import { sendError } from '../http-responses.js';
-import { parseIpAddress, prefixContains, type IpPrefix } from '../location/ip-prefix-table.js';
+import { parseIpAddress, prefixContains, type IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import type { PassiveHealth } from '../health/passive-health.js';
 import { validateEdgeWaitOptions, watchEdgeWait, type EdgeWait, type EdgeWaitEnd } from '../health/edge-wait.js';
 import { blameForStatus, type BlameRecorder } from '../health/blame.js';
