@@ -12,6 +12,7 @@ import { createEdgeSampler } from './dashboard/edge-samples.js';
 import { createPrometheusSource } from './dashboard/prometheus-series.js';
 import type { DiscoveryStatus } from './discovery/edge-discovery.js';
 import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
+import { IGNORED_REASONS } from '../infra/consul/registration-screen.js';
 import { createBalancerRoutes } from './balancer-routes.js';
 import { createEdgeAgent, createEdgeFetcher, type EdgeFetcher } from './fronts/edge-fetch.js';
 import { watchEdgeLiveness } from './health/edge-liveness.js';
@@ -99,6 +100,9 @@ export const BALANCER_DEFAULTS = {
   probeIntervalMs: 500,
 } as const;
 
+/** A static edge list has nothing to ignore; the gauge still shows every reason at 0. */
+const NONE_IGNORED = Object.fromEntries(IGNORED_REASONS.map((reason) => [reason, 0]));
+
 // An edge's cache holds a title long after its viewers leave (VOD objects are immutable and large
 // caches turn over in tens of minutes); forgetting sooner only costs an extra copy of a title.
 const PLACEMENT_MEMORY_MS = 15 * 60_000;
@@ -125,7 +129,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       return router.snapshot.edges.map((edge) => ({ id: edge.id, state: health.health(edge.id).state, sessions: loads.get(edge.id) ?? 0 }));
     },
     openConnections: () => guard.open,
-    ignoredEdges: () => discoveryStatus().ignored ?? {},
+    ignoredEdges: () => discoveryStatus().ignored ?? NONE_IGNORED,
   });
   const limits = viewerLimits(options.connections, 'balancer');
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
