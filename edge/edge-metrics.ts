@@ -35,6 +35,8 @@ export interface EdgeMetricsSources {
   readonly openConnections: () => number;
   readonly originInFlight: () => number;
   readonly originQueued: () => number;
+  /** Origin registrations in Consul ignored at the last change, by reason. */
+  readonly ignoredOrigins: () => Readonly<Record<string, number>>;
 }
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
@@ -81,6 +83,16 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_origin_inflight_requests', help: 'Origin requests sent and not yet read to the end', registers, collect() { this.set(sources.originInFlight()); } });
   new Gauge({ name: 'streamedge_edge_origin_queued_requests', help: 'Origin requests waiting for a free slot', registers, collect() { this.set(sources.originQueued()); } });
   const originRejected = new Counter({ name: 'streamedge_edge_origin_rejected_total', help: 'Origin requests refused a slot (viewer got 503 + Retry-After)', labelNames: ['reason'], registers });
+  new Gauge({
+    name: 'streamedge_edge_ignored_origins',
+    help: 'streamedge-origin registrations in Consul ignored (no valid meta url, or outside --origin-allow), by reason',
+    labelNames: ['reason'],
+    registers,
+    aggregator: 'max',
+    collect() {
+      for (const [reason, count] of Object.entries(sources.ignoredOrigins())) this.set({ reason }, count);
+    },
+  });
   new Gauge({ name: 'streamedge_edge_prefetch_index_playlists', help: 'Media playlists whose segment list the prefetch index holds', registers, collect() { this.set(sources.prefetchIndexPlaylists()); } });
   new Gauge({ name: 'streamedge_edge_prefetch_index_segments', help: 'Segment URIs held by the prefetch index (bounded by --prefetch-index-size)', registers, collect() { this.set(sources.prefetchIndexSegments()); } });
   new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });

@@ -7,6 +7,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotModified } from '../../infra/http/not-modified.js';
+import { originStatusFault, UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { invalidatedTargets, invalidatesStored } from '../cache/invalidation.js';
@@ -44,9 +45,10 @@ function streamHeaderBlock(services: EdgeServices, response: UpstreamResponse, c
   const contentRange = response.headers['content-range'];
   if ((response.status === 206 || response.status === 416) && typeof contentRange === 'string') block.push('content-range', contentRange);
   if (response.status === 200) block.push('accept-ranges', 'bytes');
-  block.push(...services.commonHeaders);
+  block.push(...originStatusFault(response.status), ...services.commonHeaders);
   return block;
 }
+
 
 /** The owning sibling worker first (cluster mode), the origin replicas if it cannot answer. */
 async function fetchUpstream(services: EdgeServices, key: string, options: UpstreamFetchOptions, viaSibling: boolean): Promise<UpstreamResponse> {
@@ -472,9 +474,11 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
   }
   ctx.outcome = 'failed';
   ctx.detail = failure.reason;
-  // The edge's own refusal (origin fetches saturated) says when to come back.
+  // The edge's own refusal (origin fetches saturated) says when to come back; a failure upstream
+  // says so, so the balancer does not blame this edge for it.
   const retryAfter = failure.retryAfterSeconds === undefined ? [] : ['retry-after', String(failure.retryAfterSeconds)];
-  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`, retryAfter);
+  const fault = failure.source === 'upstream' ? [UPSTREAM_FAULT_HEADER, failure.reason] : [];
+  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`, [...retryAfter, ...fault]);
 }
 
 /**
@@ -594,7 +598,7 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
       ctx.upstreamStatus = response.status;
       const headers = passThroughHeaderBlock(response.headers);
       const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
-      headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+      headers.push('date', replayedDate(response.headers, response.responseTime), ...originStatusFault(response.status), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
       if (response.status === 200 && !ctx.req.headers.range && rewritesPlaylist(ctx)) {
         sendRewrittenPlaylist(services, ctx, response.body, headers);
         return;
@@ -658,7 +662,7 @@ function sendRewrittenPlaylist(services: EdgeServices, ctx: RequestContext, body
   body.on('error', () => {
     ctx.outcome = 'failed';
     ctx.detail = 'reset';
-    if (!res.headersSent) sendText(services, ctx, 502, 'origin body failed');
+    if (!res.headersSent) sendText(services, ctx, 502, 'origin body failed', [UPSTREAM_FAULT_HEADER, 'reset']);
     else res.destroy();
   });
   res.once('close', () => discardBody(body));
