@@ -20,6 +20,7 @@ import { EdgeError, upstreamError } from '../errors.js';
 import { newKeyRateError } from '../upstream/new-key-rate.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamInterim, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
+import { capturePartial, keepIncomplete, type PartialCapture } from './partial-capture.js';
 import { forwardedFields, type RequestContext } from './request-context.js';
 import { account, bodyForViewer, rewritesPlaylist, sendEntry, sendInterim, sendText, withoutContentLength } from './responses.js';
 import { cacheStatusOf } from './serve-outcome.js';
@@ -195,6 +196,11 @@ function streamBody(
       if (over) return;
       over = true;
       discardBody(body);
+      // A body cut short (not one that ran long or had the wrong bytes) leaves an incomplete response
+      // worth keeping for later ranges (RFC 9111 §3.3); the viewers still see the cut.
+      if (whole && (reason === 'reset' || reason === 'deadline' || (reason === 'length-mismatch' && received < whole.length)) && !flight.purged) {
+        keepIncomplete(services, flight.key, response, whole.subarray(0, received), whole.length, varied);
+      }
       services.metrics.integrityFailures.labels(reason).inc();
       services.metrics.flightOutcomes.labels('transient-error').inc();
       services.logger.warn({ key: flight.key, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
@@ -482,12 +488,16 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
  * object that could not be cached. It takes the fill's road upstream (straight to the origin, not
  * via a sibling) and its header rule; the viewer's Range is forwarded as is.
  */
-function passThrough(services: EdgeServices, ctx: RequestContext): void {
+export function passThrough(services: EdgeServices, ctx: RequestContext): void {
   const { req } = ctx;
   ctx.outcome = 'passed-through';
   const headers = ctx.forwarded;
   const onInterim = (interim: UpstreamInterim): void => sendInterim(ctx, interim.status, interim.headers);
-  relay(services, ctx, fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range, onInterim } : { headers, onInterim }, false));
+  const range = req.headers.range;
+  relay(services, ctx, fetchUpstream(services, ctx.key, range ? { headers, range, onInterim } : { headers, onInterim }, false), {
+    // The 206 answering a range is kept as partial content (RFC 9111 §3.3) when it may be.
+    ...(range !== undefined && !ctx.head ? { capture: (response: UpstreamResponse) => capturePartial(services, ctx.key, headers, response) } : {}),
+  });
 }
 
 /** Counts a request body on its way upstream and fails it past the limit. */
@@ -578,6 +588,8 @@ interface RelayHooks {
   readonly beforeHead?: (response: UpstreamResponse) => Promise<void>;
   /** Answers a failed fetch itself; false leaves it to serveStaleOrError. */
   readonly onFailure?: (error: unknown) => boolean;
+  /** Collects the body on its way to the viewer, to keep it (partial-capture.ts). */
+  readonly capture?: (response: UpstreamResponse) => PartialCapture | undefined;
 }
 
 /** Streams an upstream response to this viewer as it came (nothing stored). */
@@ -606,7 +618,9 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
         account(services, ctx);
         return;
       }
+      const capture = hooks.capture?.(response);
       response.body.on('data', (chunk: Buffer) => {
+        capture?.add(chunk);
         ctx.bodyBytes += chunk.length;
         if (!res.write(chunk)) {
           response.body.pause();
@@ -614,6 +628,7 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
         }
       });
       response.body.on('end', () => {
+        capture?.end();
         res.end();
         account(services, ctx);
       });
