@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createCacheEntry, type CacheEntry } from './cache-entry.js';
 import { createMemoryStore } from './memory-store.js';
-import { combinePartial, completedBody, createPartialEntry, isStrongEtag, mergeParts, partialSize, partialSlice, storePartial, type PartialEntry, type PartInput } from './partial-content.js';
+import { combinePartial, completedBody, createPartialEntry, refreshPartial, isStrongEtag, mergeParts, partialSize, partialSlice, storePartial, type PartialEntry, type PartInput } from './partial-content.js';
 import { selectVariant, storedSize, type StoredResponse } from './variants.js';
 import { entrySize } from './cache-entry.js';
 
@@ -78,6 +78,16 @@ describe('partial content (RFC 9111 §3.3–3.4)', () => {
     assert.equal(partialSlice(partial, { start: 10, end: 14 })?.toString(), 'abcde');
     assert.equal(partialSlice(partial, { start: 3, end: 10 }), undefined, 'spans the hole');
     assert.equal(partialSlice(partial, { start: 4, end: 5 }), undefined, 'runs past a part');
+  });
+
+  it('§4.3.4: a 304 freshens the stored ranges — its fields replace the stored ones, the clock restarts, the bytes stay', () => {
+    const stale = part(0, 9, { requestTime: now - 120_000, responseTime: now - 120_000 });
+    const refreshed = refreshPartial(stale, { etag: '"v1"', 'cache-control': 'max-age=300', date: new Date(now).toUTCString() }, now, now);
+    assert.equal(refreshed.policy.lifetime, 300);
+    assert.equal(refreshed.responseTime, now);
+    assert.equal(refreshed.storedHeaders['cache-control'], 'max-age=300');
+    assert.equal(refreshed.parts, stale.parts);
+    assert.equal(refreshed.etag, '"v1"');
   });
 
   it('is complete only when one part covers every byte', () => {

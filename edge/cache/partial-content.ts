@@ -82,6 +82,25 @@ export function createPartialEntry(input: PartInput): PartialEntry | undefined {
   };
 }
 
+/**
+ * RFC 9111 §4.3.4: a 304 whose strong validator names the representation freshens the stored
+ * ranges of it like a complete response: its fields replace the stored ones and the freshness
+ * clock restarts; the bytes stay.
+ */
+export function refreshPartial(partial: PartialEntry, notModifiedHeaders: ResponseHeaders, requestTime: number, responseTime: number, negativeTtl = 0): PartialEntry {
+  const headers: ResponseHeaders = { ...partial.headers, ...replayableHeaders(notModifiedHeaders), date: notModifiedHeaders.date, age: notModifiedHeaders.age };
+  return {
+    ...partial,
+    headers,
+    storedHeaders: replayableHeaders(headers),
+    date: replayedDate(notModifiedHeaders, responseTime),
+    requestTime,
+    responseTime,
+    initialAge: initialAge(notModifiedHeaders, requestTime, responseTime),
+    policy: freshnessPolicy(headers, responseTime, { status: 200, negativeTtl }),
+  };
+}
+
 function sameVaried(a: VariedFields | undefined, b: VariedFields | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.names.length === b.names.length && a.names.every((name, i) => name === b.names[i] && a.values[i] === b.values[i]);

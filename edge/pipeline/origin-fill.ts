@@ -20,7 +20,9 @@ import { EdgeError, upstreamError } from '../errors.js';
 import { newKeyRateError } from '../upstream/new-key-rate.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamInterim, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
-import { capturePartial, keepIncomplete, type PartialCapture } from './partial-capture.js';
+import type { PartialEntry } from '../cache/partial-content.js';
+import { capturePartial, freshenPartial, keepIncomplete, type PartialCapture } from './partial-capture.js';
+import { sendPartialHit } from './partial-hit.js';
 import { forwardedFields, type RequestContext } from './request-context.js';
 import { account, bodyForViewer, rewritesPlaylist, sendEntry, sendInterim, sendText, withoutContentLength } from './responses.js';
 import { cacheStatusOf } from './serve-outcome.js';
@@ -488,15 +490,26 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
  * object that could not be cached. It takes the fill's road upstream (straight to the origin, not
  * via a sibling) and its header rule; the viewer's Range is forwarded as is.
  */
-export function passThrough(services: EdgeServices, ctx: RequestContext): void {
+export function passThrough(services: EdgeServices, ctx: RequestContext, revalidating?: PartialEntry): void {
   const { req } = ctx;
   ctx.outcome = 'passed-through';
   const headers = ctx.forwarded;
   const onInterim = (interim: UpstreamInterim): void => sendInterim(ctx, interim.status, interim.headers);
   const range = req.headers.range;
-  relay(services, ctx, fetchUpstream(services, ctx.key, range ? { headers, range, onInterim } : { headers, onInterim }, false), {
+  // Stale stored ranges holding the one asked for are revalidated by their strong ETag (RFC 9111 §4.3.1).
+  const conditional = revalidating ? { ifNoneMatch: revalidating.etag } : {};
+  relay(services, ctx, fetchUpstream(services, ctx.key, range ? { headers, range, onInterim, ...conditional } : { headers, onInterim }, false), {
     // The 206 answering a range is kept as partial content (RFC 9111 §3.3) when it may be.
     ...(range !== undefined && !ctx.head ? { capture: (response: UpstreamResponse) => capturePartial(services, ctx.key, headers, response) } : {}),
+    ...(revalidating
+      ? {
+          onNotModified: (response: UpstreamResponse) => {
+            const fresh = freshenPartial(services, revalidating, response);
+            if (fresh) sendPartialHit(services, ctx, fresh, Date.now(), 'revalidated');
+            else passThrough(services, ctx);
+          },
+        }
+      : {}),
   });
 }
 
@@ -590,6 +603,8 @@ interface RelayHooks {
   readonly onFailure?: (error: unknown) => boolean;
   /** Collects the body on its way to the viewer, to keep it (partial-capture.ts). */
   readonly capture?: (response: UpstreamResponse) => PartialCapture | undefined;
+  /** Answers the origin's 304 to the edge's own conditional (the viewer's are never forwarded). */
+  readonly onNotModified?: (response: UpstreamResponse) => void;
 }
 
 /** Streams an upstream response to this viewer as it came (nothing stored). */
@@ -604,6 +619,11 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
       }
       ctx.replica = response.replica;
       ctx.upstreamStatus = response.status;
+      if (response.status === 304 && hooks.onNotModified) {
+        discardBody(response.body);
+        hooks.onNotModified(response);
+        return;
+      }
       const headers = passThroughHeaderBlock(response.headers);
       const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
       headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));

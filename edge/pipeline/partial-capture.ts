@@ -7,7 +7,8 @@ import { parseContentRange } from '../../infra/http/byte-range.js';
 import { createCacheEntry, ownBody, type CacheEntry } from '../cache/cache-entry.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { governingDirectives, notStorableReason, sharedDespiteAuthorization, type ResponseHeaders } from '../cache/freshness.js';
-import { createPartialEntry, storePartial, type PartialEntry, type PartialStored } from '../cache/partial-content.js';
+import { createPartialEntry, refreshPartial, storePartial, type PartialEntry, type PartialStored } from '../cache/partial-content.js';
+import { notModifiedSelects } from '../cache/validators.js';
 import { recordVaried, varyNames, type VariedFields } from '../cache/variants.js';
 import type { UpstreamResponse } from '../upstream/upstream-client.js';
 import type { EdgeServices } from './edge-services.js';
@@ -121,4 +122,19 @@ export function keepIncomplete(services: EdgeServices, key: string, response: Up
     ...(varied ? { varied } : {}),
   });
   if (partial) keepPartial(services, partial);
+}
+
+/**
+ * §4.3.4 for stored ranges: the origin's 304 to the edge's If-None-Match freshens them when its
+ * validator selects them (undefined, and they are dropped, when it names another representation).
+ */
+export function freshenPartial(services: EdgeServices, partial: PartialEntry, notModified: UpstreamResponse): PartialEntry | undefined {
+  const stillHeld = services.store.peek(partial.key) === partial;
+  if (!notModifiedSelects({ etag: partial.etag, lastModified: partial.storedHeaders['last-modified'] }, notModified.headers)) {
+    if (stillHeld) services.store.delete(partial.key);
+    return undefined;
+  }
+  const refreshed = refreshPartial(partial, notModified.headers, notModified.requestTime, notModified.responseTime, services.negativeTtl);
+  if (stillHeld) services.store.set(partial.key, refreshed);
+  return refreshed;
 }

@@ -329,6 +329,29 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'RFC 9111 §4.3.1, §4.3.4: stale stored ranges are revalidated with their strong ETag; a 304 freshens them and they answer the range',
+    async run(h) {
+      const body = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 101));
+      const served = object(body, 'max-age=1');
+      const conditionals: (string | undefined)[] = [];
+      const path = h.route((req, res) => {
+        if (req.headers.range !== undefined) conditionals.push(req.headers['if-none-match']);
+        served(req, res);
+      });
+      const { url } = await h.edge({ maxObjectBytes: 32 * 1024 });
+      await get(url + path, { range: 'bytes=0-999' });
+      assert.match((await get(url + path, { range: 'bytes=0-9' })).headers.get('cache-status')!, /; hit; .*detail=partial/);
+      await sleep(1100);
+      const revalidated = await fetch(url + path, { headers: { range: 'bytes=10-19' } });
+      assert.equal(revalidated.status, 206);
+      assert.match(revalidated.headers.get('cache-status')!, /; fwd=stale; fwd-status=304; .*detail=partial/);
+      assert.deepEqual(Buffer.from(await revalidated.arrayBuffer()), body.subarray(10, 20));
+      assert.deepEqual(conditionals, [undefined, sha256Etag(body)], 'the range was asked for conditionally, with the stored strong ETag');
+      assert.match((await get(url + path, { range: 'bytes=20-29' })).headers.get('cache-status')!, /; hit; .*detail=partial/, 'fresh again');
+      assert.equal(conditionals.length, 2);
+    },
+  },
+  {
     name: 'RFC 9111 §3.4: ranges with another strong validator are not combined (the newer replaces); weak validators and other variants are never used for a range',
     async run(h) {
       let version = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 13));
