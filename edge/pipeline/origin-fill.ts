@@ -2,14 +2,16 @@
 // end. The writer makes one origin request per key, broadcasts its head and body to every reader as
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
-// stale entry (stale-if-error). Unsafe methods take a road of their own: streamed through, never
-// stored, invalidating what the cache holds for the URL.
+// stale entry (stale-if-error). A body cut short, and a 206 a pass-through relays, may be kept as
+// partial content (partial-capture.ts). Unsafe methods take a road of their own: streamed through,
+// never stored, invalidating what the cache holds for the URL.
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import { formatCacheStatus } from '../cache/cache-status.js';
 import { invalidatedTargets, invalidatesStored } from '../cache/invalidation.js';
+import type { PartialEntry } from '../cache/partial-content.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, sharedDespiteAuthorization, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
 import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
@@ -20,7 +22,6 @@ import { EdgeError, upstreamError } from '../errors.js';
 import { newKeyRateError } from '../upstream/new-key-rate.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamInterim, type UpstreamResponse } from '../upstream/upstream-client.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
-import type { PartialEntry } from '../cache/partial-content.js';
 import { capturePartial, freshenPartial, keepIncomplete, type PartialCapture } from './partial-capture.js';
 import { sendPartialHit } from './partial-hit.js';
 import { forwardedFields, type RequestContext } from './request-context.js';
@@ -486,9 +487,11 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
 }
 
 /**
- * An uncoalesced, uncached fetch for this viewer alone: after a wait timeout, or for a range of an
- * object that could not be cached. It takes the fill's road upstream (straight to the origin, not
- * via a sibling) and its header rule; the viewer's Range is forwarded as is.
+ * An uncoalesced fetch for this viewer alone: after a wait timeout, for a range of an object that
+ * could not be cached whole, or for a range stored partial content lacks (or holds stale, then
+ * asked for conditionally). It takes the fill's road upstream (straight to the origin, not via a
+ * sibling) and its header rule; the viewer's Range is forwarded as is, and a 206 answering it may
+ * be kept as partial content.
  */
 export function passThrough(services: EdgeServices, ctx: RequestContext, revalidating?: PartialEntry): void {
   const { req } = ctx;
