@@ -15,6 +15,7 @@ import { runHerd, type HerdResult } from './herd-client.js';
 import { runMisses, type MissResult } from './miss-client.js';
 import { startNginxCache } from './peers/nginx-peer.js';
 import { originSegmentRequests } from './metric-scrape.js';
+import { treeCpuSeconds } from './process-cpu.js';
 import { treeRss } from './process-rss.js';
 import { atLeast, atMost, publishReport, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog } from './synthetic-catalog.js';
@@ -27,6 +28,7 @@ const OPTIONS = {
   'herd-clients': { kind: 'integer', description: 'concurrent viewers in a cold herd', default: 500, min: 1, max: 2000 },
   'herd-rounds': { kind: 'integer', description: 'cold herds per contender', default: 3, min: 1, max: 10 },
   'miss-rounds': { kind: 'integer', description: 'alternating miss rounds per contender and object kind', default: 3, min: 1, max: 10 },
+  'miss-objects': { kind: 'integer', description: 'uncached objects per miss round (fewer if the catalog runs out)', default: 200, min: 10, max: 2000 },
   'miss-concurrency': { kind: 'integer', description: 'keep-alive viewers fetching uncached objects', default: 8, min: 1, max: 256 },
   workers: { kind: 'integer', description: 'edge workers and nginx worker_processes', default: availableParallelism(), min: 1, max: 64 },
   'cache-size': { kind: 'bytes', description: 'edge and nginx cache size', default: 256 * 1024 * 1024 },
@@ -56,7 +58,7 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     sourceAsset: 'demo-ts',
     dir: catalogDir,
     // Assets past MISS_ASSETS_FROM are touched only by the miss rounds, so each of their objects is cold once.
-    assetCount: 200,
+    assetCount: 400,
     segmentsPerRendition: 30,
   });
 
@@ -140,6 +142,8 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
 
   // --- misses ------------------------------------------------------------------------------
   const missAssets = assets.slice(MISS_ASSETS_FROM);
+  // CPU per miss counts the cache's processes only (the origin is shared): the steadier figure on a busy machine.
+  const serverPid: Record<Contender, number> = { edge: edge.child.pid!, nginx: nginx.child.pid! };
   const missKinds = [
     { name: 'playlist', paths: missAssets.flatMap((asset) => [...asset.segments.keys()].map((name) => `/vod/${asset.id}/${name}/index.m3u8`)) },
     { name: 'segment 240p', paths: missAssets.flatMap((asset) => asset.segments.get('240p')!.map((entry) => entry.path)) },
@@ -147,14 +151,16 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   const missRows: (string | number)[][] = [];
   for (const kind of missKinds) {
     // Every round of every contender gets its own never-requested objects.
-    const perRound = Math.floor(kind.paths.length / (options['miss-rounds'] * CONTENDERS.length));
+    const perRound = Math.min(options['miss-objects'], Math.floor(kind.paths.length / (options['miss-rounds'] * CONTENDERS.length)));
     console.log(`misses: ${kind.name}, ${options['miss-rounds']} rounds × ${perRound} uncached objects per contender, ${options['miss-concurrency']} viewers`);
     let slice = 0;
-    const rounds = await alternateRounds(options['miss-rounds'], CONTENDERS, (contender) => {
+    const rounds = await alternateRounds(options['miss-rounds'], CONTENDERS, async (contender) => {
       const paths = kind.paths.slice(slice * perRound, ++slice * perRound);
-      return runMisses(paths.map((path) => `${base[contender]}${path}`), options['miss-concurrency'], IS_MISS[contender]);
+      const cpuBefore = await treeCpuSeconds(serverPid[contender]);
+      const result = await runMisses(paths.map((path) => `${base[contender]}${path}`), options['miss-concurrency'], IS_MISS[contender]);
+      return { ...result, cpuMsPerMiss: ((await treeCpuSeconds(serverPid[contender])) - cpuBefore) * 1000 / paths.length };
     });
-    const medianOf = (contender: Contender, pick: (result: MissResult) => number): number => median(rounds.get(contender)!.map(pick));
+    const medianOf = (contender: Contender, pick: (result: MissResult & { cpuMsPerMiss: number }) => number): number => median(rounds.get(contender)!.map(pick));
     for (const contender of CONTENDERS) {
       const results = rounds.get(contender)!;
       missRows.push([
@@ -162,8 +168,9 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
         medianOf(contender, (result) => result.perSecond),
         medianOf(contender, (result) => result.latencyP50Ms),
         medianOf(contender, (result) => result.latencyP99Ms),
+        medianOf(contender, (result) => result.cpuMsPerMiss),
         results.reduce((sum, result) => sum + result.failed, 0),
-        results.map((result) => `${Math.round(result.perSecond)}/s p50 ${result.latencyP50Ms.toFixed(1)}`).join(' · '),
+        results.map((result) => `${Math.round(result.perSecond)}/s p50 ${result.latencyP50Ms.toFixed(1)} cpu ${result.cpuMsPerMiss.toFixed(2)}`).join(' · '),
       ]);
     }
     missRows.push([
@@ -171,6 +178,7 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
       medianOf('edge', (result) => result.perSecond) / medianOf('nginx', (result) => result.perSecond),
       medianOf('edge', (result) => result.latencyP50Ms) / medianOf('nginx', (result) => result.latencyP50Ms),
       medianOf('edge', (result) => result.latencyP99Ms) / medianOf('nginx', (result) => result.latencyP99Ms),
+      medianOf('edge', (result) => result.cpuMsPerMiss) / medianOf('nginx', (result) => result.cpuMsPerMiss),
       '',
       '',
     ]);
@@ -216,13 +224,13 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     tables: [
       { title: 'Cache hits (median of rounds)', columns: ['object / contender', 'req/s', 'MB/s', 'p99 ms', 'errors', 'req/s per round'], rows: hitRows },
       { title: `Cold herd: ${options['herd-clients']} concurrent viewers on one uncached segment`, columns: ['contender', 'ok', 'failed/short', 'origin reqs', 'TTFB p50 ms', 'TTFB p99 ms', 'complete p99 ms'], rows: herdRows },
-      { title: `Miss path: distinct uncached objects, ${options['miss-concurrency']} keep-alive viewers (median of rounds)`, columns: ['object / contender', 'misses/s', 'p50 ms', 'p99 ms', 'failed', 'per round'], rows: missRows },
+      { title: `Miss path: distinct uncached objects, ${options['miss-concurrency']} keep-alive viewers (median of rounds)`, columns: ['object / contender', 'misses/s', 'p50 ms', 'p99 ms', 'server CPU ms/miss', 'failed', 'per round'], rows: missRows },
       { title: `RSS after filling a ${Math.round(options['cache-size'] / MB)} MB cache to 1.5× and hit load (MB)`, columns: ['process', 'peak RSS', 'limit'], rows: rssRows },
     ],
     targets,
     notes: [
       'nginx caches on disk (page cache, not counted in its RSS); the edge caches in its heap, so their RSS is not comparable.',
-      'Misses: no target is set; the edge/nginx ratios are what the edge\'s RFC 9111 rules (request forwarding, storability, Vary, Age) cost per miss against nginx on the same origin.',
+      'Misses: no target is set; the edge/nginx ratios are what the edge\'s RFC 9111 rules (request forwarding, storability, Vary, Age) cost per miss against nginx on the same origin. With --workers > 1 a miss on a worker that does not own the key also crosses to the owner (one origin request per node).',
       'A shared 2-core machine: client, servers and origin compete for CPU; figures are noisy.',
     ],
   });
