@@ -284,6 +284,28 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'RFC 9111 §3.3: a 206 cut short on its way is never kept; the viewer sees the cut and the range is asked for again',
+    async run(h) {
+      const body = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 97));
+      const served = object(body);
+      let ranges = 0;
+      const path = h.route((req, res) => {
+        if (req.headers.range === undefined || ++ranges > 1) return served(req, res);
+        res.writeHead(206, { etag: sha256Etag(body), 'cache-control': 'max-age=60', 'content-range': 'bytes 0-9999/100000', 'content-length': '10000' });
+        res.write(body.subarray(0, 5000), () => setTimeout(() => res.socket!.resetAndDestroy(), 50));
+      });
+      const { edge, url } = await h.edge({ maxObjectBytes: 32 * 1024 });
+      const cut = await fetch(url + path, { headers: { range: 'bytes=0-9999' } });
+      assert.equal(cut.status, 206);
+      await assert.rejects(cut.arrayBuffer(), 'the viewer saw the cut, never a short 206');
+      assert.equal(edge.services.store.peek(path), undefined, 'nothing kept');
+      const again = await fetch(url + path, { headers: { range: 'bytes=0-99' } });
+      assert.deepEqual(Buffer.from(await again.arrayBuffer()), body.subarray(0, 100));
+      assert.doesNotMatch(again.headers.get('cache-status')!, /; hit/);
+      assert.equal(ranges, 2);
+    },
+  },
+  {
     name: 'RFC 9111 §3.3: a 200 cut short (strong validator, known length) is kept as incomplete — never served whole — and completed by a later range (§3.4) into a stored 200',
     async run(h) {
       const body = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7) % 256));
