@@ -14,6 +14,8 @@ export interface EdgeMetrics {
   readonly flightOutcomes: Counter<'outcome'>;
   readonly integrityFailures: Counter<'reason'>;
   readonly evictions: Counter;
+  /** Partial responses (RFC 9111 §3.3–3.4) kept, by what storing them did (partial-content.ts PartialStored). */
+  readonly partialStores: Counter<'result'>;
   readonly prefetches: Counter<'result'>;
   readonly purged: Counter;
   readonly badRequests: Counter<'reason'>;
@@ -113,6 +115,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     coalescedWaiters: new Counter({ name: 'streamedge_edge_coalesced_waiters_total', help: 'Requests that waited on another request’s origin fetch', registers }),
     flightOutcomes: new Counter({ name: 'streamedge_edge_fetch_outcomes_total', help: 'Coalesced origin fetches by outcome', labelNames: ['outcome'] as const, registers }),
     integrityFailures: new Counter({ name: 'streamedge_edge_integrity_failures_total', help: 'Origin bodies rejected (length or ETag mismatch, reset)', labelNames: ['reason'], registers }),
+    partialStores: new Counter({ name: 'streamedge_edge_partial_stores_total', help: 'Partial or incomplete responses kept (combined, replaced, completed into a whole object, refused)', labelNames: ['result'] as const, registers }),
     evictions: new Counter({ name: 'streamedge_edge_cache_evictions_total', help: 'Objects evicted to make room', registers }),
     prefetches: new Counter({ name: 'streamedge_edge_prefetches_total', help: 'Segment prefetches by result', labelNames: ['result'], registers }),
     purged: new Counter({ name: 'streamedge_edge_purged_objects_total', help: 'Objects removed by /admin/purge', registers }),
