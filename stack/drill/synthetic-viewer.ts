@@ -3,6 +3,7 @@
 // buffer drained by the wall clock, live reloads every target duration, and failover to the next
 // content-steering pathway when a request fails. It counts what a viewer would feel: stalls,
 // failed and retried requests, and segments whose bytes do not match their ETag.
+import { setMaxListeners } from 'node:events';
 import { createEtagVerifier } from '../../edge/cache/etag-verifier.js';
 import { createPathwayChooser, type PathwayChooser } from './pathway-chooser.js';
 import { chooseRendition, readMediaPlaylist, type MasterChoice, type MediaPlaylist } from './viewer-playlists.js';
@@ -31,6 +32,8 @@ export interface ViewerStats {
   /** Total time playback stood still after it started (an ongoing stall counts up to now). */
   readonly stallMs: number;
   readonly stalls: number;
+  /** Playback stands still at this moment. */
+  readonly stalled: boolean;
   readonly requests: number;
   /** Requests that failed (error, timeout, non-2xx, bytes not matching the ETag). */
   readonly failed: number;
@@ -73,6 +76,8 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
   validate(options);
   const now = options.now ?? Date.now;
   const stopController = new AbortController();
+  // Each request in flight and each wait listens for the stop: a handful at a time, by design.
+  setMaxListeners(32, stopController.signal);
   const stopped = (): boolean => stopController.signal.aborted;
   const startedAt = now();
 
@@ -274,6 +279,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       startupMs,
       stallMs: counts.stallMs + (stalledSince === undefined ? 0 : at - stalledSince),
       stalls: counts.stalls + (stalledSince === undefined ? 0 : 1),
+      stalled: stalledSince !== undefined,
       requests: counts.requests,
       failed: counts.failed,
       retried: counts.retried,
