@@ -110,7 +110,7 @@ async function targetFrom(options: { stack?: string; balancer?: string; consul?:
     token = checkedToken('--consul-token-file', raw);
   }
   if ((options.balancer === undefined) !== (options.consul === undefined)) {
-    throw new OptionError(options.balancer === undefined ? '--consul' : '--balancer', 'a deployment reached by URL needs both --balancer and --consul');
+    throw new OptionError(options.balancer === undefined ? '--balancer' : '--consul', 'a deployment reached by URL needs both --balancer and --consul');
   }
   if (options.balancer !== undefined && options.consul !== undefined) {
     return createDrillTarget({ balancerUrl: options.balancer, consulUrl: options.consul, ...(token ? { consulToken: token } : {}), ...(options.stack ? { stateFile: options.stack } : {}) });
@@ -131,6 +131,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (!scenario) throw new OptionError(name, `unknown scenario (one of: ${DRILL_SCENARIOS.map((s) => s.name).join(', ')})`);
   const options = parseCommandOptions(`drill ${name}`, summary(), SPECS, rest);
   const target = await targetFrom(options);
+  if (scenario.needsLocalProcesses && target.stateFile === undefined) {
+    throw new OptionError('--stack', `${scenario.name} signals processes on this machine: it needs the stack's state file, not only --balancer and --consul`);
+  }
 
   const controller = new AbortController();
   const interrupt = (): void => controller.abort();

@@ -32,6 +32,8 @@ export interface DrillScenario {
   readonly summary: string;
   /** Viewers join all at once when the event starts instead of watching before it. */
   readonly herd: boolean;
+  /** Its fault is a signal to a process on this machine, so the target needs a state file. */
+  readonly needsLocalProcesses: boolean;
   readonly defaults: { readonly viewers: number; readonly warmupMs: number; readonly faultMs: number; readonly settleMs: number; readonly media: string };
   readonly thresholds: DrillThresholds;
   prepare(context: ScenarioContext): Promise<PreparedFault>;
@@ -77,6 +79,7 @@ async function signalEdge(context: ScenarioContext, signal: FaultSignal, scenari
 export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   {
     name: 'edge-kill',
+    needsLocalProcesses: true,
     summary: 'SIGKILL the edge most viewers watch from; its supervisor restarts it',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 6000, settleMs: 6000, media: LIVE },
@@ -85,6 +88,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   },
   {
     name: 'edge-drain',
+    needsLocalProcesses: true,
     summary: 'SIGTERM that edge: it drains (Consul maintenance, in-flight responses finish) and exits; restarted',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 6000, settleMs: 6000, media: LIVE },
@@ -93,6 +97,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   },
   {
     name: 'origin-down',
+    needsLocalProcesses: true,
     summary: 'SIGKILL an origin replica; the edges fail over to the others; restarted',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 8000, settleMs: 6000, media: LIVE },
@@ -105,6 +110,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   },
   {
     name: 'origin-slow',
+    needsLocalProcesses: false,
     summary: 'a replica answers --origin-delay late (fault relay swapped in through Consul); the edges hedge',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 10_000, settleMs: 4000, media: LIVE },
@@ -117,6 +123,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   },
   {
     name: 'origin-corrupt',
+    needsLocalProcesses: false,
     summary: 'a replica serves different bytes under the same ETag (fault relay); the edges must not pass them on',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 10_000, settleMs: 4000, media: LIVE },
@@ -129,6 +136,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   },
   {
     name: 'consul-down',
+    needsLocalProcesses: true,
     summary: 'SIGSTOP the Consul agent (it hangs), SIGCONT after the fault time; the balancer keeps its last snapshot',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 15_000, settleMs: 5000, media: LIVE },
@@ -142,6 +150,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   },
   {
     name: 'cold-herd',
+    needsLocalProcesses: false,
     summary: 'every viewer joins at the same instant at the live edge, whose newest segments no cache holds yet',
     herd: true,
     defaults: { viewers: 50, warmupMs: 0, faultMs: 10_000, settleMs: 0, media: LIVE },
@@ -150,6 +159,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
   },
   {
     name: 'live-storm',
+    needsLocalProcesses: false,
     summary: 'a crowd joins the live channel at once and keeps reloading its playlist every target duration',
     herd: true,
     defaults: { viewers: 100, warmupMs: 0, faultMs: 15_000, settleMs: 0, media: LIVE },
