@@ -41,6 +41,8 @@ const SPECS = {
   'max-detect': { kind: 'duration', description: 'threshold: fault → the system reports it' },
   'max-recover': { kind: 'duration', description: 'threshold: fault restored → the system reports itself well' },
   'max-origin-ratio': { kind: 'number', min: 0, description: 'threshold: origin requests ÷ viewer requests' },
+  browser: { kind: 'boolean', description: 'add one real viewer: headless Chromium playing the player page (needs playwright-core, a dev dependency)' },
+  chromium: { kind: 'string', default: '/usr/bin/chromium', description: 'Chromium binary for --browser' },
   json: { kind: 'boolean', description: 'print the result as JSON (no progress line)' },
 } as const;
 
@@ -67,8 +69,6 @@ function thresholdSummary(scenario: DrillScenario): string {
 function summary(): string {
   const width = Math.max(...DRILL_SCENARIOS.map((scenario) => scenario.name.length));
   return [
-    'Usage: streamedge drill <scenario> [options]',
-    '',
     'Runs a failure drill against a running system — by default the local stack of `streamedge start`',
     '(found through its state file; a killed or drained service is restarted by it, as systemd does in',
     'production). Synthetic viewers play one rendition in real time with content-steering failover; the',
@@ -162,6 +162,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         maxAttempts: options.attempts,
         pathwayPenaltyMs: options['pathway-penalty'],
       },
+      ...(options.browser ? { browser: { chromiumPath: options.chromium } } : {}),
       signal: controller.signal,
       onProgress: (status) => progress?.update(status),
     });

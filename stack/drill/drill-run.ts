@@ -1,6 +1,7 @@
 // One drill from start to verdict: viewers watch, the fault goes in, the system is watched until
 // it notices, the fault comes out, the system is watched until it says it is well again, the
 // viewers watch a little longer, and what they felt plus what the services counted is judged.
+import { startBrowserViewer, type BrowserViewer } from './browser-viewer.js';
 import type { DrillFault } from './drill-fault.js';
 import type { FaultProbe } from './fault-probes.js';
 import type { DrillScenario } from './drill-scenarios.js';
@@ -28,6 +29,8 @@ export interface DrillRunOptions {
   readonly relayHost: string;
   readonly restartTimeoutMs: number;
   readonly viewer: { readonly maxBufferSeconds: number; readonly requestTimeoutMs: number; readonly maxAttempts: number; readonly pathwayPenaltyMs: number };
+  /** Add one real Chromium viewer playing the balancer's player page. */
+  readonly browser?: { readonly chromiumPath: string };
   readonly onProgress?: (status: DrillStatus) => void;
   /** Aborted: the fault is abandoned (a stopped process continued) and the viewers stop. */
   readonly signal?: AbortSignal;
@@ -89,8 +92,9 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
   if (edges.length === 0) throw new Error(`Consul at ${target.consulUrl} lists no streamedge-edge`);
   const masterUrl = `${target.balancerUrl}/${options.media.replace(/^\/+/, '')}/master.m3u8`;
 
-  const viewers: SyntheticViewer[] = [];
+  const viewers: (SyntheticViewer | BrowserViewer)[] = [];
   const startViewers = async (spreadMs: number): Promise<void> => {
+    if (options.browser) viewers.push(await startBrowserViewer({ balancerUrl: target.balancerUrl, masterUrl, chromiumPath: options.browser.chromiumPath }));
     for (let i = 0; i < options.viewers; i++) {
       viewers.push(startSyntheticViewer({ id: `viewer-${i + 1}`, masterUrl, rendition: options.rendition, ...options.viewer }));
       if (spreadMs > 0) await sleep(spreadMs / options.viewers, signal);

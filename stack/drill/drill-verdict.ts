@@ -140,6 +140,10 @@ export function renderVerdict(measured: DrillMeasurements, verdict: DrillVerdict
           row('time to recover', formatNumber(measured.recoverMs, 'ms'), 'time to recover'),
         ]),
   ];
+  const browser = measured.viewers.find((viewer) => viewer.id === 'chromium');
+  if (browser) {
+    rows.splice(2, 0, row('chromium viewer (hls.js)', `stall ${formatNumber(browser.stallMs, 'ms')}, ${browser.segments} fragments, ${browser.failed} failed, ${browser.pathwaySwitches} pathway changes`));
+  }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
   const table = rows.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
   return [
