@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { writeStackState } from '../stack-state-file.js';
 
 const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
 
@@ -26,8 +30,14 @@ test('drill --help names every scenario with its thresholds, and says region-cut
   assert.match(stdout, /--max-stall-p99 <duration>/);
 });
 
-test('bad drills are refused before anything runs, naming the reason (exit 2)', async () => {
+test('bad drills are refused before anything runs, naming the reason (exit 2)', async (t) => {
+  // A state file left by a stack that is gone (a pid no process has: above the kernel's pid_max).
+  const dir = await mkdtemp(join(tmpdir(), 'drill-command-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const stale = join(dir, 'stack.json');
+  await writeStackState(stale, { version: 1, supervisorPid: 2 ** 22 + 1, restartAfterMs: 2000, consul: { url: 'http://127.0.0.1:9', pid: undefined }, balancerUrl: 'http://127.0.0.1:9', services: [] });
   const cases: [string[], RegExp][] = [
+    [['edge-kill', '--stack', stale], /--stack: stack state .* is stale: the stack that wrote it \(pid 4194305\) is gone/],
     [['no-such-drill'], /no-such-drill: unknown scenario \(one of: edge-kill/],
     [['region-cut'], /region-cut: needs the hosts mode/],
     [['edge-kill', '--balancer', 'http://127.0.0.1:9'], /--consul: a deployment reached by URL needs both --balancer and --consul/],

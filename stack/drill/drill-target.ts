@@ -1,6 +1,7 @@
 // The running system a drill works on: the balancer viewers start from, the Consul agent that
 // lists origins and edges, and — only when the stack runs on this machine and recorded itself in
 // a state file — the pids that signal faults need. A deployment elsewhere is reached by URL alone.
+import { isProcessAlive } from '../process-alive.js';
 import { readStackState } from '../stack-state-file.js';
 
 export interface TargetService {
@@ -84,6 +85,8 @@ export function createDrillTarget(options: TargetOptions): DrillTarget {
 /** A target from `streamedge start`'s state file: its balancer, its Consul, its pids. */
 export async function drillTargetFromStateFile(stateFile: string, consulToken?: string): Promise<DrillTarget> {
   const state = await readStackState(stateFile);
+  // A runner killed outright cannot remove its file; its pids may belong to anyone by now.
+  if (!isProcessAlive(state.supervisorPid)) throw new Error(`stack state ${stateFile} is stale: the stack that wrote it (pid ${state.supervisorPid}) is gone`);
   if (state.balancerUrl === undefined) throw new Error(`stack state ${stateFile}: the stack runs no balancer`);
   return createDrillTarget({ balancerUrl: state.balancerUrl, consulUrl: state.consul.url, stateFile, ...(consulToken ? { consulToken } : {}) });
 }
