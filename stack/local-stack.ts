@@ -7,6 +7,7 @@ import { startLocalPrometheus, type LocalPrometheus } from './local-prometheus.j
 import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';
+import { removeStackState, writeStackState } from './stack-state-file.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, SHIPPED_LOCATIONS_FILE, type EdgePlacement, type StackPorts } from './stack-topology.js';
 
 export type ServiceRole = 'origin' | 'edge' | 'balancer';
@@ -17,6 +18,7 @@ export interface StackService {
   readonly role: ServiceRole;
   /** Base URL from the process's `listening` log line. */
   readonly url: string;
+  /** The running process; a new one after the stack restarted the service (`restartAfterMs`). */
   readonly process: StreamedgeProcess;
   /** Where the service's logs go when the stack was given a log directory. */
   readonly logFile: string | undefined;
@@ -79,6 +81,13 @@ export interface LocalStackOptions {
   readonly onProgress?: (message: string) => void;
   /** Also run Prometheus with the shipped rules once origins and edges are up, and point the balancer's dashboard at it (see local-prometheus.ts). */
   readonly metrics?: { readonly binary?: string; readonly interval?: string };
+  /**
+   * Restart an origin, edge or balancer that exits on its own after this many milliseconds, on
+   * the same port and flags (as systemd's Restart= does in production); default: never.
+   */
+  readonly restartAfterMs?: number;
+  /** Record the processes here (stack-state-file.ts) for other commands, e.g. `streamedge drill`. */
+  readonly stateFile?: string;
 }
 
 const OUTPUT_TAIL_CHARS = 256 * 1024;
@@ -183,6 +192,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const started: StackService[] = [];
   let agent: Awaited<ReturnType<typeof startDevAgent>> | undefined;
   let prometheus: LocalPrometheus | undefined;
+  let stopping = false;
+  let recordState: () => Promise<void> = async () => {};
 
   const spawnService = async (id: string, role: ServiceRole, args: readonly string[]): Promise<StackService> => {
     let logFile: string | undefined;
@@ -192,15 +203,45 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log = createWriteStream(logFile, { flags: 'a' });
       logStreams.push(log);
     }
-    const running = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
-      env: options.env,
-      startTimeoutMs: timeoutMs,
-      outputLimit: OUTPUT_TAIL_CHARS,
-      onOutput: log ? (chunk) => log.write(chunk) : undefined,
-    });
-    guard.watch(running.child.pid);
-    const service = { id, role, url: running.url, process: running, logFile };
+    const spawnOnce = async (): Promise<StreamedgeProcess> => {
+      const spawned = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
+        env: options.env,
+        startTimeoutMs: timeoutMs,
+        outputLimit: OUTPUT_TAIL_CHARS,
+        onOutput: log ? (chunk) => log.write(chunk) : undefined,
+      });
+      guard.watch(spawned.child.pid);
+      return spawned;
+    };
+    let running = await spawnOnce();
+    const service: StackService = { id, role, url: running.url, get process() { return running; }, logFile };
     started.push(service);
+    const superviseRestarts = (): void => {
+      const { restartAfterMs } = options;
+      if (restartAfterMs === undefined) return;
+      void running.exited.then(async (code) => {
+        if (stopping) return;
+        guard.forget(running.child.pid);
+        progress(`${id} exited (${code}); restarting in ${restartAfterMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, restartAfterMs));
+        if (stopping) return;
+        try {
+          running = await spawnOnce();
+          // stopAll may have run while it started; it stops only what it saw.
+          if (stopping) {
+            await running.stop(graceMs);
+            guard.forget(running.child.pid);
+            return;
+          }
+          superviseRestarts();
+          progress(`${id} restarted (pid ${running.child.pid})`);
+          await recordState();
+        } catch (error) {
+          progress(`${id} did not restart: ${(error as Error).message}`);
+        }
+      });
+    };
+    superviseRestarts();
     await waitUntil(`${id} did not answer /healthz with 200`, timeoutMs, () => {
       const { exitCode, signalCode } = running.child;
       if (exitCode !== null || signalCode !== null) throw new StopWaiting(`${id} exited (${exitCode ?? signalCode}) before it was healthy:\n${running.output()}`);
@@ -211,6 +252,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const stopAll = async (): Promise<void> => {
+    stopping = true;
+    if (options.stateFile) await removeStackState(options.stateFile);
     if (prometheus) {
       await prometheus.stop();
       guard.forget(prometheus.pid);
@@ -260,7 +303,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
           ...tokenArgs,
         ];
-        return { ...(await spawnService(placement.id, 'edge', args)), ...placement };
+        // Assigned, not spread: the service's `process` getter must stay live across restarts.
+        return Object.assign(await spawnService(placement.id, 'edge', args), placement);
       }),
     );
     await waitForPassing(consulUrl, 'streamedge-edge', edgePlacements.map((edge) => edge.id), timeoutMs);
@@ -306,7 +350,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         guard.watch(consulAgent.pid);
       },
     };
-    let stopping: Promise<void> | undefined;
+    const services = [...origins, ...edges, ...(balancer ? [balancer] : [])];
+    const { stateFile } = options;
+    if (stateFile) {
+      recordState = () =>
+        writeStackState(stateFile, {
+          version: 1,
+          supervisorPid: process.pid,
+          restartAfterMs: options.restartAfterMs,
+          consul: { url: consulUrl, pid: consulAgent.pid },
+          balancerUrl: balancer?.url,
+          services: services.map((service) => ({ id: service.id, role: service.role, url: service.url, pid: service.process.child.pid! })),
+        });
+      await recordState();
+    }
+    let stopped: Promise<void> | undefined;
     return {
       consulUrl,
       consul,
@@ -314,9 +372,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       edges,
       balancer,
       balancerUrl: balancer?.url,
-      services: [...origins, ...edges, ...(balancer ? [balancer] : [])],
+      services,
       prometheus,
-      stop: () => (stopping ??= stopAll()),
+      stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {
     await stopAll();

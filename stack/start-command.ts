@@ -15,6 +15,7 @@ import { assertPrometheusInstalled, DEBIAN_PROMETHEUS, PrometheusMissingError } 
 import { assertPortsFree, PortInUseError } from './port-check.js';
 import { assertCanMakeHosts } from './hosts/host-network.js';
 import { runHostsStack } from './hosts/hosts-start.js';
+import { defaultStackStateFile } from './stack-state-file.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
@@ -40,6 +41,9 @@ const SPECS = {
     description: 'signed URLs: a kid:secret file given to every edge and the balancer; a signed player URL is printed (never the secret)',
   },
 } as const;
+
+/** Like the shipped systemd units' RestartSec: a service that exits comes back after this long. */
+const RESTART_AFTER_MS = 2000;
 
 /** How long the printed signed URL stays valid. */
 const HINT_TOKEN_TTL_MS = 2 * 3_600_000;
@@ -157,6 +161,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
+    restartAfterMs: RESTART_AFTER_MS,
+    stateFile: defaultStackStateFile(options['base-port']),
     ...(tokenSecretFile === undefined ? {} : { tokenSecretFile }),
     onProgress: (message) => console.log(`  ${message}`),
     ...(options.metrics ? { metrics: { binary: options.prometheus, interval: `${options['metrics-interval']}ms` } } : {}),
@@ -184,6 +190,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(`  player:    ${hint.player}`);
   }
   console.log(`status:      ${balancerUrl}/status`);
+  console.log(`drills:      streamedge drill --help   (a service that exits is restarted after ${RESTART_AFTER_MS / 1000} s; processes recorded in ${defaultStackStateFile(options['base-port'])})`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
   console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
