@@ -13,6 +13,8 @@ export interface BalancerMetricsSource {
   openConnections(): number;
   /** Edge registrations in Consul ignored at the last change, by reason. */
   ignoredEdges(): Readonly<Record<string, number>>;
+  /** Proxy mode: connections to edges, and proxied requests waiting for one (zero in other modes). */
+  proxyUpstream(): { open: number; queued: number };
 }
 
 export interface BalancerMetrics {
@@ -113,6 +115,22 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
     registers: [registry],
     collect() {
       this.set(source.openConnections());
+    },
+  });
+  new Gauge({
+    name: 'streamedge_balancer_proxy_edge_connections',
+    help: 'Proxy mode: kept-alive connections to edges (at most 512 per edge per worker; summed over workers)',
+    registers: [registry],
+    collect() {
+      this.set(source.proxyUpstream().open);
+    },
+  });
+  new Gauge({
+    name: 'streamedge_balancer_proxy_queued_requests',
+    help: 'Proxy mode: proxied requests waiting for a connection to their edge (summed over workers)',
+    registers: [registry],
+    collect() {
+      this.set(source.proxyUpstream().queued);
     },
   });
   const rejectedConnections = new Counter({

@@ -25,7 +25,7 @@ import type { LocationTable } from './location/location-table.js';
 import { createPassiveHealth, probeHealthz, type EjectionReason, type PassiveHealth } from './health/passive-health.js';
 import type { EdgeNode } from './discovery/edge-node.js';
 import { createPlayerFiles } from './player-files.js';
-import { createProxyFront } from './fronts/proxy-front.js';
+import { createProxyFront, type ProxyFront } from './fronts/proxy-front.js';
 import { createRedirectFront } from './fronts/redirect-front.js';
 import { createSessionTracker, type SessionTracker } from './selection/session-tracker.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
@@ -107,6 +107,8 @@ const NONE_IGNORED = Object.fromEntries(IGNORED_REASONS.map((reason) => [reason,
 // caches turn over in tens of minutes); forgetting sooner only costs an extra copy of a title.
 const PLACEMENT_MEMORY_MS = 15 * 60_000;
 const PLACEMENT_MAX_ASSETS = 100_000;
+/** Kept-alive connections from one process to one edge in proxy mode (a viewer connection holds at most one). */
+const PROXY_MAX_CONNECTIONS_PER_EDGE = 512;
 /** Edge /metrics scrapes under way at once for one /dashboard/samples request. */
 const DASHBOARD_SCRAPE_CONCURRENCY = 8;
 
@@ -130,6 +132,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     },
     openConnections: () => guard.open,
     ignoredEdges: () => discoveryStatus().ignored ?? NONE_IGNORED,
+    proxyUpstream: () => proxy?.upstreamStats() ?? { open: 0, queued: 0 },
   });
   const limits = viewerLimits(options.connections, 'balancer');
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
@@ -159,6 +162,19 @@ export function createBalancer(options: BalancerOptions): Balancer {
     maxAttempts: options.maxAttempts,
     blame: metrics.blamed,
   });
+  const proxy: ProxyFront | undefined =
+    options.mode === 'proxy'
+      ? createProxyFront({
+          health,
+          trustedProxies: options.trustedProxies,
+          connectTimeoutMs: options.connectTimeoutMs,
+          responseTimeoutMs: options.responseTimeoutMs,
+          maxWaitMs: options.edgeWaitMs,
+          maxAttempts: options.maxAttempts,
+          maxConnectionsPerEdge: PROXY_MAX_CONNECTIONS_PER_EDGE,
+          blame: metrics.blamed,
+        })
+      : undefined;
   const redirect = createRedirectFront();
   const demotionMs = Math.max(options.sessionTtlMs, options.steeringTtlSeconds * 3000);
   const steering: SteeringFront = createSteeringFront({
@@ -171,19 +187,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     demotionMs,
     maxPathways: options.maxPathways,
   });
-  const front: Front =
-    options.mode === 'redirect'
-      ? redirect
-      : options.mode === 'proxy'
-        ? createProxyFront({
-          health,
-          trustedProxies: options.trustedProxies,
-          responseTimeoutMs: options.responseTimeoutMs,
-          maxWaitMs: options.edgeWaitMs,
-          maxAttempts: options.maxAttempts,
-          blame: metrics.blamed,
-        })
-        : steering;
+  const front: Front = proxy ?? (options.mode === 'redirect' ? redirect : steering);
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);
   const dashboard = createDashboardData({
