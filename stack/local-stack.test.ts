@@ -4,7 +4,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { checkStackHealth } from './health-monitor.js';
 import { passingServiceIds, startLocalStack } from './local-stack.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 
 async function refusesConnections(url: string): Promise<boolean> {
   try {
