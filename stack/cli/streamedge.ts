@@ -17,7 +17,7 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   edge: { summary: 'serve and cache HLS from origin replicas (coalescing, failover, Consul)', load: () => import('../../edge/edge-command.js') },
   balancer: { summary: 'steer viewers to the nearest healthy edge (steering, redirect or proxy)', load: () => import('../../balancer/balancer-command.js') },
   sign: { summary: 'print a signed URL for a path prefix (for edges and balancers with --token-secret-file)', load: () => import('../../infra/auth/sign-command.js') },
-  start: { summary: 'run the whole local system (Consul, origins, edges, balancer)', load: () => import('../start-command.js') },
+  start: { summary: 'run the whole local system (Consul, a live encoder, origins, edges, balancer)', load: () => import('../start-command.js') },
 };
 
 function usage(): string {
