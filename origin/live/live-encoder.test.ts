@@ -46,6 +46,15 @@ async function assertContinuous(file: string, label: string): Promise<void> {
   assert.equal(decoded.stderr.trim(), '', `${label}: ffmpeg reported decoding errors`);
 }
 
+/** Segment URI → its EXT-X-PROGRAM-DATE-TIME and EXTINF, in ms. */
+function programDateTimes(playlist: string): Map<string, { startMs: number; durationMs: number }> {
+  const dated = new Map<string, { startMs: number; durationMs: number }>();
+  for (const match of playlist.matchAll(/^#EXT-X-PROGRAM-DATE-TIME:(\S+)\n#EXTINF:([\d.]+),\n(seg-\d+\.ts)$/gm)) {
+    dated.set(match[3]!, { startMs: Date.parse(match[1]!), durationMs: Math.round(Number(match[2]) * 1000) });
+  }
+  return dated;
+}
+
 async function concatenate(files: readonly Buffer[], name: string): Promise<string> {
   const path = join(work, name);
   await writeFile(path, Buffer.concat(files));
@@ -114,6 +123,15 @@ test('a generated source encodes in real time; the origin serves a moving window
   for (let i = 1; i < sequences.length; i++) assert.ok(sequences[i]! >= sequences[i - 1]!, `newest media sequence went back: ${sequences.join(',')}`);
   const advanced = sequences.at(-1)! - sequences[0]!;
   assert.ok(advanced >= 4 && advanced <= 8, `the live edge moved ${advanced} segments in 12 s of 2 s segments: ${sequences.join(',')}`);
+
+  // Program date-times: one timeline, the same for every rendition, advancing by each EXTINF.
+  const dated = await Promise.all(['144p', '240p'].map(async (rendition) => programDateTimes(await (await fetch(`${origin.url}/live/clock/${rendition}/index.m3u8`)).text())));
+  for (const [uri, { startMs, durationMs }] of dated[0]!) {
+    const next = dated[0]!.get(`seg-${Number(/\d+/.exec(uri)![0]) + 1}.ts`);
+    if (next) assert.equal(next.startMs, startMs + durationMs, `${uri} ends where the next segment starts`);
+    const other = dated[1]!.get(uri);
+    if (other) assert.equal(other.startMs, startMs, `${uri} has the same date in both renditions`);
+  }
 
   // The whole window, fetched from the origin, decodes with timestamps that never go back or skip.
   for (const rendition of ['144p', '240p']) {

@@ -119,6 +119,9 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
     await writeFileAtomically(join(channelDir, 'master.m3u8'), renderMasterPlaylist(variants));
   };
 
+  // Wall-clock time of the output timeline's zero, fixed by the first segment finished: every
+  // rendition's segment at the same place gets the same program date-time.
+  let timelineZeroMs: number | undefined;
   const pollRung = async (rung: Rendition): Promise<void> => {
     const listPath = join(stagingDir, rung.name, SEGMENT_LIST);
     const handle = await open(listPath, 'r').catch(() => undefined);
@@ -139,7 +142,8 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
     for (const segment of segments) {
       const file = join(stagingDir, rung.name, segment.file);
       if (!firstSegment.has(rung.name)) firstSegment.set(rung.name, await readFile(file));
-      const entry = await writers.get(rung.name)!.publish(file, segment.durationMs);
+      timelineZeroMs ??= Date.now() - (segment.startMs + segment.durationMs);
+      const entry = await writers.get(rung.name)!.publish(file, segment.durationMs, timelineZeroMs + segment.startMs);
       log.debug({ rendition: rung.name, msn: entry.msn, ms: entry.durationMs }, 'segment published');
     }
   };

@@ -59,6 +59,8 @@ export function liveEncodeArgs(plan: LiveEncodePlan): string[] {
 
 export interface ListedSegment {
   readonly file: string;
+  /** Where the segment starts on the encoder's output timeline. */
+  readonly startMs: number;
   readonly durationMs: number;
 }
 
@@ -71,8 +73,9 @@ export function parseSegmentList(text: string): { readonly segments: readonly Li
     consumed = newline + 1;
     const match = /^(\d{1,15}\.ts),(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$/.exec(line);
     if (!match) throw new Error(`unexpected segment list line: ${line.slice(0, 80)}`);
-    const durationMs = Math.round((Number(match[3]) - Number(match[2])) * 1000);
-    if (durationMs > 0) segments.push({ file: match[1]!, durationMs });
+    const startMs = Math.round(Number(match[2]) * 1000);
+    const durationMs = Math.round(Number(match[3]) * 1000) - startMs;
+    if (durationMs > 0) segments.push({ file: match[1]!, startMs, durationMs });
   }
   return { segments, consumed };
 }

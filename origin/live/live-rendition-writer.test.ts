@@ -84,3 +84,18 @@ it('refuses to carry on from a playlist it cannot read as its own', async () => 
   await writeFile(join(dir, PLAYLIST_NAME), '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfoo.ts\n');
   await assert.rejects(openLiveRenditionWriter({ dir, targetDuration: 2, windowSize: 3 }), /MEDIA-SEQUENCE/);
 });
+
+it('dates segments contiguously within a run, whenever they are published, or as the encoder says', async () => {
+  const dir = join(work, 'dates');
+  await mkdir(dir);
+  let now = Date.UTC(2026, 11, 3, 12, 0, 0);
+  const writer = await openLiveRenditionWriter({ dir, targetDuration: 2, windowSize: 5, clock: () => now });
+  const starts: number[] = [];
+  for (const lateBy of [0, 180, 40, 199]) {
+    now += 2000 + lateBy;
+    starts.push((await writer.publish(await finishedSegment(work), 2000)).programDateTimeMs);
+  }
+  const first = Date.UTC(2026, 11, 3, 12, 0, 0);
+  assert.deepEqual(starts, [first, first + 2000, first + 4000, first + 6000], 'publishing late does not move a segment on the timeline');
+  assert.equal((await writer.publish(await finishedSegment(work), 2000, first + 8000 + 7)).programDateTimeMs, first + 8007, 'the encoder\'s date wins');
+});

@@ -25,8 +25,12 @@ export interface LiveRenditionWriter {
   readonly window: () => LivePlaylistWindow;
   /** Files waiting for their grace period to end, with the time each may go. */
   readonly pendingDeletions: () => ReadonlyMap<string, number>;
-  /** Moves a finished segment file in, rewrites the playlist and deletes what is due. */
-  publish(file: string, durationMs: number): Promise<LiveSegmentEntry>;
+  /**
+   * Moves a finished segment file in, rewrites the playlist and deletes what is due. Its program
+   * date-time is `programDateTimeMs` when given (the encoder gives every rendition the same), else
+   * the previous segment's end, or for the first of a run the time it finished less its duration.
+   */
+  publish(file: string, durationMs: number, programDateTimeMs?: number): Promise<LiveSegmentEntry>;
   /** Deletes the evicted segments whose grace period has ended. */
   sweep(): Promise<void>;
 }
@@ -56,6 +60,7 @@ export async function openLiveRenditionWriter(options: LiveRenditionWriterOption
   const highest = Math.max(-1, ...files.map((name) => SEGMENT_FILE.exec(name)?.[1]).filter((msn) => msn !== undefined).map(Number));
   if (highest >= nextMsn(window)) window = emptyWindow(options.targetDuration, options.windowSize, highest + 1);
   let discontinuityNext = window.segments.length > 0;
+  let runEndMs: number | undefined;
   const deletions = new Map<string, number>();
   const listed = new Set(window.segments.map((segment) => segment.uri));
   const graceEnds = clock() + evictionGraceMs(window);
@@ -75,14 +80,17 @@ export async function openLiveRenditionWriter(options: LiveRenditionWriterOption
   return {
     window: () => window,
     pendingDeletions: () => deletions,
-    async publish(file, durationMs) {
+    async publish(file, durationMs, programDateTimeMs) {
       const now = clock();
-      const appended = appendSegment(window, { durationMs, programDateTimeMs: now - durationMs, discontinuity: discontinuityNext });
+      // Contiguous within a run, so the date-times and the EXTINF durations tell the same timeline.
+      const start = programDateTimeMs ?? runEndMs ?? now - durationMs;
+      const appended = appendSegment(window, { durationMs, programDateTimeMs: start, discontinuity: discontinuityNext });
       const entry = appended.window.segments[appended.window.segments.length - 1]!;
       await rename(file, join(options.dir, entry.uri));
       await writeFileAtomically(playlistPath, renderLivePlaylist(appended.window));
       window = appended.window;
       discontinuityNext = false;
+      runEndMs = start + durationMs;
       const graceMs = evictionGraceMs(window);
       for (const evicted of appended.evicted) deletions.set(evicted.uri, now + graceMs);
       await sweep();
