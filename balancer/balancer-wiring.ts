@@ -12,6 +12,7 @@ import { createEdgeSampler } from './dashboard/edge-samples.js';
 import { createPrometheusSource } from './dashboard/prometheus-series.js';
 import type { DiscoveryStatus } from './discovery/edge-discovery.js';
 import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
+import { IGNORED_REASONS } from '../infra/consul/registration-screen.js';
 import { createBalancerRoutes } from './balancer-routes.js';
 import { createEdgeAgent, createEdgeFetcher, type EdgeFetcher } from './fronts/edge-fetch.js';
 import { watchEdgeLiveness } from './health/edge-liveness.js';
@@ -19,7 +20,7 @@ import { createAssetPlacements } from './selection/asset-placements.js';
 import { createEdgeRouter, type EdgeRouter } from './selection/edge-router.js';
 import type { EdgeSnapshot } from './discovery/edge-snapshot.js';
 import type { Front, FrontName } from './fronts/front.js';
-import type { IpPrefix } from './location/ip-prefix-table.js';
+import type { IpPrefix } from '../infra/net/ip-prefix-table.js';
 import type { LocationTable } from './location/location-table.js';
 import { createPassiveHealth, probeHealthz, type EjectionReason, type PassiveHealth } from './health/passive-health.js';
 import type { EdgeNode } from './discovery/edge-node.js';
@@ -44,7 +45,10 @@ export interface BalancerOptions {
   readonly ejectBackoffMs: number;
   readonly ejectMaxBackoffMs: number;
   readonly connectTimeoutMs: number;
+  /** No headers from an edge by then: its /healthz decides whether it is at fault. */
   readonly responseTimeoutMs: number;
+  /** The longest wait for headers from an edge that passes its /healthz (its origin is slow). */
+  readonly edgeWaitMs: number;
   readonly maxAttempts: number;
   readonly slowThroughputBps: number;
   readonly slowRatio: number;
@@ -88,12 +92,16 @@ export const BALANCER_DEFAULTS = {
   ejectMaxBackoffMs: 60_000,
   connectTimeoutMs: 1_000,
   responseTimeoutMs: 5_000,
+  edgeWaitMs: 30_000,
   maxAttempts: 3,
   slowThroughputBps: 300_000,
   slowRatio: 0.5,
   maxPathways: 5,
   probeIntervalMs: 500,
 } as const;
+
+/** A static edge list has nothing to ignore; the gauge still shows every reason at 0. */
+const NONE_IGNORED = Object.fromEntries(IGNORED_REASONS.map((reason) => [reason, 0]));
 
 // An edge's cache holds a title long after its viewers leave (VOD objects are immutable and large
 // caches turn over in tens of minutes); forgetting sooner only costs an extra copy of a title.
@@ -121,6 +129,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       return router.snapshot.edges.map((edge) => ({ id: edge.id, state: health.health(edge.id).state, sessions: loads.get(edge.id) ?? 0 }));
     },
     openConnections: () => guard.open,
+    ignoredEdges: () => discoveryStatus().ignored ?? NONE_IGNORED,
   });
   const limits = viewerLimits(options.connections, 'balancer');
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
@@ -146,7 +155,9 @@ export function createBalancer(options: BalancerOptions): Balancer {
     health,
     agent,
     responseTimeoutMs: options.responseTimeoutMs,
+    maxWaitMs: options.edgeWaitMs,
     maxAttempts: options.maxAttempts,
+    blame: metrics.blamed,
   });
   const redirect = createRedirectFront();
   const demotionMs = Math.max(options.sessionTtlMs, options.steeringTtlSeconds * 3000);
@@ -164,7 +175,14 @@ export function createBalancer(options: BalancerOptions): Balancer {
     options.mode === 'redirect'
       ? redirect
       : options.mode === 'proxy'
-        ? createProxyFront({ health, trustedProxies: options.trustedProxies, responseTimeoutMs: options.responseTimeoutMs, maxAttempts: options.maxAttempts })
+        ? createProxyFront({
+          health,
+          trustedProxies: options.trustedProxies,
+          responseTimeoutMs: options.responseTimeoutMs,
+          maxWaitMs: options.edgeWaitMs,
+          maxAttempts: options.maxAttempts,
+          blame: metrics.blamed,
+        })
         : steering;
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);

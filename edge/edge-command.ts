@@ -8,6 +8,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
 import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom, type ConsulConnection } from '../infra/consul/consul-connection.js';
+import { allowListFromFlag } from '../infra/consul/registration-screen.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
@@ -28,6 +29,7 @@ const specs = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   origin: { kind: 'url', multiple: true, description: 'origin replica base URL (static list; else discovered in Consul)' },
   consul: { kind: 'url', description: 'Consul agent HTTP address: registration, and origin discovery without --origin' },
+  'origin-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an origin discovered in Consul must register its address and url host in; others are ignored (default: any address, meta url still required)' },
   ...CONSUL_ACCESS_OPTIONS,
   'cache-size': { kind: 'bytes', description: 'memory cache size per process, e.g. 256MB', default: '256MB', min: 1024 * 1024 },
   'max-object-size': { kind: 'bytes', description: 'largest object cached; bigger ones stream through', default: '32MB', min: 1024 },
@@ -43,7 +45,7 @@ const specs = {
   'origin-max-per-replica': { kind: 'integer', description: 'origin requests in flight per origin replica (its connections)', default: 64, min: 1, max: 10_000 },
   'origin-max-inflight': { kind: 'integer', description: 'origin requests in flight across all replicas, per process', default: 256, min: 1, max: 100_000 },
   'origin-max-queued': { kind: 'integer', description: 'origin requests waiting for a slot; beyond it viewers get 503 + Retry-After (0 = no waiting)', default: 1024, min: 0, max: 1_000_000 },
-  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After', default: '5s', min: 1 },
+  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After (keep it below the balancer --response-timeout: this refusal then comes first)', default: '4s', min: 1 },
   'new-keys-per-second': { kind: 'integer', description: 'objects with nothing cached fetched per second per process (burst twice that); beyond it 503 + Retry-After (0 = no limit)', default: 1000, min: 0, max: 1_000_000 },
   'negative-ttl': { kind: 'duration', description: 'how long a 404/410 without explicit freshness is cached (0 = not reused)', default: '2s', min: 0, max: 3_600_000 },
   'max-request-body': { kind: 'bytes', description: 'largest request body a POST, PUT, DELETE or PATCH streams to the origin; bigger ones get 413 (0 = none)', default: '1MB', min: 0 },
@@ -88,10 +90,14 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
+  if (options['origin-allow'].length > 0 && options.origin.length > 0) {
+    throw new OptionError('--origin-allow', 'screens origins discovered in Consul: give it without --origin');
+  }
+  const originAllow = allowListFromFlag('--origin-allow', options['origin-allow']);
   return {
     id: options.id,
     logger,
-    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)! }),
+    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)!, originAllow }),
     cacheBytes: options['cache-size'],
     maxObjectBytes: options['max-object-size'],
     allowedQueryParams: options['cache-key-param'],

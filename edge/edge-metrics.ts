@@ -14,6 +14,8 @@ export interface EdgeMetrics {
   readonly flightOutcomes: Counter<'outcome'>;
   readonly integrityFailures: Counter<'reason'>;
   readonly evictions: Counter;
+  /** Partial responses (RFC 9111 §3.3–3.4) kept, by what storing them did (partial-content.ts PartialStored). */
+  readonly partialStores: Counter<'result'>;
   readonly prefetches: Counter<'result'>;
   readonly purged: Counter;
   readonly badRequests: Counter<'reason'>;
@@ -35,6 +37,8 @@ export interface EdgeMetricsSources {
   readonly openConnections: () => number;
   readonly originInFlight: () => number;
   readonly originQueued: () => number;
+  /** Origin registrations in Consul ignored at the last change, by reason. */
+  readonly ignoredOrigins: () => Readonly<Record<string, number>>;
 }
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
@@ -81,6 +85,16 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_origin_inflight_requests', help: 'Origin requests sent and not yet read to the end', registers, collect() { this.set(sources.originInFlight()); } });
   new Gauge({ name: 'streamedge_edge_origin_queued_requests', help: 'Origin requests waiting for a free slot', registers, collect() { this.set(sources.originQueued()); } });
   const originRejected = new Counter({ name: 'streamedge_edge_origin_rejected_total', help: 'Origin requests refused a slot (viewer got 503 + Retry-After)', labelNames: ['reason'], registers });
+  new Gauge({
+    name: 'streamedge_edge_ignored_origins',
+    help: 'streamedge-origin registrations in Consul ignored (no valid meta url, or outside --origin-allow), by reason',
+    labelNames: ['reason'],
+    registers,
+    aggregator: 'max',
+    collect() {
+      for (const [reason, count] of Object.entries(sources.ignoredOrigins())) this.set({ reason }, count);
+    },
+  });
   new Gauge({ name: 'streamedge_edge_prefetch_index_playlists', help: 'Media playlists whose segment list the prefetch index holds', registers, collect() { this.set(sources.prefetchIndexPlaylists()); } });
   new Gauge({ name: 'streamedge_edge_prefetch_index_segments', help: 'Segment URIs held by the prefetch index (bounded by --prefetch-index-size)', registers, collect() { this.set(sources.prefetchIndexSegments()); } });
   new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });
@@ -101,6 +115,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     coalescedWaiters: new Counter({ name: 'streamedge_edge_coalesced_waiters_total', help: 'Requests that waited on another request’s origin fetch', registers }),
     flightOutcomes: new Counter({ name: 'streamedge_edge_fetch_outcomes_total', help: 'Coalesced origin fetches by outcome', labelNames: ['outcome'] as const, registers }),
     integrityFailures: new Counter({ name: 'streamedge_edge_integrity_failures_total', help: 'Origin bodies rejected (length or ETag mismatch, reset)', labelNames: ['reason'], registers }),
+    partialStores: new Counter({ name: 'streamedge_edge_partial_stores_total', help: 'Partial or incomplete responses kept (combined, replaced, completed into a whole object, refused)', labelNames: ['result'] as const, registers }),
     evictions: new Counter({ name: 'streamedge_edge_cache_evictions_total', help: 'Objects evicted to make room', registers }),
     prefetches: new Counter({ name: 'streamedge_edge_prefetches_total', help: 'Segment prefetches by result', labelNames: ['result'], registers }),
     purged: new Counter({ name: 'streamedge_edge_purged_objects_total', help: 'Objects removed by /admin/purge', registers }),

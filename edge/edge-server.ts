@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
+import type { IpPrefix } from '../infra/net/ip-prefix-table.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
@@ -31,6 +32,8 @@ export interface EdgeOptions {
   readonly originUrls?: readonly string[];
   /** … a Consul agent to discover `streamedge-origin` from. */
   readonly consul?: ConsulConnection;
+  /** Origins discovered in Consul must register their address and URL inside these prefixes (empty = any). */
+  readonly originAllow?: readonly IpPrefix[];
   readonly cacheBytes: number;
   readonly maxObjectBytes: number;
   /** Largest request body a POST, PUT, DELETE or PATCH may stream to the origin (default 1 MiB; 0 = none); beyond it, 413. */
@@ -44,7 +47,7 @@ export interface EdgeOptions {
   /** Origin requests in flight per replica (default 64) and across replicas (default 256). */
   readonly originMaxPerReplica?: number;
   readonly originMaxInFlight?: number;
-  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 5 s); beyond either, 503 + Retry-After. */
+  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 4 s, below the balancer response timeout); beyond either, 503 + Retry-After. */
   readonly originMaxQueued?: number;
   readonly originQueueWaitMs?: number;
   /** How long a coalesced reader waits for the response head before fetching on its own. */
@@ -137,6 +140,7 @@ export function createEdge(options: EdgeOptions): Edge {
     openConnections: () => guard.open,
     originInFlight: () => origins.inFlight,
     originQueued: () => origins.queued,
+    ignoredOrigins: () => source.ignoredCounts(),
   });
   const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
@@ -146,7 +150,7 @@ export function createEdge(options: EdgeOptions): Edge {
     connectionsPerReplica: options.originMaxPerReplica ?? 64,
     maxInFlight: options.originMaxInFlight ?? 256,
     maxQueued: options.originMaxQueued ?? 1024,
-    queueWaitMs: options.originQueueWaitMs ?? 5_000,
+    queueWaitMs: options.originQueueWaitMs ?? 4_000,
     retryAfterSeconds: 1,
     deadlineMs: options.originDeadlineMs ?? 60_000,
     ejectAfterFailures: 3,
@@ -231,7 +235,7 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const source: OriginSource = hasStatic
     ? startStaticOriginSource(options.originUrls!, (replicas) => origins.setReplicas(replicas))
-    : startConsulOriginSource(options.consul!, logger, (replicas) => origins.setReplicas(replicas));
+    : startConsulOriginSource(options.consul!, logger, options.originAllow ?? [], (replicas) => origins.setReplicas(replicas));
 
   return {
     server,

@@ -4,6 +4,19 @@
 // reaches the encoder along with the rest of the stack.
 import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 
+/** The one live channel a stack runs: `streamedge live --id <id> --input <input> <args…>`. */
+export interface StackLiveChannel {
+  readonly id: string;
+  readonly input: string;
+  /** Further `streamedge live` flags (renditions, window, preset, title). */
+  readonly args?: readonly string[];
+}
+
+/** The encoder's arguments for a channel written into the catalog the stack's origins serve. */
+export function liveChannelArgs(channel: StackLiveChannel, contentDir: string): string[] {
+  return ['--id', channel.id, '--input', channel.input, '--content', contentDir, ...(channel.args ?? [])];
+}
+
 export interface LiveEncoderSupervisorOptions {
   /** Arguments after `streamedge live`. */
   readonly args: readonly string[];

@@ -3,11 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
 import { freePort } from '../infra/runtime/free-ports.js';
-import { superviseLiveEncoder, type LiveEncoderSupervisor } from './live-encoder-supervisor.js';
+import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type StackLiveChannel } from './live-encoder-supervisor.js';
 import { startLocalPrometheus, type LocalPrometheus } from './local-prometheus.js';
 import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';
+import { removeStackState, writeStackState } from './stack-state-file.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, SHIPPED_LOCATIONS_FILE, type EdgePlacement, type StackPorts } from './stack-topology.js';
 
 export type ServiceRole = 'origin' | 'edge' | 'balancer';
@@ -18,6 +19,7 @@ export interface StackService {
   readonly role: ServiceRole;
   /** Base URL from the process's `listening` log line. */
   readonly url: string;
+  /** The running process; a new one after the stack restarted the service (`restartAfterMs`). */
   readonly process: StreamedgeProcess;
   /** Where the service's logs go when the stack was given a log directory. */
   readonly logFile: string | undefined;
@@ -80,13 +82,20 @@ export interface LocalStackOptions {
   readonly startTimeoutMs?: number;
   readonly stopGraceMs?: number;
   readonly onProgress?: (message: string) => void;
-  /** Also run Prometheus with the shipped rules once every service is up (see local-prometheus.ts). */
+  /** Also run Prometheus with the shipped rules once origins and edges are up, and point the balancer's dashboard at it (see local-prometheus.ts). */
   readonly metrics?: { readonly binary?: string; readonly interval?: string };
   /**
    * Run `streamedge live` for one channel into `<contentDir>/live/<id>/`, supervised; the stack is
    * up once it publishes. `args` are further `streamedge live` flags (renditions, window, preset).
    */
-  readonly live?: { readonly id: string; readonly input: string; readonly args?: readonly string[] };
+  readonly live?: StackLiveChannel;
+  /**
+   * Restart an origin, edge or balancer that exits on its own after this many milliseconds, on
+   * the same port and flags (as systemd's Restart= does in production); default: never.
+   */
+  readonly restartAfterMs?: number;
+  /** Record the processes here (stack-state-file.ts) for other commands, e.g. `streamedge drill`. */
+  readonly stateFile?: string;
 }
 
 const OUTPUT_TAIL_CHARS = 256 * 1024;
@@ -106,9 +115,9 @@ function validate(options: LocalStackOptions): void {
 }
 
 /** Thrown by a wait's check when waiting longer cannot help (the process is gone). */
-class StopWaiting extends Error {}
+export class StopWaiting extends Error {}
 
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -145,7 +154,7 @@ async function settleAll<T>(tasks: readonly Promise<T>[]): Promise<T[]> {
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
-async function isHealthy(url: string): Promise<boolean> {
+export async function isHealthy(url: string): Promise<boolean> {
   const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
   await response.body?.cancel();
   return response.ok;
@@ -161,7 +170,7 @@ export async function passingServiceIds(consulUrl: string, service: string): Pro
   return entries.flatMap((entry) => (entry.Service?.ID ? [entry.Service.ID] : []));
 }
 
-async function waitForPassing(consulUrl: string, service: string, ids: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitForPassing(consulUrl: string, service: string, ids: readonly string[], timeoutMs: number): Promise<void> {
   await waitUntil(`Consul did not list ${ids.join(', ')} as passing ${service}`, timeoutMs, async () => {
     const passing = new Set(await passingServiceIds(consulUrl, service));
     return ids.every((id) => passing.has(id));
@@ -191,6 +200,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const started: StackService[] = [];
   let agent: Awaited<ReturnType<typeof startDevAgent>> | undefined;
   let prometheus: LocalPrometheus | undefined;
+  let stopping = false;
+  let recordState: () => Promise<void> = async () => {};
   let liveStarting: Promise<LiveEncoderSupervisor> | undefined;
 
   const logTo = (name: string): WriteStream | undefined => {
@@ -203,15 +214,45 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const spawnService = async (id: string, role: ServiceRole, args: readonly string[]): Promise<StackService> => {
     const log = logTo(id);
     const logFile = log ? join(options.logDir!, `${id}.log`) : undefined;
-    const running = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
-      env: options.env,
-      startTimeoutMs: timeoutMs,
-      outputLimit: OUTPUT_TAIL_CHARS,
-      onOutput: log ? (chunk) => log.write(chunk) : undefined,
-    });
-    guard.watch(running.child.pid);
-    const service = { id, role, url: running.url, process: running, logFile };
+    const spawnOnce = async (): Promise<StreamedgeProcess> => {
+      const spawned = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
+        env: options.env,
+        startTimeoutMs: timeoutMs,
+        outputLimit: OUTPUT_TAIL_CHARS,
+        onOutput: log ? (chunk) => log.write(chunk) : undefined,
+      });
+      guard.watch(spawned.child.pid);
+      return spawned;
+    };
+    let running = await spawnOnce();
+    const service: StackService = { id, role, url: running.url, get process() { return running; }, logFile };
     started.push(service);
+    const superviseRestarts = (): void => {
+      const { restartAfterMs } = options;
+      if (restartAfterMs === undefined) return;
+      void running.exited.then(async (code) => {
+        if (stopping) return;
+        guard.forget(running.child.pid);
+        progress(`${id} exited (${code}); restarting in ${restartAfterMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, restartAfterMs));
+        if (stopping) return;
+        try {
+          running = await spawnOnce();
+          // stopAll may have run while it started; it stops only what it saw.
+          if (stopping) {
+            await running.stop(graceMs);
+            guard.forget(running.child.pid);
+            return;
+          }
+          superviseRestarts();
+          progress(`${id} restarted (pid ${running.child.pid})`);
+          await recordState();
+        } catch (error) {
+          progress(`${id} did not restart: ${(error as Error).message}`);
+        }
+      });
+    };
+    superviseRestarts();
     await waitUntil(`${id} did not answer /healthz with 200`, timeoutMs, () => {
       const { exitCode, signalCode } = running.child;
       if (exitCode !== null || signalCode !== null) throw new StopWaiting(`${id} exited (${exitCode ?? signalCode}) before it was healthy:\n${running.output()}`);
@@ -222,6 +263,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const stopAll = async (): Promise<void> => {
+    stopping = true;
+    if (options.stateFile) await removeStackState(options.stateFile);
     if (prometheus) {
       await prometheus.stop();
       guard.forget(prometheus.pid);
@@ -255,7 +298,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const liveLog = logTo('live-encoder');
       progress(`starting live encoder for /live/${options.live.id}/`);
       liveStarting = superviseLiveEncoder({
-        args: ['--id', options.live.id, '--input', options.live.input, '--content', options.contentDir, ...(options.live.args ?? [])],
+        args: liveChannelArgs(options.live, options.contentDir),
         env: options.env,
         startTimeoutMs: timeoutMs,
         outputLimit: OUTPUT_TAIL_CHARS,
@@ -292,7 +335,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
           ...tokenArgs,
         ];
-        return { ...(await spawnService(placement.id, 'edge', args)), ...placement };
+        // Assigned, not spread: the service's `process` getter must stay live across restarts.
+        return Object.assign(await spawnService(placement.id, 'edge', args), placement);
       }),
     );
     await waitForPassing(consulUrl, 'streamedge-edge', edgePlacements.map((edge) => edge.id), timeoutMs);
@@ -300,25 +344,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const liveEncoder = await liveStarting;
     if (liveEncoder) progress(`live encoder publishing /live/${options.live!.id}/master.m3u8`);
 
-    const balancer = withBalancer
-      ? await spawnService('balancer', 'balancer', [
-          '--port', String(options.ports?.balancer ?? (await freePort())), '--consul', consulUrl,
-          '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
-          ...tokenArgs,
-        ])
-      : undefined;
-
+    // Prometheus starts before the balancer, whose port it already knows, so the balancer's
+    // /dashboard can plot the recording rules (--prometheus) from its first page.
+    const balancerPort = withBalancer ? (options.ports?.balancer ?? (await freePort())) : undefined;
     if (options.metrics) {
       progress('starting Prometheus');
       prometheus = await startLocalPrometheus({
         ...options.metrics,
         consulUrl,
-        balancers: balancer ? [{ id: balancer.id, url: balancer.url }] : [],
+        balancers: balancerPort === undefined ? [] : [{ id: 'balancer', url: `http://127.0.0.1:${balancerPort}` }],
         startTimeoutMs: timeoutMs,
       });
       guard.watch(prometheus.pid);
       progress(`prometheus ready at ${prometheus.url} in ${prometheus.readyAfterMs} ms`);
     }
+
+    const balancer = balancerPort === undefined
+      ? undefined
+      : await spawnService('balancer', 'balancer', [
+          '--port', String(balancerPort), '--consul', consulUrl,
+          '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
+          ...(prometheus ? ['--prometheus', prometheus.url] : []),
+          ...tokenArgs,
+        ]);
 
     const consulAgent = agent;
     const consul: StackConsul = {
@@ -337,7 +385,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         guard.watch(consulAgent.pid);
       },
     };
-    let stopping: Promise<void> | undefined;
+    const services = [...origins, ...edges, ...(balancer ? [balancer] : [])];
+    const { stateFile } = options;
+    if (stateFile) {
+      recordState = () =>
+        writeStackState(stateFile, {
+          version: 1,
+          supervisorPid: process.pid,
+          restartAfterMs: options.restartAfterMs,
+          consul: { url: consulUrl, pid: consulAgent.pid },
+          balancerUrl: balancer?.url,
+          services: services.map((service) => ({ id: service.id, role: service.role, url: service.url, pid: service.process.child.pid! })),
+        });
+      await recordState();
+    }
+    let stopped: Promise<void> | undefined;
     return {
       consulUrl,
       consul,
@@ -345,10 +407,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       edges,
       balancer,
       balancerUrl: balancer?.url,
-      services: [...origins, ...edges, ...(balancer ? [balancer] : [])],
+      services,
       prometheus,
       liveEncoder,
-      stop: () => (stopping ??= stopAll()),
+      stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {
     await stopAll();

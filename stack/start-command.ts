@@ -15,6 +15,9 @@ import { ffmpegPidOf, type LiveEncoderSupervisor } from './live-encoder-supervis
 import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
 import { assertPrometheusInstalled, DEBIAN_PROMETHEUS, PrometheusMissingError } from './local-prometheus.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
+import { assertCanMakeHosts } from './hosts/host-network.js';
+import { runHostsStack } from './hosts/hosts-start.js';
+import { defaultStackStateFile } from './stack-state-file.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
@@ -39,11 +42,19 @@ const SPECS = {
     description: 'what the live channel /live/channel-1/ encodes: a video file (looped) or lavfi:<filter graph>',
     default: DEMO_LIVE_INPUT,
   },
+  hosts: {
+    kind: 'boolean',
+    description: 'every service on its own network-namespace host: 3 Consul servers, a Consul client agent per host, 2 regions joined by a delaying WAN, and Prometheus (needs root; Ctrl-C removes them all)',
+  },
+  'wan-delay': { kind: 'duration', description: 'one-way delay between the regions in --hosts mode', default: '40ms', min: 0, max: 10_000 },
   'token-secret-file': {
     kind: 'string',
     description: 'signed URLs: a kid:secret file given to every edge and the balancer; a signed player URL is printed (never the secret)',
   },
 } as const;
+
+/** Like the shipped systemd units' RestartSec: a service that exits comes back after this long. */
+const RESTART_AFTER_MS = 2000;
 
 /** How long the printed signed URL stays valid. */
 const HINT_TOKEN_TTL_MS = 2 * 3_600_000;
@@ -79,6 +90,27 @@ function liveRow(supervisor: LiveEncoderSupervisor): string[] {
   return ['live-encoder', 'live', `/live/${DEMO_LIVE_CHANNEL}/`, `streamedge live (${pids}), restarted if it dies`];
 }
 
+async function ensureCatalog(contentDir: string, given: string): Promise<void> {
+  if (await catalogPresent(contentDir)) {
+    console.log(`content: ${contentDir} (run \`streamedge content --content ${given}\` to rebuild it)`);
+  } else {
+    console.log(`content: ${contentDir} is missing the demo catalog; generating it with ffmpeg (once)`);
+    await generateContent(contentDir);
+  }
+}
+
+/** --hosts makes its own addresses, ports and Consul cluster: flags for the single-host layout do not apply. */
+function assertHostsOptions(options: { 'token-secret-file'?: string; 'log-dir'?: string }): void {
+  for (const flag of ['token-secret-file', 'log-dir'] as const) {
+    if (options[flag] !== undefined) throw new OptionError(`--${flag}`, 'is not available with --hosts');
+  }
+  try {
+    assertCanMakeHosts();
+  } catch (error) {
+    throw new OptionError('--hosts', (error as Error).message);
+  }
+}
+
 function listenTable(stack: LocalStack, mode: string): string {
   const rows: string[][] = [
     ['service', 'role', 'listens on', 'where'],
@@ -102,10 +134,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     SPECS,
     argv,
   );
+  if (options.hosts) assertHostsOptions(options);
   // Before anything starts or is generated: Prometheus is a system package.
-  if (options.metrics) {
+  if (options.metrics || options.hosts) {
     await assertPrometheusInstalled(options.prometheus).catch((error: unknown) => {
-      throw error instanceof PrometheusMissingError ? new OptionError('--metrics', error.message) : error;
+      throw error instanceof PrometheusMissingError ? new OptionError(options.hosts ? '--hosts' : '--metrics', error.message) : error;
     });
   }
   // A bad key file stops here, naming the flag, before anything starts.
@@ -115,6 +148,21 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw error instanceof LiveInputError ? new OptionError('--live-input', error.message) : error;
   });
   const contentDir = resolve(options.content);
+  const live = { id: DEMO_LIVE_CHANNEL, input: options['live-input'], args: ['--title', 'Live channel 1 (encoded now)'] };
+  if (options.hosts) {
+    await ensureCatalog(contentDir, options.content);
+    await runHostsStack({
+      contentDir,
+      mode: options.mode as 'steering' | 'redirect' | 'proxy',
+      wanDelayMs: options['wan-delay'],
+      ...(options['cache-size'] === undefined ? {} : { edgeCacheSize: String(options['cache-size']) }),
+      healthIntervalMs: options['health-interval'],
+      prometheusBinary: options.prometheus,
+      metricsInterval: `${options['metrics-interval']}ms`,
+      live,
+    });
+    return;
+  }
   const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
   const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
 
@@ -126,12 +174,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw new OptionError(error.claim.service === 'consul' ? '--consul-port' : '--base-port', error.message);
   }
 
-  if (await catalogPresent(contentDir)) {
-    console.log(`content: ${contentDir} (run \`streamedge content --content ${options.content}\` to rebuild it)`);
-  } else {
-    console.log(`content: ${contentDir} is missing the demo catalog; generating it with ffmpeg (once)`);
-    await generateContent(contentDir);
-  }
+  await ensureCatalog(contentDir, options.content);
 
   // A signal during start-up (Ctrl-C also reaches the children) stops whatever has started.
   const signal = waitForShutdownSignal();
@@ -141,7 +184,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
-    live: { id: DEMO_LIVE_CHANNEL, input: options['live-input'], args: ['--title', 'Live channel 1 (encoded now)'] },
+    live,
+    restartAfterMs: RESTART_AFTER_MS,
+    stateFile: defaultStackStateFile(options['base-port']),
     ...(tokenSecretFile === undefined ? {} : { tokenSecretFile }),
     onProgress: (message) => console.log(`  ${message}`),
     ...(options.metrics ? { metrics: { binary: options.prometheus, interval: `${options['metrics-interval']}ms` } } : {}),
@@ -169,6 +214,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(`  player:    ${hint.player}`);
   }
   console.log(`status:      ${balancerUrl}/status`);
+  console.log(`drills:      streamedge drill --help   (a service that exits is restarted after ${RESTART_AFTER_MS / 1000} s; processes recorded in ${defaultStackStateFile(options['base-port'])})`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
   console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');

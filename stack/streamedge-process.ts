@@ -26,6 +26,8 @@ export interface SpawnOptions {
   readonly outputLimit?: number;
   /** The log message that means the process is up (default `listening`, which must carry a url). */
   readonly readyMessage?: string;
+  /** Run inside this network namespace (`ip netns exec`, which becomes the process: same pid). */
+  readonly netns?: string;
 }
 
 /**
@@ -34,7 +36,8 @@ export interface SpawnOptions {
  * (or for the `readyMessage` of a command that serves nothing).
  */
 export async function spawnStreamedge(args: readonly string[], options: SpawnOptions = {}): Promise<StreamedgeProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const command = options.netns === undefined ? [process.execPath, CLI] : ['ip', 'netns', 'exec', options.netns, process.execPath, CLI];
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
     env: { ...process.env, STREAMEDGE_LOG_LEVEL: process.env.STREAMEDGE_LOG_LEVEL ?? 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,7 +4,9 @@
 //   filterRequest (control paths, methods, signed-URL token) → resolveCacheKey (other spellings of control paths refused) → lookupCache (cache-lookup.ts)
 //     ├─ fresh ──────────────────→ sendEntry (responses.ts)
 //     ├─ stale-while-revalidate ─→ sendEntry + startBackgroundFill (origin-fill.ts)
-//     └─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
+//     ├─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
+//     └─ partial ────────────────→ sendPartialHit (partial-hit.ts), else passThrough (a range: kept by
+//                                  partial-capture.ts, revalidated if stale) or readThroughFlight
 //   (POST, PUT, DELETE, PATCH skip the lookup: forwardUnsafe, origin-fill.ts)
 //   → prefetchNext (segment-prefetch.ts) → account (responses.ts) once the response is done
 //
@@ -16,7 +18,8 @@ import { forgetResponse } from '../cache/variants.js';
 import { lookupCache } from './cache-lookup.js';
 import { controlPathOf, handleControl, isDisguisedControlPath } from './control-endpoints.js';
 import type { EdgeServices } from './edge-services.js';
-import { forwardUnsafe, readThroughFlight, startBackgroundFill } from './origin-fill.js';
+import { forwardUnsafe, passThrough, readThroughFlight, startBackgroundFill } from './origin-fill.js';
+import { partialUse, sendPartialHit } from './partial-hit.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
 import { account, sendEntry, sendText } from './responses.js';
 import { prefetchNext } from './segment-prefetch.js';
@@ -69,6 +72,15 @@ function serveFromCacheOrOrigin(services: EdgeServices, ctx: RequestContext): vo
     case 'miss':
       readThroughFlight(services, ctx, undefined);
       return;
+    case 'partial': {
+      const use = partialUse(ctx, lookup.partial, Date.now());
+      if (use === 'serve') sendPartialHit(services, ctx, lookup.partial, Date.now());
+      // A range the parts do not hold is asked for alone and combined with them; one they hold
+      // stale is asked for conditionally. A request for the whole object fetches it whole.
+      else if (ctx.req.headers.range !== undefined && !ctx.head) passThrough(services, ctx, use === 'revalidate' ? lookup.partial : undefined);
+      else readThroughFlight(services, ctx, undefined);
+      return;
+    }
   }
 }
 

@@ -3,7 +3,8 @@ import { HelpRequested, OptionError } from '../../infra/runtime/command-options.
 
 interface Subcommand {
   readonly summary: string;
-  readonly load: () => Promise<{ main(argv: readonly string[]): Promise<void> }>;
+  /** main resolves with an exit code when it has one to give (a drill's verdict), else 0 is meant. */
+  readonly load: () => Promise<{ main(argv: readonly string[]): Promise<void | number> }>;
 }
 
 // Each subcommand is loaded on demand so `streamedge origin` never pulls in the balancer's code.
@@ -18,6 +19,7 @@ const subcommands: Readonly<Record<string, Subcommand>> = {
   balancer: { summary: 'steer viewers to the nearest healthy edge (steering, redirect or proxy)', load: () => import('../../balancer/balancer-command.js') },
   sign: { summary: 'print a signed URL for a path prefix (for edges and balancers with --token-secret-file)', load: () => import('../../infra/auth/sign-command.js') },
   start: { summary: 'run the whole local system (Consul, a live encoder, origins, edges, balancer)', load: () => import('../start-command.js') },
+  drill: { summary: 'run a failure drill (edge-kill, origin-slow, consul-down, …) against a running system and judge it', load: () => import('../drill/drill-command.js') },
 };
 
 function usage(): string {
@@ -45,8 +47,7 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   try {
     const module = await subcommand.load();
-    await module.main(rest);
-    return 0;
+    return (await module.main(rest)) ?? 0;
   } catch (error) {
     if (error instanceof HelpRequested) {
       console.log(error.usage);
