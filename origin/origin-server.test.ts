@@ -207,7 +207,8 @@ test('live channels from the shared store: the same bytes on every replica, immu
     assert.equal((await fetch(`${x}/readyz`)).status, 200, 'a live channel is content');
 
     // The encoder stops writing: three target durations (6 s) later every replica refuses the channel's playlists.
-    const written = Math.floor((await stat(join(fixture.channelDir, '480p', 'index.m3u8'))).mtimeMs);
+    // The origin reads the same Date (Node rounds the sub-millisecond mtime to make it).
+    const written = (await stat(join(fixture.channelDir, '480p', 'index.m3u8'))).mtime.getTime();
     now = written + 6000;
     assert.equal((await fetch(`${x}/live/news/480p/index.m3u8`)).status, 200, 'not yet: three target durations exactly');
     now = written + 7000;

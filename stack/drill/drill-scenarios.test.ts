@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
+import { waitFor } from '../../infra/testing/wait-for.js';
 import { startLocalStack } from '../local-stack.js';
 import { drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
 import { runDrill, type DrillResult, type DrillRunOptions } from './drill-run.js';
@@ -33,6 +34,11 @@ test('every drill passes against a healthy local stack, and fails when its fault
     live: { id: 'channel-1', input: 'lavfi:testsrc2=size=426x240:rate=30', args: ['--rendition', '240p', '--rendition', '480p', '--preset', 'ultrafast'] },
   });
   t.after(() => stack.stop());
+  // The encoder started with the stack: a crowd joining "at the live edge" needs a full window first.
+  await waitFor('a full live window (6 segments)', async () => {
+    const text = await (await fetch(`${stack.origins[0]!.url}/live/channel-1/240p/index.m3u8`)).text();
+    return (text.match(/^seg-\d+\.ts$/gm) ?? []).length >= 6 ? true : undefined;
+  }, 30_000, 500);
   const target: DrillTarget = await drillTargetFromStateFile(stateFile);
 
   const drill = (name: string, overrides: Partial<DrillRunOptions> = {}): Promise<DrillResult> => {
