@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { waitFor } from '../infra/testing/wait-for.js';
 import { startLocalStack } from './local-stack.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
 
 interface Target {

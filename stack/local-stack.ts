@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
 import { freePort } from '../infra/runtime/free-ports.js';
+import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type StackLiveChannel } from './live-encoder-supervisor.js';
 import { startLocalPrometheus, type LocalPrometheus } from './local-prometheus.js';
 import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
@@ -46,7 +47,9 @@ export interface LocalStack {
   readonly services: readonly StackService[];
   /** The Prometheus scraping them all, when started with `metrics`. */
   readonly prometheus: LocalPrometheus | undefined;
-  /** Prometheus, balancer, edges, origins, then Consul: SIGTERM, SIGKILL after the grace period. */
+  /** The live channel's encoder, kept running (restarted if it dies), when started with `live`. */
+  readonly liveEncoder: LiveEncoderSupervisor | undefined;
+  /** Prometheus, the live encoder, balancer, edges, origins, then Consul: SIGTERM, SIGKILL after the grace period. */
   stop(): Promise<void>;
 }
 
@@ -81,6 +84,11 @@ export interface LocalStackOptions {
   readonly onProgress?: (message: string) => void;
   /** Also run Prometheus with the shipped rules once origins and edges are up, and point the balancer's dashboard at it (see local-prometheus.ts). */
   readonly metrics?: { readonly binary?: string; readonly interval?: string };
+  /**
+   * Run `streamedge live` for one channel into `<contentDir>/live/<id>/`, supervised; the stack is
+   * up once it publishes. `args` are further `streamedge live` flags (renditions, window, preset).
+   */
+  readonly live?: StackLiveChannel;
   /**
    * Restart an origin, edge or balancer that exits on its own after this many milliseconds, on
    * the same port and flags (as systemd's Restart= does in production); default: never.
@@ -194,15 +202,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let prometheus: LocalPrometheus | undefined;
   let stopping = false;
   let recordState: () => Promise<void> = async () => {};
+  let liveStarting: Promise<LiveEncoderSupervisor> | undefined;
+
+  const logTo = (name: string): WriteStream | undefined => {
+    if (!options.logDir) return undefined;
+    const stream = createWriteStream(join(options.logDir, `${name}.log`), { flags: 'a' });
+    logStreams.push(stream);
+    return stream;
+  };
 
   const spawnService = async (id: string, role: ServiceRole, args: readonly string[]): Promise<StackService> => {
-    let logFile: string | undefined;
-    let log: WriteStream | undefined;
-    if (options.logDir) {
-      logFile = join(options.logDir, `${id}.log`);
-      log = createWriteStream(logFile, { flags: 'a' });
-      logStreams.push(log);
-    }
+    const log = logTo(id);
+    const logFile = log ? join(options.logDir!, `${id}.log`) : undefined;
     const spawnOnce = async (): Promise<StreamedgeProcess> => {
       const spawned = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
         env: options.env,
@@ -258,6 +269,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await prometheus.stop();
       guard.forget(prometheus.pid);
     }
+    const live = await liveStarting?.catch(() => undefined);
+    await live?.stop(graceMs);
     const stopRole = (role: ServiceRole): Promise<unknown> =>
       Promise.all(
         started
@@ -280,6 +293,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   try {
     if (options.logDir) await mkdir(options.logDir, { recursive: true });
+    if (options.live) {
+      // Encodes while the rest starts; the stack is up only once the channel publishes.
+      const liveLog = logTo('live-encoder');
+      progress(`starting live encoder for /live/${options.live.id}/`);
+      liveStarting = superviseLiveEncoder({
+        args: liveChannelArgs(options.live, options.contentDir),
+        env: options.env,
+        startTimeoutMs: timeoutMs,
+        outputLimit: OUTPUT_TAIL_CHARS,
+        onOutput: liveLog ? (chunk) => liveLog.write(chunk) : undefined,
+        onStarted: (encoder, ffmpegPid) => {
+          guard.watch(encoder.child.pid);
+          guard.watch(ffmpegPid);
+          void encoder.exited.then(() => [encoder.child.pid, ffmpegPid].forEach((pid) => guard.forget(pid)));
+        },
+        onProgress: progress,
+      });
+      liveStarting.catch(() => {});
+    }
     progress('starting Consul dev agent');
     agent = await startDevAgent({ httpPort: options.ports?.consul, startTimeoutMs: timeoutMs });
     guard.watch(agent.pid);
@@ -308,6 +340,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     );
     await waitForPassing(consulUrl, 'streamedge-edge', edgePlacements.map((edge) => edge.id), timeoutMs);
+
+    const liveEncoder = await liveStarting;
+    if (liveEncoder) progress(`live encoder publishing /live/${options.live!.id}/master.m3u8`);
 
     // Prometheus starts before the balancer, whose port it already knows, so the balancer's
     // /dashboard can plot the recording rules (--prometheus) from its first page.
@@ -374,6 +409,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       balancerUrl: balancer?.url,
       services,
       prometheus,
+      liveEncoder,
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../infra/runtime/free-ports.js';
 import { consulVerdict } from './health-monitor.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { portsFromBase } from './stack-topology.js';
 
 

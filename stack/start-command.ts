@@ -9,7 +9,9 @@ import { OptionError, parseCommandOptions } from '../infra/runtime/command-optio
 import { readTokenKeyFile } from '../infra/auth/token-key-files.js';
 import { signUrlToken, type UrlTokenKey } from '../infra/auth/url-token.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
+import { LiveInputError, resolveLiveInput } from '../origin/live/live-input.js';
 import { monitorStackHealth } from './health-monitor.js';
+import { ffmpegPidOf, type LiveEncoderSupervisor } from './live-encoder-supervisor.js';
 import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
 import { assertPrometheusInstalled, DEBIAN_PROMETHEUS, PrometheusMissingError } from './local-prometheus.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
@@ -19,6 +21,10 @@ import { defaultStackStateFile } from './stack-state-file.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
+
+/** The demo's live channel: a generated test pattern and tone, the UTC clock burnt in. */
+export const DEMO_LIVE_CHANNEL = 'channel-1';
+const DEMO_LIVE_INPUT = 'lavfi:testsrc2=size=854x480:rate=30';
 
 const SPECS = {
   content: { kind: 'string', description: 'HLS catalog directory (generated first when missing)', default: './content' },
@@ -31,6 +37,11 @@ const SPECS = {
   metrics: { kind: 'boolean', description: 'also run Prometheus on a free port, scraping every service with the rules in infra/prometheus/' },
   prometheus: { kind: 'string', description: 'the Prometheus server binary for --metrics (Debian package prometheus)', default: DEBIAN_PROMETHEUS },
   'metrics-interval': { kind: 'duration', description: 'Prometheus scrape and rule evaluation interval for --metrics', default: '5s', min: 100 },
+  'live-input': {
+    kind: 'string',
+    description: 'what the live channel /live/channel-1/ encodes: a video file (looped) or lavfi:<filter graph>',
+    default: DEMO_LIVE_INPUT,
+  },
   hosts: {
     kind: 'boolean',
     description: 'every service on its own network-namespace host: 3 Consul servers, a Consul client agent per host, 2 regions joined by a delaying WAN, and Prometheus (needs root; Ctrl-C removes them all)',
@@ -73,6 +84,12 @@ function generateContent(dir: string): Promise<void> {
   });
 }
 
+function liveRow(supervisor: LiveEncoderSupervisor): string[] {
+  const encoder = supervisor.current();
+  const pids = encoder ? `pid ${encoder.child.pid}, ffmpeg ${ffmpegPidOf(encoder.output()) ?? '?'}` : 'not running';
+  return ['live-encoder', 'live', `/live/${DEMO_LIVE_CHANNEL}/`, `streamedge live (${pids}), restarted if it dies`];
+}
+
 async function ensureCatalog(contentDir: string, given: string): Promise<void> {
   if (await catalogPresent(contentDir)) {
     console.log(`content: ${contentDir} (run \`streamedge content --content ${given}\` to rebuild it)`);
@@ -103,6 +120,7 @@ function listenTable(stack: LocalStack, mode: string): string {
       const where = edge ? `${edge.region} (${edge.lat}, ${edge.lon})` : service.role === 'balancer' ? `${mode} front` : '';
       return [service.id, service.role, service.url, where];
     }),
+    ...(stack.liveEncoder ? [liveRow(stack.liveEncoder)] : []),
     ...(stack.prometheus ? [['prometheus', 'prometheus', stack.prometheus.url, 'targets from Consul, rules from infra/prometheus/rules']] : []),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -112,7 +130,7 @@ function listenTable(stack: LocalStack, mode: string): string {
 export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions(
     'start',
-    'Run the whole local system: a Consul dev agent, 2 origin replicas, 3 edges in 2 regions and the balancer. Ctrl-C stops everything.',
+    'Run the whole local system: a Consul dev agent, a live encoder, 2 origin replicas, 3 edges in 2 regions and the balancer. Ctrl-C stops everything.',
     SPECS,
     argv,
   );
@@ -126,7 +144,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   // A bad key file stops here, naming the flag, before anything starts.
   const tokenSecretFile = options['token-secret-file'] === undefined ? undefined : resolve(options['token-secret-file']);
   const tokenKey = tokenSecretFile === undefined ? undefined : readTokenKeyFile('--token-secret-file', tokenSecretFile);
+  await resolveLiveInput(options['live-input']).catch((error: unknown) => {
+    throw error instanceof LiveInputError ? new OptionError('--live-input', error.message) : error;
+  });
   const contentDir = resolve(options.content);
+  const live = { id: DEMO_LIVE_CHANNEL, input: options['live-input'], args: ['--title', 'Live channel 1 (encoded now)'] };
   if (options.hosts) {
     await ensureCatalog(contentDir, options.content);
     await runHostsStack({
@@ -137,6 +159,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       healthIntervalMs: options['health-interval'],
       prometheusBinary: options.prometheus,
       metricsInterval: `${options['metrics-interval']}ms`,
+      live,
     });
     return;
   }
@@ -161,6 +184,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
+    live,
     restartAfterMs: RESTART_AFTER_MS,
     stateFile: defaultStackStateFile(options['base-port']),
     ...(tokenSecretFile === undefined ? {} : { tokenSecretFile }),
@@ -198,7 +222,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const received = await signal;
   monitor.stop();
-  console.log(`\n${received}: stopping ${stack.prometheus ? 'Prometheus, ' : ''}balancer, edges, origins, Consul…`);
+  console.log(`\n${received}: stopping ${stack.prometheus ? 'Prometheus, ' : ''}the live encoder, balancer, edges, origins, Consul…`);
   await stack.stop();
   console.log('stopped');
 }

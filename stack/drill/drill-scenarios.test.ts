@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
+import { waitFor } from '../../infra/testing/wait-for.js';
 import { startLocalStack } from '../local-stack.js';
 import { drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
 import { runDrill, type DrillResult, type DrillRunOptions } from './drill-run.js';
@@ -20,14 +21,24 @@ function failedChecks(result: DrillResult): string[] {
 // One stack serves every drill below, in turn: each drill restores what it broke, and the next
 // one starts from a stack its predecessor left healthy (which the drill's own recovery check shows).
 test('every drill passes against a healthy local stack, and fails when its fault is worse than its thresholds', { timeout: 600_000 }, async (t) => {
-  const contentDir = await ensureTestCatalog();
   const dir = await mkdtemp(join(tmpdir(), 'streamedge-drill-test-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
+  // A copy of the test catalog: the stack's live encoder writes channel-1 into it.
+  const contentDir = join(dir, 'content');
+  await cp(await ensureTestCatalog(), contentDir, { recursive: true });
   const stateFile = join(dir, 'stack.json');
   // Restarts after 2 s as `streamedge start` does; a fault its supervisor ends sooner than Consul's
   // check interval can go unnoticed, which a drill rightly reports as not detected.
-  const stack = await startLocalStack({ contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile });
+  const stack = await startLocalStack({
+    contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile,
+    live: { id: 'channel-1', input: 'lavfi:testsrc2=size=426x240:rate=30', args: ['--rendition', '240p', '--rendition', '480p', '--preset', 'ultrafast'] },
+  });
   t.after(() => stack.stop());
+  // The encoder started with the stack: a crowd joining "at the live edge" needs a full window first.
+  await waitFor('a full live window (6 segments)', async () => {
+    const text = await (await fetch(`${stack.origins[0]!.url}/live/channel-1/240p/index.m3u8`)).text();
+    return (text.match(/^seg-\d+\.ts$/gm) ?? []).length >= 6 ? true : undefined;
+  }, 30_000, 500);
   const target: DrillTarget = await drillTargetFromStateFile(stateFile);
 
   const drill = (name: string, overrides: Partial<DrillRunOptions> = {}): Promise<DrillResult> => {

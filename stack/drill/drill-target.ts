@@ -1,7 +1,7 @@
 // The running system a drill works on: the balancer viewers start from, the Consul agent that
 // lists origins and edges, and — only when the stack runs on this machine and recorded itself in
 // a state file — the pids that signal faults need. A deployment elsewhere is reached by URL alone.
-import { isProcessAlive } from '../process-alive.js';
+import { isProcessAlive } from '../../infra/runtime/process-alive.js';
 import { readStackState } from '../stack-state-file.js';
 
 export interface TargetService {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { passingServiceIds, isHealthy, StopWaiting, waitForPassing, waitUntil, type StackService } from '../local-stack.js';
 import { startLocalPrometheus, type LocalPrometheus } from '../local-prometheus.js';
+import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type StackLiveChannel } from '../live-encoder-supervisor.js';
 import { startOrphanGuard } from '../orphan-guard.js';
 import { spawnStreamedge } from '../streamedge-process.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, type EdgePlacement } from '../stack-topology.js';
@@ -37,6 +38,8 @@ export interface HostsStackOptions {
   readonly onProgress?: (message: string) => void;
   /** Also run Prometheus (on the machine, reachable from the hosts) and point the balancer's dashboard at it. */
   readonly metrics?: { readonly binary?: string; readonly interval?: string };
+  /** A live channel encoded on the machine into the content directory every origin host serves (shared storage). */
+  readonly live?: StackLiveChannel;
 }
 
 export interface HostService extends StackService {
@@ -77,9 +80,11 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
   const services: HostService[] = [];
   let agents: ConsulAgentProcess[] = [];
   let prometheus: LocalPrometheus | undefined;
+  let live: LiveEncoderSupervisor | undefined;
 
   const stopAll = async (): Promise<void> => {
     await prometheus?.stop();
+    await live?.stop();
     const byRole = (role: string): Promise<unknown> => Promise.all(services.filter((service) => service.role === role).map((service) => service.process.stop(10_000)));
     await byRole('balancer');
     await byRole('edge');
@@ -157,6 +162,20 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
       if (failed) throw failed.reason;
       for (const host of hosts) progress(`${host.name} healthy at http://${host.address} (${host.region}, namespace ${host.namespace})`);
     };
+    if (options.live) {
+      live = await superviseLiveEncoder({
+        args: liveChannelArgs(options.live, options.contentDir),
+        startTimeoutMs: timeoutMs,
+        outputLimit: OUTPUT_TAIL_CHARS,
+        onStarted: (encoder, ffmpegPid) => {
+          guard.watch(encoder.child.pid);
+          guard.watch(ffmpegPid);
+          void encoder.exited.then(() => [encoder.child.pid, ffmpegPid].forEach((pid) => guard.forget(pid)));
+        },
+        onProgress: progress,
+      });
+      progress(`live encoder publishing /live/${options.live.id}/master.m3u8`);
+    }
     await start('origin');
     await waitForPassing(consulUrl, 'streamedge-origin', plan.hosts.filter((host) => host.role === 'origin').map((host) => host.name), timeoutMs);
     await start('edge');

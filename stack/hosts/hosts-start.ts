@@ -3,6 +3,7 @@
 import { obtainConsulBinary } from '../../infra/consul/consul-binary.js';
 import { waitForShutdownSignal } from '../../infra/runtime/http-lifecycle.js';
 import { monitorStackHealth } from '../health-monitor.js';
+import type { StackLiveChannel } from '../live-encoder-supervisor.js';
 import { startHostsStack, type HostsStack } from './hosts-stack.js';
 
 export interface HostsStartOptions {
@@ -13,6 +14,7 @@ export interface HostsStartOptions {
   readonly healthIntervalMs: number;
   readonly prometheusBinary: string;
   readonly metricsInterval: string;
+  readonly live?: StackLiveChannel;
 }
 
 function hostsTable(stack: HostsStack): string {
@@ -35,6 +37,7 @@ export async function runHostsStack(options: HostsStartOptions): Promise<void> {
     balancerMode: options.mode,
     ...(options.edgeCacheSize ? { edgeCacheSize: options.edgeCacheSize } : {}),
     metrics: { binary: options.prometheusBinary, interval: options.metricsInterval },
+    ...(options.live ? { live: options.live } : {}),
     onProgress: (message) => console.log(`  ${message}`),
   });
   const outcome = await Promise.race([

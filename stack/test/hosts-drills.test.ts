@@ -11,7 +11,7 @@ import { waitFor } from '../../infra/testing/wait-for.js';
 import { parseCatalog, type CatalogAsset } from '../../player/shared/catalog.js';
 import { launchChromium } from '../../player/test/chromium.js';
 import { openPlayer, type PlayerPage } from '../../player/test/player-page.js';
-import { ensurePlayerTestCatalog, LIVE_WINDOW_ARGS } from '../../player/test/player-test-catalog.js';
+import { copyPlayerTestCatalog, PLAYER_TEST_LIVE } from '../../player/test/player-test-catalog.js';
 import { startHostsStack, type HostsStack } from '../hosts/hosts-stack.js';
 import { passingServiceIds } from '../local-stack.js';
 
@@ -23,16 +23,18 @@ const MAX_LEADER_ELECTION_MS = 10_000;
 let stack: HostsStack;
 let browser: Browser | undefined;
 let live: CatalogAsset;
+let content: Awaited<ReturnType<typeof copyPlayerTestCatalog>> | undefined;
 const euViewer = new Agent({ localAddress: '10.77.102.2' });
 
 before(
   async () => {
     stack = await startHostsStack({
-      contentDir: await ensurePlayerTestCatalog(),
+      contentDir: (content = await copyPlayerTestCatalog()).dir,
+      live: PLAYER_TEST_LIVE,
       consulBinary: await obtainConsulBinary(() => {}),
       wanDelayMs: WAN_DELAY_MS,
       edgeCacheSize: '64MB',
-      extraArgs: { balancer: ['--steering-ttl', STEERING_TTL], origin: LIVE_WINDOW_ARGS },
+      extraArgs: { balancer: ['--steering-ttl', STEERING_TTL] },
     });
     const catalog = parseCatalog(await (await fetch(`${stack.balancerUrl}/catalog.json`)).json());
     live = catalog.find((asset) => asset.kind === 'live')!;
@@ -45,6 +47,7 @@ after(async () => {
   await browser?.close();
   await euViewer.close();
   await stack?.stop();
+  await content?.remove();
 });
 
 /** The first pathway the balancer steers a viewer to, for a master playlist. */
