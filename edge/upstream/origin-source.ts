@@ -38,18 +38,21 @@ export function originReplicaFor(instance: ServiceInstance): UpstreamReplica {
   return { id: instance.id, url: `http://${host}:${instance.port}` };
 }
 
-export function startConsulOriginSource(
+/** Follows a Consul service's passing instances as upstream replicas (origins, shields). */
+export function startConsulReplicaSource(
   consul: ConsulConnection,
+  service: string,
   logger: Logger,
+  toReplicas: (instances: readonly ServiceInstance[]) => UpstreamReplica[],
   apply: (replicas: readonly UpstreamReplica[]) => void,
 ): OriginSource {
   const watch = watchService({
     consul,
-    service: ORIGIN_SERVICE,
+    service,
     logger,
     onChange: (instances) => {
-      const replicas = instances.map(originReplicaFor);
-      logger.info({ origins: replicas.map((replica) => `${replica.id}=${replica.url}`) }, 'origin replicas changed');
+      const replicas = toReplicas(instances);
+      logger.info({ service, replicas: replicas.map((replica) => `${replica.id}=${replica.url}${replica.rank ? ` rank ${replica.rank}` : ''}`) }, 'upstream replicas changed');
       apply(replicas);
     },
   });
@@ -60,4 +63,8 @@ export function startConsulOriginSource(
     },
     stop: () => watch.stop(),
   };
+}
+
+export function startConsulOriginSource(consul: ConsulConnection, logger: Logger, apply: (replicas: readonly UpstreamReplica[]) => void): OriginSource {
+  return startConsulReplicaSource(consul, ORIGIN_SERVICE, logger, (instances) => instances.map(originReplicaFor), apply);
 }
