@@ -118,6 +118,33 @@ describe('shield tier', () => {
     for (const edge of edges) assert.ok((await metric(edge.url, 'streamedge_edge_upstream_tier_fetches_total', { tier: 'shield', result: 'answered' })) > 0);
   });
 
+  it('with --sibling-hashing a region\'s edges ask the key\'s owner edge first, and a forged hop header is ignored', async () => {
+    // Runs after the first test: its origins and shields (other regions, a fallback here) are still up.
+    const common = ['--port', '0', '--consul', consul.url, '--workers', '1', '--prefetch', '0', '--region', 'ap-south', '--lat', '19.08', '--lon', '72.88', '--sibling-secret-file', secretFile, '--sibling-hashing'];
+    const [first, second] = await Promise.all(['edge-sib-1', 'edge-sib-2'].map((id) => spawn(['edge', '--id', id, ...common])));
+    for (const edge of [first!, second!]) {
+      await waitFor('siblings known', async () => ((await metric(edge.url, 'streamedge_edge_peers')) === 1 && (await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined), 20_000);
+    }
+    const viaSibling: string[] = [];
+    for (const path of TITLE) {
+      const answer = await get(`${first!.url}${path}`);
+      assert.equal(answer.status, 200);
+      const members = answer.headers.get('cache-status')!.split(', ');
+      assert.match(members.at(-1)!, /^streamedge-edge-sib-1; /);
+      if (members.at(-2)?.startsWith('streamedge-edge-sib-2; ')) viaSibling.push(path);
+    }
+    // Rendezvous hashing over two edges: some keys are owned by each.
+    assert.ok(viaSibling.length > 0 && viaSibling.length < TITLE.length, `${viaSibling.length} of ${TITLE.length} via the sibling`);
+    // The owner kept what it fetched for its sibling: a hit there.
+    for (const path of viaSibling) assert.match((await get(`${second!.url}${path}`)).headers.get('cache-status')!, /^streamedge-edge-sib-2; hit/);
+    assert.ok((await metric(second!.url, 'streamedge_edge_peer_hops_total', { result: 'believed' })) >= viaSibling.length);
+    // A viewer's made-up hop header is not believed (and changes nothing).
+    const forged = await fetch(`${first!.url}${TITLE[0]}`, { headers: { 'x-streamedge-hop': 'edge-sib-2 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+    assert.equal(forged.status, 200);
+    await forged.arrayBuffer();
+    assert.equal(await metric(first!.url, 'streamedge_edge_peer_hops_total', { result: 'refused' }), 1);
+  });
+
   it('a shield killed mid-body: the edge continues from the origin, and no viewer gets a failed or short response', async () => {
     const body = randomBytes(512 * 1024);
     const origin = await startTestOrigin();
