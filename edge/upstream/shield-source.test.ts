@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServiceInstance } from '../../infra/consul/service-watch.js';
-import { rankShields, staticShieldReplicas } from './shield-source.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { UpstreamReplica } from './upstream-client.js';
+import { lingeringReplicas, rankShields, staticShieldReplicas } from './shield-source.js';
 
 const shield = (id: string, region: string, lat: number | undefined, lon: number | undefined): ServiceInstance => ({
   id,
@@ -29,5 +31,20 @@ describe('shield ranking', () => {
   it('takes a static list of http(s) URLs, and refuses any other scheme', () => {
     assert.deepEqual(staticShieldReplicas(['http://127.0.0.1:9001/']), [{ id: 'shield-1@127.0.0.1:9001', url: 'http://127.0.0.1:9001' }]);
     assert.throws(() => staticShieldReplicas(['ftp://x']), /http\(s\)/);
+  });
+
+  it('keeps a shield Consul stops listing for the linger time, then drops it', async () => {
+    const applied: string[][] = [];
+    const lingering = lingeringReplicas(150, (replicas) => applied.push(replicas.map((replica) => replica.id)));
+    const a: UpstreamReplica = { id: 'a', url: 'http://a' };
+    const b: UpstreamReplica = { id: 'b', url: 'http://b' };
+    lingering.update([a, b]);
+    lingering.update([a]);
+    assert.deepEqual(applied.at(-1), ['a', 'b'], 'b lingers');
+    lingering.update([a, b]);
+    lingering.update([a]);
+    await sleep(250);
+    assert.deepEqual(applied.at(-1), ['a'], 'b dropped once the linger time passed');
+    lingering.stop();
   });
 });

@@ -56,6 +56,56 @@ export function staticShieldReplicas(urls: readonly string[]): UpstreamReplica[]
   });
 }
 
+/**
+ * How long a shield Consul stops listing stays in the list. A health check missed under load would
+ * otherwise send the region's misses straight to the origins for a moment (one extra origin fetch
+ * each); a shield that is really gone fails its requests at once, and the client ejects it.
+ */
+export const SHIELD_LINGER_MS = 15_000;
+
+/** The listed shields plus those listed within `lingerMs`, in one list (applied again as they expire). */
+export function lingeringReplicas(lingerMs: number, apply: (replicas: readonly UpstreamReplica[]) => void): { update(replicas: readonly UpstreamReplica[]): void; stop(): void } {
+  const lastSeen = new Map<string, { replica: UpstreamReplica; at: number; listed: boolean }>();
+  let timer: NodeJS.Timeout | undefined;
+  const publish = (): void => {
+    const now = Date.now();
+    for (const [id, seen] of lastSeen) if (!seen.listed && now - seen.at >= lingerMs) lastSeen.delete(id);
+    apply([...lastSeen.values()].map((seen) => seen.replica));
+    clearTimeout(timer);
+    const lingering = [...lastSeen.values()].filter((seen) => !seen.listed);
+    if (lingering.length > 0) {
+      timer = setTimeout(publish, Math.max(0, Math.min(...lingering.map((seen) => seen.at + lingerMs - now))) + 10);
+      timer.unref();
+    }
+  };
+  return {
+    update(replicas) {
+      const now = Date.now();
+      const listed = new Set(replicas.map((replica) => replica.id));
+      for (const [id, seen] of lastSeen) {
+        if (!listed.has(id) && seen.listed) {
+          seen.listed = false;
+          seen.at = now;
+        }
+      }
+      for (const replica of replicas) lastSeen.set(replica.id, { replica, at: now, listed: true });
+      publish();
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
+
 export function startConsulShieldSource(consul: ConsulConnection, place: NodePlace, logger: Logger, apply: (replicas: readonly UpstreamReplica[]) => void): OriginSource {
-  return startConsulReplicaSource(consul, SHIELD_SERVICE, logger, (instances) => rankShields(instances, place), apply);
+  const lingering = lingeringReplicas(SHIELD_LINGER_MS, apply);
+  const source = startConsulReplicaSource(consul, SHIELD_SERVICE, logger, (instances) => rankShields(instances, place), (replicas) => lingering.update(replicas));
+  return {
+    ready: source.ready,
+    get reachable() {
+      return source.reachable;
+    },
+    stop: () => {
+      lingering.stop();
+      source.stop();
+    },
+  };
 }
