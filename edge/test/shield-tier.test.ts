@@ -95,6 +95,14 @@ describe('shield tier', () => {
     assert.ok((await passingIds(consul, 'streamedge-edge')).every((id) => id.startsWith('edge-')));
     const shieldMeta = (await (await fetch(`${consul.url}/v1/catalog/service/streamedge-shield`)).json()) as { ServiceMeta: Record<string, string> }[];
     assert.ok(shieldMeta.every((entry) => entry.ServiceMeta.tier === 'shield'));
+    // The balancer shows the tier on /status, and selects among edges only.
+    const balancer = await spawn(['balancer', '--port', '0', '--consul', consul.url]);
+    const status = await waitFor('the balancer sees 4 edges and 2 shields', async () => {
+      const report = (await (await fetch(`${balancer.url}/status`)).json()) as { edges: { id: string }[]; shields: { id: string; region: string }[] };
+      return report.edges.length === 4 && report.shields.length === 2 ? report : undefined;
+    }, 20_000);
+    assert.deepEqual(status.shields.map((shield) => [shield.id, shield.region]), [['shield-eu-west', 'eu-west'], ['shield-us-east', 'us-east']]);
+    assert.ok(status.edges.every((edge) => edge.id.startsWith('edge-')));
 
     const originRequests = async (): Promise<number> => (await Promise.all(replicas.map((origin) => metric(origin.url, 'streamedge_origin_requests_total', { kind: 'vod-segment' }).then(async (segments) => segments + (await metric(origin.url, 'streamedge_origin_requests_total', { kind: 'vod-playlist' })))))).reduce((a, b) => a + b, 0);
     const before = await originRequests();
