@@ -133,11 +133,11 @@ export function originIdsFor(count: number): string[] {
 /** Which service each fixed port is for, so a clash can name both. */
 export function stackPortClaims(ports: StackPorts, edges: readonly EdgePlacement[], originIds: readonly string[], withBalancer: boolean, shields: readonly EdgePlacement[] = []): PortClaim[] {
   return [
-    ...shields.map((shield, i) => ({ port: ports.shields[i]!, service: shield.id })),
     { port: ports.consul, service: 'consul' },
     ...(withBalancer ? [{ port: ports.balancer, service: 'balancer' }] : []),
     ...edges.map((edge, i) => ({ port: ports.edges[i]!, service: edge.id })),
     ...originIds.map((id, i) => ({ port: ports.origins[i]!, service: id })),
+    ...shields.map((shield, i) => ({ port: ports.shields[i]!, service: shield.id })),
   ];
 }
 
