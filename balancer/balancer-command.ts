@@ -14,6 +14,7 @@ import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } f
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-wiring.js';
 import { checkPrometheus } from './dashboard/prometheus-series.js';
 import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
+import { watchShields } from './discovery/shield-watch.js';
 import type { FrontName } from './fronts/front.js';
 import { parseIpPrefix } from '../infra/net/ip-prefix-table.js';
 import { EMPTY_LOCATION_TABLE, loadLocationTable } from './location/location-table.js';
@@ -154,6 +155,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     ? createConsulDiscovery({ consul, logger: log, allow: edgeAllow, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
     : createStaticDiscovery(staticEdges, (snapshot) => balancer.setSnapshot(snapshot));
   balancer.setDiscoveryStatus(() => discovery.status());
+  const shieldWatch = consul ? watchShields(consul, log) : undefined;
+  if (shieldWatch) balancer.setShields(shieldWatch.shields);
 
   const address = await listen(balancer.server, options.port, options.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -164,6 +167,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const reason = cluster.isPrimary ? await waitForShutdownSignal() : await primaryShutdown();
   if (cluster.isPrimary) log.info({ signal: reason }, 'shutting down');
   discovery.stop();
+  shieldWatch?.stop();
   await closeGracefully(balancer.server, 5_000);
   await balancer.close();
   if (cluster.isPrimary) log.info('stopped');

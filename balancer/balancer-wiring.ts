@@ -29,6 +29,7 @@ import { createProxyFront, type ProxyFront } from './fronts/proxy-front.js';
 import { createRedirectFront } from './fronts/redirect-front.js';
 import { createSessionTracker, type SessionTracker } from './selection/session-tracker.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
+import type { ShieldStatus } from './discovery/shield-watch.js';
 import { createSteeringFront, type SteeringFront } from './fronts/steering-front.js';
 
 export interface BalancerOptions {
@@ -79,6 +80,8 @@ export interface Balancer {
   setSnapshot(snapshot: EdgeSnapshot): void;
   /** Discovery status, for /status and metrics. */
   setDiscoveryStatus(status: () => DiscoveryStatus): void;
+  /** The shield tier shown on /status (Consul discovery only). */
+  setShields(shields: () => readonly ShieldStatus[]): void;
   close(): Promise<void>;
 }
 
@@ -114,6 +117,7 @@ const DASHBOARD_SCRAPE_CONCURRENCY = 8;
 
 export function createBalancer(options: BalancerOptions): Balancer {
   const log = options.logger;
+  let shields: () => readonly ShieldStatus[] = () => [];
   let discoveryStatus: () => DiscoveryStatus = () => ({ source: 'static', reachable: true, lastSuccessAt: undefined, lastError: undefined });
   const agent = createEdgeAgent(options.connectTimeoutMs, options.responseTimeoutMs);
   // Connecting is bounded by the pool's connect timeout; a loaded edge gets the response timeout to answer.
@@ -204,6 +208,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       health: (id) => health.health(id),
       loads: sessions.loads(),
       activeSessions: sessions.size,
+      shields: shields(),
     });
 
   const server = createServer(
@@ -234,6 +239,9 @@ export function createBalancer(options: BalancerOptions): Balancer {
     setSnapshot: (snapshot) => router.setSnapshot(snapshot),
     setDiscoveryStatus: (getter) => {
       discoveryStatus = getter;
+    },
+    setShields: (getter) => {
+      shields = getter;
     },
     async close() {
       guard.stop();

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
 import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
 import type { AttemptOutcome, UpstreamObserver } from './upstream/upstream-client.js';
+import type { TierObserver } from './upstream/tiered-fetch.js';
 
 export interface EdgeMetrics {
   readonly registry: Registry;
@@ -22,6 +23,12 @@ export interface EdgeMetrics {
   /** Origin fetches the edge refused itself (viewer got 503 + Retry-After), by reason. */
   readonly originRejected: Counter<'reason'>;
   readonly originObserver: UpstreamObserver;
+  /** Attempts against shields and peers (sibling edges, other shields), by replica and outcome. */
+  readonly tierReplicaObserver: UpstreamObserver;
+  /** Fetches per upstream tier (worker, sibling, shield, origin) and fallbacks between them. */
+  readonly tierObserver: TierObserver;
+  /** Peer hop headers believed or refused. */
+  readonly peerHops: Counter<'result'>;
   /** Viewer connections refused at accept, and cut for not reading. */
   readonly connectionObserver: ViewerConnectionObserver;
 }
@@ -39,6 +46,8 @@ export interface EdgeMetricsSources {
   readonly originQueued: () => number;
   /** Origin registrations in Consul ignored at the last change, by reason. */
   readonly ignoredOrigins: () => Readonly<Record<string, number>>;
+  readonly shields: () => number;
+  readonly peers: () => number;
 }
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
@@ -102,8 +111,35 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   const rejectedConnections = new Counter({ name: 'streamedge_edge_rejected_connections_total', help: 'Viewer connections refused at accept (503), by limit', labelNames: ['reason'], registers });
   const writeTimeouts = new Counter({ name: 'streamedge_edge_write_timeouts_total', help: 'Viewer connections cut after a response made no progress for the write timeout', registers });
 
+  const tierFetches = new Counter({ name: 'streamedge_edge_upstream_tier_fetches_total', help: 'Fill fetches by upstream tier (worker, sibling, shield, origin) and result', labelNames: ['tier', 'result'], registers });
+  const tierLatency = new Histogram({
+    name: 'streamedge_edge_upstream_tier_response_seconds',
+    help: 'Time from a tier fetch to its response headers (or failure), by tier',
+    labelNames: ['tier'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const fallbacks = new Counter({ name: 'streamedge_edge_upstream_fallbacks_total', help: 'Fetches a tier failed and passed to the next one, by tier and reason', labelNames: ['tier', 'reason'], registers });
+  const tierRequests = new Counter({ name: 'streamedge_edge_tier_requests_total', help: 'Request attempts to shields and peers by replica and outcome', labelNames: ['replica', 'outcome'], registers });
+  const tierEjections = new Counter({ name: 'streamedge_edge_tier_ejections_total', help: 'Shields and peers ejected after failing', labelNames: ['replica'], registers });
+  new Gauge({ name: 'streamedge_edge_peers', help: 'Other peers this node hashes keys among (every shield for a shield; the region\'s edges with --sibling-hashing)', registers, collect() { this.set(sources.peers()); } });
+  new Gauge({ name: 'streamedge_edge_shields', help: 'Shields known (0 for a shield, or an edge without a shield tier)', registers, collect() { this.set(sources.shields()); } });
+
   return {
     registry,
+    tierObserver: {
+      onTier(tier, result, seconds) {
+        tierFetches.labels(tier, result).inc();
+        if (result === 'answered' || result === 'failed' || result === 'http-5xx') tierLatency.labels(tier).observe(seconds);
+      },
+      onFallback: (tier, _key, reason) => fallbacks.labels(tier, reason).inc(),
+    },
+    tierReplicaObserver: {
+      onAttempt: (replica: string, outcome: AttemptOutcome) => tierRequests.labels(replica, outcome).inc(),
+      onEject: (replica: string) => tierEjections.labels(replica).inc(),
+      onReject: (reason: string) => originRejected.labels(reason).inc(),
+    },
+    peerHops: new Counter({ name: 'streamedge_edge_peer_hops_total', help: 'Peer hop headers received: believed (valid signature) or refused', labelNames: ['result'], registers }),
     fastPathHit() {
       fastPathHits++;
     },

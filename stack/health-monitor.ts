@@ -63,10 +63,11 @@ async function consulAgentHealth(consulUrl: string): Promise<ServiceHealth> {
 
 /** A snapshot of every service in the stack, Consul first. */
 export async function checkStackHealth(stack: Pick<LocalStack, 'consulUrl' | 'services'>): Promise<ServiceHealth[]> {
-  const [agent, origins, edges, ...probes] = await Promise.all([
+  const [agent, origins, edges, shields, ...probes] = await Promise.all([
     consulAgentHealth(stack.consulUrl),
     consulVerdicts(stack.consulUrl, 'streamedge-origin'),
     consulVerdicts(stack.consulUrl, 'streamedge-edge'),
+    consulVerdicts(stack.consulUrl, 'streamedge-shield'),
     ...stack.services.map(probe),
   ]);
   return [
@@ -74,7 +75,7 @@ export async function checkStackHealth(stack: Pick<LocalStack, 'consulUrl' | 'se
     ...stack.services.map((service, i): ServiceHealth => {
       const health = { id: service.id, ...probes[i]! };
       if (service.role === 'balancer') return health;
-      const verdicts = service.role === 'origin' ? origins : edges;
+      const verdicts = service.role === 'origin' ? origins : service.role === 'shield' ? shields : edges;
       return { ...health, consul: verdicts ? (verdicts.get(service.id) ?? 'not registered') : 'unreachable' };
     }),
   ];

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
 import { freePort } from '../infra/runtime/free-ports.js';
@@ -11,7 +13,7 @@ import { assertPortsFree, type PortClaim } from './port-check.js';
 import { removeStackState, writeStackState } from './stack-state-file.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, SHIPPED_LOCATIONS_FILE, type EdgePlacement, type StackPorts } from './stack-topology.js';
 
-export type ServiceRole = 'origin' | 'edge' | 'balancer';
+export type ServiceRole = 'origin' | 'shield' | 'edge' | 'balancer';
 export type BalancerMode = 'steering' | 'redirect' | 'proxy';
 
 export interface StackService {
@@ -41,9 +43,11 @@ export interface LocalStack {
   readonly consul: StackConsul;
   readonly origins: readonly StackService[];
   readonly edges: readonly StackEdge[];
+  /** Shields (`edge --tier shield`), one per region in the demo; none unless asked for. */
+  readonly shields: readonly StackEdge[];
   readonly balancer: StackService | undefined;
   readonly balancerUrl: string | undefined;
-  /** Every service in start order (origins, edges, balancer). */
+  /** Every service in start order (origins, shields, edges, balancer). */
   readonly services: readonly StackService[];
   /** The Prometheus scraping them all, when started with `metrics`. */
   readonly prometheus: LocalPrometheus | undefined;
@@ -60,6 +64,11 @@ export interface LocalStackOptions {
   readonly ports?: StackPorts;
   readonly originCount?: number;
   readonly edges?: readonly EdgePlacement[];
+  /**
+   * Shields to run (default none): edges fill misses from their region's shield, and shields hash
+   * keys among themselves, signed with a secret the stack makes for the run.
+   */
+  readonly shields?: readonly EdgePlacement[];
   /** Start the balancer (default true). */
   readonly balancer?: boolean;
   readonly balancerMode?: BalancerMode;
@@ -106,8 +115,10 @@ function validate(options: LocalStackOptions): void {
   if (!Number.isInteger(originCount) || originCount < 1) throw new TypeError(`local stack: originCount must be a whole number ≥ 1, got ${originCount}`);
   const edges = options.edges ?? DEMO_EDGES;
   if (new Set(edges.map((edge) => edge.id)).size !== edges.length) throw new TypeError('local stack: edge ids must be unique');
-  if (options.ports && (options.ports.edges.length !== edges.length || options.ports.origins.length !== originCount)) {
-    throw new TypeError(`local stack: ports lists ${options.ports.edges.length} edges and ${options.ports.origins.length} origins, the topology has ${edges.length} and ${originCount}`);
+  const shields = options.shields ?? [];
+  if (new Set([...edges, ...shields].map((node) => node.id)).size !== edges.length + shields.length) throw new TypeError('local stack: edge and shield ids must be unique');
+  if (options.ports && (options.ports.edges.length !== edges.length || options.ports.origins.length !== originCount || options.ports.shields.length !== shields.length)) {
+    throw new TypeError(`local stack: ports lists ${options.ports.edges.length} edges, ${options.ports.origins.length} origins and ${options.ports.shields.length} shields; the topology has ${edges.length}, ${originCount} and ${shields.length}`);
   }
   if (options.edgeWorkers !== undefined && (!Number.isInteger(options.edgeWorkers) || options.edgeWorkers < 1)) {
     throw new TypeError(`local stack: edgeWorkers must be a whole number ≥ 1, got ${options.edgeWorkers}`);
@@ -137,12 +148,13 @@ export function originIdsFor(count: number): string[] {
 }
 
 /** Which service each fixed port is for, so a clash can name both. */
-export function stackPortClaims(ports: StackPorts, edges: readonly EdgePlacement[], originIds: readonly string[], withBalancer: boolean): PortClaim[] {
+export function stackPortClaims(ports: StackPorts, edges: readonly EdgePlacement[], originIds: readonly string[], withBalancer: boolean, shields: readonly EdgePlacement[] = []): PortClaim[] {
   return [
     { port: ports.consul, service: 'consul' },
     ...(withBalancer ? [{ port: ports.balancer, service: 'balancer' }] : []),
     ...edges.map((edge, i) => ({ port: ports.edges[i]!, service: edge.id })),
     ...originIds.map((id, i) => ({ port: ports.origins[i]!, service: id })),
+    ...shields.map((shield, i) => ({ port: ports.shields[i]!, service: shield.id })),
   ];
 }
 
@@ -185,6 +197,7 @@ export async function waitForPassing(consulUrl: string, service: string, ids: re
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   validate(options);
   const edgePlacements = options.edges ?? DEMO_EDGES;
+  const shieldPlacements = options.shields ?? [];
   const originIds = originIdsFor(options.originCount ?? DEMO_ORIGIN_COUNT);
   const withBalancer = options.balancer ?? true;
   const timeoutMs = options.startTimeoutMs ?? 30_000;
@@ -192,8 +205,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const progress = options.onProgress ?? (() => {});
   const tokenArgs = options.tokenSecretFile === undefined ? [] : ['--token-secret-file', options.tokenSecretFile];
 
-  if (options.ports) await assertPortsFree(stackPortClaims(options.ports, edgePlacements, originIds, withBalancer));
-  const portFor = async (list: 'edges' | 'origins', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
+  if (options.ports) await assertPortsFree(stackPortClaims(options.ports, edgePlacements, originIds, withBalancer, shieldPlacements));
+  const portFor = async (list: 'edges' | 'origins' | 'shields', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
+  // The secret that signs hops between peer shields lives only as long as the run.
+  const secretDir = shieldPlacements.length > 0 ? await mkdtemp(join(tmpdir(), 'streamedge-stack-')) : undefined;
+  const peerArgs = secretDir === undefined ? [] : ['--sibling-secret-file', join(secretDir, 'sibling.secret')];
 
   const guard: OrphanGuard = startOrphanGuard();
   const logStreams: WriteStream[] = [];
@@ -214,8 +230,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const spawnService = async (id: string, role: ServiceRole, args: readonly string[]): Promise<StackService> => {
     const log = logTo(id);
     const logFile = log ? join(options.logDir!, `${id}.log`) : undefined;
+    const command = role === 'shield' ? ['edge', '--tier', 'shield'] : [role];
     const spawnOnce = async (): Promise<StreamedgeProcess> => {
-      const spawned = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
+      const spawned = await spawnStreamedge([...command, ...args, ...(options.extraArgs?.[role] ?? [])], {
         env: options.env,
         startTimeoutMs: timeoutMs,
         outputLimit: OUTPUT_TAIL_CHARS,
@@ -282,6 +299,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       );
     await stopRole('balancer');
     await stopRole('edge');
+    await stopRole('shield');
     await stopRole('origin');
     if (agent) {
       await agent.stop();
@@ -289,6 +307,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     await guard.close();
     await Promise.all(logStreams.map((stream) => new Promise((resolve) => stream.end(resolve))));
+    if (secretDir) await rm(secretDir, { recursive: true, force: true });
   };
 
   try {
@@ -325,19 +344,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     await waitForPassing(consulUrl, 'streamedge-origin', originIds, timeoutMs);
 
+    if (secretDir) await writeFile(join(secretDir, 'sibling.secret'), randomBytes(32).toString('hex'), { mode: 0o600 });
+    const nodeArgs = (placement: EdgePlacement, port: number): string[] => [
+      '--id', placement.id, '--port', String(port), '--consul', consulUrl,
+      '--region', placement.region, '--lat', String(placement.lat), '--lon', String(placement.lon),
+      '--url', `http://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
+      ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
+      ...peerArgs,
+    ];
+    // Shields first, so edges find them at once (the shield takes no viewer token: edges check it).
+    const shields = await settleAll(
+      shieldPlacements.map(async (placement, i): Promise<StackEdge> => Object.assign(await spawnService(placement.id, 'shield', nodeArgs(placement, await portFor('shields', i))), placement)),
+    );
+    if (shields.length > 0) await waitForPassing(consulUrl, 'streamedge-shield', shieldPlacements.map((shield) => shield.id), timeoutMs);
+
     const edges = await settleAll(
-      edgePlacements.map(async (placement, i): Promise<StackEdge> => {
-        const port = await portFor('edges', i);
-        const args = [
-          '--id', placement.id, '--port', String(port), '--consul', consulUrl,
-          '--region', placement.region, '--lat', String(placement.lat), '--lon', String(placement.lon),
-          '--url', `http://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
-          ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
-          ...tokenArgs,
-        ];
+      edgePlacements.map(async (placement, i): Promise<StackEdge> =>
         // Assigned, not spread: the service's `process` getter must stay live across restarts.
-        return Object.assign(await spawnService(placement.id, 'edge', args), placement);
-      }),
+        Object.assign(await spawnService(placement.id, 'edge', [...nodeArgs(placement, await portFor('edges', i)), ...tokenArgs]), placement),
+      ),
     );
     await waitForPassing(consulUrl, 'streamedge-edge', edgePlacements.map((edge) => edge.id), timeoutMs);
 
@@ -385,7 +410,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         guard.watch(consulAgent.pid);
       },
     };
-    const services = [...origins, ...edges, ...(balancer ? [balancer] : [])];
+    const services = [...origins, ...shields, ...edges, ...(balancer ? [balancer] : [])];
     const { stateFile } = options;
     if (stateFile) {
       recordState = () =>
@@ -405,6 +430,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       consul,
       origins,
       edges,
+      shields,
       balancer,
       balancerUrl: balancer?.url,
       services,

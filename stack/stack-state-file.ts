@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export interface StackStateService {
   readonly id: string;
-  readonly role: 'origin' | 'edge' | 'balancer';
+  readonly role: 'origin' | 'shield' | 'edge' | 'balancer';
   readonly url: string;
   readonly pid: number;
 }
@@ -38,7 +38,7 @@ export async function removeStackState(file: string): Promise<void> {
   await rm(file, { force: true });
 }
 
-const ROLES = new Set(['origin', 'edge', 'balancer']);
+const ROLES = new Set(['origin', 'shield', 'edge', 'balancer']);
 
 function isPid(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) > 0;

@@ -18,7 +18,7 @@ import { assertPortsFree, PortInUseError } from './port-check.js';
 import { assertCanMakeHosts } from './hosts/host-network.js';
 import { runHostsStack } from './hosts/hosts-start.js';
 import { defaultStackStateFile } from './stack-state-file.js';
-import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
+import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, DEMO_SHIELDS, portsFromBase } from './stack-topology.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
 
@@ -116,7 +116,7 @@ function listenTable(stack: LocalStack, mode: string): string {
     ['service', 'role', 'listens on', 'where'],
     ['consul', 'consul', stack.consulUrl, 'dev agent, UI at /ui'],
     ...stack.services.map((service) => {
-      const edge = stack.edges.find((candidate) => candidate.id === service.id);
+      const edge = [...stack.edges, ...stack.shields].find((candidate) => candidate.id === service.id);
       const where = edge ? `${edge.region} (${edge.lat}, ${edge.lon})` : service.role === 'balancer' ? `${mode} front` : '';
       return [service.id, service.role, service.url, where];
     }),
@@ -130,7 +130,7 @@ function listenTable(stack: LocalStack, mode: string): string {
 export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions(
     'start',
-    'Run the whole local system: a Consul dev agent, a live encoder, 2 origin replicas, 3 edges in 2 regions and the balancer. Ctrl-C stops everything.',
+    'Run the whole local system: a Consul dev agent, a live encoder, 2 origin replicas, a shield and edges in each of 2 regions (3 edges) and the balancer. Ctrl-C stops everything.',
     SPECS,
     argv,
   );
@@ -163,12 +163,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     });
     return;
   }
-  const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
+  const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT, DEMO_SHIELDS.length);
   const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
 
   // Fail fast, before minutes of encoding, if a port is taken; the flag to change is named.
   try {
-    await assertPortsFree(stackPortClaims(ports, DEMO_EDGES, originIdsFor(DEMO_ORIGIN_COUNT), true));
+    await assertPortsFree(stackPortClaims(ports, DEMO_EDGES, originIdsFor(DEMO_ORIGIN_COUNT), true, DEMO_SHIELDS));
   } catch (error) {
     if (!(error instanceof PortInUseError)) throw error;
     throw new OptionError(error.claim.service === 'consul' ? '--consul-port' : '--base-port', error.message);
@@ -181,6 +181,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const starting = startLocalStack({
     contentDir,
     ports,
+    shields: DEMO_SHIELDS,
     balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,

@@ -21,6 +21,7 @@ import type { EdgeServices } from './edge-services.js';
 import { forwardUnsafe, passThrough, readThroughFlight, startBackgroundFill } from './origin-fill.js';
 import { partialUse, sendPartialHit } from './partial-hit.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
+import { PEER_HOP_HEADER } from '../upstream/peer-hop.js';
 import { account, sendEntry, sendText } from './responses.js';
 import { prefetchNext } from './segment-prefetch.js';
 
@@ -123,10 +124,12 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     reject(services, ctx, 501, `method ${method} not implemented`, 'method', ['allow', ALLOWED_METHODS]);
     return false;
   }
+  acceptPeerHop(services, ctx);
   // Signed URLs: refused before any cache or origin work; the token is never part of the key.
   // The title listing stays public (the player's picker and the balancer read it unsigned); only
-  // its exact spelling is exempt, so any other form of the path still needs a token.
-  if (services.urlTokens && (req.url ?? '').split('?')[0] !== PUBLIC_LISTING_PATH) {
+  // its exact spelling is exempt, so any other form of the path still needs a token. A peer's
+  // signed hop stands for the token the first edge checked.
+  if (services.urlTokens && ctx.peerHop === undefined && (req.url ?? '').split('?')[0] !== PUBLIC_LISTING_PATH) {
     const check = services.urlTokens.check(req.url ?? '', req.socket.remoteAddress);
     if (!check.ok) {
       reject(services, ctx, 403, check.reason, 'token');
@@ -141,6 +144,18 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     return false;
   }
   return true;
+}
+
+/** A peer's hop header is believed only with a valid signature for this very target (peer-hop.ts); otherwise ignored. */
+function acceptPeerHop(services: EdgeServices, ctx: RequestContext): void {
+  const hop = ctx.req.headers[PEER_HOP_HEADER];
+  if (hop === undefined || services.peerHops === undefined) return;
+  if (services.peerHops.verify(hop, ctx.req.url ?? '') === undefined) {
+    services.metrics.peerHops.labels('refused').inc();
+    return;
+  }
+  services.metrics.peerHops.labels('believed').inc();
+  ctx.peerHop = hop as string;
 }
 
 function reject(services: EdgeServices, ctx: RequestContext, status: number, message: string, reason: string, headers: readonly string[] = []): void {

@@ -49,20 +49,33 @@ export function readOriginRegistration(instance: ServiceInstance): RegistrationR
   return { value: { id: instance.id, url: url.origin }, url: url.origin };
 }
 
-export function startConsulOriginSource(
+/** What turns a service's passing instances into replicas, and counts the registrations it ignored. */
+export interface ReplicaScreen {
+  screen(instances: readonly ServiceInstance[]): UpstreamReplica[];
+  ignoredCounts(): Readonly<Record<string, number>>;
+}
+
+/** A registration's advertised base URL as a replica (origins, shields and edges all register meta `url`), or undefined. */
+export function registeredReplica(instance: ServiceInstance): UpstreamReplica | undefined {
+  const reading = readOriginRegistration(instance);
+  return 'value' in reading ? reading.value : undefined;
+}
+
+/** Follows a Consul service's passing instances as upstream replicas (origins, shields). */
+export function startConsulReplicaSource(
   consul: ConsulConnection,
+  service: string,
   logger: Logger,
-  allow: readonly IpPrefix[],
+  screen: ReplicaScreen,
   apply: (replicas: readonly UpstreamReplica[]) => void,
 ): OriginSource {
-  const screen = createRegistrationScreen({ service: ORIGIN_SERVICE, allow, read: readOriginRegistration, logger });
   const watch = watchService({
     consul,
-    service: ORIGIN_SERVICE,
+    service,
     logger,
     onChange: (instances) => {
       const replicas = screen.screen(instances);
-      logger.info({ origins: replicas.map((replica) => `${replica.id}=${replica.url}`) }, 'origin replicas changed');
+      logger.info({ service, replicas: replicas.map((replica) => `${replica.id}=${replica.url}${replica.rank ? ` rank ${replica.rank}` : ''}`) }, 'upstream replicas changed');
       apply(replicas);
     },
   });
@@ -74,4 +87,9 @@ export function startConsulOriginSource(
     ignoredCounts: () => screen.ignoredCounts(),
     stop: () => watch.stop(),
   };
+}
+
+export function startConsulOriginSource(consul: ConsulConnection, logger: Logger, allow: readonly IpPrefix[], apply: (replicas: readonly UpstreamReplica[]) => void): OriginSource {
+  const screen = createRegistrationScreen({ service: ORIGIN_SERVICE, allow, read: readOriginRegistration, logger });
+  return startConsulReplicaSource(consul, ORIGIN_SERVICE, logger, screen, apply);
 }
