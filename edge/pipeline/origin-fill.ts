@@ -519,7 +519,22 @@ export function passThrough(services: EdgeServices, ctx: RequestContext, revalid
   ctx.outcome = 'passed-through';
   const headers = ctx.forwarded;
   const onInterim = (interim: UpstreamInterim): void => sendInterim(ctx, interim.status, interim.headers);
-  relay(services, ctx, fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range, onInterim } : { headers, onInterim }, { viaSibling: false, viaPeer: false, headers }));
+  const range = req.headers.range;
+  // Stale stored ranges holding the one asked for are revalidated by their strong ETag (RFC 9111 §4.3.1).
+  const conditional = revalidating ? { ifNoneMatch: revalidating.etag } : {};
+  relay(services, ctx, fetchUpstream(services, ctx.key, range ? { headers, range, onInterim, ...conditional } : { headers, onInterim }, { viaSibling: false, viaPeer: false, headers }), {
+    // The 206 answering a range is kept as partial content (RFC 9111 §3.3) when it may be.
+    ...(range !== undefined && !ctx.head ? { capture: (response: UpstreamResponse) => capturePartial(services, ctx.key, headers, response) } : {}),
+    ...(revalidating
+      ? {
+          onNotModified: (response: UpstreamResponse) => {
+            const fresh = freshenPartial(services, revalidating, response);
+            if (fresh) sendPartialHit(services, ctx, fresh, Date.now(), 'revalidated');
+            else passThrough(services, ctx);
+          },
+        }
+      : {}),
+  });
 }
 
 /** Counts a request body on its way upstream and fails it past the limit. */
@@ -635,7 +650,7 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
       }
       const headers = passThroughHeaderBlock(response.headers);
       const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
-      headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', chainCacheStatus(upstreamCacheStatus(response.headers['cache-status'], services.cacheName), formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) })));
+      headers.push('date', replayedDate(response.headers, response.responseTime), ...originStatusFault(response.status), ...services.commonHeaders, 'age', String(age), 'cache-status', chainCacheStatus(upstreamCacheStatus(response.headers['cache-status'], services.cacheName), formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) })));
       if (response.status === 200 && !ctx.req.headers.range && rewritesPlaylist(ctx)) {
         sendRewrittenPlaylist(services, ctx, response.body, headers);
         return;
