@@ -112,7 +112,7 @@ describe('Consul allow-lists: rogue registrations never receive a request or a v
     // Logged once per registration (not per Consul answer), and counted in /metrics.
     const register2 = async (): Promise<void> => register({ Name: 'streamedge-origin', ID: 'origin-bare', Address: '127.0.0.1', Port: 9, Meta: { note: 'changed' } });
     await register2();
-    await waitFor('the edge to see the change', async () => ((edge.output().match(/origin replicas changed/g) ?? []).length >= 2 ? true : undefined), 10_000);
+    await waitFor('the edge to see the change', async () => ((edge.output().match(/"service":"streamedge-origin"[^\n]*upstream replicas changed/g) ?? []).length >= 2 ? true : undefined), 10_000);
     assert.equal(edge.output().match(/"id":"origin-rogue"[^\n]*ignoring a streamedge-origin registration/g)?.length, 1, edge.output());
     assert.match(edge.output(), /"id":"origin-rogue"[^\n]*"reason":"address-not-allowed"/);
     assert.match(edge.output(), /"id":"origin-bare"[^\n]*"reason":"bad-meta"/);
