@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { openRawClient as open } from '../../infra/testing/raw-client.js';
+import { openRawClient as open, rawExchange } from '../../infra/testing/raw-client.js';
 import { readResponses } from '../../infra/testing/http-response-reader.js';
 import { createEdge, type Edge } from '../edge-server.js';
 import { object, startTestOrigin, type TestOrigin } from './test-origin.js';
@@ -30,6 +30,28 @@ describe('edge: fuzz findings', () => {
   after(async () => {
     await edge.close(500);
     await origin.close();
+  });
+
+  const exchange = (bytes: string, methods: string[], halfClose = false) => rawExchange(url, bytes, methods, halfClose);
+
+  it('answers unparseable bytes after the responses owed to the requests pipelined before them', async () => {
+    const read = await exchange('GET /vod/f/slow.ts HTTP/1.1\r\nHost: e\r\n\r\nGET /vod/f/small.ts HTTP/1.1\r\nHost: e\r\n\r\nG\x00T / HTTP/1.1\r\n\r\n', ['GET', 'GET', 'GET']);
+    assert.equal(read.kind, 'complete', JSON.stringify(read));
+    assert.deepEqual(read.responses.map((response) => response.status), [200, 200, 400]);
+    assert.equal(read.responses[0]!.body.toString(), 'slow object');
+    assert.ok(read.responses[1]!.body.equals(SMALL));
+  });
+
+  it('answers a pipelined CONNECT after the responses owed before it', async () => {
+    const read = await exchange('GET /vod/f/slow.ts?2 HTTP/1.1\r\nHost: e\r\n\r\nCONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n', ['GET', 'CONNECT']);
+    assert.equal(read.kind, 'complete', JSON.stringify(read));
+    assert.deepEqual(read.responses.map((response) => response.status), [200, 405]);
+  });
+
+  it('sends nothing after a response that closed the connection, whatever bytes follow it', async () => {
+    const read = await exchange('POST /metrics#x HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: identity\r\nConnection: close\r\n\r\n5\nhello\n0\n\n', ['POST', 'GET']);
+    assert.equal(read.kind, 'complete', JSON.stringify(read));
+    assert.deepEqual(read.responses.map((response) => response.status), [400]);
   });
 
   it('delivers a whole response that closes the connection while the client still sends a body nobody reads', async () => {
