@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
-import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { answerHalfClosedClients, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { trackRawReplies } from '../infra/http/raw-replies.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
@@ -200,6 +200,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     // No body: the request may have been a HEAD.
     rawReplies.send(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
+  answerHalfClosedClients(server);
   const serveHttp = takeConnectionHandler(server);
   server.on('connection', (socket: Socket) => {
     if (guard.admit(socket)) serveHttp(socket);

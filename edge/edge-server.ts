@@ -7,7 +7,7 @@ import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { trackRawReplies } from '../infra/http/raw-replies.js';
-import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { answerHalfClosedClients, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -202,6 +202,7 @@ export function createEdge(options: EdgeOptions): Edge {
       { maxHeaderSize: MAX_HEADER_BYTES, ...viewerServerOptions(limits) },
       (req, res) => handleRequest(serving, req, res),
     );
+    answerHalfClosedClients(created);
     const rawReplies = trackRawReplies(created);
     created.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.

@@ -56,4 +56,10 @@ describe('balancer: fuzz findings', () => {
     assert.equal(read.responses[0]!.status, 400);
     assert.equal(responseField(read.responses[0]!, 'content-length'), '0');
   });
+
+  it('finishes a proxied stream for a client that half-closes after its request', async () => {
+    const read = await exchange('GET /vod/big/720p/seg-00000.ts HTTP/1.1\r\nHost: b\r\n\r\n', ['GET'], true);
+    assert.equal(read.kind, 'complete', read.kind);
+    assert.ok(read.responses[0]!.body.equals(BIG));
+  });
 });

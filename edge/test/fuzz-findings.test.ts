@@ -75,4 +75,11 @@ describe('edge: fuzz findings', () => {
     assert.equal(read.kind, 'complete', `${read.kind}: ${Buffer.concat(chunks).length} bytes`);
     assert.ok(read.responses[0]!.body.equals(BIG));
   });
+
+  it('finishes a response streaming through node:http when the client half-closes after its request', async () => {
+    const read = await exchange('GET /vod/f/big.ts HTTP/1.1\r\nHost: e\r\nRange: bytes=0-\r\n\r\n', ['GET'], true);
+    assert.equal(read.kind, 'complete', JSON.stringify(read.kind));
+    assert.equal(read.responses[0]!.status, 206);
+    assert.ok(read.responses[0]!.body.equals(BIG));
+  });
 });

@@ -73,6 +73,15 @@ export function viewerServerOptions(limits: ViewerConnectionLimits): ServerOptio
 }
 
 /**
+ * A viewer that half-closes its connection once it has sent its requests (RFC 9112 §9.6) still gets
+ * every answer, then the close: node:http's default ends the connection at the client's FIN,
+ * cutting a response being streamed.
+ */
+export function answerHalfClosedClients(server: Server): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+}
+
+/**
  * Takes node:http's own connection handler out of a server and returns it, so each connection can
  * be admitted by a guard first (and, on the edge, served by the hit fast path). The server still
  * listens, counts every connection (so close() waits for them) and enforces its timeouts on those
