@@ -57,6 +57,13 @@ describe('balancer: fuzz findings', () => {
     assert.equal(responseField(read.responses[0]!, 'content-length'), '0');
   });
 
+  it('answers a CORS preflight 204 without Content-Length (RFC 9110 §8.6)', async () => {
+    const read = await exchange('OPTIONS /catalog.json HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n', ['OPTIONS']);
+    assert.equal(read.kind, 'complete');
+    assert.equal(read.responses[0]!.status, 204);
+    assert.equal(responseField(read.responses[0]!, 'content-length'), undefined);
+  });
+
   it('finishes a proxied stream for a client that half-closes after its request', async () => {
     const read = await exchange('GET /vod/big/720p/seg-00000.ts HTTP/1.1\r\nHost: b\r\n\r\n', ['GET'], true);
     assert.equal(read.kind, 'complete', read.kind);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { openRawClient as open, rawExchange } from '../../infra/testing/raw-client.js';
-import { readResponses } from '../../infra/testing/http-response-reader.js';
+import { readResponses, responseField } from '../../infra/testing/http-response-reader.js';
 import { createEdge, type Edge } from '../edge-server.js';
 import { object, startTestOrigin, type TestOrigin } from './test-origin.js';
 
@@ -52,6 +52,13 @@ describe('edge: fuzz findings', () => {
     const read = await exchange('POST /metrics#x HTTP/1.1\r\nHost: e\r\nTransfer-Encoding: identity\r\nConnection: close\r\n\r\n5\nhello\n0\n\n', ['POST', 'GET']);
     assert.equal(read.kind, 'complete', JSON.stringify(read));
     assert.deepEqual(read.responses.map((response) => response.status), [400]);
+  });
+
+  it('answers a CORS preflight 204 without Content-Length (RFC 9110 §8.6)', async () => {
+    const read = await exchange('OPTIONS /vod/f/small.ts HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n', ['OPTIONS']);
+    assert.equal(read.kind, 'complete');
+    assert.equal(read.responses[0]!.status, 204);
+    assert.equal(responseField(read.responses[0]!, 'content-length'), undefined);
   });
 
   it('delivers a whole response that closes the connection while the client still sends a body nobody reads', async () => {
