@@ -90,7 +90,11 @@ export function createProxyFront(options: ProxyFrontOptions): Front {
         // http-proxy reports its own timeout as a hung-up socket; the clock tells them apart.
         const timedOut = !res.headersSent && Date.now() - startedAt >= options.responseTimeoutMs;
         const reason = timedOut ? 'response-timeout' : classifyConnectionError(result.error);
-        if (reason) options.health.eject(edge, reason);
+        // A reset after the viewer's request reached the edge may be the edge refusing that request
+        // (a malformed body, a viewer that stopped reading): a probe of the edge decides, so one
+        // viewer cannot eject an edge that serves everyone else.
+        if (reason === 'connection-reset') options.health.suspect(edge);
+        else if (reason) options.health.eject(edge, reason);
         failures.push(`${edge.id}: ${reason ?? result.error.message}`);
         log.warn({ edge: edge.id, err: result.error.message, reason }, 'proxy attempt failed');
         if (res.headersSent) {

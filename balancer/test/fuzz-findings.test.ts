@@ -69,4 +69,14 @@ describe('balancer: fuzz findings', () => {
     assert.equal(read.kind, 'complete', read.kind);
     assert.ok(read.responses[0]!.body.equals(BIG));
   });
+
+  it('keeps serving from an edge that reset one viewer request while its /healthz answers', async () => {
+    await exchange('GET /vod/reset/720p/seg-00000.ts HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n', ['GET']);
+    // The probe the reset triggered has time to answer.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(balancer.balancer.health.isAvailable('edge-stream'), true);
+    const response = await fetch(`${balancer.url}/vod/slow/720p/seg-00001.ts`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), 'slow');
+  });
 });
