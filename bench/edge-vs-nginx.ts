@@ -13,7 +13,7 @@ import { runBenchmark } from './bench-runner.js';
 import { runHerd, type HerdResult } from './herd-client.js';
 import { startNginxCache } from './peers/nginx-peer.js';
 import { originSegmentRequests } from './metric-scrape.js';
-import { treeRss } from './process-rss.js';
+import { treeRss } from '../infra/testing/process-footprint.js';
 import { atLeast, atMost, publishReport, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog } from './synthetic-catalog.js';
 import { alternateRounds, median, runWrk, type LoadResult } from './wrk-load.js';
