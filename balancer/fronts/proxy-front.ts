@@ -80,7 +80,12 @@ export function createProxyFront(options: ProxyFrontOptions): Front {
       req.url = `${target.path}${target.query ? `?${target.query}` : ''}`;
       const retryable = RETRYABLE_METHODS.has(req.method ?? '');
       const failures: string[] = [];
-      for (const edge of route.candidates.slice(0, retryable ? options.maxAttempts : 1)) {
+      const edges = route.candidates.slice(0, retryable ? options.maxAttempts : 1);
+      // A pooled connection the edge closed as idle just as it was reused resets before any byte:
+      // a GET or HEAD tries that edge once more, on a fresh connection, before the next one.
+      let resetRetried = false;
+      for (let index = 0; index < edges.length; index++) {
+        const edge = edges[index]!;
         if (!options.health.isAvailable(edge.id)) continue;
         router.commit(route, edge);
         const startedAt = Date.now();
@@ -95,6 +100,11 @@ export function createProxyFront(options: ProxyFrontOptions): Front {
         // viewer cannot eject an edge that serves everyone else.
         if (reason === 'connection-reset') options.health.suspect(edge);
         else if (reason) options.health.eject(edge, reason);
+        if (reason === 'connection-reset' && retryable && !res.headersSent && !resetRetried) {
+          resetRetried = true;
+          index--;
+          continue;
+        }
         failures.push(`${edge.id}: ${reason ?? result.error.message}`);
         log.warn({ edge: edge.id, err: result.error.message, reason }, 'proxy attempt failed');
         if (res.headersSent) {

@@ -16,11 +16,17 @@ const BIG = Buffer.alloc(4 * 1024 * 1024, 9);
 describe('balancer: fuzz findings', () => {
   let edgeServer: Server;
   let balancer: Awaited<ReturnType<typeof startBalancer>>;
+  const resetOnce = new Set<string>();
   before(async () => {
     // An edge that streams a large segment in pieces, answers one path late, and resets another.
     edgeServer = createServer((req, res) => {
       if (req.url === '/healthz') return void res.end('ok');
       if (req.url?.startsWith('/vod/reset/')) return void req.socket.resetAndDestroy();
+      // Resets the first request for each path, as an edge closing an idle pooled connection would.
+      if (req.url?.startsWith('/vod/once/') && !resetOnce.has(req.url)) {
+        resetOnce.add(req.url);
+        return void req.socket.resetAndDestroy();
+      }
       if (req.url?.startsWith('/vod/slow/')) return void setTimeout(() => res.end('slow'), 300);
       res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': String(BIG.length) });
       let at = 0;
@@ -78,5 +84,11 @@ describe('balancer: fuzz findings', () => {
     const response = await fetch(`${balancer.url}/vod/slow/720p/seg-00001.ts`);
     assert.equal(response.status, 200);
     assert.equal(await response.text(), 'slow');
+  });
+
+  it('tries the same edge once more when a GET is reset before any byte (only edge: no 502)', async () => {
+    const response = await fetch(`${balancer.url}/vod/once/720p/seg-00000.ts`);
+    assert.equal(response.status, 200);
+    assert.ok(Buffer.from(await response.arrayBuffer()).equals(BIG));
   });
 });
