@@ -87,7 +87,7 @@ export function createBalancerRoutes(parts: BalancerParts): (req: IncomingMessag
     } else {
       for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
       if (req.method === 'OPTIONS') {
-        res.writeHead(204, { 'content-length': 0 });
+        res.writeHead(204);
         res.end();
         return;
       }

@@ -3,7 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
-import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { answerHalfClosedClients, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { trackRawReplies } from '../infra/http/raw-replies.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
@@ -216,14 +217,17 @@ export function createBalancer(options: BalancerOptions): Balancer {
     createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens, metricsToken: options.metricsToken }),
   );
   // Malformed requests and oversized headers get a clear status instead of a silent close.
+  const rawReplies = trackRawReplies(server);
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
     if (!socket.writable) {
       socket.destroy();
       return;
     }
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${status.length - 3}\r\n\r\n${status.slice(4)}\n`);
+    // No body: the request may have been a HEAD.
+    rawReplies.send(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
+  answerHalfClosedClients(server);
   const serveHttp = takeConnectionHandler(server);
   server.on('connection', (socket: Socket) => {
     if (guard.admit(socket)) serveHttp(socket);

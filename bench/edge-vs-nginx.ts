@@ -16,7 +16,7 @@ import { runMisses, type MissResult } from './miss-client.js';
 import { startNginxCache } from './peers/nginx-peer.js';
 import { originSegmentRequests } from './metric-scrape.js';
 import { treeCpuSeconds } from './process-cpu.js';
-import { treeRss } from './process-rss.js';
+import { treeRss } from '../infra/testing/process-footprint.js';
 import { atLeast, atMost, publishReport, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog } from './synthetic-catalog.js';
 import { alternateRounds, median, runWrk, type LoadResult } from './wrk-load.js';

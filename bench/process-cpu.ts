@@ -3,7 +3,7 @@
 // spends on its own work is the steadier figure.
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { processTree } from './process-rss.js';
+import { processTree } from '../infra/testing/process-footprint.js';
 
 let ticksPerSecond: number | undefined;
 

@@ -7,7 +7,8 @@ import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { IpPrefix } from '../infra/net/ip-prefix-table.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
-import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { trackRawReplies } from '../infra/http/raw-replies.js';
+import { answerHalfClosedClients, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -273,16 +274,18 @@ export function createEdge(options: EdgeOptions): Edge {
       { maxHeaderSize: MAX_HEADER_BYTES, ...viewerServerOptions(limits) },
       (req, res) => handleRequest(serving, req, res),
     );
-    created.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    answerHalfClosedClients(created);
+    const rawReplies = trackRawReplies(created);
+    created.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
       if (!socket.writable) return socket.destroy();
       const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
+      rawReplies.send(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
     });
     // CONNECT never reaches the request phases (node:http hands it over as a tunnel): the edge opens no tunnels.
     created.on('connect', (_req, socket: Socket) => {
       const body = 'method CONNECT not allowed\n';
-      socket.end(`HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: ${ALLOWED_METHODS}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nx-served-by: ${options.id}\r\n\r\n${body}`);
+      rawReplies.send(socket, `HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: ${ALLOWED_METHODS}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nx-served-by: ${options.id}\r\n\r\n${body}`);
     });
     return created;
   };

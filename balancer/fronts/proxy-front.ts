@@ -89,7 +89,12 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
       const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
       const tries = RETRYABLE_METHODS.has(method) && !hasBody ? options.maxAttempts : 1;
       const failures: string[] = [];
-      for (const edge of route.candidates.slice(0, tries)) {
+      const edges = route.candidates.slice(0, tries);
+      // A pooled connection the edge closed as idle just as it was reused resets before any byte:
+      // a GET or HEAD tries that edge once more, on a fresh connection, before the next one.
+      let resetRetried = false;
+      for (let index = 0; index < edges.length; index++) {
+        const edge = edges[index]!;
         if (!options.health.isAvailable(edge.id)) continue;
         router.commit(route, edge);
         const { origin, prefix } = edgeTarget(edge);
@@ -124,9 +129,19 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
           sendError(res, 504, `edge ${edge.id} is waiting on its origin for ${target.path}`, { [UPSTREAM_FAULT_HEADER]: 'edge-wait' });
           return 'upstream-error';
         }
-        // Before any byte: a refused or reset connection is the edge's own; a failed probe ejected it already.
+        // Before any byte: a refused connection is the edge's own; a failed probe ejected it already.
         const reason = waitEnd === 'edge-down' ? options.health.health(edge.id).reason : classifyConnectionError(ending.error);
-        if (reason && waitEnd === undefined) options.health.eject(edge, reason);
+        // A reset after the viewer's request reached the edge may be the edge refusing that request
+        // (a malformed body, a viewer that stopped reading): a probe of the edge decides, so one
+        // viewer cannot eject an edge that serves everyone else.
+        if (reason === 'connection-reset' && waitEnd === undefined) {
+          options.health.suspect(edge);
+          if (tries > 1 && !resetRetried) {
+            resetRetried = true;
+            index--;
+            continue;
+          }
+        } else if (reason && waitEnd === undefined) options.health.eject(edge, reason);
         if (reason) options.blame?.('edge', reason);
         log.warn({ edge: edge.id, err: ending.error.message, reason }, 'proxy attempt failed');
         failures.push(`${edge.id}: ${reason ?? ending.error.message}`);

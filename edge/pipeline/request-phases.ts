@@ -108,7 +108,6 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
       'access-control-allow-methods', ALLOWED_METHODS,
       'access-control-allow-headers', 'Range, If-None-Match, If-Modified-Since, If-Range, X-Streamedge-Region, Content-Type',
       'access-control-max-age', '86400',
-      'content-length', '0',
     ]);
     ctx.res.end();
     account(services, ctx);

@@ -73,6 +73,15 @@ export function viewerServerOptions(limits: ViewerConnectionLimits): ServerOptio
 }
 
 /**
+ * A viewer that half-closes its connection once it has sent its requests (RFC 9112 §9.6) still gets
+ * every answer, then the close: node:http's default ends the connection at the client's FIN,
+ * cutting a response being streamed.
+ */
+export function answerHalfClosedClients(server: Server): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+}
+
+/**
  * Takes node:http's own connection handler out of a server and returns it, so each connection can
  * be admitted by a guard first (and, on the edge, served by the hit fast path). The server still
  * listens, counts every connection (so close() waits for them) and enforces its timeouts on those
@@ -106,9 +115,32 @@ const REFUSED = Buffer.from(
   `HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${REFUSED_BODY.length}\r\n\r\n${REFUSED_BODY}`,
   'latin1',
 );
-// A refused client's request bytes are read and dropped for this long, so closing does not reset
-// the connection (and lose the 503) while its request is still unread.
-const REFUSED_LINGER_MS = 1_000;
+// A closing connection's unread bytes (a refused client's request, a body nobody read) are read and
+// dropped until the client has been quiet this long (at most LINGER_MAX_MS): closing a socket with
+// unread bytes makes the kernel reset the connection and drop the answer's tail still on its way
+// (RFC 9112 §9.6).
+export const LINGER_MS = 1_000;
+const LINGER_MAX_MS = 5_000;
+
+/**
+ * Ends the socket after what is queued, reads and drops whatever the client still sends, and
+ * destroys it once the client closes too, goes quiet for LINGER_MS, or LINGER_MAX_MS has passed.
+ */
+export function lingeringClose(socket: Socket, last?: string | Buffer): void {
+  socket.on('error', () => {});
+  if (last === undefined) socket.end();
+  else socket.end(last);
+  const deadline = Date.now() + LINGER_MAX_MS;
+  let timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.on('data', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => socket.destroy(), Math.max(0, Math.min(LINGER_MS, deadline - Date.now())));
+    timer.unref();
+  });
+  socket.resume();
+  socket.once('close', () => clearTimeout(timer));
+}
 
 interface WriteProgress {
   /** Bytes whose writes completed, and bytes libuv still holds: either changing is progress. */
@@ -129,10 +161,7 @@ export function createViewerConnectionGuard(limits: ViewerConnectionLimits, obse
 
   const refuse = (socket: Socket, reason: ConnectionRejectReason): false => {
     observer.onReject(reason);
-    socket.on('error', () => {});
-    socket.resume();
-    socket.end(REFUSED);
-    setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+    lingeringClose(socket, REFUSED);
     return false;
   };
 
@@ -172,6 +201,9 @@ export function createViewerConnectionGuard(limits: ViewerConnectionLimits, obse
       if (fromAddress >= limits.maxConnectionsPerIp) return refuse(socket, 'max-connections-per-ip');
       perAddress.set(address, fromAddress + 1);
       sockets.set(socket, { ...progressOf(socket), since: Date.now() });
+      // node:http closes after a response that ends the connection with destroySoon(), at once
+      // even when the client is still sending a body nobody read.
+      socket.destroySoon = () => lingeringClose(socket);
       socket.once('close', () => {
         sockets.delete(socket);
         const left = (perAddress.get(address) ?? 1) - 1;

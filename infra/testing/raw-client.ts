@@ -1,6 +1,7 @@
 // A viewer on a raw TCP socket, for tests of how servers treat hostile connections: half heads,
 // viewers that never read, more connections than allowed.
 import { connect, type Socket } from 'node:net';
+import { readResponses, type ReadResult } from './http-response-reader.js';
 
 export interface RawClient {
   readonly socket: Socket;
@@ -24,4 +25,13 @@ export function openRawClient(url: string, options: { localAddress?: string; pau
     socket.once('connect', () => resolve({ socket, received: () => Buffer.concat(chunks), closed }));
     socket.once('error', reject);
   });
+}
+
+/** Sends raw bytes (then FIN, if `halfClose`), reads until the server closes, and parses what came back. */
+export async function rawExchange(url: string, bytes: string, methods: readonly string[], halfClose = false): Promise<ReadResult> {
+  const client = await openRawClient(url);
+  client.socket.write(bytes, 'latin1');
+  if (halfClose) client.socket.end();
+  await client.closed;
+  return readResponses(client.received(), methods, true);
 }

@@ -1,3 +1,5 @@
+// What a process tree holds, from Linux /proc: resident memory and open file descriptors, for the
+// benchmarks' memory figures and the fuzz and abuse checks that a server gives back what it took.
 import { readdir, readFile } from 'node:fs/promises';
 
 async function statusField(pid: number, field: string): Promise<number | undefined> {
@@ -34,4 +36,24 @@ export async function treeRss(root: number): Promise<{ pid: number; rssBytes: nu
   const pids = await processTree(root);
   const sizes = await Promise.all(pids.map(async (pid) => ({ pid, rssBytes: ((await statusField(pid, 'VmRSS')) ?? 0) * 1024 })));
   return sizes.filter((entry) => entry.rssBytes > 0);
+}
+
+export interface Footprint {
+  readonly rssBytes: number;
+  readonly fds: number;
+}
+
+async function openFds(pid: number): Promise<number> {
+  try {
+    return (await readdir(`/proc/${pid}/fd`)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident bytes and open file descriptors summed over the tree (an edge's workers included). */
+export async function treeFootprint(root: number): Promise<Footprint> {
+  const pids = await processTree(root);
+  const [rss, fds] = await Promise.all([treeRss(root), Promise.all(pids.map(openFds))]);
+  return { rssBytes: rss.reduce((sum, entry) => sum + entry.rssBytes, 0), fds: fds.reduce((sum, count) => sum + count, 0) };
 }
