@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
+import { clientTrust } from '../../infra/tls/tls-credentials.js';
 import { classifyConnectionError } from '../health/connection-error.js';
 import type { EdgeNode } from '../discovery/edge-node.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
@@ -14,6 +15,8 @@ export interface ProxyFrontOptions {
   /** No response headers from the edge within this time counts as a failed attempt. */
   readonly responseTimeoutMs: number;
   readonly maxAttempts: number;
+  /** Extra CA (PEM) trusted for https edges, beside the system roots. */
+  readonly edgeCa?: string | undefined;
 }
 
 type Attempt = { readonly kind: 'done' } | { readonly kind: 'client-closed' } | { readonly kind: 'failed'; readonly error: Error };
@@ -44,7 +47,7 @@ export function createProxyFront(options: ProxyFrontOptions): Front {
   // Every socket a burst opened stays pooled (Node keeps only 256 idle by default and closes the
   // rest, so the next burst would pay new connections to the edge).
   const pool = { keepAlive: true, maxSockets: 512, maxFreeSockets: 512, keepAliveMsecs: 1000 };
-  const agents = { http: new HttpAgent(pool), https: new HttpsAgent(pool) };
+  const agents = { http: new HttpAgent(pool), https: new HttpsAgent({ ...pool, ...clientTrust(options.edgeCa) }) };
   const proxy = httpProxy.createProxyServer({ xfwd: false, changeOrigin: true, proxyTimeout: options.responseTimeoutMs });
   // A viewer hanging up mid-request is not the edge's fault: nothing to eject.
   proxy.on('econnreset', () => {});
