@@ -1,3 +1,4 @@
+import { fetch, type Dispatcher } from 'undici';
 import type { LocalStack, StackService } from './local-stack.js';
 
 /** One service's health as an operator reads it: process state, /healthz, and Consul's verdict. */
@@ -36,13 +37,13 @@ async function consulVerdicts(consulUrl: string, service: string): Promise<Map<s
   }
 }
 
-async function probe(service: StackService): Promise<Pick<ServiceHealth, 'state' | 'detail'>> {
+async function probe(service: StackService, dispatcher: Dispatcher): Promise<Pick<ServiceHealth, 'state' | 'detail'>> {
   const child = service.process.child;
   if (child.exitCode !== null || child.signalCode !== null) {
     return { state: 'down', detail: `exited (${child.exitCode ?? child.signalCode})` };
   }
   try {
-    const response = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1500) });
+    const response = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1500), dispatcher });
     await response.body?.cancel();
     return response.ok ? { state: 'healthy', detail: '/healthz 200' } : { state: 'unhealthy', detail: `/healthz ${response.status}` };
   } catch (error) {
@@ -67,7 +68,7 @@ export async function checkStackHealth(stack: LocalStack): Promise<ServiceHealth
     consulAgentHealth(stack.consulUrl),
     consulVerdicts(stack.consulUrl, 'streamedge-origin'),
     consulVerdicts(stack.consulUrl, 'streamedge-edge'),
-    ...stack.services.map(probe),
+    ...stack.services.map((service) => probe(service, stack.dispatcher)),
   ]);
   return [
     agent,

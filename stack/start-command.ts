@@ -28,6 +28,10 @@ const SPECS = {
   metrics: { kind: 'boolean', description: 'also run Prometheus on a free port, scraping every service with the rules in infra/prometheus/' },
   prometheus: { kind: 'string', description: 'the Prometheus server binary for --metrics (Debian package prometheus)', default: DEBIAN_PROMETHEUS },
   'metrics-interval': { kind: 'duration', description: 'Prometheus scrape and rule evaluation interval for --metrics', default: '5s', min: 100 },
+  tls: {
+    kind: 'boolean',
+    description: 'HTTPS everywhere: a CA and a certificate for 127.0.0.1/localhost are made for this run (openssl) under the log directory; the CA path is printed',
+  },
   'token-secret-file': {
     kind: 'string',
     description: 'signed URLs: a kid:secret file given to every edge and the balancer; a signed player URL is printed (never the secret)',
@@ -90,6 +94,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       throw error instanceof PrometheusMissingError ? new OptionError('--metrics', error.message) : error;
     });
   }
+  // Prometheus would need the run's CA and https targets from Consul: not wired up yet.
+  if (options.tls && options.metrics) throw new OptionError('--tls', 'cannot be combined with --metrics yet (Prometheus would scrape https targets without the run\'s CA)');
   // A bad key file stops here, naming the flag, before anything starts.
   const tokenSecretFile = options['token-secret-file'] === undefined ? undefined : resolve(options['token-secret-file']);
   const tokenKey = tokenSecretFile === undefined ? undefined : readTokenKeyFile('--token-secret-file', tokenSecretFile);
@@ -121,6 +127,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
     ...(tokenSecretFile === undefined ? {} : { tokenSecretFile }),
+    // Per run, beside the logs: the CA's key never outlives the run's directory.
+    ...(options.tls ? { tlsDir: join(logDir, 'tls') } : {}),
     onProgress: (message) => console.log(`  ${message}`),
     ...(options.metrics ? { metrics: { binary: options.prometheus, interval: `${options['metrics-interval']}ms` } } : {}),
   });
@@ -140,6 +148,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   console.log(`\n${listenTable(stack, options.mode)}\n`);
   console.log(`logs:        ${logDir}/<service>.log`);
   console.log(`player:      ${balancerUrl}/`);
+  if (stack.ca) {
+    console.log(`TLS CA:      ${stack.ca.caCertFile}   (trust it for this run only, e.g. curl --cacert ${stack.ca.caCertFile} ${balancerUrl}/status)`);
+    console.log(`  chromium:  --ignore-certificate-errors-spki-list=${stack.ca.spkiSha256}   (pins this run's server key)`);
+  }
   if (tokenKey) {
     const hint = signedHint(tokenKey, balancerUrl);
     console.log(`signed URLs: media needs a token; valid for 2 h (other titles: streamedge sign --secret-file ${options['token-secret-file']} --path /vod/<asset>/ --base-url ${balancerUrl})`);
@@ -148,7 +160,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   console.log(`status:      ${balancerUrl}/status`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
-  console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
+  console.log(`as eu-west:  curl ${stack.ca ? `--cacert ${stack.ca.caCertFile} ` : ''}--interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
   const monitor = monitorStackHealth(stack, options['health-interval'], (line) => console.log(line));
 
