@@ -88,14 +88,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     SPECS,
     argv,
   );
+  // Prometheus would need the run's CA and https targets from Consul: not wired up yet.
+  if (options.tls && options.metrics) throw new OptionError('--tls', 'cannot be combined with --metrics yet (Prometheus would scrape https targets without the run\'s CA)');
   // Before anything starts or is generated: Prometheus is a system package.
   if (options.metrics) {
     await assertPrometheusInstalled(options.prometheus).catch((error: unknown) => {
       throw error instanceof PrometheusMissingError ? new OptionError('--metrics', error.message) : error;
     });
   }
-  // Prometheus would need the run's CA and https targets from Consul: not wired up yet.
-  if (options.tls && options.metrics) throw new OptionError('--tls', 'cannot be combined with --metrics yet (Prometheus would scrape https targets without the run\'s CA)');
   // A bad key file stops here, naming the flag, before anything starts.
   const tokenSecretFile = options['token-secret-file'] === undefined ? undefined : resolve(options['token-secret-file']);
   const tokenKey = tokenSecretFile === undefined ? undefined : readTokenKeyFile('--token-secret-file', tokenSecretFile);
