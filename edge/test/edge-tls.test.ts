@@ -18,6 +18,8 @@ import { createEdge, type Edge } from '../edge-server.js';
 
 const silent = pino({ level: 'silent' });
 const BODY = Buffer.alloc(64 * 1024, 7);
+// Far more than the socket buffers hold, so a viewer that stops reading leaves it queued.
+const LARGE = Buffer.alloc(8 * 1024 * 1024, 9);
 
 let scratch: string;
 let trusted: LocalCa;
@@ -33,8 +35,9 @@ async function startHttpsOrigin(ca: LocalCa): Promise<HttpsOrigin> {
   let requests = 0;
   const server: HttpsServer = createHttpsServer({ cert: await readFile(ca.certFile), key: await readFile(ca.keyFile) }, (req, res) => {
     requests++;
-    res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'public, max-age=60', 'content-length': String(BODY.length) });
-    res.end(BODY);
+    const body = req.url?.includes('large') ? LARGE : BODY;
+    res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'public, max-age=60', 'content-length': String(body.length) });
+    res.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -48,13 +51,14 @@ async function startHttpsOrigin(ca: LocalCa): Promise<HttpsOrigin> {
   };
 }
 
-function newEdge(id: string, originUrl: string, originCa: string | undefined): Edge {
+function newEdge(id: string, originUrl: string, originCa: string | undefined, writeTimeoutMs?: number): Edge {
   return createEdge({
     id,
     logger: silent,
     originUrls: [originUrl],
-    cacheBytes: 16 * 1024 * 1024,
-    maxObjectBytes: 1024 * 1024,
+    cacheBytes: 32 * 1024 * 1024,
+    maxObjectBytes: 16 * 1024 * 1024,
+    ...(writeTimeoutMs === undefined ? {} : { connections: { writeTimeoutMs } }),
     prefetchCount: 0,
     tls: readServerCredentials(trusted.certFile, trusted.keyFile),
     originCa,
@@ -211,6 +215,67 @@ describe('an edge serving TLS in front of an https origin', () => {
       await systemOnly.close(500);
       await stranger.close();
     }
+  });
+});
+
+describe('the write timeout over TLS', () => {
+  let origin: HttpsOrigin;
+  let edge: Edge;
+  let edgeUrl: string;
+  let caPem: string;
+  const writeTimeouts = async (): Promise<number> => Number(/^streamedge_edge_write_timeouts_total (\d+)/m.exec(await edge.metrics.registry.metrics())?.[1]);
+
+  before(async () => {
+    caPem = await readFile(trusted.caCertFile, 'utf8');
+    origin = await startHttpsOrigin(trusted);
+    edge = newEdge('edge-tls-writes', origin.url, caPem, 400);
+    edgeUrl = await edge.listen(0, '127.0.0.1');
+    const warm = await openTls(edgeUrl, caPem);
+    await warm.get('/vod/a/large-1.ts');
+    warm.socket.destroy();
+  });
+  after(async () => {
+    await edge.close(1000);
+    await origin.close();
+  });
+
+  it('cuts a TLS viewer that never reads a large hit, and keeps one that reads slowly', async () => {
+    const { hostname, port } = new URL(edgeUrl);
+    const connect = (): Promise<TLSSocket> =>
+      new Promise((resolve, reject) => {
+        const opened = connectTls({ host: hostname, port: Number(port), ca: caPem, ALPNProtocols: ['http/1.1'] }, () => resolve(opened));
+        opened.once('error', reject);
+      });
+    assert.equal(await writeTimeouts(), 0, 'the warming viewer, reading, was not cut');
+    const stalled = await connect();
+    stalled.on('error', () => {});
+    stalled.pause();
+    const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    const started = performance.now();
+    stalled.write(`GET /vod/a/large-1.ts HTTP/1.1\r\nhost: ${hostname}\r\n\r\n`);
+    while ((await writeTimeouts()) < 1) {
+      assert.ok(performance.now() - started < 8000, 'no write timeout within 8 s');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(performance.now() - started >= 350, `cut after ${Math.round(performance.now() - started)} ms`);
+    stalled.resume();
+    await closed;
+
+    // One write of 8 MiB goes out as TLS records the kernel takes bit by bit: progress, not a stall.
+    const slow = await connect();
+    let received = 0;
+    slow.on('data', (chunk: Buffer) => (received += chunk.length));
+    slow.pause();
+    const done = new Promise<void>((resolve) => slow.once('close', () => resolve()));
+    slow.write(`GET /vod/a/large-1.ts HTTP/1.1\r\nhost: ${hostname}\r\nconnection: close\r\n\r\n`);
+    const reading = setInterval(() => {
+      slow.resume();
+      setTimeout(() => slow.pause(), 40);
+    }, 250);
+    await done;
+    clearInterval(reading);
+    assert.equal(await writeTimeouts(), 1, 'the slow reader was not cut');
+    assert.ok(received > LARGE.length, `read ${received} bytes`);
   });
 });
 

@@ -131,6 +131,20 @@ function progressOf(socket: Socket): { done: number; queued: number } {
   return { done: socket.bytesWritten - socket.writableLength, queued };
 }
 
+/**
+ * Resets a connection (RST). A TLS socket's handle is the TLS layer, which Node cannot reset
+ * (ERR_INVALID_HANDLE_TYPE): the TCP socket under it (`_parent`) is reset instead.
+ */
+function resetConnection(socket: Socket): void {
+  const tcp = (socket as unknown as { _parent?: Socket | null })._parent;
+  if (tcp && !tcp.destroyed) {
+    tcp.resetAndDestroy();
+    socket.destroy();
+  } else {
+    socket.resetAndDestroy();
+  }
+}
+
 export function createViewerConnectionGuard(limits: ViewerConnectionLimits, observer: ViewerConnectionObserver): ViewerConnectionGuard {
   const sockets = new Map<Socket, WriteProgress>();
   const perAddress = new Map<string, number>();
@@ -160,7 +174,7 @@ export function createViewerConnectionGuard(limits: ViewerConnectionLimits, obse
         observer.onWriteTimeout();
         // A reset, not a close: the kernel drops the unsent bytes too instead of holding them for
         // a peer that is not reading.
-        socket.resetAndDestroy();
+        resetConnection(socket);
       }
     }
   };
