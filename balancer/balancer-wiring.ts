@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { ServerCredentials } from '../infra/tls/tls-credentials.js';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
-import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { capTlsHandshakes, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
 import { createCatalogCache } from './catalog-cache.js';
@@ -207,6 +207,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${status.length - 3}\r\n\r\n${status.slice(4)}\n`);
   });
   const readyEvent = options.tls ? 'secureConnection' : 'connection';
+  if (options.tls) capTlsHandshakes(server, limits, metrics.connectionObserver);
   const serveHttp = takeConnectionHandler(server, readyEvent);
   server.on(readyEvent, (socket: Socket) => {
     if (guard.admit(socket)) serveHttp(socket);

@@ -10,7 +10,7 @@ import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import type { ServerCredentials } from '../infra/tls/tls-credentials.js';
-import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { capTlsHandshakes, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -257,6 +257,7 @@ export function createEdge(options: EdgeOptions): Edge {
   const server = options.tls ? newSecureServer(services, options.tls) : newServer(services);
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
   const readyEvent = options.tls ? 'secureConnection' : 'connection';
+  if (options.tls) capTlsHandshakes(server, limits, metrics.connectionObserver);
   const serveHttp = takeConnectionHandler(server, readyEvent);
   // Viewers' HTTP/1.1 connections start on the hit fast path; sibling workers only ask for misses.
   const fastPath: HitFastPath | undefined =

@@ -5,6 +5,7 @@ import { connect as connectHttp2 } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { pino } from 'pino';
@@ -51,14 +52,14 @@ async function startHttpsOrigin(ca: LocalCa): Promise<HttpsOrigin> {
   };
 }
 
-function newEdge(id: string, originUrl: string, originCa: string | undefined, writeTimeoutMs?: number): Edge {
+function newEdge(id: string, originUrl: string, originCa: string | undefined, connections?: { writeTimeoutMs?: number; maxConnections?: number }): Edge {
   return createEdge({
     id,
     logger: silent,
     originUrls: [originUrl],
     cacheBytes: 32 * 1024 * 1024,
     maxObjectBytes: 16 * 1024 * 1024,
-    ...(writeTimeoutMs === undefined ? {} : { connections: { writeTimeoutMs } }),
+    ...(connections === undefined ? {} : { connections }),
     prefetchCount: 0,
     tls: readServerCredentials(trusted.certFile, trusted.keyFile),
     originCa,
@@ -228,7 +229,7 @@ describe('the write timeout over TLS', () => {
   before(async () => {
     caPem = await readFile(trusted.caCertFile, 'utf8');
     origin = await startHttpsOrigin(trusted);
-    edge = newEdge('edge-tls-writes', origin.url, caPem, 400);
+    edge = newEdge('edge-tls-writes', origin.url, caPem, { writeTimeoutMs: 1000 });
     edgeUrl = await edge.listen(0, '127.0.0.1');
     const warm = await openTls(edgeUrl, caPem);
     await warm.get('/vod/a/large-1.ts');
@@ -257,7 +258,7 @@ describe('the write timeout over TLS', () => {
       assert.ok(performance.now() - started < 8000, 'no write timeout within 8 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.ok(performance.now() - started >= 350, `cut after ${Math.round(performance.now() - started)} ms`);
+    assert.ok(performance.now() - started >= 950, `cut after ${Math.round(performance.now() - started)} ms`);
     stalled.resume();
     await closed;
 
@@ -276,6 +277,37 @@ describe('the write timeout over TLS', () => {
     clearInterval(reading);
     assert.equal(await writeTimeouts(), 1, 'the slow reader was not cut');
     assert.ok(received > LARGE.length, `read ${received} bytes`);
+  });
+});
+
+describe('connections still in their TLS handshake', () => {
+  it('count against --max-connections: beyond it a connection is closed at once and counted', async () => {
+    const caPem = await readFile(trusted.caCertFile, 'utf8');
+    const edge = newEdge('edge-tls-cap', 'https://127.0.0.1:1', caPem, { maxConnections: 2 });
+    const url = await edge.listen(0, '127.0.0.1');
+    const { port } = new URL(url);
+    const silent = await Promise.all([0, 1].map(() => new Promise<Socket>((resolve, reject) => {
+      const socket = connectTcp(Number(port), '127.0.0.1', () => resolve(socket));
+      socket.once('error', reject);
+    })));
+    try {
+      const refused = await new Promise<string>((resolve) => {
+        const attempt = connectTls({ host: '127.0.0.1', port: Number(port), ca: caPem }, () => resolve('handshake done'));
+        attempt.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        attempt.once('close', () => resolve('closed'));
+      });
+      assert.notEqual(refused, 'handshake done');
+      const metrics = await edge.metrics.registry.metrics();
+      assert.match(metrics, /^streamedge_edge_rejected_connections_total\{reason="max-connections"\} [1-9]/m);
+      silent[0]!.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const admitted = await openTls(url, caPem);
+      assert.equal(admitted.socket.authorized, true);
+      admitted.socket.destroy();
+    } finally {
+      for (const socket of silent) socket.destroy();
+      await edge.close(500);
+    }
   });
 });
 

@@ -87,6 +87,17 @@ export function takeConnectionHandler(server: NetServer, event: 'connection' | '
   return (socket) => serveHttp.call(server, socket);
 }
 
+/**
+ * A TLS server admits a connection to the guard only once its handshake is done, so connections
+ * still in their handshake would be unbounded: the listener itself caps every open socket at the
+ * guard's limit. Beyond it the kernel's connection is closed at once (no 503 can be written before
+ * a handshake), counted as refused for max-connections.
+ */
+export function capTlsHandshakes(server: NetServer, limits: ViewerConnectionLimits, observer: Pick<ViewerConnectionObserver, 'onReject'>): void {
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => observer.onReject('max-connections'));
+}
+
 export interface ViewerConnectionObserver {
   onReject(reason: ConnectionRejectReason): void;
   onWriteTimeout(): void;
