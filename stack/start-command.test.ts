@@ -132,10 +132,30 @@ test('streamedge start --tls: every service on HTTPS with the run’s CA, Consul
   assert.match(await master.text(), /https:\/\/127\.0\.0\.1:\d+\/vod\/demo-ts\//, 'pathways name https edges');
   // Consul's own https checks (verifying the run's certificate) pass for every origin and edge.
   assert.doesNotMatch(started.stdout(), /critical/);
+  // The live encoder's channel plays through the https balancer and edges too.
+  const live = await undiciFetch(`${started.urls.get('balancer')!}/live/channel-1/master.m3u8`, { dispatcher: trusting });
+  assert.equal(live.status, 200);
+  assert.match(await live.text(), /^#EXTM3U/);
   // A client without the CA is refused: the certificate is checked.
   await assert.rejects(fetch(`${started.urls.get('balancer')!}/healthz`));
+  // The drills' state file records the https URLs, and says drills need a stack without --tls.
+  const stateFile = /^drills: +streamedge drill needs a stack started without --tls .*processes recorded in (\S+)\)$/m.exec(started.stdout())?.[1];
+  assert.ok(stateFile, started.stdout());
+  const state = JSON.parse(await readFile(stateFile, 'utf8')) as { balancerUrl: string; services: { id: string; url: string }[] };
+  assert.equal(state.balancerUrl, started.urls.get('balancer'));
+  assert.deepEqual(state.services.map((service) => service.url), SERVICES.slice(1).map((id) => started.urls.get(id)));
   started.runner.kill('SIGTERM');
   assert.equal(await started.exited, 0, started.stdout());
+  await assert.rejects(readFile(stateFile), /ENOENT/, 'the state file is removed when the stack stops');
+});
+
+test('streamedge start --tls --hosts is refused, naming --tls', async () => {
+  const runner = spawn(process.execPath, [CLI, 'start', '--tls', '--hosts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  runner.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--tls: is not available with --hosts/);
 });
 
 test('streamedge start --tls --metrics is refused, naming --tls', async () => {

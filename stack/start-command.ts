@@ -104,7 +104,9 @@ async function ensureCatalog(contentDir: string, given: string): Promise<void> {
 }
 
 /** --hosts makes its own addresses, ports and Consul cluster: flags for the single-host layout do not apply. */
-function assertHostsOptions(options: { 'token-secret-file'?: string; 'log-dir'?: string }): void {
+function assertHostsOptions(options: { 'token-secret-file'?: string; 'log-dir'?: string; tls?: boolean }): void {
+  // The hosts' Consul agents and Prometheus would need the run's CA and https checks and targets.
+  if (options.tls) throw new OptionError('--tls', 'is not available with --hosts');
   for (const flag of ['token-secret-file', 'log-dir'] as const) {
     if (options[flag] !== undefined) throw new OptionError(`--${flag}`, 'is not available with --hosts');
   }
@@ -226,7 +228,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(`  player:    ${hint.player}`);
   }
   console.log(`status:      ${balancerUrl}/status`);
-  console.log(`drills:      streamedge drill --help   (a service that exits is restarted after ${RESTART_AFTER_MS / 1000} s; processes recorded in ${defaultStackStateFile(options['base-port'])})`);
+  const drills = stack.ca ? 'streamedge drill needs a stack started without --tls' : 'streamedge drill --help';
+  console.log(`drills:      ${drills}   (a service that exits is restarted after ${RESTART_AFTER_MS / 1000} s; processes recorded in ${defaultStackStateFile(options['base-port'])})`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
   console.log(`as eu-west:  curl ${stack.ca ? `--cacert ${stack.ca.caCertFile} ` : ''}--interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
