@@ -1,3 +1,4 @@
+import type { Server as HttpsServer } from 'node:https';
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
@@ -5,6 +6,7 @@ import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
 import { allowListFromFlag } from '../infra/consul/registration-screen.js';
 import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
+import { reloadOnHangup, serverCredentialsFrom, TLS_SERVER_OPTIONS, TLS_TRUST_OPTION, trustedCaFrom } from '../infra/tls/tls-credentials.js';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { closeGracefully, listen, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
@@ -47,6 +49,8 @@ const SPECS = {
   ...CONSUL_ACCESS_OPTIONS,
   ...TOKEN_SECRET_FILE_OPTION,
   ...METRICS_TOKEN_FILE_OPTION,
+  ...TLS_SERVER_OPTIONS,
+  ...TLS_TRUST_OPTION,
   edge: { kind: 'string', multiple: true, description: 'static edge URL;id=..;region=..;lat=..;lon=..[;weight=..] (instead of --consul)' },
   mode: { kind: 'string', choices: ['steering', 'redirect', 'proxy'], default: 'steering', description: 'how viewers reach the edge' },
   locations: { kind: 'string', description: 'JSON file mapping viewer IP prefixes to regions and coordinates' },
@@ -107,6 +111,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
 
+  const tls = serverCredentialsFrom(options);
+  const edgeCa = trustedCaFrom(options);
+  const scheme = tls ? 'https' : 'http';
   const urlTokens = tokenVerifierFromFiles(options['token-secret-file']);
   const metricsToken = readBearerTokenFile('--metrics-token-file', options['metrics-token-file']);
   const log = createLogger('balancer', options.id);
@@ -119,7 +126,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
   if (options.workers > 1 && cluster.isPrimary) {
-    await runPrimary(options.workers, options.host, log, describe(options.mode, options.consul, staticEdges.length, locations.prefixCount));
+    await runPrimary(options.workers, options.host, scheme, log, describe(options.mode, options.consul, staticEdges.length, locations.prefixCount));
     return;
   }
   const balancer = createBalancer({
@@ -148,7 +155,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     prometheusUrl: options.prometheus,
     connections: viewerLimitsFromFlags(options),
     metricsToken,
+    tls,
+    edgeCa,
   });
+  reloadOnHangup(tls ? [balancer.server as HttpsServer] : [], tls, log);
   if (cluster.isWorker) offerWorkerReports(balancer);
 
   const discovery: EdgeDiscovery = consul
@@ -162,7 +172,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const description = describe(options.mode, options.consul, staticEdges.length, locations.prefixCount);
   // With workers the primary announces the shared port once, when every worker listens.
-  if (cluster.isPrimary) log.info({ url: `http://${host}:${address.port}`, ...description }, 'listening');
+  if (cluster.isPrimary) log.info({ url: `${scheme}://${host}:${address.port}`, ...description }, 'listening');
 
   const reason = cluster.isPrimary ? await waitForShutdownSignal() : await primaryShutdown();
   if (cluster.isPrimary) log.info({ signal: reason }, 'shutting down');
@@ -197,11 +207,12 @@ function primaryShutdown(): Promise<string> {
  * to one of them) and each runs a whole balancer; cluster-primary.ts keeps them running.
  * The primary answers workers' asks for cluster-wide /metrics and /status.
  */
-async function runPrimary(workers: number, host: string, log: Logger, description: Record<string, unknown>): Promise<void> {
+async function runPrimary(workers: number, host: string, scheme: 'http' | 'https', log: Logger, description: Record<string, unknown>): Promise<void> {
   answerClusterReports();
-  const primary = startClusterPrimary({ workers, name: 'balancer', logger: log });
+  // Each worker reads --tls-cert and --tls-key again itself: the primary only passes SIGHUP on.
+  const primary = startClusterPrimary({ workers, name: 'balancer', logger: log, forwardSignals: ['SIGHUP'] });
   const port = await primary.listening;
-  log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, workers, ...description }, 'listening');
+  log.info({ url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`, workers, ...description }, 'listening');
   const signal = await waitForShutdownSignal();
   log.info({ signal }, 'shutting down');
   await primary.stopWorkers((alive) => alive.forEach((worker) => sendToWorker(worker, SHUTDOWN_MESSAGE)), 10_000);

@@ -1,9 +1,11 @@
 // Builds the balancer's parts once and connects them: health, router, fronts, catalog, metrics.
 // Which endpoint answers a request is balancer-routes.ts's business.
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerCredentials } from '../infra/tls/tls-credentials.js';
 import type { Socket } from 'node:net';
 import type { Logger } from '../infra/runtime/logger.js';
-import { answerHalfClosedClients, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import { answerHalfClosedClients, capTlsHandshakes, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { trackRawReplies } from '../infra/http/raw-replies.js';
 import type { ClusterReports } from './balancer-cluster.js';
 import { createBalancerMetrics, type BalancerMetrics } from './balancer-metrics.js';
@@ -67,9 +69,14 @@ export interface BalancerOptions {
   readonly connections?: Partial<ViewerConnectionLimits>;
   /** /metrics and /status need `Authorization: Bearer <this>`; the dashboard's edge scrapes send it. */
   readonly metricsToken?: string | undefined;
+  /** Serve viewers over TLS (HTTP/1.1; see the README for why not HTTP/2 here). */
+  readonly tls?: Pick<ServerCredentials, 'cert' | 'key'> | undefined;
+  /** Extra CA (PEM) trusted for https edges, beside the system roots. */
+  readonly edgeCa?: string | undefined;
 }
 
 export interface Balancer {
+  /** node:http, or node:https with `tls` (an https.Server is an http.Server too). */
   readonly server: Server;
   readonly router: EdgeRouter;
   readonly health: PassiveHealth;
@@ -120,7 +127,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const log = options.logger;
   let shields: () => readonly ShieldStatus[] = () => [];
   let discoveryStatus: () => DiscoveryStatus = () => ({ source: 'static', reachable: true, lastSuccessAt: undefined, lastError: undefined });
-  const agent = createEdgeAgent(options.connectTimeoutMs, options.responseTimeoutMs);
+  const agent = createEdgeAgent(options.connectTimeoutMs, options.responseTimeoutMs, options.edgeCa);
   // Connecting is bounded by the pool's connect timeout; a loaded edge gets the response timeout to answer.
   const probe = (edge: EdgeNode): Promise<EjectionReason | undefined> => probeHealthz(edge, options.responseTimeoutMs, agent);
   const sessions = createSessionTracker({ ttlMs: options.sessionTtlMs, maxSessions: options.maxSessions });
@@ -178,6 +185,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
           maxAttempts: options.maxAttempts,
           maxConnectionsPerEdge: PROXY_MAX_CONNECTIONS_PER_EDGE,
           blame: metrics.blamed,
+          edgeCa: options.edgeCa,
         })
       : undefined;
   const redirect = createRedirectFront();
@@ -196,7 +204,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);
   const dashboard = createDashboardData({
-    sampler: createEdgeSampler({ timeoutMs: options.responseTimeoutMs, concurrency: DASHBOARD_SCRAPE_CONCURRENCY, bearerToken: options.metricsToken }),
+    sampler: createEdgeSampler({ timeoutMs: options.responseTimeoutMs, concurrency: DASHBOARD_SCRAPE_CONCURRENCY, bearerToken: options.metricsToken, dispatcher: agent }),
     prometheus: options.prometheusUrl ? createPrometheusSource({ url: options.prometheusUrl, timeoutMs: options.responseTimeoutMs }) : undefined,
   });
 
@@ -212,10 +220,12 @@ export function createBalancer(options: BalancerOptions): Balancer {
       shields: shields(),
     });
 
-  const server = createServer(
-    { maxHeaderSize: 16 * 1024, ...viewerServerOptions(limits) },
-    createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens, metricsToken: options.metricsToken }),
-  );
+  const serverOptions = { maxHeaderSize: 16 * 1024, ...viewerServerOptions(limits) };
+  const routes = createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens, metricsToken: options.metricsToken });
+  // Over TLS the handshake is part of the request head's time budget.
+  const server: Server = options.tls
+    ? createHttpsServer({ ...serverOptions, cert: options.tls.cert, key: options.tls.key, handshakeTimeout: limits.headersTimeoutMs }, routes)
+    : createServer(serverOptions, routes);
   // Malformed requests and oversized headers get a clear status instead of a silent close.
   const rawReplies = trackRawReplies(server);
   server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
@@ -228,8 +238,10 @@ export function createBalancer(options: BalancerOptions): Balancer {
     rawReplies.send(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
   answerHalfClosedClients(server);
-  const serveHttp = takeConnectionHandler(server);
-  server.on('connection', (socket: Socket) => {
+  const readyEvent = options.tls ? 'secureConnection' : 'connection';
+  if (options.tls) capTlsHandshakes(server, limits, metrics.connectionObserver);
+  const serveHttp = takeConnectionHandler(server, readyEvent);
+  server.on(readyEvent, (socket: Socket) => {
     if (guard.admit(socket)) serveHttp(socket);
   });
 

@@ -1,3 +1,4 @@
+import { fetch, type Dispatcher } from 'undici';
 import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
 import type { BenchResources } from './bench-runner.js';
 
@@ -12,14 +13,14 @@ export async function startBenchService(resources: BenchResources, args: readonl
   return service;
 }
 
-/** GETs every URL with a bounded number in flight; resolves with bytes received per URL. */
-export async function fetchAll(urls: readonly string[], concurrency: number, headers: Record<string, string> = {}): Promise<number[]> {
+/** GETs every URL with a bounded number in flight (through `dispatcher`, e.g. one trusting a CA); resolves with bytes received per URL. */
+export async function fetchAll(urls: readonly string[], concurrency: number, headers: Record<string, string> = {}, dispatcher?: Dispatcher): Promise<number[]> {
   const sizes = new Array<number>(urls.length).fill(0);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < urls.length) {
       const index = next++;
-      const response = await fetch(urls[index]!, { headers, signal: AbortSignal.timeout(30_000) });
+      const response = await fetch(urls[index]!, { headers, signal: AbortSignal.timeout(30_000), ...(dispatcher ? { dispatcher } : {}) });
       const body = await response.arrayBuffer();
       if (!response.ok) throw new Error(`GET ${urls[index]} → ${response.status}`);
       sizes[index] = body.byteLength;

@@ -1,6 +1,7 @@
 // `streamedge edge`: options, then one process (--workers 1) or a node:cluster primary with workers.
 // The serving process (or the primary) owns Consul registration and the drain sequence:
 // maintenance on → drain delay → stop accepting → finish in-flight → deregister → exit.
+import type { Http2SecureServer } from 'node:http2';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,11 +13,12 @@ import { allowListFromFlag } from '../infra/consul/registration-screen.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
+import { reloadOnHangup, serverCredentialsFrom, TLS_SERVER_OPTIONS, TLS_TRUST_OPTION, trustedCaFrom, type ServerCredentials } from '../infra/tls/tls-credentials.js';
 import { OptionError, parseCommandOptions, type ParsedOptions } from '../infra/runtime/command-options.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { connectWorker, servePrimary } from './cluster-bridge.js';
-import { createEdge, type EdgeOptions } from './edge-server.js';
+import { createEdge, type Edge, type EdgeOptions } from './edge-server.js';
 import type { EdgeTier } from './pipeline/edge-services.js';
 import { createSiblingDirectory } from './sibling-workers.js';
 import { strippedHeaderSet } from './upstream/forwarded-request.js';
@@ -34,6 +36,8 @@ const specs = {
   shield: { kind: 'url', multiple: true, description: 'shield base URL an edge fills misses from before the origins (static list; else discovered in Consul)' },
   'sibling-hashing': { kind: 'boolean', description: 'edges of this region hash keys to an owner edge and ask it before the shields (needs --consul and --sibling-secret-file)' },
   ...PEER_SECRET_FILE_OPTION,
+  ...TLS_SERVER_OPTIONS,
+  ...TLS_TRUST_OPTION,
   consul: { kind: 'url', description: 'Consul agent HTTP address: registration, and origin discovery without --origin' },
   'origin-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an origin discovered in Consul must register its address and url host in; others are ignored (default: any address, meta url still required)' },
   ...CONSUL_ACCESS_OPTIONS,
@@ -76,7 +80,14 @@ const specs = {
 
 type Options = ParsedOptions<typeof specs>;
 
-function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purgeAll' | 'metricsText'> {
+/** The scheme viewers use: https with --tls-cert, where an http --url could not be reached. */
+function checkedScheme(options: Options, tls: ServerCredentials | undefined): 'http' | 'https' {
+  if (tls && options.url !== undefined && new URL(options.url).protocol !== 'https:') throw new OptionError('--url', `must be an https URL with --tls-cert; got ${options.url}`);
+  return tls ? 'https' : 'http';
+}
+
+function edgeOptions(options: Options, logger: Logger, tls = serverCredentialsFrom(options)): Omit<EdgeOptions, 'purgeAll' | 'metricsText'> {
+  checkedScheme(options, tls);
   if (options['max-object-size'] > options['cache-size']) {
     throw new OptionError('--max-object-size', `must not exceed --cache-size (${options['cache-size']} bytes)`);
   }
@@ -139,11 +150,14 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
     ...(options['admin-token'] !== undefined ? { adminToken: options['admin-token'] } : {}),
     urlTokens: tokenVerifierFromFiles(options['token-secret-file']),
     metricsToken: readBearerTokenFile('--metrics-token-file', options['metrics-token-file']),
+    tls,
+    originCa: trustedCaFrom(options),
   };
 }
 
 /** Registers in Consul in the background (retrying while the agent is unreachable). */
 function register(options: Options, port: number, publicUrl: string, logger: Logger): ServiceRegistration | undefined {
+  const url = new URL(publicUrl);
   const consul: ConsulConnection | undefined = consulConnectionFrom(options);
   if (consul === undefined) return undefined;
   const registration = createServiceRegistration({
@@ -155,6 +169,8 @@ function register(options: Options, port: number, publicUrl: string, logger: Log
     port,
     meta: { region: options.region, lat: String(options.lat), lon: String(options.lon), url: publicUrl, ...(options.tier === 'shield' ? { tier: 'shield' } : {}) },
     checkPath: '/healthz',
+    // Over TLS the agent verifies the certificate against the name viewers use.
+    ...(url.protocol === 'https:' ? { checkTlsServerName: url.hostname.replace(/^\[|\]$/g, '') } : {}),
     checkInterval: '2s',
     checkTimeout: '1s',
     deregisterCriticalAfter: '1m',
@@ -178,8 +194,15 @@ async function drainStep(logger: Logger, step: string, action: () => Promise<voi
   }
 }
 
+/** SIGHUP re-reads --tls-cert and --tls-key for this process's viewer server (and never ends it). */
+function reloadTls(edge: Edge, tls: ServerCredentials | undefined, logger: Logger): void {
+  reloadOnHangup(tls ? [edge.server as Http2SecureServer] : [], tls, logger);
+}
+
 async function runInProcess(options: Options, logger: Logger): Promise<void> {
-  const edge = createEdge(edgeOptions(options, logger));
+  const tls = serverCredentialsFrom(options);
+  const edge = createEdge(edgeOptions(options, logger, tls));
+  reloadTls(edge, tls, logger);
   const url = await edge.listen(options.port, options.host);
   const port = Number(new URL(url).port);
   const publicUrl = options.url ?? url;
@@ -206,12 +229,14 @@ async function runWorker(options: Options, logger: Logger): Promise<void> {
     onShutdown: () => shutdown(),
     onSiblings: (siblings) => directory.update(siblings),
   });
+  const tls = serverCredentialsFrom(options);
   const edge = createEdge({
-    ...edgeOptions(options, logger),
+    ...edgeOptions(options, logger, tls),
     purgeAll: bridge.purgeAll,
     metricsText: bridge.metricsText,
     siblingFor: (key) => directory.siblingFor(key),
   });
+  reloadTls(edge, tls, logger);
   const directory = createSiblingDirectory(selfId, options['origin-timeout'], edge.metrics.originObserver);
   // Constructing an AggregatorRegistry installs prom-client's worker-side answer to the primary.
   new AggregatorRegistry();
@@ -256,16 +281,18 @@ function acceptInWorkers(): void {
 }
 
 async function runPrimary(options: Options, logger: Logger): Promise<void> {
-  edgeOptions(options, logger); // validate once, before forking
+  const tls = serverCredentialsFrom(options);
+  edgeOptions(options, logger, tls); // validate once, before forking
   acceptInWorkers();
   const bridge = servePrimary();
-  const primary = startClusterPrimary({ workers: options.workers, name: 'edge', logger, env: workerEnv() });
+  // Each worker reads the files again itself: the primary only passes SIGHUP on.
+  const primary = startClusterPrimary({ workers: options.workers, name: 'edge', logger, env: workerEnv(), forwardSignals: ['SIGHUP'] });
   const port = await primary.listening;
   // Workers bind the viewer port before their sibling port: until each knows the others, a cold
   // object would be fetched once per worker, so the edge is not announced before that.
   await bridge.siblingsKnown(options.workers);
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const url = `http://${shownHost}:${port}`;
+  const url = `${checkedScheme(options, tls)}://${shownHost}:${port}`;
   const publicUrl = options.url ?? url;
   logger.info({ url, publicUrl, workers: options.workers }, 'listening');
   const registration = register(options, port, publicUrl, logger);

@@ -1,14 +1,18 @@
 // Composes an edge: cache store, flight table, origin client and source, metrics, and the HTTP
-// server running the request phases.
-import { createServer, type Server } from 'node:http';
+// server running the request phases: plain HTTP/1.1, or with TLS, HTTP/2 and HTTP/1.1 chosen by
+// ALPN (HTTP/1.1 connections still start on the hit fast path).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
 import type { IpPrefix } from '../infra/net/ip-prefix-table.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { trackRawReplies } from '../infra/http/raw-replies.js';
-import { answerHalfClosedClients, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
+import type { ServerCredentials } from '../infra/tls/tls-credentials.js';
+import { answerHalfClosedClients, capTlsHandshakes, createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
 import { entrySize } from './cache/cache-entry.js';
 import { createCacheKeyFunction } from './cache/cache-key.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -74,6 +78,10 @@ export interface EdgeOptions {
   readonly urlTokens?: UrlTokenVerifier | undefined;
   /** Answer plain fresh hits straight from the socket (hit-fast-path.ts); default on. */
   readonly fastHits?: boolean;
+  /** Serve viewers over TLS with this certificate and key (HTTP/2 or HTTP/1.1 by ALPN). */
+  readonly tls?: Pick<ServerCredentials, 'cert' | 'key'> | undefined;
+  /** Extra CA (PEM) trusted for https origins, beside the system roots. */
+  readonly originCa?: string | undefined;
   /** Viewer connection timeouts and caps (infra/http/viewer-connections.ts; defaults there). */
   readonly connections?: Partial<ViewerConnectionLimits>;
   /** Cluster hooks: purge on every worker, metrics of every worker, the sibling owning a key. */
@@ -93,7 +101,8 @@ export interface EdgeOptions {
 }
 
 export interface Edge {
-  readonly server: Server;
+  /** The viewers' server: node:http, or an http2 secure server accepting HTTP/1.1 too. */
+  readonly server: Server | Http2SecureServer;
   readonly services: EdgeServices;
   readonly metrics: EdgeMetrics;
   readonly origins: UpstreamClient;
@@ -184,6 +193,7 @@ export function createEdge(options: EdgeOptions): Edge {
     ejectAfterFailures: 3,
     ejectForMs: 10_000,
     userAgent: `streamedge-edge/${options.id}`,
+    ca: options.originCa,
     observer: metrics.originObserver,
   });
   const originDeadlineMs = options.originDeadlineMs ?? 60_000;
@@ -269,37 +279,73 @@ export function createEdge(options: EdgeOptions): Edge {
       (async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() })),
   };
 
+  const handler = (serving: EdgeServices) => (req: IncomingMessage, res: ServerResponse): void => void handleRequest(serving, req, res);
+  /** How a raw answer goes out: over plain HTTP/1.1 after the responses still owed (raw-replies.ts). */
+  type SendRaw = (socket: Socket, text: string) => void;
+  const endSocket: SendRaw = (socket, text) => void socket.end(text);
+  const onClientError = (send: SendRaw) => (error: NodeJS.ErrnoException, socket: Socket): void => {
+    // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
+    if (!socket.writable) return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    send(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
+  };
+  // CONNECT never reaches the request phases (node:http hands it over as a tunnel, the http2
+  // compatibility layer as a request and response): the edge opens no tunnels.
+  const connectBody = 'method CONNECT not allowed\n';
+  const connectHeaders = ['allow', ALLOWED_METHODS, 'content-type', 'text/plain; charset=utf-8', 'content-length', String(connectBody.length), 'x-served-by', options.id];
+  const onConnect = (send: SendRaw) => (req: IncomingMessage, socketOrResponse: Socket | ServerResponse): void => {
+    if (req.httpVersionMajor === 2) return void (socketOrResponse as ServerResponse).writeHead(405, connectHeaders).end(connectBody);
+    send(socketOrResponse as Socket, `HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\n${connectHeaders.map((value, i) => (i % 2 === 0 ? `${value}: ` : `${value}\r\n`)).join('')}\r\n${connectBody}`);
+  };
   const newServer = (serving: EdgeServices): Server => {
-    const created = createServer(
-      { maxHeaderSize: MAX_HEADER_BYTES, ...viewerServerOptions(limits) },
-      (req, res) => handleRequest(serving, req, res),
-    );
+    const created = createServer({ maxHeaderSize: MAX_HEADER_BYTES, ...viewerServerOptions(limits) }, handler(serving));
     answerHalfClosedClients(created);
+    // Raw answers wait for the responses still owed on a pipelined connection (raw-replies.ts).
     const rawReplies = trackRawReplies(created);
-    created.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-      // Malformed requests (bad request line, oversized headers) get a short answer, never a crash.
-      if (!socket.writable) return socket.destroy();
-      const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-      rawReplies.send(socket, `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-served-by: ${options.id}\r\n\r\n`);
-    });
-    // CONNECT never reaches the request phases (node:http hands it over as a tunnel): the edge opens no tunnels.
-    created.on('connect', (_req, socket: Socket) => {
-      const body = 'method CONNECT not allowed\n';
-      rawReplies.send(socket, `HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: ${ALLOWED_METHODS}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nx-served-by: ${options.id}\r\n\r\n${body}`);
-    });
+    created.on('clientError', onClientError(rawReplies.send));
+    created.on('connect', onConnect(rawReplies.send));
     return created;
   };
-  const server = newServer(services);
+  /**
+   * Over TLS: HTTP/2 for viewers whose ALPN offers it, HTTP/1.1 otherwise. The request phases run
+   * unchanged on node:http2's compatibility request and response (flat header arrays, 1xx, drain
+   * and destroy behave alike); HTTP/1.1 connections get node:http's own objects and timeouts.
+   */
+  const newSecureServer = (serving: EdgeServices, credentials: Pick<ServerCredentials, 'cert' | 'key'>): Http2SecureServer => {
+    const serverOptions = viewerServerOptions(limits);
+    const created = createSecureServer(
+      {
+        allowHTTP1: true,
+        cert: credentials.cert,
+        key: credentials.key,
+        maxSessionMemory: 32,
+        // The handshake is part of the request head's time budget.
+        handshakeTimeout: limits.headersTimeoutMs,
+        settings: { maxConcurrentStreams: 128, maxHeaderListSize: MAX_HEADER_BYTES },
+      },
+      handler(serving) as unknown as Parameters<typeof createSecureServer>[1],
+    );
+    // node:http's HTTP/1.1 handling reads its timeouts from the server object.
+    Object.assign(created, { headersTimeout: serverOptions.headersTimeout, requestTimeout: serverOptions.requestTimeout, keepAliveTimeout: serverOptions.keepAliveTimeout, connectionsCheckingInterval: serverOptions.connectionsCheckingInterval, maxHeaderSize: MAX_HEADER_BYTES });
+    // An HTTP/2 session idle for the keep-alive timeout is closed, as an HTTP/1.1 connection is.
+    created.setTimeout(limits.keepAliveTimeoutMs);
+    created.on('clientError', onClientError(endSocket));
+    created.on('connect', onConnect(endSocket));
+    return created;
+  };
+  const server = options.tls ? newSecureServer(services, options.tls) : newServer(services);
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
-  const serveHttp = takeConnectionHandler(server);
-  // Viewers' connections start on the hit fast path; sibling workers only ask for misses.
+  const readyEvent = options.tls ? 'secureConnection' : 'connection';
+  if (options.tls) capTlsHandshakes(server, limits, metrics.connectionObserver);
+  const serveHttp = takeConnectionHandler(server, readyEvent);
+  // Viewers' HTTP/1.1 connections start on the hit fast path; sibling workers only ask for misses.
   const fastPath: HitFastPath | undefined =
     options.fastHits === false
       ? undefined
       : createHitFastPath({ services, maxHeadBytes: MAX_HEADER_BYTES, keepAliveTimeoutMs: limits.keepAliveTimeoutMs, headersTimeoutMs: limits.headersTimeoutMs, handOver: serveHttp });
-  server.on('connection', (socket: Socket) => {
+  server.on(readyEvent, (socket: Socket) => {
     if (!guard.admit(socket)) return;
-    if (fastPath) fastPath.accept(socket);
+    if (fastPath && (socket as TLSSocket).alpnProtocol !== 'h2') fastPath.accept(socket);
     else serveHttp(socket);
   });
   let privateServer: Server | undefined;
@@ -332,7 +378,7 @@ export function createEdge(options: EdgeOptions): Edge {
     async listen(port, host) {
       const address = await listen(server, port, host);
       const shownHost = address.address.includes(':') ? `[${address.address}]` : address.address;
-      return `http://${shownHost}:${address.port}`;
+      return `${options.tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
     },
     async listenPrivate(host) {
       // Sibling workers ask with the cache key, after the viewer's token was checked where it arrived.

@@ -1,8 +1,10 @@
+import type { Server as HttpsServer } from 'node:https';
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
+import { reloadOnHangup, serverCredentialsFrom, TLS_SERVER_OPTIONS } from '../infra/tls/tls-credentials.js';
 import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
 import { closeGracefully, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger } from '../infra/runtime/logger.js';
@@ -16,6 +18,7 @@ const OPTIONS = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   consul: { kind: 'url', description: 'Consul HTTP address; registers as streamedge-origin when given' },
   ...CONSUL_ACCESS_OPTIONS,
+  ...TLS_SERVER_OPTIONS,
   url: { kind: 'url', description: 'base URL edges use to reach this origin (Consul meta; default: the listening URL)' },
   id: { kind: 'string', description: 'instance name and Consul service ID (default origin-<hostname>-<port>)' },
   'cache-size': { kind: 'bytes', description: 'memory for small files kept with their hashes', default: 256 * 1024 * 1024, min: 1 },
@@ -26,6 +29,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the live channels `streamedge live` writes.', OPTIONS, argv);
   requireAdvertisedUrl(options, 'edges use to reach this origin');
   const consul = consulConnectionFrom(options);
+  const tls = serverCredentialsFrom(options);
+  if (tls && options.url !== undefined && new URL(options.url).protocol !== 'https:') throw new OptionError('--url', `must be an https URL with --tls-cert; got ${options.url}`);
   const contentDir = resolve(options.content);
   if (!(await stat(contentDir).then((stats) => stats.isDirectory(), () => false))) {
     throw new OptionError('--content', `${contentDir} is not a directory: make the catalog with \`streamedge content --content ${options.content}\``);
@@ -40,7 +45,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     logger: log,
     port: options.port,
     host: options.host,
+    tls,
   });
+  reloadOnHangup(tls ? [origin.server as HttpsServer] : [], tls, log);
+  const publicUrl = new URL(options.url ?? origin.url);
 
   let registration: ServiceRegistration | undefined;
   if (consul) {
@@ -53,6 +61,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       meta: { url: options.url ?? origin.url },
       tags: ['origin'],
       checkPath: '/healthz',
+      ...(tls ? { checkTlsServerName: publicUrl.hostname.replace(/^\[|\]$/g, '') } : {}),
       logger: log,
     });
     try {

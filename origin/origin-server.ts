@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ServerCredentials } from '../infra/tls/tls-credentials.js';
 import type { AddressInfo } from 'node:net';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
@@ -18,6 +20,8 @@ export interface OriginServerOptions {
   readonly logger?: Logger;
   readonly maxCachedBytes?: number;
   readonly maxCachedFileBytes?: number;
+  /** Serve HTTPS (HTTP/1.1: edges are the only clients) with this certificate and key. */
+  readonly tls?: Pick<ServerCredentials, 'cert' | 'key'> | undefined;
 }
 
 export interface OriginServer {
@@ -77,7 +81,9 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
   };
 
   return {
-    server: createServer((request, response) => void handle(request, response)),
+    server: options.tls
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, (request, response) => void handle(request, response))
+      : createServer((request, response) => void handle(request, response)),
     metrics,
     setDraining: (value) => {
       draining = value;
@@ -98,14 +104,14 @@ export async function startOriginServer(options: OriginServerOptions & { readonl
   const address: AddressInfo = await listen(origin.server, options.port ?? 0, host);
   return {
     ...origin,
-    url: baseUrl(host, address.port),
+    url: baseUrl(host, address.port, options.tls ? 'https' : 'http'),
     port: address.port,
     close: (graceMs = 5000) => closeGracefully(origin.server, graceMs),
   };
 }
 
 /** The URL clients use: a wildcard bind is reached through loopback. */
-export function baseUrl(host: string, port: number): string {
+export function baseUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return `${scheme}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }

@@ -1,3 +1,4 @@
+import { fetch, type Dispatcher } from 'undici';
 import type { LocalStack, StackService } from './local-stack.js';
 
 /** One service's health as an operator reads it: process state, /healthz, and Consul's verdict. */
@@ -36,13 +37,13 @@ async function consulVerdicts(consulUrl: string, service: string): Promise<Map<s
   }
 }
 
-async function probe(service: StackService): Promise<Pick<ServiceHealth, 'state' | 'detail'>> {
+async function probe(service: StackService, dispatcher: Dispatcher | undefined): Promise<Pick<ServiceHealth, 'state' | 'detail'>> {
   const child = service.process.child;
   if (child.exitCode !== null || child.signalCode !== null) {
     return { state: 'down', detail: `exited (${child.exitCode ?? child.signalCode})` };
   }
   try {
-    const response = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1500) });
+    const response = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1500), ...(dispatcher ? { dispatcher } : {}) });
     await response.body?.cancel();
     return response.ok ? { state: 'healthy', detail: '/healthz 200' } : { state: 'unhealthy', detail: `/healthz ${response.status}` };
   } catch (error) {
@@ -61,14 +62,17 @@ async function consulAgentHealth(consulUrl: string): Promise<ServiceHealth> {
   }
 }
 
+/** What the health lines read: the hosts mode (plain http) brings no dispatcher; a --tls stack's trusts its CA. */
+type MonitoredStack = Pick<LocalStack, 'consulUrl' | 'services'> & { readonly dispatcher?: Dispatcher };
+
 /** A snapshot of every service in the stack, Consul first. */
-export async function checkStackHealth(stack: Pick<LocalStack, 'consulUrl' | 'services'>): Promise<ServiceHealth[]> {
+export async function checkStackHealth(stack: MonitoredStack): Promise<ServiceHealth[]> {
   const [agent, origins, edges, shields, ...probes] = await Promise.all([
     consulAgentHealth(stack.consulUrl),
     consulVerdicts(stack.consulUrl, 'streamedge-origin'),
     consulVerdicts(stack.consulUrl, 'streamedge-edge'),
     consulVerdicts(stack.consulUrl, 'streamedge-shield'),
-    ...stack.services.map(probe),
+    ...stack.services.map((service) => probe(service, stack.dispatcher)),
   ]);
   return [
     agent,
@@ -96,7 +100,7 @@ export interface HealthMonitor {
  * at the start), so the terminal shows a history of what failed and recovered, not a wall of
  * identical lines.
  */
-export function monitorStackHealth(stack: Pick<LocalStack, 'consulUrl' | 'services'>, intervalMs: number, report: (line: string) => void): HealthMonitor {
+export function monitorStackHealth(stack: MonitoredStack, intervalMs: number, report: (line: string) => void): HealthMonitor {
   if (!Number.isFinite(intervalMs) || intervalMs < 100) throw new TypeError(`health monitor: intervalMs must be ≥ 100, got ${intervalMs}`);
   const width = Math.max('consul'.length, ...stack.services.map((service) => service.id.length));
   const last = new Map<string, string>();

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, fetch, type Dispatcher } from 'undici';
 import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
 import { freePort } from '../infra/runtime/free-ports.js';
 import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type StackLiveChannel } from './live-encoder-supervisor.js';
+import { createLocalCa, type LocalCa } from '../infra/tls/local-ca.js';
+import { clientTrust } from '../infra/tls/tls-credentials.js';
 import { startLocalPrometheus, type LocalPrometheus } from './local-prometheus.js';
 import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
@@ -53,6 +56,10 @@ export interface LocalStack {
   readonly prometheus: LocalPrometheus | undefined;
   /** The live channel's encoder, kept running (restarted if it dies), when started with `live`. */
   readonly liveEncoder: LiveEncoderSupervisor | undefined;
+  /** With `tlsDir`: the run's CA and server certificate every service uses. */
+  readonly ca: LocalCa | undefined;
+  /** Reaches the services (trusting the run's CA when there is one), for health probes. */
+  readonly dispatcher: Dispatcher;
   /** Prometheus, the live encoder, balancer, edges, origins, then Consul: SIGTERM, SIGKILL after the grace period. */
   stop(): Promise<void>;
 }
@@ -82,6 +89,12 @@ export interface LocalStackOptions {
    * so media requests need a token signed with it (`/catalog.json` and the player stay public).
    */
   readonly tokenSecretFile?: string;
+  /**
+   * HTTPS everywhere: a CA and a certificate for 127.0.0.1/localhost are made in this directory
+   * (infra/tls/local-ca.ts); every service serves TLS with it and trusts the CA (origins for edges,
+   * edges for the balancer), and the Consul agent's checks verify it.
+   */
+  readonly tlsDir?: string;
   /** Extra command-line flags per role, e.g. `{ edge: ['--prefetch', '0'] }`. */
   readonly extraArgs?: Partial<Record<ServiceRole, readonly string[]>>;
   readonly env?: NodeJS.ProcessEnv;
@@ -166,8 +179,9 @@ async function settleAll<T>(tasks: readonly Promise<T>[]): Promise<T[]> {
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
-export async function isHealthy(url: string): Promise<boolean> {
-  const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+/** Without a dispatcher, undici's global one (plain http, or https trusted by the system roots). */
+export async function isHealthy(url: string, dispatcher?: Dispatcher): Promise<boolean> {
+  const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000), ...(dispatcher ? { dispatcher } : {}) });
   await response.body?.cancel();
   return response.ok;
 }
@@ -204,6 +218,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const graceMs = options.stopGraceMs ?? 10_000;
   const progress = options.onProgress ?? (() => {});
   const tokenArgs = options.tokenSecretFile === undefined ? [] : ['--token-secret-file', options.tokenSecretFile];
+  const ca = options.tlsDir === undefined ? undefined : await createLocalCa(options.tlsDir);
+  const scheme = ca ? 'https' : 'http';
+  const serveTlsArgs = ca ? ['--tls-cert', ca.certFile, '--tls-key', ca.keyFile] : [];
+  const trustArgs = ca ? ['--tls-ca', ca.caCertFile] : [];
+  const dispatcher: Dispatcher = new Agent({ connect: clientTrust(ca ? readFileSync(ca.caCertFile, 'utf8') : undefined) });
 
   if (options.ports) await assertPortsFree(stackPortClaims(options.ports, edgePlacements, originIds, withBalancer, shieldPlacements));
   const portFor = async (list: 'edges' | 'origins' | 'shields', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
@@ -273,7 +292,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await waitUntil(`${id} did not answer /healthz with 200`, timeoutMs, () => {
       const { exitCode, signalCode } = running.child;
       if (exitCode !== null || signalCode !== null) throw new StopWaiting(`${id} exited (${exitCode ?? signalCode}) before it was healthy:\n${running.output()}`);
-      return isHealthy(service.url);
+      return isHealthy(service.url, dispatcher);
     });
     progress(`${id} healthy at ${service.url}`);
     return service;
@@ -306,6 +325,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       guard.forget(agent.pid);
     }
     await guard.close();
+    await dispatcher.close();
     await Promise.all(logStreams.map((stream) => new Promise((resolve) => stream.end(resolve))));
     if (secretDir) await rm(secretDir, { recursive: true, force: true });
   };
@@ -332,14 +352,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       liveStarting.catch(() => {});
     }
     progress('starting Consul dev agent');
-    agent = await startDevAgent({ httpPort: options.ports?.consul, startTimeoutMs: timeoutMs });
+    agent = await startDevAgent({ httpPort: options.ports?.consul, startTimeoutMs: timeoutMs, ...(ca ? { checkCaFile: ca.caCertFile } : {}) });
     guard.watch(agent.pid);
     const consulUrl = agent.url;
     progress(`consul leader elected at ${consulUrl}`);
 
     const origins = await settleAll(
       originIds.map(async (id, i) =>
-        spawnService(id, 'origin', ['--id', id, '--port', String(await portFor('origins', i)), '--content', options.contentDir, '--consul', consulUrl]),
+        spawnService(id, 'origin', ['--id', id, '--port', String(await portFor('origins', i)), '--content', options.contentDir, '--consul', consulUrl, ...serveTlsArgs]),
       ),
     );
     await waitForPassing(consulUrl, 'streamedge-origin', originIds, timeoutMs);
@@ -348,7 +368,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const nodeArgs = (placement: EdgePlacement, port: number): string[] => [
       '--id', placement.id, '--port', String(port), '--consul', consulUrl,
       '--region', placement.region, '--lat', String(placement.lat), '--lon', String(placement.lon),
-      '--url', `http://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
+      '--url', `${scheme}://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
+      ...serveTlsArgs, ...trustArgs,
       ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
       ...peerArgs,
     ];
@@ -390,7 +411,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           '--port', String(balancerPort), '--consul', consulUrl,
           '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
           ...(prometheus ? ['--prometheus', prometheus.url] : []),
-          ...tokenArgs,
+          ...tokenArgs, ...serveTlsArgs, ...trustArgs,
         ]);
 
     const consulAgent = agent;
@@ -436,6 +457,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       services,
       prometheus,
       liveEncoder,
+      ca,
+      dispatcher,
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {

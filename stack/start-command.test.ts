@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { freePort } from '../infra/runtime/free-ports.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
@@ -46,10 +47,11 @@ async function launchStart(t: TestContext, extraArgs: readonly string[] = []): P
     if (runner.exitCode === 2 && /already in use/.test(stderr) && attempt < 5) continue;
     assert.ok(allHealthy(), `streamedge start did not report every service healthy:\n${stdout}\n${stderr}`);
     const urls = new Map<string, string>();
-    for (const match of stdout.matchAll(/^(\S+)\s+(?:consul|origin|edge|balancer)\s+(http:\/\/\S+)/gm)) urls.set(match[1]!, match[2]!);
+    for (const match of stdout.matchAll(/^(\S+)\s+(?:consul|origin|edge|balancer)\s+(https?:\/\/\S+)/gm)) urls.set(match[1]!, match[2]!);
     assert.deepEqual([...urls.keys()], SERVICES, stdout);
-    assert.match(stdout, /^edge-3\s+edge\s+http:\/\/127\.0\.0\.1:\d+\s+eu-west \(53\.35, -6\.26\)$/m);
-    assert.match(stdout, new RegExp(`player: +http://127\\.0\\.0\\.1:${basePort}/`));
+    const scheme = extraArgs.includes('--tls') ? 'https' : 'http';
+    assert.match(stdout, new RegExp(`^edge-3\\s+edge\\s+${scheme}://127\\.0\\.0\\.1:\\d+\\s+eu-west \\(53\\.35, -6\\.26\\)$`, 'm'));
+    assert.match(stdout, new RegExp(`player: +${scheme}://127\\.0\\.0\\.1:${basePort}/`));
     assert.match(stdout, /^live-encoder +live +\/live\/channel-1\/ +streamedge live \(pid \d+, ffmpeg \d+\), restarted if it dies$/m);
     return { runner, stdout: () => stdout, exited, urls };
   }
@@ -109,6 +111,60 @@ test('streamedge start --metrics without Prometheus stops at once and says how t
   const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
   assert.equal(code, 2, stderr);
   assert.match(stderr, /--metrics: \/nonexistent\/prometheus is not installed; install Debian's package: apt-get install --no-install-recommends prometheus/);
+});
+
+test('streamedge start --tls: every service on HTTPS with the run’s CA, Consul checks passing over https', { timeout: 150_000 }, async (t) => {
+  const started = await launchStart(t, ['--tls']);
+  const caFile = /^TLS CA: +(\S+ca\.pem) /m.exec(started.stdout())?.[1];
+  assert.ok(caFile, started.stdout());
+  assert.match(started.stdout(), /--ignore-certificate-errors-spki-list=[A-Za-z0-9+/]{43}=/);
+  const trusting = new Agent({ connect: { ca: await readFile(caFile, 'utf8') } });
+  t.after(() => trusting.close());
+  for (const id of ['origin-1', 'edge-1', 'balancer']) {
+    const url = started.urls.get(id)!;
+    assert.match(url, /^https:\/\//);
+    const health = await undiciFetch(`${url}/healthz`, { dispatcher: trusting });
+    assert.equal(health.status, 200, id);
+    await health.body?.cancel();
+  }
+  const master = await undiciFetch(`${started.urls.get('balancer')!}/vod/demo-ts/master.m3u8`, { dispatcher: trusting });
+  assert.equal(master.status, 200);
+  assert.match(await master.text(), /https:\/\/127\.0\.0\.1:\d+\/vod\/demo-ts\//, 'pathways name https edges');
+  // Consul's own https checks (verifying the run's certificate) pass for every origin and edge.
+  assert.doesNotMatch(started.stdout(), /critical/);
+  // The live encoder's channel plays through the https balancer and edges too.
+  const live = await undiciFetch(`${started.urls.get('balancer')!}/live/channel-1/master.m3u8`, { dispatcher: trusting });
+  assert.equal(live.status, 200);
+  assert.match(await live.text(), /^#EXTM3U/);
+  // A client without the CA is refused: the certificate is checked.
+  await assert.rejects(fetch(`${started.urls.get('balancer')!}/healthz`));
+  // The drills' state file records the https URLs, and says drills need a stack without --tls.
+  const stateFile = /^drills: +streamedge drill needs a stack started without --tls .*processes recorded in (\S+)\)$/m.exec(started.stdout())?.[1];
+  assert.ok(stateFile, started.stdout());
+  const state = JSON.parse(await readFile(stateFile, 'utf8')) as { balancerUrl: string; services: { id: string; url: string }[] };
+  assert.equal(state.balancerUrl, started.urls.get('balancer'));
+  assert.deepEqual(state.services.map((service) => service.url), SERVICES.slice(1).map((id) => started.urls.get(id)));
+  started.runner.kill('SIGTERM');
+  assert.equal(await started.exited, 0, started.stdout());
+  await assert.rejects(readFile(stateFile), /ENOENT/, 'the state file is removed when the stack stops');
+});
+
+test('streamedge start --tls --hosts is refused, naming --tls', async () => {
+  const runner = spawn(process.execPath, [CLI, 'start', '--tls', '--hosts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  runner.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--tls: is not available with --hosts/);
+});
+
+test('streamedge start --tls --metrics is refused, naming --tls', async () => {
+  const runner = spawn(process.execPath, [CLI, 'start', '--tls', '--metrics', '--prometheus', process.execPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  runner.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => runner.once('exit', resolve));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--tls: cannot be combined with --metrics yet/);
 });
 
 test('streamedge start --token-secret-file: media needs a token, the printed signed URLs play, the secret is never printed', { timeout: 150_000 }, async (t) => {

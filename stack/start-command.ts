@@ -47,6 +47,10 @@ const SPECS = {
     description: 'every service on its own network-namespace host: 3 Consul servers, a Consul client agent per host, 2 regions joined by a delaying WAN, and Prometheus (needs root; Ctrl-C removes them all)',
   },
   'wan-delay': { kind: 'duration', description: 'one-way delay between the regions in --hosts mode', default: '40ms', min: 0, max: 10_000 },
+  tls: {
+    kind: 'boolean',
+    description: 'HTTPS everywhere: a CA and a certificate for 127.0.0.1/localhost are made for this run (openssl) under the log directory; the CA path is printed',
+  },
   'token-secret-file': {
     kind: 'string',
     description: 'signed URLs: a kid:secret file given to every edge and the balancer; a signed player URL is printed (never the secret)',
@@ -100,7 +104,9 @@ async function ensureCatalog(contentDir: string, given: string): Promise<void> {
 }
 
 /** --hosts makes its own addresses, ports and Consul cluster: flags for the single-host layout do not apply. */
-function assertHostsOptions(options: { 'token-secret-file'?: string; 'log-dir'?: string }): void {
+function assertHostsOptions(options: { 'token-secret-file'?: string; 'log-dir'?: string; tls?: boolean }): void {
+  // The hosts' Consul agents and Prometheus would need the run's CA and https checks and targets.
+  if (options.tls) throw new OptionError('--tls', 'is not available with --hosts');
   for (const flag of ['token-secret-file', 'log-dir'] as const) {
     if (options[flag] !== undefined) throw new OptionError(`--${flag}`, 'is not available with --hosts');
   }
@@ -135,6 +141,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     argv,
   );
   if (options.hosts) assertHostsOptions(options);
+  // Prometheus would need the run's CA and https targets from Consul: not wired up yet.
+  if (options.tls && options.metrics) throw new OptionError('--tls', 'cannot be combined with --metrics yet (Prometheus would scrape https targets without the run\'s CA)');
   // Before anything starts or is generated: Prometheus is a system package.
   if (options.metrics || options.hosts) {
     await assertPrometheusInstalled(options.prometheus).catch((error: unknown) => {
@@ -189,6 +197,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     restartAfterMs: RESTART_AFTER_MS,
     stateFile: defaultStackStateFile(options['base-port']),
     ...(tokenSecretFile === undefined ? {} : { tokenSecretFile }),
+    // Per run, beside the logs: the CA's key never outlives the run's directory.
+    ...(options.tls ? { tlsDir: join(logDir, 'tls') } : {}),
     onProgress: (message) => console.log(`  ${message}`),
     ...(options.metrics ? { metrics: { binary: options.prometheus, interval: `${options['metrics-interval']}ms` } } : {}),
   });
@@ -208,6 +218,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   console.log(`\n${listenTable(stack, options.mode)}\n`);
   console.log(`logs:        ${logDir}/<service>.log`);
   console.log(`player:      ${balancerUrl}/`);
+  if (stack.ca) {
+    console.log(`TLS CA:      ${stack.ca.caCertFile}   (trust it for this run only, e.g. curl --cacert ${stack.ca.caCertFile} ${balancerUrl}/status)`);
+    console.log(`  chromium:  --ignore-certificate-errors-spki-list=${stack.ca.spkiSha256}   (pins this run's server key)`);
+  }
   if (tokenKey) {
     const hint = signedHint(tokenKey, balancerUrl);
     console.log(`signed URLs: media needs a token; valid for 2 h (other titles: streamedge sign --secret-file ${options['token-secret-file']} --path /vod/<asset>/ --base-url ${balancerUrl})`);
@@ -215,9 +229,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(`  player:    ${hint.player}`);
   }
   console.log(`status:      ${balancerUrl}/status`);
-  console.log(`drills:      streamedge drill --help   (a service that exits is restarted after ${RESTART_AFTER_MS / 1000} s; processes recorded in ${defaultStackStateFile(options['base-port'])})`);
+  const drills = stack.ca ? 'streamedge drill needs a stack started without --tls' : 'streamedge drill --help';
+  console.log(`drills:      ${drills}   (a service that exits is restarted after ${RESTART_AFTER_MS / 1000} s; processes recorded in ${defaultStackStateFile(options['base-port'])})`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
-  console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
+  console.log(`as eu-west:  curl ${stack.ca ? `--cacert ${stack.ca.caCertFile} ` : ''}--interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
   const monitor = monitorStackHealth(stack, options['health-interval'], (line) => console.log(line));
 

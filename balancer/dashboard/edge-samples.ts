@@ -1,6 +1,7 @@
 // The dashboard's data when no Prometheus is configured: each edge's own /metrics, scraped on
 // request with a timeout and a bounded number at once, reduced to the cumulative counters the page
 // turns into rates (it keeps the ring of samples; the balancer keeps nothing).
+import { fetch, type Dispatcher } from 'undici';
 import { parsePrometheusText, sumSamples, type MetricSample } from '../../infra/prometheus/prometheus-text.js';
 import type { EdgeCounters, EdgeSample, MetricsSamples } from '../../infra/prometheus/dashboard-samples.js';
 import type { EdgeStatus } from '../status-report.js';
@@ -37,6 +38,8 @@ export interface EdgeSamplerOptions {
   readonly maxBytes?: number;
   /** Sent as `Authorization: Bearer` to edges whose /metrics is behind --metrics-token-file. */
   readonly bearerToken?: string | undefined;
+  /** The pool (and TLS trust) edges are reached through; default: fetch's own. */
+  readonly dispatcher?: Dispatcher;
 }
 
 export type EdgeSampler = (edges: readonly EdgeStatus[]) => Promise<MetricsSamples>;
@@ -48,7 +51,11 @@ export function createEdgeSampler(options: EdgeSamplerOptions): EdgeSampler {
 
   const scrape = async (edge: EdgeStatus): Promise<Pick<EdgeSample, 'counters' | 'error'>> => {
     try {
-      const response = await fetch(new URL('/metrics', edge.url), { signal: AbortSignal.timeout(options.timeoutMs), ...(options.bearerToken ? { headers: { authorization: `Bearer ${options.bearerToken}` } } : {}) });
+      const response = await fetch(new URL('/metrics', edge.url), {
+        signal: AbortSignal.timeout(options.timeoutMs),
+        ...(options.bearerToken ? { headers: { authorization: `Bearer ${options.bearerToken}` } } : {}),
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      });
       if (!response.ok) {
         await response.body?.cancel();
         return { error: `/metrics answered ${response.status}` };

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { clientTrust } from '../../infra/tls/tls-credentials.js';
 import { withoutTokenParams } from '../../infra/auth/url-token.js';
 import type { EdgeNode } from '../discovery/edge-node.js';
 import { classifyConnectionError } from '../health/connection-error.js';
@@ -31,9 +32,10 @@ export interface EdgeResponse {
 }
 
 /** One connection pool to every edge, shared by fetches and liveness probes. */
-export function createEdgeAgent(connectTimeoutMs: number, responseTimeoutMs: number): Agent {
+export function createEdgeAgent(connectTimeoutMs: number, responseTimeoutMs: number, edgeCa?: string): Agent {
   return new Agent({
-    connect: { timeout: connectTimeoutMs },
+    // https edges: the system roots and --tls-ca; certificates are always verified.
+    connect: { timeout: connectTimeoutMs, ...clientTrust(edgeCa) },
     headersTimeout: responseTimeoutMs,
     bodyTimeout: responseTimeoutMs,
     keepAliveTimeout: 4_000,

@@ -1,4 +1,5 @@
 import { Agent } from 'undici';
+import { clientTrust } from '../../infra/tls/tls-credentials.js';
 import { classifyConnectionError } from '../health/connection-error.js';
 import type { EdgeNode } from '../discovery/edge-node.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
@@ -24,6 +25,8 @@ export interface ProxyFrontOptions {
   readonly blame?: BlameRecorder;
   /** Kept-alive connections to one edge, at most (per process). */
   readonly maxConnectionsPerEdge: number;
+  /** Extra CA (PEM) trusted for https edges, beside the system roots. */
+  readonly edgeCa?: string | undefined;
 }
 
 /** Connections to edges and requests waiting for one, for /metrics. */
@@ -67,7 +70,8 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
   // a fraction of http-proxy over node:http's ClientRequest (measured in the commit that made this).
   const agent = new Agent({
     connections: options.maxConnectionsPerEdge,
-    connect: { timeout: options.connectTimeoutMs },
+    // https edges: the system roots and --tls-ca; certificates are always verified.
+    connect: { timeout: options.connectTimeoutMs, ...clientTrust(options.edgeCa) },
     // Only a backstop: the edge wait ends first (waited too long, or the edge failed its probe).
     headersTimeout: options.maxWaitMs + options.responseTimeoutMs,
     bodyTimeout: options.responseTimeoutMs,

@@ -9,6 +9,8 @@ export interface NginxCacheOptions {
   readonly originUrl: string;
   readonly cacheBytes: number;
   readonly workers?: number;
+  /** Serve HTTPS with this certificate and key (HTTP/1.1 and h2 by ALPN, like the edge). */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /**
@@ -18,6 +20,15 @@ export interface NginxCacheOptions {
  */
 export function nginxCacheConfig(prefix: string, port: number, options: NginxCacheOptions): string {
   const origin = new URL(options.originUrl);
+  // TLS as an operator would tune it: a shared session cache, TLS 1.2 and 1.3.
+  const tls = options.tls
+    ? `
+    ssl_certificate ${options.tls.certFile};
+    ssl_certificate_key ${options.tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_timeout 1h;`
+    : '';
   return `worker_processes ${options.workers ?? availableParallelism()};
 user root;
 pid ${prefix}/nginx.pid;
@@ -40,7 +51,7 @@ http {
     keepalive 64;
   }
   server {
-    listen 127.0.0.1:${port} reuseport backlog=4096;
+    listen 127.0.0.1:${port}${options.tls ? ' ssl http2' : ''} reuseport backlog=4096;${tls}
     location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
@@ -60,12 +71,13 @@ http {
 }
 
 /** Starts nginx in the foreground (`daemon off`, master process on) with its own temp prefix. */
-export function startNginxCache(options: NginxCacheOptions): Promise<ConfiguredPeer> {
-  return startConfiguredPeer(
+export async function startNginxCache(options: NginxCacheOptions): Promise<ConfiguredPeer> {
+  const peer = await startConfiguredPeer(
     'nginx',
     NGINX_BINARY,
     'nginx.conf',
     (prefix, port) => nginxCacheConfig(prefix, port, options),
     (prefix, config) => ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', config, '-g', 'daemon off; master_process on;'],
   );
+  return options.tls ? { ...peer, url: peer.url.replace(/^http:/, 'https:') } : peer;
 }

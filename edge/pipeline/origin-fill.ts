@@ -599,7 +599,7 @@ export function forwardUnsafe(services: EdgeServices, ctx: RequestContext): void
   const headers = declared === undefined ? ctx.forwarded : { ...ctx.forwarded, 'content-length': declared };
   const invalidate = async (response: UpstreamResponse): Promise<void> => {
     if (!invalidatesStored(response.status)) return;
-    const requestUrl = new URL(req.url ?? '/', `${ctx.forwarded['x-forwarded-proto'] ?? 'http'}://${req.headers.host ?? 'edge.invalid'}`);
+    const requestUrl = new URL(req.url ?? '/', `${ctx.forwarded['x-forwarded-proto'] ?? 'http'}://${req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? 'edge.invalid'}`);
     const keys = new Set([ctx.key]);
     for (const target of invalidatedTargets(requestUrl, response.headers)) {
       const key = services.cacheKey(target);

@@ -43,7 +43,8 @@ export interface RequestContext {
 export function forwardedFields(services: EdgeServices, req: IncomingMessage | undefined): Record<string, string> {
   return forwardedRequestHeaders(req?.headers ?? {}, {
     clientAddress: req?.socket.remoteAddress,
-    protocol: req && 'encrypted' in req.socket ? 'https' : 'http',
+    // node:http2 serves only over TLS here, and its compatibility socket hides `encrypted`.
+    protocol: req && (req.httpVersionMajor === 2 || 'encrypted' in req.socket) ? 'https' : 'http',
     via: `1.1 ${services.cacheName}`,
     stripped: services.strippedRequestHeaders,
   });

@@ -27,6 +27,10 @@ describe('request fields forwarded to the origin (RFC 9110 §7.6)', () => {
     assert.equal(forwarded.via, '1.1 shield, 1.1 streamedge-edge-1');
     assert.equal(forwarded['x-forwarded-for'], '198.51.100.1, 203.0.113.7');
   });
+  it('RFC 9113 §8.3: HTTP/2 pseudo-header fields are not forwarded as fields', () => {
+    const forwarded = forwardedRequestHeaders({ ':method': 'GET', ':path': '/vod/a/master.m3u8', ':authority': 'edge.example', ':scheme': 'https', accept: '*/*' }, context);
+    assert.deepEqual(Object.keys(forwarded).sort(), ['accept', 'via', 'x-forwarded-for', 'x-forwarded-proto']);
+  });
   it('the stripped list is configuration: an empty list forwards cookies', () => {
     assert.equal(forwardedRequestHeaders({ cookie: 'id=1' }, { ...context, stripped: strippedHeaderSet([]) }).cookie, 'id=1');
     assert.throws(() => strippedHeaderSet(['bad name']), /field name/);

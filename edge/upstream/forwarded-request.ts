@@ -37,7 +37,8 @@ export function forwardedRequestHeaders(incoming: IncomingHttpHeaders, context: 
   const listed = connectionListed(incoming.connection);
   const forwarded: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP_FIELDS.has(name) || THIS_HOP.has(name) || DECIDED_BY_THE_EDGE.has(name) || listed.has(name) || context.stripped.has(name)) continue;
+    // HTTP/2 pseudo-header fields (`:path`, `:authority`, …) are that hop's framing, not fields.
+    if (value === undefined || name.startsWith(':') || HOP_BY_HOP_FIELDS.has(name) || THIS_HOP.has(name) || DECIDED_BY_THE_EDGE.has(name) || listed.has(name) || context.stripped.has(name)) continue;
     if (name === 'via' || name === 'x-forwarded-for' || name === 'x-forwarded-proto') continue;
     forwarded[name] = Array.isArray(value) ? value.join(', ') : value;
   }

@@ -15,6 +15,7 @@ import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { EdgeError, UPSTREAM_RESET_CODE, upstreamError } from '../errors.js';
 import { createFetchSlots, type SlotRejection } from './fetch-slots.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
+import { clientTrust } from '../../infra/tls/tls-credentials.js';
 
 export interface UpstreamReplica {
   readonly id: string;
@@ -96,6 +97,8 @@ export interface UpstreamClientOptions {
    * its rank group yields its keys to the next one in rendezvous order (default: no bound).
    */
   readonly balanceFactor?: number;
+  /** Extra CA (PEM) trusted for https replicas, beside the system roots; certificates are always verified. */
+  readonly ca?: string | undefined;
   /** Sent with every request (e.g. the sibling-worker marker). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
   readonly observer?: UpstreamObserver;
@@ -138,8 +141,8 @@ export function discardBody(body: Readable): void {
  * instead (the fill stores nothing and cuts the viewers streaming it). Framed bodies are unaffected:
  * one cut short by a reset already fails, and a reset after a complete one finds no response open.
  */
-function resetReportingConnector(timeout: number): buildConnector.connector {
-  const connect = buildConnector({ timeout });
+function resetReportingConnector(timeout: number, ca: string | undefined): buildConnector.connector {
+  const connect = buildConnector({ timeout, ...clientTrust(ca) });
   return (connectOptions, callback) =>
     connect(connectOptions, (...args) => {
       const socket = args[1];
@@ -186,7 +189,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       pool: new Pool(url.origin, {
         connections: options.connectionsPerReplica,
         keepAliveTimeout: 30_000,
-        connect: resetReportingConnector(options.connectTimeoutMs),
+        connect: resetReportingConnector(options.connectTimeoutMs, options.ca),
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
       }),

@@ -28,6 +28,12 @@ export interface DevAgentOptions {
   readonly startTimeoutMs?: number;
   /** Turns ACLs on, denying by default, with this bootstrap (management) token; the agent uses it too. */
   readonly aclManagementToken?: string;
+  /**
+   * A CA the agent trusts for its HTTPS checks of services (their certificates are verified, never
+   * skipped): Consul verifies check certificates only through its own TLS configuration
+   * (`enable_agent_tls_for_checks` with `tls.defaults.ca_file`), and each check names the server.
+   */
+  readonly checkCaFile?: string;
 }
 
 async function waitForLeader(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
@@ -83,6 +89,7 @@ export async function startDevAgent(options: DevAgentOptions = {}): Promise<DevA
         `-serf-lan-port=${ports.serfLan}`, `-serf-wan-port=${ports.serfWan}`, `-server-port=${ports.server}`,
         '-log-level=warn', '-disable-host-node-id',
         ...(options.aclManagementToken !== undefined ? [`-hcl=${aclConfig(options.aclManagementToken)}`] : []),
+        ...(options.checkCaFile !== undefined ? ['-hcl=enable_agent_tls_for_checks = true', `-hcl=tls { defaults { ca_file = ${JSON.stringify(options.checkCaFile)} } }`] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -35,6 +35,8 @@ export interface ServiceRegistrationOptions {
   readonly tags?: readonly string[];
   /** Path of the HTTP check on this service, e.g. /healthz */
   readonly checkPath: string;
+  /** The service serves HTTPS: the agent's check verifies its certificate for this name (never skips verification). */
+  readonly checkTlsServerName?: string;
   readonly checkInterval?: string;
   readonly checkTimeout?: string;
   readonly deregisterCriticalAfter?: string;
@@ -75,7 +77,8 @@ export function createServiceRegistration(options: ServiceRegistrationOptions): 
         meta: { ...(options.meta ?? {}) },
         check: {
           name: `${options.name} HTTP ${options.checkPath}`,
-          http: `http://${options.address}:${options.port}${options.checkPath}`,
+          http: `${options.checkTlsServerName === undefined ? 'http' : 'https'}://${options.address.includes(':') ? `[${options.address}]` : options.address}:${options.port}${options.checkPath}`,
+          ...(options.checkTlsServerName === undefined ? {} : { tlsservername: options.checkTlsServerName, tlsskipverify: false }),
           interval: options.checkInterval ?? '2s',
           timeout: options.checkTimeout ?? '1s',
           deregistercriticalserviceafter: options.deregisterCriticalAfter ?? '1m',

@@ -3,8 +3,8 @@
 // socket and the response's buffers are released), and caps on open connections per process and
 // per client address. A refused connection gets a canned 503 with Retry-After at accept, before
 // any request parsing.
-import type { Server, ServerOptions } from 'node:http';
-import type { Socket } from 'node:net';
+import type { ServerOptions } from 'node:http';
+import type { Server as NetServer, Socket } from 'node:net';
 import { OptionError } from '../runtime/command-options.js';
 
 export interface ViewerConnectionLimits {
@@ -77,22 +77,34 @@ export function viewerServerOptions(limits: ViewerConnectionLimits): ServerOptio
  * every answer, then the close: node:http's default ends the connection at the client's FIN,
  * cutting a response being streamed.
  */
-export function answerHalfClosedClients(server: Server): void {
-  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+export function answerHalfClosedClients(server: NetServer): void {
+  (server as NetServer & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 }
 
 /**
  * Takes node:http's own connection handler out of a server and returns it, so each connection can
  * be admitted by a guard first (and, on the edge, served by the hit fast path). The server still
  * listens, counts every connection (so close() waits for them) and enforces its timeouts on those
- * it serves.
+ * it serves. A TLS server (https, http2) serves on `secureConnection`, once the handshake is done:
+ * its `connection` handler is the TLS layer's and stays.
  */
-export function takeConnectionHandler(server: Server): (socket: Socket) => void {
-  const handlers = server.listeners('connection');
-  if (handlers.length !== 1) throw new Error(`expected node:http's one connection handler, found ${handlers.length}`);
-  const serveHttp = handlers[0] as (this: Server, socket: Socket) => void;
-  server.removeListener('connection', serveHttp);
+export function takeConnectionHandler(server: NetServer, event: 'connection' | 'secureConnection' = 'connection'): (socket: Socket) => void {
+  const handlers = server.listeners(event);
+  if (handlers.length !== 1) throw new Error(`expected node:http's one ${event} handler, found ${handlers.length}`);
+  const serveHttp = handlers[0] as (this: NetServer, socket: Socket) => void;
+  server.removeListener(event, serveHttp);
   return (socket) => serveHttp.call(server, socket);
+}
+
+/**
+ * A TLS server admits a connection to the guard only once its handshake is done, so connections
+ * still in their handshake would be unbounded: the listener itself caps every open socket at the
+ * guard's limit. Beyond it the kernel's connection is closed at once (no 503 can be written before
+ * a handshake), counted as refused for max-connections.
+ */
+export function capTlsHandshakes(server: NetServer, limits: ViewerConnectionLimits, observer: Pick<ViewerConnectionObserver, 'onReject'>): void {
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => observer.onReject('max-connections'));
 }
 
 export interface ViewerConnectionObserver {
@@ -149,10 +161,31 @@ interface WriteProgress {
   since: number;
 }
 
-/** The write-progress counters of a socket (libuv's queue shrinks while one large write goes out). */
+type WithHandle = { _handle?: { writeQueueSize?: number } | null; _parent?: WithHandle | null };
+
+/**
+ * The write-progress counters of a socket (libuv's queue shrinks while one large write goes out).
+ * A TLS socket's own queue holds the whole encrypted write until it completes; the TCP socket under
+ * it (`_parent`) shows the kernel taking bytes.
+ */
 function progressOf(socket: Socket): { done: number; queued: number } {
-  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
-  return { done: socket.bytesWritten - socket.writableLength, queued: handle?.writeQueueSize ?? 0 };
+  const own = socket as unknown as WithHandle;
+  const queued = (own._handle?.writeQueueSize ?? 0) + (own._parent?._handle?.writeQueueSize ?? 0);
+  return { done: socket.bytesWritten - socket.writableLength, queued };
+}
+
+/**
+ * Resets a connection (RST). A TLS socket's handle is the TLS layer, which Node cannot reset
+ * (ERR_INVALID_HANDLE_TYPE): the TCP socket under it (`_parent`) is reset instead.
+ */
+function resetConnection(socket: Socket): void {
+  const tcp = (socket as unknown as { _parent?: Socket | null })._parent;
+  if (tcp && !tcp.destroyed) {
+    tcp.resetAndDestroy();
+    socket.destroy();
+  } else {
+    socket.resetAndDestroy();
+  }
 }
 
 export function createViewerConnectionGuard(limits: ViewerConnectionLimits, observer: ViewerConnectionObserver): ViewerConnectionGuard {
@@ -181,7 +214,7 @@ export function createViewerConnectionGuard(limits: ViewerConnectionLimits, obse
         observer.onWriteTimeout();
         // A reset, not a close: the kernel drops the unsent bytes too instead of holding them for
         // a peer that is not reading.
-        socket.resetAndDestroy();
+        resetConnection(socket);
       }
     }
   };

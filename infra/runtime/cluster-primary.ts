@@ -13,6 +13,8 @@ export interface ClusterPrimaryOptions {
   readonly logger: Logger;
   /** Environment of every forked worker (added to the primary's). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Signals the primary passes on to every live worker (e.g. SIGHUP: reload certificates). */
+  readonly forwardSignals?: readonly NodeJS.Signals[];
 }
 
 export interface ClusterPrimary {
@@ -39,9 +41,14 @@ export function startClusterPrimary(options: ClusterPrimaryOptions): ClusterPrim
   let started = false;
   let onListening: (worker: Worker, address: { port: number }) => void = () => {};
   let onExit: (worker: Worker, code: number, signal: string) => void = () => {};
+  const forward = (signal: NodeJS.Signals): void => {
+    for (const worker of liveWorkers()) worker.process.kill(signal);
+  };
+  for (const signal of options.forwardSignals ?? []) process.on(signal, forward);
   const detach = (): void => {
     cluster.off('listening', onListening);
     cluster.off('exit', onExit);
+    for (const signal of options.forwardSignals ?? []) process.off(signal, forward);
   };
 
   const listening = new Promise<number>((resolve, reject) => {

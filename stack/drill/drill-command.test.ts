@@ -36,8 +36,12 @@ test('bad drills are refused before anything runs, naming the reason (exit 2)', 
   t.after(() => rm(dir, { recursive: true, force: true }));
   const stale = join(dir, 'stack.json');
   await writeStackState(stale, { version: 1, supervisorPid: 2 ** 22 + 1, restartAfterMs: 2000, consul: { url: 'http://127.0.0.1:9', pid: undefined }, balancerUrl: 'http://127.0.0.1:9', services: [] });
+  // A live stack (this process stands in for its runner) started with --tls.
+  const overTls = join(dir, 'tls-stack.json');
+  await writeStackState(overTls, { version: 1, supervisorPid: process.pid, restartAfterMs: 2000, consul: { url: 'http://127.0.0.1:9', pid: undefined }, balancerUrl: 'https://127.0.0.1:9', services: [] });
   const cases: [string[], RegExp][] = [
     [['edge-kill', '--stack', stale], /--stack: stack state .* is stale: the stack that wrote it \(pid 4194305\) is gone/],
+    [['edge-kill', '--stack', overTls], /--stack: stack state .*tls-stack\.json: the stack runs on HTTPS \(start --tls\); drills need a stack started without --tls/],
     [['no-such-drill'], /no-such-drill: unknown scenario \(one of: edge-kill/],
     [['region-cut'], /region-cut: needs the hosts mode/],
     [['edge-kill', '--balancer', 'http://127.0.0.1:9'], /--consul: a deployment reached by URL needs both --balancer and --consul/],

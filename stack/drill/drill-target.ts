@@ -88,5 +88,7 @@ export async function drillTargetFromStateFile(stateFile: string, consulToken?: 
   // A runner killed outright cannot remove its file; its pids may belong to anyone by now.
   if (!isProcessAlive(state.supervisorPid)) throw new Error(`stack state ${stateFile} is stale: the stack that wrote it (pid ${state.supervisorPid}) is gone`);
   if (state.balancerUrl === undefined) throw new Error(`stack state ${stateFile}: the stack runs no balancer`);
+  // Viewers, probes and fault relays speak plain http; the run's private CA is trusted nowhere here.
+  if (new URL(state.balancerUrl).protocol === 'https:') throw new Error(`stack state ${stateFile}: the stack runs on HTTPS (start --tls); drills need a stack started without --tls`);
   return createDrillTarget({ balancerUrl: state.balancerUrl, consulUrl: state.consul.url, stateFile, ...(consulToken ? { consulToken } : {}) });
 }
