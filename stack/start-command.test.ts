@@ -11,7 +11,7 @@ import { freePort } from '../infra/runtime/free-ports.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
-const SERVICES = ['consul', 'origin-1', 'origin-2', 'edge-1', 'edge-2', 'edge-3', 'balancer'];
+const SERVICES = ['consul', 'origin-1', 'origin-2', 'shield-us-east', 'shield-eu-west', 'edge-1', 'edge-2', 'edge-3', 'balancer'];
 
 interface RunningStart {
   readonly runner: ChildProcess;
@@ -47,7 +47,7 @@ async function launchStart(t: TestContext, extraArgs: readonly string[] = []): P
     if (runner.exitCode === 2 && /already in use/.test(stderr) && attempt < 5) continue;
     assert.ok(allHealthy(), `streamedge start did not report every service healthy:\n${stdout}\n${stderr}`);
     const urls = new Map<string, string>();
-    for (const match of stdout.matchAll(/^(\S+)\s+(?:consul|origin|edge|balancer)\s+(https?:\/\/\S+)/gm)) urls.set(match[1]!, match[2]!);
+    for (const match of stdout.matchAll(/^(\S+)\s+(?:consul|origin|shield|edge|balancer)\s+(https?:\/\/\S+)/gm)) urls.set(match[1]!, match[2]!);
     assert.deepEqual([...urls.keys()], SERVICES, stdout);
     const scheme = extraArgs.includes('--tls') ? 'https' : 'http';
     assert.match(stdout, new RegExp(`^edge-3\\s+edge\\s+${scheme}://127\\.0\\.0\\.1:\\d+\\s+eu-west \\(53\\.35, -6\\.26\\)$`, 'm'));
