@@ -137,6 +137,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       healthIntervalMs: options['health-interval'],
       prometheusBinary: options.prometheus,
       metricsInterval: `${options['metrics-interval']}ms`,
+      restartAfterMs: RESTART_AFTER_MS,
+      stateFile: defaultStackStateFile(options['base-port']),
     });
     return;
   }
