@@ -15,6 +15,8 @@ export interface DrillThresholds {
   readonly maxRecoverMs?: number;
   /** Origin requests ÷ viewer requests: what the edges failed to absorb. */
   readonly maxOriginRatio?: number;
+  /** Viewers still on a faulted edge when the fault was restored (region-cut: they should have moved). */
+  readonly maxStayed?: number;
 }
 
 export interface DrillMeasurements {
@@ -36,6 +38,8 @@ export interface DrillMeasurements {
   readonly edgeOriginRequests: number;
   readonly edgeResponses: number;
   readonly edgeMisses: number;
+  /** Viewers whose pathway was a faulted edge just before the restore; undefined when the fault names no edges. */
+  readonly stayedOnFault?: number;
 }
 
 export interface DrillCheck {
@@ -97,6 +101,7 @@ export function judgeDrill(measured: DrillMeasurements, thresholds: DrillThresho
   check('time to detect', measured.detectMs, thresholds.maxDetectMs, 'ms');
   check('time to recover', measured.recoverMs, thresholds.maxRecoverMs, 'ms');
   check('origin ratio', originRatio, thresholds.maxOriginRatio, '');
+  if (measured.stayedOnFault !== undefined) check('viewers left on the fault', measured.stayedOnFault, thresholds.maxStayed, '');
   // No viewer at all, or none that played, is never a pass.
   checks.push({ name: 'viewers that played', value: viewers.filter((s) => s.segments > 0).length, limit: viewers.length, unit: '', pass: viewers.length > 0 && viewers.every((s) => s.segments > 0) });
   return { pass: checks.every((c) => c.pass), checks, stallMs, startupMs, totals, originRatio };
@@ -138,6 +143,7 @@ export function renderVerdict(measured: DrillMeasurements, verdict: DrillVerdict
           row('fault held', formatNumber(measured.faultHeldMs, 'ms')),
           row('time to detect', formatNumber(measured.detectMs, 'ms'), 'time to detect'),
           row('time to recover', formatNumber(measured.recoverMs, 'ms'), 'time to recover'),
+          ...(measured.stayedOnFault === undefined ? [] : [row('viewers left on the faulted edges', String(measured.stayedOnFault), 'viewers left on the fault')]),
         ]),
   ];
   const browser = measured.viewers.find((viewer) => viewer.id === 'chromium');

@@ -4,6 +4,8 @@
 // content-steering pathway when a request fails. It counts what a viewer would feel: stalls,
 // failed and retried requests, and segments whose bytes do not match their ETag.
 import { setMaxListeners } from 'node:events';
+import { isIPv4 } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { createEtagVerifier } from '../../edge/cache/etag-verifier.js';
 import { createPathwayChooser, type PathwayChooser } from './pathway-chooser.js';
 import { chooseRendition, readMediaPlaylist, type MasterChoice, type MediaPlaylist } from './viewer-playlists.js';
@@ -22,6 +24,8 @@ export interface SyntheticViewerOptions {
   readonly maxAttempts: number;
   /** How long a pathway that failed is left alone. */
   readonly pathwayPenaltyMs: number;
+  /** Connect from this address of the machine (in hosts mode: a region's viewer address), else the default route's. */
+  readonly localAddress?: string;
   readonly now?: () => number;
 }
 
@@ -70,6 +74,18 @@ function validate(options: SyntheticViewerOptions): void {
   for (const name of ['maxBufferSeconds', 'requestTimeoutMs', 'maxAttempts', 'pathwayPenaltyMs'] as const) {
     if (!(Number.isFinite(options[name]) && options[name] > 0)) throw new TypeError(`synthetic viewer: ${name} must be a positive number, got ${options[name]}`);
   }
+  if (options.localAddress !== undefined && !isIPv4(options.localAddress)) throw new TypeError(`synthetic viewer: localAddress must be an IPv4 address, got "${options.localAddress}"`);
+}
+
+/** A fetch whose connections leave from `localAddress`; the agent is closed with the viewer. */
+function fetcherFrom(localAddress: string | undefined): { fetch: (url: string, signal: AbortSignal) => Promise<Response>; close: () => Promise<void> } {
+  if (localAddress === undefined) return { fetch: (url, signal) => fetch(url, { signal }), close: async () => {} };
+  const agent = new Agent({ localAddress });
+  let closing: Promise<void> | undefined;
+  return {
+    fetch: async (url, signal) => (await undiciFetch(url, { signal, dispatcher: agent })) as unknown as Response,
+    close: () => (closing ??= agent.close()),
+  };
 }
 
 export function startSyntheticViewer(options: SyntheticViewerOptions): SyntheticViewer {
@@ -80,6 +96,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
   setMaxListeners(32, stopController.signal);
   const stopped = (): boolean => stopController.signal.aborted;
   const startedAt = now();
+  const fetcher = fetcherFrom(options.localAddress);
 
   const counts = { requests: 0, failed: 0, retried: 0, lost: 0, corrupt: 0, segments: 0, skippedSegments: 0, stalls: 0, stallMs: 0 };
   let firstFailureAt: number | undefined;
@@ -130,7 +147,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
 
   const fetchOnce = async (url: string, verify: boolean): Promise<{ body: Buffer; url: string }> => {
     counts.requests++;
-    const response = await fetch(url, { signal: AbortSignal.any([stopController.signal, AbortSignal.timeout(options.requestTimeoutMs)]) });
+    const response = await fetcher.fetch(url, AbortSignal.any([stopController.signal, AbortSignal.timeout(options.requestTimeoutMs)]));
     const body = Buffer.from(await response.arrayBuffer());
     if (!response.ok) throw new RequestFailure(`${response.status}`);
     if (verify) {
@@ -250,7 +267,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       try {
         const url = new URL(reloadUri);
         url.searchParams.set('_HLS_pathway', chooser.current());
-        const response = await fetch(url, { signal: AbortSignal.any([stopController.signal, AbortSignal.timeout(options.requestTimeoutMs)]) });
+        const response = await fetcher.fetch(url.href, AbortSignal.any([stopController.signal, AbortSignal.timeout(options.requestTimeoutMs)]));
         const manifest = (await response.json()) as { TTL?: unknown; 'RELOAD-URI'?: unknown; 'PATHWAY-PRIORITY'?: unknown };
         if (response.ok) {
           if (Array.isArray(manifest['PATHWAY-PRIORITY'])) chooser.prioritize(manifest['PATHWAY-PRIORITY'].filter((id): id is string => typeof id === 'string'));
@@ -301,6 +318,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       const final = stats();
       stopController.abort();
       await running;
+      await fetcher.close();
       return final;
     },
   };
