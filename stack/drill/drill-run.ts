@@ -154,6 +154,11 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
     const probe: FaultProbe | undefined = prepared.probe;
     await probe?.baseline();
 
+    const onFault = (): number | undefined => {
+      const faulted = prepared.faultedPathways;
+      return faulted && viewers.filter((viewer) => faulted.includes(viewer.stats().pathway ?? '')).length;
+    };
+    const onFaultAtInject = onFault();
     phase = 'fault';
     const injectedAt = Date.now();
     if (fault) {
@@ -174,8 +179,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       if (!fault?.selfRestoring) await sleep(options.faultMs, signal);
       checkAborted();
       phase = 'restoring';
-      const faulted = prepared.faultedPathways;
-      if (faulted) stayedOnFault = viewers.filter((viewer) => faulted.includes(viewer.stats().pathway ?? '')).length;
+      stayedOnFault = onFault();
       if (fault) {
         await fault.restore();
         faultInPlace = false;
@@ -222,6 +226,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       edgeOriginRequests: counterGrowth(before.edgeOrigin, after.edgeOrigin),
       edgeResponses: counterGrowth(before.responses, after.responses),
       edgeMisses: counterGrowth(before.misses, after.misses),
+      ...(onFaultAtInject === undefined ? {} : { onFaultAtInject }),
       ...(stayedOnFault === undefined ? {} : { stayedOnFault }),
     };
     return { measurements, verdict: judgeDrill(measurements, options.thresholds), thresholds: options.thresholds };

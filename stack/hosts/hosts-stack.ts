@@ -83,6 +83,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
   let agents: ConsulAgentProcess[] = [];
   let prometheus: LocalPrometheus | undefined;
   let stopping = false;
+  let networkMade = false;
   /** Hosts killed on purpose (killHost): their service is not restarted until startHost. */
   const held = new Set<string>();
   let recordState = async (): Promise<void> => {};
@@ -99,7 +100,8 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     await Promise.all(agents.filter((agent) => agent.server).map((agent) => agent.stop('leave')));
     for (const relay of relays) relay.kill('SIGTERM');
     await guard.close();
-    await removeHostNetwork(plan);
+    // Only what this run made: a run refused because another is active must not tear that one down.
+    if (networkMade) await removeHostNetwork(plan);
     await rm(stateDir, { recursive: true, force: true });
   };
 
@@ -157,6 +159,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
   try {
     progress(`making ${plan.hosts.length} hosts and 2 region routers (network namespaces ${plan.prefix}*)`);
     await makeHostNetwork(plan);
+    networkMade = true;
     await writeFile(join(stateDir, 'locations.json'), JSON.stringify(hostsLocationTable(plan), null, 2));
 
     for (const region of plan.regions) {
