@@ -26,7 +26,7 @@ test('drill --help names every scenario with its thresholds, and says which run 
     assert.match(stdout, new RegExp(`^  ${name} `, 'm'));
   }
   assert.match(stdout, /edge-kill .*\n.*20 viewers; stall p99 ≤ 1 s, stall max ≤ 2 s, lost ≤ 0, corrupt ≤ 0, detect ≤ 5 s, recover ≤ 15 s/);
-  assert.match(stdout, /region-cut .*\n.*20 viewers; stall max ≤ 4 s, failed segments ≤ 0, lost ≤ 0, corrupt ≤ 0, detect ≤ 10 s, recover ≤ 30 s, viewers left on the cut edges ≤ 0/);
+  assert.match(stdout, /region-cut .*\n.*20 viewers; stall max ≤ 4 s, failed segments ≤ 0, lost ≤ 0, corrupt ≤ 0, detect ≤ 10 s, recover ≤ 45 s, viewers left on the cut edges ≤ 0/);
   assert.match(stdout, /Against a stack of `streamedge start --hosts`.*region-cut,\nand also edge-kill, edge-drain, origin-down, consul-down, cold-herd, live-storm/);
   assert.match(stdout, /Not there:\norigin-slow, origin-corrupt/);
   assert.match(stdout, /--max-stall-p99 <duration>/);

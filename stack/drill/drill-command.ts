@@ -24,7 +24,7 @@ const SPECS = {
   warmup: { kind: 'duration', description: 'viewers watch this long before the fault (default per scenario)' },
   'fault-time': { kind: 'duration', min: 100, description: 'how long a SIGSTOP or relay fault stays in, or a crowd watches (default per scenario); a killed or drained process is back when its supervisor restarts it' },
   settle: { kind: 'duration', description: 'viewers watch this long after recovery (default per scenario)' },
-  'recover-timeout': { kind: 'duration', min: 100, default: '30s', description: 'bound on waiting for the system to report itself well after the restore' },
+  'recover-timeout': { kind: 'duration', min: 100, description: 'bound on waiting for the system to report itself well after the restore (default: 30 s, or the recover threshold when longer)' },
   'restart-timeout': { kind: 'duration', min: 100, default: '30s', description: 'bound on waiting for a supervisor to restart a killed or drained process' },
   'origin-delay': { kind: 'duration', default: '3s', description: 'origin-slow: how late the relayed replica answers' },
   region: { kind: 'string', description: 'region-cut: the region whose link is cut (default: a region without the balancer, eu-west in the demo)' },
@@ -63,6 +63,8 @@ const THRESHOLD_FLAGS: readonly [keyof typeof SPECS, keyof DrillThresholds, stri
   ['max-origin-ratio', 'maxOriginRatio', 'origin ratio'],
   ['max-stayed', 'maxStayed', 'viewers left on the cut edges'],
 ];
+
+const DEFAULT_RECOVER_TIMEOUT_MS = 30_000;
 
 function thresholdSummary(scenario: DrillScenario): string {
   return THRESHOLD_FLAGS.flatMap(([, key, label]) => {
@@ -163,6 +165,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const viewerRegion = regionsFrom(scenario, target, options);
 
+  const thresholds = thresholdsFrom(scenario, options);
   const controller = new AbortController();
   const interrupt = (): void => controller.abort();
   process.once('SIGINT', interrupt);
@@ -176,10 +179,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       warmupMs: options.warmup ?? scenario.defaults.warmupMs,
       faultMs: options['fault-time'] ?? scenario.defaults.faultMs,
       settleMs: options.settle ?? scenario.defaults.settleMs,
-      recoverTimeoutMs: options['recover-timeout'],
+      recoverTimeoutMs: options['recover-timeout'] ?? Math.max(DEFAULT_RECOVER_TIMEOUT_MS, thresholds.maxRecoverMs ?? 0),
       media: options.media ?? scenario.defaults.media,
       rendition: options.rendition,
-      thresholds: thresholdsFrom(scenario, options),
+      thresholds,
       chosen: options.target,
       originDelayMs: options['origin-delay'],
       relayHost: options['relay-host'],
