@@ -168,6 +168,8 @@ export async function main(argv: readonly string[]): Promise<void> {
       prometheusBinary: options.prometheus,
       metricsInterval: `${options['metrics-interval']}ms`,
       live,
+      restartAfterMs: RESTART_AFTER_MS,
+      stateFile: defaultStackStateFile(options['base-port']),
     });
     return;
   }

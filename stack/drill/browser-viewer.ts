@@ -39,6 +39,7 @@ function toViewerStats(page: PageStats | undefined): ViewerStats {
     stalled: page?.stalls.stalled ?? false,
     requests: (page?.fragments.loaded ?? 0) + (page?.fragments.failed ?? 0),
     failed: page?.fragments.failed ?? 0,
+    failedSegments: page?.fragments.failed ?? 0,
     // hls.js retries inside its loaders, out of the page's sight.
     retried: 0,
     lost: page?.fatalError ? 1 : 0,

@@ -8,7 +8,7 @@ import { defaultStackStateFile } from '../stack-state-file.js';
 import { DrillSetupError } from './drill-fault.js';
 import { createDrillProgress } from './drill-progress.js';
 import { DrillAborted, runDrill } from './drill-run.js';
-import { DRILL_SCENARIOS, findScenario, type DrillScenario } from './drill-scenarios.js';
+import { DRILL_SCENARIOS, findScenario, hostsRegion, type DrillScenario } from './drill-scenarios.js';
 import { createDrillTarget, drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
 import { renderVerdict, type DrillThresholds } from './drill-verdict.js';
 
@@ -24,9 +24,11 @@ const SPECS = {
   warmup: { kind: 'duration', description: 'viewers watch this long before the fault (default per scenario)' },
   'fault-time': { kind: 'duration', min: 100, description: 'how long a SIGSTOP or relay fault stays in, or a crowd watches (default per scenario); a killed or drained process is back when its supervisor restarts it' },
   settle: { kind: 'duration', description: 'viewers watch this long after recovery (default per scenario)' },
-  'recover-timeout': { kind: 'duration', min: 100, default: '30s', description: 'bound on waiting for the system to report itself well after the restore' },
+  'recover-timeout': { kind: 'duration', min: 100, description: 'bound on waiting for the system to report itself well after the restore (default: 30 s, or the recover threshold when longer)' },
   'restart-timeout': { kind: 'duration', min: 100, default: '30s', description: 'bound on waiting for a supervisor to restart a killed or drained process' },
   'origin-delay': { kind: 'duration', default: '3s', description: 'origin-slow: how late the relayed replica answers' },
+  region: { kind: 'string', description: 'region-cut: the region whose link is cut (default: a region without the balancer, eu-west in the demo)' },
+  'viewer-region': { kind: 'string', description: 'hosts mode: the synthetic viewers connect from this region\'s viewer address (default: region-cut\'s region, else the machine\'s default, the first region)' },
   'relay-host': { kind: 'string', default: '127.0.0.1', description: 'origin-slow/-corrupt: address the fault relay listens on (the edges must reach it)' },
   buffer: { kind: 'number', min: 1, max: 120, default: 8, description: "viewer's forward buffer in seconds" },
   'request-timeout': { kind: 'duration', min: 100, default: '4s', description: "bound on each viewer request (headers and body)" },
@@ -36,11 +38,13 @@ const SPECS = {
   'max-stall': { kind: 'duration', description: 'threshold: the longest stall time of any viewer' },
   'max-startup-p99': { kind: 'duration', description: 'threshold: p99 of time to first segment' },
   'max-failed': { kind: 'integer', min: 0, description: 'threshold: failed viewer requests (retried or not)' },
+  'max-failed-segments': { kind: 'integer', min: 0, description: 'threshold: failed segment loads (a player\'s failed fragment loads), retried or not' },
   'max-lost': { kind: 'integer', min: 0, description: 'threshold: objects every attempt failed for' },
   'max-corrupt': { kind: 'integer', min: 0, description: 'threshold: segments whose bytes did not match their ETag' },
   'max-detect': { kind: 'duration', description: 'threshold: fault → the system reports it' },
   'max-recover': { kind: 'duration', description: 'threshold: fault restored → the system reports itself well' },
   'max-origin-ratio': { kind: 'number', min: 0, description: 'threshold: origin requests ÷ viewer requests' },
+  'max-stayed': { kind: 'integer', min: 0, description: 'threshold: viewers still on a cut edge when the fault is restored (region-cut)' },
   browser: { kind: 'boolean', description: 'add one real viewer: headless Chromium playing the player page (needs playwright-core, a dev dependency)' },
   chromium: { kind: 'string', default: '/usr/bin/chromium', description: 'Chromium binary for --browser' },
   json: { kind: 'boolean', description: 'print the result as JSON (no progress line)' },
@@ -51,12 +55,16 @@ const THRESHOLD_FLAGS: readonly [keyof typeof SPECS, keyof DrillThresholds, stri
   ['max-stall', 'maxStallMs', 'stall max'],
   ['max-startup-p99', 'maxStartupP99Ms', 'startup p99'],
   ['max-failed', 'maxFailed', 'failed'],
+  ['max-failed-segments', 'maxFailedSegments', 'failed segments'],
   ['max-lost', 'maxLost', 'lost'],
   ['max-corrupt', 'maxCorrupt', 'corrupt'],
   ['max-detect', 'maxDetectMs', 'detect'],
   ['max-recover', 'maxRecoverMs', 'recover'],
   ['max-origin-ratio', 'maxOriginRatio', 'origin ratio'],
+  ['max-stayed', 'maxStayed', 'viewers left on the cut edges'],
 ];
+
+const DEFAULT_RECOVER_TIMEOUT_MS = 30_000;
 
 function thresholdSummary(scenario: DrillScenario): string {
   return THRESHOLD_FLAGS.flatMap(([, key, label]) => {
@@ -80,7 +88,12 @@ function summary(): string {
       `  ${scenario.name.padEnd(width)}  ${scenario.summary}`,
       `  ${''.padEnd(width)}  ${scenario.defaults.viewers} viewers; ${thresholdSummary(scenario)}; also every viewer must play`,
     ]),
-    `  ${'region-cut'.padEnd(width)}  not available: it needs the hosts mode (one network namespace per host), which the stack has not yet`,
+    '',
+    'Against a stack of `streamedge start --hosts` (every service in its own network namespace, as root): region-cut,',
+    `and also ${DRILL_SCENARIOS.filter((s) => s.inHostsMode && !s.needsHosts).map((s) => s.name).join(', ')} (signals go to the pids in its state file; a killed service is`,
+    'restarted in its namespace; consul-down hangs the Consul client agent on the balancer\'s host). Not there:',
+    `${DRILL_SCENARIOS.filter((s) => !s.inHostsMode).map((s) => s.name).join(', ')} (the hosts cannot reach a fault relay on this machine). --viewer-region places the`,
+    'synthetic viewers in a region (they connect from its viewer address; a --browser viewer sends ?region=).',
     '',
     'Hooks: signal scenarios (edge-kill, edge-drain, origin-down, consul-down) send SIGKILL/SIGTERM/SIGSTOP+SIGCONT',
     'to processes on this machine, so they need --stack. origin-slow and origin-corrupt work on any deployment:',
@@ -123,10 +136,26 @@ async function targetFrom(options: { stack?: string; balancer?: string; consul?:
   }
 }
 
+/** Checks the hosts-mode flags against the target; returns where the viewers stand, if in a region. */
+function regionsFrom(scenario: DrillScenario, target: DrillTarget, options: { region?: string; 'viewer-region'?: string }): { name: string; viewerAddress: string } | undefined {
+  if (scenario.needsHosts && !target.hosts) {
+    throw new OptionError(scenario.name, 'needs a stack of `streamedge start --hosts` (run as root; its state file names the regions and their routers)');
+  }
+  if (target.hosts && !scenario.inHostsMode) throw new OptionError(scenario.name, 'does not run against a hosts stack: its hosts cannot reach a fault relay on this machine');
+  if (options.region !== undefined && scenario.name !== 'region-cut') throw new OptionError('--region', 'is for region-cut (use --viewer-region to place the viewers)');
+  try {
+    if (options['viewer-region'] !== undefined) return hostsRegion(target, options['viewer-region'], '--viewer-region');
+    // Viewers of the region that is cut: they are the ones who must move.
+    if (scenario.name === 'region-cut') return hostsRegion(target, options.region, '--region');
+  } catch (error) {
+    throw new OptionError(options['viewer-region'] !== undefined ? '--viewer-region' : '--region', (error as Error).message);
+  }
+  return undefined;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') throw new HelpRequested(formatUsage('drill <scenario>', summary(), SPECS));
-  if (name === 'region-cut') throw new OptionError('region-cut', 'needs the hosts mode (a network namespace per host), which the stack does not have yet');
   const scenario = findScenario(name);
   if (!scenario) throw new OptionError(name, `unknown scenario (one of: ${DRILL_SCENARIOS.map((s) => s.name).join(', ')})`);
   const options = parseCommandOptions(`drill ${name}`, summary(), SPECS, rest);
@@ -134,7 +163,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (scenario.needsLocalProcesses && target.stateFile === undefined) {
     throw new OptionError('--stack', `${scenario.name} signals processes on this machine: it needs the stack's state file, not only --balancer and --consul`);
   }
+  const viewerRegion = regionsFrom(scenario, target, options);
 
+  const thresholds = thresholdsFrom(scenario, options);
   const controller = new AbortController();
   const interrupt = (): void => controller.abort();
   process.once('SIGINT', interrupt);
@@ -148,14 +179,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       warmupMs: options.warmup ?? scenario.defaults.warmupMs,
       faultMs: options['fault-time'] ?? scenario.defaults.faultMs,
       settleMs: options.settle ?? scenario.defaults.settleMs,
-      recoverTimeoutMs: options['recover-timeout'],
+      recoverTimeoutMs: options['recover-timeout'] ?? Math.max(DEFAULT_RECOVER_TIMEOUT_MS, thresholds.maxRecoverMs ?? 0),
       media: options.media ?? scenario.defaults.media,
       rendition: options.rendition,
-      thresholds: thresholdsFrom(scenario, options),
+      thresholds,
       chosen: options.target,
       originDelayMs: options['origin-delay'],
       relayHost: options['relay-host'],
       restartTimeoutMs: options['restart-timeout'],
+      region: options.region,
+      ...(viewerRegion ? { viewerRegion } : {}),
       viewer: {
         maxBufferSeconds: options.buffer,
         requestTimeoutMs: options['request-timeout'],

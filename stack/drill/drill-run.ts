@@ -28,7 +28,11 @@ export interface DrillRunOptions {
   readonly originDelayMs: number;
   readonly relayHost: string;
   readonly restartTimeoutMs: number;
+  /** region-cut: the region to cut (default: one without the balancer). */
+  readonly region?: string;
   readonly viewer: { readonly maxBufferSeconds: number; readonly requestTimeoutMs: number; readonly maxAttempts: number; readonly pathwayPenaltyMs: number };
+  /** Hosts mode: the viewers are viewers of this region (synthetic ones connect from its address, Chromium sends the balancer its name). */
+  readonly viewerRegion?: { readonly name: string; readonly viewerAddress: string };
   /** Add one real Chromium viewer playing the balancer's player page. */
   readonly browser?: { readonly chromiumPath: string };
   readonly onProgress?: (status: DrillStatus) => void;
@@ -94,9 +98,14 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
 
   const viewers: (SyntheticViewer | BrowserViewer)[] = [];
   const startViewers = async (spreadMs: number): Promise<void> => {
-    if (options.browser) viewers.push(await startBrowserViewer({ balancerUrl: target.balancerUrl, masterUrl, chromiumPath: options.browser.chromiumPath }));
+    const region = options.viewerRegion;
+    if (options.browser) {
+      // A browser cannot choose its source address; the balancer takes a region hint instead.
+      const hinted = region ? `${masterUrl}?region=${encodeURIComponent(region.name)}` : masterUrl;
+      viewers.push(await startBrowserViewer({ balancerUrl: target.balancerUrl, masterUrl: hinted, chromiumPath: options.browser.chromiumPath }));
+    }
     for (let i = 0; i < options.viewers; i++) {
-      viewers.push(startSyntheticViewer({ id: `viewer-${i + 1}`, masterUrl, rendition: options.rendition, ...options.viewer }));
+      viewers.push(startSyntheticViewer({ id: `viewer-${i + 1}`, masterUrl, rendition: options.rendition, ...options.viewer, ...(region ? { localAddress: region.viewerAddress } : {}) }));
       if (spreadMs > 0) await sleep(spreadMs / options.viewers, signal);
     }
   };
@@ -139,11 +148,17 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       originDelayMs: options.originDelayMs,
       relayHost: options.relayHost,
       restartTimeoutMs: options.restartTimeoutMs,
+      region: options.region,
     });
     fault = prepared.fault;
     const probe: FaultProbe | undefined = prepared.probe;
     await probe?.baseline();
 
+    const onFault = (): number | undefined => {
+      const faulted = prepared.faultedPathways;
+      return faulted && viewers.filter((viewer) => faulted.includes(viewer.stats().pathway ?? '')).length;
+    };
+    const onFaultAtInject = onFault();
     phase = 'fault';
     const injectedAt = Date.now();
     if (fault) {
@@ -153,6 +168,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
     if (scenario.herd) await startViewers(0);
     // Detection counts only while the fault is in: one the system never noticed is reported so.
     let restoredAt: number | undefined;
+    let stayedOnFault: number | undefined;
     const watchDetection = async (): Promise<void> => {
       while (probe && detectMs === undefined && restoredAt === undefined && !signal?.aborted) {
         if (await probe.detected().catch(() => false)) detectMs = Date.now() - injectedAt;
@@ -163,6 +179,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       if (!fault?.selfRestoring) await sleep(options.faultMs, signal);
       checkAborted();
       phase = 'restoring';
+      stayedOnFault = onFault();
       if (fault) {
         await fault.restore();
         faultInPlace = false;
@@ -209,6 +226,8 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       edgeOriginRequests: counterGrowth(before.edgeOrigin, after.edgeOrigin),
       edgeResponses: counterGrowth(before.responses, after.responses),
       edgeMisses: counterGrowth(before.misses, after.misses),
+      ...(onFaultAtInject === undefined ? {} : { onFaultAtInject }),
+      ...(stayedOnFault === undefined ? {} : { stayedOnFault }),
     };
     return { measurements, verdict: judgeDrill(measurements, options.thresholds), thresholds: options.thresholds };
   } finally {

@@ -2,7 +2,7 @@
 // lists origins and edges, and — only when the stack runs on this machine and recorded itself in
 // a state file — the pids that signal faults need. A deployment elsewhere is reached by URL alone.
 import { isProcessAlive } from '../../infra/runtime/process-alive.js';
-import { readStackState } from '../stack-state-file.js';
+import { readStackState, type StackStateHosts } from '../stack-state-file.js';
 
 export interface TargetService {
   readonly id: string;
@@ -17,6 +17,8 @@ export interface DrillTarget {
   readonly consulToken: string | undefined;
   /** The state file this target came from; undefined for a deployment reached by URL. */
   readonly stateFile: string | undefined;
+  /** A stack of `streamedge start --hosts`: its regions and where each service runs; else undefined. */
+  readonly hosts: StackStateHosts | undefined;
   /** Origins and edges Consul lists now (any health), with the URL each serves on. */
   services(role: 'origin' | 'edge'): Promise<TargetService[]>;
   /** Current pid of a stack process ('consul' or a service id); rereads the state file. */
@@ -40,6 +42,7 @@ export interface TargetOptions {
   readonly consulUrl: string;
   readonly consulToken?: string;
   readonly stateFile?: string;
+  readonly hosts?: StackStateHosts;
 }
 
 function checkedUrl(name: string, value: string): string {
@@ -61,6 +64,7 @@ export function createDrillTarget(options: TargetOptions): DrillTarget {
     consulUrl,
     consulToken: options.consulToken,
     stateFile: options.stateFile,
+    hosts: options.hosts,
     consul,
     async services(role) {
       const response = await consul(`/v1/catalog/service/${SERVICE_NAMES[role]}`);
@@ -90,5 +94,11 @@ export async function drillTargetFromStateFile(stateFile: string, consulToken?: 
   if (state.balancerUrl === undefined) throw new Error(`stack state ${stateFile}: the stack runs no balancer`);
   // Viewers, probes and fault relays speak plain http; the run's private CA is trusted nowhere here.
   if (new URL(state.balancerUrl).protocol === 'https:') throw new Error(`stack state ${stateFile}: the stack runs on HTTPS (start --tls); drills need a stack started without --tls`);
-  return createDrillTarget({ balancerUrl: state.balancerUrl, consulUrl: state.consul.url, stateFile, ...(consulToken ? { consulToken } : {}) });
+  return createDrillTarget({
+    balancerUrl: state.balancerUrl,
+    consulUrl: state.consul.url,
+    stateFile,
+    ...(state.hosts ? { hosts: state.hosts } : {}),
+    ...(consulToken ? { consulToken } : {}),
+  });
 }

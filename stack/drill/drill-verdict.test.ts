@@ -5,7 +5,7 @@ import type { ViewerStats } from './synthetic-viewer.js';
 
 function viewer(id: string, stallMs: number, extra: Partial<ViewerStats> = {}): ViewerStats {
   return {
-    id, startupMs: 100, stallMs, stalls: stallMs > 0 ? 1 : 0, stalled: false, requests: 20, failed: 0, retried: 0, lost: 0, corrupt: 0,
+    id, startupMs: 100, stallMs, stalls: stallMs > 0 ? 1 : 0, stalled: false, requests: 20, failed: 0, failedSegments: 0, retried: 0, lost: 0, corrupt: 0,
     segments: 10, skippedSegments: 0, pathwaySwitches: 0, pathway: 'edge-1', firstFailureAt: undefined, lastFailureAt: undefined, ...extra,
   };
 }
@@ -43,4 +43,23 @@ test('a fault never detected, a viewer that never played, or no viewer at all fa
   assert.equal(judgeDrill(measured([viewer('a', 0)], { detectMs: undefined }), { maxDetectMs: 5000 }).pass, false);
   assert.equal(judgeDrill(measured([viewer('a', 0), viewer('b', 0, { segments: 0, startupMs: undefined })]), {}).pass, false);
   assert.equal(judgeDrill(measured([]), {}).pass, false);
+});
+
+test('a region cut judges whether its viewers were on the cut edges, left them, and lost no segment', () => {
+  const viewers = [viewer('a', 800, { failed: 1, retried: 1 }), viewer('b', 0, { failed: 1, failedSegments: 1, retried: 1 })];
+  const thresholds = { maxStallMs: 4000, maxFailedSegments: 0, maxStayed: 0 };
+  const cut = measured(viewers, { scenario: 'region-cut', onFaultAtInject: 2, stayedOnFault: 0 });
+  const verdict = judgeDrill(cut, thresholds);
+  assert.deepEqual(verdict.checks.filter((check) => !check.pass).map((check) => check.name), ['failed segment loads']);
+  assert.equal(verdict.totals.failedSegments, 1);
+  const table = renderVerdict(cut, verdict);
+  assert.match(table, /of which segment loads\s+1\s+≤ 0\s+FAIL/);
+  assert.match(table, /viewers on the faulted edges at inject\s+2\s+≥ 1\s+pass/);
+  assert.match(table, /viewers left on the faulted edges\s+0\s+≤ 0\s+pass/);
+
+  const stayed = judgeDrill(measured([viewer('a', 0)], { onFaultAtInject: 1, stayedOnFault: 1 }), thresholds);
+  assert.deepEqual(stayed.checks.filter((check) => !check.pass).map((check) => check.name), ['viewers left on the fault']);
+  // Nobody watched from the cut edges: the drill moved no one and shows nothing.
+  const nobody = judgeDrill(measured([viewer('a', 0)], { onFaultAtInject: 0, stayedOnFault: 0 }), thresholds);
+  assert.deepEqual(nobody.checks.filter((check) => !check.pass).map((check) => check.name), ['viewers on the fault when it went in']);
 });

@@ -9,12 +9,16 @@ export interface DrillThresholds {
   readonly maxStallMs?: number;
   readonly maxStartupP99Ms?: number;
   readonly maxFailed?: number;
+  /** Failed segment loads (a player's failed fragment loads), a subset of the failed requests. */
+  readonly maxFailedSegments?: number;
   readonly maxLost?: number;
   readonly maxCorrupt?: number;
   readonly maxDetectMs?: number;
   readonly maxRecoverMs?: number;
   /** Origin requests ÷ viewer requests: what the edges failed to absorb. */
   readonly maxOriginRatio?: number;
+  /** Viewers still on a faulted edge when the fault was restored (region-cut: they should have moved). */
+  readonly maxStayed?: number;
 }
 
 export interface DrillMeasurements {
@@ -36,6 +40,10 @@ export interface DrillMeasurements {
   readonly edgeOriginRequests: number;
   readonly edgeResponses: number;
   readonly edgeMisses: number;
+  /** Viewers whose pathway was a faulted edge when the fault went in; undefined when the fault names no edges. */
+  readonly onFaultAtInject?: number;
+  /** Viewers whose pathway was a faulted edge just before the restore; undefined when the fault names no edges. */
+  readonly stayedOnFault?: number;
 }
 
 export interface DrillCheck {
@@ -51,7 +59,7 @@ export interface DrillVerdict {
   readonly checks: readonly DrillCheck[];
   readonly stallMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly startupMs: { readonly p50: number | undefined; readonly p99: number | undefined };
-  readonly totals: { readonly requests: number; readonly failed: number; readonly retried: number; readonly lost: number; readonly corrupt: number; readonly segments: number; readonly skippedSegments: number; readonly pathwaySwitches: number };
+  readonly totals: { readonly requests: number; readonly failed: number; readonly failedSegments: number; readonly retried: number; readonly lost: number; readonly corrupt: number; readonly segments: number; readonly skippedSegments: number; readonly pathwaySwitches: number };
   readonly originRatio: number;
 }
 
@@ -70,6 +78,7 @@ export function judgeDrill(measured: DrillMeasurements, thresholds: DrillThresho
   const totals = {
     requests: sum((s) => s.requests),
     failed: sum((s) => s.failed),
+    failedSegments: sum((s) => s.failedSegments),
     retried: sum((s) => s.retried),
     lost: sum((s) => s.lost),
     corrupt: sum((s) => s.corrupt),
@@ -92,11 +101,17 @@ export function judgeDrill(measured: DrillMeasurements, thresholds: DrillThresho
   check('stall max', stallMs.max, thresholds.maxStallMs, 'ms');
   check('startup p99', startupMs.p99, thresholds.maxStartupP99Ms, 'ms');
   check('failed requests', totals.failed, thresholds.maxFailed, '');
+  check('failed segment loads', totals.failedSegments, thresholds.maxFailedSegments, '');
   check('lost objects', totals.lost, thresholds.maxLost, '');
   check('corrupt segments', totals.corrupt, thresholds.maxCorrupt, '');
   check('time to detect', measured.detectMs, thresholds.maxDetectMs, 'ms');
   check('time to recover', measured.recoverMs, thresholds.maxRecoverMs, 'ms');
   check('origin ratio', originRatio, thresholds.maxOriginRatio, '');
+  if (measured.stayedOnFault !== undefined) check('viewers left on the fault', measured.stayedOnFault, thresholds.maxStayed, '');
+  // A fault on edges no viewer watched from moved nobody: such a drill shows nothing.
+  if (measured.onFaultAtInject !== undefined) {
+    checks.push({ name: 'viewers on the fault when it went in', value: measured.onFaultAtInject, limit: viewers.length, unit: '', pass: measured.onFaultAtInject > 0 });
+  }
   // No viewer at all, or none that played, is never a pass.
   checks.push({ name: 'viewers that played', value: viewers.filter((s) => s.segments > 0).length, limit: viewers.length, unit: '', pass: viewers.length > 0 && viewers.every((s) => s.segments > 0) });
   return { pass: checks.every((c) => c.pass), checks, stallMs, startupMs, totals, originRatio };
@@ -122,6 +137,7 @@ export function renderVerdict(measured: DrillMeasurements, verdict: DrillVerdict
     row('startup p50 / p99', `${formatNumber(verdict.startupMs.p50, 'ms')} / ${formatNumber(verdict.startupMs.p99, 'ms')}`, 'startup p99'),
     row('viewer requests', String(totals.requests)),
     row('failed requests', String(totals.failed), 'failed requests'),
+    row('  of which segment loads', String(totals.failedSegments), 'failed segment loads'),
     row('retried requests', String(totals.retried)),
     row('lost objects (every attempt failed)', String(totals.lost), 'lost objects'),
     row('corrupt segments (bytes ≠ ETag)', String(totals.corrupt), 'corrupt segments'),
@@ -138,6 +154,10 @@ export function renderVerdict(measured: DrillMeasurements, verdict: DrillVerdict
           row('fault held', formatNumber(measured.faultHeldMs, 'ms')),
           row('time to detect', formatNumber(measured.detectMs, 'ms'), 'time to detect'),
           row('time to recover', formatNumber(measured.recoverMs, 'ms'), 'time to recover'),
+          ...(measured.onFaultAtInject === undefined
+            ? []
+            : [row('viewers on the faulted edges at inject', String(measured.onFaultAtInject), 'viewers on the fault when it went in').map((cell, i) => (i === 2 ? '≥ 1' : cell))]),
+          ...(measured.stayedOnFault === undefined ? [] : [row('viewers left on the faulted edges', String(measured.stayedOnFault), 'viewers left on the fault')]),
         ]),
   ];
   const browser = measured.viewers.find((viewer) => viewer.id === 'chromium');

@@ -43,6 +43,26 @@ export function edgeProbe(target: DrillTarget, edgeId: string): FaultProbe {
   };
 }
 
+/** A region's edges: detected once any of them is no longer healthy to the balancer or passing in Consul; recovered when all are again. */
+export function regionProbe(target: DrillTarget, region: string, edgeIds: readonly string[]): FaultProbe {
+  const healthy = async (): Promise<Set<string>> => {
+    const [status, inConsul] = await Promise.all([balancerStatus(target), passing(target, 'streamedge-edge')]);
+    return new Set((status.edges ?? []).filter((edge) => edge.health === 'healthy' && inConsul.has(edge.id)).map((edge) => edge.id));
+  };
+  return {
+    detects: `balancer /status or Consul stops listing an edge of ${region} (${edgeIds.join(', ')}) as healthy`,
+    baseline: async () => {},
+    detected: async () => {
+      const now = await healthy();
+      return edgeIds.some((id) => !now.has(id));
+    },
+    recovered: async () => {
+      const now = await healthy();
+      return edgeIds.every((id) => now.has(id));
+    },
+  };
+}
+
 /** A counter on every edge grew since the baseline. */
 function edgeCounterGrew(target: DrillTarget, edges: readonly TargetService[], filter: SampleFilter): { baseline(): Promise<void>; grew(): Promise<boolean> } {
   let before = 0;

@@ -82,4 +82,25 @@ test('bytes that do not match their ETag count as corrupt, and a segment that co
 test('a viewer refuses options it cannot honour', () => {
   assert.throws(() => startSyntheticViewer({ id: 'v', masterUrl: 'not a url', ...OPTIONS }), /masterUrl/);
   assert.throws(() => startSyntheticViewer({ id: 'v', masterUrl: 'http://x/', ...OPTIONS, maxAttempts: 0 }), /maxAttempts/);
+  assert.throws(() => startSyntheticViewer({ id: 'v', masterUrl: 'http://x/', ...OPTIONS, localAddress: '10.77.102' }), /localAddress must be an IPv4 address/);
+});
+
+test('a viewer given a local address makes every request from it (a viewer of that region in hosts mode)', async (t) => {
+  const seen = new Set<string>();
+  const edge = await startEdge(t, { segments: 'ok' });
+  const server = createServer((request, response) => {
+    seen.add(request.socket.remoteAddress ?? '');
+    void fetch(`${edge}${request.url}`).then(async (answer) => {
+      response.writeHead(answer.status, { etag: answer.headers.get('etag') ?? '' }).end(Buffer.from(await answer.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const front = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const viewer = startSyntheticViewer({ id: 'v', masterUrl: await startBalancer(t, { 'edge-a': front }), ...OPTIONS, localAddress: '127.0.0.2' });
+  t.after(() => viewer.stop());
+  await sleep(800);
+  const stats = await viewer.stop();
+  assert.ok(stats.segments >= 1, JSON.stringify(stats));
+  assert.deepEqual([...seen], ['127.0.0.2']);
 });

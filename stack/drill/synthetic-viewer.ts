@@ -4,6 +4,8 @@
 // content-steering pathway when a request fails. It counts what a viewer would feel: stalls,
 // failed and retried requests, and segments whose bytes do not match their ETag.
 import { setMaxListeners } from 'node:events';
+import { isIPv4 } from 'node:net';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { createEtagVerifier } from '../../edge/cache/etag-verifier.js';
 import { createPathwayChooser, type PathwayChooser } from './pathway-chooser.js';
 import { chooseRendition, readMediaPlaylist, type MasterChoice, type MediaPlaylist } from './viewer-playlists.js';
@@ -22,6 +24,8 @@ export interface SyntheticViewerOptions {
   readonly maxAttempts: number;
   /** How long a pathway that failed is left alone. */
   readonly pathwayPenaltyMs: number;
+  /** Connect from this address of the machine (in hosts mode: a region's viewer address), else the default route's. */
+  readonly localAddress?: string;
   readonly now?: () => number;
 }
 
@@ -37,6 +41,8 @@ export interface ViewerStats {
   readonly requests: number;
   /** Requests that failed (error, timeout, non-2xx, bytes not matching the ETag). */
   readonly failed: number;
+  /** Of those, segment (fragment) loads: what a player reports as a failed fragment load. */
+  readonly failedSegments: number;
   /** Requests that were another attempt at an object after a failure. */
   readonly retried: number;
   /** Objects given up after every attempt failed. */
@@ -70,6 +76,18 @@ function validate(options: SyntheticViewerOptions): void {
   for (const name of ['maxBufferSeconds', 'requestTimeoutMs', 'maxAttempts', 'pathwayPenaltyMs'] as const) {
     if (!(Number.isFinite(options[name]) && options[name] > 0)) throw new TypeError(`synthetic viewer: ${name} must be a positive number, got ${options[name]}`);
   }
+  if (options.localAddress !== undefined && !isIPv4(options.localAddress)) throw new TypeError(`synthetic viewer: localAddress must be an IPv4 address, got "${options.localAddress}"`);
+}
+
+/** A fetch whose connections leave from `localAddress`; the agent is closed with the viewer. */
+function fetcherFrom(localAddress: string | undefined): { fetch: (url: string, signal: AbortSignal) => Promise<Response>; close: () => Promise<void> } {
+  if (localAddress === undefined) return { fetch: (url, signal) => fetch(url, { signal }), close: async () => {} };
+  const agent = new Agent({ localAddress });
+  let closing: Promise<void> | undefined;
+  return {
+    fetch: async (url, signal) => (await undiciFetch(url, { signal, dispatcher: agent })) as unknown as Response,
+    close: () => (closing ??= agent.close()),
+  };
 }
 
 export function startSyntheticViewer(options: SyntheticViewerOptions): SyntheticViewer {
@@ -80,8 +98,9 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
   setMaxListeners(32, stopController.signal);
   const stopped = (): boolean => stopController.signal.aborted;
   const startedAt = now();
+  const fetcher = fetcherFrom(options.localAddress);
 
-  const counts = { requests: 0, failed: 0, retried: 0, lost: 0, corrupt: 0, segments: 0, skippedSegments: 0, stalls: 0, stallMs: 0 };
+  const counts = { requests: 0, failed: 0, failedSegments: 0, retried: 0, lost: 0, corrupt: 0, segments: 0, skippedSegments: 0, stalls: 0, stallMs: 0 };
   let firstFailureAt: number | undefined;
   let lastFailureAt: number | undefined;
   let startupMs: number | undefined;
@@ -128,10 +147,30 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       stopController.signal.addEventListener('abort', done, { once: true });
     });
 
+  /**
+   * A request's bound: the stop or its timeout. A timer of its own, held until the request ends —
+   * Node 20 may collect an AbortSignal.timeout() reachable only through AbortSignal.any(), and then
+   * a request on a dead link hangs until TCP gives up (seen when a region is cut).
+   */
+  const bounded = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new RequestFailure(`no answer within ${options.requestTimeoutMs} ms`)), options.requestTimeoutMs);
+    const onStop = (): void => controller.abort();
+    stopController.signal.addEventListener('abort', onStop, { once: true });
+    try {
+      return await run(controller.signal);
+    } finally {
+      clearTimeout(timer);
+      stopController.signal.removeEventListener('abort', onStop);
+    }
+  };
+
   const fetchOnce = async (url: string, verify: boolean): Promise<{ body: Buffer; url: string }> => {
     counts.requests++;
-    const response = await fetch(url, { signal: AbortSignal.any([stopController.signal, AbortSignal.timeout(options.requestTimeoutMs)]) });
-    const body = Buffer.from(await response.arrayBuffer());
+    const { response, body } = await bounded(async (signal) => {
+      const answer = await fetcher.fetch(url, signal);
+      return { response: answer, body: Buffer.from(await answer.arrayBuffer()) };
+    });
     if (!response.ok) throw new RequestFailure(`${response.status}`);
     if (verify) {
       const verifier = createEtagVerifier(response.headers.get('etag') ?? undefined);
@@ -144,7 +183,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
     return { body, url: response.url };
   };
 
-  /** One object, retried on the next pathway after each failure; undefined when lost or stopped. */
+  /** One object, retried on the next pathway after each failure; undefined when lost or stopped. Only segments are verified. */
   const fetchWithFailover = async (chooser: PathwayChooser | undefined, urlFor: (pathway: string) => string, verify: boolean): Promise<{ body: Buffer; url: string } | undefined> => {
     for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
       if (stopped()) return undefined;
@@ -155,6 +194,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       } catch {
         if (stopped()) return undefined;
         counts.failed++;
+        if (verify) counts.failedSegments++;
         firstFailureAt ??= now();
         lastFailureAt = now();
         chooser?.penalize(pathway);
@@ -250,8 +290,10 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       try {
         const url = new URL(reloadUri);
         url.searchParams.set('_HLS_pathway', chooser.current());
-        const response = await fetch(url, { signal: AbortSignal.any([stopController.signal, AbortSignal.timeout(options.requestTimeoutMs)]) });
-        const manifest = (await response.json()) as { TTL?: unknown; 'RELOAD-URI'?: unknown; 'PATHWAY-PRIORITY'?: unknown };
+        const { response, manifest } = await bounded(async (signal) => {
+          const answer = await fetcher.fetch(url.href, signal);
+          return { response: answer, manifest: (await answer.json()) as { TTL?: unknown; 'RELOAD-URI'?: unknown; 'PATHWAY-PRIORITY'?: unknown } };
+        });
         if (response.ok) {
           if (Array.isArray(manifest['PATHWAY-PRIORITY'])) chooser.prioritize(manifest['PATHWAY-PRIORITY'].filter((id): id is string => typeof id === 'string'));
           if (typeof manifest.TTL === 'number' && manifest.TTL > 0) ttlSeconds = manifest.TTL;
@@ -282,6 +324,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       stalled: stalledSince !== undefined,
       requests: counts.requests,
       failed: counts.failed,
+      failedSegments: counts.failedSegments,
       retried: counts.retried,
       lost: counts.lost,
       corrupt: counts.corrupt,
@@ -301,6 +344,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
       const final = stats();
       stopController.abort();
       await running;
+      await fetcher.close();
       return final;
     },
   };

@@ -139,9 +139,14 @@ export async function removeHostNetwork(plan: HostsPlan): Promise<void> {
   for (const region of plan.regions) await quietly(ip('link', 'del', region.viewerLink));
 }
 
+/** `ip` arguments that take a region's datacenter link (its router's bridge) down or up. */
+export function regionLinkArgs(routerNamespace: string, up: boolean): string[] {
+  return ['-n', routerNamespace, 'link', 'set', BRIDGE, up ? 'up' : 'down'];
+}
+
 /** A region's datacenter link fails: its hosts are cut off; its viewers' router still reaches the WAN. */
 export async function setRegionLink(plan: HostsPlan, regionName: string, up: boolean): Promise<void> {
   const region = plan.regions.find((candidate) => candidate.name === regionName);
   if (!region) throw new RangeError(`no region "${regionName}"`);
-  await ip('-n', region.routerNamespace, 'link', 'set', BRIDGE, up ? 'up' : 'down');
+  await ip(...regionLinkArgs(region.routerNamespace, up));
 }

@@ -12,6 +12,7 @@ import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type
 import { startOrphanGuard } from '../orphan-guard.js';
 import { spawnStreamedge } from '../streamedge-process.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, type EdgePlacement } from '../stack-topology.js';
+import { removeStackState, writeStackState } from '../stack-state-file.js';
 import { consulLeader, startConsulCluster, type ConsulAgentProcess } from './consul-cluster.js';
 import { hostsLocationTable, planHosts, wanPorts, CONSUL_PORTS, WAN_TRANSIT_PORT, type HostPlan, type HostsPlan } from './host-plan.js';
 import { assertCanMakeHosts, makeHostNetwork, removeHostNetwork, setRegionLink } from './host-network.js';
@@ -40,6 +41,10 @@ export interface HostsStackOptions {
   readonly metrics?: { readonly binary?: string; readonly interval?: string };
   /** A live channel encoded on the machine into the content directory every origin host serves (shared storage). */
   readonly live?: StackLiveChannel;
+  /** Restart a service that exits on its own after this many milliseconds, in its namespace (systemd's Restart=); default: never. */
+  readonly restartAfterMs?: number;
+  /** Record the processes, regions and namespaces here (stack-state-file.ts) for `streamedge drill`. */
+  readonly stateFile?: string;
 }
 
 export interface HostService extends StackService {
@@ -61,7 +66,7 @@ export interface HostsStack {
   leader(): Promise<ConsulAgentProcess | undefined>;
   /** A region's datacenter link goes down (its hosts are cut off) or comes back. */
   setRegionLink(region: string, up: boolean): Promise<void>;
-  /** Kills everything on a host (its service and Consul agent), as a power cut would. */
+  /** Kills everything on a host (its service and Consul agent), as a power cut would; it stays down until startHost. */
   killHost(name: string): Promise<void>;
   /** Starts a killed host's Consul agent and service again. */
   startHost(name: string): Promise<void>;
@@ -81,8 +86,15 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
   let agents: ConsulAgentProcess[] = [];
   let prometheus: LocalPrometheus | undefined;
   let live: LiveEncoderSupervisor | undefined;
+  let stopping = false;
+  let networkMade = false;
+  /** Hosts killed on purpose (killHost): their service is not restarted until startHost. */
+  const held = new Set<string>();
+  let recordState = async (): Promise<void> => {};
 
   const stopAll = async (): Promise<void> => {
+    stopping = true;
+    if (options.stateFile) await removeStackState(options.stateFile);
     await prometheus?.stop();
     await live?.stop();
     const byRole = (role: string): Promise<unknown> => Promise.all(services.filter((service) => service.role === role).map((service) => service.process.stop(10_000)));
@@ -93,7 +105,8 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     await Promise.all(agents.filter((agent) => agent.server).map((agent) => agent.stop('leave')));
     for (const relay of relays) relay.kill('SIGTERM');
     await guard.close();
-    await removeHostNetwork(plan);
+    // Only what this run made: a run refused because another is active must not tear that one down.
+    if (networkMade) await removeHostNetwork(plan);
     await rm(stateDir, { recursive: true, force: true });
   };
 
@@ -114,6 +127,10 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     const running = await spawnStreamedge(args, { netns: host.namespace, startTimeoutMs: timeoutMs, outputLimit: OUTPUT_TAIL_CHARS });
     guard.watch(running.child.pid);
     const service: HostService = { id: host.name, role: host.role as HostService['role'], url, process: running, logFile: undefined, host };
+    void running.exited.then((code) => {
+      guard.forget(running.child.pid);
+      return restartIfWanted(service, code);
+    });
     await waitUntil(`${host.name} did not answer /healthz with 200`, timeoutMs, () => {
       if (running.child.exitCode !== null || running.child.signalCode !== null) throw new StopWaiting(`${host.name} exited before it was healthy:\n${running.output()}`);
       return isHealthy(url);
@@ -121,9 +138,33 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     return service;
   };
 
+  /** A service of the running stack that exited on its own comes back on its host, as systemd would bring it. */
+  const restartIfWanted = async (service: HostService, code: number | NodeJS.Signals): Promise<void> => {
+    const { restartAfterMs } = options;
+    const current = (): boolean => !stopping && !held.has(service.id) && services.includes(service);
+    if (restartAfterMs === undefined || !current()) return;
+    progress(`${service.id} exited (${code}); restarting in ${restartAfterMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, restartAfterMs));
+    if (!current()) return;
+    try {
+      const next = await startService(service.host);
+      // stop() or killHost() may have come while it started: they act on what they saw.
+      if (!current()) {
+        await next.process.stop(10_000);
+        return;
+      }
+      services[services.indexOf(service)] = next;
+      progress(`${service.id} restarted (pid ${next.process.child.pid}) in ${service.host.namespace}`);
+      await recordState();
+    } catch (error) {
+      progress(`${service.id} did not restart: ${(error as Error).message}`);
+    }
+  };
+
   try {
     progress(`making ${plan.hosts.length} hosts and 2 region routers (network namespaces ${plan.prefix}*)`);
     await makeHostNetwork(plan);
+    networkMade = true;
     await writeFile(join(stateDir, 'locations.json'), JSON.stringify(hostsLocationTable(plan), null, 2));
 
     for (const region of plan.regions) {
@@ -197,6 +238,25 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     const balancerUrl = services.find((service) => service.role === 'balancer')!.url;
     await waitUntil('the balancer did not find a healthy edge (/readyz)', timeoutMs, async () => (await fetch(`${balancerUrl}/readyz`, { signal: AbortSignal.timeout(1000) })).ok);
     const startedInMs = Date.now() - begun;
+    const { stateFile } = options;
+    if (stateFile) {
+      // The drills' consul-down hangs the agent the balancer reads from: the one on its own host.
+      const balancerAgent = agents.find((agent) => agent.host === balancerHost)!;
+      recordState = () =>
+        writeStackState(stateFile, {
+          version: 1,
+          supervisorPid: process.pid,
+          restartAfterMs: options.restartAfterMs,
+          consul: { url: consulUrl, pid: balancerAgent.pid() },
+          balancerUrl,
+          services: services.map((service) => ({ id: service.id, role: service.role, url: service.url, pid: service.process.child.pid! })),
+          hosts: {
+            regions: plan.regions.map((region) => ({ name: region.name, routerNamespace: region.routerNamespace, viewerAddress: region.viewerAddress })),
+            services: services.map((service) => ({ id: service.id, region: service.host.region, namespace: service.host.namespace })),
+          },
+        });
+      await recordState();
+    }
 
     let stopping: Promise<void> | undefined;
     const hostNamed = (name: string): HostPlan => {
@@ -226,6 +286,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
       setRegionLink: (region, up) => setRegionLink(plan, region, up),
       async killHost(name) {
         const host = hostNamed(name);
+        held.add(name);
         const service = services.find((candidate) => candidate.id === name);
         if (service) await service.process.kill();
         await agents.find((agent) => agent.host === host)?.stop('kill');
@@ -233,10 +294,11 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
       async startHost(name) {
         const host = hostNamed(name);
         await agents.find((agent) => agent.host === host)?.start();
+        held.delete(name);
         const index = services.findIndex((candidate) => candidate.id === name);
-        if (index === -1) return;
-        services[index] = await startService(host);
-        if (host.role !== 'balancer') {
+        if (index !== -1) services[index] = await startService(host);
+        await recordState();
+        if (index !== -1 && host.role !== 'balancer') {
           const service = host.role === 'edge' ? 'streamedge-edge' : 'streamedge-origin';
           await waitUntil(`${name} did not pass in Consul again`, timeoutMs, async () => (await passingServiceIds(consulUrl, service)).includes(name));
         }

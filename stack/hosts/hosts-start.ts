@@ -15,6 +15,10 @@ export interface HostsStartOptions {
   readonly prometheusBinary: string;
   readonly metricsInterval: string;
   readonly live?: StackLiveChannel;
+  /** A service that exits is started again in its namespace after this long. */
+  readonly restartAfterMs: number;
+  /** Where the processes, regions and namespaces are recorded for `streamedge drill`. */
+  readonly stateFile: string;
 }
 
 function hostsTable(stack: HostsStack): string {
@@ -38,6 +42,8 @@ export async function runHostsStack(options: HostsStartOptions): Promise<void> {
     ...(options.edgeCacheSize ? { edgeCacheSize: options.edgeCacheSize } : {}),
     metrics: { binary: options.prometheusBinary, interval: options.metricsInterval },
     ...(options.live ? { live: options.live } : {}),
+    restartAfterMs: options.restartAfterMs,
+    stateFile: options.stateFile,
     onProgress: (message) => console.log(`  ${message}`),
   });
   const outcome = await Promise.race([
@@ -57,6 +63,7 @@ export async function runHostsStack(options: HostsStartOptions): Promise<void> {
   console.log(`player:      ${stack.balancerUrl}/   (this machine is a ${first!.name} viewer, from ${first!.viewerAddress})`);
   console.log(`as ${second!.name}:  curl --interface ${second!.viewerAddress} ${stack.balancerUrl}/vod/demo-ts/master.m3u8`);
   console.log(`status:      ${stack.balancerUrl}/status   consul: ${stack.consulUrl}/ui`);
+  console.log(`drills:      streamedge drill region-cut --region ${second!.name}   (a service that exits is restarted after ${options.restartAfterMs / 1000} s; processes recorded in ${options.stateFile})`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
   const monitor = monitorStackHealth(stack, options.healthIntervalMs, (line) => console.log(line));
