@@ -36,7 +36,7 @@ export interface BenchReport {
   readonly loadRounds?: readonly LoadRounds[];
 }
 
-function formatCell(cell: Cell): string {
+export function formatCell(cell: Cell): string {
   if (typeof cell === 'string') return cell;
   if (Number.isInteger(cell)) return String(cell);
   return Math.abs(cell) >= 100 ? cell.toFixed(0) : Math.abs(cell) >= 10 ? cell.toFixed(1) : cell.toFixed(2);
