@@ -43,27 +43,32 @@ export function planBenches(quick: boolean): PlannedBench[] {
       ];
 }
 
-/** A readable name for a process in the RSS chart: the streamedge role and id, or the program name. */
-export function processLabel(argv: readonly string[], pid: number): string | undefined {
-  const program = basename(argv[0] ?? '');
+/**
+ * A readable name for a process in the RSS chart: the streamedge role and id, else the kernel's
+ * short name (`comm`: nginx and Varnish rewrite their command lines into long titles).
+ */
+export function processLabel(argv: readonly string[], comm: string, pid: number): string | undefined {
   const script = argv.find((arg) => arg.endsWith('.js'));
-  if (script?.endsWith('orphan-guard-process.js') || program === 'wrk') return undefined; // helpers, not contenders
+  if (script?.endsWith('orphan-guard-process.js') || comm === 'wrk') return undefined; // helpers, not contenders
   if (script?.endsWith('streamedge.js')) {
     const role = argv[argv.indexOf(script) + 1] ?? 'streamedge';
     const id = argv.indexOf('--id');
     return `${role}${id > 0 ? ` ${argv[id + 1]}` : ''} pid ${pid}`;
   }
   if (script && script.includes('/bench/')) return `bench runner pid ${pid}`;
-  return `${program || 'process'} pid ${pid}`;
+  return `${comm || basename(argv[0] ?? '') || 'process'} pid ${pid}`;
 }
 
-async function commandLine(pid: number): Promise<string[]> {
+async function procText(pid: number, file: 'cmdline' | 'comm'): Promise<string> {
   try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
+    return await readFile(`/proc/${pid}/${file}`, 'utf8');
   } catch {
-    return [];
+    return '';
   }
 }
+
+/** Processes seen in fewer samples than this (a compiler run by Varnish, a short probe) are left out of the chart. */
+const MIN_SAMPLES = 3;
 
 /** Samples the RSS of a process tree until stopped; processes are told apart by pid. */
 function sampleTreeRss(root: number, intervalMs: number): { stop(): Promise<ProcessRss[]> } {
@@ -75,7 +80,7 @@ function sampleTreeRss(root: number, intervalMs: number): { stop(): Promise<Proc
     for (const { pid, rssBytes } of await treeRss(root)) {
       let entry = series.get(pid);
       if (!entry) {
-        const label = processLabel(await commandLine(pid), pid);
+        const label = processLabel((await procText(pid, 'cmdline')).split('\0').filter(Boolean), (await procText(pid, 'comm')).trim(), pid);
         if (label === undefined) continue;
         entry = { label, points: [] };
         series.set(pid, entry);
@@ -88,7 +93,7 @@ function sampleTreeRss(root: number, intervalMs: number): { stop(): Promise<Proc
     stop: async () => {
       clearInterval(timer);
       await sampling;
-      return [...series.values()];
+      return [...series.values()].filter((entry) => entry.points.length >= MIN_SAMPLES);
     },
   };
 }

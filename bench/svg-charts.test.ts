@@ -57,6 +57,10 @@ describe('svg charts', () => {
     const [p50, p99, max] = bars(svg);
     assert.ok(Math.abs(p99!.height - p50!.height - (max!.height - p99!.height)) < 0.2);
     assert.match(svg, /log scale/);
+    // The axis spans the data's decades, not from 1.
+    const high = groupedBarChartSvg({ title: 'Hits', groups: ['playlist'], series: [{ name: 'edge', values: [8000] }, { name: 'nginx', values: [21000] }], unit: 'req/s', scale: 'log' });
+    assert.match(high, />1000<\/text>/);
+    assert.doesNotMatch(high, />100<\/text>/);
   });
 
   it('draws a labelled reference line', () => {

@@ -5,7 +5,7 @@ const WIDTH = 760;
 const MARGIN = { right: 20, bottom: 56, left: 72 };
 const PLOT_WIDTH = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_HEIGHT = 240;
-const LEGEND_ITEM_WIDTH = 170;
+const LEGEND_ITEM_WIDTH = 222;
 const LEGEND_PER_ROW = Math.floor(PLOT_WIDTH / LEGEND_ITEM_WIDTH);
 
 /** The plot's top edge and the chart's height: the legend above the plot wraps onto as many rows as it needs. */
@@ -136,7 +136,8 @@ export function groupedBarChartSvg(chart: GroupedBarChart): string {
   const scale = chart.scale ?? 'linear';
   const all = [...chart.series.flatMap((series) => series.values), ...(chart.reference ? [chart.reference.value] : [])];
   const positive = all.filter((value) => value > 0);
-  const ticks = scale === 'log' ? logTicks(Math.min(...positive, 1), Math.max(...positive, 1)) : linearTicks(Math.max(...all));
+  // A log axis spans the positive values only (a zero draws no bar); all zeros fall back to 1–10.
+  const ticks = scale === 'log' ? logTicks(positive.length > 0 ? Math.min(...positive) : 1, positive.length > 0 ? Math.max(...positive) : 1) : linearTicks(Math.max(...all));
   const layout = layoutFor(chart.series.length);
   const y = yMapper(layout, ticks, scale);
   const groupWidth = PLOT_WIDTH / chart.groups.length;
