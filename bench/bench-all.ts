@@ -15,7 +15,7 @@ import { renderReportHtml, summaryTable, type BenchRun, type BenchSuite, type Pr
 import { renderTable, type BenchReport } from './report.js';
 
 const OPTIONS = {
-  quick: { kind: 'boolean', description: 'fewer, shorter rounds and a smaller cluster workload (about 4 minutes instead of about 12)' },
+  quick: { kind: 'boolean', description: 'fewer, shorter rounds and a smaller cluster workload (about 4 minutes instead of about 8 on 2 cores)' },
   out: { kind: 'string', description: 'directory that receives <timestamp>/report.html', default: 'bench-results' },
   'rss-interval': { kind: 'duration', description: 'RSS sampling interval', default: 1000, min: 200, max: 60_000 },
 } as const;
