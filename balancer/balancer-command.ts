@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
 import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom } from '../infra/consul/consul-connection.js';
+import { allowListFromFlag } from '../infra/consul/registration-screen.js';
 import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
 import { parseCommandOptions, OptionError } from '../infra/runtime/command-options.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
@@ -13,8 +14,9 @@ import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } f
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-wiring.js';
 import { checkPrometheus } from './dashboard/prometheus-series.js';
 import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
+import { watchShields } from './discovery/shield-watch.js';
 import type { FrontName } from './fronts/front.js';
-import { parseIpPrefix } from './location/ip-prefix-table.js';
+import { parseIpPrefix } from '../infra/net/ip-prefix-table.js';
 import { EMPTY_LOCATION_TABLE, loadLocationTable } from './location/location-table.js';
 
 const SUMMARY = `Steers each viewer to the nearest healthy edge (Consul-aware), by HLS content steering,
@@ -41,6 +43,7 @@ const SPECS = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   id: { kind: 'string', description: 'name of this balancer in logs', default: 'balancer' },
   consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
+  'edge-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an edge discovered in Consul must register its address and url host in; others are ignored (default: any address, meta still required)' },
   ...CONSUL_ACCESS_OPTIONS,
   ...TOKEN_SECRET_FILE_OPTION,
   ...METRICS_TOKEN_FILE_OPTION,
@@ -57,7 +60,8 @@ const SPECS = {
   'eject-backoff': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.ejectBackoffMs, description: 'how long an edge that failed a connection stays out before a probe' },
   'eject-max-backoff': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.ejectMaxBackoffMs, description: 'longest back-off after repeated failed probes' },
   'connect-timeout': { kind: 'duration', min: 50, default: BALANCER_DEFAULTS.connectTimeoutMs, description: 'connecting to an edge longer than this ejects it' },
-  'response-timeout': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.responseTimeoutMs, description: 'no response headers from an edge within this ejects it' },
+  'response-timeout': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.responseTimeoutMs, description: 'no response headers from an edge within this: its /healthz is asked, and only a failing one ejects it' },
+  'edge-wait': { kind: 'duration', min: 100, default: BALANCER_DEFAULTS.edgeWaitMs, description: 'longest wait for headers from an edge that passes its /healthz (waiting on a slow origin); then 504, the edge not blamed' },
   'max-attempts': { kind: 'integer', min: 1, max: 10, default: BALANCER_DEFAULTS.maxAttempts, description: 'edges tried per request before giving up' },
   'slow-throughput': { kind: 'integer', min: 0, default: BALANCER_DEFAULTS.slowThroughputBps, description: 'a pathway a player reports below this many bits/s may be demoted for it (0 = never)…' },
   'slow-ratio': { kind: 'number', min: 0.01, max: 1, default: BALANCER_DEFAULTS.slowRatio, description: '…when that is below this fraction of what it recently got on another pathway' },
@@ -75,7 +79,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (options.consul && options.edge.length > 0) throw new OptionError('--edge', 'give either --consul or --edge, not both');
   if (!options.consul && options.edge.length === 0) throw new OptionError('--consul', 'required unless edges are given with --edge');
   const consul = consulConnectionFrom(options);
+  if (options['edge-allow'].length > 0 && !consul) throw new OptionError('--edge-allow', 'screens edges discovered in Consul: give it with --consul');
+  const edgeAllow = allowListFromFlag('--edge-allow', options['edge-allow']);
   if (options['eject-max-backoff'] < options['eject-backoff']) throw new OptionError('--eject-max-backoff', 'must be at least --eject-backoff');
+  if (options['edge-wait'] < options['response-timeout']) throw new OptionError('--edge-wait', `must be at least --response-timeout (${options['response-timeout']} ms)`);
   // A steering session lives in the process that wrote its master playlist; its reloads must come back there.
   if (options.workers > 1 && options.mode === 'steering') throw new OptionError('--workers', 'steering mode keeps viewer sessions in one process: use --workers 1');
   let staticEdges;
@@ -130,6 +137,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     ejectMaxBackoffMs: options['eject-max-backoff'],
     connectTimeoutMs: options['connect-timeout'],
     responseTimeoutMs: options['response-timeout'],
+    edgeWaitMs: options['edge-wait'],
     maxAttempts: options['max-attempts'],
     slowThroughputBps: options['slow-throughput'],
     slowRatio: options['slow-ratio'],
@@ -144,9 +152,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (cluster.isWorker) offerWorkerReports(balancer);
 
   const discovery: EdgeDiscovery = consul
-    ? createConsulDiscovery({ consul, logger: log, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
+    ? createConsulDiscovery({ consul, logger: log, allow: edgeAllow, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
     : createStaticDiscovery(staticEdges, (snapshot) => balancer.setSnapshot(snapshot));
   balancer.setDiscoveryStatus(() => discovery.status());
+  const shieldWatch = consul ? watchShields(consul, log) : undefined;
+  if (shieldWatch) balancer.setShields(shieldWatch.shields);
 
   const address = await listen(balancer.server, options.port, options.host);
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -157,6 +167,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const reason = cluster.isPrimary ? await waitForShutdownSignal() : await primaryShutdown();
   if (cluster.isPrimary) log.info({ signal: reason }, 'shutting down');
   discovery.stop();
+  shieldWatch?.stop();
   await closeGracefully(balancer.server, 5_000);
   await balancer.close();
   if (cluster.isPrimary) log.info('stopped');

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
 import type { EdgeHealthState, EjectionReason } from './health/passive-health.js';
+import type { BlamedParty } from './health/blame.js';
 import type { FrontName, FrontOutcome } from './fronts/front.js';
 
 export interface BalancerMetricsSource {
@@ -10,6 +11,10 @@ export interface BalancerMetricsSource {
   edges(): readonly { id: string; state: EdgeHealthState; sessions: number }[];
   /** Viewer connections open in this process. */
   openConnections(): number;
+  /** Edge registrations in Consul ignored at the last change, by reason. */
+  ignoredEdges(): Readonly<Record<string, number>>;
+  /** Proxy mode: connections to edges, and proxied requests waiting for one (zero in other modes). */
+  proxyUpstream(): { open: number; queued: number };
 }
 
 export interface BalancerMetrics {
@@ -17,6 +22,8 @@ export interface BalancerMetrics {
   request(front: FrontName | 'status' | 'catalog' | 'player' | 'dashboard', outcome: FrontOutcome | string): void;
   selected(edgeId: string): void;
   ejected(edgeId: string, reason: EjectionReason): void;
+  /** A failed or slow edge answer, by the party it is blamed on (health/blame.ts). */
+  blamed(party: BlamedParty, reason: string): void;
   /** Viewer connections refused at accept, and cut for not reading. */
   readonly connectionObserver: ViewerConnectionObserver;
 }
@@ -46,6 +53,22 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
     help: 'Edges ejected by passive health, by reason',
     labelNames: ['edge', 'reason'] as const,
     registers: [registry],
+  });
+  const blames = new Counter({
+    name: 'streamedge_balancer_blamed_total',
+    help: 'Failed or slow edge answers by who is blamed: edge (counts against its health) or upstream (its origin; the edge stays in), and why',
+    labelNames: ['party', 'reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'streamedge_balancer_ignored_edges',
+    help: 'streamedge-edge registrations in Consul ignored (bad meta, or outside --edge-allow), by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    aggregator: 'max',
+    collect() {
+      for (const [reason, count] of Object.entries(source.ignoredEdges())) this.set({ reason }, count);
+    },
   });
   new Gauge({
     name: 'streamedge_balancer_snapshot_age_seconds',
@@ -94,6 +117,22 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
       this.set(source.openConnections());
     },
   });
+  new Gauge({
+    name: 'streamedge_balancer_proxy_edge_connections',
+    help: 'Proxy mode: kept-alive connections to edges (at most 512 per edge per worker; summed over workers)',
+    registers: [registry],
+    collect() {
+      this.set(source.proxyUpstream().open);
+    },
+  });
+  new Gauge({
+    name: 'streamedge_balancer_proxy_queued_requests',
+    help: 'Proxy mode: proxied requests waiting for a connection to their edge (summed over workers)',
+    registers: [registry],
+    collect() {
+      this.set(source.proxyUpstream().queued);
+    },
+  });
   const rejectedConnections = new Counter({
     name: 'streamedge_balancer_rejected_connections_total',
     help: 'Viewer connections refused at accept (503), by limit',
@@ -114,5 +153,6 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
     request: (front, outcome) => requests.inc({ front, outcome }),
     selected: (edge) => selections.inc({ edge }),
     ejected: (edge, reason) => ejections.inc({ edge, reason }),
+    blamed: (party, reason) => blames.inc({ party, reason }),
   };
 }

@@ -12,6 +12,7 @@ import { createEdgeSampler } from './dashboard/edge-samples.js';
 import { createPrometheusSource } from './dashboard/prometheus-series.js';
 import type { DiscoveryStatus } from './discovery/edge-discovery.js';
 import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
+import { IGNORED_REASONS } from '../infra/consul/registration-screen.js';
 import { createBalancerRoutes } from './balancer-routes.js';
 import { createEdgeAgent, createEdgeFetcher, type EdgeFetcher } from './fronts/edge-fetch.js';
 import { watchEdgeLiveness } from './health/edge-liveness.js';
@@ -19,15 +20,16 @@ import { createAssetPlacements } from './selection/asset-placements.js';
 import { createEdgeRouter, type EdgeRouter } from './selection/edge-router.js';
 import type { EdgeSnapshot } from './discovery/edge-snapshot.js';
 import type { Front, FrontName } from './fronts/front.js';
-import type { IpPrefix } from './location/ip-prefix-table.js';
+import type { IpPrefix } from '../infra/net/ip-prefix-table.js';
 import type { LocationTable } from './location/location-table.js';
 import { createPassiveHealth, probeHealthz, type EjectionReason, type PassiveHealth } from './health/passive-health.js';
 import type { EdgeNode } from './discovery/edge-node.js';
 import { createPlayerFiles } from './player-files.js';
-import { createProxyFront } from './fronts/proxy-front.js';
+import { createProxyFront, type ProxyFront } from './fronts/proxy-front.js';
 import { createRedirectFront } from './fronts/redirect-front.js';
 import { createSessionTracker, type SessionTracker } from './selection/session-tracker.js';
 import { buildStatusReport, type StatusReport } from './status-report.js';
+import type { ShieldStatus } from './discovery/shield-watch.js';
 import { createSteeringFront, type SteeringFront } from './fronts/steering-front.js';
 
 export interface BalancerOptions {
@@ -44,7 +46,10 @@ export interface BalancerOptions {
   readonly ejectBackoffMs: number;
   readonly ejectMaxBackoffMs: number;
   readonly connectTimeoutMs: number;
+  /** No headers from an edge by then: its /healthz decides whether it is at fault. */
   readonly responseTimeoutMs: number;
+  /** The longest wait for headers from an edge that passes its /healthz (its origin is slow). */
+  readonly edgeWaitMs: number;
   readonly maxAttempts: number;
   readonly slowThroughputBps: number;
   readonly slowRatio: number;
@@ -75,6 +80,8 @@ export interface Balancer {
   setSnapshot(snapshot: EdgeSnapshot): void;
   /** Discovery status, for /status and metrics. */
   setDiscoveryStatus(status: () => DiscoveryStatus): void;
+  /** The shield tier shown on /status (Consul discovery only). */
+  setShields(shields: () => readonly ShieldStatus[]): void;
   close(): Promise<void>;
 }
 
@@ -88,6 +95,7 @@ export const BALANCER_DEFAULTS = {
   ejectMaxBackoffMs: 60_000,
   connectTimeoutMs: 1_000,
   responseTimeoutMs: 5_000,
+  edgeWaitMs: 30_000,
   maxAttempts: 3,
   slowThroughputBps: 300_000,
   slowRatio: 0.5,
@@ -95,15 +103,21 @@ export const BALANCER_DEFAULTS = {
   probeIntervalMs: 500,
 } as const;
 
+/** A static edge list has nothing to ignore; the gauge still shows every reason at 0. */
+const NONE_IGNORED = Object.fromEntries(IGNORED_REASONS.map((reason) => [reason, 0]));
+
 // An edge's cache holds a title long after its viewers leave (VOD objects are immutable and large
 // caches turn over in tens of minutes); forgetting sooner only costs an extra copy of a title.
 const PLACEMENT_MEMORY_MS = 15 * 60_000;
 const PLACEMENT_MAX_ASSETS = 100_000;
+/** Kept-alive connections from one process to one edge in proxy mode (a viewer connection holds at most one). */
+const PROXY_MAX_CONNECTIONS_PER_EDGE = 512;
 /** Edge /metrics scrapes under way at once for one /dashboard/samples request. */
 const DASHBOARD_SCRAPE_CONCURRENCY = 8;
 
 export function createBalancer(options: BalancerOptions): Balancer {
   const log = options.logger;
+  let shields: () => readonly ShieldStatus[] = () => [];
   let discoveryStatus: () => DiscoveryStatus = () => ({ source: 'static', reachable: true, lastSuccessAt: undefined, lastError: undefined });
   const agent = createEdgeAgent(options.connectTimeoutMs, options.responseTimeoutMs);
   // Connecting is bounded by the pool's connect timeout; a loaded edge gets the response timeout to answer.
@@ -121,6 +135,8 @@ export function createBalancer(options: BalancerOptions): Balancer {
       return router.snapshot.edges.map((edge) => ({ id: edge.id, state: health.health(edge.id).state, sessions: loads.get(edge.id) ?? 0 }));
     },
     openConnections: () => guard.open,
+    ignoredEdges: () => discoveryStatus().ignored ?? NONE_IGNORED,
+    proxyUpstream: () => proxy?.upstreamStats() ?? { open: 0, queued: 0 },
   });
   const limits = viewerLimits(options.connections, 'balancer');
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);
@@ -146,8 +162,23 @@ export function createBalancer(options: BalancerOptions): Balancer {
     health,
     agent,
     responseTimeoutMs: options.responseTimeoutMs,
+    maxWaitMs: options.edgeWaitMs,
     maxAttempts: options.maxAttempts,
+    blame: metrics.blamed,
   });
+  const proxy: ProxyFront | undefined =
+    options.mode === 'proxy'
+      ? createProxyFront({
+          health,
+          trustedProxies: options.trustedProxies,
+          connectTimeoutMs: options.connectTimeoutMs,
+          responseTimeoutMs: options.responseTimeoutMs,
+          maxWaitMs: options.edgeWaitMs,
+          maxAttempts: options.maxAttempts,
+          maxConnectionsPerEdge: PROXY_MAX_CONNECTIONS_PER_EDGE,
+          blame: metrics.blamed,
+        })
+      : undefined;
   const redirect = createRedirectFront();
   const demotionMs = Math.max(options.sessionTtlMs, options.steeringTtlSeconds * 3000);
   const steering: SteeringFront = createSteeringFront({
@@ -160,12 +191,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     demotionMs,
     maxPathways: options.maxPathways,
   });
-  const front: Front =
-    options.mode === 'redirect'
-      ? redirect
-      : options.mode === 'proxy'
-        ? createProxyFront({ health, trustedProxies: options.trustedProxies, responseTimeoutMs: options.responseTimeoutMs, maxAttempts: options.maxAttempts })
-        : steering;
+  const front: Front = proxy ?? (options.mode === 'redirect' ? redirect : steering);
   const catalog = createCatalogCache({ fetcher, freshMs: 5_000, staleIfErrorMs: 300_000 });
   const servePlayer = createPlayerFiles(options.playerDir);
   const dashboard = createDashboardData({
@@ -182,6 +208,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       health: (id) => health.health(id),
       loads: sessions.loads(),
       activeSessions: sessions.size,
+      shields: shields(),
     });
 
   const server = createServer(
@@ -212,6 +239,9 @@ export function createBalancer(options: BalancerOptions): Balancer {
     setSnapshot: (snapshot) => router.setSnapshot(snapshot),
     setDiscoveryStatus: (getter) => {
       discoveryStatus = getter;
+    },
+    setShields: (getter) => {
+      shields = getter;
     },
     async close() {
       guard.stop();

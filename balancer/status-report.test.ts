@@ -30,8 +30,12 @@ describe('renderStatusHtml', () => {
       health: () => ({ state: 'ejected', reason: 'connect-refused', ejections: 1 }),
       loads: new Map([['edge-1', 3]]),
       activeSessions: 3,
+      shields: [{ id: 'shield-<b>', region: 'us-east', url: 'http://10.0.0.9:8081' }],
     });
     assert.equal(report.snapshot.stale, true);
+    assert.deepEqual(report.shields, [{ id: 'shield-<b>', region: 'us-east', url: 'http://10.0.0.9:8081' }]);
+    assert.match(renderStatusHtml(report), /shield-&#60;b&#62;<\/td><td>us-east<\/td><td>http:\/\/10\.0\.0\.9:8081/);
+    assert.match(renderStatusHtml(workerReport({})), /no shields/);
     assert.ok(report.snapshot.ageSeconds! >= 5);
     assert.equal(report.edges[0]!.activeSessions, 3);
     const html = renderStatusHtml(report);

@@ -3,6 +3,7 @@ import type { EdgeNode } from './discovery/edge-node.js';
 import type { EdgeSnapshot } from './discovery/edge-snapshot.js';
 import type { FrontName } from './fronts/front.js';
 import type { EdgeHealth } from './health/passive-health.js';
+import type { ShieldStatus } from './discovery/shield-watch.js';
 
 export interface EdgeStatus extends EdgeNode {
   readonly health: EdgeHealth['state'];
@@ -27,6 +28,8 @@ export interface StatusReport {
   };
   readonly activeSessions: number;
   readonly edges: readonly EdgeStatus[];
+  /** The tier behind the edges: passing shields (never chosen for viewers), with Consul discovery. */
+  readonly shields: readonly ShieldStatus[];
   /** With --workers: how many workers there are and how many answered in time (their sessions are counted). */
   readonly workers?: { readonly count: number; readonly answered: number };
 }
@@ -39,6 +42,7 @@ export function buildStatusReport(input: {
   health: (edgeId: string) => EdgeHealth;
   loads: ReadonlyMap<string, number>;
   activeSessions: number;
+  shields?: readonly ShieldStatus[];
   now?: number;
 }): StatusReport {
   const now = input.now ?? Date.now();
@@ -54,6 +58,7 @@ export function buildStatusReport(input: {
       stale: !input.discovery.reachable,
     },
     activeSessions: input.activeSessions,
+    shields: input.shields ?? [],
     edges: input.snapshot.edges.map((edge) => {
       const health = input.health(edge.id);
       return {
@@ -120,6 +125,11 @@ tr.ejected,tr.probing{background:#fdd}.stale{color:#b00;font-weight:bold}</style
 <table><thead><tr><th>edge</th><th>region</th><th>url</th><th>health</th><th>reason</th><th>sessions</th><th>ejections</th><th>weight</th></tr></thead>
 <tbody>
 ${rows || '<tr><td colspan="8">no edges</td></tr>'}
+</tbody></table>
+<h2>shields (edges fill misses from them; never sent viewers)</h2>
+<table><thead><tr><th>shield</th><th>region</th><th>url</th></tr></thead>
+<tbody>
+${report.shields.map((shield) => `<tr>${[shield.id, shield.region, shield.url].map(cell).join('')}</tr>`).join('\n') || '<tr><td colspan="3">no shields</td></tr>'}
 </tbody></table>
 <p><a href="/status">JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>

@@ -34,12 +34,12 @@ export function planBenches(quick: boolean): PlannedBench[] {
     ? [
         { benchmark: 'edge-vs-nginx', args: ['--rounds', '1', '--round-seconds', '3', '--herd-rounds', '1', '--herd-clients', '200'], timeoutMs: 8 * MINUTE },
         { benchmark: 'proxy-overhead', args: ['--rounds', '1', '--round-seconds', '3'], timeoutMs: 4 * MINUTE },
-        { benchmark: 'cluster-efficiency', args: ['--assets', '60', '--requests', '3000', '--viewers', '60'], timeoutMs: 6 * MINUTE },
+        { benchmark: 'cluster-efficiency', args: ['--assets', '60', '--requests', '3000', '--viewers', '60'], timeoutMs: 12 * MINUTE },
       ]
     : [
         { benchmark: 'edge-vs-nginx', args: [], timeoutMs: 20 * MINUTE },
         { benchmark: 'proxy-overhead', args: [], timeoutMs: 8 * MINUTE },
-        { benchmark: 'cluster-efficiency', args: [], timeoutMs: 15 * MINUTE },
+        { benchmark: 'cluster-efficiency', args: [], timeoutMs: 30 * MINUTE },
       ];
 }
 

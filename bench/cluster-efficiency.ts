@@ -2,7 +2,9 @@
 // ≥20,000 segment requests from ≥150 concurrent viewers, replayed identically (seeded) under three
 // ways of choosing an edge: the balancer's bounded-load consistent hashing (redirect front), and
 // client-side round-robin and random for comparison. Reports origin bytes against the single-cache
-// ideal (every distinct object fetched once) and per-edge load. Run: npm run bench:cluster
+// ideal (every distinct object fetched once) and per-edge load. Then the tiers (tiered-fill.ts):
+// 2 regions × 3 edges without shields, with a shield per region, and with sibling hashing.
+// Run: npm run bench:cluster (-- --part tiers for the second half alone)
 import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +16,10 @@ import { runBenchmark, type BenchResources } from './bench-runner.js';
 import { startBenchService } from './bench-services.js';
 import { originSegmentBytes, originSegmentRequests } from './metric-scrape.js';
 import { atMost, publishReport, type TargetCheck } from './report.js';
-import { buildSyntheticCatalog, type SyntheticAsset } from './synthetic-catalog.js';
-import { seededRandom, zipfSampler } from '../infra/testing/zipf.js';
+import { buildSyntheticCatalog } from './synthetic-catalog.js';
+import { seededRandom } from '../infra/testing/zipf.js';
+import { drain, planSessions, type ViewerSession } from './viewer-sessions.js';
+import { compareTierLayouts } from './tiered-fill.js';
 
 const OPTIONS = {
   assets: { kind: 'integer', description: 'assets in the catalog', default: 200, min: 2, max: 5000 },
@@ -27,48 +31,12 @@ const OPTIONS = {
   seed: { kind: 'integer', description: 'random seed (same sequence for every strategy)', default: 42 },
   rendition: { kind: 'string', description: 'rendition requested', default: '240p', choices: ['240p', '480p', '720p'] },
   'cache-size': { kind: 'string', description: 'cache size per edge (large enough that nothing is evicted)', default: '512MB' },
+  part: { kind: 'string', description: 'strategies: 3 edges, three ways of choosing one; tiers: 2 regions × 3 edges without and with shields and sibling hashing', default: 'all', choices: ['all', 'strategies', 'tiers'] },
 } as const;
 
 type Strategy = 'bounded-load hashing' | 'round-robin' | 'random';
 const STRATEGIES: readonly Strategy[] = ['bounded-load hashing', 'round-robin', 'random'];
 const EDGE_IDS = ['edge-1', 'edge-2', 'edge-3'];
-
-interface ViewerSession {
-  /** A viewing is one viewer: its own client address, which the balancer keys sessions on. */
-  readonly address: string;
-  readonly asset: SyntheticAsset;
-  /** Watches segments 0..length-1 in order, like a player. */
-  readonly length: number;
-}
-
-/** 127.1.0.1, 127.1.0.2, …: outside the shipped location table, so every edge is one group. */
-function viewerAddress(index: number): string {
-  const host = index % 254;
-  const subnet = Math.floor(index / 254);
-  return `127.${1 + Math.floor(subnet / 256)}.${subnet % 256}.${host + 1}`;
-}
-
-/** The whole run's viewing sessions, drawn once so every strategy replays the same requests. */
-function planSessions(assets: readonly SyntheticAsset[], rendition: string, requests: number, zipf: number, seed: number): ViewerSession[] {
-  const random = seededRandom(seed);
-  const pickAsset = zipfSampler(assets.length, zipf, random);
-  const sessions: ViewerSession[] = [];
-  let planned = 0;
-  while (planned < requests) {
-    const asset = assets[pickAsset()]!;
-    const available = asset.segments.get(rendition)!.length;
-    const length = Math.min(requests - planned, 1 + Math.floor(random() * available));
-    sessions.push({ address: viewerAddress(sessions.length), asset, length });
-    planned += length;
-  }
-  return sessions;
-}
-
-async function drain(body: AsyncIterable<Buffer>): Promise<number> {
-  let bytes = 0;
-  for await (const chunk of body) bytes += chunk.length;
-  return bytes;
-}
 
 interface StrategyOutcome {
   readonly requestsPerEdge: Map<string, number>;
@@ -193,7 +161,7 @@ await runBenchmark('cluster-efficiency', async (resources) => {
 
   const rows: (string | number)[][] = [];
   const targets: TargetCheck[] = [];
-  for (const strategy of STRATEGIES) {
+  for (const strategy of options.part === 'tiers' ? [] : STRATEGIES) {
     console.log(`running ${strategy}…`);
     const outcome = await runStrategy(resources, strategy, catalogDir, sessions, {
       rendition: options.rendition,
@@ -218,6 +186,16 @@ await runBenchmark('cluster-efficiency', async (resources) => {
       targets.push(atMost('failed or short segment responses (bounded-load hashing)', outcome.failed, 0));
     }
   }
+  const tiers = options.part === 'strategies'
+    ? undefined
+    : await compareTierLayouts(resources, catalogDir, sessions, {
+        rendition: options.rendition,
+        viewers: options.viewers,
+        cacheSize: options['cache-size'],
+        sessionTtlMs: options['session-ttl'],
+        idealBytes,
+        requests: options.requests,
+      });
   await publishReport({
     benchmark: 'cluster-efficiency',
     settings: { ...options, cores: availableParallelism(), sessions: sessions.length, distinctSegments: distinct.size, idealBytes },
@@ -227,9 +205,11 @@ await runBenchmark('cluster-efficiency', async (resources) => {
         columns: ['strategy', 'origin MB', '× ideal', 'origin reqs', 'requests per edge', 'max/avg', 'sessions max/avg: worst; median', 'failed', 'req/s'],
         rows,
       },
-    ],
-    targets,
+      ...(tiers ? [tiers.table] : []),
+    ].filter((table) => table.rows.length > 0),
+    targets: [...targets, ...(tiers?.targets ?? [])],
     notes: [
+      ...(tiers?.notes ?? []),
       'Load is reported two ways: segment requests served per edge over the run, and the balancer\'s active (viewer, asset) sessions per edge (what bounded load caps), sampled every 250 ms in the steady state.',
       `Every viewing is a distinct viewer (its own client address); ${options.viewers} watch at once. The balancer runs with --session-ttl ${options['session-ttl']} ms because these viewings last well under a second.`,
     ],

@@ -1,8 +1,9 @@
 // Benchmark: the streamedge edge against Debian nginx proxy_cache in front of the SAME origin
 // process, alternating rounds with the same wrk client: cache hits (a ~700 KB segment, a ~1 KB
 // playlist; the edge also with --disable-fast-hits, to show what its hit fast path is worth), a
-// cold herd of concurrent viewers on one uncached segment, and the edge's RSS once its cache has
-// been filled past its size. Run: npm run bench:edge [-- --round-seconds 5 …]
+// cold herd of concurrent viewers on one uncached segment, the miss path (distinct uncached
+// playlists and segments, each fetched once), and the edge's RSS once its cache has been filled
+// past its size. Run: npm run bench:edge [-- --round-seconds 5 …]
 import { rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +12,12 @@ import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { fetchAll, startBenchService } from './bench-services.js';
 import { runBenchmark } from './bench-runner.js';
 import { runHerd, type HerdResult } from './herd-client.js';
+import { runMisses, type MissResult } from './miss-client.js';
 import { startNginxCache } from './peers/nginx-peer.js';
 import { startTrafficServer } from './peers/trafficserver-peer.js';
 import { startVarnish } from './peers/varnish-peer.js';
 import { originSegmentRequests } from './metric-scrape.js';
+import { treeCpuSeconds } from './process-cpu.js';
 import { treeRss } from './process-rss.js';
 import { atLeast, atMost, publishReport, type LoadRounds, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog } from './synthetic-catalog.js';
@@ -26,6 +29,9 @@ const OPTIONS = {
   connections: { kind: 'integer', description: 'wrk connections', default: 32, min: 1, max: 1000 },
   'herd-clients': { kind: 'integer', description: 'concurrent viewers in a cold herd', default: 500, min: 1, max: 2000 },
   'herd-rounds': { kind: 'integer', description: 'cold herds per contender', default: 3, min: 1, max: 10 },
+  'miss-rounds': { kind: 'integer', description: 'alternating miss rounds per contender and object kind', default: 3, min: 1, max: 10 },
+  'miss-objects': { kind: 'integer', description: 'uncached objects per miss round (fewer if the catalog runs out)', default: 200, min: 10, max: 2000 },
+  'miss-concurrency': { kind: 'integer', description: 'keep-alive viewers fetching uncached objects', default: 8, min: 1, max: 256 },
   workers: { kind: 'integer', description: 'edge workers and nginx worker_processes', default: availableParallelism(), min: 1, max: 64 },
   'cache-size': { kind: 'bytes', description: 'edge and nginx cache size', default: 256 * 1024 * 1024 },
 } as const;
@@ -40,6 +46,12 @@ type OtherPeer = 'varnish' | 'trafficserver';
 const OTHER_PEERS: readonly OtherPeer[] = ['varnish', 'trafficserver'];
 const HERD_CONTENDERS: readonly (Contender | OtherPeer)[] = [...CONTENDERS, ...OTHER_PEERS];
 const MB = 1024 * 1024;
+const MISS_ASSETS_FROM = 40;
+// What each contender's Cache-Status says for a response fetched from the origin and stored.
+const IS_MISS: Record<Contender, (cacheStatus: string) => boolean> = {
+  edge: (cacheStatus) => cacheStatus.includes('fwd=miss'),
+  nginx: (cacheStatus) => cacheStatus.includes('MISS'),
+};
 
 await runBenchmark('edge-vs-nginx', async (resources) => {
   const options = parseCommandOptions('bench:edge', 'Edge vs nginx proxy_cache on the same origin.', OPTIONS, process.argv.slice(2));
@@ -51,7 +63,8 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     sourceDir: await ensureTestCatalog(),
     sourceAsset: 'demo-ts',
     dir: catalogDir,
-    assetCount: 40,
+    // Assets past MISS_ASSETS_FROM are touched only by the miss rounds, so each of their objects is cold once.
+    assetCount: 400,
     segmentsPerRendition: 30,
   });
 
@@ -151,6 +164,51 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   targets.push(atMost('cold herd: origin requests per herd (edge, worst round)', worstOrigin, 1));
   targets.push(atMost('cold herd: failed or short responses (edge)', herdResults.get('edge')!.reduce((sum, r) => sum + r.failed + r.wrongLength, 0), 0));
 
+  // --- misses ------------------------------------------------------------------------------
+  const missAssets = assets.slice(MISS_ASSETS_FROM);
+  // CPU per miss counts the cache's processes only (the origin is shared): the steadier figure on a busy machine.
+  const serverPid: Record<Contender, number> = { edge: edge.child.pid!, nginx: nginx.child.pid! };
+  const missKinds = [
+    { name: 'playlist', paths: missAssets.flatMap((asset) => [...asset.segments.keys()].map((name) => `/vod/${asset.id}/${name}/index.m3u8`)) },
+    { name: 'segment 240p', paths: missAssets.flatMap((asset) => asset.segments.get('240p')!.map((entry) => entry.path)) },
+  ];
+  const missRows: (string | number)[][] = [];
+  for (const kind of missKinds) {
+    // Every round of every contender gets its own never-requested objects.
+    const perRound = Math.min(options['miss-objects'], Math.floor(kind.paths.length / (options['miss-rounds'] * CONTENDERS.length)));
+    console.log(`misses: ${kind.name}, ${options['miss-rounds']} rounds × ${perRound} uncached objects per contender, ${options['miss-concurrency']} viewers`);
+    let slice = 0;
+    const rounds = await alternateRounds(options['miss-rounds'], CONTENDERS, async (contender) => {
+      const paths = kind.paths.slice(slice * perRound, ++slice * perRound);
+      const cpuBefore = await treeCpuSeconds(serverPid[contender]);
+      const result = await runMisses(paths.map((path) => `${base[contender]}${path}`), options['miss-concurrency'], IS_MISS[contender]);
+      return { ...result, cpuMsPerMiss: ((await treeCpuSeconds(serverPid[contender])) - cpuBefore) * 1000 / paths.length };
+    });
+    const medianOf = (contender: Contender, pick: (result: MissResult & { cpuMsPerMiss: number }) => number): number => median(rounds.get(contender)!.map(pick));
+    for (const contender of CONTENDERS) {
+      const results = rounds.get(contender)!;
+      missRows.push([
+        `${kind.name} ${contender}`,
+        medianOf(contender, (result) => result.perSecond),
+        medianOf(contender, (result) => result.latencyP50Ms),
+        medianOf(contender, (result) => result.latencyP99Ms),
+        medianOf(contender, (result) => result.cpuMsPerMiss),
+        results.reduce((sum, result) => sum + result.failed, 0),
+        results.map((result) => `${Math.round(result.perSecond)}/s p50 ${result.latencyP50Ms.toFixed(1)} cpu ${result.cpuMsPerMiss.toFixed(2)}`).join(' · '),
+      ]);
+    }
+    missRows.push([
+      `${kind.name} edge/nginx`,
+      medianOf('edge', (result) => result.perSecond) / medianOf('nginx', (result) => result.perSecond),
+      medianOf('edge', (result) => result.latencyP50Ms) / medianOf('nginx', (result) => result.latencyP50Ms),
+      medianOf('edge', (result) => result.latencyP99Ms) / medianOf('nginx', (result) => result.latencyP99Ms),
+      medianOf('edge', (result) => result.cpuMsPerMiss) / medianOf('nginx', (result) => result.cpuMsPerMiss),
+      '',
+      '',
+    ]);
+    targets.push(atMost(`misses: failed or not a miss (edge, ${kind.name})`, rounds.get('edge')!.reduce((sum, result) => sum + result.failed, 0), 0));
+  }
+
   // --- RSS with the cache filled past its size --------------------------------------------------
   const distinct = assets.slice(10).flatMap((asset) => asset.segments.get(rendition)!.map((entry) => entry.path));
   const fillTarget = options['cache-size'] * 1.5;
@@ -192,6 +250,7 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     tables: [
       { title: 'Cache hits (median of rounds)', columns: ['object / contender', 'req/s', 'MB/s', 'p99 ms', 'errors', 'req/s per round'], rows: hitRows },
       { title: `Cold herd: ${options['herd-clients']} concurrent viewers on one uncached segment`, columns: ['contender', 'ok', 'failed/short', 'origin reqs', 'TTFB p50 ms', 'TTFB p99 ms', 'complete p99 ms'], rows: herdRows },
+      { title: `Miss path: distinct uncached objects, ${options['miss-concurrency']} keep-alive viewers (median of rounds)`, columns: ['object / contender', 'misses/s', 'p50 ms', 'p99 ms', 'server CPU ms/miss', 'failed', 'per round'], rows: missRows },
       { title: `RSS after filling a ${Math.round(options['cache-size'] / MB)} MB cache to 1.5× and hit load (MB)`, columns: ['process', 'peak RSS', 'limit'], rows: rssRows },
     ],
     targets,
@@ -199,6 +258,7 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     notes: [
       'Varnish (built-in VCL: freshness from the origin\'s Cache-Control; malloc store of the cache size) and Traffic Server (remap, HTTP cache on, RAM cache of the cache size, read-while-writer) run as nobody; all caches are filled in the RSS step, then only the edge takes the hit load.',
       'nginx caches on disk (page cache, not counted in its RSS); the edge caches in its heap, so their RSS is not comparable.',
+      'Misses: no target is set; the edge/nginx ratios are what the edge\'s RFC 9111 rules (request forwarding, storability, Vary, Age) cost per miss against nginx on the same origin. With --workers > 1 a miss on a worker that does not own the key also crosses to the owner (one origin request per node).',
       'A shared 2-core machine: client, servers and origin compete for CPU; figures are noisy.',
     ],
   });

@@ -8,6 +8,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { METRICS_TOKEN_FILE_OPTION, readBearerTokenFile } from '../infra/auth/bearer-token.js';
 import { TOKEN_SECRET_FILE_OPTION, tokenVerifierFromFiles } from '../infra/auth/token-key-files.js';
 import { CONSUL_ACCESS_OPTIONS, consulConnectionFrom, type ConsulConnection } from '../infra/consul/consul-connection.js';
+import { allowListFromFlag } from '../infra/consul/registration-screen.js';
 import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type ServiceRegistration } from '../infra/consul/service-registration.js';
 import { startClusterPrimary } from '../infra/runtime/cluster-primary.js';
 import { VIEWER_CONNECTION_OPTIONS, viewerLimitsFromFlags } from '../infra/http/viewer-connections.js';
@@ -16,10 +17,12 @@ import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { connectWorker, servePrimary } from './cluster-bridge.js';
 import { createEdge, type EdgeOptions } from './edge-server.js';
+import type { EdgeTier } from './pipeline/edge-services.js';
 import { createSiblingDirectory } from './sibling-workers.js';
 import { strippedHeaderSet } from './upstream/forwarded-request.js';
+import { PEER_SECRET_FILE_OPTION, readPeerSecretFile } from './upstream/peer-hop.js';
+import { EDGE_SERVICE, SHIELD_SERVICE } from './upstream/shield-source.js';
 
-export const EDGE_SERVICE = 'streamedge-edge';
 
 const SUMMARY = 'edge cache: serves HLS playlists and segments from memory, fetching misses from origin replicas';
 
@@ -27,7 +30,12 @@ const specs = {
   port: { kind: 'port', description: 'port to listen on (0 picks a free one)', default: 8081 },
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   origin: { kind: 'url', multiple: true, description: 'origin replica base URL (static list; else discovered in Consul)' },
+  tier: { kind: 'string', description: 'edge: serves viewers (registers as streamedge-edge); shield: serves a region\'s edges, never viewers (registers as streamedge-shield)', default: 'edge', choices: ['edge', 'shield'] },
+  shield: { kind: 'url', multiple: true, description: 'shield base URL an edge fills misses from before the origins (static list; else discovered in Consul)' },
+  'sibling-hashing': { kind: 'boolean', description: 'edges of this region hash keys to an owner edge and ask it before the shields (needs --consul and --sibling-secret-file)' },
+  ...PEER_SECRET_FILE_OPTION,
   consul: { kind: 'url', description: 'Consul agent HTTP address: registration, and origin discovery without --origin' },
+  'origin-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an origin discovered in Consul must register its address and url host in; others are ignored (default: any address, meta url still required)' },
   ...CONSUL_ACCESS_OPTIONS,
   'cache-size': { kind: 'bytes', description: 'memory cache size per process, e.g. 256MB', default: '256MB', min: 1024 * 1024 },
   'max-object-size': { kind: 'bytes', description: 'largest object cached; bigger ones stream through', default: '32MB', min: 1024 },
@@ -43,7 +51,7 @@ const specs = {
   'origin-max-per-replica': { kind: 'integer', description: 'origin requests in flight per origin replica (its connections)', default: 64, min: 1, max: 10_000 },
   'origin-max-inflight': { kind: 'integer', description: 'origin requests in flight across all replicas, per process', default: 256, min: 1, max: 100_000 },
   'origin-max-queued': { kind: 'integer', description: 'origin requests waiting for a slot; beyond it viewers get 503 + Retry-After (0 = no waiting)', default: 1024, min: 0, max: 1_000_000 },
-  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After', default: '5s', min: 1 },
+  'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After (keep it below the balancer --response-timeout: this refusal then comes first)', default: '4s', min: 1 },
   'new-keys-per-second': { kind: 'integer', description: 'objects with nothing cached fetched per second per process (burst twice that); beyond it 503 + Retry-After (0 = no limit)', default: 1000, min: 0, max: 1_000_000 },
   'negative-ttl': { kind: 'duration', description: 'how long a 404/410 without explicit freshness is cached (0 = not reused)', default: '2s', min: 0, max: 3_600_000 },
   'max-request-body': { kind: 'bytes', description: 'largest request body a POST, PUT, DELETE or PATCH streams to the origin; bigger ones get 413 (0 = none)', default: '1MB', min: 0 },
@@ -88,10 +96,28 @@ function edgeOptions(options: Options, logger: Logger): Omit<EdgeOptions, 'purge
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
+  if (options['origin-allow'].length > 0 && options.origin.length > 0) {
+    throw new OptionError('--origin-allow', 'screens origins discovered in Consul: give it without --origin');
+  }
+  const originAllow = allowListFromFlag('--origin-allow', options['origin-allow']);
+  const shield = options.tier === 'shield';
+  if (shield && options.shield.length > 0) throw new OptionError('--shield', 'a shield fills its misses from origins; --shield is for edges');
+  // A shield answers edges, which checked the viewer's token and send the cache key without it.
+  if (shield && options['token-secret-file'].length > 0) throw new OptionError('--token-secret-file', 'edges check signed URLs; a shield serves edges only (keep it off the viewers\' network)');
+  if (shield && options['sibling-hashing']) throw new OptionError('--sibling-hashing', 'is for edges; shields hash keys among themselves whenever --sibling-secret-file is given');
+  const peerSecret = readPeerSecretFile(options['sibling-secret-file']);
+  if (options['sibling-hashing'] && (peerSecret === undefined || options.consul === undefined)) {
+    throw new OptionError('--sibling-hashing', 'needs --consul (to find the region\'s edges) and --sibling-secret-file');
+  }
   return {
     id: options.id,
     logger,
-    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)! }),
+    tier: options.tier as EdgeTier,
+    place: { region: options.region, lat: options.lat, lon: options.lon },
+    shieldUrls: options.shield,
+    peerSecret,
+    siblingHashing: options['sibling-hashing'],
+    ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)!, originAllow }),
     cacheBytes: options['cache-size'],
     maxObjectBytes: options['max-object-size'],
     allowedQueryParams: options['cache-key-param'],
@@ -122,11 +148,12 @@ function register(options: Options, port: number, publicUrl: string, logger: Log
   if (consul === undefined) return undefined;
   const registration = createServiceRegistration({
     consul,
-    name: EDGE_SERVICE,
+    // A service of its own, so the balancer (watching streamedge-edge) never sends viewers to a shield.
+    name: options.tier === 'shield' ? SHIELD_SERVICE : EDGE_SERVICE,
     id: options.id,
     address: checkedAddress(options.host),
     port,
-    meta: { region: options.region, lat: String(options.lat), lon: String(options.lon), url: publicUrl },
+    meta: { region: options.region, lat: String(options.lat), lon: String(options.lon), url: publicUrl, ...(options.tier === 'shield' ? { tier: 'shield' } : {}) },
     checkPath: '/healthz',
     checkInterval: '2s',
     checkTimeout: '1s',

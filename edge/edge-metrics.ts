@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
 import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
 import type { AttemptOutcome, UpstreamObserver } from './upstream/upstream-client.js';
+import type { TierObserver } from './upstream/tiered-fetch.js';
 
 export interface EdgeMetrics {
   readonly registry: Registry;
@@ -14,12 +15,20 @@ export interface EdgeMetrics {
   readonly flightOutcomes: Counter<'outcome'>;
   readonly integrityFailures: Counter<'reason'>;
   readonly evictions: Counter;
+  /** Partial responses (RFC 9111 §3.3–3.4) kept, by what storing them did (partial-content.ts PartialStored). */
+  readonly partialStores: Counter<'result'>;
   readonly prefetches: Counter<'result'>;
   readonly purged: Counter;
   readonly badRequests: Counter<'reason'>;
   /** Origin fetches the edge refused itself (viewer got 503 + Retry-After), by reason. */
   readonly originRejected: Counter<'reason'>;
   readonly originObserver: UpstreamObserver;
+  /** Attempts against shields and peers (sibling edges, other shields), by replica and outcome. */
+  readonly tierReplicaObserver: UpstreamObserver;
+  /** Fetches per upstream tier (worker, sibling, shield, origin) and fallbacks between them. */
+  readonly tierObserver: TierObserver;
+  /** Peer hop headers believed or refused. */
+  readonly peerHops: Counter<'result'>;
   /** Viewer connections refused at accept, and cut for not reading. */
   readonly connectionObserver: ViewerConnectionObserver;
 }
@@ -35,6 +44,10 @@ export interface EdgeMetricsSources {
   readonly openConnections: () => number;
   readonly originInFlight: () => number;
   readonly originQueued: () => number;
+  /** Origin registrations in Consul ignored at the last change, by reason. */
+  readonly ignoredOrigins: () => Readonly<Record<string, number>>;
+  readonly shields: () => number;
+  readonly peers: () => number;
 }
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
@@ -81,6 +94,16 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_origin_inflight_requests', help: 'Origin requests sent and not yet read to the end', registers, collect() { this.set(sources.originInFlight()); } });
   new Gauge({ name: 'streamedge_edge_origin_queued_requests', help: 'Origin requests waiting for a free slot', registers, collect() { this.set(sources.originQueued()); } });
   const originRejected = new Counter({ name: 'streamedge_edge_origin_rejected_total', help: 'Origin requests refused a slot (viewer got 503 + Retry-After)', labelNames: ['reason'], registers });
+  new Gauge({
+    name: 'streamedge_edge_ignored_origins',
+    help: 'streamedge-origin registrations in Consul ignored (no valid meta url, or outside --origin-allow), by reason',
+    labelNames: ['reason'],
+    registers,
+    aggregator: 'max',
+    collect() {
+      for (const [reason, count] of Object.entries(sources.ignoredOrigins())) this.set({ reason }, count);
+    },
+  });
   new Gauge({ name: 'streamedge_edge_prefetch_index_playlists', help: 'Media playlists whose segment list the prefetch index holds', registers, collect() { this.set(sources.prefetchIndexPlaylists()); } });
   new Gauge({ name: 'streamedge_edge_prefetch_index_segments', help: 'Segment URIs held by the prefetch index (bounded by --prefetch-index-size)', registers, collect() { this.set(sources.prefetchIndexSegments()); } });
   new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });
@@ -88,8 +111,35 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   const rejectedConnections = new Counter({ name: 'streamedge_edge_rejected_connections_total', help: 'Viewer connections refused at accept (503), by limit', labelNames: ['reason'], registers });
   const writeTimeouts = new Counter({ name: 'streamedge_edge_write_timeouts_total', help: 'Viewer connections cut after a response made no progress for the write timeout', registers });
 
+  const tierFetches = new Counter({ name: 'streamedge_edge_upstream_tier_fetches_total', help: 'Fill fetches by upstream tier (worker, sibling, shield, origin) and result', labelNames: ['tier', 'result'], registers });
+  const tierLatency = new Histogram({
+    name: 'streamedge_edge_upstream_tier_response_seconds',
+    help: 'Time from a tier fetch to its response headers (or failure), by tier',
+    labelNames: ['tier'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const fallbacks = new Counter({ name: 'streamedge_edge_upstream_fallbacks_total', help: 'Fetches a tier failed and passed to the next one, by tier and reason', labelNames: ['tier', 'reason'], registers });
+  const tierRequests = new Counter({ name: 'streamedge_edge_tier_requests_total', help: 'Request attempts to shields and peers by replica and outcome', labelNames: ['replica', 'outcome'], registers });
+  const tierEjections = new Counter({ name: 'streamedge_edge_tier_ejections_total', help: 'Shields and peers ejected after failing', labelNames: ['replica'], registers });
+  new Gauge({ name: 'streamedge_edge_peers', help: 'Other peers this node hashes keys among (every shield for a shield; the region\'s edges with --sibling-hashing)', registers, collect() { this.set(sources.peers()); } });
+  new Gauge({ name: 'streamedge_edge_shields', help: 'Shields known (0 for a shield, or an edge without a shield tier)', registers, collect() { this.set(sources.shields()); } });
+
   return {
     registry,
+    tierObserver: {
+      onTier(tier, result, seconds) {
+        tierFetches.labels(tier, result).inc();
+        if (result === 'answered' || result === 'failed' || result === 'http-5xx') tierLatency.labels(tier).observe(seconds);
+      },
+      onFallback: (tier, _key, reason) => fallbacks.labels(tier, reason).inc(),
+    },
+    tierReplicaObserver: {
+      onAttempt: (replica: string, outcome: AttemptOutcome) => tierRequests.labels(replica, outcome).inc(),
+      onEject: (replica: string) => tierEjections.labels(replica).inc(),
+      onReject: (reason: string) => originRejected.labels(reason).inc(),
+    },
+    peerHops: new Counter({ name: 'streamedge_edge_peer_hops_total', help: 'Peer hop headers received: believed (valid signature) or refused', labelNames: ['result'], registers }),
     fastPathHit() {
       fastPathHits++;
     },
@@ -101,6 +151,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     coalescedWaiters: new Counter({ name: 'streamedge_edge_coalesced_waiters_total', help: 'Requests that waited on another request’s origin fetch', registers }),
     flightOutcomes: new Counter({ name: 'streamedge_edge_fetch_outcomes_total', help: 'Coalesced origin fetches by outcome', labelNames: ['outcome'] as const, registers }),
     integrityFailures: new Counter({ name: 'streamedge_edge_integrity_failures_total', help: 'Origin bodies rejected (length or ETag mismatch, reset)', labelNames: ['reason'], registers }),
+    partialStores: new Counter({ name: 'streamedge_edge_partial_stores_total', help: 'Partial or incomplete responses kept (combined, replaced, completed into a whole object, refused)', labelNames: ['result'] as const, registers }),
     evictions: new Counter({ name: 'streamedge_edge_cache_evictions_total', help: 'Objects evicted to make room', registers }),
     prefetches: new Counter({ name: 'streamedge_edge_prefetches_total', help: 'Segment prefetches by result', labelNames: ['result'], registers }),
     purged: new Counter({ name: 'streamedge_edge_purged_objects_total', help: 'Objects removed by /admin/purge', registers }),

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { UrlTokenVerifier } from '../infra/auth/url-token.js';
 import type { ConsulConnection } from '../infra/consul/consul-connection.js';
+import type { IpPrefix } from '../infra/net/ip-prefix-table.js';
 import type { Logger } from '../infra/runtime/logger.js';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { createViewerConnectionGuard, takeConnectionHandler, viewerLimits, viewerServerOptions, type ViewerConnectionLimits } from '../infra/http/viewer-connections.js';
@@ -18,7 +19,12 @@ import { createNewKeyRate } from './upstream/new-key-rate.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamInterim } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
 import { startConsulOriginSource, startStaticOriginSource, type OriginSource } from './upstream/origin-source.js';
-import { SIBLING_HEADER, type EdgeServices, type EdgeState, type FillHead, type PurgeRequest } from './pipeline/edge-services.js';
+import { SIBLING_HEADER, type EdgeServices, type EdgeState, type EdgeTier, type FillHead, type PurgeRequest } from './pipeline/edge-services.js';
+import { watchService, type ServiceWatch } from '../infra/consul/service-watch.js';
+import { createPeerDirectory, type PeerDirectory } from './upstream/peer-directory.js';
+import { createPeerHopAuth, PEER_HOP_HEADER } from './upstream/peer-hop.js';
+import { EDGE_SERVICE, SHIELD_SERVICE, startConsulShieldSource, staticShieldReplicas, type NodePlace } from './upstream/shield-source.js';
+import { registeredReplica } from './upstream/origin-source.js';
 import { ALLOWED_METHODS, handleRequest } from './pipeline/request-phases.js';
 import { createHitFastPath, type HitFastPath } from './pipeline/hit-fast-path.js';
 
@@ -31,6 +37,8 @@ export interface EdgeOptions {
   readonly originUrls?: readonly string[];
   /** … a Consul agent to discover `streamedge-origin` from. */
   readonly consul?: ConsulConnection;
+  /** Origins discovered in Consul must register their address and URL inside these prefixes (empty = any). */
+  readonly originAllow?: readonly IpPrefix[];
   readonly cacheBytes: number;
   readonly maxObjectBytes: number;
   /** Largest request body a POST, PUT, DELETE or PATCH may stream to the origin (default 1 MiB; 0 = none); beyond it, 413. */
@@ -44,7 +52,7 @@ export interface EdgeOptions {
   /** Origin requests in flight per replica (default 64) and across replicas (default 256). */
   readonly originMaxPerReplica?: number;
   readonly originMaxInFlight?: number;
-  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 5 s); beyond either, 503 + Retry-After. */
+  /** Origin requests waiting for a slot (default 1024) and their longest wait (default 4 s, below the balancer response timeout); beyond either, 503 + Retry-After. */
   readonly originMaxQueued?: number;
   readonly originQueueWaitMs?: number;
   /** How long a coalesced reader waits for the response head before fetching on its own. */
@@ -71,6 +79,16 @@ export interface EdgeOptions {
   readonly purgeAll?: (request: PurgeRequest) => Promise<number>;
   readonly metricsText?: () => Promise<{ contentType: string; body: string }>;
   readonly siblingFor?: (key: string) => UpstreamClient | undefined;
+  /** `shield`: serves a region's edges, fills from origins (and the owning shield); default `edge`. */
+  readonly tier?: EdgeTier;
+  /** Region and place: ranks other regions' shields, and picks a region's sibling edges. */
+  readonly place?: NodePlace;
+  /** Static shield base URLs; without them an edge with `consul` discovers `streamedge-shield`. */
+  readonly shieldUrls?: readonly string[];
+  /** The fleet's shared secret for peer hops (peer-hop.ts): shields hash keys among all shields with it. */
+  readonly peerSecret?: string | undefined;
+  /** Edges of this region hash keys to an owner edge and ask it before the shields (needs consul and peerSecret). */
+  readonly siblingHashing?: boolean;
 }
 
 export interface Edge {
@@ -94,6 +112,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 // Short: a live segment asked for a moment early must not stay "not found" for long.
 const DEFAULT_NEGATIVE_TTL_MS = 2_000;
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+/** Bounded loads among a region's shields: none takes more than this × the average in flight. */
+const SHIELD_BALANCE_FACTOR = 1.25;
 
 export function createEdge(options: EdgeOptions): Edge {
   if (!options.id || !/^[A-Za-z0-9._-]+$/.test(options.id)) throw new TypeError(`edge: id must be letters, digits, . _ -; got "${options.id}"`);
@@ -108,6 +128,14 @@ export function createEdge(options: EdgeOptions): Edge {
   const strippedRequestHeaders = strippedHeaderSet(options.strippedRequestHeaders ?? DEFAULT_STRIPPED_REQUEST_HEADERS);
   if (options.adminToken !== undefined && options.adminToken.length < 8) throw new TypeError('edge: adminToken must be at least 8 characters');
   if (options.metricsToken !== undefined && options.metricsToken.length < 16) throw new TypeError('edge: metricsToken must be at least 16 characters');
+
+  const tier = options.tier ?? 'edge';
+  const shieldUrls = options.shieldUrls ?? [];
+  if (tier === 'shield' && shieldUrls.length > 0) throw new TypeError('edge: a shield fills from origins; it takes no shieldUrls');
+  if (options.siblingHashing && (options.peerSecret === undefined || options.consul === undefined)) throw new TypeError('edge: siblingHashing needs consul (to find the region\'s edges) and peerSecret');
+  if (options.siblingHashing && tier === 'shield') throw new TypeError('edge: siblingHashing is for edges; shields always hash among themselves');
+  const place = options.place ?? { region: 'local', lat: 0, lon: 0 };
+  const peerHops = options.peerSecret === undefined ? undefined : createPeerHopAuth(options.peerSecret);
 
   const limits = viewerLimits(options.connections, 'edge');
 
@@ -137,6 +165,9 @@ export function createEdge(options: EdgeOptions): Edge {
     openConnections: () => guard.open,
     originInFlight: () => origins.inFlight,
     originQueued: () => origins.queued,
+    ignoredOrigins: () => source.ignoredCounts(),
+    shields: () => shields?.replicas.length ?? 0,
+    peers: () => peers?.size ?? 0,
   });
   const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
@@ -146,7 +177,7 @@ export function createEdge(options: EdgeOptions): Edge {
     connectionsPerReplica: options.originMaxPerReplica ?? 64,
     maxInFlight: options.originMaxInFlight ?? 256,
     maxQueued: options.originMaxQueued ?? 1024,
-    queueWaitMs: options.originQueueWaitMs ?? 5_000,
+    queueWaitMs: options.originQueueWaitMs ?? 4_000,
     retryAfterSeconds: 1,
     deadlineMs: options.originDeadlineMs ?? 60_000,
     ejectAfterFailures: 3,
@@ -154,6 +185,36 @@ export function createEdge(options: EdgeOptions): Edge {
     userAgent: `streamedge-edge/${options.id}`,
     observer: metrics.originObserver,
   });
+  const originDeadlineMs = options.originDeadlineMs ?? 60_000;
+  // A shield (or peer) answering a miss waits on its own origins, with their failover: allow for that.
+  const tierTimeouts = {
+    connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+    headersTimeoutMs: originTimeoutMs * 2,
+    bodyTimeoutMs: originTimeoutMs,
+    deadlineMs: originDeadlineMs,
+  };
+  const shields: UpstreamClient | undefined =
+    tier === 'edge' && (shieldUrls.length > 0 || options.consul !== undefined)
+      ? createUpstreamClient({
+          // One shield per key keeps one copy per region; a slow shield is usually a slow origin, which the shield hedges itself.
+          hedgeDelayMs: 0,
+          ...tierTimeouts,
+          connectionsPerReplica: options.originMaxPerReplica ?? 64,
+          maxInFlight: options.originMaxInFlight ?? 256,
+          maxQueued: options.originMaxQueued ?? 1024,
+          queueWaitMs: options.originQueueWaitMs ?? 5_000,
+          retryAfterSeconds: 1,
+          ejectAfterFailures: 2,
+          ejectForMs: 5_000,
+          balanceFactor: SHIELD_BALANCE_FACTOR,
+          userAgent: `streamedge-edge/${options.id}`,
+          observer: metrics.tierReplicaObserver,
+        })
+      : undefined;
+  const peers: PeerDirectory | undefined =
+    peerHops && options.consul && (tier === 'shield' || options.siblingHashing)
+      ? createPeerDirectory({ selfId: options.id, auth: peerHops, ...tierTimeouts, connectionsPerPeer: options.originMaxPerReplica ?? 64, observer: metrics.tierReplicaObserver })
+      : undefined;
 
   // A fetch under way for a purged key would store it again when it lands: its flight is purged too.
   const purgeLocal = (request: PurgeRequest): number => {
@@ -167,19 +228,30 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const services: EdgeServices = {
     id: options.id,
+    tier,
     cacheName: `streamedge-${options.id}`,
     commonHeaders: ['x-served-by', options.id, 'access-control-allow-origin', '*', 'access-control-expose-headers', EXPOSED_HEADERS],
     cacheKey: createCacheKeyFunction({ allowedQueryParams: options.allowedQueryParams ?? [] }),
     store,
     flights,
     origins,
+    shields,
+    peerFor: (key) => peers?.peerFor(key),
+    peerHops,
+    tierObserver: {
+      onTier: metrics.tierObserver.onTier,
+      onFallback(tierName, key, reason, message) {
+        metrics.tierObserver.onFallback?.(tierName, key, reason);
+        logger.warn({ key, tier: tierName, reason, err: message }, 'upstream tier failed; trying the next');
+      },
+    },
     metrics,
     logger,
     maxObjectBytes: options.maxObjectBytes,
     maxRequestBodyBytes,
     negativeTtl: negativeTtlMs / 1000,
     // A sibling's marker is for the owner worker that reads it, never for the origin.
-    strippedRequestHeaders: new Set([...strippedRequestHeaders, SIBLING_HEADER]),
+    strippedRequestHeaders: new Set([...strippedRequestHeaders, SIBLING_HEADER, PEER_HOP_HEADER]),
     prefetchCount,
     prefetchIndex,
     newKeyRate: createNewKeyRate({ perSecond: options.newKeysPerSecond ?? 1000, burst: 2 * (options.newKeysPerSecond ?? 1000) }),
@@ -231,7 +303,22 @@ export function createEdge(options: EdgeOptions): Edge {
 
   const source: OriginSource = hasStatic
     ? startStaticOriginSource(options.originUrls!, (replicas) => origins.setReplicas(replicas))
-    : startConsulOriginSource(options.consul!, logger, (replicas) => origins.setReplicas(replicas));
+    : startConsulOriginSource(options.consul!, logger, options.originAllow ?? [], (replicas) => origins.setReplicas(replicas));
+  if (shields && shieldUrls.length > 0) shields.setReplicas(staticShieldReplicas(shieldUrls));
+  const shieldSource = shields && shieldUrls.length === 0 ? startConsulShieldSource(options.consul!, place, logger, options.originAllow ?? [], (replicas) => shields.setReplicas(replicas)) : undefined;
+  // Shields hash keys among every shield; edges with sibling hashing among their region's edges.
+  const peerWatch: ServiceWatch | undefined = peers
+    ? watchService({
+        consul: options.consul!,
+        service: tier === 'shield' ? SHIELD_SERVICE : EDGE_SERVICE,
+        logger,
+        onChange: (instances) => {
+          const members = instances.filter((instance) => tier === 'shield' || instance.meta.region === place.region).flatMap((instance) => registeredReplica(instance) ?? []);
+          logger.info({ peers: members.map((member) => `${member.id}=${member.url}`) }, 'peers changed');
+          peers.update(members);
+        },
+      })
+    : undefined;
 
   return {
     server,
@@ -270,7 +357,9 @@ export function createEdge(options: EdgeOptions): Edge {
       clearTimeout(cut);
       guard.stop();
       source.stop();
-      await origins.close();
+      shieldSource?.stop();
+      peerWatch?.stop();
+      await Promise.all([origins.close(), shields?.close(), peers?.close()]);
     },
   };
 }

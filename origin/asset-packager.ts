@@ -13,7 +13,7 @@ import { validateHlsDirectory } from './hls-directory.js';
 import { renderMasterPlaylist, type MediaRendition, type VariantStream } from './master-playlist.js';
 import { parseMediaPlaylist, type MediaPlaylist } from './media-playlist.js';
 import { chooseLadder, type LadderRung } from './package-ladder.js';
-import { DEMO_ASSETS, LIVE_CHANNELS, type SegmentFormat } from './renditions.js';
+import { DEMO_ASSETS, type SegmentFormat } from './renditions.js';
 import { probeSource, SourceError, type SourceProbe } from './source-probe.js';
 import { parseWebVtt, segmentWebVtt, WebVttError, type WebVttCue } from './webvtt-segments.js';
 
@@ -72,7 +72,7 @@ const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'm
 /** Checks the id against the path rules and the demo catalog, whose ids `streamedge content` owns. */
 export function checkAssetId(id: string): void {
   if (!ASSET_ID.test(id)) throw new SourceError(`bad --id "${id.slice(0, 80)}": use 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit`);
-  if (DEMO_ASSETS.some((asset) => asset.id === id) || LIVE_CHANNELS.some((channel) => channel.id === id)) {
+  if (DEMO_ASSETS.some((asset) => asset.id === id)) {
     throw new SourceError(`bad --id "${id}": reserved for the demo catalog (streamedge content)`);
   }
 }

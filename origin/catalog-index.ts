@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ASSET_MARKER, type AssetManifest } from './catalog-generator.js';
-import { LIVE_CHANNELS } from './renditions.js';
+import { CHANNEL_MARKER, type ChannelManifest } from './live/live-channel-layout.js';
 
 export interface CatalogEntry {
   readonly id: string;
@@ -17,7 +17,7 @@ export interface CatalogIndex {
   readonly updatedAt: Date;
 }
 
-/** Lists the finished assets (those with a marker) and the live channels whose source exists. */
+/** Lists the finished assets (those with a marker) and the live channels an encoder has set up. */
 export async function readCatalogIndex(contentDir: string): Promise<CatalogIndex> {
   const names = await readdir(join(contentDir, 'vod')).catch(() => [] as string[]);
   const manifests: AssetManifest[] = [];
@@ -33,9 +33,13 @@ export async function readCatalogIndex(contentDir: string): Promise<CatalogIndex
     }
   }
   const assets: CatalogEntry[] = manifests.map((m) => ({ id: m.id, title: m.title, kind: 'vod', format: m.format, path: `/vod/${m.id}/master.m3u8` }));
-  for (const channel of LIVE_CHANNELS) {
-    const source = manifests.find((m) => m.id === channel.source);
-    if (source) assets.push({ id: channel.id, title: channel.title, kind: 'live', format: source.format, path: `/live/${channel.id}/master.m3u8` });
+  for (const name of (await readdir(join(contentDir, 'live')).catch(() => [] as string[])).sort()) {
+    try {
+      const channel = JSON.parse(await readFile(join(contentDir, 'live', name, CHANNEL_MARKER), 'utf8')) as ChannelManifest;
+      if (channel.id === name) assets.push({ id: channel.id, title: channel.title, kind: 'live', format: channel.format, path: `/live/${channel.id}/master.m3u8` });
+    } catch {
+      // not a live channel
+    }
   }
   return { assets, updatedAt: new Date(updatedAt) };
 }

@@ -1,21 +1,13 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 
 /** A lock whose creator has not written its pid within this long is treated as abandoned. */
 const PID_GRACE_MS = 10_000;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function isAbandoned(lock: string): Promise<boolean> {
   const pid = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => ''));
-  if (Number.isInteger(pid) && pid > 0) return !isAlive(pid);
+  if (Number.isInteger(pid) && pid > 0) return !isProcessAlive(pid);
   const created = await stat(lock).then((stats) => stats.mtimeMs, () => undefined);
   return created !== undefined && Date.now() - created > PID_GRACE_MS;
 }

@@ -6,7 +6,7 @@ import { checkedAddress, createServiceRegistration, requireAdvertisedUrl, type S
 import { OptionError, parseCommandOptions } from '../infra/runtime/command-options.js';
 import { closeGracefully, waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
 import { createLogger } from '../infra/runtime/logger.js';
-import { DEFAULT_LIVE_WINDOW, startOriginServer } from './origin-server.js';
+import { startOriginServer } from './origin-server.js';
 
 export const ORIGIN_SERVICE = 'streamedge-origin';
 
@@ -18,13 +18,12 @@ const OPTIONS = {
   ...CONSUL_ACCESS_OPTIONS,
   url: { kind: 'url', description: 'base URL edges use to reach this origin (Consul meta; default: the listening URL)' },
   id: { kind: 'string', description: 'instance name and Consul service ID (default origin-<hostname>-<port>)' },
-  'live-window': { kind: 'integer', description: 'segments in a live playlist', default: DEFAULT_LIVE_WINDOW, min: 3, max: 1000 },
   'cache-size': { kind: 'bytes', description: 'memory for small files kept with their hashes', default: 256 * 1024 * 1024, min: 1 },
   'shutdown-grace': { kind: 'duration', description: 'how long in-flight responses may take on shutdown', default: '10s' },
 } as const;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the simulated live channel.', OPTIONS, argv);
+  const options = parseCommandOptions('origin', 'Serve the HLS catalog: VOD assets and the live channels `streamedge live` writes.', OPTIONS, argv);
   requireAdvertisedUrl(options, 'edges use to reach this origin');
   const consul = consulConnectionFrom(options);
   const contentDir = resolve(options.content);
@@ -37,7 +36,6 @@ export async function main(argv: readonly string[]): Promise<void> {
   const origin = await startOriginServer({
     contentDir,
     id,
-    liveWindow: options['live-window'],
     maxCachedBytes: options['cache-size'],
     logger: log,
     port: options.port,

@@ -1,11 +1,9 @@
-import { buffer } from 'node:stream/consumers';
 import type { Logger } from '../infra/runtime/logger.js';
 import { readCatalogIndex, type CatalogIndex } from './catalog-index.js';
 import type { FileStore, StoredFile } from './file-store.js';
-import { liveSegment, liveWindowAt, renderLivePlaylist, type LiveTimeline } from './live-window.js';
-import { parseMediaPlaylist, type MediaPlaylist } from './media-playlist.js';
+import { CHANNEL_MARKER } from './live/live-channel-layout.js';
+import { liveFreshness } from './live/live-stall.js';
 import type { OriginMetrics, RouteKind } from './origin-metrics.js';
-import { LIVE_CHANNELS } from './renditions.js';
 import { HttpError, representationOfBytes, representationOfFile, type Representation } from './representation.js';
 import { CACHE_CONTROL, PLAYLIST_TYPE, mediaTypeOf } from './response-policy.js';
 
@@ -28,23 +26,15 @@ export function classifyRoute(segments: readonly string[]): RouteKind {
 export interface OriginRoutesOptions {
   readonly contentDir: string;
   readonly store: FileStore;
-  readonly liveWindow: number;
   readonly clock: () => number;
   readonly metrics: OriginMetrics;
   readonly isDraining: () => boolean;
   readonly log: Logger;
 }
 
-interface LiveSource {
-  readonly etag: string;
-  readonly playlist: MediaPlaylist;
-  readonly timeline: LiveTimeline;
-}
-
 /** Maps a validated path to the representation that answers it, or throws an HttpError. */
 export function createOriginRoutes(options: OriginRoutesOptions): (segments: readonly string[]) => Promise<Representation> {
   const { store, clock, log } = options;
-  const liveSources = new Map<string, LiveSource>();
   let catalog: { index: Promise<CatalogIndex>; readAt: number } | undefined;
 
   const catalogIndex = (): Promise<CatalogIndex> => {
@@ -66,44 +56,39 @@ export function createOriginRoutes(options: OriginRoutesOptions): (segments: rea
     return representationOfFile(file, contentType, cacheControl ?? (contentType === PLAYLIST_TYPE ? CACHE_CONTROL.vodPlaylist : CACHE_CONTROL.segment));
   };
 
-  const channelOf = (channelId: string): (typeof LIVE_CHANNELS)[number] => {
-    const channel = LIVE_CHANNELS.find((candidate) => candidate.id === channelId);
-    if (!channel) throw new HttpError(404, 'no such live channel');
-    return channel;
-  };
-
-  /** The looped source rendition, parsed once per version of its playlist. */
-  const liveSourceOf = async (source: string, rendition: string): Promise<LiveSource> => {
-    const file = await openFile(['vod', source, rendition, 'index.m3u8']);
-    const key = `${source}/${rendition}`;
-    const known = liveSources.get(key);
-    if (known?.etag === file.etag) {
-      await file.release();
-      return known;
+  /**
+   * A live channel's playlist from the shared live store, refused with 503 while the encoder is
+   * not writing it, so players and edges retry instead of polling a frozen window. The master is
+   * judged by its first variant: one encoder writes every rendition of a channel.
+   */
+  const livePlaylist = async (channel: string, rendition: string | undefined, now: number): Promise<Representation> => {
+    const marker = await store.lookup(['live', channel, CHANNEL_MARKER]);
+    if (!marker.found) throw new HttpError(404, 'no such live channel');
+    await marker.file.release();
+    const requested = await store.lookup(rendition === undefined ? ['live', channel, 'master.m3u8'] : ['live', channel, rendition, 'index.m3u8']);
+    if (!requested.found) {
+      if (rendition !== undefined) throw new HttpError(404, 'no such rendition');
+      throw new HttpError(503, `live channel ${channel} is starting: no segments yet`, { 'Retry-After': '2' });
     }
-    const bytes = file.bytes ?? (file.size === 0 ? Buffer.alloc(0) : await buffer(file.body(0, file.size - 1)));
-    await file.release();
-    const playlist = parseMediaPlaylist(bytes.toString('utf8'));
-    if (playlist.mapUri) throw new HttpError(500, 'live channels loop MPEG-TS sources only');
-    const live = { etag: file.etag, playlist, timeline: { segmentDurationsMs: playlist.segments.map((s) => s.durationMs) } };
-    liveSources.set(key, live);
-    return live;
-  };
-
-  const livePlaylist = async (source: string, rendition: string, nowMs: number): Promise<Representation> => {
-    const live = await liveSourceOf(source, rendition);
-    const window = liveWindowAt(live.timeline, nowMs, options.liveWindow);
-    const text = renderLivePlaylist(window, { targetDuration: live.playlist.targetDuration, uriOf: (segment) => `seg-${segment.msn}.ts` });
-    return representationOfBytes(Buffer.from(text), PLAYLIST_TYPE, CACHE_CONTROL.livePlaylist, new Date(window.updatedAtMs));
-  };
-
-  const liveSegmentFile = async (source: string, rendition: string, msn: number, nowMs: number): Promise<Representation> => {
-    const live = await liveSourceOf(source, rendition);
-    const segment = liveSegment(live.timeline, msn, nowMs);
-    if (!segment) throw new HttpError(404, 'live segment not available (yet)');
-    const representation = await catalogFile(['vod', source, rendition, live.playlist.segments[segment.sourceIndex]!.uri]);
-    // Deterministic on every replica: the moment this segment became available.
-    return { ...representation, lastModified: new Date(segment.startMs + segment.durationMs) };
+    const playlist = requested.file;
+    try {
+      // Playlists are far below the store's in-memory size; a huge one is not a playlist we wrote.
+      if (!playlist.bytes) throw new HttpError(500, 'live playlist too large');
+      let media = playlist;
+      if (rendition === undefined) {
+        const first = /^([A-Za-z0-9][A-Za-z0-9._-]*)\/index\.m3u8$/m.exec(playlist.bytes.toString('utf8'))?.[1];
+        const found = first === undefined ? undefined : await store.lookup(['live', channel, first, 'index.m3u8']);
+        if (!found?.found) throw new HttpError(500, 'live master playlist names no media playlist of the channel');
+        media = found.file;
+        await media.release();
+      }
+      const freshness = liveFreshness((media.bytes ?? Buffer.alloc(0)).toString('utf8'), media.lastModified.getTime(), now);
+      if (freshness.stalled) throw new HttpError(503, freshness.reason, { 'Retry-After': String(freshness.retryAfterSeconds) });
+    } catch (error) {
+      await playlist.release();
+      throw error;
+    }
+    return representationOfFile(playlist, PLAYLIST_TYPE, CACHE_CONTROL.livePlaylist);
   };
 
   return async (segments) => {
@@ -129,17 +114,19 @@ export function createOriginRoutes(options: OriginRoutesOptions): (segments: rea
       case 'vod-segment':
         return catalogFile(segments);
       case 'live-playlist':
-        if (rest.length === 2 && rest[1] === 'master.m3u8') {
-          // The ladder is the source's: same renditions, same codecs, relative URIs.
-          return catalogFile(['vod', channelOf(rest[0]!).source, 'master.m3u8'], CACHE_CONTROL.vodPlaylist);
+        if (rest.length === 2 && rest[1] === 'master.m3u8') return livePlaylist(rest[0]!, undefined, now);
+        if (rest.length === 3 && rest[2] === 'index.m3u8') return livePlaylist(rest[0]!, rest[1]!, now);
+        break;
+      case 'live-segment':
+        if (rest.length === 3 && LIVE_SEGMENT.test(rest[2]!)) {
+          try {
+            return await catalogFile(segments);
+          } catch (error) {
+            if (error instanceof HttpError && error.status === 404) throw new HttpError(404, 'live segment not available (not yet, or no longer)');
+            throw error;
+          }
         }
-        if (rest.length === 3 && rest[2] === 'index.m3u8') return livePlaylist(channelOf(rest[0]!).source, rest[1]!, now);
         break;
-      case 'live-segment': {
-        const msn = rest.length === 3 ? LIVE_SEGMENT.exec(rest[2]!)?.[1] : undefined;
-        if (msn !== undefined) return liveSegmentFile(channelOf(rest[0]!).source, rest[1]!, Number(msn), now);
-        break;
-      }
       default:
         break;
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { get, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
 import { parseMediaPlaylist } from './media-playlist.js';
-import { LIVE_EPOCH_MS } from './live-window.js';
 import { createOriginServer, startOriginServer } from './origin-server.js';
 import { ensureTestCatalog } from './test/catalog-fixture.js';
+import { writeLiveFixture } from './test/live-fixture.js';
 
 let catalog: string;
 let replicas: StreamedgeProcess[] = [];
@@ -157,36 +157,89 @@ test('traversal and malformed paths get a 4xx and never a byte from outside the 
   assert.equal(await health.text(), 'ok\n', 'still serving after bad requests');
 });
 
-test('the live channel: identical windows on both replicas, playable segments, nothing from the future', async () => {
-  let texts: [string, string] = ['', ''];
-  for (let attempt = 0; attempt < 3 && (texts[0] === '' || texts[0] !== texts[1]); attempt++) {
-    // a 2 s boundary may fall between the two requests; then ask again
-    const responses = await Promise.all([a, b].map((base) => fetch(`${base}/live/channel-1/480p/index.m3u8`)));
-    assert.equal(responses[0]!.headers.get('cache-control'), 'public, max-age=1');
-    assert.equal(responses[0]!.headers.get('content-type'), 'application/vnd.apple.mpegurl');
-    texts = (await Promise.all(responses.map((response) => response.text()))) as [string, string];
-  }
-  assert.equal(texts[0], texts[1]);
-  assert.match(texts[0], /#EXT-X-MEDIA-SEQUENCE:\d+\n#EXT-X-DISCONTINUITY-SEQUENCE:\d+\n/);
-  assert.match(texts[0], /#EXT-X-DISCONTINUITY\n/, 'a 6 s source loops inside a 6-segment window');
-  const playlist = parseMediaPlaylist(texts[0]);
-  assert.equal(playlist.segments.length, 6);
-  assert.equal(playlist.endList, false);
-  const newest = playlist.segments.at(-1)!.uri;
-  const segment = await fetch(`${b}/live/channel-1/480p/${newest}`);
-  assert.equal(segment.status, 200);
-  assert.equal(segment.headers.get('content-type'), 'video/mp2t');
-  const bytes = Buffer.from(await segment.arrayBuffer());
-  const msn = Number(/seg-(\d+)\.ts/.exec(newest)![1]);
-  assert.deepEqual(bytes, await readFile(join(catalog, 'vod', 'demo-ts', '480p', `seg-0000${msn % 3}.ts`)));
-  const future = await fetch(`${a}/live/channel-1/480p/seg-${msn + 5}.ts`);
-  assert.equal(future.status, 404);
-  assert.equal(future.headers.get('cache-control'), 'no-store');
-  await future.text();
+test('live channels from the shared store: the same bytes on every replica, immutable segments, a clear 503 while the encoder stalls', async () => {
+  const content = await mkdtemp(join(tmpdir(), 'streamedge-origin-live-'));
+  let now = Date.now();
+  const clock = (): number => now;
+  const fixture = await writeLiveFixture(content, { channel: 'news', segments: 4, windowSize: 3 });
+  const replicasInProcess = await Promise.all(['live-a', 'live-b'].map((id) => startOriginServer({ contentDir: content, clock, id })));
+  const [x, y] = replicasInProcess.map((replica) => replica.url) as [string, string];
+  try {
+    const responses = await Promise.all([x, y].map((base) => fetch(`${base}/live/news/480p/index.m3u8`)));
+    for (const response of responses) {
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('cache-control'), 'public, max-age=1');
+      assert.equal(response.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+    }
+    assert.equal(responses[0]!.headers.get('etag'), responses[1]!.headers.get('etag'));
+    assert.equal(responses[0]!.headers.get('last-modified'), responses[1]!.headers.get('last-modified'));
+    const [text, other] = await Promise.all(responses.map((response) => response.text()));
+    assert.equal(text, other);
+    const playlist = parseMediaPlaylist(text!);
+    assert.deepEqual(playlist.segments.map((segment) => segment.uri), ['seg-1.ts', 'seg-2.ts', 'seg-3.ts']);
+    assert.equal(playlist.endList, false);
+    assert.match(text!, /#EXT-X-MEDIA-SEQUENCE:1\n/);
 
-  const master = await fetch(`${a}/live/channel-1/master.m3u8`);
-  assert.equal(await master.text(), await readFile(join(catalog, 'vod', 'demo-ts', 'master.m3u8'), 'utf8'));
-  assert.equal((await fetch(`${a}/live/no-such-channel/480p/index.m3u8`)).status, 404);
+    const segment = await fetch(`${y}/live/news/480p/seg-3.ts`);
+    assert.equal(segment.status, 200);
+    assert.equal(segment.headers.get('content-type'), 'video/mp2t');
+    assert.equal(segment.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.deepEqual(Buffer.from(await segment.arrayBuffer()), await readFile(join(fixture.channelDir, '480p', 'seg-3.ts')));
+    assert.equal((await fetch(`${x}/live/news/480p/seg-0.ts`)).status, 200, 'left the window, still within the grace period');
+    for (const [path, reason] of [
+      ['/live/news/480p/seg-9.ts', /not available/],
+      ['/live/news/480p/seg-03.ts', /not found/],
+      ['/live/news/1080p/index.m3u8', /no such rendition/],
+      ['/live/nothing/480p/index.m3u8', /no such live channel/],
+      ['/live/nothing/master.m3u8', /no such live channel/],
+    ] as const) {
+      const refused = await fetch(`${x}${path}`);
+      assert.equal(refused.status, 404, path);
+      assert.equal(refused.headers.get('cache-control'), 'no-store');
+      assert.match(await refused.text(), reason, path);
+    }
+    const master = await fetch(`${x}/live/news/master.m3u8`);
+    assert.equal(master.status, 200);
+    assert.equal(master.headers.get('cache-control'), 'public, max-age=1');
+    assert.equal(await master.text(), await readFile(join(fixture.channelDir, 'master.m3u8'), 'utf8'));
+    const listed = ((await (await fetch(`${y}/catalog.json`)).json()) as { assets: unknown[] }).assets;
+    assert.deepEqual(listed, [{ id: 'news', title: 'Live news', kind: 'live', format: 'ts', path: '/live/news/master.m3u8' }]);
+    assert.equal((await fetch(`${x}/readyz`)).status, 200, 'a live channel is content');
+
+    // The encoder stops writing: three target durations (6 s) later every replica refuses the channel's playlists.
+    // The origin reads the same Date (Node rounds the sub-millisecond mtime to make it).
+    const written = (await stat(join(fixture.channelDir, '480p', 'index.m3u8'))).mtime.getTime();
+    now = written + 6000;
+    assert.equal((await fetch(`${x}/live/news/480p/index.m3u8`)).status, 200, 'not yet: three target durations exactly');
+    now = written + 7000;
+    for (const path of ['/live/news/480p/index.m3u8', '/live/news/240p/index.m3u8', '/live/news/master.m3u8']) {
+      for (const base of [x, y]) {
+        const stalled = await fetch(`${base}${path}`);
+        assert.equal(stalled.status, 503, `${base}${path}`);
+        assert.equal(stalled.headers.get('retry-after'), '2');
+        assert.equal(stalled.headers.get('cache-control'), 'no-store');
+        assert.match(await stalled.text(), /^live encoder stalled: playlist not updated for 7 s \(target duration 2 s\)\n$/);
+      }
+    }
+    assert.equal((await fetch(`${x}/live/news/480p/seg-3.ts`)).status, 200, 'segments already listed stay available');
+    // The encoder resumes: the next playlist write makes the channel answer again, by itself.
+    await fixture.advance();
+    now = (await stat(join(fixture.channelDir, '480p', 'index.m3u8'))).mtimeMs + 500;
+    const resumed = await fetch(`${y}/live/news/480p/index.m3u8`);
+    assert.equal(resumed.status, 200);
+    assert.match(await resumed.text(), /seg-4\.ts\n$/);
+    assert.equal((await fetch(`${y}/live/news/master.m3u8`)).status, 200);
+
+    // Set up but not publishing yet: 503 with a reason, not 404.
+    await mkdir(join(content, 'live', 'early'));
+    await writeFile(join(content, 'live', 'early', 'channel.json'), JSON.stringify({ id: 'early', title: 'Early', format: 'ts' }));
+    const starting = await fetch(`${x}/live/early/master.m3u8`);
+    assert.equal(starting.status, 503);
+    assert.match(await starting.text(), /live channel early is starting/);
+  } finally {
+    await Promise.all(replicasInProcess.map((replica) => replica.close()));
+    await rm(content, { recursive: true, force: true });
+  }
 });
 
 test('catalog.json, health, readiness and Prometheus metrics', async () => {
@@ -196,10 +249,10 @@ test('catalog.json, health, readiness and Prometheus metrics', async () => {
     assets: [
       { id: 'demo-fmp4', title: 'Demo (fMP4 segments)', kind: 'vod', format: 'fmp4', path: '/vod/demo-fmp4/master.m3u8' },
       { id: 'demo-ts', title: 'Demo (MPEG-TS segments)', kind: 'vod', format: 'ts', path: '/vod/demo-ts/master.m3u8' },
-      { id: 'channel-1', title: 'Live channel 1 (loops demo-ts)', kind: 'live', format: 'ts', path: '/live/channel-1/master.m3u8' },
     ],
   });
   assert.equal((await fetch(`${a}/readyz`)).status, 200);
+  assert.equal((await fetch(`${a}/live/none/240p/index.m3u8`)).status, 404);
   const metrics = await (await fetch(`${a}/metrics`)).text();
   assert.match(metrics, /streamedge_origin_requests_total\{kind="vod-segment",status="200"\} [1-9]/);
   assert.match(metrics, /streamedge_origin_requests_total\{kind="invalid",status="400"\} [1-9]/);
@@ -225,7 +278,7 @@ test('SIGTERM lets an in-flight response finish, then exits 0', async () => {
   assert.match(replica.output(), /"msg":"stopped"/);
 });
 
-test('in process: a pinned clock gives an exact live playlist; escaping symlinks and bad options are refused', async () => {
+test('in process: escaping symlinks and bad options are refused', async () => {
   const work = await mkdtemp(join(tmpdir(), 'streamedge-origin-'));
   try {
     await cp(join(catalog, 'vod', 'demo-ts'), join(work, 'vod', 'demo-ts'), { recursive: true });
@@ -233,36 +286,8 @@ test('in process: a pinned clock gives an exact live playlist; escaping symlinks
     await mkdir(join(work, 'content'));
     await rename(join(work, 'vod'), join(work, 'content', 'vod'));
     await symlink(join(work, 'outside.ts'), join(work, 'content', 'vod', 'demo-ts', '240p', 'seg-99999.ts'));
-    // The 6 s source loops since LIVE_EPOCH_MS; 2026-01-02T00:00:00Z starts loop number `round`.
-    const round = (Date.parse('2026-01-02T00:00:00.000Z') - LIVE_EPOCH_MS) / 6000;
-    const now = Date.parse('2026-01-02T00:00:07.000Z'); // the segment 00:06–00:08 is not finished yet
-    const origin = await startOriginServer({ contentDir: join(work, 'content'), clock: () => now, liveWindow: 3, id: 'in-process' });
+    const origin = await startOriginServer({ contentDir: join(work, 'content'), id: 'in-process' });
     try {
-      const live = await fetch(`${origin.url}/live/channel-1/240p/index.m3u8`);
-      assert.equal(live.headers.get('last-modified'), 'Fri, 02 Jan 2026 00:00:06 GMT');
-      assert.equal(
-        await live.text(),
-        [
-          '#EXTM3U',
-          '#EXT-X-VERSION:3',
-          '#EXT-X-TARGETDURATION:2',
-          `#EXT-X-MEDIA-SEQUENCE:${round * 3}`,
-          `#EXT-X-DISCONTINUITY-SEQUENCE:${round - 1}`,
-          '#EXT-X-INDEPENDENT-SEGMENTS',
-          '#EXT-X-DISCONTINUITY',
-          '#EXT-X-PROGRAM-DATE-TIME:2026-01-02T00:00:00.000Z',
-          '#EXTINF:2.000,',
-          `seg-${round * 3}.ts`,
-          '#EXT-X-PROGRAM-DATE-TIME:2026-01-02T00:00:02.000Z',
-          '#EXTINF:2.000,',
-          `seg-${round * 3 + 1}.ts`,
-          '#EXT-X-PROGRAM-DATE-TIME:2026-01-02T00:00:04.000Z',
-          '#EXTINF:2.000,',
-          `seg-${round * 3 + 2}.ts`,
-          '',
-        ].join('\n'),
-      );
-      assert.equal((await fetch(`${origin.url}/live/channel-1/240p/seg-0${round * 3}.ts`)).status, 404, 'non-canonical number');
       const escape = await fetch(`${origin.url}/vod/demo-ts/240p/seg-99999.ts`);
       assert.equal(escape.status, 404);
       assert.doesNotMatch(await escape.text(), /secret/);
@@ -273,8 +298,6 @@ test('in process: a pinned clock gives an exact live playlist; escaping symlinks
     await rm(work, { recursive: true, force: true });
   }
   await assert.rejects(createOriginServer({ contentDir: join(tmpdir(), 'streamedge-no-such-dir') }), /content directory .* does not exist/);
-  await assert.rejects(createOriginServer({ contentDir: catalog, liveWindow: 0 }), /liveWindow/);
-  await assert.rejects(spawnStreamedge(['origin', '--content', catalog, '--port', '0', '--live-window', '1']), /--live-window: expected a number from 3/);
   await assert.rejects(spawnStreamedge(['origin', '--content', join(tmpdir(), 'streamedge-no-such-dir'), '--port', '0']), /exited \(2\)[^]*--content: .* is not a directory/);
   // A wildcard bind names no address edges could use: registering it needs the URL they should.
   await assert.rejects(

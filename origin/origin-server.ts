@@ -9,15 +9,11 @@ import { classifyRoute, createOriginRoutes } from './origin-routes.js';
 import { HttpError, sendError, sendRepresentation } from './representation.js';
 import { parseRequestTarget } from './request-path.js';
 
-export const DEFAULT_LIVE_WINDOW = 6;
-
 export interface OriginServerOptions {
   readonly contentDir: string;
   /** Instance name, sent as X-Origin-Id and used in logs. */
   readonly id?: string;
-  /** Segments in a live playlist (default 6 = 12 s). */
-  readonly liveWindow?: number;
-  /** Wall clock in ms; tests pin it to check the live window. */
+  /** Wall clock in ms; tests pin it to check when a live playlist counts as stalled. */
   readonly clock?: () => number;
   readonly logger?: Logger;
   readonly maxCachedBytes?: number;
@@ -33,10 +29,6 @@ export interface OriginServer {
 
 export async function createOriginServer(options: OriginServerOptions): Promise<OriginServer> {
   if (typeof options.contentDir !== 'string' || options.contentDir === '') throw new TypeError('createOriginServer: contentDir must be a directory');
-  const liveWindow = options.liveWindow ?? DEFAULT_LIVE_WINDOW;
-  if (!Number.isInteger(liveWindow) || liveWindow < 1 || liveWindow > 1000) {
-    throw new TypeError(`createOriginServer: liveWindow must be a whole number 1..1000, got ${liveWindow}`);
-  }
   const contentStats = await stat(options.contentDir).catch(() => undefined);
   if (!contentStats?.isDirectory()) {
     throw new TypeError(`createOriginServer: content directory ${options.contentDir} does not exist (make it with \`streamedge content\`)`);
@@ -48,7 +40,6 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
   const resolve = createOriginRoutes({
     contentDir: options.contentDir,
     store: await createFileStore({ root: options.contentDir, maxCachedBytes: options.maxCachedBytes, maxCachedFileBytes: options.maxCachedFileBytes }),
-    liveWindow,
     clock: options.clock ?? Date.now,
     metrics,
     isDraining: () => draining,

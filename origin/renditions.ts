@@ -39,9 +39,10 @@ export const DEMO_ASSETS: readonly AssetSpec[] = [
   { id: 'demo-fmp4', title: 'Demo (fMP4 segments)', format: 'fmp4' },
 ];
 
-/** The simulated live channel loops this VOD asset's segments. */
-export const LIVE_CHANNELS: readonly { readonly id: string; readonly title: string; readonly source: string }[] = [
-  { id: 'channel-1', title: 'Live channel 1 (loops demo-ts)', source: 'demo-ts' },
+/** The rungs `streamedge live` offers: the packager's ladder with a small 144p rung below it (tests, slow machines). */
+export const LIVE_LADDER: readonly Rendition[] = [
+  { name: '144p', width: 256, height: 144, videoBitrate: 200_000, audioBitrate: 64_000, h264Level: 12 },
+  ...PACKAGE_LADDER,
 ];
 
 export function findRendition(name: string): Rendition {

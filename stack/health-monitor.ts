@@ -62,11 +62,12 @@ async function consulAgentHealth(consulUrl: string): Promise<ServiceHealth> {
 }
 
 /** A snapshot of every service in the stack, Consul first. */
-export async function checkStackHealth(stack: LocalStack): Promise<ServiceHealth[]> {
-  const [agent, origins, edges, ...probes] = await Promise.all([
+export async function checkStackHealth(stack: Pick<LocalStack, 'consulUrl' | 'services'>): Promise<ServiceHealth[]> {
+  const [agent, origins, edges, shields, ...probes] = await Promise.all([
     consulAgentHealth(stack.consulUrl),
     consulVerdicts(stack.consulUrl, 'streamedge-origin'),
     consulVerdicts(stack.consulUrl, 'streamedge-edge'),
+    consulVerdicts(stack.consulUrl, 'streamedge-shield'),
     ...stack.services.map(probe),
   ]);
   return [
@@ -74,7 +75,7 @@ export async function checkStackHealth(stack: LocalStack): Promise<ServiceHealth
     ...stack.services.map((service, i): ServiceHealth => {
       const health = { id: service.id, ...probes[i]! };
       if (service.role === 'balancer') return health;
-      const verdicts = service.role === 'origin' ? origins : edges;
+      const verdicts = service.role === 'origin' ? origins : service.role === 'shield' ? shields : edges;
       return { ...health, consul: verdicts ? (verdicts.get(service.id) ?? 'not registered') : 'unreachable' };
     }),
   ];
@@ -95,7 +96,7 @@ export interface HealthMonitor {
  * at the start), so the terminal shows a history of what failed and recovered, not a wall of
  * identical lines.
  */
-export function monitorStackHealth(stack: LocalStack, intervalMs: number, report: (line: string) => void): HealthMonitor {
+export function monitorStackHealth(stack: Pick<LocalStack, 'consulUrl' | 'services'>, intervalMs: number, report: (line: string) => void): HealthMonitor {
   if (!Number.isFinite(intervalMs) || intervalMs < 100) throw new TypeError(`health monitor: intervalMs must be ≥ 100, got ${intervalMs}`);
   const width = Math.max('consul'.length, ...stack.services.map((service) => service.id.length));
   const last = new Map<string, string>();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { waitFor } from '../infra/testing/wait-for.js';
 import { startLocalStack } from './local-stack.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
 
 interface Target {
@@ -77,6 +77,20 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
   assert.equal(rate.metric.region, 'us-east');
   const ratio = await instantQuery(prometheus.url, 'id_region:streamedge_edge_hit_ratio:rate5m{id="edge-1"}');
   assert.ok(Number(ratio[0]?.value[1]) > 0.5, `hit ratio of edge-1: ${JSON.stringify(ratio)}`);
+  // The balancer's dashboard plots the same recording rules, read from this Prometheus (its window
+  // ends on a whole second, so it may trail the instant query by one evaluation).
+  type Samples = { source: string; series: Record<string, Record<string, [number, number | null][]>>; errors: Record<string, string> };
+  const samples = await waitFor(
+    'edge-1 requests on the dashboard',
+    async () => {
+      const body = (await (await fetch(`${stack.balancerUrl}/dashboard/samples?window=60`)).json()) as Samples;
+      return body.series.requests?.['edge-1']?.some(([, value]) => value !== null && value > 0) ? body : undefined;
+    },
+    10_000,
+    250,
+  );
+  assert.equal(samples.source, 'prometheus');
+  assert.deepEqual(samples.errors, {});
   // Every alert rule is loaded and, with everything up, none fires.
   const { groups } = await prometheusApi<{ groups: { rules: { type: string; name: string; state?: string }[] }[] }>(prometheus.url, '/api/v1/rules');
   const alerts = groups.flatMap((group) => group.rules).filter((rule) => rule.type === 'alerting');

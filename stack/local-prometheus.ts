@@ -35,6 +35,8 @@ export interface LocalPrometheusOptions {
   /** Scrape, rule evaluation and discovery refresh interval, as Prometheus writes it (default "5s"). */
   readonly interval?: string;
   readonly startTimeoutMs?: number;
+  /** Address to serve on (default 127.0.0.1); `--hosts` mode uses one its hosts can reach. */
+  readonly listenHost?: string;
 }
 
 export interface LocalPrometheus {
@@ -83,14 +85,15 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
     await writeFile(join(dir, 'streamedge-balancers.json'), JSON.stringify(balancers));
 
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const host = options.listenHost ?? '127.0.0.1';
+    const url = `http://${host}:${port}`;
     const startedAt = Date.now();
     let output = '';
     const spawned = spawn(
       binary,
       [
         `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=1d', '--log.level=warn',
+        `--web.listen-address=${host}:${port}`, '--storage.tsdb.retention.time=1d', '--log.level=warn',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { checkStackHealth } from './health-monitor.js';
 import { passingServiceIds, startLocalStack } from './local-stack.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
+import { waitFor } from '../infra/testing/wait-for.js';
+import { ffmpegPidOf } from './live-encoder-supervisor.js';
 
 async function refusesConnections(url: string): Promise<boolean> {
   try {
@@ -84,4 +89,42 @@ test('a failed start stops whatever had started (Consul, origins) and names the 
   );
   assert.equal(started.length, 3, `Consul and both origins had started: ${started.join(', ')}`);
   for (const url of started) assert.ok(await refusesConnections(url), `${url} still answers after the failed start`);
+});
+
+test('the live encoder is supervised: started again when killed, numbering carried on, stopped with the stack', { timeout: 120_000 }, async (t) => {
+  const contentDir = await mkdtemp(join(tmpdir(), 'streamedge-stack-live-'));
+  t.after(() => rm(contentDir, { recursive: true, force: true }));
+  const progress: string[] = [];
+  const stack = await startLocalStack({
+    contentDir,
+    originCount: 1,
+    edges: [],
+    balancer: false,
+    live: { id: 'news', input: 'lavfi:testsrc2=size=320x180:rate=30', args: ['--rendition', '144p', '--preset', 'ultrafast', '--segment-seconds', '1'] },
+    onProgress: (message) => progress.push(message),
+  });
+  t.after(() => stack.stop());
+  const playlistUrl = `${stack.origins[0]!.url}/live/news/144p/index.m3u8`;
+  assert.equal((await fetch(playlistUrl)).status, 200, 'the stack is up once the channel publishes');
+  const first = stack.liveEncoder!.current()!;
+  const firstFfmpeg = ffmpegPidOf(first.output())!;
+  assert.ok(firstFfmpeg, first.output());
+
+  first.child.kill('SIGKILL');
+  await waitFor('the encoder started again', async () => (stack.liveEncoder!.restarts() === 1 ? true : undefined), 30_000, 100);
+  const second = stack.liveEncoder!.current()!;
+  assert.notEqual(second.child.pid, first.child.pid);
+  assert.equal(isProcessAlive(firstFfmpeg), false, "the killed encoder's ffmpeg was stopped by its successor");
+  assert.ok(progress.some((line) => /live encoder exited \(SIGKILL\); starting it again in 1000 ms/.test(line)), progress.join('\n'));
+  const resumed = await waitFor('segments of the new run', async () => {
+    const text = await (await fetch(playlistUrl)).text();
+    return /#EXT-X-DISCONTINUITY\n(?:#[^\n]*\n)+seg-\d+\.ts\n(?:#[^\n]*\n)+seg-\d+\.ts\n/.test(text) ? text : undefined;
+  }, 20_000, 250);
+  const numbers = [...resumed.matchAll(/^seg-(\d+)\.ts$/gm)].map((match) => Number(match[1]));
+  assert.deepEqual(numbers, numbers.map((_, i) => numbers[0]! + i), 'one run of numbers across the restart');
+
+  const secondFfmpeg = ffmpegPidOf(second.output())!;
+  await stack.stop();
+  for (const pid of [second.child.pid!, secondFfmpeg]) assert.equal(isProcessAlive(pid), false, `process ${pid} outlived stop()`);
+  assert.equal(stack.liveEncoder!.restarts(), 1, 'a stopped encoder is not started again');
 });

@@ -1,15 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
 import { freePort } from '../infra/runtime/free-ports.js';
+import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type StackLiveChannel } from './live-encoder-supervisor.js';
 import { startLocalPrometheus, type LocalPrometheus } from './local-prometheus.js';
 import { spawnStreamedge, type StreamedgeProcess } from './streamedge-process.js';
 import { startOrphanGuard, type OrphanGuard } from './orphan-guard.js';
 import { assertPortsFree, type PortClaim } from './port-check.js';
+import { removeStackState, writeStackState } from './stack-state-file.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, SHIPPED_LOCATIONS_FILE, type EdgePlacement, type StackPorts } from './stack-topology.js';
 
-export type ServiceRole = 'origin' | 'edge' | 'balancer';
+export type ServiceRole = 'origin' | 'shield' | 'edge' | 'balancer';
 export type BalancerMode = 'steering' | 'redirect' | 'proxy';
 
 export interface StackService {
@@ -17,6 +21,7 @@ export interface StackService {
   readonly role: ServiceRole;
   /** Base URL from the process's `listening` log line. */
   readonly url: string;
+  /** The running process; a new one after the stack restarted the service (`restartAfterMs`). */
   readonly process: StreamedgeProcess;
   /** Where the service's logs go when the stack was given a log directory. */
   readonly logFile: string | undefined;
@@ -38,13 +43,17 @@ export interface LocalStack {
   readonly consul: StackConsul;
   readonly origins: readonly StackService[];
   readonly edges: readonly StackEdge[];
+  /** Shields (`edge --tier shield`), one per region in the demo; none unless asked for. */
+  readonly shields: readonly StackEdge[];
   readonly balancer: StackService | undefined;
   readonly balancerUrl: string | undefined;
-  /** Every service in start order (origins, edges, balancer). */
+  /** Every service in start order (origins, shields, edges, balancer). */
   readonly services: readonly StackService[];
   /** The Prometheus scraping them all, when started with `metrics`. */
   readonly prometheus: LocalPrometheus | undefined;
-  /** Prometheus, balancer, edges, origins, then Consul: SIGTERM, SIGKILL after the grace period. */
+  /** The live channel's encoder, kept running (restarted if it dies), when started with `live`. */
+  readonly liveEncoder: LiveEncoderSupervisor | undefined;
+  /** Prometheus, the live encoder, balancer, edges, origins, then Consul: SIGTERM, SIGKILL after the grace period. */
   stop(): Promise<void>;
 }
 
@@ -55,6 +64,11 @@ export interface LocalStackOptions {
   readonly ports?: StackPorts;
   readonly originCount?: number;
   readonly edges?: readonly EdgePlacement[];
+  /**
+   * Shields to run (default none): edges fill misses from their region's shield, and shields hash
+   * keys among themselves, signed with a secret the stack makes for the run.
+   */
+  readonly shields?: readonly EdgePlacement[];
   /** Start the balancer (default true). */
   readonly balancer?: boolean;
   readonly balancerMode?: BalancerMode;
@@ -77,8 +91,20 @@ export interface LocalStackOptions {
   readonly startTimeoutMs?: number;
   readonly stopGraceMs?: number;
   readonly onProgress?: (message: string) => void;
-  /** Also run Prometheus with the shipped rules once every service is up (see local-prometheus.ts). */
+  /** Also run Prometheus with the shipped rules once origins and edges are up, and point the balancer's dashboard at it (see local-prometheus.ts). */
   readonly metrics?: { readonly binary?: string; readonly interval?: string };
+  /**
+   * Run `streamedge live` for one channel into `<contentDir>/live/<id>/`, supervised; the stack is
+   * up once it publishes. `args` are further `streamedge live` flags (renditions, window, preset).
+   */
+  readonly live?: StackLiveChannel;
+  /**
+   * Restart an origin, edge or balancer that exits on its own after this many milliseconds, on
+   * the same port and flags (as systemd's Restart= does in production); default: never.
+   */
+  readonly restartAfterMs?: number;
+  /** Record the processes here (stack-state-file.ts) for other commands, e.g. `streamedge drill`. */
+  readonly stateFile?: string;
 }
 
 const OUTPUT_TAIL_CHARS = 256 * 1024;
@@ -89,8 +115,10 @@ function validate(options: LocalStackOptions): void {
   if (!Number.isInteger(originCount) || originCount < 1) throw new TypeError(`local stack: originCount must be a whole number ≥ 1, got ${originCount}`);
   const edges = options.edges ?? DEMO_EDGES;
   if (new Set(edges.map((edge) => edge.id)).size !== edges.length) throw new TypeError('local stack: edge ids must be unique');
-  if (options.ports && (options.ports.edges.length !== edges.length || options.ports.origins.length !== originCount)) {
-    throw new TypeError(`local stack: ports lists ${options.ports.edges.length} edges and ${options.ports.origins.length} origins, the topology has ${edges.length} and ${originCount}`);
+  const shields = options.shields ?? [];
+  if (new Set([...edges, ...shields].map((node) => node.id)).size !== edges.length + shields.length) throw new TypeError('local stack: edge and shield ids must be unique');
+  if (options.ports && (options.ports.edges.length !== edges.length || options.ports.origins.length !== originCount || options.ports.shields.length !== shields.length)) {
+    throw new TypeError(`local stack: ports lists ${options.ports.edges.length} edges, ${options.ports.origins.length} origins and ${options.ports.shields.length} shields; the topology has ${edges.length}, ${originCount} and ${shields.length}`);
   }
   if (options.edgeWorkers !== undefined && (!Number.isInteger(options.edgeWorkers) || options.edgeWorkers < 1)) {
     throw new TypeError(`local stack: edgeWorkers must be a whole number ≥ 1, got ${options.edgeWorkers}`);
@@ -98,9 +126,9 @@ function validate(options: LocalStackOptions): void {
 }
 
 /** Thrown by a wait's check when waiting longer cannot help (the process is gone). */
-class StopWaiting extends Error {}
+export class StopWaiting extends Error {}
 
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+export async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -120,12 +148,13 @@ export function originIdsFor(count: number): string[] {
 }
 
 /** Which service each fixed port is for, so a clash can name both. */
-export function stackPortClaims(ports: StackPorts, edges: readonly EdgePlacement[], originIds: readonly string[], withBalancer: boolean): PortClaim[] {
+export function stackPortClaims(ports: StackPorts, edges: readonly EdgePlacement[], originIds: readonly string[], withBalancer: boolean, shields: readonly EdgePlacement[] = []): PortClaim[] {
   return [
     { port: ports.consul, service: 'consul' },
     ...(withBalancer ? [{ port: ports.balancer, service: 'balancer' }] : []),
     ...edges.map((edge, i) => ({ port: ports.edges[i]!, service: edge.id })),
     ...originIds.map((id, i) => ({ port: ports.origins[i]!, service: id })),
+    ...shields.map((shield, i) => ({ port: ports.shields[i]!, service: shield.id })),
   ];
 }
 
@@ -137,7 +166,7 @@ async function settleAll<T>(tasks: readonly Promise<T>[]): Promise<T[]> {
   return results.map((result) => (result as PromiseFulfilledResult<T>).value);
 }
 
-async function isHealthy(url: string): Promise<boolean> {
+export async function isHealthy(url: string): Promise<boolean> {
   const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
   await response.body?.cancel();
   return response.ok;
@@ -153,7 +182,7 @@ export async function passingServiceIds(consulUrl: string, service: string): Pro
   return entries.flatMap((entry) => (entry.Service?.ID ? [entry.Service.ID] : []));
 }
 
-async function waitForPassing(consulUrl: string, service: string, ids: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitForPassing(consulUrl: string, service: string, ids: readonly string[], timeoutMs: number): Promise<void> {
   await waitUntil(`Consul did not list ${ids.join(', ')} as passing ${service}`, timeoutMs, async () => {
     const passing = new Set(await passingServiceIds(consulUrl, service));
     return ids.every((id) => passing.has(id));
@@ -168,6 +197,7 @@ async function waitForPassing(consulUrl: string, service: string, ids: readonly 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   validate(options);
   const edgePlacements = options.edges ?? DEMO_EDGES;
+  const shieldPlacements = options.shields ?? [];
   const originIds = originIdsFor(options.originCount ?? DEMO_ORIGIN_COUNT);
   const withBalancer = options.balancer ?? true;
   const timeoutMs = options.startTimeoutMs ?? 30_000;
@@ -175,32 +205,71 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const progress = options.onProgress ?? (() => {});
   const tokenArgs = options.tokenSecretFile === undefined ? [] : ['--token-secret-file', options.tokenSecretFile];
 
-  if (options.ports) await assertPortsFree(stackPortClaims(options.ports, edgePlacements, originIds, withBalancer));
-  const portFor = async (list: 'edges' | 'origins', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
+  if (options.ports) await assertPortsFree(stackPortClaims(options.ports, edgePlacements, originIds, withBalancer, shieldPlacements));
+  const portFor = async (list: 'edges' | 'origins' | 'shields', index: number): Promise<number> => options.ports?.[list][index] ?? (await freePort());
+  // The secret that signs hops between peer shields lives only as long as the run.
+  const secretDir = shieldPlacements.length > 0 ? await mkdtemp(join(tmpdir(), 'streamedge-stack-')) : undefined;
+  const peerArgs = secretDir === undefined ? [] : ['--sibling-secret-file', join(secretDir, 'sibling.secret')];
 
   const guard: OrphanGuard = startOrphanGuard();
   const logStreams: WriteStream[] = [];
   const started: StackService[] = [];
   let agent: Awaited<ReturnType<typeof startDevAgent>> | undefined;
   let prometheus: LocalPrometheus | undefined;
+  let stopping = false;
+  let recordState: () => Promise<void> = async () => {};
+  let liveStarting: Promise<LiveEncoderSupervisor> | undefined;
+
+  const logTo = (name: string): WriteStream | undefined => {
+    if (!options.logDir) return undefined;
+    const stream = createWriteStream(join(options.logDir, `${name}.log`), { flags: 'a' });
+    logStreams.push(stream);
+    return stream;
+  };
 
   const spawnService = async (id: string, role: ServiceRole, args: readonly string[]): Promise<StackService> => {
-    let logFile: string | undefined;
-    let log: WriteStream | undefined;
-    if (options.logDir) {
-      logFile = join(options.logDir, `${id}.log`);
-      log = createWriteStream(logFile, { flags: 'a' });
-      logStreams.push(log);
-    }
-    const running = await spawnStreamedge([role, ...args, ...(options.extraArgs?.[role] ?? [])], {
-      env: options.env,
-      startTimeoutMs: timeoutMs,
-      outputLimit: OUTPUT_TAIL_CHARS,
-      onOutput: log ? (chunk) => log.write(chunk) : undefined,
-    });
-    guard.watch(running.child.pid);
-    const service = { id, role, url: running.url, process: running, logFile };
+    const log = logTo(id);
+    const logFile = log ? join(options.logDir!, `${id}.log`) : undefined;
+    const command = role === 'shield' ? ['edge', '--tier', 'shield'] : [role];
+    const spawnOnce = async (): Promise<StreamedgeProcess> => {
+      const spawned = await spawnStreamedge([...command, ...args, ...(options.extraArgs?.[role] ?? [])], {
+        env: options.env,
+        startTimeoutMs: timeoutMs,
+        outputLimit: OUTPUT_TAIL_CHARS,
+        onOutput: log ? (chunk) => log.write(chunk) : undefined,
+      });
+      guard.watch(spawned.child.pid);
+      return spawned;
+    };
+    let running = await spawnOnce();
+    const service: StackService = { id, role, url: running.url, get process() { return running; }, logFile };
     started.push(service);
+    const superviseRestarts = (): void => {
+      const { restartAfterMs } = options;
+      if (restartAfterMs === undefined) return;
+      void running.exited.then(async (code) => {
+        if (stopping) return;
+        guard.forget(running.child.pid);
+        progress(`${id} exited (${code}); restarting in ${restartAfterMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, restartAfterMs));
+        if (stopping) return;
+        try {
+          running = await spawnOnce();
+          // stopAll may have run while it started; it stops only what it saw.
+          if (stopping) {
+            await running.stop(graceMs);
+            guard.forget(running.child.pid);
+            return;
+          }
+          superviseRestarts();
+          progress(`${id} restarted (pid ${running.child.pid})`);
+          await recordState();
+        } catch (error) {
+          progress(`${id} did not restart: ${(error as Error).message}`);
+        }
+      });
+    };
+    superviseRestarts();
     await waitUntil(`${id} did not answer /healthz with 200`, timeoutMs, () => {
       const { exitCode, signalCode } = running.child;
       if (exitCode !== null || signalCode !== null) throw new StopWaiting(`${id} exited (${exitCode ?? signalCode}) before it was healthy:\n${running.output()}`);
@@ -211,10 +280,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const stopAll = async (): Promise<void> => {
+    stopping = true;
+    if (options.stateFile) await removeStackState(options.stateFile);
     if (prometheus) {
       await prometheus.stop();
       guard.forget(prometheus.pid);
     }
+    const live = await liveStarting?.catch(() => undefined);
+    await live?.stop(graceMs);
     const stopRole = (role: ServiceRole): Promise<unknown> =>
       Promise.all(
         started
@@ -226,6 +299,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       );
     await stopRole('balancer');
     await stopRole('edge');
+    await stopRole('shield');
     await stopRole('origin');
     if (agent) {
       await agent.stop();
@@ -233,10 +307,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     await guard.close();
     await Promise.all(logStreams.map((stream) => new Promise((resolve) => stream.end(resolve))));
+    if (secretDir) await rm(secretDir, { recursive: true, force: true });
   };
 
   try {
     if (options.logDir) await mkdir(options.logDir, { recursive: true });
+    if (options.live) {
+      // Encodes while the rest starts; the stack is up only once the channel publishes.
+      const liveLog = logTo('live-encoder');
+      progress(`starting live encoder for /live/${options.live.id}/`);
+      liveStarting = superviseLiveEncoder({
+        args: liveChannelArgs(options.live, options.contentDir),
+        env: options.env,
+        startTimeoutMs: timeoutMs,
+        outputLimit: OUTPUT_TAIL_CHARS,
+        onOutput: liveLog ? (chunk) => liveLog.write(chunk) : undefined,
+        onStarted: (encoder, ffmpegPid) => {
+          guard.watch(encoder.child.pid);
+          guard.watch(ffmpegPid);
+          void encoder.exited.then(() => [encoder.child.pid, ffmpegPid].forEach((pid) => guard.forget(pid)));
+        },
+        onProgress: progress,
+      });
+      liveStarting.catch(() => {});
+    }
     progress('starting Consul dev agent');
     agent = await startDevAgent({ httpPort: options.ports?.consul, startTimeoutMs: timeoutMs });
     guard.watch(agent.pid);
@@ -250,40 +344,54 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     await waitForPassing(consulUrl, 'streamedge-origin', originIds, timeoutMs);
 
+    if (secretDir) await writeFile(join(secretDir, 'sibling.secret'), randomBytes(32).toString('hex'), { mode: 0o600 });
+    const nodeArgs = (placement: EdgePlacement, port: number): string[] => [
+      '--id', placement.id, '--port', String(port), '--consul', consulUrl,
+      '--region', placement.region, '--lat', String(placement.lat), '--lon', String(placement.lon),
+      '--url', `http://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
+      ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
+      ...peerArgs,
+    ];
+    // Shields first, so edges find them at once (the shield takes no viewer token: edges check it).
+    const shields = await settleAll(
+      shieldPlacements.map(async (placement, i): Promise<StackEdge> => Object.assign(await spawnService(placement.id, 'shield', nodeArgs(placement, await portFor('shields', i))), placement)),
+    );
+    if (shields.length > 0) await waitForPassing(consulUrl, 'streamedge-shield', shieldPlacements.map((shield) => shield.id), timeoutMs);
+
     const edges = await settleAll(
-      edgePlacements.map(async (placement, i): Promise<StackEdge> => {
-        const port = await portFor('edges', i);
-        const args = [
-          '--id', placement.id, '--port', String(port), '--consul', consulUrl,
-          '--region', placement.region, '--lat', String(placement.lat), '--lon', String(placement.lon),
-          '--url', `http://127.0.0.1:${port}`, '--workers', String(options.edgeWorkers ?? 1),
-          ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : []),
-          ...tokenArgs,
-        ];
-        return { ...(await spawnService(placement.id, 'edge', args)), ...placement };
-      }),
+      edgePlacements.map(async (placement, i): Promise<StackEdge> =>
+        // Assigned, not spread: the service's `process` getter must stay live across restarts.
+        Object.assign(await spawnService(placement.id, 'edge', [...nodeArgs(placement, await portFor('edges', i)), ...tokenArgs]), placement),
+      ),
     );
     await waitForPassing(consulUrl, 'streamedge-edge', edgePlacements.map((edge) => edge.id), timeoutMs);
 
-    const balancer = withBalancer
-      ? await spawnService('balancer', 'balancer', [
-          '--port', String(options.ports?.balancer ?? (await freePort())), '--consul', consulUrl,
-          '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
-          ...tokenArgs,
-        ])
-      : undefined;
+    const liveEncoder = await liveStarting;
+    if (liveEncoder) progress(`live encoder publishing /live/${options.live!.id}/master.m3u8`);
 
+    // Prometheus starts before the balancer, whose port it already knows, so the balancer's
+    // /dashboard can plot the recording rules (--prometheus) from its first page.
+    const balancerPort = withBalancer ? (options.ports?.balancer ?? (await freePort())) : undefined;
     if (options.metrics) {
       progress('starting Prometheus');
       prometheus = await startLocalPrometheus({
         ...options.metrics,
         consulUrl,
-        balancers: balancer ? [{ id: balancer.id, url: balancer.url }] : [],
+        balancers: balancerPort === undefined ? [] : [{ id: 'balancer', url: `http://127.0.0.1:${balancerPort}` }],
         startTimeoutMs: timeoutMs,
       });
       guard.watch(prometheus.pid);
       progress(`prometheus ready at ${prometheus.url} in ${prometheus.readyAfterMs} ms`);
     }
+
+    const balancer = balancerPort === undefined
+      ? undefined
+      : await spawnService('balancer', 'balancer', [
+          '--port', String(balancerPort), '--consul', consulUrl,
+          '--mode', options.balancerMode ?? 'steering', '--locations', options.locationsFile ?? SHIPPED_LOCATIONS_FILE,
+          ...(prometheus ? ['--prometheus', prometheus.url] : []),
+          ...tokenArgs,
+        ]);
 
     const consulAgent = agent;
     const consul: StackConsul = {
@@ -302,17 +410,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         guard.watch(consulAgent.pid);
       },
     };
-    let stopping: Promise<void> | undefined;
+    const services = [...origins, ...shields, ...edges, ...(balancer ? [balancer] : [])];
+    const { stateFile } = options;
+    if (stateFile) {
+      recordState = () =>
+        writeStackState(stateFile, {
+          version: 1,
+          supervisorPid: process.pid,
+          restartAfterMs: options.restartAfterMs,
+          consul: { url: consulUrl, pid: consulAgent.pid },
+          balancerUrl: balancer?.url,
+          services: services.map((service) => ({ id: service.id, role: service.role, url: service.url, pid: service.process.child.pid! })),
+        });
+      await recordState();
+    }
+    let stopped: Promise<void> | undefined;
     return {
       consulUrl,
       consul,
       origins,
       edges,
+      shields,
       balancer,
       balancerUrl: balancer?.url,
-      services: [...origins, ...edges, ...(balancer ? [balancer] : [])],
+      services,
       prometheus,
-      stop: () => (stopping ??= stopAll()),
+      liveEncoder,
+      stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {
     await stopAll();

@@ -1,7 +1,7 @@
 // The orphan guard's own process: it outlives a runner that dies without cleaning up (SIGKILL, OOM)
 // and stops the runner's children then. Protocol on stdin, one line each: `+PID` watch, `-PID` forget.
 // End of stdin means the runner is gone (or finished): stop whatever is still watched, then exit.
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 
 const GRACE_MS = 5000;
 const watched = new Set<number>();

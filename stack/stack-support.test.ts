@@ -9,12 +9,15 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../infra/runtime/free-ports.js';
 import { consulVerdict } from './health-monitor.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { portsFromBase } from './stack-topology.js';
 
 
 test('portsFromBase lays out the demo ports of CONTRACTS.md', () => {
-  assert.deepEqual(portsFromBase(8080, 8500, 3, 2), { consul: 8500, balancer: 8080, edges: [8081, 8082, 8083], origins: [8091, 8092] });
+  assert.deepEqual(portsFromBase(8080, 8500, 3, 2), { consul: 8500, balancer: 8080, edges: [8081, 8082, 8083], origins: [8091, 8092], shields: [] });
+  assert.deepEqual(portsFromBase(8080, 8500, 3, 2, 2).shields, [8101, 8102]);
+  assert.throws(() => portsFromBase(65520, 8500, 3, 2, 2), RangeError);
+  assert.doesNotThrow(() => portsFromBase(65520, 8500, 3, 2));
   assert.throws(() => portsFromBase(65530, 8500, 3, 2), RangeError);
   assert.throws(() => portsFromBase(8080, 8500, 10, 2), RangeError);
 });

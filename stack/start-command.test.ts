@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { freePort } from '../infra/runtime/free-ports.js';
+import { isProcessAlive } from '../infra/runtime/process-alive.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
 const SERVICES = ['consul', 'origin-1', 'origin-2', 'edge-1', 'edge-2', 'edge-3', 'balancer'];
@@ -25,7 +26,10 @@ interface RunningStart {
  * the stack's check and its bind.
  */
 async function launchStart(t: TestContext, extraArgs: readonly string[] = []): Promise<RunningStart> {
-  const contentDir = await ensureTestCatalog();
+  // A copy: the stack's live encoder writes its channel into the catalog it is given.
+  const contentDir = await mkdtemp(join(tmpdir(), 'streamedge-start-'));
+  t.after(() => rm(contentDir, { recursive: true, force: true }));
+  await cp(await ensureTestCatalog(), contentDir, { recursive: true });
   for (let attempt = 1; ; attempt++) {
     const basePort = 20_000 + Math.floor(Math.random() * 12_000);
     const args = ['start', '--content', contentDir, '--base-port', String(basePort), '--consul-port', String(await freePort()), '--health-interval', '300', ...extraArgs];
@@ -46,6 +50,7 @@ async function launchStart(t: TestContext, extraArgs: readonly string[] = []): P
     assert.deepEqual([...urls.keys()], SERVICES, stdout);
     assert.match(stdout, /^edge-3\s+edge\s+http:\/\/127\.0\.0\.1:\d+\s+eu-west \(53\.35, -6\.26\)$/m);
     assert.match(stdout, new RegExp(`player: +http://127\\.0\\.0\\.1:${basePort}/`));
+    assert.match(stdout, /^live-encoder +live +\/live\/channel-1\/ +streamedge live \(pid \d+, ffmpeg \d+\), restarted if it dies$/m);
     return { runner, stdout: () => stdout, exited, urls };
   }
 }
@@ -77,7 +82,7 @@ test('streamedge start runs the demo topology, reports health, and stops everyth
 
   started.runner.kill('SIGTERM');
   assert.equal(await started.exited, 0, started.stdout());
-  assert.match(started.stdout(), /SIGTERM: stopping balancer, edges, origins, Consul…\nstopped\n/);
+  assert.match(started.stdout(), /SIGTERM: stopping the live encoder, balancer, edges, origins, Consul…\nstopped\n/);
   assert.deepEqual(await allRefuse(started.urls.values(), 2000), [], 'services still answering after streamedge start stopped');
 });
 
@@ -89,10 +94,12 @@ test('the services of streamedge start --metrics, Prometheus too, die with it ev
   const ready = await fetch(`${prometheus}/-/ready`);
   assert.equal(ready.status, 200);
   await ready.body?.cancel();
+  const encoderPids = /streamedge live \(pid (\d+), ffmpeg (\d+)\)/.exec(started.stdout())!.slice(1).map(Number);
   started.runner.kill('SIGKILL');
   await started.exited;
   // The orphan guard sends SIGTERM (SIGKILL after 5 s): edges drain, so allow for their drain delay.
   assert.deepEqual(await allRefuse([...started.urls.values(), prometheus], 15_000), [], 'services outlived their SIGKILLed runner');
+  assert.deepEqual(encoderPids.filter(isProcessAlive), [], 'the live encoder or its ffmpeg outlived the SIGKILLed runner');
 });
 
 test('streamedge start --metrics without Prometheus stops at once and says how to install it', async () => {

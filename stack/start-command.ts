@@ -9,13 +9,22 @@ import { OptionError, parseCommandOptions } from '../infra/runtime/command-optio
 import { readTokenKeyFile } from '../infra/auth/token-key-files.js';
 import { signUrlToken, type UrlTokenKey } from '../infra/auth/url-token.js';
 import { waitForShutdownSignal } from '../infra/runtime/http-lifecycle.js';
+import { LiveInputError, resolveLiveInput } from '../origin/live/live-input.js';
 import { monitorStackHealth } from './health-monitor.js';
+import { ffmpegPidOf, type LiveEncoderSupervisor } from './live-encoder-supervisor.js';
 import { originIdsFor, stackPortClaims, startLocalStack, type LocalStack } from './local-stack.js';
 import { assertPrometheusInstalled, DEBIAN_PROMETHEUS, PrometheusMissingError } from './local-prometheus.js';
 import { assertPortsFree, PortInUseError } from './port-check.js';
-import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, portsFromBase } from './stack-topology.js';
+import { assertCanMakeHosts } from './hosts/host-network.js';
+import { runHostsStack } from './hosts/hosts-start.js';
+import { defaultStackStateFile } from './stack-state-file.js';
+import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, DEMO_SHIELDS, portsFromBase } from './stack-topology.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
+
+/** The demo's live channel: a generated test pattern and tone, the UTC clock burnt in. */
+export const DEMO_LIVE_CHANNEL = 'channel-1';
+const DEMO_LIVE_INPUT = 'lavfi:testsrc2=size=854x480:rate=30';
 
 const SPECS = {
   content: { kind: 'string', description: 'HLS catalog directory (generated first when missing)', default: './content' },
@@ -28,11 +37,24 @@ const SPECS = {
   metrics: { kind: 'boolean', description: 'also run Prometheus on a free port, scraping every service with the rules in infra/prometheus/' },
   prometheus: { kind: 'string', description: 'the Prometheus server binary for --metrics (Debian package prometheus)', default: DEBIAN_PROMETHEUS },
   'metrics-interval': { kind: 'duration', description: 'Prometheus scrape and rule evaluation interval for --metrics', default: '5s', min: 100 },
+  'live-input': {
+    kind: 'string',
+    description: 'what the live channel /live/channel-1/ encodes: a video file (looped) or lavfi:<filter graph>',
+    default: DEMO_LIVE_INPUT,
+  },
+  hosts: {
+    kind: 'boolean',
+    description: 'every service on its own network-namespace host: 3 Consul servers, a Consul client agent per host, 2 regions joined by a delaying WAN, and Prometheus (needs root; Ctrl-C removes them all)',
+  },
+  'wan-delay': { kind: 'duration', description: 'one-way delay between the regions in --hosts mode', default: '40ms', min: 0, max: 10_000 },
   'token-secret-file': {
     kind: 'string',
     description: 'signed URLs: a kid:secret file given to every edge and the balancer; a signed player URL is printed (never the secret)',
   },
 } as const;
+
+/** Like the shipped systemd units' RestartSec: a service that exits comes back after this long. */
+const RESTART_AFTER_MS = 2000;
 
 /** How long the printed signed URL stays valid. */
 const HINT_TOKEN_TTL_MS = 2 * 3_600_000;
@@ -62,15 +84,43 @@ function generateContent(dir: string): Promise<void> {
   });
 }
 
+function liveRow(supervisor: LiveEncoderSupervisor): string[] {
+  const encoder = supervisor.current();
+  const pids = encoder ? `pid ${encoder.child.pid}, ffmpeg ${ffmpegPidOf(encoder.output()) ?? '?'}` : 'not running';
+  return ['live-encoder', 'live', `/live/${DEMO_LIVE_CHANNEL}/`, `streamedge live (${pids}), restarted if it dies`];
+}
+
+async function ensureCatalog(contentDir: string, given: string): Promise<void> {
+  if (await catalogPresent(contentDir)) {
+    console.log(`content: ${contentDir} (run \`streamedge content --content ${given}\` to rebuild it)`);
+  } else {
+    console.log(`content: ${contentDir} is missing the demo catalog; generating it with ffmpeg (once)`);
+    await generateContent(contentDir);
+  }
+}
+
+/** --hosts makes its own addresses, ports and Consul cluster: flags for the single-host layout do not apply. */
+function assertHostsOptions(options: { 'token-secret-file'?: string; 'log-dir'?: string }): void {
+  for (const flag of ['token-secret-file', 'log-dir'] as const) {
+    if (options[flag] !== undefined) throw new OptionError(`--${flag}`, 'is not available with --hosts');
+  }
+  try {
+    assertCanMakeHosts();
+  } catch (error) {
+    throw new OptionError('--hosts', (error as Error).message);
+  }
+}
+
 function listenTable(stack: LocalStack, mode: string): string {
   const rows: string[][] = [
     ['service', 'role', 'listens on', 'where'],
     ['consul', 'consul', stack.consulUrl, 'dev agent, UI at /ui'],
     ...stack.services.map((service) => {
-      const edge = stack.edges.find((candidate) => candidate.id === service.id);
+      const edge = [...stack.edges, ...stack.shields].find((candidate) => candidate.id === service.id);
       const where = edge ? `${edge.region} (${edge.lat}, ${edge.lon})` : service.role === 'balancer' ? `${mode} front` : '';
       return [service.id, service.role, service.url, where];
     }),
+    ...(stack.liveEncoder ? [liveRow(stack.liveEncoder)] : []),
     ...(stack.prometheus ? [['prometheus', 'prometheus', stack.prometheus.url, 'targets from Consul, rules from infra/prometheus/rules']] : []),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -80,46 +130,64 @@ function listenTable(stack: LocalStack, mode: string): string {
 export async function main(argv: readonly string[]): Promise<void> {
   const options = parseCommandOptions(
     'start',
-    'Run the whole local system: a Consul dev agent, 2 origin replicas, 3 edges in 2 regions and the balancer. Ctrl-C stops everything.',
+    'Run the whole local system: a Consul dev agent, a live encoder, 2 origin replicas, a shield and edges in each of 2 regions (3 edges) and the balancer. Ctrl-C stops everything.',
     SPECS,
     argv,
   );
+  if (options.hosts) assertHostsOptions(options);
   // Before anything starts or is generated: Prometheus is a system package.
-  if (options.metrics) {
+  if (options.metrics || options.hosts) {
     await assertPrometheusInstalled(options.prometheus).catch((error: unknown) => {
-      throw error instanceof PrometheusMissingError ? new OptionError('--metrics', error.message) : error;
+      throw error instanceof PrometheusMissingError ? new OptionError(options.hosts ? '--hosts' : '--metrics', error.message) : error;
     });
   }
   // A bad key file stops here, naming the flag, before anything starts.
   const tokenSecretFile = options['token-secret-file'] === undefined ? undefined : resolve(options['token-secret-file']);
   const tokenKey = tokenSecretFile === undefined ? undefined : readTokenKeyFile('--token-secret-file', tokenSecretFile);
+  await resolveLiveInput(options['live-input']).catch((error: unknown) => {
+    throw error instanceof LiveInputError ? new OptionError('--live-input', error.message) : error;
+  });
   const contentDir = resolve(options.content);
-  const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT);
+  const live = { id: DEMO_LIVE_CHANNEL, input: options['live-input'], args: ['--title', 'Live channel 1 (encoded now)'] };
+  if (options.hosts) {
+    await ensureCatalog(contentDir, options.content);
+    await runHostsStack({
+      contentDir,
+      mode: options.mode as 'steering' | 'redirect' | 'proxy',
+      wanDelayMs: options['wan-delay'],
+      ...(options['cache-size'] === undefined ? {} : { edgeCacheSize: String(options['cache-size']) }),
+      healthIntervalMs: options['health-interval'],
+      prometheusBinary: options.prometheus,
+      metricsInterval: `${options['metrics-interval']}ms`,
+      live,
+    });
+    return;
+  }
+  const ports = portsFromBase(options['base-port'], options['consul-port'], DEMO_EDGES.length, DEMO_ORIGIN_COUNT, DEMO_SHIELDS.length);
   const logDir = options['log-dir'] ? resolve(options['log-dir']) : await mkdtemp(join(tmpdir(), 'streamedge-stack-'));
 
   // Fail fast, before minutes of encoding, if a port is taken; the flag to change is named.
   try {
-    await assertPortsFree(stackPortClaims(ports, DEMO_EDGES, originIdsFor(DEMO_ORIGIN_COUNT), true));
+    await assertPortsFree(stackPortClaims(ports, DEMO_EDGES, originIdsFor(DEMO_ORIGIN_COUNT), true, DEMO_SHIELDS));
   } catch (error) {
     if (!(error instanceof PortInUseError)) throw error;
     throw new OptionError(error.claim.service === 'consul' ? '--consul-port' : '--base-port', error.message);
   }
 
-  if (await catalogPresent(contentDir)) {
-    console.log(`content: ${contentDir} (run \`streamedge content --content ${options.content}\` to rebuild it)`);
-  } else {
-    console.log(`content: ${contentDir} is missing the demo catalog; generating it with ffmpeg (once)`);
-    await generateContent(contentDir);
-  }
+  await ensureCatalog(contentDir, options.content);
 
   // A signal during start-up (Ctrl-C also reaches the children) stops whatever has started.
   const signal = waitForShutdownSignal();
   const starting = startLocalStack({
     contentDir,
     ports,
+    shields: DEMO_SHIELDS,
     balancerMode: options.mode as 'steering' | 'redirect' | 'proxy',
     edgeCacheSize: options['cache-size'] === undefined ? undefined : String(options['cache-size']),
     logDir,
+    live,
+    restartAfterMs: RESTART_AFTER_MS,
+    stateFile: defaultStackStateFile(options['base-port']),
     ...(tokenSecretFile === undefined ? {} : { tokenSecretFile }),
     onProgress: (message) => console.log(`  ${message}`),
     ...(options.metrics ? { metrics: { binary: options.prometheus, interval: `${options['metrics-interval']}ms` } } : {}),
@@ -147,6 +215,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     console.log(`  player:    ${hint.player}`);
   }
   console.log(`status:      ${balancerUrl}/status`);
+  console.log(`drills:      streamedge drill --help   (a service that exits is restarted after ${RESTART_AFTER_MS / 1000} s; processes recorded in ${defaultStackStateFile(options['base-port'])})`);
   if (stack.prometheus) console.log(`prometheus:  ${stack.prometheus.url}/alerts   (rules: ${stack.prometheus.url}/rules, targets: ${stack.prometheus.url}/targets)`);
   console.log(`as eu-west:  curl --interface 127.0.2.1 ${balancerUrl}/vod/demo-ts/master.m3u8   (127.0.1.x → us-east)`);
   console.log('\nhealth (a line per service whenever it changes; Ctrl-C stops everything):');
@@ -154,7 +223,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const received = await signal;
   monitor.stop();
-  console.log(`\n${received}: stopping ${stack.prometheus ? 'Prometheus, ' : ''}balancer, edges, origins, Consul…`);
+  console.log(`\n${received}: stopping ${stack.prometheus ? 'Prometheus, ' : ''}the live encoder, balancer, edges, origins, Consul…`);
   await stack.stop();
   console.log('stopped');
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
 
 export interface StreamedgeProcess {
-  /** The URL from the process's `listening` log line. */
+  /** The URL from the process's `listening` log line ('' for a command that serves nothing, e.g. `live`). */
   readonly url: string;
   readonly child: ChildProcess;
   /** Every stdout/stderr line so far, for assertions and failure messages. */
@@ -24,14 +24,20 @@ export interface SpawnOptions {
   readonly onOutput?: (chunk: string) => void;
   /** Keep only the last this-many characters for output(), so a long-running process stays bounded. */
   readonly outputLimit?: number;
+  /** The log message that means the process is up (default `listening`, which must carry a url). */
+  readonly readyMessage?: string;
+  /** Run inside this network namespace (`ip netns exec`, which becomes the process: same pid). */
+  readonly netns?: string;
 }
 
 /**
  * Runs `streamedge <args>` as a real child process and waits for its structured
- * `{"msg":"listening","url":…}` log line, which every server command prints once it serves.
+ * `{"msg":"listening","url":…}` log line, which every server command prints once it serves
+ * (or for the `readyMessage` of a command that serves nothing).
  */
 export async function spawnStreamedge(args: readonly string[], options: SpawnOptions = {}): Promise<StreamedgeProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const command = options.netns === undefined ? [process.execPath, CLI] : ['ip', 'netns', 'exec', options.netns, process.execPath, CLI];
+  const child = spawn(command[0]!, [...command.slice(1), ...args], {
     env: { ...process.env, STREAMEDGE_LOG_LEVEL: process.env.STREAMEDGE_LOG_LEVEL ?? 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,10 +51,11 @@ export async function spawnStreamedge(args: readonly string[], options: SpawnOpt
   const exited = new Promise<number | NodeJS.Signals>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'SIGKILL')),
   );
+  const readyMessage = options.readyMessage ?? 'listening';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`streamedge ${args.join(' ')} did not report listening within ${options.startTimeoutMs ?? 20_000} ms:\n${output}`));
+      reject(new Error(`streamedge ${args.join(' ')} did not report ${readyMessage} within ${options.startTimeoutMs ?? 20_000} ms:\n${output}`));
     }, options.startTimeoutMs ?? 20_000);
     let pending = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -60,9 +67,9 @@ export async function spawnStreamedge(args: readonly string[], options: SpawnOpt
         pending = pending.slice(newline + 1);
         try {
           const record = JSON.parse(line) as { msg?: string; url?: string };
-          if (record.msg === 'listening' && record.url) {
+          if (record.msg === readyMessage && (record.url || readyMessage !== 'listening')) {
             clearTimeout(timer);
-            resolve(record.url);
+            resolve(record.url ?? '');
           }
         } catch {
           // not a JSON log line
@@ -72,7 +79,7 @@ export async function spawnStreamedge(args: readonly string[], options: SpawnOpt
     child.stderr!.on('data', record);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`streamedge ${args.join(' ')} exited (${code}) before listening:\n${output}`));
+      reject(new Error(`streamedge ${args.join(' ')} exited (${code}) before ${readyMessage === 'listening' ? 'listening' : `reporting ${readyMessage}`}:\n${output}`));
     });
   });
 

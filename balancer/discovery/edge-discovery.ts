@@ -1,5 +1,7 @@
 import type { Logger } from '../../infra/runtime/logger.js';
 import { watchService, type ServiceInstance } from '../../infra/consul/service-watch.js';
+import { createRegistrationScreen, type IgnoredReason, type RegistrationReading } from '../../infra/consul/registration-screen.js';
+import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import { buildEdgeNode, parseStaticEdgeSpec, type EdgeNode } from './edge-node.js';
 import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
 import type { ConsulConnection } from '../../infra/consul/consul-connection.js';
@@ -13,6 +15,8 @@ export interface DiscoveryStatus {
   /** Epoch ms of the last answer that confirmed the edge list. */
   readonly lastSuccessAt: number | undefined;
   readonly lastError: string | undefined;
+  /** Consul registrations ignored at the last change, by reason (bad meta, outside --edge-allow). */
+  readonly ignored?: Readonly<Record<IgnoredReason, number>>;
 }
 
 /** Where edges come from; each source hands over whole snapshots. */
@@ -23,9 +27,9 @@ export interface EdgeDiscovery {
   stop(): void;
 }
 
-/** Consul entry → edge; an entry with bad meta is skipped with the reason. */
-export function edgeFromInstance(instance: ServiceInstance): { edge: EdgeNode } | { reason: string } {
-  return buildEdgeNode({
+/** What an edge registers (edge-command.ts): meta region, lat, lon and url (optionally weight), validated. */
+export function readEdgeRegistration(instance: ServiceInstance): RegistrationReading<EdgeNode> {
+  const result = buildEdgeNode({
     id: instance.id,
     url: instance.meta.url,
     region: instance.meta.region,
@@ -33,19 +37,22 @@ export function edgeFromInstance(instance: ServiceInstance): { edge: EdgeNode } 
     lon: instance.meta.lon,
     weight: instance.meta.weight,
   });
+  return 'edge' in result ? { value: result.edge, url: result.edge.url } : result;
 }
 
 export function createConsulDiscovery(options: {
   readonly consul: ConsulConnection;
   readonly logger: Logger;
+  /** Edges must register their address and url host inside these prefixes (empty = any). */
+  readonly allow?: readonly IpPrefix[];
   readonly onSnapshot: (snapshot: EdgeSnapshot) => void;
 }): EdgeDiscovery {
   const log = options.logger.child({ component: 'consul-discovery' });
-  // Only log a skipped edge again when its reason changes, not on every blocking answer.
-  const skipped = new Map<string, string>();
+  const screen = createRegistrationScreen({ service: EDGE_SERVICE, allow: options.allow ?? [], read: readEdgeRegistration, logger: options.logger });
   const toStatus = (status: { reachable: boolean; lastSuccessAt: number | undefined; lastError: string | undefined }): DiscoveryStatus => ({
     source: 'consul',
     ...status,
+    ignored: screen.ignoredCounts(),
   });
   const watch = watchService({
     consul: options.consul,
@@ -53,17 +60,7 @@ export function createConsulDiscovery(options: {
     logger: options.logger,
     wait: '10s',
     onChange: (instances) => {
-      const edges: EdgeNode[] = [];
-      for (const instance of instances) {
-        const result = edgeFromInstance(instance);
-        if ('edge' in result) {
-          skipped.delete(instance.id);
-          edges.push(result.edge);
-        } else if (skipped.get(instance.id) !== result.reason) {
-          skipped.set(instance.id, result.reason);
-          log.warn({ edge: instance.id, reason: result.reason, meta: instance.meta }, 'skipping edge with bad service meta');
-        }
-      }
+      const edges = screen.screen(instances);
       const snapshot = createSnapshot(edges, 'consul');
       log.info({ version: snapshot.version, edges: edges.map((edge) => edge.id) }, 'edge snapshot');
       options.onSnapshot(snapshot);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { edgeFromInstance, parseStaticEdges } from './edge-discovery.js';
+import { parseStaticEdges, readEdgeRegistration } from './edge-discovery.js';
 import { parseStaticEdgeSpec } from './edge-node.js';
 
 describe('parseStaticEdgeSpec', () => {
@@ -36,11 +36,12 @@ describe('parseStaticEdgeSpec', () => {
   });
 });
 
-describe('edgeFromInstance (Consul service meta)', () => {
+describe('readEdgeRegistration (Consul service meta)', () => {
   const instance = (meta: Record<string, string>) => ({ id: 'edge-1', address: '127.0.0.1', port: 8081, meta, tags: [] });
   it('builds an edge from valid meta', () => {
-    assert.deepEqual(edgeFromInstance(instance({ region: 'us-east', lat: '39.04', lon: '-77.49', url: 'http://127.0.0.1:8081' })), {
-      edge: { id: 'edge-1', url: 'http://127.0.0.1:8081', region: 'us-east', lat: 39.04, lon: -77.49, weight: 1 },
+    assert.deepEqual(readEdgeRegistration(instance({ region: 'us-east', lat: '39.04', lon: '-77.49', url: 'http://127.0.0.1:8081' })), {
+      value: { id: 'edge-1', url: 'http://127.0.0.1:8081', region: 'us-east', lat: 39.04, lon: -77.49, weight: 1 },
+      url: 'http://127.0.0.1:8081',
     });
   });
   for (const [meta, reason] of [
@@ -50,7 +51,7 @@ describe('edgeFromInstance (Consul service meta)', () => {
     [{ region: 'r', lat: '1', lon: '1', url: 'javascript:alert(1)' }, /http or https/],
   ] as [Record<string, string>, RegExp][]) {
     it(`skips ${JSON.stringify(meta)} with a reason`, () => {
-      const result = edgeFromInstance(instance(meta));
+      const result = readEdgeRegistration(instance(meta));
       assert.ok('reason' in result && reason.test(result.reason), JSON.stringify(result));
     });
   }

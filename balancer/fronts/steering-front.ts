@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EdgeFetcher } from './edge-fetch.js';
 import { UpstreamError } from './edge-fetch.js';
+import { UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import type { EdgeRouter } from '../selection/edge-router.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
 import { sendError, sendJson } from '../http-responses.js';
@@ -67,7 +68,7 @@ export function createSteeringFront(options: SteeringFrontOptions): SteeringFron
         response = await options.fetcher.fetch(route.candidates, tokenQuery === '' ? target.path : `${target.path}?${tokenQuery}`, MAX_MASTER_BYTES);
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error;
-        sendError(res, error.status, error.message);
+        sendError(res, error.status, error.message, error.upstreamFault === undefined ? {} : { [UPSTREAM_FAULT_HEADER]: error.upstreamFault });
         return error.status === 503 ? 'no-edge' : 'upstream-error';
       }
       if (response.status !== 200) {

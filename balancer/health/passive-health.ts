@@ -35,6 +35,11 @@ export interface PassiveHealth {
   eject(edge: EdgeNode, reason: EjectionReason): void;
   /** Something hinted at trouble (a viewer report, a dropped connection): probe now, eject on failure. */
   suspect(edge: EdgeNode): void;
+  /**
+   * The edge's own word on whether it is alive: its /healthz probed now (one probe at a time per
+   * edge, shared by every caller), ejected if that fails. Resolves whether it is still available.
+   */
+  confirm(edge: EdgeNode): Promise<boolean>;
   health(edgeId: string): EdgeHealth;
   /** The current Consul view: an edge is only probed back in while Consul lists it as passing. */
   setSnapshot(snapshot: EdgeSnapshot): void;
@@ -75,7 +80,7 @@ export function createPassiveHealth(options: PassiveHealthOptions): PassiveHealt
   const log = options.logger.child({ component: 'passive-health' });
   const ejected = new Map<string, Ejection>();
   const ejectionCounts = new Map<string, number>();
-  const suspected = new Set<string>();
+  const confirming = new Map<string, Promise<boolean>>();
   let snapshot: EdgeSnapshot | undefined;
   let stopped = false;
 
@@ -112,12 +117,19 @@ export function createPassiveHealth(options: PassiveHealthOptions): PassiveHealt
   const health: PassiveHealth = {
     isAvailable: (edgeId) => !ejected.has(edgeId),
     suspect(edge) {
-      if (ejected.has(edge.id) || suspected.has(edge.id) || stopped) return;
-      suspected.add(edge.id);
-      void options.probe(edge).then((failure) => {
-        suspected.delete(edge.id);
+      void health.confirm(edge);
+    },
+    confirm(edge) {
+      if (ejected.has(edge.id) || stopped) return Promise.resolve(!ejected.has(edge.id));
+      const running = confirming.get(edge.id);
+      if (running) return running;
+      const confirmed = options.probe(edge).then((failure) => {
+        confirming.delete(edge.id);
         if (failure) health.eject(edge, failure);
+        return health.isAvailable(edge.id);
       });
+      confirming.set(edge.id, confirmed);
+      return confirmed;
     },
     eject(edge, reason) {
       if (ejected.has(edge.id) || stopped) return;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createPrefixTable, parseIpPrefix, type IpAddress, type PrefixTable } from './ip-prefix-table.js';
+import { createPrefixTable, parseIpPrefix, type IpAddress, type PrefixTable } from '../../infra/net/ip-prefix-table.js';
 
 /** A place on Earth with the operator's name for it. */
 export interface Place {

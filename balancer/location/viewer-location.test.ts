@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseIpAddress, parseIpPrefix } from './ip-prefix-table.js';
+import { parseIpAddress, parseIpPrefix } from '../../infra/net/ip-prefix-table.js';
 import { buildLocationTable, loadLocationTable } from './location-table.js';
 import { locateViewer, resolveClientAddress, ViewerInputError, type ViewerRequestFacts } from './viewer-location.js';
 import { SHIPPED_LOCATIONS_FILE } from '../../stack/stack-topology.js';

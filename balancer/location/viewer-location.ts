@@ -1,4 +1,4 @@
-import { parseIpAddress, prefixContains, type IpAddress, type IpPrefix } from './ip-prefix-table.js';
+import { parseIpAddress, prefixContains, type IpAddress, type IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import { REGION_NAME, type LocationTable, type Place } from './location-table.js';
 
 export type LocationSource = 'hint' | 'prefix' | 'unknown';

@@ -1,5 +1,5 @@
 import type { EdgeNode } from '../discovery/edge-node.js';
-import { haversineKm } from './geo-distance.js';
+import { haversineKm } from '../../infra/geo/geo-distance.js';
 import type { Place } from '../location/location-table.js';
 import { rendezvousOrder } from '../../infra/hashing/rendezvous-hash.js';
 

@@ -3,7 +3,7 @@ import type { AssetPlacements } from './asset-placements.js';
 import { selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from '../discovery/edge-node.js';
 import { createSnapshot, type EdgeSnapshot } from '../discovery/edge-snapshot.js';
-import type { IpPrefix } from '../location/ip-prefix-table.js';
+import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import type { LocationTable, Place } from '../location/location-table.js';
 import type { PassiveHealth } from '../health/passive-health.js';
 import { demotedLast, isDemoted, type Session, type SessionTracker } from './session-tracker.js';

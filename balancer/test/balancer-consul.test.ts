@@ -109,8 +109,8 @@ test('balancer with a real Consul agent and real edges: regions, SIGKILL, Consul
       body: JSON.stringify({ Name: 'streamedge-edge', ID: 'edge-bad', Address: '127.0.0.1', Port: 9, Meta: { region: 'us-east', lat: 'north', lon: '0', url: 'http://127.0.0.1:9' } }),
     });
     assert.equal(register.status, 200);
-    await waitFor('the skip to be logged', async () => (balancer.output().includes('"edge":"edge-bad"') && balancer.output().includes('skipping edge with bad service meta') ? true : undefined), 10_000);
-    assert.match(balancer.output(), /"reason":"lat must be a number[^"]*"/);
+    await waitFor('the skip to be logged', async () => (/"id":"edge-bad"[^\n]*ignoring a streamedge-edge registration/.test(balancer.output()) ? true : undefined), 10_000);
+    assert.match(balancer.output(), /"reason":"bad-meta","detail":"lat must be a number[^"]*"/);
     assert.deepEqual((await status(balancer.url)).edges.map((edge) => edge.id), ['edge-1', 'edge-2', 'edge-3']);
     assert.equal((await fetch(`${consulUrl}/v1/agent/service/deregister/edge-bad`, { method: 'PUT' })).status, 200);
   });

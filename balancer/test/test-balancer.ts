@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { BALANCER_DEFAULTS, createBalancer, type Balancer, type BalancerOptions } from '../balancer-wiring.js';
 import { parseStaticEdgeSpec, type EdgeNode } from '../discovery/edge-node.js';
 import { createSnapshot } from '../discovery/edge-snapshot.js';
-import { parseIpPrefix } from '../location/ip-prefix-table.js';
+import { parseIpPrefix } from '../../infra/net/ip-prefix-table.js';
 import { buildLocationTable } from '../location/location-table.js';
 import type { StandInEdge } from './stand-in-edge.js';
 

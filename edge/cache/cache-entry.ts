@@ -1,3 +1,4 @@
+import { originStatusFault } from '../../infra/http/upstream-fault.js';
 import { freshnessPolicy, initialAge, type EntryTiming, type ResponseHeaders } from './freshness.js';
 import { forwardedHeaderBlock, replayableHeaders, replayedDate } from './replayed-headers.js';
 import type { StoredValidators } from './validators.js';
@@ -64,7 +65,7 @@ function buildHeaderBlock(status: number, stored: Readonly<Record<string, string
   // A 204 carries no Content-Length (RFC 9110 §8.6); ranges are cut from 200s only.
   if (status !== 204) block.push('content-length', String(bodyLength));
   if (status === 200) block.push('accept-ranges', 'bytes');
-  block.push(...commonHeaders);
+  block.push(...originStatusFault(status), ...commonHeaders);
   return block;
 }
 

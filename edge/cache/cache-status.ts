@@ -51,3 +51,23 @@ export function formatCacheStatus(cacheName: string, details: CacheStatusDetails
   if (detail) value += `; detail=${detail}`;
   return value;
 }
+
+/**
+ * The Cache-Status members an upstream response carries, for this cache to append its own to
+ * (RFC 9211 §2: the first member is the cache nearest the origin, and a cache keeps the others).
+ * Members named like this cache (a sibling worker of the same edge answering) are left out, so each
+ * hop appears once. Members are split at commas: streamedge's own never quote a comma.
+ */
+export function upstreamCacheStatus(value: string | string[] | undefined, cacheName: string): string | undefined {
+  if (value === undefined) return undefined;
+  const members = (Array.isArray(value) ? value.join(',') : value)
+    .split(',')
+    .map((member) => member.trim())
+    .filter((member) => member !== '' && member.split(';')[0]!.trim() !== cacheName);
+  return members.length > 0 ? members.join(', ') : undefined;
+}
+
+/** This cache's member appended to those of the caches upstream. */
+export function chainCacheStatus(upstream: string | undefined, own: string): string {
+  return upstream === undefined ? own : `${upstream}, ${own}`;
+}

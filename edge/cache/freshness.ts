@@ -34,7 +34,8 @@ const NEGATIVE_STATUSES: ReadonlySet<number> = new Set([404, 410]);
 
 /**
  * Status codes whose semantics the edge implements, for `must-understand` (RFC 9111 §5.2.2.3).
- * 206 is not among them: the edge asks for whole objects and never combines partial responses.
+ * 206 is judged apart: a 206 is kept only as partial content of a 200 (partial-content.ts), by
+ * the rules a 200 would be.
  */
 const UNDERSTOOD_STATUSES: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 501]);
 
@@ -71,7 +72,8 @@ export function hasExplicitCacheability(headers: ResponseHeaders, directives: Di
 
 /** RFC 9111 §3 for a shared cache. Undefined means storable. */
 export function notStorableReason(status: number, headers: ResponseHeaders, directives: Directives, targeted = false): NotStorableReason | undefined {
-  // Interim and 304 responses are never stored; partial content is not combined (§3.3), so not kept.
+  // Interim and 304 responses are never stored; a 206 is never stored as an object of its own, only
+  // kept as partial content of the 200 it is a range of (partial-content.ts, §3.3).
   if (status < 200 || status === 304 || status === 206 || status > 599) return 'status';
   if (directives.has('must-understand') && !UNDERSTOOD_STATUSES.has(status)) return 'status';
   if (!HEURISTICALLY_CACHEABLE.has(status) && !hasExplicitCacheability(headers, directives, targeted)) return 'status';

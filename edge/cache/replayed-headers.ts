@@ -3,6 +3,7 @@
 // leak a field the others hold back.
 import { connectionListed, HOP_BY_HOP_FIELDS } from '../../infra/http/hop-by-hop.js';
 import { formatHttpDate, parseHttpDate } from '../../infra/http/http-date.js';
+import { UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import type { ResponseHeaders } from './freshness.js';
 
 // Besides hop-by-hop fields (RFC 9110 §7.6.1) and those the response's Connection lists: fields the
@@ -12,7 +13,7 @@ const NEVER_REPLAYED = new Set([
   'date', 'age', 'set-cookie', 'cache-status', 'x-served-by', 'server',
   'access-control-allow-origin', 'access-control-expose-headers', 'access-control-allow-methods',
   'access-control-allow-headers', 'access-control-max-age', 'access-control-allow-credentials',
-  'x-origin-id',
+  'x-origin-id', UPSTREAM_FAULT_HEADER,
 ]);
 
 // They describe one transfer of the body: copied when the origin's body passes through unchanged,

@@ -82,7 +82,7 @@ describe('variant selection (RFC 9111 §4.1)', () => {
 
 describe('variant sets', () => {
   const lang = (value: string, body = value): CacheEntry => entry(['accept-language'], { 'accept-language': value }, body);
-  const entriesOf = (stored: StoredResponse | undefined): readonly CacheEntry[] => (stored && 'kind' in stored ? stored.entries : []);
+  const entriesOf = (stored: StoredResponse | undefined): readonly CacheEntry[] => (stored && 'kind' in stored && stored.kind === 'variants' ? stored.entries : []);
 
   it('a new variant joins the others; one with the same values replaces its predecessor', () => {
     const fr = lang('fr');

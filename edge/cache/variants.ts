@@ -5,6 +5,7 @@
 // step with it: evicting, replacing or purging the key takes every variant at once.
 import type { CacheEntry, VariedFields } from './cache-entry.js';
 import type { CacheStore } from './cache-store.js';
+import { partialSize, type PartialEntry } from './partial-content.js';
 
 export type { VariedFields } from './cache-entry.js';
 
@@ -17,8 +18,11 @@ export interface VariantSet {
   readonly entries: readonly CacheEntry[];
 }
 
-/** What the store holds under a primary key: one response, or the variants of a response that varies. */
-export type StoredResponse = CacheEntry | VariantSet;
+/**
+ * What the store holds under a primary key: one response, the variants of a response that varies,
+ * or an incomplete response (partial-content.ts), which no request for the whole object selects.
+ */
+export type StoredResponse = CacheEntry | VariantSet | PartialEntry;
 
 /** Request fields as forwarded to the origin, lower-case names. */
 export type RequestFields = Readonly<Record<string, string | undefined>>;
@@ -56,7 +60,7 @@ function sameVaried(a: VariedFields, b: VariedFields): boolean {
  */
 export function selectVariant(stored: StoredResponse, fields: RequestFields | undefined): CacheEntry | undefined {
   if (!('kind' in stored)) return stored;
-  if (fields === undefined) return undefined;
+  if (fields === undefined || stored.kind === 'partial') return undefined;
   for (let i = stored.entries.length - 1; i >= 0; i--) {
     const entry = stored.entries[i]!;
     if (entry.varied && variantMatches(entry.varied, fields)) return entry;
@@ -72,14 +76,14 @@ export function selectVariant(stored: StoredResponse, fields: RequestFields | un
 export function withVariant(stored: StoredResponse | undefined, entry: CacheEntry, max = MAX_VARIANTS): StoredResponse {
   const varied = entry.varied;
   if (varied === undefined) return entry;
-  const others = stored !== undefined && 'kind' in stored ? stored.entries.filter((other) => !sameVaried(other.varied!, varied)) : [];
+  const others = stored !== undefined && 'kind' in stored && stored.kind === 'variants' ? stored.entries.filter((other) => !sameVaried(other.varied!, varied)) : [];
   return { kind: 'variants', entries: [...others, entry].slice(-max) };
 }
 
 /** What the key holds once `entry` is no longer usable, or undefined when nothing is left. */
 export function withoutVariant(stored: StoredResponse | undefined, entry: CacheEntry): StoredResponse | undefined {
   if (stored === undefined || stored === entry) return undefined;
-  if (!('kind' in stored)) return stored;
+  if (!('kind' in stored) || stored.kind === 'partial') return stored;
   const entries = stored.entries.filter((other) => other !== entry);
   return entries.length > 0 ? { kind: 'variants', entries } : undefined;
 }
@@ -87,6 +91,7 @@ export function withoutVariant(stored: StoredResponse | undefined, entry: CacheE
 /** Bytes a stored value holds, given the size of one entry. */
 export function storedSize(stored: StoredResponse, entrySize: (entry: CacheEntry) => number): number {
   if (!('kind' in stored)) return entrySize(stored);
+  if (stored.kind === 'partial') return partialSize(stored);
   return stored.entries.reduce((sum, entry) => sum + entrySize(entry), 0);
 }
 
@@ -97,7 +102,7 @@ export function storedSize(stored: StoredResponse, entrySize: (entry: CacheEntry
 export function storeResponse(store: CacheStore<StoredResponse>, key: string, entry: CacheEntry): boolean {
   let next = withVariant(store.peek(key), entry);
   while (!store.set(key, next)) {
-    if (!('kind' in next) || next.entries.length <= 1) return false;
+    if (!('kind' in next) || next.kind !== 'variants' || next.entries.length <= 1) return false;
     next = { kind: 'variants', entries: next.entries.slice(1) };
   }
   return true;

@@ -5,6 +5,7 @@
 import { validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
 import type { CacheStore } from '../cache/cache-store.js';
 import { isFresh, withinStaleIfError, withinStaleWhileRevalidate } from '../cache/freshness.js';
+import type { PartialEntry } from '../cache/partial-content.js';
 import { canRevalidate } from '../cache/validators.js';
 import { selectVariant, type RequestFields, type StoredResponse } from '../cache/variants.js';
 
@@ -14,6 +15,8 @@ export type CacheLookup =
   /** Ask the origin with the stale entry: revalidated by its ETag / Last-Modified, served if the origin fails (stale-if-error). */
   | { readonly kind: 'revalidate'; readonly stale: CacheEntry }
   | { readonly kind: 'miss' }
+  /** Only an incomplete response (RFC 9111 §3.3): a range inside its parts may be served from it, nothing else. */
+  | { readonly kind: 'partial'; readonly partial: PartialEntry }
   /** Stale with nothing left to use it for: no validator, past stale-if-error. */
   | { readonly kind: 'expired'; readonly entry: CacheEntry };
 
@@ -24,7 +27,7 @@ export type CacheLookup =
 export function lookupCache(store: CacheStore<StoredResponse>, key: string, now: number, fields?: RequestFields): CacheLookup {
   const stored = store.get(key);
   const entry = stored === undefined ? undefined : selectVariant(stored, fields);
-  if (entry === undefined) return { kind: 'miss' };
+  if (entry === undefined) return stored !== undefined && 'kind' in stored && stored.kind === 'partial' ? { kind: 'partial', partial: stored } : { kind: 'miss' };
   if (isFresh(entry, now)) return { kind: 'fresh', entry };
   if (withinStaleWhileRevalidate(entry, now)) return { kind: 'stale-while-revalidate', entry };
   if (canRevalidate(validatorsOf(entry)) || withinStaleIfError(entry, now)) return { kind: 'revalidate', stale: entry };

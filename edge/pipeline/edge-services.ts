@@ -12,6 +12,12 @@ import type { EdgeMetrics } from '../edge-metrics.js';
 import type { UpstreamClient, UpstreamInterim } from '../upstream/upstream-client.js';
 import type { PrefetchIndex } from '../prefetch.js';
 import type { NewKeyRate } from '../upstream/new-key-rate.js';
+import type { PeerChoice } from '../upstream/peer-directory.js';
+import type { PeerHopAuth } from '../upstream/peer-hop.js';
+import type { TierObserver } from '../upstream/tiered-fetch.js';
+
+/** An edge serves viewers; a shield serves a region's edges (and other shields), never viewers. */
+export type EdgeTier = 'edge' | 'shield';
 
 /** What a coalesced origin fetch announces before its body. */
 export type FillHead =
@@ -39,6 +45,8 @@ export type FillHead =
       /** Request fields the response varies on (lower-case), and what the fetch sent for them. */
       readonly vary: readonly string[];
       readonly sentForVary: Readonly<Record<string, string | undefined>>;
+      /** The Cache-Status members of the caches upstream (shield, sibling), this cache's own left out. */
+      readonly upstreamCacheStatus: string | undefined;
     };
 
 export interface EdgeState {
@@ -48,6 +56,7 @@ export interface EdgeState {
 /** Shared by every phase of every request: the edge's parts and settings. */
 export interface EdgeServices {
   readonly id: string;
+  readonly tier: EdgeTier;
   /** `streamedge-<id>`, the Cache-Status member name. */
   readonly cacheName: string;
   /** X-Served-By and CORS, flat, on every response. */
@@ -57,6 +66,13 @@ export interface EdgeServices {
   readonly store: CacheStore<StoredResponse>;
   readonly flights: FlightTable<FillHead, UpstreamInterim>;
   readonly origins: UpstreamClient;
+  /** The shields an edge fills its misses from before the origins (undefined for a shield, or without a shield tier). */
+  readonly shields: UpstreamClient | undefined;
+  /** The peer owning a key (a region's edges with sibling hashing, or every shield), unless this node owns it. */
+  readonly peerFor: (key: string) => PeerChoice | undefined;
+  /** Checks the hop header of a peer's request (undefined: no shared secret, the header is never believed). */
+  readonly peerHops: PeerHopAuth | undefined;
+  readonly tierObserver: TierObserver;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;
   readonly maxObjectBytes: number;

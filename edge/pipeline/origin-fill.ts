@@ -2,14 +2,17 @@
 // end. The writer makes one origin request per key, broadcasts its head and body to every reader as
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
-// stale entry (stale-if-error). Unsafe methods take a road of their own: streamed through, never
-// stored, invalidating what the cache holds for the URL.
+// stale entry (stale-if-error). A body cut short, and a 206 a pass-through relays, may be kept as
+// partial content (partial-capture.ts). Unsafe methods take a road of their own: streamed through,
+// never stored, invalidating what the cache holds for the URL.
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotModified } from '../../infra/http/not-modified.js';
+import { originStatusFault, UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
-import { formatCacheStatus } from '../cache/cache-status.js';
+import { chainCacheStatus, formatCacheStatus, upstreamCacheStatus } from '../cache/cache-status.js';
 import { invalidatedTargets, invalidatesStored } from '../cache/invalidation.js';
+import type { PartialEntry } from '../cache/partial-content.js';
 import { createEtagVerifier } from '../cache/etag-verifier.js';
 import { currentAge, freshnessPolicy, governingDirectives, initialAge, notStorableReason, sharedDespiteAuthorization, withinStaleIfError, type NotStorableReason } from '../cache/freshness.js';
 import { forwardedHeaderBlock, passThroughHeaderBlock, replayableHeaders, replayedDate } from '../cache/replayed-headers.js';
@@ -19,7 +22,11 @@ import type { Flight, FlightListener, FlightOutcome } from '../coalesce/flight-t
 import { EdgeError, upstreamError } from '../errors.js';
 import { newKeyRateError } from '../upstream/new-key-rate.js';
 import { discardBody, type UpstreamFetchOptions, type UpstreamInterim, type UpstreamResponse } from '../upstream/upstream-client.js';
+import { PEER_HOP_HEADER } from '../upstream/peer-hop.js';
+import { fetchThroughTiers, type TieredResponse, type UpstreamTier } from '../upstream/tiered-fetch.js';
 import { SIBLING_HEADER, type EdgeServices, type FillHead } from './edge-services.js';
+import { capturePartial, freshenPartial, keepIncomplete, type PartialCapture } from './partial-capture.js';
+import { sendPartialHit } from './partial-hit.js';
 import { forwardedFields, type RequestContext } from './request-context.js';
 import { account, bodyForViewer, rewritesPlaylist, sendEntry, sendInterim, sendText, withoutContentLength } from './responses.js';
 import { cacheStatusOf } from './serve-outcome.js';
@@ -44,48 +51,55 @@ function streamHeaderBlock(services: EdgeServices, response: UpstreamResponse, c
   const contentRange = response.headers['content-range'];
   if ((response.status === 206 || response.status === 416) && typeof contentRange === 'string') block.push('content-range', contentRange);
   if (response.status === 200) block.push('accept-ranges', 'bytes');
-  block.push(...services.commonHeaders);
+  block.push(...originStatusFault(response.status), ...services.commonHeaders);
   return block;
 }
 
-/** The owning sibling worker first (cluster mode), the origin replicas if it cannot answer. */
-async function fetchUpstream(services: EdgeServices, key: string, options: UpstreamFetchOptions, viaSibling: boolean): Promise<UpstreamResponse> {
-  const sibling = viaSibling ? services.siblingFor(key) : undefined;
-  if (sibling) {
-    try {
-      const response = await sibling.fetch(key, options);
-      if (response.status < 500) return response;
-      // The sibling may only be relaying the origin's 5xx, or be failing itself: ask the origin.
-      discardBody(response.body);
-      services.logger.warn({ key, status: response.status }, 'sibling worker answered 5xx; asking the origin');
-    } catch (error) {
-      services.logger.warn({ key, err: (error as Error).message }, 'sibling worker failed; asking the origin');
-    }
-  }
-  return services.origins.fetch(key, options);
-}
-
 /**
- * Runs the origin fetch for a flight the caller just created as writer. Never throws: every ending
- * is a named flight outcome.
+ * How a fill goes upstream: via the key's owner worker or not, via the key's owner peer (a sibling
+ * edge, or the owning shield) or not, the request fields it forwards, and a believed peer hop to
+ * carry on to the owner worker (so the hop still counts there).
  */
-/** How a fill goes upstream: via the owning sibling or not, and the request fields it forwards. */
 interface FillRoad {
   readonly viaSibling: boolean;
+  readonly viaPeer: boolean;
   readonly headers: Readonly<Record<string, string>>;
+  readonly peerHop?: string | undefined;
+}
+
+/** The tiers a fill tries in order: owner worker, owner peer, shields, origins (upstream/tiered-fetch.ts). */
+function upstreamTiers(services: EdgeServices, key: string, road: FillRoad): UpstreamTier[] {
+  const tiers: UpstreamTier[] = [];
+  const worker = road.viaSibling ? services.siblingFor(key) : undefined;
+  if (worker) tiers.push({ name: 'worker', client: worker, ...(road.peerHop ? { headers: { [PEER_HOP_HEADER]: road.peerHop } } : {}) });
+  const peer = road.viaPeer ? services.peerFor(key) : undefined;
+  if (peer) tiers.push({ name: services.tier === 'shield' ? 'shield' : 'sibling', client: peer.client, headers: peer.headers });
+  // Ejected shields stay out of the road (the origins are the fallback), unlike ejected origins.
+  const shields = services.shields;
+  if (shields && shields.replicas.length > shields.ejected.length) tiers.push({ name: 'shield', client: shields });
+  tiers.push({ name: 'origin', client: services.origins });
+  return tiers;
+}
+
+function fetchUpstream(services: EdgeServices, key: string, options: UpstreamFetchOptions, road: FillRoad): Promise<TieredResponse> {
+  return fetchThroughTiers(upstreamTiers(services, key, road), key, options, services.tierObserver);
 }
 
 // A fetch made with one viewer's credentials (when they are forwarded at all) is shared only with
 // viewers sending the same ones, as if every response varied on them.
 const CREDENTIAL_FIELDS = ['authorization'] as const;
 
+/**
+ * Runs the upstream fetch for a flight the caller just created as writer. Never throws: every
+ * ending is a named flight outcome.
+ */
 async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
   const key = flight.key;
-  let response: UpstreamResponse;
+  let response: TieredResponse;
   try {
     // An interim response (103 Early Hints) goes to the readers waiting now and is never stored.
     const onInterim = (interim: UpstreamInterim): void => flight.publishInterim(interim);
-    response = await fetchUpstream(services, key, { headers: road.headers, onInterim, ...(stale ? revalidationFields(validatorsOf(stale)) : {}) }, road.viaSibling);
+    response = await fetchUpstream(services, key, { headers: road.headers, onInterim, ...(stale ? revalidationFields(validatorsOf(stale)) : {}) }, road);
   } catch (error) {
     const failure = upstreamError(error);
     // Logged once per fetch, however many viewers were waiting on it.
@@ -160,6 +174,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, Up
     replacedStale: stale !== undefined,
     vary,
     sentForVary: Object.fromEntries([...vary, ...CREDENTIAL_FIELDS].map((name) => [name, road.headers[name]])),
+    upstreamCacheStatus: upstreamCacheStatus(response.headers['cache-status'], services.cacheName),
   });
   // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
@@ -170,7 +185,7 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, Up
 function streamBody(
   services: EdgeServices,
   flight: Flight<FillHead, UpstreamInterim>,
-  response: UpstreamResponse,
+  response: TieredResponse,
   contentLength: number | undefined,
   etag: string | undefined,
   initiallyNotStored: NotStorableReason | undefined,
@@ -195,9 +210,16 @@ function streamBody(
       if (over) return;
       over = true;
       discardBody(body);
+      // A body cut short (not one that ran long or had the wrong bytes) leaves an incomplete response
+      // worth keeping for later ranges (RFC 9111 §3.3); the viewers still see the cut.
+      if (whole && (reason === 'reset' || reason === 'deadline' || (reason === 'length-mismatch' && received < whole.length)) && !flight.purged) {
+        keepIncomplete(services, flight.key, response, whole.subarray(0, received), whole.length, varied);
+      }
       services.metrics.integrityFailures.labels(reason).inc();
       services.metrics.flightOutcomes.labels('transient-error').inc();
-      services.logger.warn({ key: flight.key, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
+      services.logger.warn({ key: flight.key, tier: response.tier, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
+      // A shield whose bytes do not match their ETag is broken, not unlucky: the next fills go around it.
+      if (response.tier === 'shield' && reason === 'etag-mismatch') services.shields?.eject(response.replica);
       flight.finish('transient-error', error);
       resolve();
     };
@@ -299,7 +321,7 @@ export function startBackgroundFill(services: EdgeServices, key: string, stale: 
   // A prefetch of a key with nothing cached waits for a later segment rather than exceed the rate.
   if (stale === undefined && !services.newKeyRate.tryTake()) return false;
   const { flight } = services.flights.acquire(key);
-  fill(services, flight, stale, { viaSibling: true, headers: forwardedFields(services, undefined) });
+  fill(services, flight, stale, { viaSibling: true, viaPeer: true, headers: forwardedFields(services, undefined) });
   return true;
 }
 
@@ -320,7 +342,13 @@ export function readThroughFlight(services: EdgeServices, ctx: RequestContext, s
   }
   const { flight, writer } = services.flights.acquire(ctx.key);
   if (writer) {
-    fill(services, flight, stale, { viaSibling: !(services.siblingRequestsAccepted && ctx.req.headers[SIBLING_HEADER] !== undefined), headers: ctx.forwarded });
+    fill(services, flight, stale, {
+      viaSibling: !(services.siblingRequestsAccepted && ctx.req.headers[SIBLING_HEADER] !== undefined),
+      // A peer's request for a key it hashed here is not hashed again (one peer hop at most).
+      viaPeer: ctx.peerHop === undefined,
+      headers: ctx.forwarded,
+      peerHop: ctx.peerHop,
+    });
   } else {
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();
@@ -376,7 +404,7 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       });
       // Age carries the origin's age, the transfer delay and any time this reader joined late.
       const age = Math.floor(currentAge(head, Date.now()));
-      const headers = [...head.headerBlock, 'age', String(age), 'cache-status', cacheStatus];
+      const headers = [...head.headerBlock, 'age', String(age), 'cache-status', chainCacheStatus(head.upstreamCacheStatus, cacheStatus)];
       if (head.status === 200 && isNotModified(req.headers, head.etag, head.modified)) {
         stop();
         res.writeHead(304, withoutContentLength(headers));
@@ -472,22 +500,41 @@ function serveStaleOrError(services: EdgeServices, ctx: RequestContext, stale: C
   }
   ctx.outcome = 'failed';
   ctx.detail = failure.reason;
-  // The edge's own refusal (origin fetches saturated) says when to come back.
+  // The edge's own refusal (origin fetches saturated) says when to come back; a failure upstream
+  // says so, so the balancer does not blame this edge for it.
   const retryAfter = failure.retryAfterSeconds === undefined ? [] : ['retry-after', String(failure.retryAfterSeconds)];
-  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`, retryAfter);
+  const fault = failure.source === 'upstream' ? [UPSTREAM_FAULT_HEADER, failure.reason] : [];
+  sendText(services, ctx, failure.status, `origin unavailable (${failure.reason})`, [...retryAfter, ...fault]);
 }
 
 /**
- * An uncoalesced, uncached fetch for this viewer alone: after a wait timeout, or for a range of an
- * object that could not be cached. It takes the fill's road upstream (straight to the origin, not
- * via a sibling) and its header rule; the viewer's Range is forwarded as is.
+ * An uncoalesced fetch for this viewer alone: after a wait timeout, for a range of an object that
+ * could not be cached whole, or for a range stored partial content lacks (or holds stale, then
+ * asked for conditionally). It takes the fill's road upstream (straight to the origin, not via a
+ * sibling) and its header rule; the viewer's Range is forwarded as is, and a 206 answering it may
+ * be kept as partial content.
  */
-function passThrough(services: EdgeServices, ctx: RequestContext): void {
+export function passThrough(services: EdgeServices, ctx: RequestContext, revalidating?: PartialEntry): void {
   const { req } = ctx;
   ctx.outcome = 'passed-through';
   const headers = ctx.forwarded;
   const onInterim = (interim: UpstreamInterim): void => sendInterim(ctx, interim.status, interim.headers);
-  relay(services, ctx, fetchUpstream(services, ctx.key, req.headers.range ? { headers, range: req.headers.range, onInterim } : { headers, onInterim }, false));
+  const range = req.headers.range;
+  // Stale stored ranges holding the one asked for are revalidated by their strong ETag (RFC 9111 §4.3.1).
+  const conditional = revalidating ? { ifNoneMatch: revalidating.etag } : {};
+  relay(services, ctx, fetchUpstream(services, ctx.key, range ? { headers, range, onInterim, ...conditional } : { headers, onInterim }, { viaSibling: false, viaPeer: false, headers }), {
+    // The 206 answering a range is kept as partial content (RFC 9111 §3.3) when it may be.
+    ...(range !== undefined && !ctx.head ? { capture: (response: UpstreamResponse) => capturePartial(services, ctx.key, headers, response) } : {}),
+    ...(revalidating
+      ? {
+          onNotModified: (response: UpstreamResponse) => {
+            const fresh = freshenPartial(services, revalidating, response);
+            if (fresh) sendPartialHit(services, ctx, fresh, Date.now(), 'revalidated');
+            else passThrough(services, ctx);
+          },
+        }
+      : {}),
+  });
 }
 
 /** Counts a request body on its way upstream and fails it past the limit. */
@@ -578,6 +625,10 @@ interface RelayHooks {
   readonly beforeHead?: (response: UpstreamResponse) => Promise<void>;
   /** Answers a failed fetch itself; false leaves it to serveStaleOrError. */
   readonly onFailure?: (error: unknown) => boolean;
+  /** Collects the body on its way to the viewer, to keep it (partial-capture.ts). */
+  readonly capture?: (response: UpstreamResponse) => PartialCapture | undefined;
+  /** Answers the origin's 304 to the edge's own conditional (the viewer's are never forwarded). */
+  readonly onNotModified?: (response: UpstreamResponse) => void;
 }
 
 /** Streams an upstream response to this viewer as it came (nothing stored). */
@@ -592,9 +643,14 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
       }
       ctx.replica = response.replica;
       ctx.upstreamStatus = response.status;
+      if (response.status === 304 && hooks.onNotModified) {
+        discardBody(response.body);
+        hooks.onNotModified(response);
+        return;
+      }
       const headers = passThroughHeaderBlock(response.headers);
       const age = Math.floor(initialAge(response.headers, response.requestTime, response.responseTime));
-      headers.push('date', replayedDate(response.headers, response.responseTime), ...services.commonHeaders, 'age', String(age), 'cache-status', formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) }));
+      headers.push('date', replayedDate(response.headers, response.responseTime), ...originStatusFault(response.status), ...services.commonHeaders, 'age', String(age), 'cache-status', chainCacheStatus(upstreamCacheStatus(response.headers['cache-status'], services.cacheName), formatCacheStatus(services.cacheName, { status: cacheStatusOf(ctx.outcome), fwdStatus: response.status, ...(ctx.detail ? { detail: ctx.detail } : {}) })));
       if (response.status === 200 && !ctx.req.headers.range && rewritesPlaylist(ctx)) {
         sendRewrittenPlaylist(services, ctx, response.body, headers);
         return;
@@ -606,7 +662,9 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
         account(services, ctx);
         return;
       }
+      const capture = hooks.capture?.(response);
       response.body.on('data', (chunk: Buffer) => {
+        capture?.add(chunk);
         ctx.bodyBytes += chunk.length;
         if (!res.write(chunk)) {
           response.body.pause();
@@ -614,6 +672,7 @@ function relay(services: EdgeServices, ctx: RequestContext, fetching: Promise<Up
         }
       });
       response.body.on('end', () => {
+        capture?.end();
         res.end();
         account(services, ctx);
       });
@@ -658,7 +717,7 @@ function sendRewrittenPlaylist(services: EdgeServices, ctx: RequestContext, body
   body.on('error', () => {
     ctx.outcome = 'failed';
     ctx.detail = 'reset';
-    if (!res.headersSent) sendText(services, ctx, 502, 'origin body failed');
+    if (!res.headersSent) sendText(services, ctx, 502, 'origin body failed', [UPSTREAM_FAULT_HEADER, 'reset']);
     else res.destroy();
   });
   res.once('close', () => discardBody(body));

@@ -21,6 +21,8 @@ export interface RequestContext {
   outcome: ServeOutcome;
   /** Why it was not stored / what went wrong, when there is a reason worth printing. */
   detail: string | undefined;
+  /** A peer's believed hop header (peer-hop.ts): this request goes past the peer tier, and a worker hop carries it on. */
+  peerHop: string | undefined;
   /** This request waited on another request's origin fetch. */
   collapsed: boolean;
   /** Origin replica that produced the body, when the origin was involved. */
@@ -57,6 +59,7 @@ export function createRequestContext(services: EdgeServices, req: IncomingMessag
     forwarded: forwardedFields(services, req),
     outcome: 'fetched',
     detail: undefined,
+    peerHop: undefined,
     collapsed: false,
     replica: undefined,
     upstreamStatus: undefined,

@@ -4,7 +4,9 @@
 //   filterRequest (control paths, methods, signed-URL token) → resolveCacheKey (other spellings of control paths refused) → lookupCache (cache-lookup.ts)
 //     ├─ fresh ──────────────────→ sendEntry (responses.ts)
 //     ├─ stale-while-revalidate ─→ sendEntry + startBackgroundFill (origin-fill.ts)
-//     └─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
+//     ├─ revalidate / miss ──────→ readThroughFlight (origin-fill.ts: coalesced fill, pass-through)
+//     └─ partial ────────────────→ sendPartialHit (partial-hit.ts), else passThrough (a range: kept by
+//                                  partial-capture.ts, revalidated if stale) or readThroughFlight
 //   (POST, PUT, DELETE, PATCH skip the lookup: forwardUnsafe, origin-fill.ts)
 //   → prefetchNext (segment-prefetch.ts) → account (responses.ts) once the response is done
 //
@@ -16,8 +18,10 @@ import { forgetResponse } from '../cache/variants.js';
 import { lookupCache } from './cache-lookup.js';
 import { controlPathOf, handleControl, isDisguisedControlPath } from './control-endpoints.js';
 import type { EdgeServices } from './edge-services.js';
-import { forwardUnsafe, readThroughFlight, startBackgroundFill } from './origin-fill.js';
+import { forwardUnsafe, passThrough, readThroughFlight, startBackgroundFill } from './origin-fill.js';
+import { partialUse, sendPartialHit } from './partial-hit.js';
 import { createRequestContext, type RequestContext } from './request-context.js';
+import { PEER_HOP_HEADER } from '../upstream/peer-hop.js';
 import { account, sendEntry, sendText } from './responses.js';
 import { prefetchNext } from './segment-prefetch.js';
 
@@ -69,6 +73,15 @@ function serveFromCacheOrOrigin(services: EdgeServices, ctx: RequestContext): vo
     case 'miss':
       readThroughFlight(services, ctx, undefined);
       return;
+    case 'partial': {
+      const use = partialUse(ctx, lookup.partial, Date.now());
+      if (use === 'serve') sendPartialHit(services, ctx, lookup.partial, Date.now());
+      // A range the parts do not hold is asked for alone and combined with them; one they hold
+      // stale is asked for conditionally. A request for the whole object fetches it whole.
+      else if (ctx.req.headers.range !== undefined && !ctx.head) passThrough(services, ctx, use === 'revalidate' ? lookup.partial : undefined);
+      else readThroughFlight(services, ctx, undefined);
+      return;
+    }
   }
 }
 
@@ -111,10 +124,12 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     reject(services, ctx, 501, `method ${method} not implemented`, 'method', ['allow', ALLOWED_METHODS]);
     return false;
   }
+  acceptPeerHop(services, ctx);
   // Signed URLs: refused before any cache or origin work; the token is never part of the key.
   // The title listing stays public (the player's picker and the balancer read it unsigned); only
-  // its exact spelling is exempt, so any other form of the path still needs a token.
-  if (services.urlTokens && (req.url ?? '').split('?')[0] !== PUBLIC_LISTING_PATH) {
+  // its exact spelling is exempt, so any other form of the path still needs a token. A peer's
+  // signed hop stands for the token the first edge checked.
+  if (services.urlTokens && ctx.peerHop === undefined && (req.url ?? '').split('?')[0] !== PUBLIC_LISTING_PATH) {
     const check = services.urlTokens.check(req.url ?? '', req.socket.remoteAddress);
     if (!check.ok) {
       reject(services, ctx, 403, check.reason, 'token');
@@ -129,6 +144,18 @@ function filterRequest(services: EdgeServices, ctx: RequestContext): boolean {
     return false;
   }
   return true;
+}
+
+/** A peer's hop header is believed only with a valid signature for this very target (peer-hop.ts); otherwise ignored. */
+function acceptPeerHop(services: EdgeServices, ctx: RequestContext): void {
+  const hop = ctx.req.headers[PEER_HOP_HEADER];
+  if (hop === undefined || services.peerHops === undefined) return;
+  if (services.peerHops.verify(hop, ctx.req.url ?? '') === undefined) {
+    services.metrics.peerHops.labels('refused').inc();
+    return;
+  }
+  services.metrics.peerHops.labels('believed').inc();
+  ctx.peerHop = hop as string;
 }
 
 function reject(services: EdgeServices, ctx: RequestContext, status: number, message: string, reason: string, headers: readonly string[] = []): void {

@@ -1,5 +1,8 @@
 // Real processes: `streamedge origin` replicas, `streamedge edge`, and a real Consul dev agent.
 import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDevAgent, type DevAgent } from '../../infra/consul/dev-agent.js';
@@ -7,6 +10,7 @@ import { freePorts } from '../../infra/runtime/free-ports.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../../stack/streamedge-process.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
 import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
+import { writeLiveFixture, type LiveFixture } from '../../origin/test/live-fixture.js';
 
 interface HealthEntry {
   Service: { ID: string; Port: number; Meta: Record<string, string> };
@@ -28,14 +32,20 @@ const SEGMENTS = ['240p', '480p', '720p'].flatMap((rendition) => [0, 1, 2].map((
 describe('edge with real origins and a real Consul agent', () => {
   let consul: DevAgent;
   let content: string;
+  let channel: LiveFixture;
   const processes: StreamedgeProcess[] = [];
   before(async () => {
-    content = await ensureTestCatalog();
+    // A copy of the test catalog with a live channel the tests publish into, as an encoder would;
+    // every origin here serves it, as replicas share the live store.
+    content = await mkdtemp(join(tmpdir(), 'streamedge-edge-it-'));
+    await cp(await ensureTestCatalog(), content, { recursive: true });
+    channel = await writeLiveFixture(content, { channel: 'news', renditions: ['480p'] });
     consul = await startDevAgent();
   });
   after(async () => {
     await Promise.all(processes.map((process) => process.kill()));
     await consul?.stop();
+    await rm(content, { recursive: true, force: true });
   });
 
   it('discovers origins in Consul, registers itself, fails over, and drains on SIGTERM without a failed request', async () => {
@@ -143,18 +153,21 @@ describe('edge with real origins and a real Consul agent', () => {
     const edge = await spawnStreamedge(['edge', '--port', '0', '--consul', consul.url, '--id', 'edge-it-2', '--workers', '1', '--drain-delay', '0']);
     processes.push(edge);
     await waitFor('edge ready', async () => ((await fetch(`${edge.url}/readyz`)).status === 200 ? true : undefined), 20_000);
-    const live = await body(`${edge.url}/live/channel-1/480p/index.m3u8`);
+    await channel.advance();
+    const live = await body(`${edge.url}/live/news/480p/index.m3u8`);
     assert.equal(live.status, 200);
-    assert.match(live.bytes.toString(), /#EXT-X-MEDIA-SEQUENCE:\d+/);
+    assert.match(live.bytes.toString(), /#EXT-X-MEDIA-SEQUENCE:2\n[^]*seg-4\.ts\n$/);
     await consul.stop();
     try {
       const segment = await body(`${edge.url}/vod/demo-fmp4/240p/init.mp4`);
       assert.equal(segment.status, 200, 'an uncached object is fetched from the remembered origin');
       assert.ok(segment.bytes.equals((await body(`${origin.url}/vod/demo-fmp4/240p/init.mp4`)).bytes));
       assert.equal((await fetch(`${edge.url}/readyz`)).status, 200);
+      await channel.advance();
       await sleep(2100);
-      const moved = await body(`${edge.url}/live/channel-1/480p/index.m3u8`);
+      const moved = await body(`${edge.url}/live/news/480p/index.m3u8`);
       assert.equal(moved.status, 200);
+      assert.match(moved.bytes.toString(), /#EXT-X-MEDIA-SEQUENCE:3\n[^]*seg-5\.ts\n$/, 'the new window, not the cached one');
       assert.match(moved.headers.get('cache-status')!, /fwd=(stale|miss)/, 'an expired live playlist is fetched again, not served stale');
     } finally {
       await consul.restart();

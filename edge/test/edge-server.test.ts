@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { pino } from 'pino';
+import { selectVariant } from '../cache/variants.js';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
 import { deadOriginUrl, object, sha256Etag, startTestOrigin, type TestOrigin } from './test-origin.js';
 
@@ -106,9 +107,15 @@ describe('edge (in-process, scripted origins)', () => {
       // The origin's own 503, relayed once every replica has been tried (RFC 9110 §15.6).
       assert.deepEqual(new Set(statuses), new Set([503]));
       assert.equal(requests, 2, 'one shared fetch for the whole herd (a lone replica is tried twice)');
+      // Each answer tells whoever fetched through the edge that the fault lies upstream of it.
+      const faults = await Promise.all(Array.from({ length: 3 }, async () => (await fetch(`${url}/vod/herd-fail/seg-00000.ts`)).headers.get('streamedge-upstream-fault')));
+      assert.deepEqual(new Set(faults), new Set(['http-5xx']));
       const started = performance.now();
-      const timedOut = await Promise.all(Array.from({ length: 20 }, async () => (await fetch(`${url}/vod/herd-hang/seg-00000.ts`)).status));
-      assert.deepEqual(new Set(timedOut), new Set([504]));
+      const timedOut = await Promise.all(Array.from({ length: 20 }, async () => {
+        const reply = await fetch(`${url}/vod/herd-hang/seg-00000.ts`);
+        return `${reply.status} ${reply.headers.get('streamedge-upstream-fault')}`;
+      }));
+      assert.deepEqual(new Set(timedOut), new Set(['504 timeout']));
       assert.ok(performance.now() - started < 5000, 'bounded by the origin timeout (2 × 300 ms), not hanging');
     } finally {
       await edge.close(1000);
@@ -213,7 +220,7 @@ describe('edge (in-process, scripted origins)', () => {
   });
 
   for (const fault of ['truncated', 'reset', 'longer', 'etag-mismatch'] as const) {
-    it(`an origin body that is ${fault} is never cached and the viewer sees an aborted connection`, async () => {
+    it(`an origin body that is ${fault} is never cached as the object and the viewer sees an aborted connection`, async () => {
       const body = bytes(256 * 1024, 9);
       const path = `/vod/fault-${fault}/seg-00000.ts`;
       let good = false;
@@ -243,7 +250,18 @@ describe('edge (in-process, scripted origins)', () => {
         assert.equal(result.status, 200);
         assert.ok(result.aborted, `viewer connection aborted (received ${result.received} of ${result.declared})`);
         assert.ok(result.received < (result.declared ?? Infinity), 'never a complete-looking body');
-        assert.equal(edge.services.store.has(path), false, 'nothing cached');
+        const stored = edge.services.store.peek(path);
+        if (fault === 'truncated' || fault === 'reset') {
+          // The bytes before the cut may be kept as an incomplete response (RFC 9111 §3.3), never as the object.
+          assert.ok(stored !== undefined && 'kind' in stored && stored.kind === 'partial', 'kept as partial content');
+          assert.equal(selectVariant(stored, {}), undefined, 'not selectable as the whole object');
+          // A reset may drop bytes in flight: what is kept is a prefix of what was written.
+          assert.equal(stored.parts.length, 1);
+          assert.equal(stored.parts[0]!.start, 0);
+          assert.ok(stored.parts[0]!.body.length <= 128 * 1024 && stored.parts[0]!.body.equals(body.subarray(0, stored.parts[0]!.body.length)));
+        } else {
+          assert.equal(stored, undefined, 'nothing cached');
+        }
         good = true;
         const retry = await fetch(`${url}${path}`);
         assert.ok(Buffer.from(await retry.arrayBuffer()).equals(body));
@@ -272,10 +290,12 @@ describe('edge (in-process, scripted origins)', () => {
       await sleep(1100);
       const stale = await fetch(`${url}/vod/sie/index.m3u8`);
       assert.equal(stale.status, 200);
+      assert.equal(stale.headers.get('streamedge-upstream-fault'), null, 'a stale answer is a success');
       assert.ok(Buffer.from(await stale.arrayBuffer()).equals(body));
       assert.match(stale.headers.get('cache-status')!, /hit; fwd=stale; fwd-status=500; ttl=-\d+; detail=stale-if-error/);
       const missing = await fetch(`${url}/vod/sie/other.m3u8`);
       assert.equal(missing.status, 404, 'origin 404s pass through');
+      assert.equal(missing.headers.get('streamedge-upstream-fault'), null);
       origin.route('/vod/sie/broken.m3u8', (_req, res) => {
         res.writeHead(503);
         res.end();
@@ -498,6 +518,8 @@ describe('edge (in-process, scripted origins)', () => {
       const refused = await fetch(`${url}/vod/busy/seg-2.ts`);
       assert.equal(refused.status, 503);
       assert.equal(refused.headers.get('retry-after'), '1');
+      // The edge's own refusal, not a fault upstream: Retry-After tells the balancer it is deliberate.
+      assert.equal(refused.headers.get('streamedge-upstream-fault'), null);
       assert.match(await refused.text(), /origin-busy-queue-full/);
       assert.equal(origin.hits.get('/vod/busy/seg-2.ts') ?? 0, 0);
       assert.equal((await first).status, 200);

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { selectVariant } from '../cache/variants.js';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
-import { deadOriginUrl, rawSocket, sha256Etag, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
+import { deadOriginUrl, object, rawSocket, sha256Etag, startTestOrigin, type Handler, type TestOrigin } from './test-origin.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -250,6 +250,169 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'RFC 9111 §3.3, §3.4: a 206 for a range of an object too large to store whole is kept; ranges inside it are served from cache, others fetched and combined; the whole object is never answered from it',
+    async run(h) {
+      const body = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251));
+      const path = h.route(object(body));
+      const { url } = await h.edge({ maxObjectBytes: 32 * 1024 });
+      const first = await get(url + path, { range: 'bytes=0-999' });
+      assert.equal(first.status, 206);
+      assert.equal(first.headers.get('content-range'), 'bytes 0-999/100000');
+      const asked = h.origin.hits.get(path)!;
+      const inside = await fetch(url + path, { headers: { range: 'bytes=100-199' } });
+      assert.equal(inside.status, 206);
+      assert.equal(inside.headers.get('content-range'), 'bytes 100-199/100000');
+      assert.match(inside.headers.get('cache-status')!, /; hit; ttl=\d+; detail=partial$/);
+      assert.equal(inside.headers.get('etag'), sha256Etag(body));
+      assert.deepEqual(Buffer.from(await inside.arrayBuffer()), body.subarray(100, 200));
+      assert.equal(h.origin.hits.get(path), asked, 'served from the stored part');
+      // A range past the stored part goes to the origin alone, and is combined with it.
+      assert.equal((await get(url + path, { range: 'bytes=1000-2999' })).status, 206);
+      assert.equal(h.origin.hits.get(path), asked + 1);
+      const spanning = await fetch(url + path, { headers: { range: 'bytes=900-2100' } });
+      assert.match(spanning.headers.get('cache-status')!, /detail=partial/);
+      assert.deepEqual(Buffer.from(await spanning.arrayBuffer()), body.subarray(900, 2101));
+      assert.equal(h.origin.hits.get(path), asked + 1, 'the combined parts answer a range across both');
+      // An unsatisfiable range is answered from the known complete length.
+      const past = await get(url + path, { range: 'bytes=200000-' });
+      assert.deepEqual([past.status, past.headers.get('content-range')], [416, 'bytes */100000']);
+      // Several ranges, or the whole object: never from the parts.
+      const whole = await fetch(url + path);
+      assert.equal(whole.status, 200);
+      assert.equal((await whole.arrayBuffer()).byteLength, body.length);
+      assert.doesNotMatch(whole.headers.get('cache-status')!, /; hit/);
+    },
+  },
+  {
+    name: 'RFC 9111 §3.3: a 206 cut short on its way is never kept; the viewer sees the cut and the range is asked for again',
+    async run(h) {
+      const body = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 97));
+      const served = object(body);
+      let ranges = 0;
+      const path = h.route((req, res) => {
+        if (req.headers.range === undefined || ++ranges > 1) return served(req, res);
+        res.writeHead(206, { etag: sha256Etag(body), 'cache-control': 'max-age=60', 'content-range': 'bytes 0-9999/100000', 'content-length': '10000' });
+        res.write(body.subarray(0, 5000), () => setTimeout(() => res.socket!.resetAndDestroy(), 50));
+      });
+      const { edge, url } = await h.edge({ maxObjectBytes: 32 * 1024 });
+      const cut = await fetch(url + path, { headers: { range: 'bytes=0-9999' } });
+      assert.equal(cut.status, 206);
+      await assert.rejects(cut.arrayBuffer(), 'the viewer saw the cut, never a short 206');
+      assert.equal(edge.services.store.peek(path), undefined, 'nothing kept');
+      const again = await fetch(url + path, { headers: { range: 'bytes=0-99' } });
+      assert.deepEqual(Buffer.from(await again.arrayBuffer()), body.subarray(0, 100));
+      assert.doesNotMatch(again.headers.get('cache-status')!, /; hit/);
+      assert.equal(ranges, 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §3.3: a 200 cut short (strong validator, known length) is kept as incomplete — never served whole — and completed by a later range (§3.4) into a stored 200',
+    async run(h) {
+      const body = Buffer.from(Array.from({ length: 64 * 1024 }, (_, i) => (i * 7) % 256));
+      const etag = sha256Etag(body);
+      const served = object(body);
+      const cutFirst = (): Handler => {
+        let asked = 0;
+        return (req, res) => {
+          if (++asked > 1) return served(req, res);
+          req.socket.write(`HTTP/1.1 200 OK\r\ncontent-type: video/mp2t\r\ncache-control: max-age=60\r\netag: ${etag}\r\ncontent-length: ${body.length}\r\n\r\n`);
+          req.socket.write(body.subarray(0, body.length / 2));
+          setTimeout(() => req.socket.resetAndDestroy(), 100);
+        };
+      };
+      const path = h.route(cutFirst());
+      const { url } = await h.edge();
+      const cut = await getToTheEnd(url + path);
+      assert.equal(cut.complete, false, 'the viewer saw the cut, never a short 200');
+      const inside = await fetch(url + path, { headers: { range: 'bytes=0-99' } });
+      assert.equal(inside.status, 206);
+      assert.match(inside.headers.get('cache-status')!, /detail=partial/);
+      assert.deepEqual(Buffer.from(await inside.arrayBuffer()), body.subarray(0, 100));
+      assert.equal(h.origin.hits.get(path), 1);
+      // The missing half, asked for as a range, completes the object: stored whole, a plain hit.
+      const rest = await fetch(url + path, { headers: { range: `bytes=${body.length / 2}-${body.length - 1}` } });
+      assert.equal(rest.status, 206);
+      assert.deepEqual(Buffer.from(await rest.arrayBuffer()), body.subarray(body.length / 2));
+      assert.equal(h.origin.hits.get(path), 2);
+      const hit = await fetch(url + path);
+      assert.equal(hit.status, 200);
+      assert.match(hit.headers.get('cache-status')!, /; hit; ttl=/);
+      assert.equal(hit.headers.get('content-length'), String(body.length));
+      assert.deepEqual(Buffer.from(await hit.arrayBuffer()), body);
+      assert.equal(h.origin.hits.get(path), 2);
+      // An incomplete response asked for whole goes to the origin.
+      const again = h.route(cutFirst());
+      await getToTheEnd(url + again);
+      const whole = await fetch(url + again);
+      assert.equal(whole.status, 200);
+      assert.deepEqual(Buffer.from(await whole.arrayBuffer()), body);
+      assert.equal(h.origin.hits.get(again), 2);
+      assert.match((await get(url + again)).headers.get('cache-status')!, /; hit/, 'the whole response replaced the incomplete one');
+    },
+  },
+  {
+    name: 'RFC 9111 §4.3.1, §4.3.4: stale stored ranges are revalidated with their strong ETag; a 304 freshens them and they answer the range',
+    async run(h) {
+      const body = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 101));
+      const served = object(body, 'max-age=1');
+      const conditionals: (string | undefined)[] = [];
+      const path = h.route((req, res) => {
+        if (req.headers.range !== undefined) conditionals.push(req.headers['if-none-match']);
+        served(req, res);
+      });
+      const { url } = await h.edge({ maxObjectBytes: 32 * 1024 });
+      await get(url + path, { range: 'bytes=0-999' });
+      assert.match((await get(url + path, { range: 'bytes=0-9' })).headers.get('cache-status')!, /; hit; .*detail=partial/);
+      await sleep(1100);
+      const revalidated = await fetch(url + path, { headers: { range: 'bytes=10-19' } });
+      assert.equal(revalidated.status, 206);
+      assert.match(revalidated.headers.get('cache-status')!, /; fwd=stale; fwd-status=304; .*detail=partial/);
+      assert.deepEqual(Buffer.from(await revalidated.arrayBuffer()), body.subarray(10, 20));
+      assert.deepEqual(conditionals, [undefined, sha256Etag(body)], 'the range was asked for conditionally, with the stored strong ETag');
+      assert.match((await get(url + path, { range: 'bytes=20-29' })).headers.get('cache-status')!, /; hit; .*detail=partial/, 'fresh again');
+      assert.equal(conditionals.length, 2);
+    },
+  },
+  {
+    name: 'RFC 9111 §3.4: ranges with another strong validator are not combined (the newer replaces); weak validators and other variants are never used for a range',
+    async run(h) {
+      let version = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 13));
+      let current = object(version);
+      const path = h.route((req, res) => current(req, res));
+      const { url } = await h.edge({ maxObjectBytes: 32 * 1024 });
+      await get(url + path, { range: 'bytes=0-999' });
+      const asked = h.origin.hits.get(path)!;
+      version = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 17));
+      current = object(version);
+      await get(url + path, { range: 'bytes=5000-5999' });
+      const old = await fetch(url + path, { headers: { range: 'bytes=0-99' } });
+      assert.doesNotMatch(old.headers.get('cache-status')!, /; hit/, 'the old representation was replaced, not mixed in');
+      assert.deepEqual(Buffer.from(await old.arrayBuffer()), version.subarray(0, 100));
+      assert.equal(h.origin.hits.get(path), asked + 2);
+      // A weak ETag names no single representation: nothing kept.
+      const weak = h.route((req, res) => {
+        const headers = { etag: 'W/"w"', 'cache-control': 'max-age=60' };
+        if (req.headers.range === undefined) {
+          res.writeHead(200, { ...headers, 'content-length': String(version.length) });
+          res.end(version);
+          return;
+        }
+        res.writeHead(206, { ...headers, 'content-range': 'bytes 0-9/100000', 'content-length': '10' });
+        res.end(version.subarray(0, 10));
+      });
+      await get(url + weak, { range: 'bytes=0-9' });
+      await get(url + weak, { range: 'bytes=0-9' });
+      assert.equal(h.origin.hits.get(weak), 4, 'two full fetches, two ranges: the weak 206 was not kept');
+      // A partial that varies serves only the viewers its varied fields select.
+      const varied = h.route(object(version, 'public, max-age=60', { vary: 'accept-language' }));
+      await get(url + varied, { range: 'bytes=0-999', 'accept-language': 'en' });
+      const before = h.origin.hits.get(varied)!;
+      assert.match((await get(url + varied, { range: 'bytes=0-9', 'accept-language': 'en' })).headers.get('cache-status')!, /detail=partial/);
+      assert.doesNotMatch((await get(url + varied, { range: 'bytes=0-9', 'accept-language': 'fr' })).headers.get('cache-status')!, /; hit/);
+      assert.equal(h.origin.hits.get(varied), before + 1);
+    },
+  },
+  {
     name: 'RFC 9110 §15.6: an origin 5xx is relayed as it is (status and body) once every replica has been tried',
     async run(h) {
       const second = await startTestOrigin();
@@ -488,7 +651,7 @@ const cases: Case[] = [
       };
       for (let tier = 0; tier < 10; tier++) assert.equal(await hit(tier), false);
       const stored = edge.services.store.peek(path);
-      assert.equal(stored && 'kind' in stored ? stored.entries.length : 0, 8, 'eight variants kept');
+      assert.equal(stored && 'kind' in stored && stored.kind === 'variants' ? stored.entries.length : 0, 8, 'eight variants kept');
       assert.equal(await hit(9), true);
       assert.equal(await hit(2), true);
       assert.equal(await hit(0), false, 'the oldest variants were pushed out');

@@ -29,6 +29,8 @@ export interface FetchSlots {
   acquire(replica: string, signal?: AbortSignal): Promise<ReleaseSlot>;
   readonly inFlight: number;
   readonly queued: number;
+  /** Slots this replica holds now. */
+  inFlightOf(replica: string): number;
 }
 
 interface Waiter {
@@ -130,5 +132,6 @@ export function createFetchSlots(options: FetchSlotsOptions): FetchSlots {
     get queued() {
       return queue.length;
     },
+    inFlightOf: (replica) => perReplica.get(replica) ?? 0,
   };
 }

@@ -1,6 +1,9 @@
 // Where origin replicas come from: a static list of URLs, or Consul's passing instances of
-// `streamedge-origin` (blocking queries; the last good list stays when Consul is unreachable).
+// `streamedge-origin` (blocking queries; the last good list stays when Consul is unreachable),
+// each checked first: its meta `url` and, with --origin-allow, its addresses (registration-screen.ts).
 import type { Logger } from '../../infra/runtime/logger.js';
+import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
+import { createRegistrationScreen, IGNORED_REASONS, type IgnoredReason, type RegistrationReading } from '../../infra/consul/registration-screen.js';
 import { watchService, type ServiceInstance } from '../../infra/consul/service-watch.js';
 import type { UpstreamReplica } from './upstream-client.js';
 import type { ConsulConnection } from '../../infra/consul/consul-connection.js';
@@ -12,8 +15,12 @@ export interface OriginSource {
   readonly ready: Promise<void>;
   /** Whether Consul answered recently (always true for a static list). */
   readonly reachable: boolean;
+  /** Registrations ignored at the last change, by reason (none for a static list). */
+  ignoredCounts(): Readonly<Record<IgnoredReason, number>>;
   stop(): void;
 }
+
+const NONE_IGNORED = Object.freeze(Object.fromEntries(IGNORED_REASONS.map((reason) => [reason, 0])) as Record<IgnoredReason, number>);
 
 export function staticOriginReplicas(urls: readonly string[]): UpstreamReplica[] {
   return urls.map((url, index) => {
@@ -25,31 +32,50 @@ export function staticOriginReplicas(urls: readonly string[]): UpstreamReplica[]
 
 export function startStaticOriginSource(urls: readonly string[], apply: (replicas: readonly UpstreamReplica[]) => void): OriginSource {
   apply(staticOriginReplicas(urls));
-  return { ready: Promise.resolve(), reachable: true, stop: () => {} };
+  return { ready: Promise.resolve(), reachable: true, ignoredCounts: () => NONE_IGNORED, stop: () => {} };
 }
 
-/** The URL an origin advertises (meta `url`, its `--url`) when it is a plain http(s) base URL, else its address and port. */
-export function originReplicaFor(instance: ServiceInstance): UpstreamReplica {
-  const advertised = URL.canParse(instance.meta.url ?? '') ? new URL(instance.meta.url!) : undefined;
-  if (advertised && (advertised.protocol === 'http:' || advertised.protocol === 'https:') && advertised.pathname === '/' && !advertised.search && !advertised.username) {
-    return { id: instance.id, url: advertised.origin };
-  }
-  const host = instance.address.includes(':') ? `[${instance.address}]` : instance.address;
-  return { id: instance.id, url: `http://${host}:${instance.port}` };
+/**
+ * What an origin registers (origin-command.ts): meta `url`, the plain http(s) base URL edges reach
+ * it at (its --url). A registration without one is not an origin's.
+ */
+export function readOriginRegistration(instance: ServiceInstance): RegistrationReading<UpstreamReplica> {
+  const text = instance.meta.url;
+  if (text === undefined || text === '') return { reason: 'missing meta url' };
+  if (!URL.canParse(text)) return { reason: `meta url is not an absolute URL: "${text}"` };
+  const url = new URL(text);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { reason: `meta url must be http or https, got "${text}"` };
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return { reason: `meta url must be a plain base URL (no path, query or credentials), got "${text}"` };
+  return { value: { id: instance.id, url: url.origin }, url: url.origin };
 }
 
-export function startConsulOriginSource(
+/** What turns a service's passing instances into replicas, and counts the registrations it ignored. */
+export interface ReplicaScreen {
+  screen(instances: readonly ServiceInstance[]): UpstreamReplica[];
+  ignoredCounts(): Readonly<Record<string, number>>;
+}
+
+/** A registration's advertised base URL as a replica (origins, shields and edges all register meta `url`), or undefined. */
+export function registeredReplica(instance: ServiceInstance): UpstreamReplica | undefined {
+  const reading = readOriginRegistration(instance);
+  return 'value' in reading ? reading.value : undefined;
+}
+
+/** Follows a Consul service's passing instances as upstream replicas (origins, shields). */
+export function startConsulReplicaSource(
   consul: ConsulConnection,
+  service: string,
   logger: Logger,
+  screen: ReplicaScreen,
   apply: (replicas: readonly UpstreamReplica[]) => void,
 ): OriginSource {
   const watch = watchService({
     consul,
-    service: ORIGIN_SERVICE,
+    service,
     logger,
     onChange: (instances) => {
-      const replicas = instances.map(originReplicaFor);
-      logger.info({ origins: replicas.map((replica) => `${replica.id}=${replica.url}`) }, 'origin replicas changed');
+      const replicas = screen.screen(instances);
+      logger.info({ service, replicas: replicas.map((replica) => `${replica.id}=${replica.url}${replica.rank ? ` rank ${replica.rank}` : ''}`) }, 'upstream replicas changed');
       apply(replicas);
     },
   });
@@ -58,6 +84,12 @@ export function startConsulOriginSource(
     get reachable() {
       return watch.status.reachable;
     },
+    ignoredCounts: () => screen.ignoredCounts(),
     stop: () => watch.stop(),
   };
+}
+
+export function startConsulOriginSource(consul: ConsulConnection, logger: Logger, allow: readonly IpPrefix[], apply: (replicas: readonly UpstreamReplica[]) => void): OriginSource {
+  const screen = createRegistrationScreen({ service: ORIGIN_SERVICE, allow, read: readOriginRegistration, logger });
+  return startConsulReplicaSource(consul, ORIGIN_SERVICE, logger, screen, apply);
 }

@@ -248,4 +248,41 @@ describe('upstream client', () => {
     assert.throws(() => client.setReplicas([{ id: 'a', url: 'ftp://x' }]), /http/);
     assert.throws(() => client.setReplicas([{ id: 'a', url: live.url }, { id: 'a', url: live.url }]), /unique/);
   });
+
+  it('prefers a lower rank whatever the hash says, and falls to the next rank only when a whole rank fails', async () => {
+    const near = await startTestOrigin();
+    try {
+      for (let i = 0; i < 20; i++) near.route(`/o/${i}.ts`, object(Buffer.from(`body ${i}`)));
+      const client = createUpstreamClient(DEFAULTS);
+      client.setReplicas([{ id: 'far', url: live.url, rank: 1 }, { id: 'near', url: near.url, rank: 0 }]);
+      for (let i = 0; i < 20; i++) {
+        const response = await client.fetch(`/o/${i}.ts`);
+        assert.equal(response.replica, 'near');
+        discardBody(response.body);
+      }
+      client.setReplicas([{ id: 'far', url: live.url, rank: 1 }, { id: 'near', url: dead, rank: 0 }]);
+      const response = await client.fetch('/o/1.ts');
+      assert.equal(response.replica, 'far');
+      discardBody(response.body);
+      await client.close();
+    } finally {
+      await near.close();
+    }
+  });
+
+  it('with bounded loads, moves keys off a replica holding more than its share of requests in flight', async () => {
+    const client = createUpstreamClient({ ...DEFAULTS, balanceFactor: 1 });
+    client.setReplicas([{ id: 'a', url: slow.url }, { id: 'b', url: slow.url }]);
+    const unbounded = createUpstreamClient(DEFAULTS);
+    unbounded.setReplicas([{ id: 'a', url: slow.url }, { id: 'b', url: slow.url }]);
+    // Without a bound, every key preferring 'a' goes to 'a'; with one, the two share the load.
+    const [bounded, free] = await Promise.all([client, unbounded].map((upstream) => Promise.all(Array.from({ length: 12 }, (_, i) => upstream.fetch(`/o/${i}.ts`)))));
+    const count = (responses: { replica: string }[], id: string): number => responses.filter((response) => response.replica === id).length;
+    assert.ok(Math.abs(count(bounded!, 'a') - count(bounded!, 'b')) <= 1, `bounded: a=${count(bounded!, 'a')} b=${count(bounded!, 'b')}`);
+    assert.notEqual(count(free!, 'a'), 6, 'the hash alone is not this even for these keys');
+    for (const response of [...bounded!, ...free!]) discardBody(response.body);
+    await client.close();
+    await unbounded.close();
+    assert.throws(() => createUpstreamClient({ ...DEFAULTS, balanceFactor: 0.5 }), /balanceFactor/);
+  });
 });

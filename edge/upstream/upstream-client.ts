@@ -20,6 +20,8 @@ export interface UpstreamReplica {
   readonly id: string;
   /** Base URL, e.g. http://127.0.0.1:8091 */
   readonly url: string;
+  /** Preference group, lowest first (a shield tier: own region 0, then by distance); default 0. */
+  readonly rank?: number;
 }
 
 export interface UpstreamResponse {
@@ -89,6 +91,11 @@ export interface UpstreamClientOptions {
   /** … for this long (it stays last in line, still used if nothing else is left). */
   readonly ejectForMs: number;
   readonly userAgent?: string;
+  /**
+   * Bounded loads: a replica already holding more than this × the average requests in flight of
+   * its rank group yields its keys to the next one in rendezvous order (default: no bound).
+   */
+  readonly balanceFactor?: number;
   /** Sent with every request (e.g. the sibling-worker marker). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
   readonly observer?: UpstreamObserver;
@@ -104,11 +111,14 @@ export interface UpstreamClient {
   readonly inFlight: number;
   readonly queued: number;
   fetch(target: string, options?: UpstreamFetchOptions): Promise<UpstreamResponse>;
+  /** Ejects a replica at once: the caller found its body corrupt, which the client cannot see. */
+  eject(replicaId: string): void;
   close(): Promise<void>;
 }
 
 interface ReplicaState {
-  readonly replica: UpstreamReplica;
+  /** Replaced when the same replica comes back with another rank. */
+  replica: UpstreamReplica;
   readonly pool: Pool;
   failures: number;
   ejectedUntil: number;
@@ -154,6 +164,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   positive('connectionsPerReplica', options.connectionsPerReplica);
   positive('ejectAfterFailures', options.ejectAfterFailures);
   positive('ejectForMs', options.ejectForMs, true);
+  if (options.balanceFactor !== undefined && !(options.balanceFactor >= 1)) throw new TypeError(`origin client: balanceFactor must be at least 1, got ${options.balanceFactor}`);
   const deadlineMs = options.deadlineMs ?? Infinity;
   if (Number.isNaN(deadlineMs) || deadlineMs <= 0) throw new TypeError(`origin client: deadlineMs must be a positive number, got ${deadlineMs}`);
   const observer = options.observer ?? {};
@@ -197,16 +208,29 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     }
   };
 
-  /** Healthy replicas in rendezvous order for this object, then the ejected ones. */
+  /** Whether a replica is over its bounded-load share of its rank group (always false without a factor). */
+  const overloaded = (state: ReplicaState): boolean => {
+    if (options.balanceFactor === undefined) return false;
+    const group = states.filter((other) => (other.replica.rank ?? 0) === (state.replica.rank ?? 0));
+    const total = group.reduce((sum, other) => sum + slots.inFlightOf(other.replica.id), 0);
+    // +1: the request being placed, so an idle group never counts as overloaded.
+    return slots.inFlightOf(state.replica.id) >= Math.ceil((options.balanceFactor * (total + 1)) / group.length);
+  };
+
+  /** Healthy replicas by rank, each rank in rendezvous order for this object (overloaded ones last), then the ejected ones. */
   const candidatesFor = (target: string): ReplicaState[] => {
     const now = Date.now();
-    return [...states].sort((a, b) => {
-      const aEjected = a.ejectedUntil > now;
-      const bEjected = b.ejectedUntil > now;
-      if (aEjected !== bEjected) return aEjected ? 1 : -1;
-      // Rendezvous order gives each object a stable replica preference (the origin's page cache).
-      return rendezvousScore(b.replica.id, target) - rendezvousScore(a.replica.id, target);
-    });
+    const ranked = states.map((state) => ({ state, ejected: state.ejectedUntil > now, over: overloaded(state), score: rendezvousScore(state.replica.id, target) }));
+    return ranked
+      .sort((a, b) => {
+        if (a.ejected !== b.ejected) return a.ejected ? 1 : -1;
+        const rank = (a.state.replica.rank ?? 0) - (b.state.replica.rank ?? 0);
+        if (rank !== 0) return rank;
+        if (a.over !== b.over) return a.over ? 1 : -1;
+        // Rendezvous order gives each object a stable replica preference (the origin's page cache).
+        return b.score - a.score;
+      })
+      .map(({ state }) => state);
   };
 
   const headersFor = (fetchOptions: UpstreamFetchOptions): Record<string, string> => {
@@ -421,6 +445,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         const kept = previous.get(replica.id);
         if (kept && kept.replica.url === replica.url) {
           previous.delete(replica.id);
+          kept.replica = replica;
           return kept;
         }
         return newState(replica);
@@ -443,6 +468,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return slots.queued;
     },
     fetch,
+    eject(replicaId) {
+      const state = states.find((candidate) => candidate.replica.id === replicaId);
+      if (!state) return;
+      state.failures = Math.max(state.failures + 1, options.ejectAfterFailures);
+      state.ejectedUntil = Date.now() + options.ejectForMs;
+      observer.onEject?.(state.replica.id, state.failures);
+    },
     async close() {
       const closing = states;
       states = [];

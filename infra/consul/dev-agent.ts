@@ -46,7 +46,8 @@ async function waitForLeader(url: string, child: ChildProcess, output: () => str
   throw new Error(`consul agent did not elect a leader within ${timeoutMs} ms:\n${output()}`);
 }
 
-function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+/** Stops a Consul agent: SIGINT makes it leave the cluster gracefully, SIGKILL follows after `graceMs`. */
+export function stopChild(child: ChildProcess, graceMs = 5000, signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -54,7 +55,7 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGINT');
+    child.kill(signal);
   });
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideRange, type RangeDecision } from './byte-range.js';
+import { decideRange, parseContentRange, type RangeDecision } from './byte-range.js';
 
 describe('decideRange (RFC 9110 §14), for an object of 1000 bytes', () => {
   const cases: [string | undefined, RangeDecision][] = [
@@ -32,4 +32,23 @@ describe('decideRange (RFC 9110 §14), for an object of 1000 bytes', () => {
     assert.deepEqual(decideRange('bytes=0-', 0), { kind: 'unsatisfiable', reason: 'range starts past the end' });
     assert.deepEqual(decideRange('bytes=-1', 0), { kind: 'unsatisfiable', reason: 'empty suffix range' });
   });
+});
+
+describe('parseContentRange (RFC 9110 §14.4)', () => {
+  const cases: [string | undefined, ReturnType<typeof parseContentRange>][] = [
+    ['bytes 0-99/1000', { start: 0, end: 99, completeLength: 1000 }],
+    ['bytes 999-999/1000', { start: 999, end: 999, completeLength: 1000 }],
+    ['Bytes 5-9/10', { start: 5, end: 9, completeLength: 10 }],
+    // Nothing to keep: unknown length, the unsatisfied form, a range past the length or backwards, other units.
+    ['bytes 0-99/*', undefined],
+    ['bytes */1000', undefined],
+    ['bytes 0-1000/1000', undefined],
+    ['bytes 9-5/10', undefined],
+    ['items 0-1/2', undefined],
+    ['bytes 0-1/2, 4-5/6', undefined],
+    [undefined, undefined],
+  ];
+  for (const [value, expected] of cases) {
+    it(String(value), () => assert.deepEqual(parseContentRange(value), expected));
+  }
 });

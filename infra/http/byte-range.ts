@@ -66,3 +66,20 @@ export function decideRange(header: string | undefined, size: number): RangeDeci
   if (range) return { kind: 'partial', range };
   return { kind: 'unsatisfiable', reason: spec.first === undefined ? 'empty suffix range' : 'range starts past the end' };
 }
+
+/** What a 206's `Content-Range: bytes first-last/complete-length` says (RFC 9110 §14.4). */
+export interface ContentRange extends ByteRange {
+  readonly completeLength: number;
+}
+
+/**
+ * A single-part Content-Range with a known complete length, or undefined: an unknown length (`*`),
+ * an unsatisfied-range form, another unit or a range outside the length says too little to keep.
+ */
+export function parseContentRange(value: string | undefined): ContentRange | undefined {
+  const match = /^\s*bytes\s+(\d{1,15})-(\d{1,15})\/(\d{1,15})\s*$/i.exec(value ?? '');
+  if (!match) return undefined;
+  const [start, end, completeLength] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (end < start || end >= completeLength) return undefined;
+  return { start, end, completeLength };
+}

@@ -9,7 +9,7 @@ import type { QoeSnapshot } from '../shared/qoe-snapshot.js';
 import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer } from './player-page.js';
-import { ensurePlayerTestCatalog, LIVE_WINDOW_ARGS } from './player-test-catalog.js';
+import { copyPlayerTestCatalog, PLAYER_TEST_LIVE } from './player-test-catalog.js';
 
 const WATCH_SECONDS = 6;
 const REGION = 'us-east';
@@ -17,11 +17,12 @@ const REGION = 'us-east';
 let stack: LocalStack;
 let browser: Browser;
 let catalog: CatalogAsset[];
+let content: Awaited<ReturnType<typeof copyPlayerTestCatalog>> | undefined;
 
 before(
   async () => {
-    const contentDir = await ensurePlayerTestCatalog();
-    stack = await startLocalStack({ contentDir, edgeCacheSize: '64MB', extraArgs: { origin: LIVE_WINDOW_ARGS } });
+    content = await copyPlayerTestCatalog();
+    stack = await startLocalStack({ contentDir: content.dir, edgeCacheSize: '64MB', live: PLAYER_TEST_LIVE });
     browser = await launchChromium();
     const response = await fetch(`${stack.balancerUrl}/catalog.json`);
     assert.equal(response.status, 200, 'the balancer serves the catalog');
@@ -33,6 +34,7 @@ before(
 after(async () => {
   await browser?.close();
   await stack?.stop();
+  await content?.remove();
 });
 
 function assertServedByEdges(stats: QoeSnapshot, edgeIds: readonly string[]): void {

@@ -1,3 +1,4 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GENERATOR_VERSION, generateCatalog } from '../../origin/catalog-generator.js';
@@ -19,7 +20,19 @@ export async function ensurePlayerTestCatalog(): Promise<string> {
 }
 
 /**
- * Origin flags for a 30 s live window (15 segments) instead of the default 12 s: a browser slowed
- * down by a busy CI machine can fall a few segments behind without dropping out of the window.
+ * The live channel the browser tests watch: the real encoder, kept cheap (two small rungs, the
+ * fastest preset), with a 30 s window (15 segments) so a browser slowed down by a busy CI machine
+ * can fall a few segments behind without dropping out of it.
  */
-export const LIVE_WINDOW_ARGS: readonly string[] = ['--live-window', '15'];
+export const PLAYER_TEST_LIVE = {
+  id: 'channel-1',
+  input: 'lavfi:testsrc2=size=854x480:rate=30',
+  args: ['--window', '15', '--rendition', '240p', '--rendition', '480p', '--preset', 'ultrafast'],
+} as const;
+
+/** A private copy of the player catalog: the stack's live encoder writes its channel into the catalog it serves. */
+export async function copyPlayerTestCatalog(): Promise<{ readonly dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'streamedge-player-live-'));
+  await cp(await ensurePlayerTestCatalog(), dir, { recursive: true });
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}

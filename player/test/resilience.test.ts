@@ -8,7 +8,7 @@ import type { QoeSnapshot } from '../shared/qoe-snapshot.js';
 import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer, type PlayerPage } from './player-page.js';
-import { ensurePlayerTestCatalog, LIVE_WINDOW_ARGS } from './player-test-catalog.js';
+import { copyPlayerTestCatalog, PLAYER_TEST_LIVE } from './player-test-catalog.js';
 
 // Edges die under a live viewer: the live window keeps the buffer short (a few segments behind the
 // live edge), so every new segment has to come from a working edge in real time. The balancer's
@@ -27,16 +27,18 @@ let browser: Browser;
 let live: CatalogAsset;
 let player: PlayerPage;
 const measurements: Record<string, unknown> = {};
+let content: Awaited<ReturnType<typeof copyPlayerTestCatalog>> | undefined;
 
 before(
   async () => {
+    content = await copyPlayerTestCatalog();
     stack = await startLocalStack({
-      contentDir: await ensurePlayerTestCatalog(),
+      contentDir: content.dir,
+      live: PLAYER_TEST_LIVE,
       edgeCacheSize: '64MB',
       extraArgs: {
         balancer: ['--steering-ttl', STEERING_TTL],
         edge: ['--drain-delay', DRAIN_DELAY],
-        origin: LIVE_WINDOW_ARGS,
       },
     });
     browser = await launchChromium();
@@ -56,6 +58,7 @@ after(async () => {
   await player?.close();
   await browser?.close();
   await stack?.stop();
+  await content?.remove();
 });
 
 function servingEdge(stats: QoeSnapshot): StackEdge {

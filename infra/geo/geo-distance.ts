@@ -1,3 +1,5 @@
+// Distance between two places on Earth: the balancer orders edges by it, an edge orders the other
+// regions' shields by it.
 const EARTH_RADIUS_KM = 6371.0088;
 
 /** Great-circle distance in kilometres (haversine formula). */

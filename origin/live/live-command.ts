@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import { OptionError, parseCommandOptions } from '../../infra/runtime/command-options.js';
+import { waitForShutdownSignal } from '../../infra/runtime/http-lifecycle.js';
+import { createLogger } from '../../infra/runtime/logger.js';
+import { supportsDrawtext } from '../ffmpeg-runner.js';
+import { LIVE_LADDER } from '../renditions.js';
+import { startLiveEncoder } from './live-encoder.js';
+import { checkChannelId, LiveInputError, resolveLiveInput } from './live-input.js';
+
+const OPTIONS = {
+  input: { kind: 'string', description: 'a video file (looped for ever) or lavfi:<filter graph>, e.g. lavfi:testsrc2=size=1280x720:rate=30', required: true },
+  id: { kind: 'string', description: 'channel id: served as /live/<id>/master.m3u8', required: true },
+  content: { kind: 'string', description: "catalog directory every origin replica serves (the origins' --content)", default: './content' },
+  title: { kind: 'string', description: "title shown in the player's picker (default: the id)" },
+  rendition: { kind: 'string', description: 'ladder rung to encode (repeat for several)', multiple: true, choices: LIVE_LADDER.map((r) => r.name), default: ['240p', '480p'] },
+  'segment-seconds': { kind: 'integer', description: 'segment length in seconds (the playlists\' target duration)', default: 2, min: 1, max: 10 },
+  window: { kind: 'integer', description: 'segments in each live playlist', default: 6, min: 3, max: 100 },
+  preset: { kind: 'string', description: 'x264 preset (CPU against quality)', default: 'superfast', choices: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'] },
+} as const;
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const options = parseCommandOptions('live', 'Encode a live channel in real time (H.264 + AAC ABR, MPEG-TS segments) into the catalog the origins serve.', OPTIONS, argv);
+  const input = await resolveLiveInput(options.input).catch((error: unknown) => {
+    throw error instanceof LiveInputError ? new OptionError('--input', error.message) : error;
+  });
+  try {
+    checkChannelId(options.id);
+  } catch (error) {
+    throw new OptionError('--id', (error as Error).message);
+  }
+  const log = createLogger('live', options.id);
+  const renditions = LIVE_LADDER.filter((rung) => options.rendition.includes(rung.name));
+  const clockOverlay = input.kind === 'lavfi' && (await supportsDrawtext());
+  if (input.kind === 'lavfi' && !clockOverlay) log.warn('this ffmpeg has no drawtext (libfreetype, a font): the wall clock is not burnt in');
+  const encoder = await startLiveEncoder({
+    contentDir: resolve(options.content),
+    id: options.id,
+    title: options.title,
+    input,
+    renditions,
+    segmentSeconds: options['segment-seconds'],
+    windowSize: options.window,
+    preset: options.preset,
+    clockOverlay,
+    log,
+  }).catch((error: unknown) => {
+    throw error instanceof LiveInputError ? new OptionError('--id', error.message) : error;
+  });
+  log.info({ ffmpegPid: encoder.ffmpegPid, input: input.kind === 'file' ? input.path : `lavfi:${input.graph}`, renditions: options.rendition, content: resolve(options.content) }, 'encoding');
+
+  const outcome = await Promise.race([
+    encoder.publishing.then(() => 'publishing' as const, (error: Error) => error),
+    encoder.exited.then(() => 'exited' as const),
+  ]);
+  if (outcome === 'publishing') {
+    log.info({ ffmpegPid: encoder.ffmpegPid, master: `/live/${options.id}/master.m3u8` }, 'publishing');
+  }
+  const ended = await Promise.race([waitForShutdownSignal().then((signal) => ({ signal })), encoder.exited.then((exit) => ({ exit }))]);
+  if ('signal' in ended) {
+    log.info({ signal: ended.signal }, 'stopping');
+    await encoder.stop();
+    log.info('stopped');
+    return;
+  }
+  // ffmpeg never ends by itself on a looped or generated input: whoever supervises this restarts it.
+  const { code, signal, stderr } = ended.exit;
+  throw new Error(`ffmpeg exited (${code ?? signal}) while encoding channel ${options.id}${stderr.trim() ? `:\n${stderr.trim()}` : ''}`);
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { appendSegment, effectiveTargetDuration, emptyWindow, evictionGraceMs, nextMsn, renderLivePlaylist, restoreWindow, type LivePlaylistWindow } from './live-playlist-window.js';
+
+const T0 = Date.UTC(2026, 11, 3, 10, 0, 0);
+
+function fill(window: LivePlaylistWindow, count: number, discontinuityAt: readonly number[] = []): LivePlaylistWindow {
+  for (let i = 0; i < count; i++) {
+    const msn = nextMsn(window);
+    window = appendSegment(window, { durationMs: 2000, programDateTimeMs: T0 + msn * 2000, discontinuity: discontinuityAt.includes(msn) }).window;
+  }
+  return window;
+}
+
+it('slides: the newest `size` segments stay, the oldest are handed back as evicted, numbers only grow', () => {
+  let window = emptyWindow(2, 3);
+  const evicted: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const result = appendSegment(window, { durationMs: 2000, programDateTimeMs: T0 + i * 2000, discontinuity: false });
+    evicted.push(...result.evicted.map((segment) => segment.msn));
+    window = result.window;
+  }
+  assert.deepEqual(window.segments.map((segment) => [segment.msn, segment.uri]), [[2, 'seg-2.ts'], [3, 'seg-3.ts'], [4, 'seg-4.ts']]);
+  assert.equal(window.mediaSequence, 2);
+  assert.deepEqual(evicted, [0, 1]);
+  assert.equal(nextMsn(window), 5);
+});
+
+it('renders RFC 8216 live playlists: media sequence, program date-times, durations, no ENDLIST', () => {
+  const text = renderLivePlaylist(fill(emptyWindow(2, 3), 4));
+  assert.equal(
+    text,
+    [
+      '#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', '#EXT-X-MEDIA-SEQUENCE:1', '#EXT-X-DISCONTINUITY-SEQUENCE:0', '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXT-X-PROGRAM-DATE-TIME:2026-12-03T10:00:02.000Z', '#EXTINF:2.000,', 'seg-1.ts',
+      '#EXT-X-PROGRAM-DATE-TIME:2026-12-03T10:00:04.000Z', '#EXTINF:2.000,', 'seg-2.ts',
+      '#EXT-X-PROGRAM-DATE-TIME:2026-12-03T10:00:06.000Z', '#EXTINF:2.000,', 'seg-3.ts',
+      '',
+    ].join('\n'),
+  );
+});
+
+it('counts a discontinuity in EXT-X-DISCONTINUITY-SEQUENCE only once its segment has slid out (RFC 8216 §6.2.2)', () => {
+  let window = fill(emptyWindow(2, 3), 3, [1]);
+  assert.equal(window.discontinuitySequence, 0);
+  assert.match(renderLivePlaylist(window), /seg-0\.ts\n#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:[^\n]+\n#EXTINF:2\.000,\nseg-1\.ts/);
+  window = fill(window, 1);
+  assert.equal(window.discontinuitySequence, 0, 'seg-1 (the discontinuity) is still listed');
+  window = fill(window, 1);
+  assert.equal(window.discontinuitySequence, 1);
+  assert.doesNotMatch(renderLivePlaylist(window), /#EXT-X-DISCONTINUITY\n/);
+});
+
+it('raises the target duration to fit a long segment, and keeps evicted segments for a playlist plus a segment', () => {
+  let window = fill(emptyWindow(2, 3), 2);
+  window = appendSegment(window, { durationMs: 3600, programDateTimeMs: T0 + 4000, discontinuity: false }).window;
+  assert.equal(effectiveTargetDuration(window), 4);
+  assert.match(renderLivePlaylist(window), /#EXT-X-TARGETDURATION:4\n/);
+  assert.equal(evictionGraceMs(window), 2000 + 2000 + 3600 + 4000);
+});
+
+it('restores a window from its own playlist, resized, and refuses playlists it did not write', () => {
+  const written = fill(emptyWindow(2, 5), 7, [4]);
+  const text = renderLivePlaylist(written);
+  assert.deepEqual(restoreWindow(text, 2, 5), written);
+  const smaller = restoreWindow(text, 2, 2);
+  assert.deepEqual(smaller.segments.map((segment) => segment.msn), [5, 6]);
+  assert.equal(smaller.discontinuitySequence, 1, 'seg-4 carried a discontinuity and is no longer listed');
+  assert.equal(nextMsn(smaller), 7);
+  assert.throws(() => restoreWindow('garbage', 2, 3), /not an HLS playlist/);
+  assert.throws(() => restoreWindow('#EXTM3U\n#EXT-X-TARGETDURATION:2\n', 2, 3), /MEDIA-SEQUENCE/);
+  assert.throws(() => restoreWindow('#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:2,\nseg-3.ts\n', 2, 3), /program date-time/);
+  assert.throws(() => restoreWindow(text.replace('seg-5.ts', 'seg-9.ts'), 2, 3), /is not seg-5\.ts/);
+});
+
+it('validates what it is given', () => {
+  assert.throws(() => emptyWindow(0, 3), /target duration/);
+  assert.throws(() => emptyWindow(2, 0), /size/);
+  assert.throws(() => appendSegment(emptyWindow(2, 3), { durationMs: 0, programDateTimeMs: T0, discontinuity: false }), /bad segment duration/);
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
+import { waitFor } from '../../infra/testing/wait-for.js';
+import { startLocalStack } from '../local-stack.js';
+import { drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
+import { runDrill, type DrillResult, type DrillRunOptions } from './drill-run.js';
+import { findScenario } from './drill-scenarios.js';
+
+const CLI = fileURLToPath(new URL('../cli/streamedge.js', import.meta.url));
+
+function failedChecks(result: DrillResult): string[] {
+  return result.verdict.checks.filter((check) => !check.pass).map((check) => `${check.name}=${check.value}`);
+}
+
+// One stack serves every drill below, in turn: each drill restores what it broke, and the next
+// one starts from a stack its predecessor left healthy (which the drill's own recovery check shows).
+test('every drill passes against a healthy local stack, and fails when its fault is worse than its thresholds', { timeout: 600_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'streamedge-drill-test-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // A copy of the test catalog: the stack's live encoder writes channel-1 into it.
+  const contentDir = join(dir, 'content');
+  await cp(await ensureTestCatalog(), contentDir, { recursive: true });
+  const stateFile = join(dir, 'stack.json');
+  // Restarts after 2 s as `streamedge start` does; a fault its supervisor ends sooner than Consul's
+  // check interval can go unnoticed, which a drill rightly reports as not detected.
+  const stack = await startLocalStack({
+    contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile,
+    live: { id: 'channel-1', input: 'lavfi:testsrc2=size=426x240:rate=30', args: ['--rendition', '240p', '--rendition', '480p', '--preset', 'ultrafast'] },
+  });
+  t.after(() => stack.stop());
+  // The encoder started with the stack: a crowd joining "at the live edge" needs a full window first.
+  await waitFor('a full live window (6 segments)', async () => {
+    const text = await (await fetch(`${stack.origins[0]!.url}/live/channel-1/240p/index.m3u8`)).text();
+    return (text.match(/^seg-\d+\.ts$/gm) ?? []).length >= 6 ? true : undefined;
+  }, 30_000, 500);
+  const target: DrillTarget = await drillTargetFromStateFile(stateFile);
+
+  const drill = (name: string, overrides: Partial<DrillRunOptions> = {}): Promise<DrillResult> => {
+    const scenario = findScenario(name);
+    assert.ok(scenario, name);
+    return runDrill({
+      scenario,
+      target,
+      viewers: scenario.herd ? 30 : 8,
+      warmupMs: scenario.herd ? 0 : 3000,
+      faultMs: 4000,
+      settleMs: scenario.herd ? 0 : 2000,
+      recoverTimeoutMs: 30_000,
+      media: scenario.defaults.media,
+      rendition: '240p',
+      thresholds: scenario.thresholds,
+      chosen: [],
+      originDelayMs: 3000,
+      relayHost: '127.0.0.1',
+      restartTimeoutMs: 30_000,
+      viewer: { maxBufferSeconds: 8, requestTimeoutMs: 4000, maxAttempts: 6, pathwayPenaltyMs: 10_000 },
+      ...overrides,
+    });
+  };
+
+  for (const name of ['cold-herd', 'edge-kill', 'edge-drain', 'origin-down', 'origin-slow', 'consul-down', 'live-storm']) {
+    await t.test(`${name} passes`, async () => {
+      // The balancer notices a hung Consul only when its blocking query (wait 10 s) times out.
+      const result = await drill(name, name === 'consul-down' ? { faultMs: 15_000 } : {});
+      assert.deepEqual(failedChecks(result), [], JSON.stringify(result.verdict));
+      assert.equal(result.verdict.pass, true);
+      assert.ok(result.verdict.totals.segments > 0);
+      if (findScenario(name)!.herd) return;
+      assert.ok(result.measurements.detectMs !== undefined, `${name} was detected`);
+      assert.ok(result.measurements.recoverMs !== undefined, `${name} recovered`);
+    });
+  }
+
+  await t.test('a killed edge was restarted by the stack: a new pid in the state file, serving', async () => {
+    const edge1 = stack.edges.find((edge) => edge.id === 'edge-1')!;
+    assert.equal(await target.pidOf('edge-1'), edge1.process.child.pid);
+    assert.equal((await fetch(`${edge1.url}/healthz`)).status, 200);
+  });
+
+  await t.test('origin-corrupt: the bytes never reach a viewer, and the edges notice', async () => {
+    const result = await drill('origin-corrupt');
+    const check = (name: string) => result.verdict.checks.find((candidate) => candidate.name === name);
+    assert.equal(result.verdict.totals.corrupt, 0);
+    assert.equal(check('corrupt segments')?.pass, true);
+    assert.equal(check('time to detect')?.pass, true, JSON.stringify(result.measurements.detectMs));
+    assert.ok(result.measurements.recoverMs !== undefined);
+  });
+
+  await t.test('origin-slow on every replica, slower than a viewer waits and longer than its buffer: the verdict fails', async () => {
+    const result = await drill('origin-slow', { chosen: ['origin-1', 'origin-2'], originDelayMs: 8000, faultMs: 16_000 });
+    assert.equal(result.verdict.pass, false);
+    const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
+    assert.ok(failed.includes('stall p99') && failed.includes('stall max'), failed.join(', '));
+    // Restored: both replicas pass in Consul again and no relay is left registered.
+    const passing = (await (await target.consul('/v1/health/service/streamedge-origin?passing=true')).json()) as { Service: { ID: string } }[];
+    assert.deepEqual(passing.map((entry) => entry.Service.ID).sort(), ['origin-1', 'origin-2']);
+  });
+
+  await t.test('the CLI: an impossible threshold fails edge-kill with exit code 1 and a JSON verdict; a real Chromium viewer played too', async () => {
+    const args = ['drill', 'edge-kill', '--stack', stateFile, '--viewers', '4', '--warmup', '4s', '--settle', '1s', '--max-detect', '1ms', '--browser', '--json'];
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1, stdout);
+    const report = JSON.parse(stdout) as { pass: boolean; verdict: { checks: { name: string; pass: boolean }[] }; measurements: { viewers: { id: string; segments: number }[] } };
+    assert.equal(report.pass, false);
+    assert.deepEqual(report.verdict.checks.filter((check) => !check.pass).map((check) => check.name), ['time to detect']);
+    const chromium = report.measurements.viewers.find((viewer) => viewer.id === 'chromium');
+    assert.ok(chromium && chromium.segments > 0, JSON.stringify(chromium));
+  });
+});

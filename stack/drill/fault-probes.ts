@@ -1,0 +1,90 @@
+// How a drill sees the system notice a fault and get over it, each read from the system's own
+// reports: the balancer's /status (edge health, Consul reachability), Consul's health API (origin
+// membership) and the edges' /metrics (hedges, integrity failures, ejections).
+import type { DrillTarget, TargetService } from './drill-target.js';
+import { relayIdFor } from './origin-relay-fault.js';
+import { scrapeSums, type SampleFilter } from './metrics-scrape.js';
+
+export interface FaultProbe {
+  /** What "detected" means, for the report. */
+  readonly detects: string;
+  /** Called once just before the fault is injected. */
+  baseline(): Promise<void>;
+  detected(): Promise<boolean>;
+  recovered(): Promise<boolean>;
+}
+
+interface BalancerStatus {
+  readonly discovery?: { readonly reachable?: boolean };
+  readonly edges?: readonly { readonly id: string; readonly health?: string }[];
+}
+
+async function balancerStatus(target: DrillTarget): Promise<BalancerStatus> {
+  const response = await fetch(`${target.balancerUrl}/status`, { signal: AbortSignal.timeout(2000) });
+  if (!response.ok) throw new Error(`balancer /status answered ${response.status}`);
+  return (await response.json()) as BalancerStatus;
+}
+
+async function passing(target: DrillTarget, service: string): Promise<Set<string>> {
+  const response = await target.consul(`/v1/health/service/${service}?passing=true`);
+  if (!response.ok) throw new Error(`Consul answered ${response.status}`);
+  const entries = (await response.json()) as { Service?: { ID?: string } }[];
+  return new Set(entries.flatMap((entry) => (entry.Service?.ID ? [entry.Service.ID] : [])));
+}
+
+/** An edge: detected once the balancer stops calling it healthy or Consul stops passing it. */
+export function edgeProbe(target: DrillTarget, edgeId: string): FaultProbe {
+  const balancerHealthy = async (): Promise<boolean> => (await balancerStatus(target)).edges?.find((edge) => edge.id === edgeId)?.health === 'healthy';
+  return {
+    detects: `balancer /status or Consul stops listing ${edgeId} as healthy`,
+    baseline: async () => {},
+    detected: async () => !(await balancerHealthy()) || !(await passing(target, 'streamedge-edge')).has(edgeId),
+    recovered: async () => (await balancerHealthy()) && (await passing(target, 'streamedge-edge')).has(edgeId),
+  };
+}
+
+/** A counter on every edge grew since the baseline. */
+function edgeCounterGrew(target: DrillTarget, edges: readonly TargetService[], filter: SampleFilter): { baseline(): Promise<void>; grew(): Promise<boolean> } {
+  let before = 0;
+  const total = async (): Promise<number> => [...(await scrapeSums(edges.map((edge) => edge.url), filter)).values()].reduce<number>((sum, value) => sum + (value ?? 0), 0);
+  return {
+    baseline: async () => void (before = await total()),
+    grew: async () => (await total()) > before,
+  };
+}
+
+/** A replica down: Consul stops passing it, or an edge ejects it. */
+export function originDownProbe(target: DrillTarget, originId: string, edges: readonly TargetService[]): FaultProbe {
+  const ejected = edgeCounterGrew(target, edges, { name: 'streamedge_edge_origin_ejections_total', keep: (labels) => labels.replica === originId });
+  return {
+    detects: `Consul stops passing ${originId} or an edge ejects it`,
+    baseline: ejected.baseline,
+    detected: async () => !(await passing(target, 'streamedge-origin')).has(originId) || (await ejected.grew()),
+    recovered: async () => (await passing(target, 'streamedge-origin')).has(originId),
+  };
+}
+
+/** Replicas behind a fault relay: detected when the edges react (hedge, integrity check). */
+export function relayedOriginProbe(target: DrillTarget, originIds: readonly string[], edges: readonly TargetService[], reaction: 'hedge' | 'integrity'): FaultProbe {
+  const counter = edgeCounterGrew(target, edges, reaction === 'hedge' ? { name: 'streamedge_edge_origin_hedges_total' } : { name: 'streamedge_edge_integrity_failures_total' });
+  return {
+    detects: reaction === 'hedge' ? 'an edge hedges an origin request to another replica' : 'an edge rejects an origin body (ETag or length mismatch)',
+    baseline: counter.baseline,
+    detected: counter.grew,
+    recovered: async () => {
+      const now = await passing(target, 'streamedge-origin');
+      return originIds.every((id) => now.has(id) && !now.has(relayIdFor(id)));
+    },
+  };
+}
+
+/** Consul unreachable: the balancer says so in /status, and says so again when it is back. */
+export function consulProbe(target: DrillTarget): FaultProbe {
+  const reachable = async (): Promise<boolean | undefined> => (await balancerStatus(target)).discovery?.reachable;
+  return {
+    detects: 'balancer /status reports Consul unreachable',
+    baseline: async () => {},
+    detected: async () => (await reachable()) === false,
+    recovered: async () => (await reachable()) === true,
+  };
+}

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import { startSyntheticViewer, type SyntheticViewerOptions } from './synthetic-viewer.js';
+
+const SEGMENT = Buffer.alloc(2000, 7);
+const SEGMENT_ETAG = `"${createHash('sha256').update(SEGMENT).digest('hex')}"`;
+const MEDIA = '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:0.5,\ns0.ts\n#EXTINF:0.5,\ns1.ts\n#EXTINF:0.5,\ns2.ts\n#EXT-X-ENDLIST\n';
+
+interface EdgeBehaviour {
+  segments: 'ok' | 'fail' | 'corrupt' | 'slow';
+}
+
+/** An in-process "edge" serving one VOD rendition; how it answers segments can change mid-test. */
+async function startEdge(t: TestContext, behaviour: EdgeBehaviour): Promise<string> {
+  const server: Server = createServer((request, response) => {
+    if (request.url?.endsWith('.m3u8')) return void response.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(MEDIA);
+    if (behaviour.segments === 'fail') return void response.writeHead(503).end();
+    const body = behaviour.segments === 'corrupt' ? Buffer.alloc(SEGMENT.length, 9) : SEGMENT;
+    const send = (): void => void response.writeHead(200, { etag: SEGMENT_ETAG, 'content-length': body.length }).end(body);
+    if (behaviour.segments === 'slow') setTimeout(send, 1500);
+    else send();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The balancer's part: a steered master naming both edges, edge-a first. */
+async function startBalancer(t: TestContext, edges: Record<string, string>): Promise<string> {
+  const server = createServer((_request, response) => {
+    const lines = ['#EXTM3U'];
+    for (const [id, url] of Object.entries(edges)) lines.push(`#EXT-X-STREAM-INF:BANDWIDTH=1000,STABLE-VARIANT-ID="v",PATHWAY-ID="${id}"`, `${url}/vod/a/v/index.m3u8`);
+    response.writeHead(200).end(`${lines.join('\n')}\n`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/vod/a/master.m3u8`;
+}
+
+const OPTIONS: Omit<SyntheticViewerOptions, 'id' | 'masterUrl'> = { maxBufferSeconds: 1, requestTimeoutMs: 1000, maxAttempts: 3, pathwayPenaltyMs: 60_000 };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a viewer plays in real time, and moves to the next pathway when its edge fails', async (t) => {
+  const a: EdgeBehaviour = { segments: 'ok' };
+  const edges = { 'edge-a': await startEdge(t, a), 'edge-b': await startEdge(t, { segments: 'ok' }) };
+  const viewer = startSyntheticViewer({ id: 'v', masterUrl: await startBalancer(t, edges), ...OPTIONS });
+  t.after(() => viewer.stop());
+  await sleep(600);
+  assert.equal(viewer.stats().pathway, 'edge-a');
+  a.segments = 'fail';
+  await sleep(1200);
+  const stats = await viewer.stop();
+  assert.equal(stats.pathway, 'edge-b');
+  assert.ok(stats.failed >= 1 && stats.retried >= 1, JSON.stringify(stats));
+  assert.equal(stats.lost, 0);
+  // The buffer is bounded (1 s of 0.5 s segments) and drained by the clock: about 2 segments a second, never all at once.
+  assert.ok(stats.segments >= 3 && stats.segments <= 8, `${stats.segments} segments in 1.8 s`);
+  assert.equal(stats.pathwaySwitches, 1);
+});
+
+test('bytes that do not match their ETag count as corrupt, and a segment that comes late stalls playback', async (t) => {
+  const a: EdgeBehaviour = { segments: 'corrupt' };
+  const viewer = startSyntheticViewer({ id: 'v', masterUrl: await startBalancer(t, { 'edge-a': await startEdge(t, a) }), ...OPTIONS, maxAttempts: 2 });
+  t.after(() => viewer.stop());
+  await sleep(400);
+  const corrupt = viewer.stats();
+  assert.ok(corrupt.corrupt >= 1 && corrupt.failed >= corrupt.corrupt, JSON.stringify(corrupt));
+  assert.equal(corrupt.segments, 0);
+  assert.equal(corrupt.startupMs, undefined);
+  a.segments = 'ok';
+  await sleep(1200);
+  assert.ok(viewer.stats().segments > 0);
+  a.segments = 'slow';
+  await sleep(2500);
+  const stalled = await viewer.stop();
+  assert.ok(stalled.stalls >= 1 && stalled.stallMs >= 300, JSON.stringify(stalled));
+});
+
+test('a viewer refuses options it cannot honour', () => {
+  assert.throws(() => startSyntheticViewer({ id: 'v', masterUrl: 'not a url', ...OPTIONS }), /masterUrl/);
+  assert.throws(() => startSyntheticViewer({ id: 'v', masterUrl: 'http://x/', ...OPTIONS, maxAttempts: 0 }), /maxAttempts/);
+});
