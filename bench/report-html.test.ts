@@ -89,7 +89,7 @@ describe('benchmark HTML report', () => {
       runs: [EDGE_RUN, { benchmark: 'proxy-overhead', args: [], exitCode: 1, failure: 'exit code 1', seconds: 3, rss: [] }],
     };
     assert.deepEqual(summaryTable(suite).rows, [
-      ['edge-vs-nginx', 'completed', 61, '1/2', 'hit ratio: 0.8 (≥ 1)'],
+      ['edge-vs-nginx', 'completed', 61, '1/2', 'hit ratio: 0.80 (≥ 1)'],
       ['proxy-overhead', 'FAILED (exit code 1)', 3, '0/0', ''],
     ]);
     const html = renderReportHtml(suite);

@@ -140,7 +140,7 @@ export function summaryTable(suite: BenchSuite): BenchTable {
         run.exitCode === 0 ? 'completed' : `FAILED (${run.failure ?? `exit ${run.exitCode}`})`,
         Math.round(run.seconds),
         `${targets.length - missed.length}/${targets.length}`,
-        missed.map((target) => `${target.name}: ${target.measured} (${target.target})`).join('; '),
+        missed.map((target) => `${target.name}: ${formatCell(target.measured)} (${target.target})`).join('; '),
       ];
     }),
   };
