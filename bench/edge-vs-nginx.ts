@@ -19,10 +19,12 @@ import { runBenchmark } from './bench-runner.js';
 import { runHerd, type HerdResult } from './herd-client.js';
 import { runMisses, type MissResult } from './miss-client.js';
 import { startNginxCache } from './peers/nginx-peer.js';
+import { startTrafficServer } from './peers/trafficserver-peer.js';
+import { startVarnish } from './peers/varnish-peer.js';
 import { originSegmentRequests } from './metric-scrape.js';
 import { treeCpuSeconds } from './process-cpu.js';
 import { treeRss } from '../infra/testing/process-footprint.js';
-import { atLeast, atMost, publishReport, type TargetCheck } from './report.js';
+import { atLeast, atMost, publishReport, type LoadRounds, type TargetCheck } from './report.js';
 import { buildSyntheticCatalog } from './synthetic-catalog.js';
 import { alternateRounds, median, runWrk, type LoadResult } from './wrk-load.js';
 
@@ -43,8 +45,12 @@ const OPTIONS = {
 type Contender = 'edge' | 'nginx';
 const CONTENDERS: readonly Contender[] = ['edge', 'nginx'];
 // Hits also measure the edge with its hit fast path off, to show what the fast path is worth.
-type HitContender = Contender | 'edge without fast hits';
-const HIT_CONTENDERS: readonly HitContender[] = ['edge', 'nginx', 'edge without fast hits'];
+type HitContender = Contender | OtherPeer | 'edge without fast hits';
+const HIT_CONTENDERS: readonly HitContender[] = ['edge', 'nginx', 'varnish', 'trafficserver', 'edge without fast hits'];
+// Varnish and Traffic Server take part in hits and herds; targets stay against nginx.
+type OtherPeer = 'varnish' | 'trafficserver';
+const OTHER_PEERS: readonly OtherPeer[] = ['varnish', 'trafficserver'];
+const HERD_CONTENDERS: readonly (Contender | OtherPeer)[] = [...CONTENDERS, ...OTHER_PEERS];
 const MB = 1024 * 1024;
 const MISS_ASSETS_FROM = 40;
 // What each contender's Cache-Status says for a response fetched from the origin and stored.
@@ -88,8 +94,20 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   const nginx = await startNginxCache({ originUrl: origin.url, cacheBytes: options['cache-size'], workers: options.workers, ...(ca ? { tls: { certFile: ca.certFile, keyFile: ca.keyFile } } : {}) });
   resources.guard.watch(nginx.child.pid);
   resources.defer(() => nginx.stop());
-  const base: Record<HitContender, string> = { edge: edge.url, nginx: nginx.url, 'edge without fast hits': edgeWithoutFastHits.url };
+  // Over TLS the hits are edge against nginx only: Varnish does not terminate TLS itself.
+  const hitPeers: readonly OtherPeer[] = ca ? [] : OTHER_PEERS;
+  const hitContenders = HIT_CONTENDERS.filter((contender) => !(OTHER_PEERS as readonly string[]).includes(contender) || (hitPeers as readonly string[]).includes(contender));
+  const cachePeerOptions = { originUrl: origin.url, cacheBytes: options['cache-size'], workers: options.workers };
+  const otherPeers = { varnish: await startVarnish(cachePeerOptions), trafficserver: await startTrafficServer(cachePeerOptions) };
+  for (const peer of Object.values(otherPeers)) {
+    resources.guard.watch(peer.child.pid);
+    resources.defer(() => peer.stop());
+  }
+  const base: Record<HitContender, string> = {
+    edge: edge.url, nginx: nginx.url, varnish: otherPeers.varnish.url, trafficserver: otherPeers.trafficserver.url, 'edge without fast hits': edgeWithoutFastHits.url,
+  };
   console.log(`origin ${origin.url}  edge ${edge.url} (${options.workers} workers)  nginx ${nginx.url} (${options.workers} workers)`);
+  console.log(`varnish ${otherPeers.varnish.url} (${options.workers} thread pools)  trafficserver ${otherPeers.trafficserver.url} (${options.workers} threads)`);
 
   // --- hits -------------------------------------------------------------------------------
   const hot = assets[0]!;
@@ -101,11 +119,12 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   ];
   const hitRows: (string | number)[][] = [];
   const targets: TargetCheck[] = [];
+  const loadRounds: LoadRounds[] = [];
   for (const object of objects) {
-    for (const contender of HIT_CONTENDERS) await fetchAll([`${base[contender]}${object.path}`, `${base[contender]}${object.path}`], 1, {}, dispatcher);
-    const sizes = await fetchAll(HIT_CONTENDERS.map((contender) => `${base[contender]}${object.path}`), 1, {}, dispatcher);
+    for (const contender of hitContenders) await fetchAll([`${base[contender]}${object.path}`, `${base[contender]}${object.path}`], 1, {}, dispatcher);
+    const sizes = await fetchAll(hitContenders.map((contender) => `${base[contender]}${object.path}`), 1, {}, dispatcher);
     console.log(`hits: ${object.name} ${object.path} (${sizes[0]} bytes), ${options.rounds} × ${options['round-seconds']} s per contender`);
-    const rounds = await alternateRounds(options.rounds, HIT_CONTENDERS, (contender) =>
+    const rounds = await alternateRounds(options.rounds, hitContenders, (contender) =>
       runWrk({ url: `${base[contender]}${object.path}`, connections: options.connections, durationSeconds: options['round-seconds'] }),
     );
     const summary = (results: readonly LoadResult[]): { rps: number; mbps: number; p99: number; errors: number } => ({
@@ -114,7 +133,8 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
       p99: median(results.map((result) => result.latencyP99Ms)),
       errors: results.reduce((sum, result) => sum + result.errors, 0),
     });
-    const summaries = new Map(HIT_CONTENDERS.map((contender) => [contender, summary(rounds.get(contender)!)]));
+    const summaries = new Map(hitContenders.map((contender) => [contender, summary(rounds.get(contender)!)]));
+    for (const contender of hitContenders) loadRounds.push({ object: object.name, contender, rounds: rounds.get(contender)! });
     const nginxSummary = summaries.get('nginx')!;
     const ratio = summaries.get('edge')!.rps / nginxSummary.rps;
     for (const [contender, stats] of summaries) {
@@ -124,6 +144,10 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     for (const contender of ['edge', 'edge without fast hits'] as const) {
       const stats = summaries.get(contender)!;
       hitRows.push([`${object.name} ${contender}/nginx`, stats.rps / nginxSummary.rps, stats.mbps / nginxSummary.mbps, '', '', '']);
+    }
+    for (const peer of hitPeers) {
+      const stats = summaries.get(peer)!;
+      hitRows.push([`${object.name} edge/${peer}`, summaries.get('edge')!.rps / stats.rps, summaries.get('edge')!.mbps / stats.mbps, '', '', '']);
     }
     // Over TLS both pay the same cipher work per byte, so the issue's target is 0.8 for every object.
     const target = ca ? 0.8 : object.path.endsWith('.ts') ? 1.0 : 0.8;
@@ -148,11 +172,11 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
 
   // --- cold herd ----------------------------------------------------------------------------
   const herdRows: (string | number)[][] = [];
-  const herdResults = new Map<Contender, (HerdResult & { originRequests: number })[]>(CONTENDERS.map((name) => [name, []]));
+  const herdResults = new Map<Contender | OtherPeer, (HerdResult & { originRequests: number })[]>(HERD_CONTENDERS.map((name) => [name, []]));
   for (let round = 0; round < options['herd-rounds']; round++) {
     // Each round a segment neither cache has seen; both contenders get the same path.
     const cold = assets[1 + round]!.segments.get(rendition)![2]!;
-    const order = round % 2 === 0 ? CONTENDERS : [...CONTENDERS].reverse();
+    const order = round % 2 === 0 ? HERD_CONTENDERS : [...HERD_CONTENDERS].reverse();
     for (const contender of order) {
       const before = await originSegmentRequests(origin.url);
       const result = await runHerd(`${base[contender]}${cold.path}`, options['herd-clients'], cold.bytes);
@@ -165,6 +189,9 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   const edgeHerdP99 = median(herdResults.get('edge')!.map((result) => result.ttfbP99Ms));
   const nginxHerdP99 = median(herdResults.get('nginx')!.map((result) => result.ttfbP99Ms));
   herdRows.push(['p99 TTFB edge/nginx (median of rounds)', '', '', '', '', edgeHerdP99 / nginxHerdP99, '']);
+  for (const peer of OTHER_PEERS) {
+    herdRows.push([`p99 TTFB edge/${peer} (median of rounds)`, '', '', '', '', edgeHerdP99 / median(herdResults.get(peer)!.map((result) => result.ttfbP99Ms)), '']);
+  }
   targets.push(atMost('cold herd: origin requests per herd (edge, worst round)', worstOrigin, 1));
   targets.push(atMost('cold herd: failed or short responses (edge)', herdResults.get('edge')!.reduce((sum, r) => sum + r.failed + r.wrongLength, 0), 0));
 
@@ -223,7 +250,7 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
     fillPaths.push(path);
     fillBytes += segment.bytes;
   }
-  console.log(`filling both caches with ${fillPaths.length} distinct segments (~${Math.round(fillBytes / MB)} MB), then ${options['round-seconds']} s of hit load`);
+  console.log(`filling every cache with ${fillPaths.length} distinct segments (~${Math.round(fillBytes / MB)} MB), then ${options['round-seconds']} s of hit load`);
   const peakEdgeRss = new Map<number, number>();
   const sampleRss = async (): Promise<void> => {
     for (const entry of await treeRss(edge.child.pid!)) peakEdgeRss.set(entry.pid, Math.max(peakEdgeRss.get(entry.pid) ?? 0, entry.rssBytes));
@@ -232,6 +259,7 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   try {
     await fetchAll(fillPaths.map((path) => `${edge.url}${path}`), 8);
     await fetchAll(fillPaths.map((path) => `${nginx.url}${path}`), 8);
+    for (const peer of OTHER_PEERS) await fetchAll(fillPaths.map((path) => `${otherPeers[peer].url}${path}`), 8);
     // Sustained load over the filled cache: the most recently filled (resident) objects.
     await runWrk({ url: `${edge.url}${fillPaths.at(-1)}`, connections: options.connections, durationSeconds: options['round-seconds'] });
     await sampleRss();
@@ -243,6 +271,7 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
   const rssRows: (string | number)[][] = [
     ...[...peakEdgeRss].map(([pid, rss]) => [`edge pid ${pid}${pid === edge.child.pid ? ' (primary)' : ''}`, rss / MB, limit / MB]),
     ...nginxRss.map((entry) => [`nginx pid ${entry.pid}${entry.pid === nginx.child.pid ? ' (master)' : ''}`, entry.rssBytes / MB, '']),
+    ...(await Promise.all(OTHER_PEERS.map(async (peer) => (await treeRss(otherPeers[peer].child.pid!)).map((entry) => [`${peer} pid ${entry.pid}`, entry.rssBytes / MB, ''])))).flat(),
   ];
   targets.push(atMost('edge peak RSS per process (MB)', Math.round(Math.max(...peakEdgeRss.values()) / MB), Math.round(limit / MB)));
 
@@ -256,7 +285,9 @@ await runBenchmark('edge-vs-nginx', async (resources) => {
       { title: `RSS after filling a ${Math.round(options['cache-size'] / MB)} MB cache to 1.5× and hit load (MB)`, columns: ['process', 'peak RSS', 'limit'], rows: rssRows },
     ],
     targets,
+    loadRounds,
     notes: [
+      'Varnish (built-in VCL: freshness from the origin\'s Cache-Control; malloc store of the cache size) and Traffic Server (remap, HTTP cache on, RAM cache of the cache size, read-while-writer) run as nobody; all caches are filled in the RSS step, then only the edge takes the hit load.',
       'nginx caches on disk (page cache, not counted in its RSS); the edge caches in its heap, so their RSS is not comparable.',
       'Misses: no target is set; the edge/nginx ratios are what the edge\'s RFC 9111 rules (request forwarding, storability, Vary, Age) cost per miss against nginx on the same origin. With --workers > 1 a miss on a worker that does not own the key also crosses to the owner (one origin request per node).',
       noisy,

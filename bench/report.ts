@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LoadResult } from './wrk-load.js';
 
 export type Cell = string | number;
 
@@ -18,15 +19,24 @@ export interface TargetCheck {
   readonly met: boolean;
 }
 
+/** Every load round of one contender on one object, for the charts of the HTML report. */
+export interface LoadRounds {
+  readonly object: string;
+  readonly contender: string;
+  readonly rounds: readonly LoadResult[];
+}
+
 export interface BenchReport {
   readonly benchmark: string;
   readonly settings: Readonly<Record<string, unknown>>;
   readonly tables: readonly BenchTable[];
   readonly targets: readonly TargetCheck[];
   readonly notes?: readonly string[];
+  /** Raw per-round load results behind the tables (charted by `npm run bench`). */
+  readonly loadRounds?: readonly LoadRounds[];
 }
 
-function formatCell(cell: Cell): string {
+export function formatCell(cell: Cell): string {
   if (typeof cell === 'string') return cell;
   if (Number.isInteger(cell)) return String(cell);
   return Math.abs(cell) >= 100 ? cell.toFixed(0) : Math.abs(cell) >= 10 ? cell.toFixed(1) : cell.toFixed(2);

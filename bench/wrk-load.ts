@@ -17,7 +17,9 @@ export interface LoadResult {
   /** Response bytes per second (headers and bodies), MB = 10^6 bytes. */
   readonly megabytesPerSecond: number;
   readonly latencyP50Ms: number;
+  readonly latencyP90Ms: number;
   readonly latencyP99Ms: number;
+  readonly latencyMaxMs: number;
   /** Socket errors plus non-2xx/3xx responses. */
   readonly errors: number;
 }
@@ -26,9 +28,9 @@ export interface LoadResult {
 const REPORT_SCRIPT = `
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('WRK_JSON {"requests":%d,"bytes":%d,"duration_us":%d,"errors":%d,"p50_us":%d,"p99_us":%d}\\n',
+  io.write(string.format('WRK_JSON {"requests":%d,"bytes":%d,"duration_us":%d,"errors":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\\n',
     summary.requests, summary.bytes, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
-    latency:percentile(50), latency:percentile(99)))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
 end
 `;
 
@@ -66,7 +68,9 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
       requestsPerSecond: raw.requests! / seconds,
       megabytesPerSecond: raw.bytes! / seconds / 1e6,
       latencyP50Ms: raw.p50_us! / 1000,
+      latencyP90Ms: raw.p90_us! / 1000,
       latencyP99Ms: raw.p99_us! / 1000,
+      latencyMaxMs: raw.max_us! / 1000,
       errors: raw.errors!,
     };
   } finally {

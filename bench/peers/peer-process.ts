@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,14 @@ function accepts(port: number): Promise<boolean> {
  * Runs a peer server (nginx, HAProxy) in the foreground as a child and waits until its port
  * accepts connections; stop() sends SIGTERM, then SIGKILL after a grace period.
  */
-export async function startPeerProcess(name: string, command: string, args: readonly string[], port: number): Promise<PeerProcess> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startPeerProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  port: number,
+  spawnOptions: Pick<SpawnOptions, 'uid' | 'gid' | 'env' | 'cwd'> = {},
+): Promise<PeerProcess> {
+  const child = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer): void => {
     output = (output + chunk.toString()).slice(-16_000);
