@@ -40,7 +40,7 @@ test('a malformed state file is refused, naming the bad field', async (t) => {
     [{ ...STATE, version: 2 }, /not a version 1 state file/],
     [{ ...STATE, supervisorPid: -1 }, /supervisorPid/],
     [{ ...STATE, consul: { url: 'nope' } }, /consul.url/],
-    [{ ...STATE, services: [{ id: 'edge-1', role: 'shield', url: 'http://x', pid: 3 }] }, /service entry .* is malformed/],
+    [{ ...STATE, services: [{ id: 'edge-1', role: 'router', url: 'http://x', pid: 3 }] }, /service entry .* is malformed/],
     [{ ...STATE, balancerUrl: 'not a url' }, /balancerUrl/],
     [{ ...STATE, hosts: { regions: HOSTS.regions } }, /hosts needs regions and services/],
     [{ ...STATE, hosts: { ...HOSTS, regions: [{ ...HOSTS.regions[0], viewerAddress: '10.77.300.2' }] } }, /hosts region .* is malformed/],
