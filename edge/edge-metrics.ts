@@ -50,6 +50,9 @@ export interface EdgeMetricsSources {
   readonly peers: () => number;
 }
 
+/** Seconds to upstream response headers: from a sibling worker's few ms to an origin's timeout. */
+const UPSTREAM_RESPONSE_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   const registry = new Registry();
   const registers = [registry];
@@ -82,7 +85,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     name: 'streamedge_edge_origin_response_seconds',
     help: 'Time from origin request to response headers (or failure)',
     labelNames: ['outcome'],
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: UPSTREAM_RESPONSE_BUCKETS,
     registers,
   });
   const hedges = new Counter({ name: 'streamedge_edge_origin_hedges_total', help: 'Hedged requests sent to a second replica', labelNames: ['replica'], registers });
@@ -116,7 +119,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     name: 'streamedge_edge_upstream_tier_response_seconds',
     help: 'Time from a tier fetch to its response headers (or failure), by tier',
     labelNames: ['tier'],
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: UPSTREAM_RESPONSE_BUCKETS,
     registers,
   });
   const fallbacks = new Counter({ name: 'streamedge_edge_upstream_fallbacks_total', help: 'Fetches a tier failed and passed to the next one, by tier and reason', labelNames: ['tier', 'reason'], registers });

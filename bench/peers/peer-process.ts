@@ -71,22 +71,13 @@ export interface ConfiguredPeer extends PeerProcess {
 }
 
 /**
- * Starts a peer from a config file written into its own temporary directory on a free port; the
- * directory goes away when the peer stops or fails to start.
+ * Runs `start` with a new temporary directory and a free port for one peer; the directory goes
+ * away when the peer stops or fails to start.
  */
-export async function startConfiguredPeer(
-  name: string,
-  command: string,
-  configFile: string,
-  configFor: (dir: string, port: number) => string,
-  argsFor: (dir: string, configPath: string) => readonly string[],
-): Promise<ConfiguredPeer> {
+export async function startInPeerDirectory(name: string, start: (dir: string, port: number) => Promise<PeerProcess>): Promise<ConfiguredPeer> {
   const dir = await mkdtemp(join(tmpdir(), `streamedge-${name}-`));
   try {
-    const port = await freePort();
-    const configPath = join(dir, configFile);
-    await writeFile(configPath, configFor(dir, port));
-    const peer = await startPeerProcess(name, command, argsFor(dir, configPath), port);
+    const peer = await start(dir, await freePort());
     return {
       ...peer,
       dir,
@@ -99,4 +90,19 @@ export async function startConfiguredPeer(
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Starts a peer from a config file written into its own temporary directory on a free port. */
+export function startConfiguredPeer(
+  name: string,
+  command: string,
+  configFile: string,
+  configFor: (dir: string, port: number) => string,
+  argsFor: (dir: string, configPath: string) => readonly string[],
+): Promise<ConfiguredPeer> {
+  return startInPeerDirectory(name, async (dir, port) => {
+    const configPath = join(dir, configFile);
+    await writeFile(configPath, configFor(dir, port));
+    return startPeerProcess(name, command, argsFor(dir, configPath), port);
+  });
 }

@@ -1,9 +1,7 @@
 import { constants } from 'node:fs';
-import { access, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { freePort } from '../../infra/runtime/free-ports.js';
-import { startPeerProcess, type ConfiguredPeer } from './peer-process.js';
+import { startInPeerDirectory, startPeerProcess, type ConfiguredPeer } from './peer-process.js';
 
 /** The Debian `nobody` account: peers that cache (and so parse origin bytes) never run as root. */
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -56,9 +54,7 @@ async function chownTree(path: string, uid: number, gid: number): Promise<void> 
  */
 export async function startUnprivilegedPeer(spec: UnprivilegedPeerSpec): Promise<ConfiguredPeer> {
   await requirePeerBinary(spec.binary);
-  const dir = await mkdtemp(join(tmpdir(), `streamedge-${spec.name}-`));
-  try {
-    const port = await freePort();
+  return startInPeerDirectory(spec.name, async (dir, port) => {
     for (const relative of spec.directories ?? []) await mkdir(join(dir, relative), { recursive: true });
     for (const [relative, text] of Object.entries(await spec.files(dir, port))) {
       await mkdir(dirname(join(dir, relative)), { recursive: true });
@@ -66,21 +62,10 @@ export async function startUnprivilegedPeer(spec: UnprivilegedPeerSpec): Promise
     }
     const user = process.getuid?.() === 0 ? NOBODY : undefined;
     if (user) await chownTree(dir, user.uid, user.gid);
-    const peer = await startPeerProcess(spec.name, spec.binary.path, spec.args(dir, port), port, {
+    return startPeerProcess(spec.name, spec.binary.path, spec.args(dir, port), port, {
       ...user,
       cwd: dir,
       env: { ...process.env, ...spec.env?.(dir) },
     });
-    return {
-      ...peer,
-      dir,
-      stop: async () => {
-        await peer.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
+  });
 }
