@@ -1,4 +1,5 @@
 import { request, Agent } from 'node:http';
+import { percentile } from './wrk-load.js';
 
 export interface HerdResult {
   readonly clients: number;
@@ -9,11 +10,6 @@ export interface HerdResult {
   readonly ttfbP50Ms: number;
   readonly ttfbP99Ms: number;
   readonly completeP99Ms: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /**

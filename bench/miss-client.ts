@@ -3,6 +3,7 @@
 // the cache's own cost per miss (request forwarding, storability rules, storing), on top of an
 // origin both contenders share.
 import { Agent, request } from 'node:http';
+import { percentile } from './wrk-load.js';
 
 export interface MissResult {
   readonly requests: number;
@@ -13,11 +14,6 @@ export interface MissResult {
   readonly latencyP99Ms: number;
   /** Failed requests, non-200 answers and answers the cache did not call a miss. */
   readonly failed: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 /**

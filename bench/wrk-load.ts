@@ -78,6 +78,12 @@ export async function runWrk(options: LoadOptions): Promise<LoadResult> {
   }
 }
 
+/** Nearest-rank percentile of an already sorted list (NaN for an empty one). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
