@@ -19,6 +19,7 @@ import { assertCanMakeHosts } from './hosts/host-network.js';
 import { runHostsStack } from './hosts/hosts-start.js';
 import { defaultStackStateFile } from './stack-state-file.js';
 import { DEMO_BASE_PORT, DEMO_CONSUL_PORT, DEMO_EDGES, DEMO_ORIGIN_COUNT, DEMO_SHIELDS, portsFromBase } from './stack-topology.js';
+import { alignColumns } from './text-columns.js';
 
 const CLI = fileURLToPath(new URL('./cli/streamedge.js', import.meta.url));
 
@@ -129,8 +130,7 @@ function listenTable(stack: LocalStack, mode: string): string {
     ...(stack.liveEncoder ? [liveRow(stack.liveEncoder)] : []),
     ...(stack.prometheus ? [['prometheus', 'prometheus', stack.prometheus.url, 'targets from Consul, rules from infra/prometheus/rules']] : []),
   ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return alignColumns(rows).join('\n');
 }
 
 export async function main(argv: readonly string[]): Promise<void> {

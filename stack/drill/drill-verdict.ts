@@ -2,6 +2,7 @@
 // load, detection and recovery times, each checked against its threshold; printed as a table for
 // people or JSON for machines. A drill passes only when every stated threshold holds.
 import type { ViewerStats } from './synthetic-viewer.js';
+import { alignColumns } from '../text-columns.js';
 
 /** Limits a drill is judged by; an absent one is reported, not checked. */
 export interface DrillThresholds {
@@ -164,8 +165,7 @@ export function renderVerdict(measured: DrillMeasurements, verdict: DrillVerdict
   if (browser) {
     rows.splice(2, 0, row('chromium viewer (hls.js)', `stall ${formatNumber(browser.stallMs, 'ms')}, ${browser.segments} fragments, ${browser.failed} failed, ${browser.pathwaySwitches} pathway changes`));
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((cells) => cells[column]!.length)));
-  const table = rows.map((cells) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+  const table = alignColumns(rows);
   return [
     `drill ${measured.scenario}: ${measured.fault}`,
     `media: ${measured.media}; ${measured.viewers.length} viewers for ${(measured.durationMs / 1000).toFixed(1)} s`,

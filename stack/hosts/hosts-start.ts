@@ -5,6 +5,7 @@ import { waitForShutdownSignal } from '../../infra/runtime/http-lifecycle.js';
 import { monitorStackHealth } from '../health-monitor.js';
 import type { StackLiveChannel } from '../live-encoder-supervisor.js';
 import { startHostsStack, type HostsStack } from './hosts-stack.js';
+import { alignColumns } from '../text-columns.js';
 
 export interface HostsStartOptions {
   readonly contentDir: string;
@@ -27,8 +28,7 @@ function hostsTable(stack: HostsStack): string {
     ...stack.plan.hosts.map((host) => [host.name, host.role, host.address, host.region, host.namespace]),
     ...stack.plan.regions.map((region) => [`router ${region.name}`, 'router + WAN relay', `${region.subnet}.0/24`, region.name, region.routerNamespace]),
   ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return alignColumns(rows).join('\n');
 }
 
 export async function runHostsStack(options: HostsStartOptions): Promise<void> {
