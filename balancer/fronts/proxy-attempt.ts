@@ -2,6 +2,7 @@
 // viewer's ServerResponse with backpressure, and says how the try ended. The retry loop that
 // decides what to do next is proxy-front.ts's.
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Dispatcher } from 'undici';
 import { responseHeadersForViewer } from './proxy-headers.js';
 
@@ -32,8 +33,12 @@ export class ProxyAttempt implements Dispatcher.DispatchHandler {
     this.controller?.abort(new ViewerClosed());
   };
   private readonly onViewerDrain = (): void => this.controller?.resume();
+  // A pipelined request's response waits for the ones before it without a socket of its own, and
+  // node:http never emits its 'close' when the viewer goes: the connection's 'close' says so.
+  private readonly socket: Socket | null;
 
   private abortedWith: Error | undefined;
+  private finished = false;
 
   /** `onEdgeHeaders` sees the edge's final status and headers before they go to the viewer. */
   constructor(
@@ -41,14 +46,20 @@ export class ProxyAttempt implements Dispatcher.DispatchHandler {
     private readonly onEdgeHeaders?: (statusCode: number, headers: Record<string, string | string[] | undefined>) => void,
   ) {
     this.ended = new Promise((resolve) => (this.settle = resolve));
+    this.socket = res.req.socket;
     res.on('close', this.onViewerClose);
     res.on('drain', this.onViewerDrain);
+    if (this.socket) {
+      // One listener per pipelined request in flight on the connection, each removed when it ends.
+      this.socket.setMaxListeners(this.socket.getMaxListeners() + 1);
+      this.socket.on('close', this.onViewerClose);
+    }
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.abortedWith) controller.abort(this.abortedWith);
-    else if (this.viewerClosed || this.res.destroyed) this.onViewerClose();
+    else if (this.viewerClosed || this.res.destroyed || this.socket?.destroyed) this.onViewerClose();
   }
 
   /** Gives up on the edge (its wait ended): the try ends `before-headers` with this error. */
@@ -89,8 +100,14 @@ export class ProxyAttempt implements Dispatcher.DispatchHandler {
   }
 
   private finish(ending: AttemptEnding): void {
+    if (this.finished) return;
+    this.finished = true;
     this.res.off('close', this.onViewerClose);
     this.res.off('drain', this.onViewerDrain);
+    if (this.socket) {
+      this.socket.off('close', this.onViewerClose);
+      this.socket.setMaxListeners(this.socket.getMaxListeners() - 1);
+    }
     this.settle(ending);
   }
 }

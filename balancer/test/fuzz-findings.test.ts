@@ -1,12 +1,14 @@
 // What the HTTP fuzzer found at the balancer (issue 11, item 6), each pinned on a real socket:
 // replies to unparseable bytes kept behind the responses owed before them and bodiless (the request
 // may be a HEAD), no framing on a 204, a proxied stream finished for a client that half-closes, and
-// an edge that resets one viewer's request probed rather than ejected.
+// an edge that resets one viewer's request probed rather than ejected, and pipelined requests whose
+// viewer went let go of their edge connections.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { rawExchange } from '../../infra/testing/raw-client.js';
+import { openRawClient, rawExchange } from '../../infra/testing/raw-client.js';
+import { waitUntil } from '../../infra/testing/wait-for.js';
 import { responseField } from '../../infra/testing/http-response-reader.js';
 import type { StandInEdge } from './stand-in-edge.js';
 import { edgeNode, startBalancer } from './test-balancer.js';
@@ -17,6 +19,7 @@ describe('balancer: fuzz findings', () => {
   let edgeServer: Server;
   let balancer: Awaited<ReturnType<typeof startBalancer>>;
   const resetOnce = new Set<string>();
+  let pipelinedOpen = 0;
   before(async () => {
     // An edge that streams a large segment in pieces, answers one path late, and resets another.
     edgeServer = createServer((req, res) => {
@@ -28,6 +31,10 @@ describe('balancer: fuzz findings', () => {
         return void req.socket.resetAndDestroy();
       }
       if (req.url?.startsWith('/vod/slow/')) return void setTimeout(() => res.end('slow'), 300);
+      if (req.url?.startsWith('/vod/pipelined/')) {
+        pipelinedOpen++;
+        res.once('close', () => pipelinedOpen--);
+      }
       res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': String(BIG.length) });
       let at = 0;
       const next = (): void => {
@@ -84,6 +91,15 @@ describe('balancer: fuzz findings', () => {
     const response = await fetch(`${balancer.url}/vod/slow/720p/seg-00001.ts`);
     assert.equal(response.status, 200);
     assert.equal(await response.text(), 'slow');
+  });
+
+  it('lets go of the edge for every pipelined request when their viewer goes without reading', async () => {
+    const viewer = await openRawClient(balancer.url, { paused: true });
+    viewer.socket.write('GET /vod/pipelined/720p/seg-00000.ts HTTP/1.1\r\nHost: b\r\n\r\n'.repeat(6));
+    // The answers queued behind the first have no socket of their own, and no 'close' of their own.
+    await waitUntil('six proxied requests in flight', async () => pipelinedOpen === 6, 5000);
+    viewer.socket.destroy();
+    await waitUntil('every edge response abandoned', async () => pipelinedOpen === 0, 5000);
   });
 
   it('tries the same edge once more when a GET is reset before any byte (only edge: no 502)', async () => {
