@@ -113,6 +113,22 @@ describe('upstream client', () => {
     }
   });
 
+  it('never hedges to a replica out for corrupt bytes: the slow answer is waited for instead', async () => {
+    const attempts: string[] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 50, ejectForMs: 10_000, observer: { onAttempt: (replica) => attempts.push(replica) } });
+    client.setReplicas([{ id: 'slow', url: slow.url }, { id: 'corrupt', url: live.url }]);
+    try {
+      client.eject('corrupt');
+      const response = await client.fetch('/o/2.ts');
+      discardBody(response.body);
+      assert.equal(response.replica, 'slow');
+      assert.equal(response.hedged, false);
+      assert.deepEqual(attempts, ['slow']);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('treats a 5xx as a failure and asks the next replica', async () => {
     const failing = await startTestOrigin();
     failing.route('/o/1.ts', (_req, res) => {

@@ -338,11 +338,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         hedgeTimer.unref();
       };
 
-      /** Takes the next candidate: a hedge only with a slot free now; anything else may wait in the queue. */
+      /**
+       * Takes the next candidate: a hedge only with a slot free now, and never to a replica out for
+       * corrupt bytes (a fast answer from it would only be thrown away); anything else may wait in the queue.
+       */
       const launch = (hedged: boolean): boolean => {
         if (settled || next >= candidates.length) return false;
         const state = candidates[next]!;
         if (hedged) {
+          if (state.corruptRun > 0 && state.ejectedUntil > Date.now()) return false;
           const release = slots.tryAcquire(state.replica.id);
           if (!release) return false;
           next++;
