@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { sumMetric } from '../../infra/prometheus/prometheus-text.js';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
-import { LowLatencyRendition, partBody, RENDITION, startBlockingOrigin, type BlockingOrigin } from './blocking-origin.js';
+import { LowLatencyRendition, partBody, RENDITION, startBlockingOrigin, type BlockingOrigin } from '../../infra/testing/blocking-reload-origin.js';
 
 const silent = pino({ level: 'silent' });
 

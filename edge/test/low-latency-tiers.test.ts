@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { sumMetric } from '../../infra/prometheus/prometheus-text.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../../stack/streamedge-process.js';
-import { LowLatencyRendition, RENDITION, startBlockingOrigin, type BlockingOrigin } from './blocking-origin.js';
+import { LowLatencyRendition, RENDITION, startBlockingOrigin, type BlockingOrigin } from '../../infra/testing/blocking-reload-origin.js';
 
 /** One connection per viewer, so the herd spreads over the edge's workers. */
 const fresh = new Agent({ pipelining: 0 });

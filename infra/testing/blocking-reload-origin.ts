@@ -1,5 +1,5 @@
-// A stand-in Low-Latency HLS origin on port 0 for edge tests: one rendition whose parts the test
-// publishes itself, with the origin contract's blocking reloads (`_HLS_msn`/`_HLS_part` held until
+// A stand-in Low-Latency HLS origin on port 0 for edge and balancer tests: one rendition whose
+// parts the test publishes itself, with the origin contract's blocking reloads (`_HLS_msn`/`_HLS_part` held until
 // that part exists, at most 3 target durations, then 503), held requests for the preload-hinted
 // part, 404 for other missing parts and 400 for bad directives. Several servers may share one
 // rendition, as origin replicas share their live store.
