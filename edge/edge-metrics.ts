@@ -40,6 +40,8 @@ export interface EdgeMetricsSources {
   readonly cacheObjects: () => number;
   readonly cacheCapacityBytes: number;
   readonly inflightFlights: () => number;
+  readonly heldFlights: () => number;
+  readonly heldWaiters: () => number;
   readonly prefetchIndexPlaylists: () => number;
   readonly prefetchIndexSegments: () => number;
   readonly originReplicas: () => number;
@@ -97,6 +99,8 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_cache_objects', help: 'Objects held by the cache', registers, collect() { this.set(sources.cacheObjects()); } });
   new Gauge({ name: 'streamedge_edge_cache_capacity_bytes', help: 'Configured cache size', registers, collect() { this.set(sources.cacheCapacityBytes); } });
   new Gauge({ name: 'streamedge_edge_inflight_fetches', help: 'Coalesced origin fetches under way', registers, collect() { this.set(sources.inflightFlights()); } });
+  new Gauge({ name: 'streamedge_edge_held_fetches', help: 'Coalesced fetches the origin may hold on purpose (Low-Latency HLS blocking reloads and parts) under way', registers, collect() { this.set(sources.heldFlights()); } });
+  new Gauge({ name: 'streamedge_edge_held_waiters', help: 'Viewer requests waiting on held fetches (bounded by --max-held)', registers, collect() { this.set(sources.heldWaiters()); } });
   new Gauge({ name: 'streamedge_edge_origin_inflight_requests', help: 'Origin requests sent and not yet read to the end', registers, collect() { this.set(sources.originInFlight()); } });
   new Gauge({ name: 'streamedge_edge_origin_queued_requests', help: 'Origin requests waiting for a free slot', registers, collect() { this.set(sources.originQueued()); } });
   const originRejected = new Counter({ name: 'streamedge_edge_origin_rejected_total', help: 'Origin requests refused a slot (viewer got 503 + Retry-After)', labelNames: ['reason'], registers });

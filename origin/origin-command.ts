@@ -22,6 +22,7 @@ const OPTIONS = {
   url: { kind: 'url', description: 'base URL edges use to reach this origin (Consul meta; default: the listening URL)' },
   id: { kind: 'string', description: 'instance name and Consul service ID (default origin-<hostname>-<port>)' },
   'cache-size': { kind: 'bytes', description: 'memory for small files kept with their hashes', default: 256 * 1024 * 1024, min: 1 },
+  'max-held-requests': { kind: 'integer', description: 'LL-HLS blocking reloads and preload-hinted part requests held at once (more get 503)', default: 10_000, min: 0, max: 1_000_000 },
   'shutdown-grace': { kind: 'duration', description: 'how long in-flight responses may take on shutdown', default: '10s' },
 } as const;
 
@@ -42,6 +43,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     contentDir,
     id,
     maxCachedBytes: options['cache-size'],
+    maxHeldRequests: options['max-held-requests'],
     logger: log,
     port: options.port,
     host: options.host,

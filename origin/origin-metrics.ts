@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** What a request asked for; the label on every origin metric and log line. */
 export type RouteKind =
@@ -15,6 +15,10 @@ export type RouteKind =
 export interface OriginMetrics {
   readonly registry: Registry;
   observe(kind: RouteKind, status: number, bytes: number, seconds: number): void;
+  /** LL-HLS requests held for a playlist update: +1 when held, -1 when let go. */
+  held(delta: 1 | -1): void;
+  /** How a hold ended: ready, timeout, aborted (client left), or full (refused at the cap). */
+  holdEnded(outcome: string): void;
 }
 
 export function createOriginMetrics(): OriginMetrics {
@@ -39,8 +43,21 @@ export function createOriginMetrics(): OriginMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const heldNow = new Gauge({
+    name: 'streamedge_origin_held_requests',
+    help: 'LL-HLS requests (blocking playlist reloads, preload-hinted parts) held until the playlist updates',
+    registers: [registry],
+  });
+  const holds = new Counter({
+    name: 'streamedge_origin_held_requests_total',
+    help: 'Held LL-HLS requests by how the hold ended (ready, timeout, aborted, full = refused at the cap)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    held: (delta) => heldNow.inc(delta),
+    holdEnded: (outcome) => holds.inc({ outcome }),
     observe(kind, status, sent, seconds) {
       requests.inc({ kind, status: String(status) });
       bytes.inc({ kind }, sent);

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { createFileStore } from './file-store.js';
 import { createOriginMetrics, type OriginMetrics, type RouteKind } from './origin-metrics.js';
 import { classifyRoute, createOriginRoutes } from './origin-routes.js';
+import { createPlaylistUpdateWaiters } from './playlist-update-waiters.js';
 import { HttpError, sendError, sendRepresentation } from './representation.js';
 import { parseRequestTarget } from './request-path.js';
 
@@ -20,6 +21,8 @@ export interface OriginServerOptions {
   readonly logger?: Logger;
   readonly maxCachedBytes?: number;
   readonly maxCachedFileBytes?: number;
+  /** LL-HLS requests held at once for playlist updates (default 10,000); more are answered 503. */
+  readonly maxHeldRequests?: number;
   /** Serve HTTPS (HTTP/1.1: edges are the only clients) with this certificate and key. */
   readonly tls?: Pick<ServerCredentials, 'cert' | 'key'> | undefined;
 }
@@ -41,6 +44,13 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
   const log = options.logger ?? createLogger('origin', id);
   const metrics = createOriginMetrics();
   let draining = false;
+  // Polled every 20 ms while requests wait: a part is seen at most 20 ms after it is written.
+  const waiters = createPlaylistUpdateWaiters({
+    maxHeld: options.maxHeldRequests ?? 10_000,
+    pollMs: 20,
+    onHeld: (delta) => metrics.held(delta),
+    onOutcome: (outcome) => metrics.holdEnded(outcome),
+  });
   const resolve = createOriginRoutes({
     contentDir: options.contentDir,
     store: await createFileStore({ root: options.contentDir, maxCachedBytes: options.maxCachedBytes, maxCachedFileBytes: options.maxCachedFileBytes }),
@@ -48,6 +58,7 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
     metrics,
     isDraining: () => draining,
     log,
+    waiters,
   });
 
   // Phases: check the method → validate the path → classify → resolve → send; every ending is
@@ -62,12 +73,16 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
       metrics.observe(kind, response.statusCode, sent, seconds);
       log.debug({ method: request.method, url: request.url?.slice(0, 200), status: response.statusCode, kind, bytes: sent, ms: Math.round(seconds * 1000) }, 'request');
     });
+    const gone = new AbortController();
+    response.once('close', () => gone.abort());
     try {
       if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, 'method not allowed', { Allow: 'GET, HEAD' });
       const target = parseRequestTarget(request.url);
       if (!target.ok) throw new HttpError(target.status, target.reason);
       kind = classifyRoute(target.segments);
-      sent = await sendRepresentation(request, response, await resolve(target.segments));
+      const queryAt = request.url!.indexOf('?');
+      const query = new URLSearchParams(queryAt === -1 ? '' : request.url!.slice(queryAt + 1).split('#', 1)[0]);
+      sent = await sendRepresentation(request, response, await resolve({ segments: target.segments, query, signal: gone.signal }));
     } catch (error) {
       if (response.headersSent) {
         // Mid-body failure: cut the connection so the client sees an error, never a short object.
@@ -80,10 +95,12 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
     }
   };
 
+  const server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, (request, response) => void handle(request, response))
+    : createServer((request, response) => void handle(request, response));
+  server.once('close', () => waiters.close());
   return {
-    server: options.tls
-      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, (request, response) => void handle(request, response))
-      : createServer((request, response) => void handle(request, response)),
+    server,
     metrics,
     setDraining: (value) => {
       draining = value;

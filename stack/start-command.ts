@@ -156,7 +156,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw error instanceof LiveInputError ? new OptionError('--live-input', error.message) : error;
   });
   const contentDir = resolve(options.content);
-  const live = { id: DEMO_LIVE_CHANNEL, input: options['live-input'], args: ['--title', 'Live channel 1 (encoded now)'] };
+  const live = { id: DEMO_LIVE_CHANNEL, input: options['live-input'], args: ['--title', 'Live channel 1 (encoded now)', '--low-latency'] };
   if (options.hosts) {
     await ensureCatalog(contentDir, options.content);
     await runHostsStack({

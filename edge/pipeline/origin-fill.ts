@@ -9,6 +9,7 @@
 // invalidating what the cache holds for the URL.
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
+import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { originStatusFault, UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
@@ -84,7 +85,8 @@ function upstreamTiers(services: EdgeServices, key: string, road: FillRoad): Ups
 }
 
 function fetchUpstream(services: EdgeServices, key: string, options: UpstreamFetchOptions, road: FillRoad): Promise<TieredResponse> {
-  return fetchThroughTiers(upstreamTiers(services, key, road), key, options, services.tierObserver);
+  const held = services.held.isHeld(key) ? { heldWaitMs: services.held.holdWaitMs } : {};
+  return fetchThroughTiers(upstreamTiers(services, key, road), key, { ...options, ...held }, services.tierObserver);
 }
 
 /**
@@ -341,13 +343,15 @@ function streamBody(
       over = true;
       if (held) flight.publishChunk(held);
       let outcome: 'done' | 'gave-up' = 'gave-up';
-      if (notStored === undefined && !flight.purged) {
+      const kept = notStored === undefined ? whole ?? ownBody(chunks, received) : undefined;
+      if (kept && response.status === 200 && isPlaylistPath(flight.key)) services.held.notePlaylist(flight.key, kept);
+      if (kept && !flight.purged) {
         const entry = createCacheEntry({
           key: flight.key,
           status: response.status,
           negativeTtl: services.negativeTtl,
           headers: response.headers,
-          body: whole ?? ownBody(chunks, received),
+          body: kept,
           requestTime: response.requestTime,
           responseTime: response.responseTime,
           commonHeaders: services.commonHeaders,
@@ -374,14 +378,19 @@ export function startBackgroundFill(services: EdgeServices, key: string, stale: 
 
 /** Runs a fill in the background; a bug in it must end the flight, not the process. */
 function fill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad): void {
-  runOriginFill(services, flight, stale, road).catch((error: unknown) => {
-    services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
-    flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
-  });
+  const ended = services.held.isHeld(flight.key) ? services.held.flightStarted() : undefined;
+  runOriginFill(services, flight, stale, road)
+    .catch((error: unknown) => {
+      services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
+      flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
+    })
+    .finally(ended);
 }
 
 /** A miss or a revalidation: join or start the key's flight, and stream it to this viewer as a reader. */
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
+  const held = services.held.isHeld(ctx.key);
+  if (held && !admitHeld(services, ctx)) return;
   if (stale === undefined && !services.flights.has(ctx.key) && !services.newKeyRate.tryTake()) {
     services.metrics.originRejected.labels('new-key-rate').inc();
     serveStaleOrError(services, ctx, undefined, newKeyRateError());
@@ -400,10 +409,22 @@ export function readThroughFlight(services: EdgeServices, ctx: RequestContext, s
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();
   }
-  attachReader(services, ctx, flight, stale);
+  attachReader(services, ctx, flight, stale, held);
 }
 
-function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined): void {
+/** A viewer waiting on a held fetch takes one of the bounded places until its response ends; none left: 503. */
+function admitHeld(services: EdgeServices, ctx: RequestContext): boolean {
+  const release = services.held.admit();
+  if (release === undefined) {
+    services.metrics.originRejected.labels('held-limit').inc();
+    serveStaleOrError(services, ctx, undefined, new EdgeError('too many requests waiting on held fetches', { source: 'internal', retryable: true, status: 503, reason: 'held-limit', retryAfterSeconds: 1 }));
+    return false;
+  }
+  ctx.res.once('close', release);
+  return true;
+}
+
+function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, held: boolean): void {
   const { req, res } = ctx;
   const wantsRange = req.headers.range !== undefined;
   // A playlist for a signed URL is rewritten whole (its token carried into every URI), from the cached copy.
@@ -527,7 +548,8 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
     },
   };
   // onHead may run inside subscribe() when the flight is already streaming.
-  const subscription = flight.subscribe(listener, { waitLimited: ctx.collapsed });
+  // A held fetch is bounded by its hold wait: a reader giving up on it would only send its own.
+  const subscription = flight.subscribe(listener, { waitLimited: ctx.collapsed && !held });
   subscribed = true;
   if (stopped) subscription.cancel();
   res.once('close', () => {

@@ -1,11 +1,13 @@
 // A fill's road upstream as an ordered list of tiers — the key's owner worker, the key's owner edge
 // in the region, the region's shields, the origin replicas — tried in turn: a tier that cannot
-// connect, times out or answers 5xx passes the fetch to the next, and the last tier's answer stands.
+// connect, times out or answers 5xx passes the fetch to the next (except a held request's 5xx that
+// came from upstream of the tier), and the last tier's answer stands.
 // A body from any tier but the last that breaks off (reset, killed peer, short) is continued from
 // the next tiers with a Range request for the rest, so viewers streaming it never see the break;
 // the bytes are still checked whole (length, ETag hash) by the fill that reads them, which can
 // then blame (eject) the one replica they came from — or no one, when they came from several.
 import { PassThrough, type Readable } from 'node:stream';
+import { upstreamFaultOf } from '../../infra/http/upstream-fault.js';
 import { EdgeError, upstreamError } from '../errors.js';
 import { discardBody, type UpstreamClient, type UpstreamFetchOptions, type UpstreamResponse } from './upstream-client.js';
 
@@ -64,7 +66,7 @@ export async function fetchThroughTiers(tiers: readonly UpstreamTier[], key: str
     const seconds = (): number => (performance.now() - started) / 1000;
     let response: UpstreamResponse;
     try {
-      response = await tier.client.fetch(key, tier.headers ? { ...options, headers: { ...options.headers, ...tier.headers } } : options);
+      response = await tier.client.fetch(key, tierOptions(tier, options));
     } catch (error) {
       observer.onTier?.(tier.name, 'failed', seconds());
       if (last) throw error;
@@ -72,7 +74,7 @@ export async function fetchThroughTiers(tiers: readonly UpstreamTier[], key: str
       observer.onFallback?.(tier.name, key, failure.reason, failure.message);
       continue;
     }
-    if (response.status >= 500 && !last) {
+    if (response.status >= 500 && !last && !heldUpstream(response, options)) {
       // The tier may only be relaying an origin's 5xx, or be failing itself: ask the next one.
       discardBody(response.body);
       observer.onTier?.(tier.name, 'http-5xx', seconds());
@@ -86,6 +88,26 @@ export async function fetchThroughTiers(tiers: readonly UpstreamTier[], key: str
     return { ...response, tier: tier.name, body: resuming.body, soleSource: () => (resuming.continued() ? undefined : source) };
   }
   throw new Error('unreachable');
+}
+
+/**
+ * A cache tier holding a request relays its own upstream's hold, through a few hops at most: it is
+ * given twice the origin's hold wait, so its answer, not a timeout, ends the wait.
+ */
+const HELD_CACHE_TIER_FACTOR = 2;
+
+function tierOptions(tier: UpstreamTier, options: UpstreamFetchOptions): UpstreamFetchOptions {
+  const heldWaitMs = options.heldWaitMs !== undefined && tier.name !== 'origin' ? options.heldWaitMs * HELD_CACHE_TIER_FACTOR : options.heldWaitMs;
+  return {
+    ...options,
+    ...(tier.headers ? { headers: { ...options.headers, ...tier.headers } } : {}),
+    ...(heldWaitMs !== undefined ? { heldWaitMs } : {}),
+  };
+}
+
+/** A held request's 5xx that a cache tier says came from upstream of it: the next tier would wait on the same origin. */
+function heldUpstream(response: UpstreamResponse, options: UpstreamFetchOptions): boolean {
+  return options.heldWaitMs !== undefined && upstreamFaultOf(response.headers) !== undefined;
 }
 
 /** A whole 200 of known length and ETag can be continued from another tier byte for byte. */

@@ -196,6 +196,31 @@ describe('upstream client', () => {
     }
   });
 
+  it('a held request is never hedged, waits past the headers timeout up to its own, and still fails over from a dead replica', async () => {
+    const hedged: string[] = [];
+    const ejected: string[] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 50, headersTimeoutMs: 500, observer: { onHedge: (replica) => hedged.push(replica), onEject: (replica) => ejected.push(replica) } });
+    try {
+      // The slow replica first for every object, by rank: held 1.5 s, past the 500 ms headers timeout.
+      client.setReplicas([{ id: 'slow', url: slow.url, rank: 0 }, { id: 'live', url: live.url, rank: 1 }]);
+      for (let i = 0; i < 3; i++) {
+        const response = await client.fetch(`/o/${i}.ts`, { heldWaitMs: 3000 });
+        assert.equal(response.replica, 'slow');
+        discardBody(response.body);
+      }
+      assert.deepEqual(hedged, []);
+      // Held past its own wait: a timeout that neither blames the replica nor tries the next one.
+      for (let i = 0; i < 3; i++) await assert.rejects(client.fetch(`/o/${i}.ts`, { heldWaitMs: 200 }), (error: EdgeError) => error.reason === 'timeout');
+      assert.deepEqual(ejected, []);
+      client.setReplicas([{ id: 'dead', url: dead, rank: 0 }, { id: 'live', url: live.url, rank: 1 }]);
+      const response = await client.fetch('/o/0.ts', { heldWaitMs: 3000 });
+      assert.equal(response.replica, 'live', 'a refused connection is the replica’s own failure');
+      discardBody(response.body);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('reports an upstream, retryable error when every replica fails', async () => {
     const attempts: AttemptOutcome[] = [];
     const client = createUpstreamClient({ ...DEFAULTS, observer: { onAttempt: (_replica, outcome) => attempts.push(outcome) } });

@@ -3,7 +3,8 @@
 // Fetches objects from replicated upstreams: undici Pools (keep-alive) per replica, failover to the
 // next replica on connect errors, timeouts and 5xx, one hedged request to a second replica when the
 // first is slow to answer, and passive ejection of a replica that keeps failing, or whose body the
-// caller found corrupt (longer each time in a row, until a body from it checks out). When every replica
+// caller found corrupt (longer each time in a row, until a body from it checks out); a request the
+// upstream holds on purpose (Low-Latency HLS) is neither hedged nor blamed for its wait. When every replica
 // has been tried and the last real answer was a 5xx, that answer is what the fetch resolves with
 // (the origin's own status and body); it rejects only when no replica answered at all. A request
 // with an unsafe method (RFC 9110 §9.2.1) streams its body to one replica, never retried or hedged:
@@ -70,6 +71,12 @@ export interface UpstreamFetchOptions {
   readonly body?: Readable;
   /** Interim responses (e.g. 103 Early Hints) of attempts still running, before the final one. */
   readonly onInterim?: (interim: UpstreamInterim) => void;
+  /**
+   * The upstream may hold this request on purpose (held-requests.ts) for up to this long before
+   * its headers: it is never hedged, this replaces the headers timeout, and neither a timeout nor
+   * a 5xx counts against the replica or moves on to another one (it would be held just the same).
+   */
+  readonly heldWaitMs?: number;
 }
 
 export interface UpstreamClientOptions {
@@ -271,6 +278,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const fetch = (target: string, fetchOptions: UpstreamFetchOptions = {}): Promise<UpstreamResponse> => {
     const method = fetchOptions.method ?? 'GET';
     const once = method !== 'GET' && method !== 'HEAD';
+    const { heldWaitMs } = fetchOptions;
+    if (heldWaitMs !== undefined && !(Number.isInteger(heldWaitMs) && heldWaitMs > 0)) throw new TypeError(`origin client: heldWaitMs must be a positive integer, got ${heldWaitMs}`);
+    const held = heldWaitMs !== undefined;
     const candidates = once ? candidatesFor(target).slice(0, 1) : candidatesFor(target);
     const replicaCount = candidates.length;
     // A lone replica gets a second attempt: a keep-alive socket it closed at the very moment we
@@ -329,7 +339,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       }
 
       const startHedgeTimer = (): void => {
-        if (hedgeTimer !== undefined || !(options.hedgeDelayMs > 0 && replicaCount > 1 && !once)) return;
+        if (hedgeTimer !== undefined || !(options.hedgeDelayMs > 0 && replicaCount > 1 && !once && !held)) return;
         hedgeTimer = setTimeout(() => {
           if (!settled && running > 0 && next < candidates.length && launch(true)) {
             observer.onHedge?.(candidates[next - 1]!.replica.id);
@@ -393,6 +403,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             method: once ? (method as Dispatcher.HttpMethod) : 'GET',
             headers,
             signal: controller.signal,
+            ...(held ? { headersTimeout: heldWaitMs } : {}),
             ...(fetchOptions.body ? { body: fetchOptions.body } : {}),
             // undici hands every 1xx but 100 and 101 to onInfo (it fails the response on a 100 it did not ask for).
             ...(onInterim ? { onInfo: ({ statusCode, headers: fields }) => { if (!settled) onInterim({ status: statusCode, headers: fields }); } } : {}),
@@ -412,8 +423,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
               if (response.statusCode >= 500) {
                 dropLast5xx();
                 last5xx = { status: response.statusCode, headers: response.headers, body: response.body, replica: state.replica.id, requestTime, responseTime: Date.now(), hedged };
-                failed(state);
                 observer.onAttempt?.(state.replica.id, 'http-5xx', seconds());
+                if (held) {
+                  // The replica held the request and gave up on the object: another would too.
+                  settle();
+                  succeed(last5xx);
+                  return;
+                }
+                failed(state);
                 lastError = new EdgeError(`origin ${state.replica.id} answered ${response.statusCode}`, {
                   source: 'upstream', retryable: true, status: 502, reason: 'http-5xx',
                 });
@@ -442,9 +459,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
                 observer.onAttempt?.(state.replica.id, 'cancelled', seconds());
                 return;
               }
-              failed(state);
               lastError = upstreamError(error, state.replica.id);
               observer.onAttempt?.(state.replica.id, lastError.reason === 'timeout' ? 'timeout' : lastError.reason === 'connect' ? 'connect' : 'error', seconds());
+              if (held && (error as { code?: string } | null)?.code === 'UND_ERR_HEADERS_TIMEOUT') {
+                // The hold wait is spent: no time is left to try another replica, and no blame.
+                settle();
+                fail(lastError);
+                return;
+              }
+              failed(state);
               tryNext();
             },
           );

@@ -15,11 +15,13 @@ const OPTIONS = {
   rendition: { kind: 'string', description: 'ladder rung to encode (repeat for several)', multiple: true, choices: LIVE_LADDER.map((r) => r.name), default: ['240p', '480p'] },
   'segment-seconds': { kind: 'integer', description: 'segment length in seconds (the playlists\' target duration)', default: 2, min: 1, max: 10 },
   window: { kind: 'integer', description: 'segments in each live playlist', default: 6, min: 3, max: 100 },
+  'low-latency': { kind: 'boolean', description: 'Low-Latency HLS: CMAF fMP4 parts, blocking playlist reload, preload hints (default: plain MPEG-TS segments)' },
+  'part-seconds': { kind: 'number', description: 'LL-HLS part length in seconds (rounded up to whole frames at 30 fps; at most half a segment)', default: 0.333, min: 0.1, max: 1 },
   preset: { kind: 'string', description: 'x264 preset (CPU against quality)', default: 'superfast', choices: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'] },
 } as const;
 
 export async function main(argv: readonly string[]): Promise<void> {
-  const options = parseCommandOptions('live', 'Encode a live channel in real time (H.264 + AAC ABR, MPEG-TS segments) into the catalog the origins serve.', OPTIONS, argv);
+  const options = parseCommandOptions('live', 'Encode a live channel in real time (H.264 + AAC ABR, MPEG-TS segments or LL-HLS CMAF parts) into the catalog the origins serve.', OPTIONS, argv);
   const input = await resolveLiveInput(options.input).catch((error: unknown) => {
     throw error instanceof LiveInputError ? new OptionError('--input', error.message) : error;
   });
@@ -27,6 +29,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     checkChannelId(options.id);
   } catch (error) {
     throw new OptionError('--id', (error as Error).message);
+  }
+  const partTargetMs = Math.round(options['part-seconds'] * 1000);
+  if (options['low-latency'] && partTargetMs > (options['segment-seconds'] * 1000) / 2) {
+    throw new OptionError('--part-seconds', `must be at most half a segment (${options['segment-seconds'] / 2} s), got ${options['part-seconds']}`);
   }
   const log = createLogger('live', options.id);
   const renditions = LIVE_LADDER.filter((rung) => options.rendition.includes(rung.name));
@@ -42,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     windowSize: options.window,
     preset: options.preset,
     clockOverlay,
+    ...(options['low-latency'] && { partTargetMs }),
     log,
   }).catch((error: unknown) => {
     throw error instanceof LiveInputError ? new OptionError('--id', error.message) : error;

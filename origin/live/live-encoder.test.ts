@@ -200,3 +200,59 @@ test('a looped file keeps its timestamps monotonic across the loop point', { tim
   const bodies = await Promise.all(playlist.segments.map((segment) => readFile(join(dir, segment.uri))));
   await assertContinuous(await concatenate(bodies, 'looped.ts'), 'looped file');
 });
+
+test('--low-latency: real CMAF parts from ffmpeg, segments that are their parts concatenated, blocking reloads answered by the origin', { timeout: 90_000 }, async () => {
+  const content = join(work, 'low-latency');
+  const encoder = await spawnStreamedge(
+    ['live', '--input', 'lavfi:testsrc2=size=320x180:rate=30', '--id', 'low', '--content', content, ...CHEAP, '--low-latency', '--part-seconds', '0.333'],
+    { readyMessage: 'publishing', startTimeoutMs: 30_000 },
+  );
+  processes.push(encoder);
+  const origin = await spawnStreamedge(['origin', '--content', content, '--port', '0', '--id', 'll-origin']);
+  processes.push(origin);
+  const base = `${origin.url}/live/low/240p`;
+  assert.match(await (await fetch(`${origin.url}/live/low/master.m3u8`)).text(), /CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2"\n240p\/index\.m3u8\n/);
+  assert.deepEqual(JSON.parse(await readFile(join(content, 'live', 'low', 'channel.json'), 'utf8')), { id: 'low', title: 'low', format: 'fmp4', lowLatency: true });
+
+  // Follow the live edge part by part with blocking reloads, as an LL-HLS player does.
+  let text = await (await fetch(`${base}/index.m3u8`)).text();
+  assert.match(text, /#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1\.002,CAN-SKIP-UNTIL=12\.000\n#EXT-X-PART-INF:PART-TARGET=0\.334\n/);
+  const gaps: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-(\d+)\.(\d+)\.m4s"/.exec(text)!;
+    const started = Date.now();
+    const response = await fetch(`${base}/index.m3u8?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}`);
+    assert.equal(response.status, 200);
+    text = await response.text();
+    gaps.push(Date.now() - started);
+  }
+  const sorted = [...gaps].sort((x, y) => x - y);
+  assert.ok(sorted[6]! >= 150 && sorted[6]! <= 600, `a new part about every 333 ms: waits ${gaps.join(', ')} ms`);
+
+  // Wait for three complete segments, then judge the files.
+  const dir = join(content, 'live', 'low', '240p');
+  await waitFor('three segments', async () => ((await readdir(dir)).includes('seg-2.m4s') ? true : undefined), 15_000, 200);
+  text = await readFile(join(dir, 'index.m3u8'), 'utf8');
+  const init = await readFile(join(dir, 'init.mp4'));
+  for (const msn of [0, 1, 2]) {
+    const parts = [...text.matchAll(new RegExp(`#EXT-X-PART:DURATION=([\\d.]+),URI="(seg-${msn}\\.\\d+\\.m4s)"(,INDEPENDENT=YES)?`, 'g'))];
+    if (parts.length === 0) continue; // older than the part listing
+    assert.equal(parts.length, 6, `seg-${msn}: 6 parts of 1/3 s in 2 s`);
+    assert.deepEqual(parts.map((match) => match[3] !== undefined), [true, false, false, false, false, false], `seg-${msn} starts with its keyframe`);
+    for (const match of parts) assert.ok(Number(match[1]) <= 0.334, match[0]);
+    const bodies = await Promise.all(parts.map((match) => readFile(join(dir, match[2]!))));
+    const whole = await readFile(join(dir, `seg-${msn}.m4s`));
+    assert.deepEqual(whole, Buffer.concat(bodies), `seg-${msn}.m4s is its parts concatenated`);
+    assert.match(text, new RegExp(`#EXTINF:2\\.000,\\nseg-${msn}\\.m4s\\n`));
+  }
+  // init + a segment and init + its first part are each a decodable MP4 to ffprobe and ffmpeg.
+  const playable = await concatenate([init, await readFile(join(dir, 'seg-1.m4s'))], 'seg-1.mp4');
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'csv=p=0', playable]);
+  assert.match(stdout, /^h264,60\naac,9[34]\n$/, stdout);
+  const firstPart = await concatenate([init, await readFile(join(dir, 'seg-1.0.m4s'))], 'seg-1.0.mp4');
+  assert.equal((await run('ffmpeg', ['-hide_banner', '-v', 'error', '-i', firstPart, '-f', 'null', '-'])).stderr.trim(), '');
+  const frames = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-count_frames', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', firstPart]);
+  assert.equal(frames.stdout.trim(), '10');
+
+  assert.equal(await encoder.stop(), 0, encoder.output());
+});

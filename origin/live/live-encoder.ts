@@ -1,16 +1,20 @@
 // Runs the live encode: ffmpeg writes each rung's segments into a private staging directory
 // (`live/<id>/.encoder`, never served: the origin refuses dot-names) and lists each one once it is
 // complete; this process moves listed segments into the served rendition directories and rewrites
-// the playlists, so the origins only ever see finished segments and whole playlists.
+// the playlists, so the origins only ever see finished segments and whole playlists. In
+// Low-Latency mode ffmpeg writes each rung as fragmented MP4 to a pipe instead, and every
+// fragment is published as a part the moment it arrives.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../infra/runtime/logger.js';
-import { avcCodecFromTransportStream } from '../h264-codec-string.js';
+import type { Readable } from 'node:stream';
+import { avcCodecFromInitSegment, avcCodecFromTransportStream } from '../h264-codec-string.js';
 import { renderMasterPlaylist } from '../master-playlist.js';
 import type { Rendition } from '../renditions.js';
 import { CHANNEL_MARKER, type ChannelManifest } from './live-channel-layout.js';
-import { liveEncodeArgs, LIVE_FRAME_RATE, parseSegmentList, SEGMENT_LIST } from './live-ffmpeg-args.js';
+import { createFmp4FragmentReader } from './fmp4-fragment-reader.js';
+import { liveEncodeArgs, LIVE_FRAME_RATE, LL_FIRST_PIPE, parseSegmentList, SEGMENT_LIST } from './live-ffmpeg-args.js';
 import { LiveInputError, type LiveInput } from './live-input.js';
 import { openLiveRenditionWriter, PLAYLIST_NAME, writeFileAtomically, type LiveRenditionWriter } from './live-rendition-writer.js';
 import { isProcessAlive } from '../../infra/runtime/process-alive.js';
@@ -28,6 +32,8 @@ export interface LiveEncoderOptions {
   readonly windowSize: number;
   readonly preset: string;
   readonly clockOverlay: boolean;
+  /** Low-Latency HLS with parts of about this many ms (CMAF fMP4); plain MPEG-TS segments when absent. */
+  readonly partTargetMs?: number;
   readonly log: Logger;
   readonly ffmpeg?: string;
 }
@@ -62,9 +68,21 @@ async function claimStaging(stagingDir: string, channel: string): Promise<void> 
   await writeFile(join(stagingDir, 'pid'), String(process.pid));
 }
 
+/**
+ * PART-TARGET for a requested part length: ffmpeg closes a fragment once it holds at least the
+ * requested duration, so parts are that many frames rounded up, and the target is their length.
+ */
+export function advertisedPartTargetMs(requestedMs: number): number {
+  return Math.ceil((Math.ceil((requestedMs * LIVE_FRAME_RATE) / 1000 - 1e-9) * 1000) / LIVE_FRAME_RATE);
+}
+
 export async function startLiveEncoder(options: LiveEncoderOptions): Promise<LiveEncoder> {
-  const { log, renditions } = options;
+  const { log, renditions, partTargetMs } = options;
   if (renditions.length === 0) throw new TypeError('startLiveEncoder: at least one rendition');
+  if (partTargetMs !== undefined && (!Number.isInteger(partTargetMs) || partTargetMs < 100 || partTargetMs > (options.segmentSeconds * 1000) / 2)) {
+    throw new TypeError(`startLiveEncoder: partTargetMs must be a whole number from 100 to half a segment, got ${partTargetMs}`);
+  }
+  const lowLatency = partTargetMs !== undefined;
   const channelDir = join(options.contentDir, 'live', options.id);
   const stagingDir = join(channelDir, STAGING);
   await mkdir(channelDir, { recursive: true });
@@ -73,14 +91,20 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
   for (const rung of renditions) {
     await mkdir(join(channelDir, rung.name), { recursive: true });
     await mkdir(join(stagingDir, rung.name));
-    writers.set(rung.name, await openLiveRenditionWriter({ dir: join(channelDir, rung.name), targetDuration: options.segmentSeconds, windowSize: options.windowSize }));
+    writers.set(rung.name, await openLiveRenditionWriter({
+      dir: join(channelDir, rung.name),
+      targetDuration: options.segmentSeconds,
+      windowSize: options.windowSize,
+      ...(lowLatency && { partTargetMs: advertisedPartTargetMs(partTargetMs) }),
+    }));
   }
-  const manifest: ChannelManifest = { id: options.id, title: options.title ?? options.id, format: 'ts' };
+  const manifest: ChannelManifest = { id: options.id, title: options.title ?? options.id, ...(lowLatency ? { format: 'fmp4', lowLatency: true } : { format: 'ts' }) };
   await writeFileAtomically(join(channelDir, CHANNEL_MARKER), `${JSON.stringify(manifest, null, 2)}\n`);
 
   const ffmpeg = options.ffmpeg ?? process.env.FFMPEG ?? 'ffmpeg';
-  const args = liveEncodeArgs({ input: options.input, rungs: renditions, segmentSeconds: options.segmentSeconds, preset: options.preset, clockOverlay: options.clockOverlay });
-  const child: ChildProcess = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', ...args], { cwd: stagingDir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const args = liveEncodeArgs({ input: options.input, rungs: renditions, segmentSeconds: options.segmentSeconds, preset: options.preset, clockOverlay: options.clockOverlay, partTargetMs });
+  const pipes = renditions.map(() => (lowLatency ? 'pipe' : 'ignore') as 'pipe' | 'ignore');
+  const child: ChildProcess = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', ...args], { cwd: stagingDir, stdio: ['ignore', 'ignore', 'pipe', ...pipes] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
@@ -97,7 +121,10 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
 
   // Each rung's list is read from where the last read stopped; one poll at a time.
   const offsets = new Map(renditions.map((rung) => [rung.name, 0]));
-  const firstSegment = new Map<string, Buffer>();
+  /** Each rung's CODECS string, read from its first segment (plain) or its init segment (Low-Latency). */
+  const codecs = new Map<string, string>();
+  /** Rungs with something listed in their playlist. */
+  const started = new Set<string>();
   let resolvePublishing!: () => void;
   let rejectPublishing!: (error: Error) => void;
   const publishing = new Promise<void>((resolvePromise, reject) => {
@@ -114,7 +141,7 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
       width: rung.width,
       height: rung.height,
       frameRate: LIVE_FRAME_RATE,
-      codecs: `${avcCodecFromTransportStream(firstSegment.get(rung.name)!)},mp4a.40.2`,
+      codecs: `${codecs.get(rung.name)!},mp4a.40.2`,
     }));
     await writeFileAtomically(join(channelDir, 'master.m3u8'), renderMasterPlaylist(variants));
   };
@@ -141,7 +168,8 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
     offsets.set(rung.name, offsets.get(rung.name)! + consumed);
     for (const segment of segments) {
       const file = join(stagingDir, rung.name, segment.file);
-      if (!firstSegment.has(rung.name)) firstSegment.set(rung.name, await readFile(file));
+      if (!codecs.has(rung.name)) codecs.set(rung.name, avcCodecFromTransportStream(await readFile(file)));
+      started.add(rung.name);
       timelineZeroMs ??= Date.now() - (segment.startMs + segment.durationMs);
       const entry = await writers.get(rung.name)!.publish(file, segment.durationMs, timelineZeroMs + segment.startMs);
       log.debug({ rendition: rung.name, msn: entry.msn, ms: entry.durationMs }, 'segment published');
@@ -149,13 +177,16 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
   };
 
   let ready = false;
-  const poll = async (): Promise<void> => {
-    for (const rung of renditions) await pollRung(rung);
-    if (!ready && firstSegment.size === renditions.length) {
+  const announceWhenStarted = async (): Promise<void> => {
+    if (!ready && started.size === renditions.length) {
       await writeMaster();
       ready = true;
       resolvePublishing();
     }
+  };
+  const poll = async (): Promise<void> => {
+    for (const rung of renditions) await pollRung(rung);
+    await announceWhenStarted();
   };
 
   let polling = Promise.resolve();
@@ -164,14 +195,57 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
     rejectPublishing(error);
     child.kill('SIGTERM');
   };
-  const timer = setInterval(() => {
-    polling = polling.then(poll).catch(pollFailed);
-  }, POLL_MS);
+
+  /**
+   * Low-Latency: each rung's pipe is split into its init segment and parts, published in order;
+   * the pipe is paused while a chunk's parts are written, so nothing queues up in memory.
+   */
+  const consumeRungPipe = (rung: Rendition, stream: Readable): Promise<void> => {
+    const reader = createFmp4FragmentReader();
+    const writer = writers.get(rung.name)!;
+    let publishingChunk = Promise.resolve();
+    const publishUnits = async (chunk: Buffer): Promise<void> => {
+      for (const unit of reader.push(chunk)) {
+        if (unit.kind === 'init') {
+          codecs.set(rung.name, avcCodecFromInitSegment(unit.bytes));
+          await writer.publishInit(unit.bytes);
+          continue;
+        }
+        // Both ends rounded, so parts' ms durations add up to their segment's exactly.
+        const startMs = Math.round(unit.startSeconds * 1000);
+        const durationMs = Math.round((unit.startSeconds + unit.durationSeconds) * 1000) - startMs;
+        timelineZeroMs ??= Date.now() - (startMs + durationMs);
+        const part = await writer.publishPart(unit.bytes, { startMs, durationMs, independent: unit.independent }, timelineZeroMs + startMs);
+        started.add(rung.name);
+        log.debug({ rendition: rung.name, part: part.uri, ms: durationMs }, 'part published');
+      }
+      await announceWhenStarted();
+    };
+    stream.on('data', (chunk: Buffer) => {
+      stream.pause();
+      publishingChunk = publishingChunk.then(() => publishUnits(chunk)).then(
+        () => void stream.resume(),
+        (error: Error) => {
+          stream.destroy(); // ffmpeg gets EPIPE rather than block on a pipe nobody reads
+          pollFailed(error);
+        },
+      );
+    });
+    return new Promise<void>((resolveEnd) => stream.once('close', resolveEnd)).then(() => publishingChunk);
+  };
+  const pipesDrained = lowLatency ? Promise.all(renditions.map((rung, i) => consumeRungPipe(rung, child.stdio[LL_FIRST_PIPE + i] as Readable))) : Promise.resolve([]);
+
+  const timer = lowLatency
+    ? undefined
+    : setInterval(() => {
+        polling = polling.then(poll).catch(pollFailed);
+      }, POLL_MS);
 
   const exited = ffmpegExit.then(async ({ code, signal }) => {
     clearInterval(timer);
     // What ffmpeg finished before exiting (on SIGTERM it closes its open segments) is still published.
-    polling = polling.then(poll).catch(pollFailed);
+    if (lowLatency) await pipesDrained;
+    else polling = polling.then(poll).catch(pollFailed);
     await polling;
     if (!ready) rejectPublishing(new Error(`ffmpeg exited (${code ?? signal}) before the first segments:\n${stderr.trim()}`));
     await Promise.all(['pid', 'ffmpeg.pid'].map((name) => rm(join(stagingDir, name), { force: true })));

@@ -13,6 +13,30 @@ export interface LiveEncodePlan {
   readonly preset: string;
   /** Burn the wall clock (UTC) and the rung into a generated picture (needs drawtext). */
   readonly clockOverlay: boolean;
+  /** Low-Latency HLS: fragmented MP4 with fragments of about this length, rung i to pipe fd 3 + i. */
+  readonly partTargetMs?: number;
+}
+
+/** The first stdio descriptor a Low-Latency encode writes a rung to (rung i on LL_FIRST_PIPE + i). */
+export const LL_FIRST_PIPE = 3;
+
+/**
+ * Where a rung's encode goes. Plain: MPEG-TS segments listed once complete. Low-Latency: one
+ * fragmented MP4 stream (ftyp + moov, then a moof + mdat per fragment) cut at every keyframe and
+ * whenever a fragment reaches the part target, so each fragment is one part.
+ */
+function rungOutput(plan: LiveEncodePlan, rung: Rendition, index: number): string[] {
+  if (plan.partTargetMs !== undefined) {
+    return [
+      '-f', 'mp4', '-movflags', '+cmaf+frag_keyframe+empty_moov+default_base_moof+delay_moov',
+      '-frag_duration', String(plan.partTargetMs * 1000), '-flush_packets', '1', `pipe:${LL_FIRST_PIPE + index}`,
+    ];
+  }
+  return [
+    '-f', 'segment', '-segment_time', String(plan.segmentSeconds), '-segment_format', 'mpegts', '-reset_timestamps', '0',
+    '-segment_list', `${rung.name}/${SEGMENT_LIST}`, '-segment_list_type', 'csv',
+    `${rung.name}/%d.ts`,
+  ];
 }
 
 /** Input options: paced at real time (-re); a file loops for ever; a generated source gets a beeping tone. */
@@ -24,7 +48,7 @@ function inputArgs(input: LiveInput): string[] {
 /**
  * One ffmpeg run that decodes the input once and writes every rung as MPEG-TS segments into
  * `<rung>/<n>.ts` (relative to ffmpeg's working directory), each listed in `<rung>/segments.csv`
- * once complete. Timestamps are rebuilt from the decoded frames, so a looping file never jumps
+ * once complete, or in Low-Latency mode as fragmented MP4 to a pipe per rung. Timestamps are rebuilt from the decoded frames, so a looping file never jumps
  * back: `fps` gives a constant frame rate that follows ffmpeg's loop offsets, and `aresample`
  * with `async` pads or trims audio to the same clock. Keyframes fall on the same instants in every
  * rung (every segment length, never elsewhere), so segment boundaries line up across renditions.
@@ -46,13 +70,12 @@ export function liveEncodeArgs(plan: LiveEncodePlan): string[] {
   const gop = String(LIVE_FRAME_RATE * segmentSeconds);
   const outputs = rungs.flatMap((rung, i) => [
     '-map', `[v${i}]`, '-map', `[aud${i}]`,
-    '-c:v', 'libx264', '-preset', plan.preset, '-profile:v', 'high', '-level:v', (rung.h264Level / 10).toFixed(1),
+    // zerolatency (no lookahead, no B-frames) lets a part leave the encoder as soon as its frames are in.
+    '-c:v', 'libx264', '-preset', plan.preset, ...(plan.partTargetMs === undefined ? [] : ['-tune', 'zerolatency']), '-profile:v', 'high', '-level:v', (rung.h264Level / 10).toFixed(1),
     '-b:v', String(rung.videoBitrate), '-maxrate', String(Math.round(rung.videoBitrate * 1.1)), '-bufsize', String(rung.videoBitrate * 2),
     '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-force_key_frames', `expr:gte(t,n_forced*${segmentSeconds})`,
     '-c:a', 'aac', '-profile:a', 'aac_low', '-b:a', String(rung.audioBitrate), '-ac', '2', '-ar', String(LIVE_SAMPLE_RATE),
-    '-f', 'segment', '-segment_time', String(segmentSeconds), '-segment_format', 'mpegts', '-reset_timestamps', '0',
-    '-segment_list', `${rung.name}/${SEGMENT_LIST}`, '-segment_list_type', 'csv',
-    `${rung.name}/%d.ts`,
+    ...rungOutput(plan, rung, i),
   ]);
   return [...inputArgs(plan.input), '-filter_complex', filters.join(';'), ...outputs];
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { appendSegment, effectiveTargetDuration, emptyWindow, evictionGraceMs, nextMsn, renderLivePlaylist, restoreWindow, type LivePlaylistWindow } from './live-playlist-window.js';
+import { appendPart, appendSegment, effectiveTargetDuration, emptyWindow, evictionGraceMs, nextMsn, renderLivePlaylist, restoreWindow, type LivePlaylistWindow } from './live-playlist-window.js';
 
 const T0 = Date.UTC(2026, 11, 3, 10, 0, 0);
 
@@ -77,4 +77,55 @@ it('validates what it is given', () => {
   assert.throws(() => emptyWindow(0, 3), /target duration/);
   assert.throws(() => emptyWindow(2, 0), /size/);
   assert.throws(() => appendSegment(emptyWindow(2, 3), { durationMs: 0, programDateTimeMs: T0, discontinuity: false }), /bad segment duration/);
+});
+
+/** Low-Latency: `segments` segments of 4 parts of 500 ms (a 2 s target), then `extra` parts of the next. */
+function fillParts(segments: number, extra: number, size = 10): LivePlaylistWindow {
+  let window = emptyWindow(2, size, 0, 500);
+  for (let i = 0; i < segments * 4 + extra; i++) {
+    window = appendPart(window, { durationMs: 500, independent: i % 4 === 0, startsSegment: i % 4 === 0, programDateTimeMs: T0 + Math.floor(i / 4) * 2000, discontinuity: false }).window;
+  }
+  return window;
+}
+
+it('Low-Latency: parts make up segments, listed for the last three target durations and the segment in progress, with a preload hint', () => {
+  const window = fillParts(5, 2);
+  assert.deepEqual(window.segments.map((segment) => segment.uri), ['seg-0.m4s', 'seg-1.m4s', 'seg-2.m4s', 'seg-3.m4s', 'seg-4.m4s']);
+  assert.deepEqual(window.segments[4]!.parts.map((part) => [part.uri, part.durationMs, part.independent]), [
+    ['seg-4.0.m4s', 500, true], ['seg-4.1.m4s', 500, false], ['seg-4.2.m4s', 500, false], ['seg-4.3.m4s', 500, false],
+  ]);
+  const text = renderLivePlaylist(window);
+  assert.match(text, /^#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1\.500,CAN-SKIP-UNTIL=12\.000\n#EXT-X-PART-INF:PART-TARGET=0\.500\n#EXT-X-MEDIA-SEQUENCE:0\n/);
+  assert.match(text, /#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MAP:URI="init\.mp4"\n#EXT-X-PROGRAM-DATE-TIME:2026-12-03T10:00:00\.000Z\n#EXTINF:2\.000,\nseg-0\.m4s\n/);
+  // 1 s in progress: parts are listed for the segments ending within 6 s of the edge (seg-2 ends 5 s before it).
+  assert.deepEqual([...text.matchAll(/URI="(seg-\d+)\.0\.m4s",INDEPENDENT=YES/g)].map((match) => match[1]), ['seg-2', 'seg-3', 'seg-4', 'seg-5']);
+  assert.match(text, /seg-4\.m4s\n#EXT-X-PROGRAM-DATE-TIME:2026-12-03T10:00:10\.000Z\n#EXT-X-PART:DURATION=0\.500,URI="seg-5\.0\.m4s",INDEPENDENT=YES\n#EXT-X-PART:DURATION=0\.500,URI="seg-5\.1\.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-5\.2\.m4s"\n$/);
+  assert.match(renderLivePlaylist(emptyWindow(2, 3, 7, 500)), /#EXT-X-MAP:URI="init\.mp4"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-7\.0\.m4s"\n$/, 'nothing yet: the first part is hinted');
+});
+
+it('Low-Latency: evicting a segment hands back its parts; restoring keeps listed parts and drops the unfinished segment', () => {
+  const next = (window: LivePlaylistWindow, startsSegment: boolean): ReturnType<typeof appendPart> =>
+    appendPart(window, { durationMs: 500, independent: startsSegment, startsSegment, programDateTimeMs: T0 + nextMsn(window) * 2000, discontinuity: false });
+  const closing = next(fillParts(3, 0, 3), true);
+  assert.equal(closing.closed?.uri, 'seg-2.m4s');
+  assert.equal(closing.part.uri, 'seg-3.0.m4s');
+  let window = closing.window;
+  for (let i = 0; i < 3; i++) window = next(window, false).window;
+  assert.deepEqual(next(window, true).evicted.map((segment) => [segment.uri, segment.parts.length]), [['seg-0.m4s', 4]]);
+
+  const restored = restoreWindow(renderLivePlaylist(fillParts(3, 2)), 2, 10, 500);
+  assert.deepEqual(restored.segments, fillParts(3, 1).segments);
+  assert.equal(restored.lowLatency?.inProgress, undefined);
+  assert.equal(nextMsn(restored), 3);
+  assert.throws(() => restoreWindow(renderLivePlaylist(fillParts(3, 0)), 2, 10), /not a plain live playlist/);
+  assert.throws(() => restoreWindow(renderLivePlaylist(fill(emptyWindow(2, 3), 2)), 2, 10, 500), /not a Low-Latency live playlist/);
+  assert.throws(() => restoreWindow(renderLivePlaylist(fillParts(3, 0)).replace('seg-1.2.m4s', 'seg-1.7.m4s'), 2, 10, 500), /is not one for seg-1\.2\.m4s/);
+});
+
+it('Low-Latency: validates parts and part targets', () => {
+  const part = { durationMs: 500, independent: true, startsSegment: true, programDateTimeMs: T0, discontinuity: false };
+  assert.throws(() => emptyWindow(2, 3, 0, 2500), /part target/);
+  assert.throws(() => appendPart(emptyWindow(2, 3), part), /Low-Latency window/);
+  assert.throws(() => appendPart(emptyWindow(2, 3, 0, 500), { ...part, independent: false, startsSegment: false }), /independent part/);
+  assert.throws(() => appendPart(emptyWindow(2, 3, 0, 500), { ...part, durationMs: 0 }), /bad part duration/);
 });
