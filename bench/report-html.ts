@@ -117,6 +117,7 @@ export function chartsFor(run: BenchRun): string[] {
   }
   const origin = run.report ? originBytesChart(run.report) : undefined;
   if (origin) charts.push(groupedBarChartSvg(origin));
+  for (const chart of run.report?.timeSeries ?? []) charts.push(lineChartSvg(chart));
   if (run.rss.some((process) => process.points.length > 0)) charts.push(lineChartSvg(rssChart(run)));
   return charts;
 }
