@@ -38,7 +38,7 @@ const OPTIONS = {
     choices: DRILL_SCENARIOS.filter((scenario) => !scenario.needsHosts).map((scenario) => scenario.name),
     description: 'drills spaced between the first and the last compared interval, in this order (each needs 40 s; those that do not fit are left out)',
   },
-  warmup: { kind: 'duration', min: 0, description: 'time before the first compared interval (default: a fifth of the run, from 75 s to 2 min)' },
+  warmup: { kind: 'duration', min: 0, description: 'time before the first compared interval (default: a fifth of the run, from 75 s to 2 min, at most half of it)' },
   'sample-interval': { kind: 'duration', default: '2s', min: 500, max: 60_000, description: "how often every service's /metrics is scraped (and the viewers' p99 time to headers bucketed)" },
   'cache-size': { kind: 'bytes', default: '4MB', min: 2 * 1024 * 1024, description: "edges' and shields' cache: small, so that it is full before the warm-up ends" },
 } as const;

@@ -8,8 +8,11 @@ describe('soak plan', () => {
   it('warms up for a fifth of the run, at least 75 s (past the services\' keep-alive timeout) and at most 2 minutes', () => {
     assert.equal(defaultWarmupMs(10 * MINUTE), 2 * MINUTE);
     assert.equal(defaultWarmupMs(7 * MINUTE), 84_000);
-    assert.equal(defaultWarmupMs(2 * MINUTE), 75_000);
+    assert.equal(defaultWarmupMs(3 * MINUTE), 75_000);
     assert.equal(defaultWarmupMs(60 * MINUTE), 2 * MINUTE);
+    // A short run keeps half of itself to compare.
+    assert.equal(defaultWarmupMs(2 * MINUTE), MINUTE);
+    assert.equal(defaultWarmupMs(MINUTE), 30_000);
   });
 
   it('cuts the time after the warm-up into equal intervals and spaces the drills between the first and the last', () => {

@@ -28,10 +28,10 @@ export interface SoakPlan {
 /**
  * A fifth of the run, from 75 s to 2 minutes: longer than the services' 65 s keep-alive timeout, as
  * the extra connections the viewers open on their first requests close only after it (measured: a
- * third of the balancer's and edges' fds went at about 65 s).
+ * third of the balancer's and edges' fds went at about 65 s). Half of a run shorter than 2.5 minutes.
  */
 export function defaultWarmupMs(durationMs: number): number {
-  return Math.min(120_000, Math.max(75_000, durationMs / 5));
+  return Math.min(durationMs / 2, 120_000, Math.max(75_000, durationMs / 5));
 }
 
 export function planSoak(durationMs: number, warmupMs: number, drills: readonly string[]): SoakPlan {
