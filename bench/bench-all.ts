@@ -36,14 +36,15 @@ export function planBenches(quick: boolean): PlannedBench[] {
         { benchmark: 'edge-vs-nginx', args: ['--rounds', '1', '--round-seconds', '3', '--herd-rounds', '1', '--herd-clients', '200', '--miss-rounds', '1'], timeoutMs: 8 * MINUTE },
         { benchmark: 'proxy-overhead', args: ['--rounds', '1', '--round-seconds', '3'], timeoutMs: 4 * MINUTE },
         { benchmark: 'cluster-efficiency', args: ['--assets', '60', '--requests', '3000', '--viewers', '60'], timeoutMs: 12 * MINUTE },
-        { benchmark: 'soak', args: ['--minutes', '2'], timeoutMs: 6 * MINUTE },
+        // Room for one drill between the compared intervals (edge-kill).
+        { benchmark: 'soak', args: ['--minutes', '3'], timeoutMs: 8 * MINUTE },
       ]
     : [
         { benchmark: 'edge-vs-nginx', args: [], timeoutMs: 20 * MINUTE },
         { benchmark: 'proxy-overhead', args: [], timeoutMs: 8 * MINUTE },
         { benchmark: 'cluster-efficiency', args: [], timeoutMs: 30 * MINUTE },
-        // Long enough for two drills between the compared intervals (edge-kill, origin-slow).
-        { benchmark: 'soak', args: ['--minutes', '3'], timeoutMs: 8 * MINUTE },
+        // Room for two drills between the compared intervals (edge-kill, origin-slow).
+        { benchmark: 'soak', args: ['--minutes', '4'], timeoutMs: 10 * MINUTE },
       ];
 }
 
