@@ -126,6 +126,15 @@ describe('svg charts', () => {
     assert.throws(() => lineChartSvg({ title: 'L', xUnit: 's', yUnit: 'MB', series: [{ name: 'a', points: [[0, 1]] }], bands: [{ from: 5, to: 4, label: 'b' }] }), /L: band b ends \(4\) before it starts \(5\)/);
   });
 
+  it('tells series past the palette apart from those sharing their colour: dashed lines, hollow legend swatches', () => {
+    const series = Array.from({ length: 10 }, (_, index) => ({ name: `process ${index}`, points: [[0, index], [1, index]] as [number, number][] }));
+    const svg = lineChartSvg({ title: 'RSS', xUnit: 's', yUnit: 'MB', series });
+    const lines = [...svg.matchAll(/<polyline class="line" fill="none" stroke="([^"]+)" stroke-width="1.5"( stroke-dasharray="6 3")? /g)];
+    assert.equal(lines[8]![1], lines[0]![1]);
+    assert.deepEqual(lines.map((line) => line[2] !== undefined), [false, false, false, false, false, false, false, false, true, true]);
+    assert.equal(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="10" height="10" fill="#fff" stroke=/g)!.length, 2);
+  });
+
   it('wraps a long legend onto more rows and grows the chart instead of overlapping', () => {
     const series = Array.from({ length: 12 }, (_, index) => ({ name: `process ${index}`, points: [[0, index], [1, index]] as [number, number][] }));
     const height = (svg: string): number => Number(/height="(\d+)"/.exec(svg)![1]);

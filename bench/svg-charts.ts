@@ -21,6 +21,11 @@ function layoutFor(legendItems: number): Layout {
 /** Colour-blind-safe (Okabe–Ito), in series order. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 
+/** Series past the palette's length reuse its colours, drawn dashed (lines) and hollow in the legend, so no two look alike. */
+function secondRound(index: number): boolean {
+  return Math.floor(index / PALETTE.length) % 2 === 1;
+}
+
 export type Scale = 'linear' | 'log';
 
 export interface BarSeries {
@@ -118,7 +123,9 @@ function frame(layout: Layout, title: string, body: string[], legend: readonly s
   const legendItems = legend.map((name, index) => {
     const x = MARGIN.left + (index % LEGEND_PER_ROW) * LEGEND_ITEM_WIDTH;
     const y = 28 + Math.floor(index / LEGEND_PER_ROW) * 16;
-    return `<rect x="${x}" y="${y}" width="10" height="10" fill="${PALETTE[index % PALETTE.length]}"/><text x="${x + 14}" y="${y + 9}" font-size="11">${escapeXml(name)}</text>`;
+    const colour = PALETTE[index % PALETTE.length];
+    const swatch = secondRound(index) ? `fill="#fff" stroke="${colour}" stroke-width="2"` : `fill="${colour}"`;
+    return `<rect x="${x}" y="${y}" width="10" height="10" ${swatch}/><text x="${x + 14}" y="${y + 9}" font-size="11">${escapeXml(name)}</text>`;
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${layout.height}" width="${WIDTH}" height="${layout.height}" font-family="sans-serif" role="img" aria-label="${escapeXml(title)}">`,
@@ -230,7 +237,7 @@ export function lineChartSvg(chart: LineChart): string {
   }
   chart.series.forEach((series, index) => {
     const path = series.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
-    body.push(`<polyline class="line" fill="none" stroke="${PALETTE[index % PALETTE.length]}" stroke-width="1.5" points="${path}"><title>${escapeXml(series.name)}</title></polyline>`);
+    body.push(`<polyline class="line" fill="none" stroke="${PALETTE[index % PALETTE.length]}" stroke-width="1.5"${secondRound(index) ? ' stroke-dasharray="6 3"' : ''} points="${path}"><title>${escapeXml(series.name)}</title></polyline>`);
   });
   return frame(layout, chart.title, body, chart.series.map((series) => series.name));
 }
