@@ -40,7 +40,7 @@ const OPTIONS = {
   },
   warmup: { kind: 'duration', min: 0, description: 'time before the first compared interval (default: a fifth of the run, from 75 s to 2 min, at most half of it)' },
   'sample-interval': { kind: 'duration', default: '2s', min: 500, max: 60_000, description: "how often every service's /metrics is scraped (and the viewers' p99 time to headers bucketed)" },
-  'cache-size': { kind: 'bytes', default: '4MB', min: 2 * 1024 * 1024, description: "edges' and shields' cache: small, so that it is full before the warm-up ends" },
+  'cache-size': { kind: 'bytes', default: '4MB', min: 2 * 1024 * 1024, description: "the edges', shields' and origins' caches: small, so that they are full before the warm-up ends" },
 } as const;
 
 const SUMMARY = 'Soak: the local stack under synthetic viewers for --minutes, drills interleaved; per-process growth and failed viewer requests judged. Exit code 3 when a target is missed.';
@@ -139,7 +139,8 @@ await runBenchmark('soak', async (resources) => {
     contentDir,
     shields: DEMO_SHIELDS,
     edgeCacheSize: String(options['cache-size']),
-    extraArgs: { edge: cacheArgs, shield: cacheArgs },
+    // Origins keep small files with their hashes (default 256 MB): the live channel's segments fill it for over an hour.
+    extraArgs: { edge: cacheArgs, shield: cacheArgs, origin: ['--cache-size', String(options['cache-size'])] },
     live: LIVE_CHANNEL,
     restartAfterMs: RESTART_AFTER_MS,
     stateFile,
@@ -195,7 +196,7 @@ await runBenchmark('soak', async (resources) => {
       'The stack is `streamedge start`\'s on free ports: a Consul dev agent, a live encoder (one 240p rendition), 2 origins, a shield per region, 3 edges and the balancer (steering front); a service that exits is restarted after 2 s.',
       `Viewers: the drills' synthetic viewers (${RENDITION}, ${DEFAULT_VIEWER_BEHAVIOUR.maxBufferSeconds} s buffer, ${DEFAULT_VIEWER_BEHAVIOUR.requestTimeoutMs / 1000} s request timeout, failover to the next steering pathway), the media taken in turn, every other pair from us-east (127.0.1.x) or eu-west (127.0.2.x) addresses.`,
       'Growth per process: the median of its last interval against the median of its first interval after its warm-up (a process restarted by a drill has its own, from its first sample). Medians, as a single heap sample lands anywhere in a GC cycle; after the warm-up, as caches filling and V8 sizing its heap are not leaks.',
-      `Edges and shields run with a ${Math.round(options['cache-size'] / 1024 / 1024)} MB cache; the live channel adds about 50 KB a second, so the default 4 MB is full within the first minute and growth after the warm-up is not the cache filling.`,
+      `Edges, shields and origins run with a ${Math.round(options['cache-size'] / 1024 / 1024)} MB cache; the live channel adds about 50 KB a second, so the default 4 MB is full within the first minute and growth after the warm-up is not a cache filling.`,
       `A fault window runs from the fault's injection until the system reported itself well (or the drill ended), plus the viewers' ${DEFAULT_VIEWER_BEHAVIOUR.requestTimeoutMs / 1000} s request timeout. Viewer requests ending inside one are counted apart from the target.`,
       "Figures from each service's /metrics (prom-client's default metrics); event-loop delay is the p99 over each sample interval.",
       'This machine is shared with other work (builds, tests, other benchmarks): latency and event-loop delay move with its load.',
