@@ -1,6 +1,12 @@
 import { HelpRequested, OptionError } from '../infra/runtime/command-options.js';
 import { startOrphanGuard, type OrphanGuard } from '../stack/orphan-guard.js';
 
+/**
+ * A benchmark that checks targets as pass/fail conditions (the soak) exits with this when one is
+ * missed: it ran to the end and published its report, unlike an error (1) or a bad option (2).
+ */
+export const TARGET_MISSED_EXIT_CODE = 3;
+
 export interface BenchResources {
   /** Registers a clean-up step; steps run in reverse order when the benchmark ends, fails or is interrupted. */
   defer(step: () => Promise<unknown>): void;

@@ -79,6 +79,27 @@ describe('benchmark HTML report', () => {
     assert.match(cluster[0]!, /bytes fetched from the origin/);
   });
 
+  it('draws the time series a report carries (the soak), after its other charts', () => {
+    const soak: BenchRun = {
+      benchmark: 'soak',
+      args: ['--minutes', '2'],
+      exitCode: 0,
+      seconds: 150,
+      report: {
+        benchmark: 'soak',
+        settings: {},
+        tables: [],
+        targets: [],
+        timeSeries: [{ title: 'soak: RSS per process', xUnit: 's', yUnit: 'MB', series: [{ name: 'edge-1 pid 9', points: [[0, 50], [2, 51]] }], bands: [{ from: 1, to: 1.5, label: 'edge-kill' }] }],
+      },
+      rss: [],
+    };
+    const charts = chartsFor(soak);
+    assert.equal(charts.length, 1);
+    assert.match(charts[0]!, /soak: RSS per process/);
+    assert.match(charts[0]!, /<rect class="band"/);
+  });
+
   it('summarises each run: completed or failed, duration, targets met and the missed ones', () => {
     const suite: BenchSuite = {
       startedAt: '2026-12-03T12:00:00.000Z',

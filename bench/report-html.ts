@@ -14,8 +14,8 @@ export interface ProcessRss {
 export interface BenchRun {
   readonly benchmark: string;
   readonly args: readonly string[];
-  /** 0 when the benchmark completed; anything else, with `failure`, when it did not. */
   readonly exitCode: number;
+  /** Why the benchmark did not complete; absent when it did (exit code 0, or a soak's missed target with its report). */
   readonly failure?: string;
   readonly seconds: number;
   /** What the benchmark published; absent when it failed before publishing. */
@@ -117,6 +117,7 @@ export function chartsFor(run: BenchRun): string[] {
   }
   const origin = run.report ? originBytesChart(run.report) : undefined;
   if (origin) charts.push(groupedBarChartSvg(origin));
+  for (const chart of run.report?.timeSeries ?? []) charts.push(lineChartSvg(chart));
   if (run.rss.some((process) => process.points.length > 0)) charts.push(lineChartSvg(rssChart(run)));
   return charts;
 }
@@ -137,7 +138,7 @@ export function summaryTable(suite: BenchSuite): BenchTable {
       const missed = targets.filter((target) => !target.met);
       return [
         run.benchmark,
-        run.exitCode === 0 ? 'completed' : `FAILED (${run.failure ?? `exit ${run.exitCode}`})`,
+        run.failure === undefined ? 'completed' : `FAILED (${run.failure})`,
         Math.round(run.seconds),
         `${targets.length - missed.length}/${targets.length}`,
         missed.map((target) => `${target.name}: ${formatCell(target.measured)} (${target.target})`).join('; '),
@@ -148,7 +149,7 @@ export function summaryTable(suite: BenchSuite): BenchTable {
 
 function section(run: BenchRun): string {
   const parts = [`<h2>${escapeXml(run.benchmark)}</h2>`, `<p class="command"><code>${escapeXml(['node', `dist/bench/${run.benchmark}.js`, ...run.args].join(' '))}</code> — ${Math.round(run.seconds)} s</p>`];
-  if (run.exitCode !== 0) parts.push(`<p class="failed">Did not complete: ${escapeXml(run.failure ?? `exit code ${run.exitCode}`)}. See bench.log beside this report.</p>`);
+  if (run.failure !== undefined) parts.push(`<p class="failed">Did not complete: ${escapeXml(run.failure)}. See bench.log beside this report.</p>`);
   parts.push(...chartsFor(run).map((svg) => `<figure>${svg}</figure>`));
   if (run.report) {
     parts.push(...run.report.tables.map(htmlTable));

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LineChart } from './svg-charts.js';
 import type { LoadResult } from './wrk-load.js';
 
 export type Cell = string | number;
@@ -34,6 +35,8 @@ export interface BenchReport {
   readonly notes?: readonly string[];
   /** Raw per-round load results behind the tables (charted by `npm run bench`). */
   readonly loadRounds?: readonly LoadRounds[];
+  /** Figures over the run's time, charted as they are (the soak: per process, with fault windows). */
+  readonly timeSeries?: readonly LineChart[];
 }
 
 export function formatCell(cell: Cell): string {

@@ -100,6 +100,41 @@ describe('svg charts', () => {
     assert.equal(lines[1]![0]![1], lines[1]![1]![1]);
   });
 
+  it('shades bands (fault windows) and marks instants across the plot, at their place on the x axis', () => {
+    const svg = lineChartSvg({
+      title: 'RSS',
+      xUnit: 'seconds',
+      yUnit: 'MB',
+      series: [{ name: 'edge', points: [[0, 10], [80, 10]] }],
+      bands: [{ from: 20, to: 30, label: 'edge-kill' }, { from: 50, to: 100, label: 'origin-slow' }],
+      markers: [{ at: 40, label: 'warm-up ends' }],
+    });
+    const bands = [...svg.matchAll(/<rect class="band" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)].map((match) => ({ x: Number(match[1]), width: Number(match[2]), title: match[3] }));
+    assert.equal(bands.length, 2);
+    assert.deepEqual(bands.map((band) => band.title), ['edge-kill: 20–30 seconds', 'origin-slow: 50–100 seconds']);
+    // A band five times as long is five times as wide; the one ending past the last point widens the axis to hold it.
+    assert.ok(Math.abs(bands[1]!.width / bands[0]!.width - 5) < 0.01);
+    assert.match(svg, />100<\/text>/);
+    const marker = /<line class="marker" x1="([\d.]+)"/.exec(svg);
+    assert.ok(marker && Math.abs(Number(marker[1]) - (bands[0]!.x + bands[0]!.width * 2)) < 0.2, 'the marker at 40 s stands one band-width after the first band ends');
+    assert.match(svg, />warm-up ends<\/text>/);
+    // Bands sit behind the lines.
+    assert.ok(svg.indexOf('class="band"') < svg.indexOf('class="line"'));
+  });
+
+  it('refuses a band that ends before it starts, with the chart named', () => {
+    assert.throws(() => lineChartSvg({ title: 'L', xUnit: 's', yUnit: 'MB', series: [{ name: 'a', points: [[0, 1]] }], bands: [{ from: 5, to: 4, label: 'b' }] }), /L: band b ends \(4\) before it starts \(5\)/);
+  });
+
+  it('tells series past the palette apart from those sharing their colour: dashed lines, hollow legend swatches', () => {
+    const series = Array.from({ length: 10 }, (_, index) => ({ name: `process ${index}`, points: [[0, index], [1, index]] as [number, number][] }));
+    const svg = lineChartSvg({ title: 'RSS', xUnit: 's', yUnit: 'MB', series });
+    const lines = [...svg.matchAll(/<polyline class="line" fill="none" stroke="([^"]+)" stroke-width="1.5"( stroke-dasharray="6 3")? /g)];
+    assert.equal(lines[8]![1], lines[0]![1]);
+    assert.deepEqual(lines.map((line) => line[2] !== undefined), [false, false, false, false, false, false, false, false, true, true]);
+    assert.equal(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="10" height="10" fill="#fff" stroke=/g)!.length, 2);
+  });
+
   it('wraps a long legend onto more rows and grows the chart instead of overlapping', () => {
     const series = Array.from({ length: 12 }, (_, index) => ({ name: `process ${index}`, points: [[0, index], [1, index]] as [number, number][] }));
     const height = (svg: string): number => Number(/height="(\d+)"/.exec(svg)![1]);

@@ -21,6 +21,11 @@ function layoutFor(legendItems: number): Layout {
 /** Colour-blind-safe (Okabe–Ito), in series order. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
 
+/** Series past the palette's length reuse its colours, drawn dashed (lines) and hollow in the legend, so no two look alike. */
+function secondRound(index: number): boolean {
+  return Math.floor(index / PALETTE.length) % 2 === 1;
+}
+
 export type Scale = 'linear' | 'log';
 
 export interface BarSeries {
@@ -44,11 +49,26 @@ export interface LineSeries {
   readonly points: readonly (readonly [x: number, y: number])[];
 }
 
+/** A stretch of the x axis shaded behind the lines, e.g. the time a fault was in. */
+export interface XBand {
+  readonly from: number;
+  readonly to: number;
+  readonly label: string;
+}
+
+/** A dashed vertical line across the plot, e.g. where a warm-up ends. */
+export interface XMarker {
+  readonly at: number;
+  readonly label: string;
+}
+
 export interface LineChart {
   readonly title: string;
   readonly xUnit: string;
   readonly yUnit: string;
   readonly series: readonly LineSeries[];
+  readonly bands?: readonly XBand[];
+  readonly markers?: readonly XMarker[];
 }
 
 export function escapeXml(text: string): string {
@@ -103,7 +123,9 @@ function frame(layout: Layout, title: string, body: string[], legend: readonly s
   const legendItems = legend.map((name, index) => {
     const x = MARGIN.left + (index % LEGEND_PER_ROW) * LEGEND_ITEM_WIDTH;
     const y = 28 + Math.floor(index / LEGEND_PER_ROW) * 16;
-    return `<rect x="${x}" y="${y}" width="10" height="10" fill="${PALETTE[index % PALETTE.length]}"/><text x="${x + 14}" y="${y + 9}" font-size="11">${escapeXml(name)}</text>`;
+    const colour = PALETTE[index % PALETTE.length];
+    const swatch = secondRound(index) ? `fill="#fff" stroke="${colour}" stroke-width="2"` : `fill="${colour}"`;
+    return `<rect x="${x}" y="${y}" width="10" height="10" ${swatch}/><text x="${x + 14}" y="${y + 9}" font-size="11">${escapeXml(name)}</text>`;
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${layout.height}" width="${WIDTH}" height="${layout.height}" font-family="sans-serif" role="img" aria-label="${escapeXml(title)}">`,
@@ -167,7 +189,10 @@ export function groupedBarChartSvg(chart: GroupedBarChart): string {
   return frame(layout, chart.title, body, chart.series.map((series) => series.name));
 }
 
-/** One line per series over a shared x axis (e.g. RSS per process over the seconds of a run). */
+/**
+ * One line per series over a shared x axis (e.g. RSS per process over the seconds of a run), with
+ * shaded bands (e.g. fault windows) and marked instants behind the lines.
+ */
 export function lineChartSvg(chart: LineChart): string {
   const points = chart.series.flatMap((series) => series.points);
   if (points.length === 0) throw new RangeError(`${chart.title}: a line chart needs at least one point`);
@@ -175,7 +200,14 @@ export function lineChartSvg(chart: LineChart): string {
     checkValues(`${chart.title} (${series.name} x)`, series.points.map(([x]) => x));
     checkValues(`${chart.title} (${series.name} y)`, series.points.map(([, value]) => value));
   }
-  const xMax = Math.max(...points.map(([x]) => x));
+  const bands = chart.bands ?? [];
+  const markers = chart.markers ?? [];
+  for (const band of bands) {
+    checkValues(`${chart.title} (band ${band.label})`, [band.from, band.to]);
+    if (band.to < band.from) throw new RangeError(`${chart.title}: band ${band.label} ends (${band.to}) before it starts (${band.from})`);
+  }
+  checkValues(`${chart.title} (markers)`, markers.map((marker) => marker.at));
+  const xMax = Math.max(...points.map(([x]) => x), ...bands.map((band) => band.to), ...markers.map((marker) => marker.at));
   const xTicks = linearTicks(xMax, 8);
   const yTicks = linearTicks(Math.max(...points.map(([, value]) => value)));
   const layout = layoutFor(chart.series.length);
@@ -189,9 +221,23 @@ export function lineChartSvg(chart: LineChart): string {
     `<line x1="${MARGIN.left}" x2="${MARGIN.left + PLOT_WIDTH}" y1="${layout.top + PLOT_HEIGHT}" y2="${layout.top + PLOT_HEIGHT}" stroke="#333"/>`,
     `<text x="${MARGIN.left + PLOT_WIDTH / 2}" y="${layout.height - 12}" font-size="11" text-anchor="middle">${escapeXml(chart.xUnit)}</text>`,
   );
+  for (const band of bands) {
+    const left = x(band.from);
+    body.push(
+      `<rect class="band" x="${left.toFixed(1)}" y="${layout.top}" width="${Math.max(1, x(band.to) - left).toFixed(1)}" height="${PLOT_HEIGHT}" fill="#D55E00" fill-opacity="0.15"><title>${escapeXml(`${band.label}: ${formatNumber(band.from)}–${formatNumber(band.to)} ${chart.xUnit}`)}</title></rect>`,
+      `<text x="${(left + 2).toFixed(1)}" y="${layout.top + 11}" font-size="10" fill="#A03800">${escapeXml(band.label)}</text>`,
+    );
+  }
+  for (const marker of markers) {
+    const position = x(marker.at).toFixed(1);
+    body.push(
+      `<line class="marker" x1="${position}" x2="${position}" y1="${layout.top}" y2="${layout.top + PLOT_HEIGHT}" stroke="#666" stroke-dasharray="4 3"/>`,
+      `<text x="${position}" y="${layout.top + PLOT_HEIGHT - 4}" font-size="10" fill="#444" transform="rotate(-90 ${position} ${layout.top + PLOT_HEIGHT - 4})" dy="-3">${escapeXml(marker.label)}</text>`,
+    );
+  }
   chart.series.forEach((series, index) => {
     const path = series.points.map(([px, py]) => `${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
-    body.push(`<polyline class="line" fill="none" stroke="${PALETTE[index % PALETTE.length]}" stroke-width="1.5" points="${path}"><title>${escapeXml(series.name)}</title></polyline>`);
+    body.push(`<polyline class="line" fill="none" stroke="${PALETTE[index % PALETTE.length]}" stroke-width="1.5"${secondRound(index) ? ' stroke-dasharray="6 3"' : ''} points="${path}"><title>${escapeXml(series.name)}</title></polyline>`);
   });
   return frame(layout, chart.title, body, chart.series.map((series) => series.name));
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
 import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
 import type { AttemptOutcome, EjectionReason, UpstreamObserver } from './upstream/upstream-client.js';
@@ -60,6 +60,9 @@ const UPSTREAM_RESPONSE_BUCKETS = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   const registry = new Registry();
+  // Process figures (resident memory, V8 heap, open fds, event-loop delay, GC), as the balancer and
+  // origin give them: what a soak or an operator watches for leaks and stalls.
+  collectDefaultMetrics({ register: registry, prefix: 'streamedge_edge_' });
   const registers = [registry];
   // The hit path only bumps plain numbers; prom-client reads them at scrape time (labelled
   // increments hash their labels on every call).

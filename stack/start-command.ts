@@ -59,7 +59,7 @@ const SPECS = {
 } as const;
 
 /** Like the shipped systemd units' RestartSec: a service that exits comes back after this long. */
-const RESTART_AFTER_MS = 2000;
+export const RESTART_AFTER_MS = 2000;
 
 /** How long the printed signed URL stays valid. */
 const HINT_TOKEN_TTL_MS = 2 * 3_600_000;

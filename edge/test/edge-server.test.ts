@@ -569,7 +569,7 @@ describe('edge (in-process, scripted origins)', () => {
     }
   });
 
-  it('a saturated origin connection gives viewers a 503 with Retry-After and a reason, not an endless queue; /metrics shows it', async () => {
+  it('a saturated origin connection gives viewers a 503 with Retry-After and a reason, not an endless queue; /metrics shows it (and the process\'s memory, fds and event-loop delay)', async () => {
     for (let i = 0; i < 4; i++) {
       origin.route(`/vod/busy/seg-${i}.ts`, (req, res) => {
         const timer = setTimeout(() => object(Buffer.from(`busy ${i}`))(req, res), 600);
@@ -596,6 +596,10 @@ describe('edge (in-process, scripted origins)', () => {
       assert.equal((await second).status, 200, 'the queued request is sent once a slot is free');
       const metrics = await (await fetch(`${url}/metrics`)).text();
       assert.match(metrics, /streamedge_edge_origin_rejected_total\{reason="queue-full"\} 1/);
+      // The process's own figures, for leak and stall watching (a soak samples them).
+      for (const name of ['process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
+        assert.match(metrics, new RegExp(`^streamedge_edge_${name} [0-9.e+-]+$`, 'm'), name);
+      }
     } finally {
       await edge.close(1000);
     }

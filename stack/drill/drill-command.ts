@@ -11,6 +11,7 @@ import { DrillAborted, runDrill } from './drill-run.js';
 import { DRILL_SCENARIOS, findScenario, hostsRegion, type DrillScenario } from './drill-scenarios.js';
 import { createDrillTarget, drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
 import { renderVerdict, type DrillThresholds } from './drill-verdict.js';
+import { DEFAULT_VIEWER_BEHAVIOUR } from './synthetic-viewer.js';
 
 const SPECS = {
   stack: { kind: 'string', description: `state file of a stack on this machine (default: the one \`streamedge start\` writes, ${defaultStackStateFile(DEMO_BASE_PORT)})` },
@@ -30,10 +31,10 @@ const SPECS = {
   region: { kind: 'string', description: 'region-cut: the region whose link is cut (default: a region without the balancer, eu-west in the demo)' },
   'viewer-region': { kind: 'string', description: 'hosts mode: the synthetic viewers connect from this region\'s viewer address (default: region-cut\'s region, else the machine\'s default, the first region)' },
   'relay-host': { kind: 'string', default: '127.0.0.1', description: 'origin-slow/-corrupt: address the fault relay listens on (the edges must reach it)' },
-  buffer: { kind: 'number', min: 1, max: 120, default: 8, description: "viewer's forward buffer in seconds" },
-  'request-timeout': { kind: 'duration', min: 100, default: '4s', description: "bound on each viewer request (headers and body)" },
-  attempts: { kind: 'integer', min: 1, max: 20, default: 6, description: 'attempts per object (failing over to the next pathway) before it counts as lost' },
-  'pathway-penalty': { kind: 'duration', min: 100, default: '10s', description: 'how long a viewer leaves a pathway (edge) that failed' },
+  buffer: { kind: 'number', min: 1, max: 120, default: DEFAULT_VIEWER_BEHAVIOUR.maxBufferSeconds, description: "viewer's forward buffer in seconds" },
+  'request-timeout': { kind: 'duration', min: 100, default: `${DEFAULT_VIEWER_BEHAVIOUR.requestTimeoutMs / 1000}s`, description: "bound on each viewer request (headers and body)" },
+  attempts: { kind: 'integer', min: 1, max: 20, default: DEFAULT_VIEWER_BEHAVIOUR.maxAttempts, description: 'attempts per object (failing over to the next pathway) before it counts as lost' },
+  'pathway-penalty': { kind: 'duration', min: 100, default: `${DEFAULT_VIEWER_BEHAVIOUR.pathwayPenaltyMs / 1000}s`, description: 'how long a viewer leaves a pathway (edge) that failed' },
   'max-stall-p99': { kind: 'duration', description: 'threshold: p99 of stall time per viewer' },
   'max-stall': { kind: 'duration', description: 'threshold: the longest stall time of any viewer' },
   'max-startup-p99': { kind: 'duration', description: 'threshold: p99 of time to first segment' },

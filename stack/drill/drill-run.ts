@@ -53,6 +53,8 @@ export interface DrillResult {
   readonly measurements: DrillMeasurements;
   readonly verdict: DrillVerdict;
   readonly thresholds: DrillThresholds;
+  /** When the fault went in, came out and the system reported itself well (epoch ms), to place it among other measurements. */
+  readonly timeline: { readonly injectedAt: number; readonly restoredAt: number; readonly recoveredAt: number | undefined };
 }
 
 export class DrillAborted extends Error {}
@@ -230,7 +232,8 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       ...(onFaultAtInject === undefined ? {} : { onFaultAtInject }),
       ...(stayedOnFault === undefined ? {} : { stayedOnFault }),
     };
-    return { measurements, verdict: judgeDrill(measurements, options.thresholds), thresholds: options.thresholds };
+    const timeline = { injectedAt, restoredAt, recoveredAt: recoverMs === undefined ? undefined : restoredAt + recoverMs };
+    return { measurements, verdict: judgeDrill(measurements, options.thresholds), thresholds: options.thresholds, timeline };
   } finally {
     clearInterval(progressTimer);
     signal?.removeEventListener('abort', abandon);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
-import { startSyntheticViewer, type SyntheticViewerOptions } from './synthetic-viewer.js';
+import { startSyntheticViewer, type SyntheticViewerOptions, type ViewerRequest } from './synthetic-viewer.js';
 
 const SEGMENT = Buffer.alloc(2000, 7);
 const SEGMENT_ETAG = `"${createHash('sha256').update(SEGMENT).digest('hex')}"`;
@@ -59,6 +59,28 @@ test('a viewer plays in real time, and moves to the next pathway when its edge f
   // The buffer is bounded (1 s of 0.5 s segments) and drained by the clock: about 2 segments a second, never all at once.
   assert.ok(stats.segments >= 3 && stats.segments <= 8, `${stats.segments} segments in 1.8 s`);
   assert.equal(stats.pathwaySwitches, 1);
+});
+
+test('a viewer reports each request as it ends: its kind, time to headers, and whether it failed', async (t) => {
+  const a: EdgeBehaviour = { segments: 'ok' };
+  const requests: ViewerRequest[] = [];
+  const viewer = startSyntheticViewer({ id: 'v', masterUrl: await startBalancer(t, { 'edge-a': await startEdge(t, a) }), ...OPTIONS, onRequest: (request) => requests.push(request) });
+  t.after(() => viewer.stop());
+  await sleep(600);
+  a.segments = 'fail';
+  const failingFrom = Date.now();
+  await sleep(800);
+  const stats = await viewer.stop();
+  assert.deepEqual(new Set(requests.map((request) => request.kind)), new Set(['master', 'playlist', 'segment']));
+  const failed = requests.filter((request) => !request.ok);
+  assert.equal(failed.length, stats.failed);
+  assert.ok(failed.length >= 1 && failed.every((request) => request.kind === 'segment' && request.endedAt >= failingFrom), JSON.stringify(failed));
+  // A 503 still answered: its headers were timed.
+  for (const request of requests) {
+    assert.ok(request.ttfbMs !== undefined && request.ttfbMs >= 0 && request.ttfbMs <= request.endedAt - request.startedAt, JSON.stringify(request));
+  }
+  // Only requests cut by stop() go unreported: at most one per loop (playlist, segment).
+  assert.ok(stats.requests - requests.length >= 0 && stats.requests - requests.length <= 2, `${stats.requests} requests, ${requests.length} reported`);
 });
 
 test('bytes that do not match their ETag count as corrupt, and a segment that comes late stalls playback', async (t) => {

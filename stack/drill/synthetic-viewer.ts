@@ -26,7 +26,22 @@ export interface SyntheticViewerOptions {
   readonly pathwayPenaltyMs: number;
   /** Connect from this address of the machine (in hosts mode: a region's viewer address), else the default route's. */
   readonly localAddress?: string;
+  /** Told of every playlist and segment request as it ends (a soak times them and places failures in time). */
+  readonly onRequest?: (request: ViewerRequest) => void;
   readonly now?: () => number;
+}
+
+export type ViewerRequestKind = 'master' | 'playlist' | 'segment';
+
+/** One request a viewer made, as counted in its stats; requests cut by stop() are not reported. */
+export interface ViewerRequest {
+  readonly kind: ViewerRequestKind;
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** Request sent → response headers; undefined when none came. */
+  readonly ttfbMs: number | undefined;
+  /** False when it counts as failed (error, timeout, non-2xx, bytes not matching the ETag). */
+  readonly ok: boolean;
 }
 
 export interface ViewerStats {
@@ -64,6 +79,9 @@ export interface SyntheticViewer {
   /** Stops every loop and aborts requests in flight (those are not counted as failures). */
   stop(): Promise<ViewerStats>;
 }
+
+/** How drill viewers behave unless told otherwise: a player's usual forward buffer, timeout and retries. */
+export const DEFAULT_VIEWER_BEHAVIOUR = { maxBufferSeconds: 8, requestTimeoutMs: 4000, maxAttempts: 6, pathwayPenaltyMs: 10_000 } as const;
 
 /** hls.js starts a live stream this many segments before the live edge. */
 const LIVE_SYNC_SEGMENTS = 3;
@@ -165,36 +183,47 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
     }
   };
 
-  const fetchOnce = async (url: string, verify: boolean): Promise<{ body: Buffer; url: string }> => {
+  /** One request; only segments are verified against their ETag. */
+  const fetchOnce = async (url: string, kind: ViewerRequestKind): Promise<{ body: Buffer; url: string }> => {
     counts.requests++;
-    const { response, body } = await bounded(async (signal) => {
-      const answer = await fetcher.fetch(url, signal);
-      return { response: answer, body: Buffer.from(await answer.arrayBuffer()) };
-    });
-    if (!response.ok) throw new RequestFailure(`${response.status}`);
-    if (verify) {
-      const verifier = createEtagVerifier(response.headers.get('etag') ?? undefined);
-      verifier?.update(body);
-      if (verifier && !verifier.matches()) {
-        counts.corrupt++;
-        throw new RequestFailure('bytes do not match the ETag');
+    const startedAt = now();
+    let ttfbMs: number | undefined;
+    const report = (ok: boolean): void => options.onRequest?.({ kind, startedAt, endedAt: now(), ttfbMs, ok });
+    try {
+      const { response, body } = await bounded(async (signal) => {
+        const answer = await fetcher.fetch(url, signal);
+        ttfbMs = now() - startedAt;
+        return { response: answer, body: Buffer.from(await answer.arrayBuffer()) };
+      });
+      if (!response.ok) throw new RequestFailure(`${response.status}`);
+      if (kind === 'segment') {
+        const verifier = createEtagVerifier(response.headers.get('etag') ?? undefined);
+        verifier?.update(body);
+        if (verifier && !verifier.matches()) {
+          counts.corrupt++;
+          throw new RequestFailure('bytes do not match the ETag');
+        }
       }
+      report(true);
+      return { body, url: response.url };
+    } catch (error) {
+      if (!stopped()) report(false);
+      throw error;
     }
-    return { body, url: response.url };
   };
 
-  /** One object, retried on the next pathway after each failure; undefined when lost or stopped. Only segments are verified. */
-  const fetchWithFailover = async (chooser: PathwayChooser | undefined, urlFor: (pathway: string) => string, verify: boolean): Promise<{ body: Buffer; url: string } | undefined> => {
+  /** One object, retried on the next pathway after each failure; undefined when lost or stopped. */
+  const fetchWithFailover = async (chooser: PathwayChooser | undefined, urlFor: (pathway: string) => string, kind: ViewerRequestKind): Promise<{ body: Buffer; url: string } | undefined> => {
     for (let attempt = 0; attempt < options.maxAttempts; attempt++) {
       if (stopped()) return undefined;
       const pathway = chooser?.current() ?? '.';
       if (attempt > 0) counts.retried++;
       try {
-        return await fetchOnce(urlFor(pathway), verify);
+        return await fetchOnce(urlFor(pathway), kind);
       } catch {
         if (stopped()) return undefined;
         counts.failed++;
-        if (verify) counts.failedSegments++;
+        if (kind === 'segment') counts.failedSegments++;
         firstFailureAt ??= now();
         lastFailureAt = now();
         chooser?.penalize(pathway);
@@ -213,7 +242,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
 
   const loadMaster = async (): Promise<void> => {
     while (!stopped() && !master) {
-      const fetched = await fetchWithFailover(undefined, () => options.masterUrl, false);
+      const fetched = await fetchWithFailover(undefined, () => options.masterUrl, 'master');
       if (fetched) {
         try {
           master = chooseRendition(fetched.body.toString('utf8'), fetched.url, options.rendition);
@@ -230,7 +259,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
   const mediaUrl = (pathway: string): string => master!.pathways.get(pathway)!;
 
   const reloadPlaylist = async (): Promise<void> => {
-    const fetched = await fetchWithFailover(chooser, mediaUrl, false);
+    const fetched = await fetchWithFailover(chooser, mediaUrl, 'playlist');
     if (!fetched) return;
     try {
       playlist = readMediaPlaylist(fetched.body.toString('utf8'));
@@ -273,7 +302,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
         continue;
       }
       const base = segment.uri;
-      const fetched = await fetchWithFailover(chooser, (pathway) => new URL(base, mediaUrl(pathway)).href, true);
+      const fetched = await fetchWithFailover(chooser, (pathway) => new URL(base, mediaUrl(pathway)).href, 'segment');
       if (fetched) {
         buffered(segment.duration);
         nextSequence = segment.sequence + 1;

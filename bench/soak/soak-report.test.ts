@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SoakRequest } from './fault-windows.js';
+import type { ProcessFigures, ProcessSeries } from './process-sampler.js';
+import { planSoak } from './soak-plan.js';
+import { soakReport, type SoakResult } from './soak-report.js';
+
+const MB = 1024 * 1024;
+const PLAN = planSoak(120_000, 30_000, ['edge-kill']);
+
+/** A sample every 2 s over [fromS, toS], RSS from `rssMb(second)`, the other figures flat. */
+function process(label: string, fromS: number, toS: number, rssMb: (second: number) => number): ProcessSeries {
+  const samples = [];
+  for (let second = fromS; second <= toS; second += 2) {
+    const figures: ProcessFigures = { rssBytes: rssMb(second) * MB, heapUsedBytes: 20 * MB, openFds: 30, eventLoopP99Ms: 11 };
+    samples.push({ atMs: second * 1000, figures });
+  }
+  const [service, , pid] = label.split(' ');
+  return { label, service: service!, role: 'edge', pid: Number(pid), samples };
+}
+
+const requests: SoakRequest[] = [
+  { endedAtMs: 10_000, ttfbMs: 4, ok: true },
+  { endedAtMs: 50_000, ttfbMs: undefined, ok: false }, // in the edge-kill window
+  { endedAtMs: 70_000, ttfbMs: 800, ok: false }, // after it: a failure the target counts
+  { endedAtMs: 110_000, ttfbMs: 6, ok: true },
+];
+
+const RESULT: SoakResult = {
+  plan: PLAN,
+  settings: { minutes: 2 },
+  sampleIntervalMs: 2000,
+  processes: [
+    process('edge-2 pid 11', 0, 120, () => 80),
+    process('edge-3 pid 12', 0, 120, (second) => (second > 60 ? 90 : 80)),
+    process('edge-1 pid 10', 0, 48, () => 80), // killed by the drill
+  ],
+  requests,
+  drills: [
+    { scenario: 'edge-kill', plannedAtMs: 48_000, outcome: 'ran', window: { label: 'edge-kill', fromMs: 48_000, toMs: 62_000 }, pass: false, failedChecks: ['stall max'], detectMs: 300, recoverMs: 5200 },
+  ],
+};
+
+describe('soak report', () => {
+  const report = soakReport(RESULT, ['a note']);
+
+  it('judges each process\'s RSS, heap and fds growth against 5 %, and no failed request outside fault windows', () => {
+    const byName = new Map(report.targets.map((target) => [target.name, target]));
+    assert.deepEqual(byName.get('edge-2 pid 11: RSS growth %'), { name: 'edge-2 pid 11: RSS growth %', measured: 0, target: '< 5', met: true });
+    assert.deepEqual(byName.get('edge-3 pid 12: RSS growth %'), { name: 'edge-3 pid 12: RSS growth %', measured: 12.5, target: '< 5', met: false });
+    assert.equal(byName.get('edge-3 pid 12: open fds growth %')?.met, true);
+    assert.deepEqual(byName.get('failed viewer requests outside fault windows'), { name: 'failed viewer requests outside fault windows', measured: 1, target: '≤ 0', met: false });
+    // The killed process lived too briefly after its warm-up to be judged: no target, a note instead.
+    assert.ok(![...byName.keys()].some((name) => name.startsWith('edge-1')));
+    assert.ok(report.notes?.some((note) => /^edge-1 pid 10 not judged: sampled for 18 s after its warm-up/.test(note)));
+    assert.equal(report.targets.length, 2 * 3 + 1);
+  });
+
+  it('tables each process and figure with start, end, growth and result; event-loop delay is reported, not judged', () => {
+    const growth = report.tables[0]!;
+    assert.deepEqual(growth.columns, ['process', 'figure', 'start', 'end', 'growth', 'result']);
+    assert.deepEqual(growth.rows.find((row) => row[0] === 'edge-3 pid 12' && row[1] === 'RSS MB'), ['edge-3 pid 12', 'RSS MB', 80, 90, '+12.5 %', 'FAIL']);
+    assert.deepEqual(growth.rows.find((row) => row[0] === 'edge-2 pid 11' && row[1] === 'event-loop delay p99 ms'), ['edge-2 pid 11', 'event-loop delay p99 ms', 11, 11, '+0 %', 'reported']);
+    assert.match(String(growth.rows.find((row) => row[0] === 'edge-1 pid 10')![5]), /^not judged: /);
+  });
+
+  it('counts the viewers\' requests inside fault windows apart from the rest, per interval too', () => {
+    const [, requestTable, intervalTable, drillTable] = report.tables;
+    assert.deepEqual(requestTable!.rows, [
+      ['outside fault windows', 3, 1, 800],
+      ['during fault windows', 1, 1, ''],
+      ['all', 4, 2, 800],
+    ]);
+    assert.deepEqual(intervalTable!.rows.map((row) => [row[0], row[3], row[4], row[5], row[7]]), [
+      ['warm-up', 1, 0, 0, ''],
+      ['interval 1', 0, 0, 0, ''],
+      ['interval 2', 1, 0, 1, 'edge-kill'],
+      ['interval 3', 1, 1, 0, ''],
+      ['interval 4', 0, 0, 0, ''],
+      ['interval 5', 1, 0, 0, ''],
+    ]);
+    assert.deepEqual(drillTable!.rows, [['edge-kill', 48, '48–62', 'FAIL', 0.3, 5.2, 'stall max']]);
+  });
+
+  it('charts RSS, heap, fds, event-loop delay and p99 time to headers over time, fault windows shaded', () => {
+    const charts = report.timeSeries ?? [];
+    assert.deepEqual(charts.map((chart) => chart.yUnit), ['RSS MB', 'V8 heap used MB', 'open fds fds', 'event-loop delay p99 ms', 'p99 time to headers ms']);
+    for (const chart of charts) assert.deepEqual(chart.bands, [{ from: 48, to: 62, label: 'edge-kill' }]);
+    assert.deepEqual(charts[0]!.markers, [{ at: 30, label: 'warm-up ends' }, { at: 102, label: 'last interval' }]);
+    assert.equal(charts[0]!.series.length, 3);
+    // Only requests that got headers are timed: 2 s buckets ending at 12, 72 and 112 s.
+    assert.deepEqual(charts[4]!.series[0]!.points, [[12, 4], [72, 800], [112, 6]]);
+  });
+});
