@@ -24,6 +24,8 @@ export type TierResult = 'answered' | 'failed' | 'http-5xx' | 'resumed' | 'resum
 export interface TierObserver {
   onTier?(tier: UpstreamTierName, result: TierResult, seconds: number): void;
   onFallback?(tier: UpstreamTierName, key: string, reason: string, message?: string): void;
+  /** Body bytes a fill read from a response whose head `tier` answered (a continuation counts towards it). */
+  onBytes?(tier: UpstreamTierName, bytes: number): void;
 }
 
 export interface TieredResponse extends UpstreamResponse {
