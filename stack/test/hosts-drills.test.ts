@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Agent, request } from 'undici';
 import { obtainConsulBinary } from '../../infra/consul/consul-binary.js';
+import type { MetricsSamples } from '../../infra/prometheus/dashboard-samples.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
 import { parseCatalog, type CatalogAsset } from '../../player/shared/catalog.js';
 import { launchChromium } from '../../player/test/chromium.js';
@@ -145,6 +146,13 @@ test('a title first requested in both regions at once: every edge fills through 
   const requests = (await originRequests()) - before;
   t.diagnostic(`${answers.length} viewers on ${edges.length} edges in 2 regions at once → ${requests} origin request(s); Cache-Status on ${answers[0]!.edge.id}: ${answers[0]!.cacheStatus}`);
   assert.equal(requests, 1, 'the shields of both regions share one origin fetch');
+
+  // The dashboard's tier view reads the same counters from every edge and shield, across the WAN.
+  const samples = (await (await fetch(`${stack.balancerUrl}/dashboard/samples`)).json()) as MetricsSamples;
+  assert.deepEqual(samples.shields.map((shield) => [shield.id, shield.error ?? 'scraped']).sort(), [['shield-1', 'scraped'], ['shield-2', 'scraped']]);
+  for (const edge of samples.edges) assert.ok((edge.counters?.upstream.shield.requests ?? 0) >= 1, `${edge.id}: ${JSON.stringify(edge.counters?.upstream ?? edge.error)}`);
+  const shieldOrigin = samples.shields.reduce((sum, shield) => sum + (shield.counters?.upstream.origin.requests ?? 0), 0);
+  assert.ok(shieldOrigin >= 1, 'a shield filled from the origins');
 });
 
 test('the Consul leader dies: a new one within seconds, and the balancer keeps routing', async (t) => {
