@@ -60,6 +60,13 @@ export interface EdgeOptions {
   /** Origin requests waiting for a slot (default 1024) and their longest wait (default 4 s, below the balancer response timeout); beyond either, 503 + Retry-After. */
   readonly originMaxQueued?: number;
   readonly originQueueWaitMs?: number;
+  /**
+   * How long an origin replica is ejected, after 3 failures in a row or a body failing its ETag
+   * check (default 10 s); a replica corrupt again when it comes back stays out twice as long each
+   * time, up to originMaxEjectMs (default 160 s), until a body from it checks out.
+   */
+  readonly originEjectMs?: number;
+  readonly originMaxEjectMs?: number;
   /** How long a coalesced reader waits for the response head before fetching on its own. */
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
@@ -172,6 +179,7 @@ export function createEdge(options: EdgeOptions): Edge {
     prefetchIndexPlaylists: () => prefetchIndex.playlists,
     prefetchIndexSegments: () => prefetchIndex.segments,
     originReplicas: () => origins.replicas.length,
+    originsEjected: () => origins.ejected.length,
     openConnections: () => guard.open,
     originInFlight: () => origins.inFlight,
     originQueued: () => origins.queued,
@@ -191,7 +199,8 @@ export function createEdge(options: EdgeOptions): Edge {
     retryAfterSeconds: 1,
     deadlineMs: options.originDeadlineMs ?? 60_000,
     ejectAfterFailures: 3,
-    ejectForMs: 10_000,
+    ejectForMs: options.originEjectMs ?? 10_000,
+    maxEjectForMs: options.originMaxEjectMs ?? 160_000,
     userAgent: `streamedge-edge/${options.id}`,
     ca: options.originCa,
     observer: metrics.originObserver,
@@ -217,6 +226,7 @@ export function createEdge(options: EdgeOptions): Edge {
           retryAfterSeconds: 1,
           ejectAfterFailures: 2,
           ejectForMs: 5_000,
+          maxEjectForMs: 80_000,
           balanceFactor: SHIELD_BALANCE_FACTOR,
           userAgent: `streamedge-edge/${options.id}`,
           observer: metrics.tierReplicaObserver,

@@ -2,9 +2,11 @@
 // end. The writer makes one origin request per key, broadcasts its head and body to every reader as
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
-// stale entry (stale-if-error). A body cut short, and a 206 a pass-through relays, may be kept as
-// partial content (partial-capture.ts). Unsafe methods take a road of their own: streamed through,
-// never stored, invalidating what the cache holds for the URL.
+// stale entry (stale-if-error). A body that fails its ETag check ejects the replica it came from and
+// is fetched again from the next one, within the same flight (readers not yet answered get the good
+// object). A body cut short, and a 206 a pass-through relays, may be kept as partial content
+// (partial-capture.ts). Unsafe methods take a road of their own: streamed through, never stored,
+// invalidating what the cache holds for the URL.
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isNotModified } from '../../infra/http/not-modified.js';
@@ -85,6 +87,38 @@ function fetchUpstream(services: EdgeServices, key: string, options: UpstreamFet
   return fetchThroughTiers(upstreamTiers(services, key, road), key, options, services.tierObserver);
 }
 
+/**
+ * Fetches of one fill after bodies that failed their ETag check. Each follows an ejection, so it
+ * goes to the next replica in rendezvous order (the same one only when no other is left); a third
+ * corrupt body in a row means more than one bad replica (or an ETag no replica's bytes match), and
+ * the readers get the error.
+ */
+const MAX_INTEGRITY_REFETCHES = 2;
+
+/**
+ * A body whose bytes do not match its hash ETag: the replica that sent it is broken, not unlucky,
+ * and is ejected (with back-off while it stays corrupt). The whole replica, not the one object:
+ * bad bytes are strong evidence that its storage (or its path) is bad, a per-object list would
+ * grow with every key, and each other bad object would still cost a viewer a cut response before
+ * it was found; the other replicas hold the same bytes, so a wrong guess only moves load for a
+ * while. A body continued from another tier blames no one (tiered-fetch.ts soleSource).
+ */
+function ejectCorruptSource(services: EdgeServices, key: string, response: TieredResponse): void {
+  const source = response.soleSource();
+  if (!source) {
+    services.logger.warn({ key, tier: response.tier }, 'corrupt body was continued from another tier; no single replica to eject');
+    return;
+  }
+  const outForMs = source.client.eject(source.replica);
+  if (outForMs !== undefined) services.logger.warn({ key, tier: source.tier, replica: source.replica, outForMs }, 'replica ejected: its body failed the integrity check');
+}
+
+/** A body that matched its hash ETag vouches for its replica: a run of corrupt bodies ends there. */
+function reportIntactSource(services: EdgeServices, key: string, response: TieredResponse): void {
+  const source = response.soleSource();
+  if (source?.client.reportIntact(source.replica)) services.logger.info({ key, tier: source.tier, replica: source.replica }, 'replica recovered: its body passed the integrity check again');
+}
+
 // A fetch made with one viewer's credentials (when they are forwarded at all) is shared only with
 // viewers sending the same ones, as if every response varied on them.
 const CREDENTIAL_FIELDS = ['authorization'] as const;
@@ -93,7 +127,7 @@ const CREDENTIAL_FIELDS = ['authorization'] as const;
  * Runs the upstream fetch for a flight the caller just created as writer. Never throws: every
  * ending is a named flight outcome.
  */
-async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
+async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad, integrityRefetches = 0): Promise<void> {
   const key = flight.key;
   let response: TieredResponse;
   try {
@@ -179,7 +213,10 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, Up
   // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
-  await streamBody(services, flight, response, contentLength, etag, notStored, varied);
+  const refetchAllowed = integrityRefetches < MAX_INTEGRITY_REFETCHES;
+  if ((await streamBody(services, flight, response, contentLength, etag, notStored, varied, refetchAllowed)) === 'refetch') {
+    await runOriginFill(services, flight, stale, road, integrityRefetches + 1);
+  }
 }
 
 function streamBody(
@@ -190,7 +227,8 @@ function streamBody(
   etag: string | undefined,
   initiallyNotStored: NotStorableReason | undefined,
   varied: VariedFields | undefined,
-): Promise<void> {
+  refetchAllowed: boolean,
+): Promise<'ended' | 'refetch'> {
   const { body } = response;
   let notStored = initiallyNotStored;
   // With a known length the body is copied straight into its final, exactly sized buffer, and
@@ -204,7 +242,7 @@ function streamBody(
   // then fails gets an aborted connection, never a complete-looking response with the wrong bytes.
   let held: Buffer | undefined;
 
-  return new Promise<void>((resolve) => {
+  return new Promise<'ended' | 'refetch'>((resolve) => {
     let over = false;
     const fail = (reason: string, error: Error): void => {
       if (over) return;
@@ -216,12 +254,20 @@ function streamBody(
         keepIncomplete(services, flight.key, response, whole.subarray(0, received), whole.length, varied);
       }
       services.metrics.integrityFailures.labels(reason).inc();
-      services.metrics.flightOutcomes.labels('transient-error').inc();
       services.logger.warn({ key: flight.key, tier: response.tier, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
-      // A shield whose bytes do not match their ETag is broken, not unlucky: the next fills go around it.
-      if (response.tier === 'shield' && reason === 'etag-mismatch') services.shields?.eject(response.replica);
+      if (reason === 'etag-mismatch') {
+        ejectCorruptSource(services, flight.key, response);
+        // A flight that would have stored the object starts over (readers that answered are cut).
+        if (refetchAllowed && flight.joinable) {
+          services.metrics.integrityRefetches.labels(response.tier).inc();
+          flight.restart(error);
+          resolve('refetch');
+          return;
+        }
+      }
+      services.metrics.flightOutcomes.labels('transient-error').inc();
       flight.finish('transient-error', error);
-      resolve();
+      resolve('ended');
     };
     const pauseIfCongested = (): void => {
       // Replayable bodies are bounded by the object limit; an unbounded stream-through follows
@@ -244,7 +290,7 @@ function streamBody(
         discardBody(body);
         services.metrics.flightOutcomes.labels('gave-up').inc();
         flight.finish('gave-up');
-        resolve();
+        resolve('ended');
         return;
       }
       received += chunk.length;
@@ -292,6 +338,7 @@ function streamBody(
         fail('etag-mismatch', integrityError('etag-mismatch', `origin ${response.replica} body does not match its ETag ${etag}`));
         return;
       }
+      if (verifier) reportIntactSource(services, flight.key, response);
       over = true;
       if (held) flight.publishChunk(held);
       let outcome: 'done' | 'gave-up' = 'gave-up';
@@ -311,7 +358,7 @@ function streamBody(
       }
       services.metrics.flightOutcomes.labels(outcome).inc();
       flight.finish(outcome);
-      resolve();
+      resolve('ended');
     });
   });
 }
@@ -440,6 +487,13 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       ctx.bodyBytes += chunk.length;
     },
     congested: () => res.writableNeedDrain,
+    onRestart() {
+      // The bytes so far were bad: a viewer already answered from them is cut (onEnd); one that
+      // has sent nothing yet (waiting for the whole object) takes the object fetched again.
+      if (streaming || res.headersSent) return false;
+      awaitingWhole = false;
+      return true;
+    },
     onEnd(outcome: FlightOutcome, error?: Error) {
       if (stopped) return;
       stopped = true;

@@ -3,7 +3,8 @@
 // connect, times out or answers 5xx passes the fetch to the next, and the last tier's answer stands.
 // A body from any tier but the last that breaks off (reset, killed peer, short) is continued from
 // the next tiers with a Range request for the rest, so viewers streaming it never see the break;
-// the bytes are still checked whole (length, ETag hash) by the fill that reads them.
+// the bytes are still checked whole (length, ETag hash) by the fill that reads them, which can
+// then blame (eject) the one replica they came from — or no one, when they came from several.
 import { PassThrough, type Readable } from 'node:stream';
 import { EdgeError, upstreamError } from '../errors.js';
 import { discardBody, type UpstreamClient, type UpstreamFetchOptions, type UpstreamResponse } from './upstream-client.js';
@@ -28,9 +29,21 @@ export interface TierObserver {
   onBytes?(tier: UpstreamTierName, bytes: number): void;
 }
 
+/** Where every byte of a body came from: one replica of one tier's client. */
+export interface BodySource {
+  readonly tier: UpstreamTierName;
+  readonly client: UpstreamClient;
+  readonly replica: string;
+}
+
 export interface TieredResponse extends UpstreamResponse {
   /** The tier whose head the response carries. */
   readonly tier: UpstreamTierName;
+  /**
+   * The replica that sent the whole body, or undefined once it was continued from another tier:
+   * a tier cuts a body it found corrupt, so bad bytes in a continued body cannot be pinned on one.
+   */
+  soleSource(): BodySource | undefined;
 }
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
@@ -69,8 +82,10 @@ export async function fetchThroughTiers(tiers: readonly UpstreamTier[], key: str
       continue;
     }
     observer.onTier?.(tier.name, 'answered', seconds());
-    if (last || !resumable(response, options)) return { ...response, tier: tier.name };
-    return { ...response, tier: tier.name, body: resumingBody(response, tiers.slice(index + 1), key, options, tier.name, observer) };
+    const source: BodySource = { tier: tier.name, client: tier.client, replica: response.replica };
+    if (last || !resumable(response, options)) return { ...response, tier: tier.name, soleSource: () => source };
+    const resuming = resumingBody(response, tiers.slice(index + 1), key, options, tier.name, observer);
+    return { ...response, tier: tier.name, body: resuming.body, soleSource: () => (resuming.continued() ? undefined : source) };
   }
   throw new Error('unreachable');
 }
@@ -85,13 +100,14 @@ function resumable(response: UpstreamResponse, options: UpstreamFetchOptions): b
  * representation: a 206 for exactly the missing bytes with the same ETag, or a 200 with the same
  * ETag and length (its first bytes skipped). Anything else fails the body, as the break would have.
  */
-function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], key: string, options: UpstreamFetchOptions, firstTier: UpstreamTierName, observer: TierObserver): Readable {
+function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], key: string, options: UpstreamFetchOptions, firstTier: UpstreamTierName, observer: TierObserver): { body: Readable; continued: () => boolean } {
   const etag = header(first, 'etag')!;
   const length = Number(header(first, 'content-length'));
   const out = new PassThrough();
   let received = 0;
   let current: Readable = first.body;
   let finished = false;
+  let continued = false;
 
   const fail = (error: Error): void => {
     if (finished) return;
@@ -164,6 +180,7 @@ function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], ke
           return;
         }
         observer.onTier?.(response.tier, 'resumed', seconds);
+        continued = true;
         const next = tiers.slice(tiers.findIndex((tier) => tier.name === response.tier) + 1);
         follow(response.body, continuation, (again) => resumeFrom(next, response.tier, again));
       },
@@ -171,7 +188,7 @@ function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], ke
     );
   };
   follow(first.body, 0, (error) => resumeFrom(rest, firstTier, error));
-  return out;
+  return { body: out, continued: () => continued };
 }
 
 /** Bytes to skip at the start of a continuation meant to begin at `at`, or undefined if it is not one. */

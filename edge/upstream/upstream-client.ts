@@ -2,7 +2,8 @@
 // sibling worker owning a key (named apart from origin/, the server it usually talks to).
 // Fetches objects from replicated upstreams: undici Pools (keep-alive) per replica, failover to the
 // next replica on connect errors, timeouts and 5xx, one hedged request to a second replica when the
-// first is slow to answer, and passive ejection of a replica that keeps failing. When every replica
+// first is slow to answer, and passive ejection of a replica that keeps failing, or whose body the
+// caller found corrupt (longer each time in a row, until a body from it checks out). When every replica
 // has been tried and the last real answer was a 5xx, that answer is what the fetch resolves with
 // (the origin's own status and body); it rejects only when no replica answered at all. A request
 // with an unsafe method (RFC 9110 §9.2.1) streams its body to one replica, never retried or hedged:
@@ -46,10 +47,13 @@ export interface UpstreamInterim {
 /** How one attempt against one replica ended; printable, used as a metric label. */
 export type AttemptOutcome = 'ok' | 'http-5xx' | 'connect' | 'timeout' | 'error' | 'cancelled';
 
+/** Why a replica was ejected; printable, used as a metric label. */
+export type EjectionReason = 'failures' | 'integrity';
+
 export interface UpstreamObserver {
   onAttempt?(replica: string, outcome: AttemptOutcome, seconds: number): void;
   onHedge?(replica: string): void;
-  onEject?(replica: string, failures: number): void;
+  onEject?(replica: string, reason: EjectionReason, forMs: number): void;
   /** A request refused a slot (the viewer gets 503 + Retry-After). */
   onReject?(reason: SlotRejection): void;
 }
@@ -91,6 +95,11 @@ export interface UpstreamClientOptions {
   readonly ejectAfterFailures: number;
   /** … for this long (it stays last in line, still used if nothing else is left). */
   readonly ejectForMs: number;
+  /**
+   * A replica ejected for a corrupt body is out for ejectForMs, doubled with each such ejection in a
+   * row up to this, until a body from it checks out (default ejectForMs: no back-off).
+   */
+  readonly maxEjectForMs?: number;
   readonly userAgent?: string;
   /**
    * Bounded loads: a replica already holding more than this × the average requests in flight of
@@ -114,8 +123,17 @@ export interface UpstreamClient {
   readonly inFlight: number;
   readonly queued: number;
   fetch(target: string, options?: UpstreamFetchOptions): Promise<UpstreamResponse>;
-  /** Ejects a replica at once: the caller found its body corrupt, which the client cannot see. */
-  eject(replicaId: string): void;
+  /**
+   * Ejects a replica at once: the caller found its body corrupt, which the client cannot see. An
+   * answer from it does not end this ejection early (its heads are fine, its bytes are not). Returns
+   * how long it is out, or undefined for a replica no longer listed.
+   */
+  eject(replicaId: string): number | undefined;
+  /**
+   * The caller checked a body from this replica and it was intact: its next corrupt body starts
+   * the back-off afresh. Returns true when that ends a run of corrupt bodies (the replica recovered).
+   */
+  reportIntact(replicaId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -125,6 +143,8 @@ interface ReplicaState {
   readonly pool: Pool;
   failures: number;
   ejectedUntil: number;
+  /** Corrupt bodies in a row (ejections by eject()); reset by reportIntact(). */
+  corruptRun: number;
 }
 
 /** Drops a response body we will not read (undici reports the abort as an error; expected here). */
@@ -167,6 +187,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   positive('connectionsPerReplica', options.connectionsPerReplica);
   positive('ejectAfterFailures', options.ejectAfterFailures);
   positive('ejectForMs', options.ejectForMs, true);
+  const maxEjectForMs = options.maxEjectForMs ?? options.ejectForMs;
+  if (!(maxEjectForMs >= options.ejectForMs) || !Number.isFinite(maxEjectForMs)) throw new TypeError(`origin client: maxEjectForMs must be a number ≥ ejectForMs, got ${maxEjectForMs}`);
   if (options.balanceFactor !== undefined && !(options.balanceFactor >= 1)) throw new TypeError(`origin client: balanceFactor must be at least 1, got ${options.balanceFactor}`);
   const deadlineMs = options.deadlineMs ?? Infinity;
   if (Number.isNaN(deadlineMs) || deadlineMs <= 0) throw new TypeError(`origin client: deadlineMs must be a positive number, got ${deadlineMs}`);
@@ -195,19 +217,21 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       }),
       failures: 0,
       ejectedUntil: 0,
+      corruptRun: 0,
     };
   };
 
   const succeeded = (state: ReplicaState): void => {
     state.failures = 0;
-    state.ejectedUntil = 0;
+    // An answer shows a replica is up, not that its bytes are good: a corrupt-body ejection runs its time.
+    if (state.corruptRun === 0) state.ejectedUntil = 0;
   };
 
   const failed = (state: ReplicaState): void => {
     state.failures++;
     if (state.failures >= options.ejectAfterFailures && state.ejectedUntil <= Date.now()) {
       state.ejectedUntil = Date.now() + options.ejectForMs;
-      observer.onEject?.(state.replica.id, state.failures);
+      observer.onEject?.(state.replica.id, 'failures', options.ejectForMs);
     }
   };
 
@@ -314,11 +338,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         hedgeTimer.unref();
       };
 
-      /** Takes the next candidate: a hedge only with a slot free now; anything else may wait in the queue. */
+      /**
+       * Takes the next candidate: a hedge only with a slot free now, and never to a replica out for
+       * corrupt bytes (a fast answer from it would only be thrown away); anything else may wait in the queue.
+       */
       const launch = (hedged: boolean): boolean => {
         if (settled || next >= candidates.length) return false;
         const state = candidates[next]!;
         if (hedged) {
+          if (state.corruptRun > 0 && state.ejectedUntil > Date.now()) return false;
           const release = slots.tryAcquire(state.replica.id);
           if (!release) return false;
           next++;
@@ -473,10 +501,21 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     fetch,
     eject(replicaId) {
       const state = states.find((candidate) => candidate.replica.id === replicaId);
-      if (!state) return;
-      state.failures = Math.max(state.failures + 1, options.ejectAfterFailures);
-      state.ejectedUntil = Date.now() + options.ejectForMs;
-      observer.onEject?.(state.replica.id, state.failures);
+      if (!state) return undefined;
+      const now = Date.now();
+      // Bodies fetched before it went out (concurrent fills) add nothing: the back-off grows only when it comes back corrupt.
+      if (state.corruptRun > 0 && state.ejectedUntil > now) return state.ejectedUntil - now;
+      const forMs = Math.min(maxEjectForMs, options.ejectForMs * 2 ** state.corruptRun);
+      state.corruptRun++;
+      state.ejectedUntil = Math.max(state.ejectedUntil, now + forMs);
+      observer.onEject?.(state.replica.id, 'integrity', forMs);
+      return forMs;
+    },
+    reportIntact(replicaId) {
+      const state = states.find((candidate) => candidate.replica.id === replicaId);
+      if (!state || state.corruptRun === 0) return false;
+      state.corruptRun = 0;
+      return true;
     },
     async close() {
       const closing = states;
