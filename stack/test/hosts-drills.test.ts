@@ -115,7 +115,7 @@ test('every service runs on its own host behind its local Consul agent; the near
   assert.ok(far - near >= 1.5 * WAN_DELAY_MS, `the other region costs about a WAN round trip more (${near.toFixed(1)} → ${far.toFixed(1)} ms)`);
 });
 
-test('a title first requested in both regions at once: every edge fills through its region\'s shield, the origins answer once', async (t) => {
+test('a title first requested in both regions at once: every edge fills through its region\'s shield, the origins answer once per region', async (t) => {
   const before = await originRequests();
   const edges = stack.services.filter((service) => service.role === 'edge');
   const shieldOf = new Map(stack.services.filter((service) => service.role === 'shield').map((shield) => [shield.host.region, shield.id]));
@@ -132,12 +132,15 @@ test('a title first requested in both regions at once: every edge fills through 
   );
   assert.ok(answers.every((answer) => answer.status === 200), JSON.stringify(answers));
   assert.equal(new Set(answers.map((answer) => answer.length)).size, 1, 'every viewer got the same playlist');
-  // Cache-Status lists the caches nearest the origin first: the region's shield sits right before the edge.
+  // Cache-Status lists the caches nearest the origin first: the region's shield sits right before
+  // the edge on the fill; a viewer arriving once the fill is stored gets the edge's hit alone.
   for (const answer of answers) {
     const hops = answer.cacheStatus.split(/,\s*/).map((hop) => hop.split(';')[0]!.trim());
     assert.equal(hops.at(-1), `streamedge-${answer.edge.id}`, answer.cacheStatus);
-    assert.equal(hops.at(-2), `streamedge-${shieldOf.get(answer.edge.host.region)}`, `${answer.edge.id} filled through its region's shield: ${answer.cacheStatus}`);
+    if (hops.length === 1) assert.match(answer.cacheStatus, /; hit/, answer.cacheStatus);
+    else assert.equal(hops.at(-2), `streamedge-${shieldOf.get(answer.edge.host.region)}`, `${answer.edge.id} filled through its region's shield: ${answer.cacheStatus}`);
   }
+  for (const edge of edges) assert.ok(answers.some((answer) => answer.edge === edge && answer.cacheStatus.includes(',')), `${edge.id}: a viewer saw the fill`);
   const tierAfter = await Promise.all(edges.map((edge) => tierFetches(edge.url)));
   edges.forEach((edge, i) => {
     assert.equal(tierAfter[i]!.shield - tierBefore[i]!.shield, 1, `${edge.id}: one fill from a shield (tier metrics)`);
@@ -145,7 +148,8 @@ test('a title first requested in both regions at once: every edge fills through 
   });
   const requests = (await originRequests()) - before;
   t.diagnostic(`${answers.length} viewers on ${edges.length} edges in 2 regions at once → ${requests} origin request(s); Cache-Status on ${answers[0]!.edge.id}: ${answers[0]!.cacheStatus}`);
-  assert.equal(requests, 1, 'the shields of both regions share one origin fetch');
+  // Hosts mode's shields do not hash keys across the WAN (hosts-stack.ts says why): one fetch per region's shield.
+  assert.equal(requests, shieldOf.size, 'each region\'s shield fetches once for all its edges');
 
   // The dashboard's tier view reads the same counters from every edge and shield, across the WAN.
   const samples = (await (await fetch(`${stack.balancerUrl}/dashboard/samples`)).json()) as MetricsSamples;
