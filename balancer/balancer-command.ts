@@ -45,7 +45,7 @@ const SPECS = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   id: { kind: 'string', description: 'name of this balancer in logs', default: 'balancer' },
   consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
-  'edge-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an edge discovered in Consul must register its address and url host in; others are ignored (default: any address, meta still required)' },
+  'edge-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an edge (or shield, for /status and the dashboard) discovered in Consul must register its address and url host in; others are ignored (default: any address, meta still required)' },
   ...CONSUL_ACCESS_OPTIONS,
   ...TOKEN_SECRET_FILE_OPTION,
   ...METRICS_TOKEN_FILE_OPTION,
@@ -165,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     ? createConsulDiscovery({ consul, logger: log, allow: edgeAllow, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
     : createStaticDiscovery(staticEdges, (snapshot) => balancer.setSnapshot(snapshot));
   balancer.setDiscoveryStatus(() => discovery.status());
-  const shieldWatch = consul ? watchShields(consul, log) : undefined;
+  const shieldWatch = consul ? watchShields(consul, log, edgeAllow) : undefined;
   if (shieldWatch) balancer.setShields(shieldWatch.shields);
 
   const address = await listen(balancer.server, options.port, options.host);

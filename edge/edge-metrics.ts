@@ -133,6 +133,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     buckets: UPSTREAM_RESPONSE_BUCKETS,
     registers,
   });
+  const tierBytes = new Counter({ name: 'streamedge_edge_upstream_tier_bytes_total', help: 'Body bytes fills read, by the upstream tier that answered their head', labelNames: ['tier'], registers });
   const fallbacks = new Counter({ name: 'streamedge_edge_upstream_fallbacks_total', help: 'Fetches a tier failed and passed to the next one, by tier and reason', labelNames: ['tier', 'reason'], registers });
   const tierRequests = new Counter({ name: 'streamedge_edge_tier_requests_total', help: 'Request attempts to shields and peers by replica and outcome', labelNames: ['replica', 'outcome'], registers });
   const tierEjections = new Counter({ name: 'streamedge_edge_tier_ejections_total', help: 'Shields and peers ejected: after failing, or for a body that failed its integrity check', labelNames: ['replica', 'reason'], registers });
@@ -147,6 +148,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
         if (result === 'answered' || result === 'failed' || result === 'http-5xx') tierLatency.labels(tier).observe(seconds);
       },
       onFallback: (tier, _key, reason) => fallbacks.labels(tier, reason).inc(),
+      onBytes: (tier, bytes) => tierBytes.labels(tier).inc(bytes),
     },
     tierReplicaObserver: {
       onAttempt: (replica: string, outcome: AttemptOutcome) => tierRequests.labels(replica, outcome).inc(),

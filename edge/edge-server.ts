@@ -271,6 +271,7 @@ export function createEdge(options: EdgeOptions): Edge {
     peerHops,
     tierObserver: {
       onTier: metrics.tierObserver.onTier,
+      onBytes: metrics.tierObserver.onBytes,
       onFallback(tierName, key, reason, message) {
         metrics.tierObserver.onFallback?.(tierName, key, reason);
         logger.warn({ key, tier: tierName, reason, err: message }, 'upstream tier failed; trying the next');

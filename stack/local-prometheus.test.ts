@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
+import type { MetricsSamples } from '../infra/prometheus/dashboard-samples.js';
 import { waitFor } from '../infra/testing/wait-for.js';
 import { startLocalStack } from './local-stack.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
@@ -79,7 +80,7 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
   assert.ok(Number(ratio[0]?.value[1]) > 0.5, `hit ratio of edge-1: ${JSON.stringify(ratio)}`);
   // The balancer's dashboard plots the same recording rules, read from this Prometheus (its window
   // ends on a whole second, so it may trail the instant query by one evaluation).
-  type Samples = { source: string; series: Record<string, Record<string, [number, number | null][]>>; errors: Record<string, string> };
+  type Samples = { source: string; series: Record<string, Record<string, [number, number | null][]>>; errors: Record<string, string>; scraped: MetricsSamples };
   const samples = await waitFor(
     'edge-1 requests on the dashboard',
     async () => {
@@ -91,6 +92,9 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
   );
   assert.equal(samples.source, 'prometheus');
   assert.deepEqual(samples.errors, {});
+  // The tier view's counters come from the edges themselves beside Prometheus's series.
+  assert.deepEqual(samples.scraped.edges.filter((edge) => edge.counters === undefined), []);
+  assert.ok(samples.scraped.edges.find((edge) => edge.id === 'edge-1')!.counters!.upstream.origin.requests >= 1, 'edge-1 filled from the origins');
   // Every alert rule is loaded and, with everything up, none fires.
   const { groups } = await prometheusApi<{ groups: { rules: { type: string; name: string; state?: string }[] }[] }>(prometheus.url, '/api/v1/rules');
   const alerts = groups.flatMap((group) => group.rules).filter((rule) => rule.type === 'alerting');

@@ -45,7 +45,7 @@ const SPECS = {
   },
   hosts: {
     kind: 'boolean',
-    description: 'every service on its own network-namespace host: 3 Consul servers, a Consul client agent per host, 2 regions joined by a delaying WAN, and Prometheus (needs root; Ctrl-C removes them all)',
+    description: 'every service on its own network-namespace host: 3 Consul servers, a Consul client agent per host, 2 regions joined by a delaying WAN, a shield per region, and Prometheus (needs root; Ctrl-C removes them all)',
   },
   'wan-delay': { kind: 'duration', description: 'one-way delay between the regions in --hosts mode', default: '40ms', min: 0, max: 10_000 },
   tls: {

@@ -1,6 +1,7 @@
 // GET /dashboard/samples: what the dashboard page plots, from Prometheus's recording rules when the
-// balancer has --prometheus, else from the edges' own /metrics. Edge health, place and sessions are
-// always this balancer's own view (its /status report).
+// balancer has --prometheus, else from the edges' own /metrics; the tier view always from the edges'
+// and shields' /metrics. Edge health, place and sessions, and the passing shields, are always this
+// balancer's own view (its /status report).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError, sendJson } from '../http-responses.js';
 import type { StatusReport } from '../status-report.js';
@@ -23,7 +24,7 @@ export function createDashboardData(options: { readonly sampler: EdgeSampler; re
     source: prometheus ? 'prometheus' : 'metrics',
     async answer(req, res, report) {
       if (!prometheus) {
-        sendJson(res, 200, await sampler(report.edges));
+        sendJson(res, 200, await sampler(report.edges, report.shields));
         return 'served';
       }
       const asked = new URL(req.url ?? '/', 'http://balancer').searchParams.get('window');
@@ -32,7 +33,8 @@ export function createDashboardData(options: { readonly sampler: EdgeSampler; re
         sendError(res, 400, `window must be whole seconds from ${WINDOW_SECONDS.min} to ${WINDOW_SECONDS.max}`);
         return 'bad-request';
       }
-      sendJson(res, 200, await prometheus.series(report.edges, window));
+      const [series, scraped] = await Promise.all([prometheus.series(report.edges, window), sampler(report.edges, report.shields)]);
+      sendJson(res, 200, { ...series, scraped });
       return 'served';
     },
   };

@@ -29,7 +29,8 @@ export function seriesByEdge(body: unknown): Record<string, SeriesPoint[]> {
 
 export interface PrometheusSource {
   readonly url: string;
-  series(edges: readonly EdgeStatus[], windowSeconds: number, now?: number): Promise<PrometheusSeries>;
+  /** The charts' series; the caller adds the scraped counters of the tier view. */
+  series(edges: readonly EdgeStatus[], windowSeconds: number, now?: number): Promise<Omit<PrometheusSeries, 'scraped'>>;
 }
 
 export function createPrometheusSource(options: { readonly url: string; readonly timeoutMs: number }): PrometheusSource {

@@ -1,8 +1,13 @@
-// The shield tier as the balancer shows it on /status: the passing `streamedge-shield` instances,
-// for operators only. The balancer never routes to a shield (it selects from `streamedge-edge`).
+// The shield tier as the balancer shows it on /status and the dashboard scrapes it: the passing
+// `streamedge-shield` instances, for operators only. The balancer never routes to a shield (it
+// selects from `streamedge-edge`). A shield registers the meta an edge does, and is screened as one
+// (--edge-allow) before the dashboard sends it a request.
 import type { ConsulConnection } from '../../infra/consul/consul-connection.js';
+import { createRegistrationScreen } from '../../infra/consul/registration-screen.js';
 import { watchService } from '../../infra/consul/service-watch.js';
+import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import type { Logger } from '../../infra/runtime/logger.js';
+import { readEdgeRegistration } from './edge-discovery.js';
 
 export const SHIELD_SERVICE = 'streamedge-shield';
 
@@ -18,15 +23,17 @@ export interface ShieldWatch {
   stop(): void;
 }
 
-export function watchShields(consul: ConsulConnection, logger: Logger): ShieldWatch {
+export function watchShields(consul: ConsulConnection, logger: Logger, allow: readonly IpPrefix[] = []): ShieldWatch {
   let shields: readonly ShieldStatus[] = [];
+  const screen = createRegistrationScreen({ service: SHIELD_SERVICE, allow, read: readEdgeRegistration, logger });
   const watch = watchService({
     consul,
     service: SHIELD_SERVICE,
     logger,
     onChange: (instances) => {
-      shields = instances
-        .map((instance) => ({ id: instance.id, region: instance.meta.region ?? '', url: instance.meta.url ?? `http://${instance.address}:${instance.port}` }))
+      shields = screen
+        .screen(instances)
+        .map(({ id, region, url }) => ({ id, region, url }))
         .sort((a, b) => a.region.localeCompare(b.region) || a.id.localeCompare(b.id));
     },
   });

@@ -12,7 +12,7 @@ import { DASHBOARD_RULES, type MetricsSamples, type PrometheusSeries } from '../
 import { edgeCountersFrom } from '../dashboard/edge-samples.js';
 import { checkPrometheus, seriesByEdge } from '../dashboard/prometheus-series.js';
 import { get } from './http-test-client.js';
-import { standInMetrics, startStandInEdge, type StandInEdge } from './stand-in-edge.js';
+import { STAND_IN_MASTER, standInMetrics, startStandInEdge, type StandInEdge } from './stand-in-edge.js';
 import { edgeNode, startBalancer } from './test-balancer.js';
 
 async function listening(server: Server): Promise<string> {
@@ -21,7 +21,7 @@ async function listening(server: Server): Promise<string> {
 }
 
 describe('edgeCountersFrom', () => {
-  it('reads responses, cacheable, hits, origin bytes and the ok TTFB histogram from an edge exposition', () => {
+  it('reads responses, cacheable, hits, origin bytes, upstream fills and their TTFB histogram from an edge exposition', () => {
     const seen = [
       { path: '/vod/demo-ts/master.m3u8', headers: {} },
       { path: '/vod/demo-ts/240p/seg-00001.ts', headers: {} },
@@ -36,7 +36,32 @@ describe('edgeCountersFrom', () => {
     assert.ok(counters.originBytes > 0);
     // +Inf travels as -1 (JSON has no Infinity).
     assert.deepEqual(counters.ttfb, { le: [0.005, 0.01, -1], counts: [0, 1, 1] });
+    assert.deepEqual(counters.upstream.origin, { requests: 1, bytes: Buffer.byteLength(STAND_IN_MASTER) });
     assert.equal(edgeCountersFrom(parsePrometheusText('other_metric 1\n')), undefined);
+  });
+
+  it('counts requests sent to each tier above the node, and sums their response times; its own workers are no tier', () => {
+    const counters = edgeCountersFrom(parsePrometheusText([
+      'streamedge_edge_responses_total{cache_status="miss"} 9',
+      'streamedge_edge_upstream_tier_fetches_total{tier="shield",result="answered"} 5',
+      'streamedge_edge_upstream_tier_fetches_total{tier="shield",result="http-5xx"} 1',
+      'streamedge_edge_upstream_tier_fetches_total{tier="shield",result="resumed"} 1',
+      'streamedge_edge_upstream_tier_fetches_total{tier="origin",result="failed"} 2',
+      'streamedge_edge_upstream_tier_fetches_total{tier="worker",result="answered"} 7',
+      'streamedge_edge_upstream_tier_bytes_total{tier="shield"} 5000',
+      'streamedge_edge_upstream_tier_bytes_total{tier="worker"} 7000',
+      'streamedge_edge_upstream_tier_response_seconds_bucket{tier="shield",le="0.01"} 4',
+      'streamedge_edge_upstream_tier_response_seconds_bucket{tier="shield",le="+Inf"} 6',
+      'streamedge_edge_upstream_tier_response_seconds_bucket{tier="origin",le="0.01"} 0',
+      'streamedge_edge_upstream_tier_response_seconds_bucket{tier="origin",le="+Inf"} 2',
+      'streamedge_edge_upstream_tier_response_seconds_bucket{tier="worker",le="0.01"} 7',
+      'streamedge_edge_upstream_tier_response_seconds_bucket{tier="worker",le="+Inf"} 7',
+      '',
+    ].join('\n')));
+    assert.ok(counters);
+    // A continuation ("resumed") is also counted as the fetch it made ("answered").
+    assert.deepEqual(counters.upstream, { sibling: { requests: 0, bytes: 0 }, shield: { requests: 6, bytes: 5000 }, origin: { requests: 2, bytes: 0 } });
+    assert.deepEqual(counters.ttfb, { le: [0.01, -1], counts: [4, 8] });
   });
 });
 
@@ -91,6 +116,7 @@ describe('/dashboard/samples from the edges\' /metrics', () => {
     assert.match(byId.get('edge-9')!.error ?? '', /^\/metrics: /);
     assert.equal(byId.get('edge-9')!.counters, undefined);
     assert.equal(byId.get('edge-hung')!.error, '/metrics timed out after 400 ms');
+    assert.deepEqual(samples.shields, [], 'no shield without Consul');
   });
 
   it('serves /dashboard from the player directory (503 when it is not built)', async () => {
@@ -143,7 +169,10 @@ describe('/dashboard/samples with --prometheus', () => {
     assert.deepEqual(answer.series.ttfbP99, {});
     assert.deepEqual(answer.errors, { ttfbP99: 'Prometheus: query timed out' });
     assert.deepEqual(asked.map((params) => params.get('query')).sort(), Object.values(DASHBOARD_RULES).sort());
-    assert.equal(edge.seen.filter((request) => request.path === '/metrics').length, 0, 'no edge is scraped');
+    // The tier view reads the nodes' own counters (no recording rule covers the shields).
+    assert.equal(edge.seen.filter((request) => request.path === '/metrics').length, 1, 'each edge scraped once per answer');
+    assert.equal(answer.scraped.edges[0]!.id, 'edge-1');
+    assert.ok(answer.scraped.edges[0]!.counters);
   });
 
   it('refuses a window outside 60 s … 1 day', async () => {

@@ -296,6 +296,7 @@ function streamBody(
         return;
       }
       received += chunk.length;
+      services.tierObserver.onBytes?.(response.tier, chunk.length);
       if (contentLength !== undefined && received > contentLength) {
         fail('length-mismatch', integrityError('length-mismatch', `origin ${response.replica} sent more than Content-Length ${contentLength}`));
         return;

@@ -123,7 +123,14 @@ describe('shield tier', () => {
     assert.equal((await originRequests()) - before, TITLE.length * 2, `origin requests: one per object (plus the test's own direct reads)\n${[...shields, ...edges].map((node) => node.output().split('\n').filter((line) => /warn|tier|peers changed|shields changed/.test(line)).join('\n')).join('\n')}`);
     // Some object was owned by the other region's shield: three hops in its Cache-Status.
     assert.ok(answers.some(({ answer }) => answer.headers.get('cache-status')!.split(', ').length === 3));
-    for (const edge of edges) assert.ok((await metric(edge.url, 'streamedge_edge_upstream_tier_fetches_total', { tier: 'shield', result: 'answered' })) > 0);
+    for (const edge of edges) {
+      assert.ok((await metric(edge.url, 'streamedge_edge_upstream_tier_fetches_total', { tier: 'shield', result: 'answered' })) > 0);
+      // Every byte this edge served for the title was filled once from a shield (prefetches add more), none from an origin.
+      const served = answers.filter((answer) => answer.edge === edge).reduce((sum, { answer }) => sum + answer.bytes.length, 0);
+      const fromShields = await metric(edge.url, 'streamedge_edge_upstream_tier_bytes_total', { tier: 'shield' });
+      assert.ok(fromShields >= served, `${served} bytes served, ${fromShields} filled from shields`);
+      assert.equal(await metric(edge.url, 'streamedge_edge_upstream_tier_bytes_total', { tier: 'origin' }), 0);
+    }
   });
 
   it('with --sibling-hashing a region\'s edges ask the key\'s owner edge first, and a forged hop header is ignored', async () => {

@@ -27,6 +27,8 @@ export type TierResult = 'answered' | 'failed' | 'http-5xx' | 'resumed' | 'resum
 export interface TierObserver {
   onTier?(tier: UpstreamTierName, result: TierResult, seconds: number): void;
   onFallback?(tier: UpstreamTierName, key: string, reason: string, message?: string): void;
+  /** Body bytes a fill read from a response whose head `tier` answered (a continuation counts towards it). */
+  onBytes?(tier: UpstreamTierName, bytes: number): void;
 }
 
 /** Where every byte of a body came from: one replica of one tier's client. */

@@ -19,11 +19,18 @@ const DEPLOY_DIR = fileURLToPath(new URL('../../../infra/deploy/', import.meta.u
 const CLI = fileURLToPath(new URL('../../stack/cli/streamedge.js', import.meta.url));
 const LOGGER_SOURCE = fileURLToPath(new URL('../../../infra/runtime/logger.ts', import.meta.url));
 
-const COMMANDS = ['origin', 'edge', 'balancer', 'consul-targets'] as const;
+/** Each streamedge unit (streamedge-<name>.service, env/<name>.env) and the command line it runs. */
+const UNITS = [
+  { name: 'origin', command: 'origin' },
+  { name: 'edge', command: 'edge' },
+  { name: 'shield', command: 'edge --tier shield' },
+  { name: 'balancer', command: 'balancer' },
+  { name: 'consul-targets', command: 'consul-targets' },
+] as const;
 /** Environment variables the services read that are not flags, each checked against its reader. */
 const NON_FLAG_VARIABLES: Readonly<Record<string, string>> = { STREAMEDGE_LOG_LEVEL: LOGGER_SOURCE };
-/** Flags whose value is a secret: only ever in a *-secrets.env file. */
-const SECRET_FLAG = /TOKEN|SECRET|PASSWORD/;
+/** Flags whose value is a secret: only ever in a *-secrets.env file (a flag naming a file that holds one is not). */
+const SECRET_FLAG = /^(?!.*_FILE$).*(?:TOKEN|SECRET|PASSWORD)/;
 
 type Unit = Map<string, Map<string, string[]>>;
 
@@ -78,7 +85,7 @@ const readDeploy = (...parts: string[]): Promise<string> => readFile(join(DEPLOY
 
 test('every unit runs as a dedicated user with the hardening and restart policy the guide promises', async () => {
   const names = await unitFiles();
-  assert.deepEqual(names, ['consul.service', 'streamedge-balancer.service', 'streamedge-consul-targets.service', 'streamedge-edge.service', 'streamedge-origin.service']);
+  assert.deepEqual(names, ['consul.service', 'streamedge-balancer.service', 'streamedge-consul-targets.service', 'streamedge-edge.service', 'streamedge-origin.service', 'streamedge-shield.service']);
   const required: Readonly<Record<string, RegExp>> = {
     User: /^(streamedge|consul)$/,
     NoNewPrivileges: /^yes$/,
@@ -107,47 +114,51 @@ test('every unit runs as a dedicated user with the hardening and restart policy 
 });
 
 test('each service unit runs its own command with its own environment file', async () => {
-  for (const command of COMMANDS) {
-    const unit = parseUnit(await readDeploy('systemd', `streamedge-${command}.service`));
+  for (const { name, command } of UNITS) {
+    const unit = parseUnit(await readDeploy('systemd', `streamedge-${name}.service`));
     assert.match(serviceValue(unit, 'ExecStart') ?? '', new RegExp(`/dist/stack/cli/streamedge\\.js ${command}$`));
     const envFiles = unit.get('Service')?.get('EnvironmentFile') ?? [];
-    assert.equal(envFiles[0], `/etc/streamedge/${command}.env`);
-    await access(join(DEPLOY_DIR, 'env', `${command}.env`));
+    assert.equal(envFiles[0], `/etc/streamedge/${name}.env`);
+    await access(join(DEPLOY_DIR, 'env', `${name}.env`));
   }
 });
 
 test('the environment files name every flag of their command and nothing that is not one', async () => {
-  for (const command of COMMANDS) {
+  for (const { name: unitName, command: commandLine } of UNITS) {
+    const command = commandLine.split(' ')[0]!;
     const flags = await commandFlags(command);
-    const plain = envAssignments(await readDeploy('env', `${command}.env`));
-    const secretsText = await readDeploy('env', `${command}-secrets.env.example`).catch(() => '');
+    const plain = envAssignments(await readDeploy('env', `${unitName}.env`));
+    const secretsText = await readDeploy('env', `${unitName}-secrets.env.example`).catch(() => '');
     const secrets = envAssignments(secretsText);
     for (const { name } of [...plain, ...secrets]) {
       const reader = NON_FLAG_VARIABLES[name];
       if (reader) assert.match(await readFile(reader, 'utf8'), new RegExp(name), `${name} is no longer read by ${reader}`);
-      else assert.ok(flags.has(name), `${command}.env: ${name} is not a flag of streamedge ${command} (see its --help)`);
+      else assert.ok(flags.has(name), `${unitName}.env: ${name} is not a flag of streamedge ${command} (see its --help)`);
     }
     const named = new Set([...plain, ...secrets].map((entry) => entry.name));
     const missing = [...flags.keys()].filter((name) => !named.has(name));
-    assert.deepEqual(missing, [], `${command}.env does not mention these flags of streamedge ${command}`);
+    assert.deepEqual(missing, [], `${unitName}.env does not mention these flags of streamedge ${command}`);
     for (const entry of plain) {
-      assert.ok(!(entry.set && SECRET_FLAG.test(entry.name)), `${command}.env sets the secret ${entry.name}: it belongs in ${command}-secrets.env`);
+      assert.ok(!(entry.set && SECRET_FLAG.test(entry.name)), `${unitName}.env sets the secret ${entry.name}: it belongs in ${unitName}-secrets.env`);
     }
-    for (const entry of secrets) assert.match(entry.name, SECRET_FLAG, `${command}-secrets.env.example: ${entry.name} is no secret`);
+    for (const entry of secrets) assert.match(entry.name, SECRET_FLAG, `${unitName}-secrets.env.example: ${entry.name} is no secret`);
   }
 });
 
-test('stop timeouts outlast the drain: edge delay + in-flight timeout, origin shutdown grace', async () => {
-  const valueOf = async (command: string, name: string): Promise<number> => {
-    const assigned = envAssignments(await readDeploy('env', `${command}.env`)).find((entry) => entry.name === name && entry.set);
+test('stop timeouts outlast the drain: edge and shield delay + in-flight timeout, origin shutdown grace', async () => {
+  const valueOf = async (unitName: string, name: string): Promise<number> => {
+    const command = UNITS.find((unit) => unit.name === unitName)!.command.split(' ')[0]!;
+    const assigned = envAssignments(await readDeploy('env', `${unitName}.env`)).find((entry) => entry.name === name && entry.set);
     const text = assigned?.value ?? (await commandFlags(command)).get(name);
     assert.ok(text, `no value or default for ${name}`);
     return parseDuration(text);
   };
-  const stopTimeout = async (command: string): Promise<number> =>
-    parseDuration(serviceValue(parseUnit(await readDeploy('systemd', `streamedge-${command}.service`)), 'TimeoutStopSec')!);
-  const edgeDrain = (await valueOf('edge', 'STREAMEDGE_DRAIN_DELAY')) + (await valueOf('edge', 'STREAMEDGE_DRAIN_TIMEOUT'));
-  assert.ok((await stopTimeout('edge')) > edgeDrain, `edge TimeoutStopSec must exceed drain delay + timeout (${edgeDrain} ms)`);
+  const stopTimeout = async (unitName: string): Promise<number> =>
+    parseDuration(serviceValue(parseUnit(await readDeploy('systemd', `streamedge-${unitName}.service`)), 'TimeoutStopSec')!);
+  for (const unitName of ['edge', 'shield']) {
+    const drain = (await valueOf(unitName, 'STREAMEDGE_DRAIN_DELAY')) + (await valueOf(unitName, 'STREAMEDGE_DRAIN_TIMEOUT'));
+    assert.ok((await stopTimeout(unitName)) > drain, `${unitName} TimeoutStopSec must exceed drain delay + timeout (${drain} ms)`);
+  }
   const originGrace = await valueOf('origin', 'STREAMEDGE_SHUTDOWN_GRACE');
   assert.ok((await stopTimeout('origin')) > originGrace, `origin TimeoutStopSec must exceed --shutdown-grace (${originGrace} ms)`);
 });

@@ -11,11 +11,23 @@ export const DASHBOARD_RULES: Readonly<Record<ChartName, string>> = {
   requests: 'id_region:streamedge_edge_responses:rate1m',
   hitRatio: 'id_region:streamedge_edge_hit_ratio:rate5m',
   originBytes: 'id_region:streamedge_edge_origin_bytes:rate1m',
-  ttfbP99: 'id_region:streamedge_edge_origin_ttfb_seconds:p99_rate5m',
+  ttfbP99: 'id_region:streamedge_edge_upstream_ttfb_seconds:p99_rate5m',
   viewers: 'id:streamedge_balancer_active_sessions:sum',
 };
 
-/** One edge's counters since it started; the page subtracts two samples to get rates. */
+/** The tiers above a node that its fills ask (edge/upstream/tiered-fetch.ts; not its own sibling workers). */
+export const UPSTREAM_TIERS = ['sibling', 'shield', 'origin'] as const;
+export type UpstreamTier = (typeof UPSTREAM_TIERS)[number];
+
+/** A node's fills towards one upstream tier. */
+export interface TierCounters {
+  /** Requests sent (answered, failed or 5xx; continuations of a broken body not counted). */
+  readonly requests: number;
+  /** Body bytes read from responses whose head the tier answered. */
+  readonly bytes: number;
+}
+
+/** One edge's (or shield's) counters since it started; the page subtracts two samples to get rates. */
 export interface EdgeCounters {
   /** Every response, control endpoints included (as the req/s recording rule counts). */
   readonly responses: number;
@@ -25,9 +37,14 @@ export interface EdgeCounters {
   readonly hits: number;
   /** Body bytes of misses and expired entries: what came from the origin for viewers. */
   readonly originBytes: number;
-  /** streamedge_edge_origin_response_seconds{outcome="ok"}: time to origin response headers. */
-  /** Histogram upper bounds (-1 for +Inf) and cumulative counts, in order. */
+  /**
+   * streamedge_edge_upstream_tier_response_seconds of the upstream tiers: time to response headers
+   * (or failure) from whichever tier a miss asked. Histogram upper bounds (-1 for +Inf) and
+   * cumulative counts, in order.
+   */
   readonly ttfb: { readonly le: readonly number[]; readonly counts: readonly number[] };
+  /** Fills per upstream tier. */
+  readonly upstream: Readonly<Record<UpstreamTier, TierCounters>>;
 }
 
 export interface EdgeSample {
@@ -45,11 +62,21 @@ export interface EdgeSample {
   readonly error?: string;
 }
 
-/** Without --prometheus: every edge's counters now (ms since the epoch when the scrapes started). */
+/** A passing shield (Consul) and its counters, as the balancer's /status lists it. */
+export interface ShieldSample {
+  readonly id: string;
+  readonly region: string;
+  readonly url: string;
+  readonly counters?: EdgeCounters;
+  readonly error?: string;
+}
+
+/** Every edge's and shield's counters now (ms since the epoch when the scrapes started). */
 export interface MetricsSamples {
   readonly source: 'metrics';
   readonly at: number;
   readonly edges: readonly EdgeSample[];
+  readonly shields: readonly ShieldSample[];
 }
 
 /** [seconds since the epoch, value or null where Prometheus had NaN]. */
@@ -67,6 +94,8 @@ export interface PrometheusSeries {
   readonly series: Readonly<Record<ChartName, Readonly<Record<string, readonly SeriesPoint[]>>>>;
   /** Queries that failed, by chart; their series are empty. */
   readonly errors: Readonly<Partial<Record<ChartName, string>>>;
+  /** The tier view's counters, scraped from the edges and shields as without Prometheus (no recording rule covers shields). */
+  readonly scraped: MetricsSamples;
 }
 
 export type DashboardSamples = MetricsSamples | PrometheusSeries;

@@ -13,6 +13,7 @@ import {
 } from './dashboard-data.js';
 
 const LE = [0.01, 0.1, 1, -1];
+const NO_FILLS = { sibling: { requests: 0, bytes: 0 }, shield: { requests: 0, bytes: 0 }, origin: { requests: 0, bytes: 0 } };
 
 function edge(id: string, counters: Partial<NonNullable<EdgeSample['counters']>> | undefined, activeSessions = 0): EdgeSample {
   return {
@@ -23,12 +24,12 @@ function edge(id: string, counters: Partial<NonNullable<EdgeSample['counters']>>
     url: `http://${id}`,
     health: 'healthy',
     activeSessions,
-    ...(counters ? { counters: { responses: 0, cacheable: 0, hits: 0, originBytes: 0, ttfb: { le: LE, counts: [0, 0, 0, 0] }, ...counters } } : {}),
+    ...(counters ? { counters: { responses: 0, cacheable: 0, hits: 0, originBytes: 0, ttfb: { le: LE, counts: [0, 0, 0, 0] }, upstream: NO_FILLS, ...counters } } : {}),
   };
 }
 
 const round = (value: number | null): number | null => (value === null ? null : Math.round(value * 1e9) / 1e9);
-const samples = (at: number, edges: EdgeSample[]): MetricsSamples => ({ source: 'metrics', at, edges });
+const samples = (at: number, edges: EdgeSample[]): MetricsSamples => ({ source: 'metrics', at, edges, shields: [] });
 
 describe('histogramQuantile', () => {
   it('interpolates inside the bucket holding the rank, as Prometheus does', () => {
@@ -92,6 +93,7 @@ describe('chartDataFromPrometheus', () => {
         viewers: {},
       },
       errors: {},
+      scraped: samples(0, []),
     };
     const data = chartDataFromPrometheus(answer);
     assert.deepEqual(data.times, [10, 20, 30]);
@@ -105,9 +107,15 @@ describe('parseDashboardSamples', () => {
   it('accepts both sources and names what is wrong', () => {
     assert.equal(parseDashboardSamples(samples(1, [edge('a', { responses: 1 })])).source, 'metrics');
     assert.throws(() => parseDashboardSamples({ source: 'graphite' }), /source must be/);
-    assert.throws(() => parseDashboardSamples({ source: 'metrics', at: 1, edges: [{ id: 'a' }] }), /edges\[0\]: id, region and health must be strings/);
+    assert.throws(() => parseDashboardSamples({ source: 'metrics', at: 1, edges: [{ id: 'a' }], shields: [] }), /edges\[0\]: id, region and health must be strings/);
     assert.throws(() => parseDashboardSamples({ source: 'prometheus', at: 1, edges: [], series: { requests: {} } }), /series\.hitRatio is missing/);
-    const broken = { ...edge('a', { responses: 1 }), counters: { responses: 1, cacheable: 1, hits: 1, originBytes: 1, ttfb: { le: [1], counts: [] } } };
+    const broken = { ...edge('a', { responses: 1 }), counters: { responses: 1, cacheable: 1, hits: 1, originBytes: 1, ttfb: { le: [1], counts: [] }, upstream: NO_FILLS } };
     assert.throws(() => parseDashboardSamples(samples(1, [broken])), /edges\[0\]: malformed counters/);
+    const noTiers = { ...edge('a', { responses: 1 }), counters: { responses: 1, cacheable: 1, hits: 1, originBytes: 1, ttfb: { le: [], counts: [] } } };
+    assert.throws(() => parseDashboardSamples({ ...samples(1, []), edges: [noTiers] }), /edges\[0\]: malformed counters/);
+    assert.throws(() => parseDashboardSamples({ source: 'metrics', at: 1, edges: [] }), /edges and shields arrays/);
+    assert.throws(() => parseDashboardSamples({ ...samples(1, []), shields: [{ id: 's', region: 'us-east', counters: { responses: 'x' } }] }), /shields\[0\]: malformed counters/);
+    const series = { requests: {}, hitRatio: {}, originBytes: {}, ttfbP99: {}, viewers: {} };
+    assert.throws(() => parseDashboardSamples({ source: 'prometheus', at: 1, edges: [], series, errors: {} }), /scraped\.at must be a number/);
   });
 });

@@ -1,7 +1,8 @@
 // What the operations dashboard plots, from the balancer's /dashboard/samples answer: a ring of
 // counter samples turned into per-edge rates (the edges' own /metrics), or Prometheus's recording
 // rules as they come. Pure, so the page and the node tests share it.
-import { CHARTS, type ChartName, type DashboardSamples, type EdgeSample, type MetricsSamples, type PrometheusSeries } from '../../infra/prometheus/dashboard-samples.js';
+import type { TierView } from './tier-view.js';
+import { CHARTS, UPSTREAM_TIERS, type ChartName, type DashboardSamples, type EdgeCounters, type EdgeSample, type MetricsSamples, type PrometheusSeries } from '../../infra/prometheus/dashboard-samples.js';
 
 export { CHARTS, type ChartName, type DashboardSamples, type EdgeSample, type MetricsSamples, type PrometheusSeries };
 
@@ -14,30 +15,44 @@ export interface ChartData {
 
 const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
+function checkCounters(counters: EdgeCounters | undefined, where: string): void {
+  if (counters === undefined) return;
+  const numbers = [counters.responses, counters.cacheable, counters.hits, counters.originBytes, ...UPSTREAM_TIERS.flatMap((tier) => [counters.upstream?.[tier]?.requests, counters.upstream?.[tier]?.bytes])];
+  if (!numbers.every(isNumber) || !Array.isArray(counters.ttfb?.le) || !Array.isArray(counters.ttfb.counts) || counters.ttfb.le.length !== counters.ttfb.counts.length) {
+    throw new TypeError(`${where}: malformed counters`);
+  }
+}
+
 function checkEdge(value: unknown, where: string): EdgeSample {
   const edge = value as EdgeSample;
   if (typeof edge?.id !== 'string' || typeof edge.region !== 'string' || typeof edge.health !== 'string') throw new TypeError(`${where}: id, region and health must be strings`);
   if (!isNumber(edge.lat) || !isNumber(edge.lon) || !isNumber(edge.activeSessions)) throw new TypeError(`${where}: lat, lon and activeSessions must be numbers`);
-  const counters = edge.counters;
-  if (counters !== undefined) {
-    const numbers = [counters.responses, counters.cacheable, counters.hits, counters.originBytes];
-    if (!numbers.every(isNumber) || !Array.isArray(counters.ttfb?.le) || !Array.isArray(counters.ttfb.counts) || counters.ttfb.le.length !== counters.ttfb.counts.length) {
-      throw new TypeError(`${where}: malformed counters`);
-    }
-  }
+  checkCounters(edge.counters, where);
   return edge;
+}
+
+function checkMetricsSamples(answer: MetricsSamples, where: string): void {
+  if (!isNumber(answer?.at) || !Array.isArray(answer.edges) || !Array.isArray(answer.shields)) throw new TypeError(`${where}at must be a number, edges and shields arrays`);
+  answer.edges.forEach((edge, index) => checkEdge(edge, `${where}edges[${index}]`));
+  answer.shields.forEach((shield, index) => {
+    if (typeof shield?.id !== 'string' || typeof shield.region !== 'string') throw new TypeError(`${where}shields[${index}]: id and region must be strings`);
+    checkCounters(shield.counters, `${where}shields[${index}]`);
+  });
 }
 
 /** The balancer's answer, checked; a TypeError names what is wrong. */
 export function parseDashboardSamples(value: unknown): DashboardSamples {
   const answer = value as DashboardSamples;
   if (answer?.source !== 'metrics' && answer?.source !== 'prometheus') throw new TypeError('source must be "metrics" or "prometheus"');
+  if (answer.source === 'metrics') {
+    checkMetricsSamples(answer, '');
+    return answer;
+  }
   if (!isNumber(answer.at) || !Array.isArray(answer.edges)) throw new TypeError('at must be a number and edges an array');
   answer.edges.forEach((edge, index) => checkEdge(edge, `edges[${index}]`));
-  if (answer.source === 'prometheus') {
-    if (typeof answer.series !== 'object' || answer.series === null) throw new TypeError('series must be an object');
-    for (const chart of CHARTS) if (typeof answer.series[chart] !== 'object') throw new TypeError(`series.${chart} is missing`);
-  }
+  if (typeof answer.series !== 'object' || answer.series === null) throw new TypeError('series must be an object');
+  for (const chart of CHARTS) if (typeof answer.series[chart] !== 'object') throw new TypeError(`series.${chart} is missing`);
+  checkMetricsSamples(answer.scraped, 'scraped.');
   return answer;
 }
 
@@ -167,4 +182,6 @@ export interface DashboardState {
   points: Record<ChartName, Record<string, number>>;
   /** Chart → edge id → the newest value (null when none). */
   latest: Record<ChartName, Record<string, number | null>>;
+  /** Shields, the tier each edge fills from and the fleet's origin saving, over the last samples; null before two. */
+  tiers: TierView | null;
 }

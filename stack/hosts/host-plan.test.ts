@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEMO_EDGES } from '../stack-topology.js';
-import { hostsLocationTable, planHosts, wanPorts } from './host-plan.js';
+import { HOSTS_SHIELDS, hostsLocationTable, planHosts, wanPorts } from './host-plan.js';
 
 const REGIONS = [
   { name: 'us-east', lat: 39.04, lon: -77.49 },
@@ -9,7 +9,7 @@ const REGIONS = [
 ];
 
 test('every service gets its own host on its region\'s subnet; Consul servers keep a quorum in the first region', () => {
-  const plan = planHosts({ edges: DEMO_EDGES, regions: REGIONS, originCount: 2 });
+  const plan = planHosts({ edges: DEMO_EDGES, shields: HOSTS_SHIELDS, regions: REGIONS, originCount: 2 });
   assert.deepEqual(
     plan.hosts.map((host) => [host.name, host.role, host.region, host.address]),
     [
@@ -22,12 +22,14 @@ test('every service gets its own host on its region\'s subnet; Consul servers ke
       ['edge-1', 'edge', 'us-east', '10.77.1.6'],
       ['edge-2', 'edge', 'us-east', '10.77.1.7'],
       ['edge-3', 'edge', 'eu-west', '10.77.2.4'],
+      ['shield-1', 'shield', 'us-east', '10.77.1.8'],
+      ['shield-2', 'shield', 'eu-west', '10.77.2.5'],
     ],
   );
   assert.equal(new Set(plan.hosts.map((host) => host.namespace)).size, plan.hosts.length);
   assert.ok(plan.hosts.every((host) => host.namespace.startsWith(plan.prefix) && host.routerLink.length <= 15));
   assert.ok(plan.regions.every((region) => region.viewerLink.length <= 15));
-  assert.deepEqual(wanPorts(plan), [8080, 8081, 8091, 8300, 8301, 8500]);
+  assert.deepEqual(wanPorts(plan), [8080, 8081, 8091, 8101, 8300, 8301, 8500]);
 });
 
 test('the balancer\'s location table places each region\'s viewers and hosts in it', () => {

@@ -1,9 +1,9 @@
 // Where every "host" of `streamedge start --hosts` sits: one Linux network namespace per service,
 // on its region's subnet behind a per-region router namespace, and the viewers' addresses in the
 // machine's own namespace. Pure data, so the layout is tested without root.
-import type { EdgePlacement } from '../stack-topology.js';
+import { DEMO_SHIELDS, type EdgePlacement } from '../stack-topology.js';
 
-export type HostRole = 'consul-server' | 'origin' | 'edge' | 'balancer';
+export type HostRole = 'consul-server' | 'origin' | 'shield' | 'edge' | 'balancer';
 
 export interface RegionPlan {
   readonly name: string;
@@ -32,7 +32,7 @@ export interface HostPlan {
   readonly address: string;
   /** The host's link name on its router's bridge (≤ 15 characters, unique inside the router). */
   readonly routerLink: string;
-  /** For edges: where they stand (Consul meta, the balancer's distance). */
+  /** For edges and shields: where they stand (Consul meta, the balancer's and edges' distance). */
   readonly placement?: EdgePlacement;
 }
 
@@ -41,7 +41,7 @@ export interface HostsPlan {
   readonly hosts: readonly HostPlan[];
   /** Namespace prefix shared by everything the run creates, so a stale run can be found and removed. */
   readonly prefix: string;
-  readonly ports: { readonly balancer: number; readonly edge: number; readonly origin: number };
+  readonly ports: { readonly balancer: number; readonly edge: number; readonly origin: number; readonly shield: number };
 }
 
 /** Every TCP port crossing the WAN goes through the delaying relay; Consul's own are among them. */
@@ -52,11 +52,15 @@ export const WAN_TRANSIT_PORT = 7700;
 export const HOSTS_NETWORK = '10.77.0.0/16';
 
 export const HOSTS_PREFIX = 'se-';
+/** The demo's shield per region, named to fit a host name (the namespace and link names are bounded). */
+export const HOSTS_SHIELDS: readonly EdgePlacement[] = DEMO_SHIELDS.map((shield, i) => ({ ...shield, id: `shield-${i + 1}` }));
 const BASE = '10.77';
 const WAN_SUBNET = `${BASE}.0`;
 
 export interface HostsPlanOptions {
   readonly edges: readonly EdgePlacement[];
+  /** One per region as a rule: the region's edges fill from it (host names ≤ 12 characters). */
+  readonly shields?: readonly EdgePlacement[];
   readonly regions: readonly { readonly name: string; readonly lat: number; readonly lon: number }[];
   readonly originCount: number;
   readonly consulServers?: number;
@@ -105,7 +109,8 @@ export function planHosts(options: HostsPlanOptions): HostsPlan {
   add('balancer', 'balancer', regions[0]!.name);
   for (let i = 0; i < options.originCount; i++) add(`origin-${i + 1}`, 'origin', regions[i % regions.length]!.name);
   for (const edge of options.edges) add(edge.id, 'edge', edge.region, edge);
-  return { regions, hosts, prefix: HOSTS_PREFIX, ports: { balancer: 8080, edge: 8081, origin: 8091 } };
+  for (const shield of options.shields ?? []) add(shield.id, 'shield', shield.region, shield);
+  return { regions, hosts, prefix: HOSTS_PREFIX, ports: { balancer: 8080, edge: 8081, origin: 8091, shield: 8101 } };
 }
 
 /** The balancer's location table: each region's viewer and host subnets. */
@@ -119,7 +124,7 @@ export function hostsLocationTable(plan: HostsPlan): { regions: Record<string, {
   };
 }
 
-/** TCP ports a host may be reached on from the other region (the relay listens on these). */
+/** TCP ports a host may be reached on from the other region (the relay listens on these; shields ask the other region's shield). */
 export function wanPorts(plan: HostsPlan): number[] {
-  return [...new Set([plan.ports.balancer, plan.ports.edge, plan.ports.origin, CONSUL_PORTS.http, CONSUL_PORTS.serfLan, CONSUL_PORTS.server])].sort((a, b) => a - b);
+  return [...new Set([plan.ports.balancer, plan.ports.edge, plan.ports.origin, plan.ports.shield, CONSUL_PORTS.http, CONSUL_PORTS.serfLan, CONSUL_PORTS.server])].sort((a, b) => a - b);
 }

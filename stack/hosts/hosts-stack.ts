@@ -1,6 +1,7 @@
 // `streamedge start --hosts`: the local system with every service on its own "host" (a network
 // namespace with its own address), three Consul servers and a Consul client agent per host, two
-// regions on two subnets joined by a WAN that adds latency. Everything it makes it removes.
+// regions on two subnets joined by a WAN that adds latency, a shield per region the region's edges
+// fill from (each filling from the origins itself). Everything it makes it removes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { spawnStreamedge } from '../streamedge-process.js';
 import { DEMO_EDGES, DEMO_ORIGIN_COUNT, type EdgePlacement } from '../stack-topology.js';
 import { removeStackState, writeStackState } from '../stack-state-file.js';
 import { consulLeader, startConsulCluster, type ConsulAgentProcess } from './consul-cluster.js';
-import { hostsLocationTable, planHosts, wanPorts, CONSUL_PORTS, WAN_TRANSIT_PORT, type HostPlan, type HostsPlan } from './host-plan.js';
+import { HOSTS_SHIELDS, hostsLocationTable, planHosts, wanPorts, CONSUL_PORTS, WAN_TRANSIT_PORT, type HostPlan, type HostsPlan } from './host-plan.js';
 import { assertCanMakeHosts, makeHostNetwork, removeHostNetwork, setRegionLink } from './host-network.js';
 
 const RELAY_SCRIPT = fileURLToPath(new URL('./wan-relay-process.js', import.meta.url));
@@ -30,11 +31,13 @@ export interface HostsStackOptions {
   /** One-way delay between the regions (a round trip costs twice this). */
   readonly wanDelayMs?: number;
   readonly edges?: readonly EdgePlacement[];
+  /** Shields (`edge --tier shield`), each on a host of its region; default one per region. */
+  readonly shields?: readonly EdgePlacement[];
   readonly originCount?: number;
   readonly edgeCacheSize?: string;
   readonly balancerMode?: 'steering' | 'redirect' | 'proxy';
   /** Extra command-line flags per role, e.g. `{ balancer: ['--steering-ttl', '4s'] }`. */
-  readonly extraArgs?: Partial<Record<'origin' | 'edge' | 'balancer', readonly string[]>>;
+  readonly extraArgs?: Partial<Record<'origin' | 'shield' | 'edge' | 'balancer', readonly string[]>>;
   readonly startTimeoutMs?: number;
   readonly onProgress?: (message: string) => void;
   /** Also run Prometheus (on the machine, reachable from the hosts) and point the balancer's dashboard at it. */
@@ -76,7 +79,7 @@ export interface HostsStack {
 export async function startHostsStack(options: HostsStackOptions): Promise<HostsStack> {
   assertCanMakeHosts();
   const begun = Date.now();
-  const plan = planHosts({ edges: options.edges ?? DEMO_EDGES, regions: DEMO_REGIONS, originCount: options.originCount ?? DEMO_ORIGIN_COUNT });
+  const plan = planHosts({ edges: options.edges ?? DEMO_EDGES, shields: options.shields ?? HOSTS_SHIELDS, regions: DEMO_REGIONS, originCount: options.originCount ?? DEMO_ORIGIN_COUNT });
   const timeoutMs = options.startTimeoutMs ?? 60_000;
   const progress = options.onProgress ?? (() => {});
   const stateDir = await mkdtemp(join(tmpdir(), 'streamedge-hosts-'));
@@ -100,6 +103,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     const byRole = (role: string): Promise<unknown> => Promise.all(services.filter((service) => service.role === role).map((service) => service.process.stop(10_000)));
     await byRole('balancer');
     await byRole('edge');
+    await byRole('shield');
     await byRole('origin');
     await Promise.all(agents.filter((agent) => !agent.server).map((agent) => agent.stop('leave')));
     await Promise.all(agents.filter((agent) => agent.server).map((agent) => agent.stop('leave')));
@@ -112,18 +116,25 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
 
   let balancerArgs: string[] = [];
   const startService = async (host: HostPlan): Promise<HostService> => {
-    const port = host.role === 'edge' ? plan.ports.edge : host.role === 'origin' ? plan.ports.origin : plan.ports.balancer;
+    const port = host.role === 'edge' ? plan.ports.edge : host.role === 'shield' ? plan.ports.shield : host.role === 'origin' ? plan.ports.origin : plan.ports.balancer;
     const url = `http://${host.address}:${port}`;
     // Every service talks to the Consul agent on its own host, as in production.
     const common = ['--host', '0.0.0.0', '--port', String(port), '--consul', `http://127.0.0.1:${CONSUL_PORTS.http}`];
+    const cacheNode = (): string[] => [...common, '--id', host.name, '--url', url, '--region', host.region, '--lat', String(host.placement!.lat), '--lon', String(host.placement!.lon),
+      '--workers', '1', ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : [])];
     const args =
       host.role === 'origin'
         ? ['origin', ...common, '--id', host.name, '--url', url, '--content', options.contentDir]
         : host.role === 'edge'
-          ? ['edge', ...common, '--id', host.name, '--url', url, '--region', host.region, '--lat', String(host.placement!.lat), '--lon', String(host.placement!.lon),
-             '--workers', '1', ...(options.edgeCacheSize ? ['--cache-size', options.edgeCacheSize] : [])]
-          : ['balancer', ...common, '--mode', options.balancerMode ?? 'steering', '--locations', join(stateDir, 'locations.json'), ...balancerArgs];
-    args.push(...(options.extraArgs?.[host.role as 'origin' | 'edge' | 'balancer'] ?? []));
+          ? ['edge', ...cacheNode()]
+          : host.role === 'shield'
+            ? // No --sibling-secret-file: the shields do not hash keys across the WAN. With it, a region
+              // cut leaves the other region's fills of the keys the cut shield owns waiting for the
+              // peer hop's headers timeout (2 × --origin-timeout): the region-cut test then stalled
+              // its viewer 4957 ms, over its 4 s limit.
+              ['edge', '--tier', 'shield', ...cacheNode()]
+            : ['balancer', ...common, '--mode', options.balancerMode ?? 'steering', '--locations', join(stateDir, 'locations.json'), ...balancerArgs];
+    args.push(...(options.extraArgs?.[host.role as 'origin' | 'shield' | 'edge' | 'balancer'] ?? []));
     const running = await spawnStreamedge(args, { netns: host.namespace, startTimeoutMs: timeoutMs, outputLimit: OUTPUT_TAIL_CHARS });
     guard.watch(running.child.pid);
     const service: HostService = { id: host.name, role: host.role as HostService['role'], url, process: running, logFile: undefined, host };
@@ -219,6 +230,9 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
     }
     await start('origin');
     await waitForPassing(consulUrl, 'streamedge-origin', plan.hosts.filter((host) => host.role === 'origin').map((host) => host.name), timeoutMs);
+    // Shields before edges, so an edge's first misses already go through its region's shield.
+    await start('shield');
+    await waitForPassing(consulUrl, 'streamedge-shield', plan.hosts.filter((host) => host.role === 'shield').map((host) => host.name), timeoutMs);
     await start('edge');
     await waitForPassing(consulUrl, 'streamedge-edge', plan.hosts.filter((host) => host.role === 'edge').map((host) => host.name), timeoutMs);
     const balancerHost = plan.hosts.find((host) => host.role === 'balancer')!;
@@ -299,7 +313,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
         if (index !== -1) services[index] = await startService(host);
         await recordState();
         if (index !== -1 && host.role !== 'balancer') {
-          const service = host.role === 'edge' ? 'streamedge-edge' : 'streamedge-origin';
+          const service = host.role === 'edge' ? 'streamedge-edge' : host.role === 'shield' ? 'streamedge-shield' : 'streamedge-origin';
           await waitUntil(`${name} did not pass in Consul again`, timeoutMs, async () => (await passingServiceIds(consulUrl, service)).includes(name));
         }
       },

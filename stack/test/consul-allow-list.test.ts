@@ -69,6 +69,8 @@ describe('Consul allow-lists: rogue registrations never receive a request or a v
     await register({ Name: 'streamedge-edge', ID: 'edge-rogue', Address: '127.0.0.3', Port: Number(new URL(rogueEdge.url).port), Meta: { region: 'local', lat: '0', lon: '0', url: rogueEdge.url, weight: '1000' } });
     // Registered from an allowed address, but pointing viewers elsewhere.
     await register({ Name: 'streamedge-edge', ID: 'edge-rogue-url', Address: '127.0.0.1', Port: 9, Meta: { region: 'local', lat: '0', lon: '0', url: rogueEdge.url, weight: '1000' } });
+    // A shield is never sent viewers, but edges fill from it and the balancer's dashboard scrapes it.
+    await register({ Name: 'streamedge-shield', ID: 'shield-rogue', Address: '127.0.0.3', Port: Number(new URL(rogueEdge.url).port), Meta: { region: 'local', lat: '0', lon: '0', url: rogueEdge.url, tier: 'shield' } });
     // Without the meta an origin registers: ignored even without an allow-list.
     await register({ Name: 'streamedge-origin', ID: 'origin-bare', Address: '127.0.0.1', Port: 9 });
 
@@ -107,7 +109,10 @@ describe('Consul allow-lists: rogue registrations never receive a request or a v
       assert.deepEqual([...new Set([...body.matchAll(/PATHWAY-ID="([^"]+)"/g)].map((match) => match[1]))], ['edge-1']);
       assert.doesNotMatch(body, /127\.0\.0\.3/);
     }
-    assert.equal(rogueEdge.requests, 0, 'the rogue edge was never sent anything');
+    // The dashboard scrapes the edges and the passing shields the balancer took: not the rogue one.
+    const samples = (await (await fetch(`${balancer.url}/dashboard/samples`)).json()) as { edges: { id: string }[]; shields: { id: string }[] };
+    assert.deepEqual([samples.edges.map((entry) => entry.id), samples.shields], [['edge-1'], []]);
+    assert.equal(rogueEdge.requests, 0, 'the rogue edge (and shield) was never sent anything');
 
     // Logged once per registration (not per Consul answer), and counted in /metrics.
     const register2 = async (): Promise<void> => register({ Name: 'streamedge-origin', ID: 'origin-bare', Address: '127.0.0.1', Port: 9, Meta: { note: 'changed' } });
@@ -121,6 +126,7 @@ describe('Consul allow-lists: rogue registrations never receive a request or a v
     assert.match(edgeMetrics, /streamedge_edge_ignored_origins\{reason="bad-meta"\} 1\n/);
     assert.match(balancer.output(), /"id":"edge-rogue"[^\n]*"reason":"address-not-allowed"/);
     assert.match(balancer.output(), /"id":"edge-rogue-url"[^\n]*"reason":"url-not-allowed"/);
+    assert.match(balancer.output(), /"id":"shield-rogue"[^\n]*"reason":"address-not-allowed"/);
     const balancerMetrics = await metricsText(balancer.url);
     assert.match(balancerMetrics, /streamedge_balancer_ignored_edges\{reason="address-not-allowed"\} 1\n/);
     assert.match(balancerMetrics, /streamedge_balancer_ignored_edges\{reason="url-not-allowed"\} 1\n/);
@@ -133,6 +139,11 @@ describe('Consul allow-lists: rogue registrations never receive a request or a v
       return ids.includes('edge-rogue') ? ids : undefined;
     }, 20_000);
     assert.deepEqual(trustingEdges.sort(), ['edge-1', 'edge-rogue', 'edge-rogue-url']);
+    const trustingShields = await waitFor('the trusting balancer to list the rogue shield', async () => {
+      const shields = ((await (await fetch(`${trusting.url}/status`)).json()) as { shields: { id: string }[] }).shields.map((entry) => entry.id);
+      return shields.length > 0 ? shields : undefined;
+    }, 20_000);
+    assert.deepEqual(trustingShields, ['shield-rogue']);
   });
 
   it('a bad allow-list entry stops the command at start-up, naming the flag', async () => {

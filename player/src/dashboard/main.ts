@@ -1,6 +1,8 @@
 // The operations dashboard: polls the balancer's /dashboard/samples, keeps a bounded ring of counter
 // samples (or takes Prometheus's series whole), and draws per-edge charts with uPlot, the edges'
-// health in a table and on a region map. The state is on window.streamedgeDashboard for tests.
+// health in a table and on a region map, and the tiers (shields, where each edge fills, what the
+// origins were spared) from the edges' and shields' counters. The state is on
+// window.streamedgeDashboard for tests.
 import uPlot from 'uplot';
 import {
   CHARTS,
@@ -14,6 +16,7 @@ import {
   type DashboardState,
   type EdgeSample,
 } from '../../shared/dashboard-data.js';
+import { tierViewOfRing, UPSTREAM_TIERS, type TierView } from '../../shared/tier-view.js';
 import { renderRegionMap } from './region-map.js';
 
 /** One sample every POLL_MS; the ring holds RING_SIZE of them (10 minutes). */
@@ -22,14 +25,17 @@ const RING_SIZE = 300;
 /** With Prometheus: the window asked for, and how often. */
 const PROMETHEUS_WINDOW_SECONDS = 900;
 const PROMETHEUS_POLL_MS = 10_000;
+/** The tier view's rates span the newest sample and the oldest one this recent (at least two polls). */
+const TIER_WINDOW_MS = 30_000;
+const TIER_RING_SIZE = 16;
 
 const EDGE_COLOURS = ['#4fc3f7', '#ffb74d', '#ba68c8', '#81c784', '#f06292', '#fff176', '#4db6ac', '#e57373'];
 
 const CHART_INFO: Record<ChartName, { title: string; unit: (value: number) => string }> = {
   requests: { title: 'Requests per second', unit: (v) => `${v.toFixed(1)} req/s` },
   hitRatio: { title: 'Hit ratio (cacheable responses)', unit: (v) => `${(v * 100).toFixed(0)} %` },
-  originBytes: { title: 'Origin bytes per second (misses)', unit: (v) => formatBytes(v) },
-  ttfbP99: { title: 'p99 origin time to headers', unit: (v) => `${(v * 1000).toFixed(1)} ms` },
+  originBytes: { title: 'Miss bytes per second (filled upstream)', unit: (v) => formatBytes(v) },
+  ttfbP99: { title: 'p99 upstream time to headers (shield, sibling or origin)', unit: (v) => `${(v * 1000).toFixed(1)} ms` },
   viewers: { title: 'Viewers (balancer sessions)', unit: (v) => v.toFixed(0) },
 };
 
@@ -58,10 +64,12 @@ const state: DashboardState = {
   edges: [],
   points: { requests: {}, hitRatio: {}, originBytes: {}, ttfbP99: {}, viewers: {} },
   latest: { requests: {}, hitRatio: {}, originBytes: {}, ttfbP99: {}, viewers: {} },
+  tiers: null,
 };
 window.streamedgeDashboard = state;
 
 const ring = new SampleRing(RING_SIZE);
+const tierRing = new SampleRing(TIER_RING_SIZE);
 const charts = new Map<ChartName, uPlot>();
 let chartedEdges = '';
 
@@ -153,6 +161,63 @@ function renderTable(edges: readonly EdgeSample[], data: ChartData): void {
   );
 }
 
+const percent = (value: number | null): string => (value === null ? '–' : `${(value * 100).toFixed(0)} %`);
+const perSecond = (value: number | null): string => (value === null ? '–' : value.toFixed(1));
+
+function tableRow(id: string, cells: readonly (readonly [text: string, className?: string])[]): HTMLTableRowElement {
+  const row = document.createElement('tr');
+  row.dataset.id = id;
+  for (const [text, className] of cells) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    if (className) td.className = className;
+    row.append(td);
+  }
+  return row;
+}
+
+function renderTiers(view: TierView | null): void {
+  byId('tier-window').textContent = view ? `(rates over the last ${view.seconds.toFixed(0)} s)` : '';
+  const saving = byId('fleet-saving');
+  const fleet = view?.fleet;
+  if (!fleet || fleet.edgeUpstream === null) {
+    saving.textContent = view ? 'no edge counters yet' : 'waiting for two samples…';
+  } else {
+    const figure = document.createElement('b');
+    figure.textContent = percent(fleet.saved);
+    saving.replaceChildren(
+      `Edges asked upstream ${perSecond(fleet.edgeUpstream)} fills/s; the origins got ${perSecond(fleet.origin)} req/s: the shield tier kept `,
+      figure,
+      ' of the edges’ fills from the origins.',
+    );
+  }
+  byId<HTMLTableElement>('shield-table').tBodies[0]!.replaceChildren(
+    ...(view?.shields ?? []).map((shield) =>
+      tableRow(shield.id, [
+        [shield.id],
+        [shield.region],
+        [shield.health, `health health-${shield.health === 'passing' ? 'healthy' : 'unknown'}`],
+        [perSecond(shield.requests), 'number'],
+        [percent(shield.hitRatio), 'number'],
+        [percent(shield.originOffload), 'number'],
+      ]),
+    ),
+  );
+  byId<HTMLTableElement>('tier-table').tBodies[0]!.replaceChildren(
+    ...(view?.edges ?? []).map((edge) =>
+      tableRow(edge.id, [
+        [edge.id],
+        [edge.region],
+        [edge.fillsFrom ?? '–'],
+        ...UPSTREAM_TIERS.map((tier): [string, string] => [
+          `${perSecond(edge.requests[tier])} req/s · ${edge.bytes[tier] === null ? '–' : formatBytes(edge.bytes[tier]!)}`,
+          edge.fillsFrom === tier ? 'number tier-current' : 'number',
+        ]),
+      ]),
+    ),
+  );
+}
+
 function show(answer: DashboardSamples): void {
   let data: ChartData;
   if (answer.source === 'metrics') {
@@ -172,8 +237,11 @@ function show(answer: DashboardSamples): void {
       : `Prometheus recording rules, last ${PROMETHEUS_WINDOW_SECONDS / 60} min, step ${answer.range.step} s`;
   const failed = answer.source === 'prometheus' ? Object.entries(answer.errors).map(([chart, error]) => `${chart}: ${error}`) : [];
   setStatus(failed.length ? `query failed: ${failed.join('; ')}` : `updated ${new Date(answer.at).toLocaleTimeString()}`, failed.length > 0);
+  tierRing.push(answer.source === 'metrics' ? answer : answer.scraped);
+  state.tiers = tierViewOfRing(tierRing.items, TIER_WINDOW_MS);
   drawCharts(data);
   renderTable(answer.edges, data);
+  renderTiers(state.tiers);
   renderRegionMap(byId<HTMLElement>('region-map') as unknown as SVGSVGElement, answer.edges);
 }
 
