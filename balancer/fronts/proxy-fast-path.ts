@@ -134,11 +134,19 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
     accept(socket) {
       let pending: Buffer = Buffer.alloc(0);
       let clientEnded = false;
+      let waitingForDrain = false;
       const state = { busy: false };
 
       const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
       const answerPending = (): void => {
-        if (state.busy || socket.destroyed) return;
+        if (state.busy || waitingForDrain || socket.destroyed) return;
+        // A viewer not reading what it was sent gets nothing more until it does, and node:http
+        // takes the connection only once it has (a reply it writes and closes with must not cut
+        // a response still queued here).
+        if (socket.writableNeedDrain) {
+          waitingForDrain = true;
+          return;
+        }
         if (closing) {
           socket.end();
           return;
@@ -181,9 +189,15 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
       };
       const onData = (chunk: Buffer): void => {
         pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-        if (!state.busy) answerSafely();
-        // A client pipelining more than a head's worth while its response is under way waits.
+        if (!state.busy && !waitingForDrain) answerSafely();
+        // A client pipelining more than a head's worth while its responses are under way waits.
         else if (pending.length > options.maxHeadBytes) socket.pause();
+      };
+      const onDrain = (): void => {
+        if (!waitingForDrain) return;
+        waitingForDrain = false;
+        if (socket.isPaused()) socket.resume();
+        answerSafely();
       };
       const onEnd = (): void => {
         clientEnded = true;
@@ -197,7 +211,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
 
       connections.set(socket, state);
       const listeners: ConnectionListeners = [
-        ['data', onData], ['end', onEnd], ['timeout', onIdle], ['error', onError], ['close', release],
+        ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
       ];
       for (const [event, listener] of listeners) socket.on(event, listener);
       // Until its first request is in, a connection has node:http's header timeout; a head that
