@@ -122,6 +122,8 @@ const PLACEMENT_MEMORY_MS = 15 * 60_000;
 const PLACEMENT_MAX_ASSETS = 100_000;
 /** Kept-alive connections from one process to one edge in proxy mode (a viewer connection holds at most one). */
 const PROXY_MAX_CONNECTIONS_PER_EDGE = 512;
+/** node:http's limit on a request head, and the fast path's. */
+const MAX_HEADER_BYTES = 16 * 1024;
 /** Edge /metrics scrapes under way at once for one /dashboard/samples request. */
 const DASHBOARD_SCRAPE_CONCURRENCY = 8;
 
@@ -222,7 +224,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
       shields: shields(),
     });
 
-  const serverOptions = { maxHeaderSize: 16 * 1024, ...viewerServerOptions(limits) };
+  const serverOptions = { maxHeaderSize: MAX_HEADER_BYTES, ...viewerServerOptions(limits) };
   const routes = createBalancerRoutes({ mode: options.mode, log, router, health, metrics, front, steering, catalog, servePlayer, status, dashboard, cluster: options.cluster, urlTokens: options.urlTokens, metricsToken: options.metricsToken });
   // Over TLS the handshake is part of the request head's time budget.
   const server: Server = options.tls
@@ -243,9 +245,38 @@ export function createBalancer(options: BalancerOptions): Balancer {
   const readyEvent = options.tls ? 'secureConnection' : 'connection';
   if (options.tls) capTlsHandshakes(server, limits, metrics.connectionObserver);
   const serveHttp = takeConnectionHandler(server, readyEvent);
+  // Proxy mode over plain HTTP: viewers' connections start on the fast path for plain GETs.
+  const fastPath = proxy && !options.tls
+    ? proxy.fastPath({
+        router,
+        log,
+        onOutcome: (outcome) => metrics.request('proxy', outcome),
+        urlTokens: options.urlTokens,
+        handOver: serveHttp,
+        maxHeadBytes: MAX_HEADER_BYTES,
+        keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+        headersTimeoutMs: limits.headersTimeoutMs,
+      })
+    : undefined;
   server.on(readyEvent, (socket: Socket) => {
-    if (guard.admit(socket)) serveHttp(socket);
+    if (!guard.admit(socket)) return;
+    if (fastPath) fastPath.accept(socket);
+    else serveHttp(socket);
   });
+  if (fastPath) {
+    // closeGracefully (infra/runtime/http-lifecycle.ts) closes node:http's connections through
+    // these; the fast path's own connections close with them.
+    const closeIdle = server.closeIdleConnections.bind(server);
+    const closeAll = server.closeAllConnections.bind(server);
+    server.closeIdleConnections = () => {
+      closeIdle();
+      fastPath.closeIdle();
+    };
+    server.closeAllConnections = () => {
+      closeAll();
+      fastPath.destroyAll();
+    };
+  }
 
   return {
     server,

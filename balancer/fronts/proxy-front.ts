@@ -1,16 +1,17 @@
 import { Agent } from 'undici';
 import { clientTrust } from '../../infra/tls/tls-credentials.js';
-import { classifyConnectionError } from '../health/connection-error.js';
-import type { EdgeNode } from '../discovery/edge-node.js';
 import type { Front, FrontOutcome, FrontRequest } from './front.js';
 import { sendError } from '../http-responses.js';
 import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import type { PassiveHealth } from '../health/passive-health.js';
 import { ProxyAttempt } from './proxy-attempt.js';
 import { requestHeadersForEdge } from './proxy-headers.js';
-import { UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
-import { validateEdgeWaitOptions, watchEdgeWait, type EdgeWaitEnd } from '../health/edge-wait.js';
-import { blameForStatus, type BlameRecorder } from '../health/blame.js';
+import { validateEdgeWaitOptions } from '../health/edge-wait.js';
+import type { BlameRecorder } from '../health/blame.js';
+import { edgeTarget } from './edge-target.js';
+import { proxyWithRetries } from './proxy-retries.js';
+import { createEdgeConnectionPool } from './edge-connection-pool.js';
+import { createProxyFastPath, type ProxyFastPath, type ProxyFastPathOptions } from './proxy-fast-path.js';
 
 export interface ProxyFrontOptions {
   readonly health: PassiveHealth;
@@ -37,29 +38,17 @@ export interface ProxyUpstreamStats {
 
 export interface ProxyFront extends Front {
   upstreamStats(): ProxyUpstreamStats;
+  /** The raw-socket path for plain GETs, sharing this front's options and its own edge connections. */
+  fastPath(options: Omit<ProxyFastPathOptions, keyof ProxyFrontOptions | 'pool'>): ProxyFastPath;
 }
 
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD']);
-
-/** An edge's origin and path prefix, worked out once per snapshot's EdgeNode rather than per request. */
-const edgeTargets = new WeakMap<EdgeNode, { readonly origin: string; readonly prefix: string }>();
-function edgeTarget(edge: EdgeNode): { readonly origin: string; readonly prefix: string } {
-  let target = edgeTargets.get(edge);
-  if (!target) {
-    const url = new URL(edge.url);
-    target = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
-    edgeTargets.set(edge, target);
-  }
-  return target;
-}
+/** An idle connection to an edge is closed after this, before the edge's own keep-alive timeout. */
+const EDGE_KEEP_ALIVE_MS = 4_000;
 
 /**
- * Streams the edge's response through the balancer over one undici pool per edge. A connection
- * failure before the edge sends headers ejects that edge and, for GET and HEAD without a body,
- * retries the next candidate; so does a slow answer when the edge then fails its /healthz
- * (edge-wait.ts). An edge that passes it is waiting on its origin: it is waited for, up to the
- * longest wait, and never blamed. Once headers are out the response is the edge's, and a body cut
- * short is cut short for the viewer too.
+ * Streams the edge's response through the balancer over one undici pool per edge, with the retry
+ * and blame rules of proxy-retries.ts (GET and HEAD without a body may go on to the next edge).
  */
 export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
   for (const name of ['connectTimeoutMs', 'responseTimeoutMs', 'maxAttempts', 'maxConnectionsPerEdge'] as const) {
@@ -75,87 +64,37 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
     // Only a backstop: the edge wait ends first (waited too long, or the edge failed its probe).
     headersTimeout: options.maxWaitMs + options.responseTimeoutMs,
     bodyTimeout: options.responseTimeoutMs,
-    keepAliveTimeout: 4_000,
+    keepAliveTimeout: EDGE_KEEP_ALIVE_MS,
   });
+  const pool = createEdgeConnectionPool({ maxConnectionsPerEdge: options.maxConnectionsPerEdge, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: EDGE_KEEP_ALIVE_MS });
 
   return {
     name: 'proxy',
-    async handle({ req, res, target, router, log }: FrontRequest): Promise<FrontOutcome> {
-      const route = router.route(req, target.assetKey);
-      if (route.candidates.length === 0) {
-        sendError(res, 503, 'no healthy edge available', { 'retry-after': '2' });
-        return 'no-edge';
-      }
+    handle({ req, res, target, router, log }: FrontRequest): Promise<FrontOutcome> {
       const headers = requestHeadersForEdge(req, options.trustedProxies);
       const path = `${target.path}${target.query ? `?${target.query}` : ''}`;
       const method = req.method ?? 'GET';
       // A request body can be read once: such a request gets one edge, not a retry.
       const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-      const tries = RETRYABLE_METHODS.has(method) && !hasBody ? options.maxAttempts : 1;
-      const failures: string[] = [];
-      const edges = route.candidates.slice(0, tries);
-      // A pooled connection the edge closed as idle just as it was reused resets before any byte:
-      // a GET or HEAD tries that edge once more, on a fresh connection, before the next one.
-      let resetRetried = false;
-      for (let index = 0; index < edges.length; index++) {
-        const edge = edges[index]!;
-        if (!options.health.isAvailable(edge.id)) continue;
-        router.commit(route, edge);
-        const { origin, prefix } = edgeTarget(edge);
-        let waitEnd: EdgeWaitEnd | undefined;
-        const attempt = new ProxyAttempt(res, (status, edgeHeaders) => {
-          wait.stop();
-          const blame = blameForStatus(status, edgeHeaders);
-          if (blame) options.blame?.(blame.party, blame.reason);
-          // A 5xx of the edge's own: its /healthz decides whether it stays in.
-          if (blame?.party === 'edge') options.health.suspect(edge);
-        });
-        const wait = watchEdgeWait(options, edge, (end) => {
-          waitEnd = end;
-          attempt.abort(new Error(end === 'edge-down' ? `edge ${edge.id} failed its health probe` : `edge ${edge.id} sent no headers within ${options.maxWaitMs} ms`));
-        });
-        agent.dispatch({ origin, path: `${prefix}${path}`, method, headers, body: hasBody ? req : null }, attempt);
-        const ending = await attempt.ended;
-        wait.stop();
-        if (ending.kind === 'done') return 'proxied';
-        if (ending.kind === 'client-closed') return 'client-closed';
-        if (ending.kind === 'cut-short') {
-          // A body cut short may be the origin's doing: the edge's /healthz decides whether it is out.
-          options.health.suspect(edge);
-          log.warn({ edge: edge.id, err: ending.error.message }, 'proxied response cut short');
-          res.destroy();
-          return 'upstream-error';
-        }
-        if (waitEnd === 'waited-too-long') {
-          // The edge kept passing its probe: its origin is slow, and another edge would wait on it too.
-          options.blame?.('upstream', 'edge-wait');
-          log.warn({ edge: edge.id, waitedMs: options.maxWaitMs }, 'edge alive but no headers in the longest wait; origin slow');
-          sendError(res, 504, `edge ${edge.id} is waiting on its origin for ${target.path}`, { [UPSTREAM_FAULT_HEADER]: 'edge-wait' });
-          return 'upstream-error';
-        }
-        // Before any byte: a refused connection is the edge's own; a failed probe ejected it already.
-        const reason = waitEnd === 'edge-down' ? options.health.health(edge.id).reason : classifyConnectionError(ending.error);
-        // A reset after the viewer's request reached the edge may be the edge refusing that request
-        // (a malformed body, a viewer that stopped reading): a probe of the edge decides, so one
-        // viewer cannot eject an edge that serves everyone else.
-        if (reason === 'connection-reset' && waitEnd === undefined) {
-          options.health.suspect(edge);
-          if (tries > 1 && !resetRetried) {
-            resetRetried = true;
-            index--;
-            continue;
-          }
-        } else if (reason && waitEnd === undefined) options.health.eject(edge, reason);
-        if (reason) options.blame?.('edge', reason);
-        log.warn({ edge: edge.id, err: ending.error.message, reason }, 'proxy attempt failed');
-        failures.push(`${edge.id}: ${reason ?? ending.error.message}`);
-      }
-      sendError(res, 502, `no edge could serve ${target.path} (${failures.join('; ')})`);
-      return 'upstream-error';
+      return proxyWithRetries(options, {
+        route: router.route(req, target.assetKey),
+        router,
+        log,
+        path: target.path,
+        retryable: RETRYABLE_METHODS.has(method) && !hasBody,
+        start(edge, onEdgeHeaders) {
+          const { origin, prefix } = edgeTarget(edge);
+          const attempt = new ProxyAttempt(res, onEdgeHeaders);
+          agent.dispatch({ origin, path: `${prefix}${path}`, method, headers, body: hasBody ? req : null }, attempt);
+          return attempt;
+        },
+        sendError: (status, reason, extra) => sendError(res, status, reason, extra),
+        cut: () => res.destroy(),
+      });
     },
+    fastPath: (fastOptions) => createProxyFastPath({ ...options, ...fastOptions, pool }),
     upstreamStats() {
-      let open = 0;
-      let queued = 0;
+      let { open, queued } = pool.stats;
       for (const stats of Object.values(agent.stats)) {
         open += Number(stats.connected);
         queued += stats.size - stats.running;
@@ -163,6 +102,7 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
       return { open, queued };
     },
     async close() {
+      pool.close();
       await agent.destroy();
     },
   };

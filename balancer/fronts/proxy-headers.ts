@@ -1,6 +1,7 @@
 // What the proxy front forwards: the viewer's request headers without hop-by-hop fields and with
 // X-Forwarded-For/-Proto, and the edge's response headers without hop-by-hop fields (RFC 9110 §7.6.1).
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ViewerRequest } from '../location/viewer-location.js';
 import { parseIpAddress, prefixContains, type IpPrefix } from '../../infra/net/ip-prefix-table.js';
 
 // Fields that belong to one connection, never forwarded. `host` is the edge's (the pool sets it),
@@ -9,14 +10,14 @@ const REQUEST_DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection',
 const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** X-Forwarded-For/-Proto: appended to when the peer is a trusted proxy, replaced otherwise. */
-export function forwardedHeaders(req: IncomingMessage, trusted: readonly IpPrefix[]): { 'x-forwarded-for': string; 'x-forwarded-proto': string } {
+export function forwardedHeaders(req: ViewerRequest, trusted: readonly IpPrefix[]): { 'x-forwarded-for': string; 'x-forwarded-proto': string } {
   const peer = req.socket.remoteAddress ?? '';
   const peerAddress = parseIpAddress(peer);
   const peerText = peerAddress?.family === 4 ? peer.replace(/^::ffff:/i, '') : peer;
   const fromTrusted = trusted.length > 0 && peerAddress !== undefined && trusted.some((prefix) => prefixContains(prefix, peerAddress));
   const priorFor = fromTrusted ? [req.headers['x-forwarded-for']].flat().filter(Boolean).join(', ') : '';
   const priorProto = fromTrusted ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() : '';
-  const ownProto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const ownProto = req.socket.encrypted ? 'https' : 'http';
   return {
     'x-forwarded-for': priorFor ? `${priorFor}, ${peerText}` : peerText,
     'x-forwarded-proto': /^https?$/.test(priorProto) ? priorProto : ownProto,
@@ -31,7 +32,7 @@ function connectionTokens(value: string | string[] | undefined): Set<string> | u
 }
 
 /** `incoming` without the `dropped` fields and those its Connection header names. */
-function endToEndFields(incoming: IncomingHttpHeaders, dropped: ReadonlySet<string>): Record<string, string | string[]> {
+function endToEndFields(incoming: Readonly<IncomingHttpHeaders>, dropped: ReadonlySet<string>): Record<string, string | string[]> {
   const listed = connectionTokens(incoming.connection);
   const headers: Record<string, string | string[]> = {};
   for (const name in incoming) {
@@ -43,7 +44,7 @@ function endToEndFields(incoming: IncomingHttpHeaders, dropped: ReadonlySet<stri
 }
 
 /** The request headers to send the edge. */
-export function requestHeadersForEdge(req: IncomingMessage, trusted: readonly IpPrefix[]): Record<string, string | string[]> {
+export function requestHeadersForEdge(req: ViewerRequest, trusted: readonly IpPrefix[]): Record<string, string | string[]> {
   return Object.assign(endToEndFields(req.headers, REQUEST_DROPPED), forwardedHeaders(req, trusted));
 }
 

@@ -3,6 +3,13 @@ import { REGION_NAME, type LocationTable, type Place } from './location-table.js
 
 export type LocationSource = 'hint' | 'prefix' | 'unknown';
 
+/** What routing and forwarding read from a viewer's request: node:http's, or the proxy fast path's. */
+export interface ViewerRequest {
+  readonly url?: string | undefined;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly socket: { readonly remoteAddress?: string | undefined; readonly encrypted?: boolean };
+}
+
 export interface ViewerLocation {
   /** The viewer's address after trusted proxies are peeled off (IPv4 in dotted form). */
   readonly clientIp: string;

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { AssetPlacements } from './asset-placements.js';
 import { selectCandidates } from './candidate-selection.js';
 import type { EdgeNode } from '../discovery/edge-node.js';
@@ -7,7 +6,7 @@ import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import type { LocationTable, Place } from '../location/location-table.js';
 import type { PassiveHealth } from '../health/passive-health.js';
 import { demotedLast, isDemoted, type Session, type SessionTracker } from './session-tracker.js';
-import { locateViewer, type ViewerLocation } from '../location/viewer-location.js';
+import { locateViewer, type ViewerLocation, type ViewerRequest } from '../location/viewer-location.js';
 
 /** Everything the fronts need to know about where one request should go. */
 export interface Route {
@@ -55,7 +54,7 @@ export interface EdgeRouter {
   /** Swaps in a new snapshot whole: a request sees either the old edge set or the new one. */
   setSnapshot(snapshot: EdgeSnapshot): void;
   /** Locates the viewer and orders the candidates; throws ViewerInputError on bad viewer input. */
-  route(req: IncomingMessage, assetKey: string, sessionKey?: string): Route;
+  route(req: ViewerRequest, assetKey: string, sessionKey?: string): Route;
   /** Records which edge the viewer was actually sent to (after any retries). */
   commit(route: Route, edge: EdgeNode): Session;
 }
@@ -73,12 +72,15 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
     },
     route(req, assetKey, sessionKey) {
       const current = view;
-      const url = new URL(req.url ?? '/', 'http://balancer.invalid');
+      // Only the query is read: URLSearchParams alone, not a whole URL per request.
+      const rawUrl = req.url ?? '/';
+      const question = rawUrl.indexOf('?');
+      const hints = question === -1 ? [] : new URLSearchParams(rawUrl.slice(question + 1).split('#', 1)[0]).getAll('region');
       const viewer = locateViewer(
         {
           peer: req.socket.remoteAddress,
           forwardedFor: req.headers['x-forwarded-for'],
-          hintQuery: url.searchParams.getAll('region'),
+          hintQuery: hints,
           hintHeader: req.headers['x-streamedge-region'],
         },
         {

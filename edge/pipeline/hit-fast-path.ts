@@ -9,7 +9,8 @@
 // phases of request-phases.ts run.
 import type { Socket } from 'node:net';
 import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
-import { parseRequestHead, type SimpleRequestHead } from '../http1/request-head.js';
+import { fastPathExits, type ConnectionListeners } from '../../infra/http/fast-path-connection.js';
+import { nextRequest, type SimpleRequestHead } from '../../infra/http/request-head.js';
 import { controlPathOf, isDisguisedControlPath } from './control-endpoints.js';
 import { lookupCache } from './cache-lookup.js';
 import type { EdgeServices } from './edge-services.js';
@@ -123,31 +124,16 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       let clientEnded = false;
       let keptAlive = false;
 
-      const release = (): void => {
-        connections.delete(socket);
-        for (const [event, listener] of listeners) socket.off(event, listener);
-        socket.setTimeout(0);
-      };
-      const handOver = (): void => {
-        release();
-        // Unread bytes go back in front of the stream for node:http's parser.
-        if (pending.length > 0) socket.unshift(pending);
-        options.handOver(socket);
-      };
+      const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
       const answerPending = (): void => {
         while (!waitingForDrain && !socket.destroyed) {
-          const parsed = parseRequestHead(pending, options.maxHeadBytes);
-          if (parsed.kind === 'incomplete') {
-            // The client closed its side: everything it asked for is answered (or was cut short).
-            if (clientEnded) socket.end();
-            // A head split across packets is rare: node:http reads the rest, with its header timeout.
-            else if (pending.length > 0) handOver();
-            return;
-          }
-          if (parsed.kind !== 'simple') return handOver();
-          const outcome = serve(socket, parsed.head);
+          const next = nextRequest(pending, options.maxHeadBytes, clientEnded);
+          if (next === 'wait') return;
+          if (next === 'end') return void socket.end();
+          if (next === 'hand-over') return handOver();
+          const outcome = serve(socket, next);
           if (!outcome.served) return handOver();
-          pending = pending.subarray(parsed.head.length);
+          pending = pending.subarray(next.length);
           // Served once: from now on the connection is a kept-alive one, idle between requests.
           if (!keptAlive) {
             keptAlive = true;
@@ -193,7 +179,7 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
         socket.off('data', onData);
         socket.end();
       });
-      const listeners: [string, ((chunk: Buffer) => void) | (() => void)][] = [
+      const listeners: ConnectionListeners = [
         ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
       ];
       for (const [event, listener] of listeners) socket.on(event, listener);

@@ -1,10 +1,10 @@
-// A deliberately narrow HTTP/1.1 request-head reader for the hit fast path. It recognises only the
-// common, unambiguous shape of a viewer's request (a body-less GET or HEAD in strict RFC 9112
-// syntax) and calls everything else "other", which goes to Node's full HTTP parser. It never
-// rejects anything itself, so it cannot disagree with Node about where a request ends: anything
-// that could frame a body (Content-Length, Transfer-Encoding), change the connection (Upgrade,
-// Connection other than keep-alive, Expect) or be read two ways (bare LF, folded or repeated
-// fields, non-ASCII bytes) is "other".
+// A deliberately narrow HTTP/1.1 request-head reader for the fast paths (the edge's hits, the
+// balancer's proxied GETs). It recognises only the common, unambiguous shape of a viewer's request
+// (a body-less GET or HEAD in strict RFC 9112 syntax) and calls everything else "other", which
+// goes to Node's full HTTP parser. It never rejects anything itself, so it cannot disagree with
+// Node about where a request ends: anything that could frame a body (Content-Length,
+// Transfer-Encoding), change the connection (Upgrade, Connection other than keep-alive, Expect) or
+// be read two ways (bare LF, folded or repeated fields, non-ASCII bytes) is "other".
 
 export interface SimpleRequestHead {
   readonly method: 'GET' | 'HEAD';
@@ -66,4 +66,21 @@ export function parseRequestHead(buffer: Buffer, maxHeadBytes: number): RequestH
   const connection = headers.get('connection');
   if (connection !== undefined && connection.toLowerCase() !== 'keep-alive') return OTHER;
   return { kind: 'simple', head: { method: requestLine[1] as 'GET' | 'HEAD', target: requestLine[2]!, headers, length } };
+}
+
+/** What a fast path does next with the bytes it holds of a connection: a head to answer, or one of these. */
+export type NextRequest = SimpleRequestHead | 'wait' | 'end' | 'hand-over';
+
+/**
+ * The next step for a fast path holding `pending`: answer a simple head; end the connection once
+ * the client has closed its side (everything it asked for is answered, or was cut short); wait
+ * for a first byte; or hand the connection to node:http — for another shape, and for a head split
+ * across packets (rare), whose rest node:http reads with its header timeout.
+ */
+export function nextRequest(pending: Buffer, maxHeadBytes: number, clientEnded: boolean): NextRequest {
+  const parsed = parseRequestHead(pending, maxHeadBytes);
+  if (parsed.kind === 'simple') return parsed.head;
+  if (parsed.kind === 'other') return 'hand-over';
+  if (clientEnded) return 'end';
+  return pending.length > 0 ? 'hand-over' : 'wait';
 }

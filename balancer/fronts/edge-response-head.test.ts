@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ChunkedBodyEnd, parseResponseHead } from './edge-response-head.js';
+
+const MAX = 16 * 1024;
+const parse = (text: string, method = 'GET') => parseResponseHead(Buffer.from(text, 'latin1'), method, MAX);
+
+describe('parseResponseHead', () => {
+  it('reads status, reason, lower-cased fields (repeated ones kept), framing and its length', () => {
+    const text = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nX-Served-By: edge-1\r\n\r\n';
+    const parsed = parse(`${text}hello`);
+    assert.equal(parsed.kind, 'head');
+    if (parsed.kind !== 'head') return;
+    assert.equal(parsed.head.status, 200);
+    assert.equal(parsed.head.reason, 'OK');
+    assert.deepEqual(parsed.head.headers, { 'content-length': '5', 'set-cookie': ['a=1', 'b=2'], 'x-served-by': 'edge-1' });
+    assert.deepEqual(parsed.head.framing, { kind: 'length', bytes: 5 });
+    assert.equal(parsed.head.reusable, true);
+    assert.equal(parsed.head.length, Buffer.byteLength(text));
+  });
+
+  it('frames by the request and status: HEAD, 204 and 304 have no body; chunked; otherwise until close', () => {
+    const framing = (text: string, method?: string) => {
+      const parsed = parse(text, method);
+      return parsed.kind === 'head' ? [parsed.head.framing.kind, parsed.head.reusable] : parsed.kind;
+    };
+    assert.deepEqual(framing('HTTP/1.1 200 OK\r\ncontent-length: 9\r\n\r\n', 'HEAD'), ['none', true]);
+    assert.deepEqual(framing('HTTP/1.1 304 Not Modified\r\n\r\n'), ['none', true]);
+    assert.deepEqual(framing('HTTP/1.1 204 No Content\r\n\r\n'), ['none', true]);
+    assert.deepEqual(framing('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\n\r\n'), ['chunked', true]);
+    assert.deepEqual(framing('HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n'), ['close', false]);
+    assert.deepEqual(framing('HTTP/1.1 200 OK\r\n\r\n'), ['close', false]);
+    assert.deepEqual(framing('HTTP/1.1 200 OK\r\ncontent-length: 1\r\nconnection: close\r\n\r\n'), ['length', false]);
+    assert.deepEqual(framing('HTTP/1.0 200 OK\r\ncontent-length: 1\r\n\r\n'), ['length', false]);
+    assert.deepEqual(framing('HTTP/1.0 200 OK\r\ncontent-length: 1\r\nconnection: keep-alive\r\n\r\n'), ['length', true]);
+    assert.deepEqual(framing('HTTP/1.1 100 Continue\r\n\r\n'), ['none', true]);
+  });
+
+  it('waits for the blank line', () => {
+    assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 1\r\n').kind, 'incomplete');
+    assert.equal(parse('').kind, 'incomplete');
+  });
+
+  // A try that gets one of these fails before the viewer gets a byte, and may go to the next edge.
+  const malformed: Record<string, string> = {
+    'a bad status line': 'HTTP/2 200 OK\r\n\r\n',
+    'a status out of range': 'HTTP/1.1 099 Odd\r\n\r\n',
+    'a field without a colon': 'HTTP/1.1 200 OK\r\nbroken\r\n\r\n',
+    'a bad field name': 'HTTP/1.1 200 OK\r\nbad name: x\r\n\r\n',
+    'a control character in a value': 'HTTP/1.1 200 OK\r\nx: a\x01b\r\n\r\n',
+    'a bad Content-Length': 'HTTP/1.1 200 OK\r\ncontent-length: 1x\r\n\r\n',
+    'two Content-Lengths': 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 1\r\n\r\n',
+    'both framings': 'HTTP/1.1 200 OK\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n',
+  };
+  for (const [name, text] of Object.entries(malformed)) it(`malformed: ${name}`, () => assert.equal(parse(text).kind, 'malformed'));
+
+  it('refuses a head larger than the limit, complete or not', () => {
+    const big = `HTTP/1.1 200 OK\r\nx: ${'a'.repeat(MAX)}\r\n\r\n`;
+    assert.equal(parse(big).kind, 'malformed');
+    assert.equal(parse(big.slice(0, MAX + 10)).kind, 'malformed');
+  });
+});
+
+describe('ChunkedBodyEnd', () => {
+  const body = '5;ext=1\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\ntrailer: x\r\n\r\n';
+
+  it('finds the end of a chunked body in one piece, ignoring what follows', () => {
+    const scanner = new ChunkedBodyEnd();
+    assert.equal(scanner.scan(Buffer.from(`${body}HTTP/1.1 200 OK`, 'latin1')), body.length);
+  });
+
+  it('finds it across pieces split at every byte', () => {
+    for (let cut = 1; cut < body.length; cut++) {
+      const scanner = new ChunkedBodyEnd();
+      assert.equal(scanner.scan(Buffer.from(body.slice(0, cut), 'latin1')), -1, `cut at ${cut}`);
+      assert.equal(scanner.scan(Buffer.from(body.slice(cut), 'latin1')), body.length - cut, `cut at ${cut}`);
+    }
+  });
+
+  it('throws on a bad chunk size or an endless size line', () => {
+    assert.throws(() => new ChunkedBodyEnd().scan(Buffer.from('zz\r\n', 'latin1')), /chunk size/);
+    assert.throws(() => new ChunkedBodyEnd().scan(Buffer.from('1'.repeat(5000), 'latin1')), /line too long/);
+  });
+});

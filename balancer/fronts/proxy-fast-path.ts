@@ -1,0 +1,229 @@
+// The proxy front's fast path: most requests a proxying balancer sees are plain GETs of media on
+// kept-alive connections, and for small objects node:http's request and response objects plus
+// undici's dispatch cost several times the work of moving the bytes. Each viewer connection in
+// proxy mode starts here: a request in the simple shape (infra/http/request-head.ts) for a valid
+// media path, with an accepted token if tokens are checked, from a viewer the router can place,
+// to http edges, is routed and piped to a pooled raw connection to its edge (raw-proxy-attempt.ts)
+// under the same retry, health and blame rules as the undici path (proxy-retries.ts). Anything
+// else — a control endpoint, a refused token, a bad region hint, an https edge, a partial or
+// unusual head, shutdown — hands the connection, with every unread byte, to node:http for the
+// rest of its life.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { UrlTokenVerifier } from '../../infra/auth/url-token.js';
+import { fastPathExits, type ConnectionListeners } from '../../infra/http/fast-path-connection.js';
+import { nextRequest, type SimpleRequestHead } from '../../infra/http/request-head.js';
+import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
+import type { Logger } from '../../infra/runtime/logger.js';
+import { ViewerInputError, type ViewerRequest } from '../location/viewer-location.js';
+import { parseMediaTarget } from '../request-target.js';
+import type { EdgeRouter } from '../selection/edge-router.js';
+import type { EdgeConnectionPool } from './edge-connection-pool.js';
+import { edgeTarget } from './edge-target.js';
+import type { FrontOutcome } from './front.js';
+import { requestHeadersForEdge } from './proxy-headers.js';
+import { proxyWithRetries, type ProxyRetryOptions } from './proxy-retries.js';
+import { startRawAttempt, type RawAttempt } from './raw-proxy-attempt.js';
+
+export interface ProxyFastPathOptions extends ProxyRetryOptions {
+  readonly pool: EdgeConnectionPool;
+  readonly router: EdgeRouter;
+  readonly log: Logger;
+  readonly trustedProxies: readonly IpPrefix[];
+  /** Counts each request's outcome, as the node:http path does. */
+  readonly onOutcome: (outcome: FrontOutcome) => void;
+  readonly urlTokens?: UrlTokenVerifier | undefined;
+  /** node:http's connection handler: takes over a socket (unread bytes already put back). */
+  readonly handOver: (socket: Socket) => void;
+  /** Longest request head (and edge response head) read here. */
+  readonly maxHeadBytes: number;
+  /** An idle kept-alive connection is closed after this long (node:http's keepAliveTimeout). */
+  readonly keepAliveTimeoutMs: number;
+  /** A new connection's first request head must arrive within this long (node:http's headersTimeout). */
+  readonly headersTimeoutMs: number;
+}
+
+export interface ProxyFastPath {
+  /** Serves a newly accepted connection. */
+  accept(socket: Socket): void;
+  /** Shutdown: ends idle connections now and busy ones once their response is out. */
+  closeIdle(): void;
+  /** Shutdown past its grace period: cuts them. */
+  destroyAll(): void;
+}
+
+interface Served {
+  readonly outcome: FrontOutcome;
+  /** The connection cannot carry another request (the response was delimited by closing). */
+  readonly close: boolean;
+}
+
+export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPath {
+  if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
+  if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
+  if (!(options.headersTimeoutMs > 0)) throw new TypeError(`headersTimeoutMs must be > 0, got ${options.headersTimeoutMs}`);
+  const { router, pool, log } = options;
+  const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}\r\n`;
+  let closing = false;
+
+  /** A short plain-text error, as http-responses.ts's sendError writes it. */
+  const errorResponse = (method: string, status: number, reason: string, headers: Record<string, string> = {}): string => {
+    const body = `${reason}\n`;
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\n`;
+    for (const [name, value] of Object.entries(headers)) text += `${name}: ${value}\r\n`;
+    return `${text}${keepAliveFields}\r\n${method === 'HEAD' ? '' : body}`;
+  };
+
+  /** Proxies `head` if it is plain; undefined when node:http must answer it. */
+  const serve = (socket: Socket, head: SimpleRequestHead): Promise<Served> | undefined => {
+    if (closing || !(head.target.startsWith('/vod/') || head.target.startsWith('/live/'))) return undefined;
+    const parsed = parseMediaTarget(head.target);
+    if (!('target' in parsed)) return undefined;
+    const target = parsed.target;
+    if (options.urlTokens && !options.urlTokens.check(head.target, socket.remoteAddress).ok) return undefined;
+    const request: ViewerRequest = { url: head.target, headers: Object.fromEntries(head.headers), socket };
+    let route;
+    try {
+      route = router.route(request, target.assetKey);
+    } catch (error) {
+      if (error instanceof ViewerInputError) return undefined;
+      throw error;
+    }
+    if (route.candidates.some((edge) => edgeTarget(edge).secure)) return undefined;
+    let fields = '';
+    for (const [name, value] of Object.entries(requestHeadersForEdge(request, options.trustedProxies))) {
+      if (typeof value === 'string') fields += `${name}: ${value}\r\n`;
+      else for (const each of value) fields += `${name}: ${each}\r\n`;
+    }
+    const path = `${target.path}${target.query ? `?${target.query}` : ''}`;
+    let last: RawAttempt | undefined;
+    const outcome = proxyWithRetries(options, {
+      route,
+      router,
+      log,
+      path: target.path,
+      retryable: true,
+      start(edge, onEdgeHeaders) {
+        const destination = edgeTarget(edge);
+        last = startRawAttempt({
+          viewer: socket,
+          pool,
+          target: destination,
+          method: head.method,
+          requestHead: `${head.method} ${destination.prefix}${path} HTTP/1.1\r\nhost: ${destination.host}\r\n${fields}\r\n`,
+          responseTimeoutMs: options.responseTimeoutMs,
+          maxHeadBytes: options.maxHeadBytes,
+          keepAliveFields,
+          onEdgeHeaders,
+        });
+        return last;
+      },
+      sendError: (status, reason, headers) => socket.write(errorResponse(head.method, status, reason, headers), 'latin1'),
+      cut: () => socket.destroy(),
+    });
+    return outcome.then((result) => {
+      options.onOutcome(result);
+      return { outcome: result, close: result === 'proxied' && last?.viewerMustClose === true };
+    });
+  };
+
+  // Every connection served here, with whether a request is in flight on it.
+  const connections = new Map<Socket, { busy: boolean }>();
+
+  return {
+    accept(socket) {
+      let pending: Buffer = Buffer.alloc(0);
+      let clientEnded = false;
+      let waitingForDrain = false;
+      const state = { busy: false };
+
+      const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
+      const answerPending = (): void => {
+        if (state.busy || waitingForDrain || socket.destroyed) return;
+        // A viewer not reading what it was sent gets nothing more until it does, and node:http
+        // takes the connection only once it has (a reply it writes and closes with must not cut
+        // a response still queued here).
+        if (socket.writableNeedDrain) {
+          waitingForDrain = true;
+          return;
+        }
+        if (closing) {
+          socket.end();
+          return;
+        }
+        const next = nextRequest(pending, options.maxHeadBytes, clientEnded);
+        if (next === 'wait') return;
+        if (next === 'end') return void socket.end();
+        if (next === 'hand-over') return handOver();
+        const served = serve(socket, next);
+        if (!served) return handOver();
+        pending = pending.subarray(next.length);
+        state.busy = true;
+        // While the edge answers, the connection guard's write timeout and the edge wait bound it.
+        socket.setTimeout(0);
+        served.then(
+          ({ close }) => {
+            state.busy = false;
+            if (socket.destroyed) return;
+            if (close) {
+              socket.end();
+              return;
+            }
+            socket.setTimeout(options.keepAliveTimeoutMs);
+            if (socket.isPaused()) socket.resume();
+            answerSafely();
+          },
+          (error: unknown) => {
+            log.error({ err: (error as Error).stack ?? String(error) }, 'proxy fast path failed; closing the connection');
+            socket.destroy();
+          },
+        );
+      };
+      const answerSafely = (): void => {
+        try {
+          answerPending();
+        } catch (error) {
+          log.error({ err: (error as Error).stack ?? String(error) }, 'proxy fast path failed; closing the connection');
+          socket.destroy();
+        }
+      };
+      const onData = (chunk: Buffer): void => {
+        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+        if (!state.busy && !waitingForDrain) answerSafely();
+        // A client pipelining more than a head's worth while its responses are under way waits.
+        else if (pending.length > options.maxHeadBytes) socket.pause();
+      };
+      const onDrain = (): void => {
+        if (!waitingForDrain) return;
+        waitingForDrain = false;
+        if (socket.isPaused()) socket.resume();
+        answerSafely();
+      };
+      const onEnd = (): void => {
+        clientEnded = true;
+        answerSafely();
+      };
+      const onIdle = (): void => {
+        if (!state.busy) socket.destroy();
+      };
+      // Resets and the like end in 'close'; there is no one left to answer.
+      const onError = (): void => {};
+
+      connections.set(socket, state);
+      const listeners: ConnectionListeners = [
+        ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
+      ];
+      for (const [event, listener] of listeners) socket.on(event, listener);
+      // Until its first request is in, a connection has node:http's header timeout; a head that
+      // arrives in part is handed over at once, and node:http times the rest.
+      socket.setTimeout(options.headersTimeoutMs);
+    },
+    closeIdle() {
+      closing = true;
+      for (const [socket, state] of connections) if (!state.busy) socket.end();
+    },
+    destroyAll() {
+      for (const socket of connections.keys()) socket.destroy();
+    },
+  };
+}

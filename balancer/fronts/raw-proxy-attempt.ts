@@ -1,0 +1,204 @@
+// One try at one edge for the proxy fast path: the request head goes out on a pooled raw
+// connection, the edge's response head is read and rewritten for the viewer (hop-by-hop fields
+// dropped), and the body is piped to the viewer's socket with backpressure, its end found from
+// its framing so the edge connection can be reused. It ends like proxy-attempt.ts's undici try,
+// so the rules of proxy-retries.ts apply to both.
+import type { Socket } from 'node:net';
+import { HOP_BY_HOP_FIELDS, connectionListed } from '../../infra/http/hop-by-hop.js';
+import { EdgeConnectError, type EdgeConnectionPool } from './edge-connection-pool.js';
+import { ChunkedBodyEnd, parseResponseHead, type EdgeResponseHead } from './edge-response-head.js';
+import type { EdgeTarget } from './edge-target.js';
+import type { AttemptEnding } from './proxy-attempt.js';
+import type { RunningAttempt } from './proxy-retries.js';
+
+export interface RawAttemptOptions {
+  readonly viewer: Socket;
+  readonly pool: EdgeConnectionPool;
+  readonly target: EdgeTarget;
+  readonly method: string;
+  /** The request head to send, blank line included. */
+  readonly requestHead: string;
+  /** No body bytes from the edge for this long cuts the response. */
+  readonly responseTimeoutMs: number;
+  readonly maxHeadBytes: number;
+  /** The connection fields a kept-alive response to the viewer carries (`name: value\r\n`…). */
+  readonly keepAliveFields: string;
+  readonly onEdgeHeaders: (status: number, headers: Readonly<Record<string, string | string[]>>) => void;
+}
+
+export interface RawAttempt extends RunningAttempt {
+  /** After `done`: the response was delimited by the edge closing, so the viewer's connection closes too. */
+  readonly viewerMustClose: boolean;
+}
+
+// Bodies up to this size go out in one write with their head.
+const JOIN_BODY_BYTES = 16 * 1024;
+
+/** The head the viewer gets for the edge's `head`. */
+function viewerHead(head: EdgeResponseHead, keepAliveFields: string): string {
+  const listed = connectionListed(head.headers.connection);
+  let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+  for (const name in head.headers) {
+    if (HOP_BY_HOP_FIELDS.has(name) || listed.has(name)) continue;
+    const value = head.headers[name]!;
+    if (typeof value === 'string') text += `${name}: ${value}\r\n`;
+    else for (const each of value) text += `${name}: ${each}\r\n`;
+  }
+  if (head.framing.kind === 'chunked') text += 'transfer-encoding: chunked\r\n';
+  return `${text}${head.framing.kind === 'close' ? 'connection: close\r\n' : keepAliveFields}\r\n`;
+}
+
+export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
+  const { viewer, pool, target } = options;
+  let settle!: (ending: AttemptEnding) => void;
+  const ended = new Promise<AttemptEnding>((resolve) => (settle = resolve));
+  let edge: Socket | undefined;
+  let finished = false;
+  let headersWritten = false;
+  let viewerMustClose = false;
+  let received: Buffer | undefined;
+  let head: EdgeResponseHead | undefined;
+  let remaining = 0;
+  let chunked: ChunkedBodyEnd | undefined;
+  let lastError: Error | undefined;
+
+  const finish = (ending: AttemptEnding, reuse: boolean): void => {
+    if (finished) return;
+    finished = true;
+    viewer.off('close', onViewerClose);
+    viewer.off('drain', onViewerDrain);
+    if (edge) {
+      edge.off('data', onData);
+      edge.off('end', onEdgeEnd);
+      edge.off('close', onEdgeClose);
+      edge.off('error', onEdgeError);
+      if (reuse) {
+        if (edge.isPaused()) edge.resume();
+        pool.release(target, edge);
+      } else edge.destroy();
+    }
+    settle(ending);
+  };
+  const fail = (error: Error): void => finish(headersWritten ? { kind: 'cut-short', error } : { kind: 'before-headers', error }, false);
+
+  /** Sends body bytes on (after `prefix`, the response head); finishes the try once the body is complete. */
+  const relay = (chunk: Buffer, prefix?: Buffer): void => {
+    const framing = head!.framing;
+    let end = chunk.length;
+    let complete = false;
+    if (framing.kind === 'none') {
+      end = 0;
+      complete = true;
+    } else if (framing.kind === 'length') {
+      end = Math.min(remaining, chunk.length);
+      remaining -= end;
+      complete = remaining === 0;
+    } else if (chunked) {
+      const found = chunked.scan(chunk);
+      if (found !== -1) {
+        end = found;
+        complete = true;
+      }
+    }
+    const body = end === chunk.length ? chunk : chunk.subarray(0, end);
+    let flushed = true;
+    if (prefix) {
+      if (body.length <= JOIN_BODY_BYTES) flushed = viewer.write(body.length === 0 ? prefix : Buffer.concat([prefix, body]));
+      else {
+        viewer.cork();
+        viewer.write(prefix);
+        flushed = viewer.write(body);
+        viewer.uncork();
+      }
+    } else if (body.length > 0) flushed = viewer.write(body);
+    if (complete) {
+      // Bytes past the response would be a second, unasked-for answer: that connection is not reused.
+      finish({ kind: 'done' }, head!.reusable && end === chunk.length);
+      return;
+    }
+    // A viewer reading slower than the edge sends holds the edge's socket until it catches up
+    // (the viewer connection guard's write timeout bounds how long).
+    if (!flushed) edge!.pause();
+  };
+
+  const onData = (chunk: Buffer): void => {
+    if (head) {
+      try {
+        relay(chunk);
+      } catch (error) {
+        fail(error as Error);
+      }
+      return;
+    }
+    received = received ? Buffer.concat([received, chunk]) : chunk;
+    for (;;) {
+      const parsed = parseResponseHead(received, options.method, options.maxHeadBytes);
+      if (parsed.kind === 'incomplete') return;
+      if (parsed.kind === 'malformed') return fail(new Error(parsed.reason));
+      received = received.subarray(parsed.head.length);
+      // 1xx interim responses are the connection's business, not the viewer's.
+      if (parsed.head.status >= 200) {
+        head = parsed.head;
+        break;
+      }
+    }
+    options.onEdgeHeaders(head.status, head.headers);
+    if (head.framing.kind === 'length') remaining = head.framing.bytes;
+    else if (head.framing.kind === 'chunked') chunked = new ChunkedBodyEnd();
+    else if (head.framing.kind === 'close') viewerMustClose = true;
+    headersWritten = true;
+    edge!.setTimeout(options.responseTimeoutMs);
+    const responseHead = Buffer.from(viewerHead(head, options.keepAliveFields), 'latin1');
+    try {
+      relay(received, responseHead);
+    } catch (error) {
+      fail(error as Error);
+    }
+    received = undefined;
+  };
+  const onEdgeEnd = (): void => {
+    if (head?.framing.kind === 'close') finish({ kind: 'done' }, false);
+  };
+  const onEdgeError = (error: Error): void => {
+    lastError = error;
+  };
+  const onEdgeClose = (): void => {
+    fail(lastError ?? new EdgeConnectError(`edge ${target.origin} closed the connection ${headersWritten ? 'mid-body' : 'before answering'}`, 'ECONNRESET'));
+  };
+  const onViewerClose = (): void => {
+    finish({ kind: 'client-closed' }, false);
+  };
+  const onViewerDrain = (): void => {
+    if (edge?.isPaused()) edge.resume();
+  };
+  viewer.on('close', onViewerClose);
+  viewer.on('drain', onViewerDrain);
+
+  const pending = pool.acquire(target);
+  pending.then(
+    (socket) => {
+      if (finished) {
+        pool.release(target, socket);
+        return;
+      }
+      edge = socket;
+      socket.on('data', onData);
+      socket.on('end', onEdgeEnd);
+      socket.on('close', onEdgeClose);
+      socket.on('error', onEdgeError);
+      socket.write(options.requestHead, 'latin1');
+    },
+    (error: Error) => fail(error),
+  );
+
+  return {
+    ended,
+    abort(error) {
+      if (!edge) pool.cancel(target, pending);
+      fail(error);
+    },
+    get viewerMustClose() {
+      return viewerMustClose;
+    },
+  };
+}
