@@ -9,6 +9,7 @@ import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
 import { sumMetric } from '../../infra/prometheus/prometheus-text.js';
 import { startLocalStack } from '../local-stack.js';
+import { DEMO_SHIELDS } from '../stack-topology.js';
 import { drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
 import { runDrill, type DrillResult, type DrillRunOptions } from './drill-run.js';
 import { findScenario } from './drill-scenarios.js';
@@ -29,9 +30,10 @@ test('every drill passes against a healthy local stack, and fails when its fault
   await cp(await ensureTestCatalog(), contentDir, { recursive: true });
   const stateFile = join(dir, 'stack.json');
   // Restarts after 2 s as `streamedge start` does; a fault its supervisor ends sooner than Consul's
-  // check interval can go unnoticed, which a drill rightly reports as not detected.
+  // check interval can go unnoticed, which a drill rightly reports as not detected. A shield per
+  // region as `streamedge start` runs: the shields, not the edges, meet the origins.
   const stack = await startLocalStack({
-    contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile,
+    contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile, shields: DEMO_SHIELDS,
     live: { id: 'channel-1', input: 'lavfi:testsrc2=size=426x240:rate=30', args: ['--rendition', '240p', '--rendition', '480p', '--preset', 'ultrafast'] },
   });
   t.after(() => stack.stop());
@@ -106,6 +108,10 @@ test('every drill passes against a healthy local stack, and fails when its fault
     assert.equal(result.verdict.pass, false);
     const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
     assert.ok(failed.includes('stall p99') && failed.includes('stall max'), failed.join(', '));
+    // The shields meet the origins: their hedges count, so the slowness is still seen in time.
+    assert.match(result.measurements.detects ?? '', /an edge or shield hedges/);
+    assert.ok(result.measurements.detectMs !== undefined && result.measurements.detectMs <= findScenario('origin-slow')!.thresholds.maxDetectMs!, String(result.measurements.detectMs));
+    assert.equal(result.measurements.originAttemptsBy, 'edges + shields');
     // Restored: both replicas pass in Consul again and no relay is left registered.
     const passing = (await (await target.consul('/v1/health/service/streamedge-origin?passing=true')).json()) as { Service: { ID: string } }[];
     assert.deepEqual(passing.map((entry) => entry.Service.ID).sort(), ['origin-1', 'origin-2']);
