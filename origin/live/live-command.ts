@@ -6,6 +6,7 @@ import { supportsDrawtext } from '../ffmpeg-runner.js';
 import { LIVE_LADDER } from '../renditions.js';
 import { startLiveEncoder } from './live-encoder.js';
 import { checkChannelId, LiveInputError, resolveLiveInput } from './live-input.js';
+import { createLiveMetrics, serveLiveMetrics } from './live-metrics.js';
 
 const OPTIONS = {
   input: { kind: 'string', description: 'a video file (looped for ever) or lavfi:<filter graph>, e.g. lavfi:testsrc2=size=1280x720:rate=30', required: true },
@@ -16,6 +17,8 @@ const OPTIONS = {
   'segment-seconds': { kind: 'integer', description: 'segment length in seconds (the playlists\' target duration)', default: 2, min: 1, max: 10 },
   window: { kind: 'integer', description: 'segments in each live playlist', default: 6, min: 3, max: 100 },
   preset: { kind: 'string', description: 'x264 preset (CPU against quality)', default: 'superfast', choices: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'] },
+  'metrics-port': { kind: 'port', description: 'serve Prometheus /metrics on this port (0 picks a free one; default: none)' },
+  'metrics-host': { kind: 'string', description: 'address the /metrics port binds', default: '127.0.0.1' },
 } as const;
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -30,11 +33,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const log = createLogger('live', options.id);
   const renditions = LIVE_LADDER.filter((rung) => options.rendition.includes(rung.name));
+  const metrics = options['metrics-port'] === undefined ? undefined : createLiveMetrics({ channel: options.id, renditions: renditions.map((rung) => rung.name) });
+  const metricsServer = metrics && (await serveLiveMetrics(metrics, options['metrics-port']!, options['metrics-host']).catch((error: Error) => {
+    throw new OptionError('--metrics-port', `cannot listen on ${options['metrics-host']}:${options['metrics-port']}: ${error.message}`);
+  }));
+  if (metricsServer) log.info({ url: `${metricsServer.url}/metrics` }, 'metrics');
   const clockOverlay = input.kind === 'lavfi' && (await supportsDrawtext());
   if (input.kind === 'lavfi' && !clockOverlay) log.warn('this ffmpeg has no drawtext (libfreetype, a font): the wall clock is not burnt in');
   const encoder = await startLiveEncoder({
     contentDir: resolve(options.content),
     id: options.id,
+    observer: metrics,
     title: options.title,
     input,
     renditions,
@@ -59,6 +68,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if ('signal' in ended) {
     log.info({ signal: ended.signal }, 'stopping');
     await encoder.stop();
+    await metricsServer?.close();
     log.info('stopped');
     return;
   }
