@@ -19,7 +19,7 @@ const DEPLOY_DIR = fileURLToPath(new URL('../../../infra/deploy/', import.meta.u
 const CLI = fileURLToPath(new URL('../../stack/cli/streamedge.js', import.meta.url));
 const LOGGER_SOURCE = fileURLToPath(new URL('../../../infra/runtime/logger.ts', import.meta.url));
 
-const COMMANDS = ['origin', 'edge', 'balancer', 'consul-targets'] as const;
+const COMMANDS = ['origin', 'edge', 'balancer', 'consul-targets', 'live'] as const;
 /** Environment variables the services read that are not flags, each checked against its reader. */
 const NON_FLAG_VARIABLES: Readonly<Record<string, string>> = { STREAMEDGE_LOG_LEVEL: LOGGER_SOURCE };
 /** Flags whose value is a secret: only ever in a *-secrets.env file. */
@@ -78,7 +78,7 @@ const readDeploy = (...parts: string[]): Promise<string> => readFile(join(DEPLOY
 
 test('every unit runs as a dedicated user with the hardening and restart policy the guide promises', async () => {
   const names = await unitFiles();
-  assert.deepEqual(names, ['consul.service', 'streamedge-balancer.service', 'streamedge-consul-targets.service', 'streamedge-edge.service', 'streamedge-origin.service']);
+  assert.deepEqual(names, ['consul.service', 'streamedge-balancer.service', 'streamedge-consul-targets.service', 'streamedge-edge.service', 'streamedge-live.service', 'streamedge-origin.service']);
   const required: Readonly<Record<string, RegExp>> = {
     User: /^(streamedge|consul)$/,
     NoNewPrivileges: /^yes$/,
