@@ -17,6 +17,7 @@ import { EdgeError, UPSTREAM_RESET_CODE, upstreamError } from '../errors.js';
 import { createFetchSlots, type SlotRejection } from './fetch-slots.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 import { clientTrust } from '../../infra/tls/tls-credentials.js';
+import { upstreamFaultOf } from '../../infra/http/upstream-fault.js';
 
 export interface UpstreamReplica {
   readonly id: string;
@@ -110,6 +111,12 @@ export interface UpstreamClientOptions {
   readonly ca?: string | undefined;
   /** Sent with every request (e.g. the sibling-worker marker). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
+  /**
+   * The replicas are streamedge nodes (shields, peers, sibling workers): a 5xx of theirs naming a
+   * fault upstream of them (infra/http/upstream-fault.ts) is not held against them. Never for
+   * origins, which could use the field to dodge ejection.
+   */
+  readonly trustsUpstreamFault?: boolean;
   readonly observer?: UpstreamObserver;
 }
 
@@ -412,7 +419,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
               if (response.statusCode >= 500) {
                 dropLast5xx();
                 last5xx = { status: response.statusCode, headers: response.headers, body: response.body, replica: state.replica.id, requestTime, responseTime: Date.now(), hedged };
-                failed(state);
+                // A shield (or peer) that names a fault upstream of it answered for the origins:
+                // the next one is asked, but this one is not blamed (ejecting it would not help).
+                if (!options.trustsUpstreamFault || upstreamFaultOf(response.headers) === undefined) failed(state);
                 observer.onAttempt?.(state.replica.id, 'http-5xx', seconds());
                 lastError = new EdgeError(`origin ${state.replica.id} answered ${response.statusCode}`, {
                   source: 'upstream', retryable: true, status: 502, reason: 'http-5xx',
