@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { waitFor } from '../infra/testing/wait-for.js';
-import { startLocalStack } from './local-stack.js';
+import { startLiveStack } from './test/live-stack-fixture.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
 
@@ -27,12 +23,7 @@ async function instantQuery(base: string, query: string): Promise<{ metric: Reco
 }
 
 test('with metrics the local stack runs Prometheus: it finds edges and origins in Consul, scrapes them all and the live encoder, and the rules record', { timeout: 120_000 }, async (t) => {
-  // A copy of the test catalog: the stack's live encoder writes its channel into it.
-  const dir = await mkdtemp(join(tmpdir(), 'streamedge-prometheus-stack-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const contentDir = join(dir, 'content');
-  await cp(await ensureTestCatalog(), contentDir, { recursive: true });
-  const stack = await startLocalStack({
+  const { stack } = await startLiveStack(t, 'streamedge-prometheus-stack-', (_dir, contentDir) => ({
     contentDir,
     live: { id: 'channel-1', input: 'lavfi:testsrc2=size=320x180:rate=30', args: ['--rendition', '144p', '--preset', 'ultrafast'] },
     originCount: 1,
@@ -42,8 +33,7 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
     ],
     edgeCacheSize: '64MB',
     metrics: { interval: '1s' },
-  });
-  t.after(() => stack.stop());
+  }));
   const prometheus = stack.prometheus;
   assert.ok(prometheus, 'no Prometheus with metrics');
   t.diagnostic(`prometheus ready ${prometheus.readyAfterMs} ms after spawn`);
