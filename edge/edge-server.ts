@@ -238,6 +238,7 @@ export function createEdge(options: EdgeOptions): Edge {
           ejectForMs: 5_000,
           maxEjectForMs: 80_000,
           balanceFactor: SHIELD_BALANCE_FACTOR,
+          trustsUpstreamFault: true,
           userAgent: `streamedge-edge/${options.id}`,
           observer: metrics.tierReplicaObserver,
         })

@@ -12,9 +12,9 @@ export interface StackLiveChannel {
   readonly args?: readonly string[];
 }
 
-/** The encoder's arguments for a channel written into the catalog the stack's origins serve. */
-export function liveChannelArgs(channel: StackLiveChannel, contentDir: string): string[] {
-  return ['--id', channel.id, '--input', channel.input, '--content', contentDir, ...(channel.args ?? [])];
+/** The encoder's arguments for a channel written into the catalog the stack's origins serve, its /metrics on 127.0.0.1:`metricsPort`. */
+export function liveChannelArgs(channel: StackLiveChannel, contentDir: string, metricsPort: number): string[] {
+  return ['--id', channel.id, '--input', channel.input, '--content', contentDir, '--metrics-port', String(metricsPort), ...(channel.args ?? [])];
 }
 
 export interface LiveEncoderSupervisorOptions {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import type { MetricsSamples } from '../infra/prometheus/dashboard-samples.js';
 import { waitFor } from '../infra/testing/wait-for.js';
-import { startLocalStack } from './local-stack.js';
+import { startLiveStack } from './test/live-stack-fixture.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
 
@@ -24,10 +23,10 @@ async function instantQuery(base: string, query: string): Promise<{ metric: Reco
   return (await prometheusApi<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(base, `/api/v1/query?query=${encodeURIComponent(query)}`)).result;
 }
 
-test('with metrics the local stack runs Prometheus: it finds edges and origins in Consul, scrapes them all, and the rules record', { timeout: 120_000 }, async (t) => {
-  const contentDir = await ensureTestCatalog();
-  const stack = await startLocalStack({
+test('with metrics the local stack runs Prometheus: it finds edges and origins in Consul, scrapes them all and the live encoder, and the rules record', { timeout: 120_000 }, async (t) => {
+  const { stack } = await startLiveStack(t, 'streamedge-prometheus-stack-', (_dir, contentDir) => ({
     contentDir,
+    live: { id: 'channel-1', input: 'lavfi:testsrc2=size=320x180:rate=30', args: ['--rendition', '144p', '--preset', 'ultrafast'] },
     originCount: 1,
     edges: [
       { id: 'edge-1', region: 'us-east', lat: 39.04, lon: -77.49 },
@@ -35,8 +34,7 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
     ],
     edgeCacheSize: '64MB',
     metrics: { interval: '1s' },
-  });
-  t.after(() => stack.stop());
+  }));
   const prometheus = stack.prometheus;
   assert.ok(prometheus, 'no Prometheus with metrics');
   t.diagnostic(`prometheus ready ${prometheus.readyAfterMs} ms after spawn`);
@@ -46,20 +44,24 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
     'every service scraped and up',
     async () => {
       const { activeTargets } = await prometheusApi<{ activeTargets: Target[] }>(prometheus.url, '/api/v1/targets?state=active');
-      return activeTargets.length === 4 && activeTargets.every((target) => target.health === 'up') ? activeTargets : undefined;
+      return activeTargets.length === 5 && activeTargets.every((target) => target.health === 'up') ? activeTargets : undefined;
     },
     30_000,
     250,
   );
   t.diagnostic(`${targets.length} targets up ${Date.now() - discoveredAt} ms after Prometheus was ready`);
   const byId = new Map(targets.map((target) => [target.labels.id, target]));
-  assert.deepEqual([...byId.keys()].sort(), ['balancer', 'edge-1', 'edge-3', 'origin-1']);
+  assert.deepEqual([...byId.keys()].sort(), ['balancer', 'channel-1', 'edge-1', 'edge-3', 'origin-1']);
   assert.equal(byId.get('edge-1')!.labels.job, 'streamedge-edge');
   assert.equal(byId.get('edge-1')!.labels.region, 'us-east');
   assert.equal(byId.get('edge-3')!.labels.region, 'eu-west');
   assert.equal(byId.get('edge-3')!.scrapeUrl, `${stack.edges[1]!.url}/metrics`);
   assert.equal(byId.get('origin-1')!.labels.job, 'streamedge-origin');
   assert.equal(byId.get('balancer')!.labels.job, 'streamedge-balancer');
+  assert.equal(byId.get('channel-1')!.labels.job, 'streamedge-live');
+  // The encoder publishes: the age StreamedgeLiveChannelStalled reads stays below a few segments.
+  const age = await waitFor('the live encoder scraped', async () => (await instantQuery(prometheus.url, 'streamedge_live_last_publish_age_seconds{job="streamedge-live", rendition="144p"}'))[0], 10_000, 250);
+  assert.ok(Number(age.value[1]) < 6, `publish age ${age.value[1]} s`);
 
   // Once scraped, a miss then hits on edge-1, so its request rate and hit ratio have something to
   // show; recording rules evaluate every second.

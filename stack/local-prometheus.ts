@@ -31,6 +31,8 @@ export interface LocalPrometheusOptions {
   readonly consulUrl: string;
   /** Balancers to scrape (they do not register in Consul). */
   readonly balancers: readonly { readonly id: string; readonly url: string }[];
+  /** Live encoders to scrape (`streamedge live --metrics-port`; they do not register in Consul either). */
+  readonly liveEncoders?: readonly { readonly id: string; readonly url: string }[];
   readonly binary?: string;
   /** Scrape, rule evaluation and discovery refresh interval, as Prometheus writes it (default "5s"). */
   readonly interval?: string;
@@ -81,8 +83,10 @@ export async function startLocalPrometheus(options: LocalPrometheusOptions): Pro
       withHttpDiscovery(shipped, { targetsUrl: (service) => `${bridge.url}/targets/${service}`, refreshInterval: interval, interval }),
     );
     await symlink(join(PROMETHEUS_FILES_DIR, 'rules'), join(dir, 'rules'));
-    const balancers = options.balancers.map((balancer) => ({ targets: [new URL(balancer.url).host], labels: { id: balancer.id } }));
-    await writeFile(join(dir, 'streamedge-balancers.json'), JSON.stringify(balancers));
+    const fileTargets = (services: readonly { readonly id: string; readonly url: string }[]): string =>
+      JSON.stringify(services.map((service) => ({ targets: [new URL(service.url).host], labels: { id: service.id } })));
+    await writeFile(join(dir, 'streamedge-balancers.json'), fileTargets(options.balancers));
+    await writeFile(join(dir, 'streamedge-live.json'), fileTargets(options.liveEncoders ?? []));
 
     const port = await freePort();
     const host = options.listenHost ?? '127.0.0.1';

@@ -238,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let stopping = false;
   let recordState: () => Promise<void> = async () => {};
   let liveStarting: Promise<LiveEncoderSupervisor> | undefined;
+  let liveMetricsPort: number | undefined;
 
   const logTo = (name: string): WriteStream | undefined => {
     if (!options.logDir) return undefined;
@@ -336,8 +337,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // Encodes while the rest starts; the stack is up only once the channel publishes.
       const liveLog = logTo('live-encoder');
       progress(`starting live encoder for /live/${options.live.id}/`);
+      liveMetricsPort = await freePort();
       liveStarting = superviseLiveEncoder({
-        args: liveChannelArgs(options.live, options.contentDir),
+        args: liveChannelArgs(options.live, options.contentDir, liveMetricsPort),
         env: options.env,
         startTimeoutMs: timeoutMs,
         outputLimit: OUTPUT_TAIL_CHARS,
@@ -399,6 +401,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...options.metrics,
         consulUrl,
         balancers: balancerPort === undefined ? [] : [{ id: 'balancer', url: `http://127.0.0.1:${balancerPort}` }],
+        liveEncoders: liveMetricsPort === undefined ? [] : [{ id: options.live!.id, url: `http://127.0.0.1:${liveMetricsPort}` }],
         startTimeoutMs: timeoutMs,
       });
       guard.watch(prometheus.pid);

@@ -72,6 +72,7 @@ export function createPeerDirectory(options: PeerDirectoryOptions): PeerDirector
       queueWaitMs: options.connectTimeoutMs,
       ejectAfterFailures: 1,
       ejectForMs: 5000,
+      trustsUpstreamFault: true,
       userAgent: `streamedge-peer/${selfId}`,
       ...(options.observer ? { observer: options.observer } : {}),
     });

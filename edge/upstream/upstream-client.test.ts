@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgeError } from '../errors.js';
+import { UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import { deadOriginUrl, object, startTestOrigin, type TestOrigin } from '../test/test-origin.js';
 import { createUpstreamClient, discardBody, type AttemptOutcome, type UpstreamClientOptions } from './upstream-client.js';
 
@@ -146,6 +147,54 @@ describe('upstream client', () => {
     } finally {
       await client.close();
       await failing.close();
+    }
+  });
+
+  it('from a streamedge node, a 5xx naming an upstream fault is passed on but never ejects it; a plain 5xx does, and so does the field from an origin', async () => {
+    const shield = await startTestOrigin();
+    shield.route('/o/1.ts', (_req, res) => {
+      res.writeHead(502, { [UPSTREAM_FAULT_HEADER]: 'reset' });
+      res.end();
+    });
+    const ejected: string[] = [];
+    const shieldAttempts: AttemptOutcome[] = [];
+    const client = createUpstreamClient({
+      ...DEFAULTS,
+      trustsUpstreamFault: true,
+      observer: { onEject: (replica) => ejected.push(replica), onAttempt: (replica, outcome) => void (replica === 'shield' && shieldAttempts.push(outcome)) },
+    });
+    client.setReplicas([{ id: 'shield', url: shield.url }]);
+    try {
+      for (let i = 0; i < 2 * DEFAULTS.ejectAfterFailures + 1; i++) {
+        const response = await client.fetch('/o/1.ts');
+        assert.equal(response.status, 502);
+        assert.equal(response.headers[UPSTREAM_FAULT_HEADER], 'reset');
+        discardBody(response.body);
+      }
+      assert.ok(shieldAttempts.length > DEFAULTS.ejectAfterFailures && shieldAttempts.every((outcome) => outcome === 'http-5xx'), shieldAttempts.join(', '));
+      assert.deepEqual(ejected, []);
+      assert.deepEqual(client.ejected, []);
+      // The same 502 without the field is the shield's own failure: it is ejected as before.
+      shield.route('/o/1.ts', (_req, res) => {
+        res.writeHead(502);
+        res.end();
+      });
+      for (let i = 0; i < 2 * DEFAULTS.ejectAfterFailures + 1; i++) discardBody((await client.fetch('/o/1.ts')).body);
+      assert.deepEqual(ejected, ['shield']);
+      // An origin client does not take the field's word.
+      shield.route('/o/1.ts', (_req, res) => {
+        res.writeHead(502, { [UPSTREAM_FAULT_HEADER]: 'reset' });
+        res.end();
+      });
+      const originEjected: string[] = [];
+      const origins = createUpstreamClient({ ...DEFAULTS, observer: { onEject: (replica) => originEjected.push(replica) } });
+      origins.setReplicas([{ id: 'origin', url: shield.url }]);
+      for (let i = 0; i < DEFAULTS.ejectAfterFailures; i++) discardBody((await origins.fetch('/o/1.ts')).body);
+      assert.deepEqual(originEjected, ['origin']);
+      await origins.close();
+    } finally {
+      await client.close();
+      await shield.close();
     }
   });
 

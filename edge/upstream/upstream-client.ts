@@ -18,6 +18,7 @@ import { EdgeError, UPSTREAM_RESET_CODE, upstreamError } from '../errors.js';
 import { createFetchSlots, type SlotRejection } from './fetch-slots.js';
 import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
 import { clientTrust } from '../../infra/tls/tls-credentials.js';
+import { upstreamFaultOf } from '../../infra/http/upstream-fault.js';
 
 export interface UpstreamReplica {
   readonly id: string;
@@ -117,6 +118,12 @@ export interface UpstreamClientOptions {
   readonly ca?: string | undefined;
   /** Sent with every request (e.g. the sibling-worker marker). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
+  /**
+   * The replicas are streamedge nodes (shields, peers, sibling workers): a 5xx of theirs naming a
+   * fault upstream of them (infra/http/upstream-fault.ts) is not held against them. Never for
+   * origins, which could use the field to dodge ejection.
+   */
+  readonly trustsUpstreamFault?: boolean;
   readonly observer?: UpstreamObserver;
 }
 
@@ -430,7 +437,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
                   succeed(last5xx);
                   return;
                 }
-                failed(state);
+                // A shield (or peer) that names a fault upstream of it answered for the origins:
+                // the next one is asked, but this one is not blamed (ejecting it would not help).
+                if (!options.trustsUpstreamFault || upstreamFaultOf(response.headers) === undefined) failed(state);
                 lastError = new EdgeError(`origin ${state.replica.id} answered ${response.statusCode}`, {
                   source: 'upstream', retryable: true, status: 502, reason: 'http-5xx',
                 });

@@ -26,6 +26,7 @@ const UNITS = [
   { name: 'shield', command: 'edge --tier shield' },
   { name: 'balancer', command: 'balancer' },
   { name: 'consul-targets', command: 'consul-targets' },
+  { name: 'live', command: 'live' },
 ] as const;
 /** Environment variables the services read that are not flags, each checked against its reader. */
 const NON_FLAG_VARIABLES: Readonly<Record<string, string>> = { STREAMEDGE_LOG_LEVEL: LOGGER_SOURCE };
@@ -85,7 +86,7 @@ const readDeploy = (...parts: string[]): Promise<string> => readFile(join(DEPLOY
 
 test('every unit runs as a dedicated user with the hardening and restart policy the guide promises', async () => {
   const names = await unitFiles();
-  assert.deepEqual(names, ['consul.service', 'streamedge-balancer.service', 'streamedge-consul-targets.service', 'streamedge-edge.service', 'streamedge-origin.service', 'streamedge-shield.service']);
+  assert.deepEqual(names, ['consul.service', 'streamedge-balancer.service', 'streamedge-consul-targets.service', 'streamedge-edge.service', 'streamedge-live.service', 'streamedge-origin.service', 'streamedge-shield.service']);
   const required: Readonly<Record<string, RegExp>> = {
     User: /^(streamedge|consul)$/,
     NoNewPrivileges: /^yes$/,

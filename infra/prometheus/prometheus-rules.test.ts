@@ -14,7 +14,7 @@ import { PROMETHEUS_FILES_DIR, withHttpDiscovery } from './prometheus-config.js'
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../stack/cli/streamedge.js', import.meta.url));
-const METRICS_SOURCES = ['edge/edge-metrics.ts', 'origin/origin-metrics.ts', 'balancer/balancer-metrics.ts'].map((file) =>
+const METRICS_SOURCES = ['edge/edge-metrics.ts', 'origin/origin-metrics.ts', 'balancer/balancer-metrics.ts', 'origin/live/live-metrics.ts'].map((file) =>
   fileURLToPath(new URL(`../../../${file}`, import.meta.url)),
 );
 /** Series Prometheus makes itself for every target. */
@@ -113,6 +113,7 @@ test('promtool check config accepts the scrape configuration (with http_sd where
   t.after(() => rm(dir, { recursive: true, force: true }));
   await symlink(join(PROMETHEUS_FILES_DIR, 'rules'), join(dir, 'rules'));
   await writeFile(join(dir, 'streamedge-balancers.json'), JSON.stringify([{ targets: ['127.0.0.1:8080'], labels: { id: 'balancer' } }]));
+  await writeFile(join(dir, 'streamedge-live.json'), JSON.stringify([{ targets: ['127.0.0.1:9464'], labels: { id: 'channel-1' } }]));
   const check = async (text: string): Promise<string> => {
     await writeFile(join(dir, 'prometheus.yml'), text);
     return run('promtool', ['check', 'config', join(dir, 'prometheus.yml')]).then(

@@ -6,6 +6,7 @@ import { supportsDrawtext } from '../ffmpeg-runner.js';
 import { LIVE_LADDER } from '../renditions.js';
 import { startLiveEncoder } from './live-encoder.js';
 import { checkChannelId, LiveInputError, resolveLiveInput } from './live-input.js';
+import { createLiveMetrics, serveLiveMetrics } from './live-metrics.js';
 
 const OPTIONS = {
   input: { kind: 'string', description: 'a video file (looped for ever) or lavfi:<filter graph>, e.g. lavfi:testsrc2=size=1280x720:rate=30', required: true },
@@ -18,6 +19,8 @@ const OPTIONS = {
   'low-latency': { kind: 'boolean', description: 'Low-Latency HLS: CMAF fMP4 parts, blocking playlist reload, preload hints (default: plain MPEG-TS segments)' },
   'part-seconds': { kind: 'number', description: 'LL-HLS part length in seconds (rounded up to whole frames at 30 fps; at most half a segment)', default: 0.333, min: 0.1, max: 1 },
   preset: { kind: 'string', description: 'x264 preset (CPU against quality)', default: 'superfast', choices: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium'] },
+  'metrics-port': { kind: 'port', description: 'serve Prometheus /metrics on this port (0 picks a free one; default: none)' },
+  'metrics-host': { kind: 'string', description: 'address the /metrics port binds', default: '127.0.0.1' },
 } as const;
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -36,11 +39,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const log = createLogger('live', options.id);
   const renditions = LIVE_LADDER.filter((rung) => options.rendition.includes(rung.name));
+  const metrics = options['metrics-port'] === undefined ? undefined : createLiveMetrics({ channel: options.id, renditions: renditions.map((rung) => rung.name) });
+  const metricsServer = metrics && (await serveLiveMetrics(metrics, options['metrics-port']!, options['metrics-host']).catch((error: Error) => {
+    throw new OptionError('--metrics-port', `cannot listen on ${options['metrics-host']}:${options['metrics-port']}: ${error.message}`);
+  }));
+  if (metricsServer) log.info({ url: `${metricsServer.url}/metrics` }, 'metrics');
   const clockOverlay = input.kind === 'lavfi' && (await supportsDrawtext());
   if (input.kind === 'lavfi' && !clockOverlay) log.warn('this ffmpeg has no drawtext (libfreetype, a font): the wall clock is not burnt in');
   const encoder = await startLiveEncoder({
     contentDir: resolve(options.content),
     id: options.id,
+    observer: metrics,
     title: options.title,
     input,
     renditions,
@@ -66,6 +75,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if ('signal' in ended) {
     log.info({ signal: ended.signal }, 'stopping');
     await encoder.stop();
+    await metricsServer?.close();
     log.info('stopped');
     return;
   }

@@ -18,6 +18,7 @@ import { liveEncodeArgs, LIVE_FRAME_RATE, LL_FIRST_PIPE, parseSegmentList, SEGME
 import { LiveInputError, type LiveInput } from './live-input.js';
 import { openLiveRenditionWriter, PLAYLIST_NAME, writeFileAtomically, type LiveRenditionWriter } from './live-rendition-writer.js';
 import { isProcessAlive } from '../../infra/runtime/process-alive.js';
+import { FFMPEG_PROGRESS_ARGS, type LiveEncoderObserver } from './live-metrics.js';
 
 const STAGING = '.encoder';
 const POLL_MS = 200;
@@ -36,6 +37,8 @@ export interface LiveEncoderOptions {
   readonly partTargetMs?: number;
   readonly log: Logger;
   readonly ffmpeg?: string;
+  /** Told of ffmpeg's start, progress and exit and of each segment published (--metrics-port). */
+  readonly observer?: LiveEncoderObserver;
 }
 
 export interface LiveEncoder {
@@ -103,8 +106,11 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
 
   const ffmpeg = options.ffmpeg ?? process.env.FFMPEG ?? 'ffmpeg';
   const args = liveEncodeArgs({ input: options.input, rungs: renditions, segmentSeconds: options.segmentSeconds, preset: options.preset, clockOverlay: options.clockOverlay, partTargetMs });
+  const { observer } = options;
+  const progressArgs = observer ? FFMPEG_PROGRESS_ARGS : [];
   const pipes = renditions.map(() => (lowLatency ? 'pipe' : 'ignore') as 'pipe' | 'ignore');
-  const child: ChildProcess = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', ...args], { cwd: stagingDir, stdio: ['ignore', 'ignore', 'pipe', ...pipes] });
+  const child: ChildProcess = spawn(ffmpeg, ['-hide_banner', '-nostdin', '-nostats', '-loglevel', 'warning', ...progressArgs, ...args], { cwd: stagingDir, stdio: ['ignore', observer ? 'pipe' : 'ignore', 'pipe', ...pipes] });
+  child.stdout?.on('data', (chunk: Buffer) => observer?.progress(chunk.toString()));
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
@@ -117,6 +123,7 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
   });
   const ffmpegExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
   await spawned;
+  observer?.ffmpegStarted();
   await writeFile(join(stagingDir, 'ffmpeg.pid'), String(child.pid));
 
   // Each rung's list is read from where the last read stopped; one poll at a time.
@@ -172,6 +179,7 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
       started.add(rung.name);
       timelineZeroMs ??= Date.now() - (segment.startMs + segment.durationMs);
       const entry = await writers.get(rung.name)!.publish(file, segment.durationMs, timelineZeroMs + segment.startMs);
+      observer?.segmentPublished(rung.name);
       log.debug({ rendition: rung.name, msn: entry.msn, ms: entry.durationMs }, 'segment published');
     }
   };
@@ -243,6 +251,7 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
 
   const exited = ffmpegExit.then(async ({ code, signal }) => {
     clearInterval(timer);
+    observer?.ffmpegExited(code, signal);
     // What ffmpeg finished before exiting (on SIGTERM it closes its open segments) is still published.
     if (lowLatency) await pipesDrained;
     else polling = polling.then(poll).catch(pollFailed);

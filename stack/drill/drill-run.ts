@@ -75,16 +75,17 @@ const EDGE_ORIGIN_REQUESTS = { name: 'streamedge_edge_origin_requests_total' };
 const EDGE_RESPONSES = { name: 'streamedge_edge_responses_total' };
 const EDGE_MISSES = { name: 'streamedge_edge_responses_total', keep: (labels: Readonly<Record<string, string>>) => labels.cache_status === 'miss' };
 
-async function scrapeAll(origins: readonly TargetService[], edges: readonly TargetService[]) {
+/** Shields, where a stack has them, are the ones that fetch from the origins: their attempts count too. */
+async function scrapeAll(origins: readonly TargetService[], edges: readonly TargetService[], shields: readonly TargetService[]) {
   const originUrls = origins.map((origin) => origin.url);
   const edgeUrls = edges.map((edge) => edge.url);
-  const [origin, edgeOrigin, responses, misses] = await Promise.all([
+  const [origin, originAttempts, responses, misses] = await Promise.all([
     scrapeSums(originUrls, ORIGIN_REQUESTS),
-    scrapeSums(edgeUrls, EDGE_ORIGIN_REQUESTS),
+    scrapeSums([...edgeUrls, ...shields.map((shield) => shield.url)], EDGE_ORIGIN_REQUESTS),
     scrapeSums(edgeUrls, EDGE_RESPONSES),
     scrapeSums(edgeUrls, EDGE_MISSES),
   ]);
-  return { origin, edgeOrigin, responses, misses };
+  return { origin, originAttempts, responses, misses };
 }
 
 export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
@@ -134,7 +135,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
   };
   signal?.addEventListener('abort', abandon, { once: true });
   try {
-    const before = await scrapeAll(origins, edges);
+    const before = await scrapeAll(origins, edges, shields);
     if (!scenario.herd) {
       await startViewers(Math.min(2000, options.warmupMs / 2));
       await sleep(options.warmupMs, signal);
@@ -214,7 +215,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
 
     phase = 'judging';
     const final: ViewerStats[] = await Promise.all(viewers.map((viewer) => viewer.stop()));
-    const after = await scrapeAll(origins, edges);
+    const after = await scrapeAll(origins, edges, shields);
     const measurements: DrillMeasurements = {
       scenario: scenario.name,
       fault: fault?.description ?? scenario.summary,
@@ -226,7 +227,8 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       detectMs,
       recoverMs,
       originRequests: counterGrowth(before.origin, after.origin),
-      edgeOriginRequests: counterGrowth(before.edgeOrigin, after.edgeOrigin),
+      originAttempts: counterGrowth(before.originAttempts, after.originAttempts),
+      originAttemptsBy: shields.length > 0 ? 'edges + shields' : 'edges',
       edgeResponses: counterGrowth(before.responses, after.responses),
       edgeMisses: counterGrowth(before.misses, after.misses),
       ...(onFaultAtInject === undefined ? {} : { onFaultAtInject }),

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
 import { sumMetric } from '../../infra/prometheus/prometheus-text.js';
-import { startLocalStack } from '../local-stack.js';
+import { startLiveStack } from '../test/live-stack-fixture.js';
+import { DEMO_SHIELDS } from '../stack-topology.js';
 import { drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
 import { runDrill, type DrillResult, type DrillRunOptions } from './drill-run.js';
 import { findScenario } from './drill-scenarios.js';
@@ -22,19 +20,14 @@ function failedChecks(result: DrillResult): string[] {
 // One stack serves every drill below, in turn: each drill restores what it broke, and the next
 // one starts from a stack its predecessor left healthy (which the drill's own recovery check shows).
 test('every drill passes against a healthy local stack, and fails when its fault is worse than its thresholds', { timeout: 600_000 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'streamedge-drill-test-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  // A copy of the test catalog: the stack's live encoder writes channel-1 into it.
-  const contentDir = join(dir, 'content');
-  await cp(await ensureTestCatalog(), contentDir, { recursive: true });
-  const stateFile = join(dir, 'stack.json');
   // Restarts after 2 s as `streamedge start` does; a fault its supervisor ends sooner than Consul's
-  // check interval can go unnoticed, which a drill rightly reports as not detected.
-  const stack = await startLocalStack({
-    contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile,
+  // check interval can go unnoticed, which a drill rightly reports as not detected. A shield per
+  // region as `streamedge start` runs: the shields, not the edges, meet the origins.
+  const { stack, dir } = await startLiveStack(t, 'streamedge-drill-test-', (base, contentDir) => ({
+    contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile: join(base, 'stack.json'), shields: DEMO_SHIELDS,
     live: { id: 'channel-1', input: 'lavfi:testsrc2=size=426x240:rate=30', args: ['--rendition', '240p', '--rendition', '480p', '--preset', 'ultrafast'] },
-  });
-  t.after(() => stack.stop());
+  }));
+  const stateFile = join(dir, 'stack.json');
   // The encoder started with the stack: a crowd joining "at the live edge" needs a full window first.
   await waitFor('a full live window (6 segments)', async () => {
     const text = await (await fetch(`${stack.origins[0]!.url}/live/channel-1/240p/index.m3u8`)).text();
@@ -106,6 +99,10 @@ test('every drill passes against a healthy local stack, and fails when its fault
     assert.equal(result.verdict.pass, false);
     const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
     assert.ok(failed.includes('stall p99') && failed.includes('stall max'), failed.join(', '));
+    // The shields meet the origins: their hedges count, so the slowness is still seen in time.
+    assert.match(result.measurements.detects ?? '', /an edge or shield hedges/);
+    assert.ok(result.measurements.detectMs !== undefined && result.measurements.detectMs <= findScenario('origin-slow')!.thresholds.maxDetectMs!, String(result.measurements.detectMs));
+    assert.equal(result.measurements.originAttemptsBy, 'edges + shields');
     // Restored: both replicas pass in Consul again and no relay is left registered.
     const passing = (await (await target.consul('/v1/health/service/streamedge-origin?passing=true')).json()) as { Service: { ID: string } }[];
     assert.deepEqual(passing.map((entry) => entry.Service.ID).sort(), ['origin-1', 'origin-2']);

@@ -132,28 +132,30 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
     name: 'origin-down',
     inHostsMode: true,
     needsLocalProcesses: true,
-    summary: 'SIGKILL an origin replica; the edges fail over to the others; restarted',
+    summary: 'SIGKILL an origin replica; the edges (or shields) fail over to the others; restarted',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 8000, settleMs: 6000, media: LIVE },
     thresholds: { ...PLAYBACK, maxDetectMs: 10_000, maxRecoverMs: 15_000 },
     prepare: async (context) => {
       const origin = one(pick(context.origins, context.chosen, () => firstOrigin(context), 'origin'), 'origin-down');
       const fault = await createSignalFault({ target: context.target, id: origin.id, signal: 'SIGKILL', restartTimeoutMs: context.restartTimeoutMs });
-      return { fault, probe: originDownProbe(context.target, origin.id, context.edges) };
+      // With shields, they are the ones fetching from the origins, so they eject a dead replica first.
+      return { fault, probe: originDownProbe(context.target, origin.id, [...context.edges, ...context.shields]) };
     },
   },
   {
     name: 'origin-slow',
     inHostsMode: false,
     needsLocalProcesses: false,
-    summary: 'a replica answers --origin-delay late (fault relay swapped in through Consul); the edges hedge',
+    summary: 'a replica answers --origin-delay late (fault relay swapped in through Consul); the edges (or shields) hedge',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 10_000, settleMs: 4000, media: LIVE },
     thresholds: { ...PLAYBACK, maxDetectMs: 10_000, maxRecoverMs: 10_000 },
     prepare: async (context) => {
       const origins = pick(context.origins, context.chosen, () => firstOrigin(context), 'origin');
       const fault = createOriginRelayFault({ target: context.target, origins, mode: { kind: 'slow', delayMs: context.originDelayMs }, relayHost: context.relayHost, registerTimeoutMs: 15_000 });
-      return { fault, probe: relayedOriginProbe(context.target, origins.map((o) => o.id), context.edges, 'hedge') };
+      // With shields, they fetch from the origins and hedge; the edges behind them may never wait on a replica.
+      return { fault, probe: relayedOriginProbe(context.target, origins.map((o) => o.id), [...context.edges, ...context.shields], 'hedge') };
     },
   },
   {

@@ -13,7 +13,7 @@ function viewer(id: string, stallMs: number, extra: Partial<ViewerStats> = {}): 
 function measured(viewers: ViewerStats[], extra: Partial<DrillMeasurements> = {}): DrillMeasurements {
   return {
     scenario: 'edge-kill', fault: 'SIGKILL edge-1', detects: 'balancer notices', media: 'live/channel-1 (240p)', viewers, durationMs: 20_000,
-    faultHeldMs: 3000, detectMs: 200, recoverMs: 900, originRequests: 10, edgeOriginRequests: 12, edgeResponses: 60, edgeMisses: 5, ...extra,
+    faultHeldMs: 3000, detectMs: 200, recoverMs: 900, originRequests: 10, originAttempts: 12, originAttemptsBy: 'edges', edgeResponses: 60, edgeMisses: 5, ...extra,
   };
 }
 
@@ -37,6 +37,8 @@ test('a drill passes only when every stated threshold holds; an absent one is no
   assert.deepEqual(fail.checks.filter((check) => !check.pass).map((check) => check.name), ['stall max']);
   assert.match(renderVerdict(measured(viewers), fail), /stall per viewer max\s+1500 ms\s+≤ 1000 ms\s+FAIL/);
   assert.match(renderVerdict(measured(viewers), fail), /verdict: FAIL \(stall max\)/);
+  assert.match(renderVerdict(measured(viewers), fail), /origin attempts \(edges \/metrics\)\s+12\n/);
+  assert.match(renderVerdict(measured(viewers, { originAttemptsBy: 'edges + shields' }), fail), /origin attempts \(edges \+ shields \/metrics\)\s+12\n/);
 });
 
 test('a fault never detected, a viewer that never played, or no viewer at all fails', () => {

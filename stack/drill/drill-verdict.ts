@@ -37,8 +37,9 @@ export interface DrillMeasurements {
   readonly recoverMs: number | undefined;
   /** Requests the origins answered during the drill (their /metrics, health checks left out). */
   readonly originRequests: number;
-  /** Origin request attempts the edges made (their /metrics). */
-  readonly edgeOriginRequests: number;
+  /** Origin request attempts the edges made, and the shields where the stack has them (their /metrics). */
+  readonly originAttempts: number;
+  readonly originAttemptsBy: 'edges' | 'edges + shields';
   readonly edgeResponses: number;
   readonly edgeMisses: number;
   /** Viewers whose pathway was a faulted edge when the fault went in; undefined when the fault names no edges. */
@@ -145,7 +146,7 @@ export function renderVerdict(measured: DrillMeasurements, verdict: DrillVerdict
     row('pathway switches', String(totals.pathwaySwitches)),
     row('live segments skipped', String(totals.skippedSegments)),
     row('origin requests (origins /metrics)', String(measured.originRequests)),
-    row('origin attempts (edges /metrics)', String(measured.edgeOriginRequests)),
+    row(`origin attempts (${measured.originAttemptsBy} /metrics)`, String(measured.originAttempts)),
     row('edge responses / misses', `${measured.edgeResponses} / ${measured.edgeMisses}`),
     row('origin ratio (origin ÷ viewer req.)', formatNumber(verdict.originRatio, ''), 'origin ratio'),
     // A load scenario injects nothing: there is nothing to detect or recover from.

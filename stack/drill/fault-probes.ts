@@ -1,6 +1,6 @@
 // How a drill sees the system notice a fault and get over it, each read from the system's own
 // reports: the balancer's /status (edge health, Consul reachability), Consul's health API (origin
-// membership) and the edges' /metrics (hedges, integrity failures, ejections).
+// membership) and the edges' and shields' /metrics (hedges, integrity failures, ejections).
 import type { DrillTarget, TargetService } from './drill-target.js';
 import { relayIdFor } from './origin-relay-fault.js';
 import { scrapeSums, type SampleFilter } from './metrics-scrape.js';
@@ -63,7 +63,10 @@ export function regionProbe(target: DrillTarget, region: string, edgeIds: readon
   };
 }
 
-/** A counter on every edge grew since the baseline. */
+/** Who the scraped services are, for the report: shields (where a stack has them) meet the origins before any edge. */
+const whoOf = (edges: readonly TargetService[]): string => (edges.some((edge) => edge.role === 'shield') ? 'an edge or shield' : 'an edge');
+
+/** A counter on every edge (or shield) given grew since the baseline. */
 function edgeCounterGrew(target: DrillTarget, edges: readonly TargetService[], filter: SampleFilter): { baseline(): Promise<void>; grew(): Promise<boolean> } {
   let before = 0;
   const total = async (): Promise<number> => [...(await scrapeSums(edges.map((edge) => edge.url), filter)).values()].reduce<number>((sum, value) => sum + (value ?? 0), 0);
@@ -73,11 +76,11 @@ function edgeCounterGrew(target: DrillTarget, edges: readonly TargetService[], f
   };
 }
 
-/** A replica down: Consul stops passing it, or an edge ejects it. */
+/** A replica down: Consul stops passing it, or an edge (or shield, when given) ejects it. */
 export function originDownProbe(target: DrillTarget, originId: string, edges: readonly TargetService[]): FaultProbe {
   const ejected = edgeCounterGrew(target, edges, { name: 'streamedge_edge_origin_ejections_total', keep: (labels) => labels.replica === originId });
   return {
-    detects: `Consul stops passing ${originId} or an edge ejects it`,
+    detects: `Consul stops passing ${originId} or ${whoOf(edges)} ejects it`,
     baseline: ejected.baseline,
     detected: async () => !(await passing(target, 'streamedge-origin')).has(originId) || (await ejected.grew()),
     recovered: async () => (await passing(target, 'streamedge-origin')).has(originId),
@@ -87,7 +90,7 @@ export function originDownProbe(target: DrillTarget, originId: string, edges: re
 /** Replicas behind a fault relay: detected when the edges (and shields, when given) react (hedge, integrity check). */
 export function relayedOriginProbe(target: DrillTarget, originIds: readonly string[], edges: readonly TargetService[], reaction: 'hedge' | 'integrity'): FaultProbe {
   const counter = edgeCounterGrew(target, edges, reaction === 'hedge' ? { name: 'streamedge_edge_origin_hedges_total' } : { name: 'streamedge_edge_integrity_failures_total' });
-  const who = edges.some((edge) => edge.role === 'shield') ? 'an edge or shield' : 'an edge';
+  const who = whoOf(edges);
   return {
     detects: reaction === 'hedge' ? `${who} hedges an origin request to another replica` : `${who} rejects an origin body (ETag or length mismatch)`,
     baseline: counter.baseline,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { passingServiceIds, isHealthy, StopWaiting, waitForPassing, waitUntil, type StackService } from '../local-stack.js';
 import { startLocalPrometheus, type LocalPrometheus } from '../local-prometheus.js';
+import { freePort } from '../../infra/runtime/free-ports.js';
 import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type StackLiveChannel } from '../live-encoder-supervisor.js';
 import { startOrphanGuard } from '../orphan-guard.js';
 import { spawnStreamedge } from '../streamedge-process.js';
@@ -214,9 +215,11 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
       if (failed) throw failed.reason;
       for (const host of hosts) progress(`${host.name} healthy at http://${host.address} (${host.region}, namespace ${host.namespace})`);
     };
+    // The encoder and Prometheus both run outside the namespaces: its /metrics is on loopback.
+    const liveMetricsPort = options.live ? await freePort() : undefined;
     if (options.live) {
       live = await superviseLiveEncoder({
-        args: liveChannelArgs(options.live, options.contentDir),
+        args: liveChannelArgs(options.live, options.contentDir, liveMetricsPort!),
         startTimeoutMs: timeoutMs,
         outputLimit: OUTPUT_TAIL_CHARS,
         onStarted: (encoder, ffmpegPid) => {
@@ -241,6 +244,7 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
         ...options.metrics,
         consulUrl,
         balancers: [{ id: balancerHost.name, url: `http://${balancerHost.address}:${plan.ports.balancer}` }],
+        liveEncoders: liveMetricsPort === undefined ? [] : [{ id: options.live!.id, url: `http://127.0.0.1:${liveMetricsPort}` }],
         listenHost: plan.regions[0]!.viewerAddress,
         startTimeoutMs: timeoutMs,
       });
