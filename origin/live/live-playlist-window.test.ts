@@ -100,6 +100,7 @@ it('Low-Latency: parts make up segments, listed for the last three target durati
   // 1 s in progress: parts are listed for the segments ending within 6 s of the edge (seg-2 ends 5 s before it).
   assert.deepEqual([...text.matchAll(/URI="(seg-\d+)\.0\.m4s",INDEPENDENT=YES/g)].map((match) => match[1]), ['seg-2', 'seg-3', 'seg-4', 'seg-5']);
   assert.match(text, /seg-4\.m4s\n#EXT-X-PROGRAM-DATE-TIME:2026-12-03T10:00:10\.000Z\n#EXT-X-PART:DURATION=0\.500,URI="seg-5\.0\.m4s",INDEPENDENT=YES\n#EXT-X-PART:DURATION=0\.500,URI="seg-5\.1\.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-5\.2\.m4s"\n$/);
+  assert.match(renderLivePlaylist(fillParts(2, 0)), /URI="seg-1\.3\.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-2\.0\.m4s"\n$/, 'a full segment in progress: the next part starts the next one');
   assert.match(renderLivePlaylist(emptyWindow(2, 3, 7, 500)), /#EXT-X-MAP:URI="init\.mp4"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-7\.0\.m4s"\n$/, 'nothing yet: the first part is hinted');
 });
 

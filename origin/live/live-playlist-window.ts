@@ -173,7 +173,10 @@ export function renderLivePlaylist(window: LivePlaylistWindow): string {
       if (open.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(open.programDateTimeMs).toISOString()}`, ...open.parts.map(partLine));
     }
-    lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partUri(msn, open?.parts.length ?? 0)}"`);
+    // The next part starts the next segment once this one is a target duration long (less half a
+    // part: the writer's rule), so the hint names the part that will really come.
+    const segmentFull = inProgressMs >= targetDuration * 1000 - low.partTargetMs / 2;
+    lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${segmentFull ? partUri(msn + 1, 0) : partUri(msn, open?.parts.length ?? 0)}"`);
   }
   return `${lines.join('\n')}\n`;
 }
