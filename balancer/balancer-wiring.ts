@@ -103,6 +103,8 @@ export const BALANCER_DEFAULTS = {
   ejectMaxBackoffMs: 60_000,
   connectTimeoutMs: 1_000,
   responseTimeoutMs: 5_000,
+  // Above an edge's hold wait for a Low-Latency HLS blocking reload (its --hold-wait, 7 s), so a
+  // held request is waited for, its edge probed but never blamed, and never retried elsewhere.
   edgeWaitMs: 30_000,
   maxAttempts: 3,
   slowThroughputBps: 300_000,

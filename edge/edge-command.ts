@@ -56,6 +56,8 @@ const specs = {
   'origin-max-inflight': { kind: 'integer', description: 'origin requests in flight across all replicas, per process', default: 256, min: 1, max: 100_000 },
   'origin-max-queued': { kind: 'integer', description: 'origin requests waiting for a slot; beyond it viewers get 503 + Retry-After (0 = no waiting)', default: 1024, min: 0, max: 1_000_000 },
   'origin-queue-wait': { kind: 'duration', description: 'longest wait for an origin slot before 503 + Retry-After (keep it below the balancer --response-timeout: this refusal then comes first)', default: '4s', min: 1 },
+  'hold-wait': { kind: 'duration', description: 'longest upstream wait for a Low-Latency HLS request the origin holds on purpose (a blocking playlist reload, a part not yet written): never hedged, no replica blamed (above the origin\'s 3 target durations, below the balancer --edge-wait)', default: '7s', min: 100, max: 60_000 },
+  'max-held': { kind: 'integer', description: 'viewer requests waiting on held Low-Latency HLS fetches at once, per process; beyond it 503 + Retry-After', default: 10_000, min: 1, max: 1_000_000 },
   'new-keys-per-second': { kind: 'integer', description: 'objects with nothing cached fetched per second per process (burst twice that); beyond it 503 + Retry-After (0 = no limit)', default: 1000, min: 0, max: 1_000_000 },
   'negative-ttl': { kind: 'duration', description: 'how long a 404/410 without explicit freshness is cached (0 = not reused)', default: '2s', min: 0, max: 3_600_000 },
   'max-request-body': { kind: 'bytes', description: 'largest request body a POST, PUT, DELETE or PATCH streams to the origin; bigger ones get 413 (0 = none)', default: '1MB', min: 0 },
@@ -104,6 +106,9 @@ function edgeOptions(options: Options, logger: Logger, tls = serverCredentialsFr
   if (options['origin-deadline'] <= options['origin-timeout']) {
     throw new OptionError('--origin-deadline', `must exceed --origin-timeout (${options['origin-timeout']} ms)`);
   }
+  if (options['hold-wait'] >= options['origin-deadline']) {
+    throw new OptionError('--hold-wait', `must be below --origin-deadline (${options['origin-deadline']} ms), which would cut a held fetch`);
+  }
   if (options.origin.length === 0 && options.consul === undefined) {
     throw new OptionError('--origin', 'give at least one --origin URL, or --consul to discover origins');
   }
@@ -140,6 +145,8 @@ function edgeOptions(options: Options, logger: Logger, tls = serverCredentialsFr
     originMaxQueued: options['origin-max-queued'],
     originQueueWaitMs: options['origin-queue-wait'],
     newKeysPerSecond: options['new-keys-per-second'],
+    holdWaitMs: options['hold-wait'],
+    maxHeldRequests: options['max-held'],
     negativeTtlMs: options['negative-ttl'],
     maxRequestBodyBytes: options['max-request-body'],
     strippedRequestHeaders: options['strip-request-header'].filter((name) => name !== 'none'),

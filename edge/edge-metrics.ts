@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { CACHE_STATUSES, type CacheStatus } from './cache/cache-status.js';
 import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/http/viewer-connections.js';
-import type { AttemptOutcome, UpstreamObserver } from './upstream/upstream-client.js';
+import type { AttemptOutcome, EjectionReason, UpstreamObserver } from './upstream/upstream-client.js';
 import type { TierObserver } from './upstream/tiered-fetch.js';
 
 export interface EdgeMetrics {
@@ -14,6 +14,8 @@ export interface EdgeMetrics {
   readonly coalescedWaiters: Counter;
   readonly flightOutcomes: Counter<'outcome'>;
   readonly integrityFailures: Counter<'reason'>;
+  /** Fills fetched again after a body failed its ETag check, by the tier that sent it. */
+  readonly integrityRefetches: Counter<'tier'>;
   readonly evictions: Counter;
   /** Partial responses (RFC 9111 §3.3–3.4) kept, by what storing them did (partial-content.ts PartialStored). */
   readonly partialStores: Counter<'result'>;
@@ -38,9 +40,12 @@ export interface EdgeMetricsSources {
   readonly cacheObjects: () => number;
   readonly cacheCapacityBytes: number;
   readonly inflightFlights: () => number;
+  readonly heldFlights: () => number;
+  readonly heldWaiters: () => number;
   readonly prefetchIndexPlaylists: () => number;
   readonly prefetchIndexSegments: () => number;
   readonly originReplicas: () => number;
+  readonly originsEjected: () => number;
   readonly openConnections: () => number;
   readonly originInFlight: () => number;
   readonly originQueued: () => number;
@@ -89,11 +94,13 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     registers,
   });
   const hedges = new Counter({ name: 'streamedge_edge_origin_hedges_total', help: 'Hedged requests sent to a second replica', labelNames: ['replica'], registers });
-  const ejections = new Counter({ name: 'streamedge_edge_origin_ejections_total', help: 'Replicas ejected after repeated failures', labelNames: ['replica'], registers });
+  const ejections = new Counter({ name: 'streamedge_edge_origin_ejections_total', help: 'Replicas ejected: after repeated failures, or for a body that failed its integrity check', labelNames: ['replica', 'reason'], registers });
   new Gauge({ name: 'streamedge_edge_cache_bytes', help: 'Bytes held by the cache', registers, collect() { this.set(sources.cacheBytes()); } });
   new Gauge({ name: 'streamedge_edge_cache_objects', help: 'Objects held by the cache', registers, collect() { this.set(sources.cacheObjects()); } });
   new Gauge({ name: 'streamedge_edge_cache_capacity_bytes', help: 'Configured cache size', registers, collect() { this.set(sources.cacheCapacityBytes); } });
   new Gauge({ name: 'streamedge_edge_inflight_fetches', help: 'Coalesced origin fetches under way', registers, collect() { this.set(sources.inflightFlights()); } });
+  new Gauge({ name: 'streamedge_edge_held_fetches', help: 'Coalesced fetches the origin may hold on purpose (Low-Latency HLS blocking reloads and parts) under way', registers, collect() { this.set(sources.heldFlights()); } });
+  new Gauge({ name: 'streamedge_edge_held_waiters', help: 'Viewer requests waiting on held fetches (bounded by --max-held)', registers, collect() { this.set(sources.heldWaiters()); } });
   new Gauge({ name: 'streamedge_edge_origin_inflight_requests', help: 'Origin requests sent and not yet read to the end', registers, collect() { this.set(sources.originInFlight()); } });
   new Gauge({ name: 'streamedge_edge_origin_queued_requests', help: 'Origin requests waiting for a free slot', registers, collect() { this.set(sources.originQueued()); } });
   const originRejected = new Counter({ name: 'streamedge_edge_origin_rejected_total', help: 'Origin requests refused a slot (viewer got 503 + Retry-After)', labelNames: ['reason'], registers });
@@ -110,6 +117,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   new Gauge({ name: 'streamedge_edge_prefetch_index_playlists', help: 'Media playlists whose segment list the prefetch index holds', registers, collect() { this.set(sources.prefetchIndexPlaylists()); } });
   new Gauge({ name: 'streamedge_edge_prefetch_index_segments', help: 'Segment URIs held by the prefetch index (bounded by --prefetch-index-size)', registers, collect() { this.set(sources.prefetchIndexSegments()); } });
   new Gauge({ name: 'streamedge_edge_origin_replicas', help: 'Origin replicas known', registers, collect() { this.set(sources.originReplicas()); } });
+  new Gauge({ name: 'streamedge_edge_origin_replicas_ejected', help: 'Origin replicas ejected now (tried only when no other is left)', registers, aggregator: 'max', collect() { this.set(sources.originsEjected()); } });
   new Gauge({ name: 'streamedge_edge_open_connections', help: 'Viewer connections open in this process', registers, collect() { this.set(sources.openConnections()); } });
   const rejectedConnections = new Counter({ name: 'streamedge_edge_rejected_connections_total', help: 'Viewer connections refused at accept (503), by limit', labelNames: ['reason'], registers });
   const writeTimeouts = new Counter({ name: 'streamedge_edge_write_timeouts_total', help: 'Viewer connections cut after a response made no progress for the write timeout', registers });
@@ -124,7 +132,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   });
   const fallbacks = new Counter({ name: 'streamedge_edge_upstream_fallbacks_total', help: 'Fetches a tier failed and passed to the next one, by tier and reason', labelNames: ['tier', 'reason'], registers });
   const tierRequests = new Counter({ name: 'streamedge_edge_tier_requests_total', help: 'Request attempts to shields and peers by replica and outcome', labelNames: ['replica', 'outcome'], registers });
-  const tierEjections = new Counter({ name: 'streamedge_edge_tier_ejections_total', help: 'Shields and peers ejected after failing', labelNames: ['replica'], registers });
+  const tierEjections = new Counter({ name: 'streamedge_edge_tier_ejections_total', help: 'Shields and peers ejected: after failing, or for a body that failed its integrity check', labelNames: ['replica', 'reason'], registers });
   new Gauge({ name: 'streamedge_edge_peers', help: 'Other peers this node hashes keys among (every shield for a shield; the region\'s edges with --sibling-hashing)', registers, collect() { this.set(sources.peers()); } });
   new Gauge({ name: 'streamedge_edge_shields', help: 'Shields known (0 for a shield, or an edge without a shield tier)', registers, collect() { this.set(sources.shields()); } });
 
@@ -139,7 +147,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     },
     tierReplicaObserver: {
       onAttempt: (replica: string, outcome: AttemptOutcome) => tierRequests.labels(replica, outcome).inc(),
-      onEject: (replica: string) => tierEjections.labels(replica).inc(),
+      onEject: (replica: string, reason: EjectionReason) => tierEjections.labels(replica, reason).inc(),
       onReject: (reason: string) => originRejected.labels(reason).inc(),
     },
     peerHops: new Counter({ name: 'streamedge_edge_peer_hops_total', help: 'Peer hop headers received: believed (valid signature) or refused', labelNames: ['result'], registers }),
@@ -154,6 +162,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
     coalescedWaiters: new Counter({ name: 'streamedge_edge_coalesced_waiters_total', help: 'Requests that waited on another request’s origin fetch', registers }),
     flightOutcomes: new Counter({ name: 'streamedge_edge_fetch_outcomes_total', help: 'Coalesced origin fetches by outcome', labelNames: ['outcome'] as const, registers }),
     integrityFailures: new Counter({ name: 'streamedge_edge_integrity_failures_total', help: 'Origin bodies rejected (length or ETag mismatch, reset)', labelNames: ['reason'], registers }),
+    integrityRefetches: new Counter({ name: 'streamedge_edge_integrity_refetches_total', help: 'Fills fetched again from the next replica after a body failed its ETag check, by the tier that sent it', labelNames: ['tier'], registers }),
     partialStores: new Counter({ name: 'streamedge_edge_partial_stores_total', help: 'Partial or incomplete responses kept (combined, replaced, completed into a whole object, refused)', labelNames: ['result'] as const, registers }),
     evictions: new Counter({ name: 'streamedge_edge_cache_evictions_total', help: 'Objects evicted to make room', registers }),
     prefetches: new Counter({ name: 'streamedge_edge_prefetches_total', help: 'Segment prefetches by result', labelNames: ['result'], registers }),
@@ -166,7 +175,7 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
         originLatency.labels(outcome).observe(seconds);
       },
       onHedge: (replica: string) => hedges.labels(replica).inc(),
-      onEject: (replica: string) => ejections.labels(replica).inc(),
+      onEject: (replica: string, reason: EjectionReason) => ejections.labels(replica, reason).inc(),
       onReject: (reason: string) => originRejected.labels(reason).inc(),
     },
     connectionObserver: {

@@ -20,6 +20,7 @@ import { MAX_VARIANTS, storedSize, type StoredResponse } from './cache/variants.
 import { FlightTable } from './coalesce/flight-table.js';
 import { createEdgeMetrics, type EdgeMetrics } from './edge-metrics.js';
 import { createPrefetchIndex } from './prefetch.js';
+import { createHeldRequests } from './upstream/held-requests.js';
 import { createNewKeyRate } from './upstream/new-key-rate.js';
 import { createUpstreamClient, type UpstreamClient, type UpstreamInterim } from './upstream/upstream-client.js';
 import { DEFAULT_STRIPPED_REQUEST_HEADERS, strippedHeaderSet } from './upstream/forwarded-request.js';
@@ -60,6 +61,17 @@ export interface EdgeOptions {
   /** Origin requests waiting for a slot (default 1024) and their longest wait (default 4 s, below the balancer response timeout); beyond either, 503 + Retry-After. */
   readonly originMaxQueued?: number;
   readonly originQueueWaitMs?: number;
+  /**
+   * How long an origin replica is ejected, after 3 failures in a row or a body failing its ETag
+   * check (default 10 s); a replica corrupt again when it comes back stays out twice as long each
+   * time, up to originMaxEjectMs (default 160 s), until a body from it checks out.
+   */
+  readonly originEjectMs?: number;
+  readonly originMaxEjectMs?: number;
+  /** Longest upstream wait for a Low-Latency HLS request the origin holds (default 7 s: the origin holds up to 3 × a 2 s target duration). */
+  readonly holdWaitMs?: number;
+  /** Viewer requests waiting on held fetches at once, per process (default 10,000); beyond it, 503 + Retry-After. */
+  readonly maxHeldRequests?: number;
   /** How long a coalesced reader waits for the response head before fetching on its own. */
   readonly coalesceWaitMs?: number;
   readonly prefetchCount?: number;
@@ -122,6 +134,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 // Short: a live segment asked for a moment early must not stay "not found" for long.
 const DEFAULT_NEGATIVE_TTL_MS = 2_000;
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+const DEFAULT_HOLD_WAIT_MS = 7_000;
+const DEFAULT_MAX_HELD_REQUESTS = 10_000;
 /** Bounded loads among a region's shields: none takes more than this × the average in flight. */
 const SHIELD_BALANCE_FACTOR = 1.25;
 
@@ -163,15 +177,19 @@ export function createEdge(options: EdgeOptions): Edge {
     onListenerError: (error, key) => logger.error({ key, err: (error as Error).stack ?? String(error) }, 'a viewer’s response failed; dropped from the shared fetch'),
   });
   const originTimeoutMs = options.originTimeoutMs ?? 10_000;
+  const held = createHeldRequests({ holdWaitMs: options.holdWaitMs ?? DEFAULT_HOLD_WAIT_MS, maxWaiters: options.maxHeldRequests ?? DEFAULT_MAX_HELD_REQUESTS });
   const prefetchIndex = createPrefetchIndex(options.prefetchIndexSegments ?? 50_000);
   const metrics = createEdgeMetrics({
     cacheBytes: () => store.bytes,
     cacheObjects: () => store.count,
     cacheCapacityBytes: options.cacheBytes,
     inflightFlights: () => flights.size,
+    heldFlights: () => held.flights,
+    heldWaiters: () => held.waiters,
     prefetchIndexPlaylists: () => prefetchIndex.playlists,
     prefetchIndexSegments: () => prefetchIndex.segments,
     originReplicas: () => origins.replicas.length,
+    originsEjected: () => origins.ejected.length,
     openConnections: () => guard.open,
     originInFlight: () => origins.inFlight,
     originQueued: () => origins.queued,
@@ -191,7 +209,8 @@ export function createEdge(options: EdgeOptions): Edge {
     retryAfterSeconds: 1,
     deadlineMs: options.originDeadlineMs ?? 60_000,
     ejectAfterFailures: 3,
-    ejectForMs: 10_000,
+    ejectForMs: options.originEjectMs ?? 10_000,
+    maxEjectForMs: options.originMaxEjectMs ?? 160_000,
     userAgent: `streamedge-edge/${options.id}`,
     ca: options.originCa,
     observer: metrics.originObserver,
@@ -217,6 +236,7 @@ export function createEdge(options: EdgeOptions): Edge {
           retryAfterSeconds: 1,
           ejectAfterFailures: 2,
           ejectForMs: 5_000,
+          maxEjectForMs: 80_000,
           balanceFactor: SHIELD_BALANCE_FACTOR,
           userAgent: `streamedge-edge/${options.id}`,
           observer: metrics.tierReplicaObserver,
@@ -265,6 +285,7 @@ export function createEdge(options: EdgeOptions): Edge {
     strippedRequestHeaders: new Set([...strippedRequestHeaders, SIBLING_HEADER, PEER_HOP_HEADER]),
     prefetchCount,
     prefetchIndex,
+    held,
     newKeyRate: createNewKeyRate({ perSecond: options.newKeysPerSecond ?? 1000, burst: 2 * (options.newKeysPerSecond ?? 1000) }),
     adminToken: options.adminToken,
     metricsToken: options.metricsToken,

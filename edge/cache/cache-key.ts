@@ -1,8 +1,12 @@
-// The cache key is explicit: the normalized path plus only allow-listed query parameters. Viewer
-// tokens, `region` hints and `_HLS_*` parameters are dropped, so they can neither split the cache
-// (one copy per viewer) nor poison it. The same normalized form is what the edge asks the origin for.
+// The cache key is explicit: the normalized path plus only allow-listed query parameters, and for a
+// playlist its Low-Latency HLS delivery directives (delivery-directives.ts), checked and in one
+// order. Viewer tokens, `region` hints and anything else are dropped, so they can neither split the
+// cache (one copy per viewer) nor poison it. The same normalized form is what the edge asks the
+// origin for.
 
+import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
 import { normalizePath } from '../../infra/http/request-path.js';
+import { DELIVERY_DIRECTIVES, deliveryDirectives } from './delivery-directives.js';
 
 export const MAX_TARGET_LENGTH = 2048;
 
@@ -31,7 +35,8 @@ export function createCacheKeyFunction(options: CacheKeyOptions = {}): CacheKeyF
       throw new TypeError(`cache key: allowedQueryParams entries must be plain names, got ${JSON.stringify(name)}`);
     }
   }
-  const allowedSet = new Set(allowed);
+  // The delivery directives follow their own rule, whatever the allow-list says.
+  const allowedSet = new Set(allowed.filter((name) => !(DELIVERY_DIRECTIVES as readonly string[]).includes(name)));
 
   return (target) => {
     if (target.length > MAX_TARGET_LENGTH) return bad('request target too long', 414);
@@ -46,15 +51,16 @@ export function createCacheKeyFunction(options: CacheKeyOptions = {}): CacheKeyF
     const rawPath = question === -1 ? withoutFragment : withoutFragment.slice(0, question);
     const normalized = normalizePath(rawPath);
     if (!normalized.ok) return bad(normalized.reason);
-    let query = '';
-    if (question !== -1 && allowedSet.size > 0) {
-      const kept: [string, string][] = [];
-      for (const [name, value] of new URLSearchParams(withoutFragment.slice(question + 1))) {
-        if (allowedSet.has(name)) kept.push([name, value]);
-      }
-      kept.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
-      if (kept.length > 0) query = `?${new URLSearchParams(kept).toString()}`;
+    if (question === -1) return { ok: true, key: normalized.path };
+    const params = [...new URLSearchParams(withoutFragment.slice(question + 1))];
+    const kept = params.filter(([name]) => allowedSet.has(name));
+    kept.sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : av > bv ? 1 : 0) : a < b ? -1 : 1));
+    const parts = kept.length > 0 ? [new URLSearchParams(kept).toString()] : [];
+    if (isPlaylistPath(normalized.path)) {
+      const directives = deliveryDirectives(params);
+      if (!directives.ok) return bad(directives.reason);
+      if (directives.query !== '') parts.push(directives.query);
     }
-    return { ok: true, key: normalized.path + query };
+    return { ok: true, key: parts.length > 0 ? `${normalized.path}?${parts.join('&')}` : normalized.path };
   };
 }

@@ -124,6 +124,40 @@ describe('flight table (request coalescing)', () => {
     assert.deepEqual(reader.seen, { head: 'head', data: ['body'], outcome: 'gave-up' });
   });
 
+  it('a restart ends the readers that answered, keeps the ones that have not and lets new ones join the fetch again', async () => {
+    const table = new FlightTable<string>({ waitTimeoutMs: 50 });
+    const { flight } = table.acquire('/a');
+    const answered = recorder();
+    const holding = recorder();
+    let restarts = 0;
+    flight.subscribe(answered.listener, { waitLimited: false });
+    flight.subscribe({ ...holding.listener, onRestart: () => ++restarts > 0 });
+    flight.publishHead('200 bad');
+    flight.publishChunk(Buffer.from('bad'));
+    flight.restart(new Error('etag-mismatch'));
+    assert.equal(answered.seen.outcome, 'transient-error', 'a reader without onRestart cannot take back what it sent');
+    assert.equal(holding.seen.outcome, undefined);
+    assert.equal(restarts, 1);
+    assert.equal(table.get('/a'), flight, 'still the key\'s flight: new requests join the fetch again');
+    const late = recorder();
+    flight.subscribe(late.listener);
+    flight.publishHead('200 good');
+    flight.publishChunk(Buffer.from('good'));
+    flight.finish('done');
+    assert.deepEqual(holding.seen, { head: '200 good', data: ['bad', 'good'], outcome: 'done' });
+    assert.deepEqual(late.seen, { head: '200 good', data: ['good'], outcome: 'done' }, 'nothing of the withdrawn body is replayed');
+    assert.equal(flight.bytes, 4);
+    // A reader that stays waits for the new head within the wait bound again.
+    const again = table.acquire('/b').flight;
+    const waiting = recorder();
+    again.subscribe({ ...waiting.listener, onRestart: () => true });
+    again.publishHead('200 bad');
+    again.restart(new Error('etag-mismatch'));
+    await sleep(120);
+    assert.equal(waiting.seen.outcome, 'wait-timeout');
+    assert.throws(() => again.restart(new Error('twice')), /only a joinable streaming flight can restart/);
+  });
+
   it('a cancelled reader hears nothing more', () => {
     const table = new FlightTable<string>({ waitTimeoutMs: 1000 });
     const { flight } = table.acquire('/a');

@@ -3,7 +3,9 @@
 // reader of that flight. The flight broadcasts the response head and then each body chunk as it
 // arrives, replaying earlier chunks to late joiners, so time to first byte never waits for the
 // whole object. Every ending has a name. Interim messages before the head (`I`, e.g. an HTTP 103)
-// go to the readers waiting at the time and are never replayed.
+// go to the readers waiting at the time and are never replayed. A writer whose body turned out bad
+// may start over from another upstream (restart): readers that cannot take back what they sent end,
+// the others wait for the new head.
 
 /**
  * - done: the body arrived complete and verified.
@@ -19,6 +21,12 @@ export interface FlightListener<H, I = never> {
   onHead(head: H): void;
   onData(chunk: Buffer): void;
   onEnd(outcome: FlightOutcome, error?: Error): void;
+  /**
+   * The head and body so far are withdrawn and the writer fetches the object again. True: this
+   * reader has sent nothing of them yet and waits for the new head; false (or absent): it ends
+   * with transient-error.
+   */
+  onRestart?(): boolean;
   /** True while this reader cannot take more data (its socket buffer is full). */
   congested?(): boolean;
 }
@@ -45,6 +53,8 @@ export class Flight<H, I = never> {
   readonly #listeners = new Set<FlightListener<H, I>>();
   /** Per reader: clears its wait-for-head timer. */
   readonly #timers = new Map<FlightListener<H, I>, () => void>();
+  /** Readers whose wait for the head is bounded (every one but the request that started the flight). */
+  readonly #waitLimited = new Set<FlightListener<H, I>>();
   readonly #onClose: (flight: Flight<H, I>) => void;
   readonly #waitTimeoutMs: number;
   readonly #onListenerError: ListenerErrorHandler;
@@ -64,6 +74,7 @@ export class Flight<H, I = never> {
       this.#listeners.delete(listener);
       this.#timers.get(listener)?.();
       this.#timers.delete(listener);
+      this.#waitLimited.delete(listener);
       this.#onListenerError(error, this.key);
     }
   }
@@ -97,26 +108,33 @@ export class Flight<H, I = never> {
   subscribe(listener: FlightListener<H, I>, options: { waitLimited?: boolean } = {}): Subscription {
     if (!this.joinable) throw new Error(`flight ${this.key} is not joinable`);
     this.#listeners.add(listener);
-    let timer: NodeJS.Timeout | undefined;
+    if (options.waitLimited !== false) this.#waitLimited.add(listener);
     if (this.#state !== 'waiting') {
       listener.onHead(this.#head as H);
       for (const chunk of this.#chunks!) listener.onData(chunk);
-    } else if (options.waitLimited !== false) {
-      timer = setTimeout(() => {
-        this.#timers.delete(listener);
-        if (this.#state === 'waiting' && this.#listeners.delete(listener)) listener.onEnd('wait-timeout');
-      }, this.#waitTimeoutMs);
-      timer.unref();
+    } else {
+      this.#awaitHead(listener);
     }
-    const clear = (): void => clearTimeout(timer);
-    this.#timers.set(listener, clear);
     return {
       cancel: () => {
-        clear();
+        this.#timers.get(listener)?.();
         this.#timers.delete(listener);
+        this.#waitLimited.delete(listener);
         this.#listeners.delete(listener);
       },
     };
+  }
+
+  /** Bounds a wait-limited reader's wait for the head: past it, the reader goes its own way. */
+  #awaitHead(listener: FlightListener<H, I>): void {
+    if (!this.#waitLimited.has(listener)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(listener);
+      this.#waitLimited.delete(listener);
+      if (this.#state === 'waiting' && this.#listeners.delete(listener)) listener.onEnd('wait-timeout');
+    }, this.#waitTimeoutMs);
+    timer.unref();
+    this.#timers.set(listener, () => clearTimeout(timer));
   }
 
   /** Writer: an interim message before the head, delivered to the readers waiting now, kept by none. */
@@ -166,6 +184,32 @@ export class Flight<H, I = never> {
     return this.#purged;
   }
 
+  /**
+   * Writer: the body broadcast so far is bad (it failed its integrity check) and the writer fetches
+   * the object again. Readers that already answered from it end with transient-error (their
+   * viewers are cut, never handed wrong bytes as a whole response); the rest, and requests joining
+   * from now on, wait for the new head as at the start. Only a joinable flight can start over.
+   */
+  restart(error: Error): void {
+    if (this.#state !== 'streaming' || !this.joinable) throw new Error(`flight ${this.key}: only a joinable streaming flight can restart`);
+    this.#state = 'waiting';
+    this.#head = undefined;
+    this.#chunks = [];
+    this.#bytes = 0;
+    for (const listener of [...this.#listeners]) {
+      let stays = false;
+      this.#deliver(listener, (l) => (stays = l.onRestart?.() === true));
+      if (!this.#listeners.has(listener)) continue;
+      if (stays) {
+        this.#awaitHead(listener);
+        continue;
+      }
+      this.#listeners.delete(listener);
+      this.#waitLimited.delete(listener);
+      this.#deliver(listener, (l) => l.onEnd('transient-error', error));
+    }
+  }
+
   /** Whether any reader is backed up; the writer may slow down for unbounded streams. */
   congested(): boolean {
     for (const listener of this.#listeners) if (listener.congested?.()) return true;
@@ -181,6 +225,7 @@ export class Flight<H, I = never> {
     this.#chunks = undefined;
     for (const clear of this.#timers.values()) clear();
     this.#timers.clear();
+    this.#waitLimited.clear();
     const listeners = [...this.#listeners];
     this.#listeners.clear();
     this.#onClose(this);

@@ -11,6 +11,7 @@ import type { FlightTable } from '../coalesce/flight-table.js';
 import type { EdgeMetrics } from '../edge-metrics.js';
 import type { UpstreamClient, UpstreamInterim } from '../upstream/upstream-client.js';
 import type { PrefetchIndex } from '../prefetch.js';
+import type { HeldRequests } from '../upstream/held-requests.js';
 import type { NewKeyRate } from '../upstream/new-key-rate.js';
 import type { PeerChoice } from '../upstream/peer-directory.js';
 import type { PeerHopAuth } from '../upstream/peer-hop.js';
@@ -85,6 +86,8 @@ export interface EdgeServices {
   readonly prefetchCount: number;
   /** Parsed segment lists of cached media playlists (bounded; edge/prefetch.ts). */
   readonly prefetchIndex: PrefetchIndex;
+  /** Low-Latency HLS requests the origin holds on purpose, and the bound on viewers waiting on them (edge/upstream/held-requests.ts). */
+  readonly held: HeldRequests;
   /** Keys with nothing cached this process starts fetching per second (edge/upstream/new-key-rate.ts). */
   readonly newKeyRate: NewKeyRate;
   readonly adminToken: string | undefined;

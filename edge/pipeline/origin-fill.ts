@@ -2,11 +2,14 @@
 // end. The writer makes one origin request per key, broadcasts its head and body to every reader as
 // they arrive, checks the body (Content-Length, ETag hash) and stores it only if whole; each reader
 // streams the flight to its viewer, or falls back to a fetch of its own (pass-through) or to a
-// stale entry (stale-if-error). A body cut short, and a 206 a pass-through relays, may be kept as
-// partial content (partial-capture.ts). Unsafe methods take a road of their own: streamed through,
-// never stored, invalidating what the cache holds for the URL.
+// stale entry (stale-if-error). A body that fails its ETag check ejects the replica it came from and
+// is fetched again from the next one, within the same flight (readers not yet answered get the good
+// object). A body cut short, and a 206 a pass-through relays, may be kept as partial content
+// (partial-capture.ts). Unsafe methods take a road of their own: streamed through, never stored,
+// invalidating what the cache holds for the URL.
 import type { IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
+import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
 import { isNotModified } from '../../infra/http/not-modified.js';
 import { originStatusFault, UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import { createCacheEntry, ownBody, refreshCacheEntry, validatorsOf, type CacheEntry } from '../cache/cache-entry.js';
@@ -82,7 +85,40 @@ function upstreamTiers(services: EdgeServices, key: string, road: FillRoad): Ups
 }
 
 function fetchUpstream(services: EdgeServices, key: string, options: UpstreamFetchOptions, road: FillRoad): Promise<TieredResponse> {
-  return fetchThroughTiers(upstreamTiers(services, key, road), key, options, services.tierObserver);
+  const held = services.held.isHeld(key) ? { heldWaitMs: services.held.holdWaitMs } : {};
+  return fetchThroughTiers(upstreamTiers(services, key, road), key, { ...options, ...held }, services.tierObserver);
+}
+
+/**
+ * Fetches of one fill after bodies that failed their ETag check. Each follows an ejection, so it
+ * goes to the next replica in rendezvous order (the same one only when no other is left); a third
+ * corrupt body in a row means more than one bad replica (or an ETag no replica's bytes match), and
+ * the readers get the error.
+ */
+const MAX_INTEGRITY_REFETCHES = 2;
+
+/**
+ * A body whose bytes do not match its hash ETag: the replica that sent it is broken, not unlucky,
+ * and is ejected (with back-off while it stays corrupt). The whole replica, not the one object:
+ * bad bytes are strong evidence that its storage (or its path) is bad, a per-object list would
+ * grow with every key, and each other bad object would still cost a viewer a cut response before
+ * it was found; the other replicas hold the same bytes, so a wrong guess only moves load for a
+ * while. A body continued from another tier blames no one (tiered-fetch.ts soleSource).
+ */
+function ejectCorruptSource(services: EdgeServices, key: string, response: TieredResponse): void {
+  const source = response.soleSource();
+  if (!source) {
+    services.logger.warn({ key, tier: response.tier }, 'corrupt body was continued from another tier; no single replica to eject');
+    return;
+  }
+  const outForMs = source.client.eject(source.replica);
+  if (outForMs !== undefined) services.logger.warn({ key, tier: source.tier, replica: source.replica, outForMs }, 'replica ejected: its body failed the integrity check');
+}
+
+/** A body that matched its hash ETag vouches for its replica: a run of corrupt bodies ends there. */
+function reportIntactSource(services: EdgeServices, key: string, response: TieredResponse): void {
+  const source = response.soleSource();
+  if (source?.client.reportIntact(source.replica)) services.logger.info({ key, tier: source.tier, replica: source.replica }, 'replica recovered: its body passed the integrity check again');
 }
 
 // A fetch made with one viewer's credentials (when they are forwarded at all) is shared only with
@@ -93,7 +129,7 @@ const CREDENTIAL_FIELDS = ['authorization'] as const;
  * Runs the upstream fetch for a flight the caller just created as writer. Never throws: every
  * ending is a named flight outcome.
  */
-async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad): Promise<void> {
+async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad, integrityRefetches = 0): Promise<void> {
   const key = flight.key;
   let response: TieredResponse;
   try {
@@ -179,7 +215,10 @@ async function runOriginFill(services: EdgeServices, flight: Flight<FillHead, Up
   // Only a response being stored is worth sharing with later arrivals; anything else goes its own way.
   if (notStored !== undefined) flight.closeToNewReaders();
 
-  await streamBody(services, flight, response, contentLength, etag, notStored, varied);
+  const refetchAllowed = integrityRefetches < MAX_INTEGRITY_REFETCHES;
+  if ((await streamBody(services, flight, response, contentLength, etag, notStored, varied, refetchAllowed)) === 'refetch') {
+    await runOriginFill(services, flight, stale, road, integrityRefetches + 1);
+  }
 }
 
 function streamBody(
@@ -190,7 +229,8 @@ function streamBody(
   etag: string | undefined,
   initiallyNotStored: NotStorableReason | undefined,
   varied: VariedFields | undefined,
-): Promise<void> {
+  refetchAllowed: boolean,
+): Promise<'ended' | 'refetch'> {
   const { body } = response;
   let notStored = initiallyNotStored;
   // With a known length the body is copied straight into its final, exactly sized buffer, and
@@ -204,7 +244,7 @@ function streamBody(
   // then fails gets an aborted connection, never a complete-looking response with the wrong bytes.
   let held: Buffer | undefined;
 
-  return new Promise<void>((resolve) => {
+  return new Promise<'ended' | 'refetch'>((resolve) => {
     let over = false;
     const fail = (reason: string, error: Error): void => {
       if (over) return;
@@ -216,12 +256,20 @@ function streamBody(
         keepIncomplete(services, flight.key, response, whole.subarray(0, received), whole.length, varied);
       }
       services.metrics.integrityFailures.labels(reason).inc();
-      services.metrics.flightOutcomes.labels('transient-error').inc();
       services.logger.warn({ key: flight.key, tier: response.tier, replica: response.replica, reason, err: error.message }, 'origin body rejected; not cached');
-      // A shield whose bytes do not match their ETag is broken, not unlucky: the next fills go around it.
-      if (response.tier === 'shield' && reason === 'etag-mismatch') services.shields?.eject(response.replica);
+      if (reason === 'etag-mismatch') {
+        ejectCorruptSource(services, flight.key, response);
+        // A flight that would have stored the object starts over (readers that answered are cut).
+        if (refetchAllowed && flight.joinable) {
+          services.metrics.integrityRefetches.labels(response.tier).inc();
+          flight.restart(error);
+          resolve('refetch');
+          return;
+        }
+      }
+      services.metrics.flightOutcomes.labels('transient-error').inc();
       flight.finish('transient-error', error);
-      resolve();
+      resolve('ended');
     };
     const pauseIfCongested = (): void => {
       // Replayable bodies are bounded by the object limit; an unbounded stream-through follows
@@ -244,7 +292,7 @@ function streamBody(
         discardBody(body);
         services.metrics.flightOutcomes.labels('gave-up').inc();
         flight.finish('gave-up');
-        resolve();
+        resolve('ended');
         return;
       }
       received += chunk.length;
@@ -291,16 +339,19 @@ function streamBody(
         fail('etag-mismatch', integrityError('etag-mismatch', `origin ${response.replica} body does not match its ETag ${etag}`));
         return;
       }
+      if (verifier) reportIntactSource(services, flight.key, response);
       over = true;
       if (held) flight.publishChunk(held);
       let outcome: 'done' | 'gave-up' = 'gave-up';
-      if (notStored === undefined && !flight.purged) {
+      const kept = notStored === undefined ? whole ?? ownBody(chunks, received) : undefined;
+      if (kept && response.status === 200 && isPlaylistPath(flight.key)) services.held.notePlaylist(flight.key, kept);
+      if (kept && !flight.purged) {
         const entry = createCacheEntry({
           key: flight.key,
           status: response.status,
           negativeTtl: services.negativeTtl,
           headers: response.headers,
-          body: whole ?? ownBody(chunks, received),
+          body: kept,
           requestTime: response.requestTime,
           responseTime: response.responseTime,
           commonHeaders: services.commonHeaders,
@@ -310,7 +361,7 @@ function streamBody(
       }
       services.metrics.flightOutcomes.labels(outcome).inc();
       flight.finish(outcome);
-      resolve();
+      resolve('ended');
     });
   });
 }
@@ -327,14 +378,19 @@ export function startBackgroundFill(services: EdgeServices, key: string, stale: 
 
 /** Runs a fill in the background; a bug in it must end the flight, not the process. */
 function fill(services: EdgeServices, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, road: FillRoad): void {
-  runOriginFill(services, flight, stale, road).catch((error: unknown) => {
-    services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
-    flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
-  });
+  const ended = services.held.isHeld(flight.key) ? services.held.flightStarted() : undefined;
+  runOriginFill(services, flight, stale, road)
+    .catch((error: unknown) => {
+      services.logger.error({ key: flight.key, err: (error as Error).stack ?? String(error) }, 'origin fill failed');
+      flight.finish('transient-error', new EdgeError('internal error while fetching', { source: 'internal', retryable: true, status: 500, reason: 'internal', cause: error }));
+    })
+    .finally(ended);
 }
 
 /** A miss or a revalidation: join or start the key's flight, and stream it to this viewer as a reader. */
 export function readThroughFlight(services: EdgeServices, ctx: RequestContext, stale: CacheEntry | undefined): void {
+  const held = services.held.isHeld(ctx.key);
+  if (held && !admitHeld(services, ctx)) return;
   if (stale === undefined && !services.flights.has(ctx.key) && !services.newKeyRate.tryTake()) {
     services.metrics.originRejected.labels('new-key-rate').inc();
     serveStaleOrError(services, ctx, undefined, newKeyRateError());
@@ -353,10 +409,22 @@ export function readThroughFlight(services: EdgeServices, ctx: RequestContext, s
     ctx.collapsed = true;
     services.metrics.coalescedWaiters.inc();
   }
-  attachReader(services, ctx, flight, stale);
+  attachReader(services, ctx, flight, stale, held);
 }
 
-function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined): void {
+/** A viewer waiting on a held fetch takes one of the bounded places until its response ends; none left: 503. */
+function admitHeld(services: EdgeServices, ctx: RequestContext): boolean {
+  const release = services.held.admit();
+  if (release === undefined) {
+    services.metrics.originRejected.labels('held-limit').inc();
+    serveStaleOrError(services, ctx, undefined, new EdgeError('too many requests waiting on held fetches', { source: 'internal', retryable: true, status: 503, reason: 'held-limit', retryAfterSeconds: 1 }));
+    return false;
+  }
+  ctx.res.once('close', release);
+  return true;
+}
+
+function attachReader(services: EdgeServices, ctx: RequestContext, flight: Flight<FillHead, UpstreamInterim>, stale: CacheEntry | undefined, held: boolean): void {
   const { req, res } = ctx;
   const wantsRange = req.headers.range !== undefined;
   // A playlist for a signed URL is rewritten whole (its token carried into every URI), from the cached copy.
@@ -439,6 +507,13 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
       ctx.bodyBytes += chunk.length;
     },
     congested: () => res.writableNeedDrain,
+    onRestart() {
+      // The bytes so far were bad: a viewer already answered from them is cut (onEnd); one that
+      // has sent nothing yet (waiting for the whole object) takes the object fetched again.
+      if (streaming || res.headersSent) return false;
+      awaitingWhole = false;
+      return true;
+    },
     onEnd(outcome: FlightOutcome, error?: Error) {
       if (stopped) return;
       stopped = true;
@@ -473,7 +548,8 @@ function attachReader(services: EdgeServices, ctx: RequestContext, flight: Fligh
     },
   };
   // onHead may run inside subscribe() when the flight is already streaming.
-  const subscription = flight.subscribe(listener, { waitLimited: ctx.collapsed });
+  // A held fetch is bounded by its hold wait: a reader giving up on it would only send its own.
+  const subscription = flight.subscribe(listener, { waitLimited: ctx.collapsed && !held });
   subscribed = true;
   if (stopped) subscription.cancel();
   res.once('close', () => {

@@ -4,6 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { pino } from 'pino';
+import { rendezvousScore } from '../../infra/hashing/rendezvous-hash.js';
+import { sumMetric } from '../../infra/prometheus/prometheus-text.js';
+import { waitUntil } from '../../infra/testing/wait-for.js';
 import { selectVariant } from '../cache/variants.js';
 import { createEdge, type Edge, type EdgeOptions } from '../edge-server.js';
 import { deadOriginUrl, object, sha256Etag, startTestOrigin, type TestOrigin } from './test-origin.js';
@@ -271,6 +274,73 @@ describe('edge (in-process, scripted origins)', () => {
       }
     });
   }
+
+  it('a replica serving corrupt bytes: viewers not yet answered get the good object, nothing bad is cached, the replica is ejected, then readmitted', async () => {
+    const corrupt = await startTestOrigin();
+    const { edge, url } = await startEdge({ originUrls: [corrupt.url, origin.url], hedgeDelayMs: 0, originEjectMs: 400 });
+    const [bad, good] = edge.origins.replicas.map((replica) => replica.id) as [string, string];
+    // Objects whose rendezvous order puts the corrupt replica first (as every edge would).
+    const badFirst = Array.from({ length: 64 }, (_, i) => `/vod/integrity/seg-${String(i).padStart(5, '0')}.ts`).filter((path) => rendezvousScore(bad, path) > rendezvousScore(good, path));
+    const [first, second, third] = badFirst as [string, string, string];
+    const body = bytes(192 * 1024, 11);
+    let corrupting = true;
+    for (const path of [first, second, third]) {
+      origin.route(path, object(body));
+      corrupt.route(path, (req, res) => {
+        if (!corrupting) return object(body)(req, res);
+        // Same head and ETag as the good replica; every byte inverted (a bad disk), sent slowly enough for viewers to join.
+        res.writeHead(200, { 'content-type': 'video/mp2t', etag: sha256Etag(body), 'cache-control': 'max-age=600', 'content-length': String(body.length) });
+        const inverted = Buffer.from(body.map((byte) => byte ^ 0xff));
+        res.write(inverted.subarray(0, 64 * 1024));
+        const timer = setTimeout(() => res.end(inverted.subarray(64 * 1024)), 300);
+        res.on('close', () => clearTimeout(timer));
+      });
+    }
+    const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => sumMetric(await (await fetch(`${url}/metrics`)).text(), name, labels);
+    try {
+      // The first viewer has its headers when the bytes turn out bad: it is cut, never handed them as a whole.
+      const answered = rawGet(`${url}${first}`);
+      await waitUntil('the corrupt replica is sending the body', async () => corrupt.hits.get(first) === 1, 2000);
+      // A coalesced viewer waiting for the whole object (a range is cut from it) has sent nothing yet: it gets the good bytes.
+      const waiting = fetch(`${url}${first}`, { headers: { range: 'bytes=1000-1999' } });
+      const cut = await answered;
+      assert.equal(cut.status, 200);
+      assert.ok(cut.aborted && cut.received < body.length, `first viewer cut (received ${cut.received} of ${cut.declared})`);
+      const ranged = await waiting;
+      assert.equal(ranged.status, 206);
+      assert.ok(Buffer.from(await ranged.arrayBuffer()).equals(body.subarray(1000, 2000)));
+      assert.match(ranged.headers.get('cache-status')!, /collapsed/);
+      // Fetched again from the good replica, within the same flight, and stored whole: the next viewer hits.
+      const stored = edge.services.store.peek(first);
+      assert.ok(stored !== undefined && !('kind' in stored && stored.kind === 'partial'));
+      const hit = await fetch(`${url}${first}`);
+      assert.ok(Buffer.from(await hit.arrayBuffer()).equals(body));
+      assert.match(hit.headers.get('cache-status')!, /hit/);
+      assert.equal(corrupt.hits.get(first), 1);
+      assert.equal(origin.hits.get(first), 1);
+      // Ejected, and shown in /metrics.
+      assert.deepEqual(edge.origins.ejected, [bad]);
+      assert.equal(await metric('streamedge_edge_origin_ejections_total', { replica: bad, reason: 'integrity' }), 1);
+      assert.equal(await metric('streamedge_edge_origin_replicas_ejected'), 1);
+      assert.equal(await metric('streamedge_edge_integrity_failures_total', { reason: 'etag-mismatch' }), 1);
+      assert.equal(await metric('streamedge_edge_integrity_refetches_total', { tier: 'origin' }), 1);
+      // Later objects the corrupt replica would have served go to the next replica while it is out.
+      const later = await fetch(`${url}${second}`);
+      assert.ok(Buffer.from(await later.arrayBuffer()).equals(body));
+      assert.equal(corrupt.hits.get(second), undefined);
+      // Repaired, it is back when the ejection ends and serves its own objects again.
+      corrupting = false;
+      await waitUntil('the ejection ends', async () => edge.origins.ejected.length === 0, 2000);
+      assert.equal(await metric('streamedge_edge_origin_replicas_ejected'), 0);
+      const readmitted = await fetch(`${url}${third}`);
+      assert.ok(Buffer.from(await readmitted.arrayBuffer()).equals(body));
+      assert.equal(corrupt.hits.get(third), 1);
+      assert.equal(origin.hits.get(third), undefined);
+    } finally {
+      await edge.close(1000);
+      await corrupt.close();
+    }
+  });
 
   it('serves stale-if-error when every origin fails, and a clean 502 without a stale copy', async () => {
     const body = bytes(1000, 5);

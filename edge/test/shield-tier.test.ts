@@ -183,7 +183,7 @@ describe('shield tier', () => {
     assert.ok(next.bytes.equals(body.subarray(0, 1000)));
   });
 
-  it('a shield serving bytes that do not match their ETag: nothing is cached downstream, and the next fill goes around it', async () => {
+  it('a shield serving bytes that do not match their ETag: it is ejected and the fill fetched again from the origin, never storing the bad bytes', async () => {
     const good = randomBytes(64 * 1024);
     const origin = await startTestOrigin();
     const badShield = await startTestOrigin();
@@ -200,15 +200,21 @@ describe('shield tier', () => {
     // The first viewer is cut before the last byte: never a complete-looking 200 with wrong bytes.
     await assert.rejects(get(`${edge.url}/vod/bad/seg-00000.ts`));
     assert.equal(await metric(edge.url, 'streamedge_edge_integrity_failures_total', { reason: 'etag-mismatch' }), 1);
-    // Nothing stored: the next viewer's fill goes to the origin (the shield is ejected) and gets the right bytes.
+    assert.equal(await metric(edge.url, 'streamedge_edge_tier_ejections_total', { reason: 'integrity' }), 1);
+    assert.equal(await metric(edge.url, 'streamedge_edge_integrity_refetches_total', { tier: 'shield' }), 1);
+    // The fill went on around the ejected shield to the origin and stored the right bytes: the next viewer hits.
+    await waitFor('the fill fetched again from the origin', async () => (origin.hits.get('/vod/bad/seg-00000.ts') === 1 ? true : undefined), 5_000, 20);
     const second = await get(`${edge.url}/vod/bad/seg-00000.ts`);
     assert.equal(second.status, 200);
     assert.ok(second.bytes.equals(good));
-    assert.match(second.headers.get('cache-status')!, /^streamedge-edge-corrupt; fwd=miss/);
+    assert.match(second.headers.get('cache-status')!, /^streamedge-edge-corrupt; hit/);
     assert.equal(origin.hits.get('/vod/bad/seg-00000.ts'), 1);
-    const third = await get(`${edge.url}/vod/bad/seg-00000.ts`);
-    assert.ok(third.bytes.equals(good));
-    assert.match(third.headers.get('cache-status')!, /^streamedge-edge-corrupt; hit/);
+    assert.equal(badShield.hits.get('/vod/bad/seg-00000.ts'), 1);
+    // A new object skips the ejected shield too.
+    origin.route('/vod/bad/seg-00001.ts', object(good));
+    badShield.route('/vod/bad/seg-00001.ts', object(good));
+    assert.ok((await get(`${edge.url}/vod/bad/seg-00001.ts`)).bytes.equals(good));
+    assert.equal(badShield.hits.get('/vod/bad/seg-00001.ts'), undefined);
   });
 });
 

@@ -96,6 +96,22 @@ describe('fetch through tiers', () => {
     assert.equal(createHash('sha256').update(bytes).digest('hex'), createHash('sha256').update(BODY).digest('hex'));
     assert.equal(origin.hits.get('/break'), 1);
     assert.deepEqual(seen, ['answered', 'answered', 'resumed']);
+    // Its bytes came from two replicas: bad ones could not be pinned on either.
+    assert.equal(response.soleSource(), undefined);
+  });
+
+  it('names the one replica a body came from whole, so the fill can eject it for bad bytes', async () => {
+    shield.route('/whole', object(BODY));
+    const list = tiers(['shield', shield.url], ['origin', origin.url]);
+    const response = await fetchThroughTiers(list, '/whole', {});
+    await read(response.body);
+    const source = response.soleSource();
+    assert.equal(source?.tier, 'shield');
+    assert.equal(source.client, list[0]!.client);
+    assert.equal(source.replica, shield.url);
+    const fromLast = await fetchThroughTiers(tiers(['shield', dead], ['origin', origin.url]), '/break', {});
+    await read(fromLast.body);
+    assert.equal(fromLast.soleSource()?.tier, 'origin');
   });
 
   it('fails the body, as the break would have, when the next tier holds another representation or nothing', async () => {

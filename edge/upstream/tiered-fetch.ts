@@ -1,10 +1,13 @@
 // A fill's road upstream as an ordered list of tiers — the key's owner worker, the key's owner edge
 // in the region, the region's shields, the origin replicas — tried in turn: a tier that cannot
-// connect, times out or answers 5xx passes the fetch to the next, and the last tier's answer stands.
+// connect, times out or answers 5xx passes the fetch to the next (except a held request's 5xx that
+// came from upstream of the tier), and the last tier's answer stands.
 // A body from any tier but the last that breaks off (reset, killed peer, short) is continued from
 // the next tiers with a Range request for the rest, so viewers streaming it never see the break;
-// the bytes are still checked whole (length, ETag hash) by the fill that reads them.
+// the bytes are still checked whole (length, ETag hash) by the fill that reads them, which can
+// then blame (eject) the one replica they came from — or no one, when they came from several.
 import { PassThrough, type Readable } from 'node:stream';
+import { upstreamFaultOf } from '../../infra/http/upstream-fault.js';
 import { EdgeError, upstreamError } from '../errors.js';
 import { discardBody, type UpstreamClient, type UpstreamFetchOptions, type UpstreamResponse } from './upstream-client.js';
 
@@ -26,9 +29,21 @@ export interface TierObserver {
   onFallback?(tier: UpstreamTierName, key: string, reason: string, message?: string): void;
 }
 
+/** Where every byte of a body came from: one replica of one tier's client. */
+export interface BodySource {
+  readonly tier: UpstreamTierName;
+  readonly client: UpstreamClient;
+  readonly replica: string;
+}
+
 export interface TieredResponse extends UpstreamResponse {
   /** The tier whose head the response carries. */
   readonly tier: UpstreamTierName;
+  /**
+   * The replica that sent the whole body, or undefined once it was continued from another tier:
+   * a tier cuts a body it found corrupt, so bad bytes in a continued body cannot be pinned on one.
+   */
+  soleSource(): BodySource | undefined;
 }
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
@@ -51,7 +66,7 @@ export async function fetchThroughTiers(tiers: readonly UpstreamTier[], key: str
     const seconds = (): number => (performance.now() - started) / 1000;
     let response: UpstreamResponse;
     try {
-      response = await tier.client.fetch(key, tier.headers ? { ...options, headers: { ...options.headers, ...tier.headers } } : options);
+      response = await tier.client.fetch(key, tierOptions(tier, options));
     } catch (error) {
       observer.onTier?.(tier.name, 'failed', seconds());
       if (last) throw error;
@@ -59,7 +74,7 @@ export async function fetchThroughTiers(tiers: readonly UpstreamTier[], key: str
       observer.onFallback?.(tier.name, key, failure.reason, failure.message);
       continue;
     }
-    if (response.status >= 500 && !last) {
+    if (response.status >= 500 && !last && !heldUpstream(response, options)) {
       // The tier may only be relaying an origin's 5xx, or be failing itself: ask the next one.
       discardBody(response.body);
       observer.onTier?.(tier.name, 'http-5xx', seconds());
@@ -67,10 +82,32 @@ export async function fetchThroughTiers(tiers: readonly UpstreamTier[], key: str
       continue;
     }
     observer.onTier?.(tier.name, 'answered', seconds());
-    if (last || !resumable(response, options)) return { ...response, tier: tier.name };
-    return { ...response, tier: tier.name, body: resumingBody(response, tiers.slice(index + 1), key, options, tier.name, observer) };
+    const source: BodySource = { tier: tier.name, client: tier.client, replica: response.replica };
+    if (last || !resumable(response, options)) return { ...response, tier: tier.name, soleSource: () => source };
+    const resuming = resumingBody(response, tiers.slice(index + 1), key, options, tier.name, observer);
+    return { ...response, tier: tier.name, body: resuming.body, soleSource: () => (resuming.continued() ? undefined : source) };
   }
   throw new Error('unreachable');
+}
+
+/**
+ * A cache tier holding a request relays its own upstream's hold, through a few hops at most: it is
+ * given twice the origin's hold wait, so its answer, not a timeout, ends the wait.
+ */
+const HELD_CACHE_TIER_FACTOR = 2;
+
+function tierOptions(tier: UpstreamTier, options: UpstreamFetchOptions): UpstreamFetchOptions {
+  const heldWaitMs = options.heldWaitMs !== undefined && tier.name !== 'origin' ? options.heldWaitMs * HELD_CACHE_TIER_FACTOR : options.heldWaitMs;
+  return {
+    ...options,
+    ...(tier.headers ? { headers: { ...options.headers, ...tier.headers } } : {}),
+    ...(heldWaitMs !== undefined ? { heldWaitMs } : {}),
+  };
+}
+
+/** A held request's 5xx that a cache tier says came from upstream of it: the next tier would wait on the same origin. */
+function heldUpstream(response: UpstreamResponse, options: UpstreamFetchOptions): boolean {
+  return options.heldWaitMs !== undefined && upstreamFaultOf(response.headers) !== undefined;
 }
 
 /** A whole 200 of known length and ETag can be continued from another tier byte for byte. */
@@ -83,13 +120,14 @@ function resumable(response: UpstreamResponse, options: UpstreamFetchOptions): b
  * representation: a 206 for exactly the missing bytes with the same ETag, or a 200 with the same
  * ETag and length (its first bytes skipped). Anything else fails the body, as the break would have.
  */
-function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], key: string, options: UpstreamFetchOptions, firstTier: UpstreamTierName, observer: TierObserver): Readable {
+function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], key: string, options: UpstreamFetchOptions, firstTier: UpstreamTierName, observer: TierObserver): { body: Readable; continued: () => boolean } {
   const etag = header(first, 'etag')!;
   const length = Number(header(first, 'content-length'));
   const out = new PassThrough();
   let received = 0;
   let current: Readable = first.body;
   let finished = false;
+  let continued = false;
 
   const fail = (error: Error): void => {
     if (finished) return;
@@ -162,6 +200,7 @@ function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], ke
           return;
         }
         observer.onTier?.(response.tier, 'resumed', seconds);
+        continued = true;
         const next = tiers.slice(tiers.findIndex((tier) => tier.name === response.tier) + 1);
         follow(response.body, continuation, (again) => resumeFrom(next, response.tier, again));
       },
@@ -169,7 +208,7 @@ function resumingBody(first: UpstreamResponse, rest: readonly UpstreamTier[], ke
     );
   };
   follow(first.body, 0, (error) => resumeFrom(rest, firstTier, error));
-  return out;
+  return { body: out, continued: () => continued };
 }
 
 /** Bytes to skip at the start of a continuation meant to begin at `at`, or undefined if it is not one. */

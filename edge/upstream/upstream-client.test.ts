@@ -64,6 +64,71 @@ describe('upstream client', () => {
     }
   });
 
+  it('a replica whose body was corrupt is out for ejectForMs, twice as long each time it comes back corrupt, up to the cap, until a body checks out', async () => {
+    const ejections: [string, string, number][] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, ejectForMs: 100, maxEjectForMs: 250, observer: { onEject: (replica, reason, forMs) => ejections.push([replica, reason, forMs]) } });
+    const other = await startTestOrigin();
+    other.route('/o/1.ts', object(Buffer.from('body 1')));
+    client.setReplicas([{ id: 'a', url: live.url }, { id: 'b', url: other.url }]);
+    // Which replica serves /o/1.ts first is the rendezvous order; the one that does is the corrupt one here.
+    const first = await client.fetch('/o/1.ts');
+    discardBody(first.body);
+    const bad = first.replica;
+    const good = bad === 'a' ? 'b' : 'a';
+    try {
+      assert.equal(client.eject(bad), 100);
+      assert.deepEqual(client.ejected, [bad]);
+      // Bodies fetched before it went out (concurrent fills) do not lengthen it.
+      assert.ok(client.eject(bad)! <= 100);
+      for (let i = 0; i < 3; i++) {
+        const response = await client.fetch('/o/1.ts');
+        discardBody(response.body);
+        assert.equal(response.replica, good, 'later fetches go to the next replica');
+      }
+      await sleep(130);
+      assert.deepEqual(client.ejected, [], 'back in rotation when the ejection ends');
+      const back = await client.fetch('/o/1.ts');
+      discardBody(back.body);
+      assert.equal(back.replica, bad, 'its own objects go to it again');
+      assert.equal(client.eject(bad), 200, 'corrupt again: out twice as long');
+      // Its answers (a hedge, or the last replica left) do not end an ejection for corrupt bytes.
+      client.setReplicas([{ id: bad, url: bad === 'a' ? live.url : other.url }]);
+      const only = await client.fetch('/o/1.ts');
+      discardBody(only.body);
+      assert.deepEqual(client.ejected, [bad], 'still out after answering');
+      client.setReplicas([{ id: 'a', url: live.url }, { id: 'b', url: other.url }]);
+      await sleep(230);
+      assert.equal(client.eject(bad), 250, 'the back-off is capped at maxEjectForMs');
+      assert.equal(client.reportIntact(good), false, 'a replica never found corrupt has nothing to recover from');
+      assert.equal(client.reportIntact(bad), true, 'a body that checks out ends the run');
+      await sleep(280);
+      assert.equal(client.eject(bad), 100, 'the next corrupt body starts the back-off afresh');
+      assert.deepEqual(ejections.map(([replica, reason]) => [replica, reason]), Array(4).fill([bad, 'integrity']));
+      assert.deepEqual(ejections.map(([, , forMs]) => forMs), [100, 200, 250, 100]);
+      assert.equal(client.eject('gone'), undefined);
+      assert.throws(() => createUpstreamClient({ ...DEFAULTS, maxEjectForMs: 100 }), /maxEjectForMs must be a number ≥ ejectForMs/);
+    } finally {
+      await client.close();
+      await other.close();
+    }
+  });
+
+  it('never hedges to a replica out for corrupt bytes: the slow answer is waited for instead', async () => {
+    const attempts: string[] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 50, ejectForMs: 10_000, observer: { onAttempt: (replica) => attempts.push(replica) } });
+    client.setReplicas([{ id: 'slow', url: slow.url }, { id: 'corrupt', url: live.url }]);
+    try {
+      client.eject('corrupt');
+      const response = await client.fetch('/o/2.ts');
+      discardBody(response.body);
+      assert.equal(response.replica, 'slow');
+      assert.equal(response.hedged, false);
+      assert.deepEqual(attempts, ['slow']);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('treats a 5xx as a failure and asks the next replica', async () => {
     const failing = await startTestOrigin();
     failing.route('/o/1.ts', (_req, res) => {
@@ -126,6 +191,31 @@ describe('upstream client', () => {
       // are hedged to the live one. (On a loaded machine the live replica may itself miss the 50 ms
       // and be hedged to the slow one; that is hedging too, so it is not an error here.)
       assert.ok(hedged.includes('live'), `hedges: ${hedged.join(', ')}`);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a held request is never hedged, waits past the headers timeout up to its own, and still fails over from a dead replica', async () => {
+    const hedged: string[] = [];
+    const ejected: string[] = [];
+    const client = createUpstreamClient({ ...DEFAULTS, hedgeDelayMs: 50, headersTimeoutMs: 500, observer: { onHedge: (replica) => hedged.push(replica), onEject: (replica) => ejected.push(replica) } });
+    try {
+      // The slow replica first for every object, by rank: held 1.5 s, past the 500 ms headers timeout.
+      client.setReplicas([{ id: 'slow', url: slow.url, rank: 0 }, { id: 'live', url: live.url, rank: 1 }]);
+      for (let i = 0; i < 3; i++) {
+        const response = await client.fetch(`/o/${i}.ts`, { heldWaitMs: 3000 });
+        assert.equal(response.replica, 'slow');
+        discardBody(response.body);
+      }
+      assert.deepEqual(hedged, []);
+      // Held past its own wait: a timeout that neither blames the replica nor tries the next one.
+      for (let i = 0; i < 3; i++) await assert.rejects(client.fetch(`/o/${i}.ts`, { heldWaitMs: 200 }), (error: EdgeError) => error.reason === 'timeout');
+      assert.deepEqual(ejected, []);
+      client.setReplicas([{ id: 'dead', url: dead, rank: 0 }, { id: 'live', url: live.url, rank: 1 }]);
+      const response = await client.fetch('/o/0.ts', { heldWaitMs: 3000 });
+      assert.equal(response.replica, 'live', 'a refused connection is the replica’s own failure');
+      discardBody(response.body);
     } finally {
       await client.close();
     }

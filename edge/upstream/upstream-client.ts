@@ -2,7 +2,9 @@
 // sibling worker owning a key (named apart from origin/, the server it usually talks to).
 // Fetches objects from replicated upstreams: undici Pools (keep-alive) per replica, failover to the
 // next replica on connect errors, timeouts and 5xx, one hedged request to a second replica when the
-// first is slow to answer, and passive ejection of a replica that keeps failing. When every replica
+// first is slow to answer, and passive ejection of a replica that keeps failing, or whose body the
+// caller found corrupt (longer each time in a row, until a body from it checks out); a request the
+// upstream holds on purpose (Low-Latency HLS) is neither hedged nor blamed for its wait. When every replica
 // has been tried and the last real answer was a 5xx, that answer is what the fetch resolves with
 // (the origin's own status and body); it rejects only when no replica answered at all. A request
 // with an unsafe method (RFC 9110 §9.2.1) streams its body to one replica, never retried or hedged:
@@ -46,10 +48,13 @@ export interface UpstreamInterim {
 /** How one attempt against one replica ended; printable, used as a metric label. */
 export type AttemptOutcome = 'ok' | 'http-5xx' | 'connect' | 'timeout' | 'error' | 'cancelled';
 
+/** Why a replica was ejected; printable, used as a metric label. */
+export type EjectionReason = 'failures' | 'integrity';
+
 export interface UpstreamObserver {
   onAttempt?(replica: string, outcome: AttemptOutcome, seconds: number): void;
   onHedge?(replica: string): void;
-  onEject?(replica: string, failures: number): void;
+  onEject?(replica: string, reason: EjectionReason, forMs: number): void;
   /** A request refused a slot (the viewer gets 503 + Retry-After). */
   onReject?(reason: SlotRejection): void;
 }
@@ -66,6 +71,12 @@ export interface UpstreamFetchOptions {
   readonly body?: Readable;
   /** Interim responses (e.g. 103 Early Hints) of attempts still running, before the final one. */
   readonly onInterim?: (interim: UpstreamInterim) => void;
+  /**
+   * The upstream may hold this request on purpose (held-requests.ts) for up to this long before
+   * its headers: it is never hedged, this replaces the headers timeout, and neither a timeout nor
+   * a 5xx counts against the replica or moves on to another one (it would be held just the same).
+   */
+  readonly heldWaitMs?: number;
 }
 
 export interface UpstreamClientOptions {
@@ -91,6 +102,11 @@ export interface UpstreamClientOptions {
   readonly ejectAfterFailures: number;
   /** … for this long (it stays last in line, still used if nothing else is left). */
   readonly ejectForMs: number;
+  /**
+   * A replica ejected for a corrupt body is out for ejectForMs, doubled with each such ejection in a
+   * row up to this, until a body from it checks out (default ejectForMs: no back-off).
+   */
+  readonly maxEjectForMs?: number;
   readonly userAgent?: string;
   /**
    * Bounded loads: a replica already holding more than this × the average requests in flight of
@@ -114,8 +130,17 @@ export interface UpstreamClient {
   readonly inFlight: number;
   readonly queued: number;
   fetch(target: string, options?: UpstreamFetchOptions): Promise<UpstreamResponse>;
-  /** Ejects a replica at once: the caller found its body corrupt, which the client cannot see. */
-  eject(replicaId: string): void;
+  /**
+   * Ejects a replica at once: the caller found its body corrupt, which the client cannot see. An
+   * answer from it does not end this ejection early (its heads are fine, its bytes are not). Returns
+   * how long it is out, or undefined for a replica no longer listed.
+   */
+  eject(replicaId: string): number | undefined;
+  /**
+   * The caller checked a body from this replica and it was intact: its next corrupt body starts
+   * the back-off afresh. Returns true when that ends a run of corrupt bodies (the replica recovered).
+   */
+  reportIntact(replicaId: string): boolean;
   close(): Promise<void>;
 }
 
@@ -125,6 +150,8 @@ interface ReplicaState {
   readonly pool: Pool;
   failures: number;
   ejectedUntil: number;
+  /** Corrupt bodies in a row (ejections by eject()); reset by reportIntact(). */
+  corruptRun: number;
 }
 
 /** Drops a response body we will not read (undici reports the abort as an error; expected here). */
@@ -167,6 +194,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   positive('connectionsPerReplica', options.connectionsPerReplica);
   positive('ejectAfterFailures', options.ejectAfterFailures);
   positive('ejectForMs', options.ejectForMs, true);
+  const maxEjectForMs = options.maxEjectForMs ?? options.ejectForMs;
+  if (!(maxEjectForMs >= options.ejectForMs) || !Number.isFinite(maxEjectForMs)) throw new TypeError(`origin client: maxEjectForMs must be a number ≥ ejectForMs, got ${maxEjectForMs}`);
   if (options.balanceFactor !== undefined && !(options.balanceFactor >= 1)) throw new TypeError(`origin client: balanceFactor must be at least 1, got ${options.balanceFactor}`);
   const deadlineMs = options.deadlineMs ?? Infinity;
   if (Number.isNaN(deadlineMs) || deadlineMs <= 0) throw new TypeError(`origin client: deadlineMs must be a positive number, got ${deadlineMs}`);
@@ -195,19 +224,21 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       }),
       failures: 0,
       ejectedUntil: 0,
+      corruptRun: 0,
     };
   };
 
   const succeeded = (state: ReplicaState): void => {
     state.failures = 0;
-    state.ejectedUntil = 0;
+    // An answer shows a replica is up, not that its bytes are good: a corrupt-body ejection runs its time.
+    if (state.corruptRun === 0) state.ejectedUntil = 0;
   };
 
   const failed = (state: ReplicaState): void => {
     state.failures++;
     if (state.failures >= options.ejectAfterFailures && state.ejectedUntil <= Date.now()) {
       state.ejectedUntil = Date.now() + options.ejectForMs;
-      observer.onEject?.(state.replica.id, state.failures);
+      observer.onEject?.(state.replica.id, 'failures', options.ejectForMs);
     }
   };
 
@@ -247,6 +278,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const fetch = (target: string, fetchOptions: UpstreamFetchOptions = {}): Promise<UpstreamResponse> => {
     const method = fetchOptions.method ?? 'GET';
     const once = method !== 'GET' && method !== 'HEAD';
+    const { heldWaitMs } = fetchOptions;
+    if (heldWaitMs !== undefined && !(Number.isInteger(heldWaitMs) && heldWaitMs > 0)) throw new TypeError(`origin client: heldWaitMs must be a positive integer, got ${heldWaitMs}`);
+    const held = heldWaitMs !== undefined;
     const candidates = once ? candidatesFor(target).slice(0, 1) : candidatesFor(target);
     const replicaCount = candidates.length;
     // A lone replica gets a second attempt: a keep-alive socket it closed at the very moment we
@@ -305,7 +339,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       }
 
       const startHedgeTimer = (): void => {
-        if (hedgeTimer !== undefined || !(options.hedgeDelayMs > 0 && replicaCount > 1 && !once)) return;
+        if (hedgeTimer !== undefined || !(options.hedgeDelayMs > 0 && replicaCount > 1 && !once && !held)) return;
         hedgeTimer = setTimeout(() => {
           if (!settled && running > 0 && next < candidates.length && launch(true)) {
             observer.onHedge?.(candidates[next - 1]!.replica.id);
@@ -314,11 +348,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         hedgeTimer.unref();
       };
 
-      /** Takes the next candidate: a hedge only with a slot free now; anything else may wait in the queue. */
+      /**
+       * Takes the next candidate: a hedge only with a slot free now, and never to a replica out for
+       * corrupt bytes (a fast answer from it would only be thrown away); anything else may wait in the queue.
+       */
       const launch = (hedged: boolean): boolean => {
         if (settled || next >= candidates.length) return false;
         const state = candidates[next]!;
         if (hedged) {
+          if (state.corruptRun > 0 && state.ejectedUntil > Date.now()) return false;
           const release = slots.tryAcquire(state.replica.id);
           if (!release) return false;
           next++;
@@ -365,6 +403,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             method: once ? (method as Dispatcher.HttpMethod) : 'GET',
             headers,
             signal: controller.signal,
+            ...(held ? { headersTimeout: heldWaitMs } : {}),
             ...(fetchOptions.body ? { body: fetchOptions.body } : {}),
             // undici hands every 1xx but 100 and 101 to onInfo (it fails the response on a 100 it did not ask for).
             ...(onInterim ? { onInfo: ({ statusCode, headers: fields }) => { if (!settled) onInterim({ status: statusCode, headers: fields }); } } : {}),
@@ -384,8 +423,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
               if (response.statusCode >= 500) {
                 dropLast5xx();
                 last5xx = { status: response.statusCode, headers: response.headers, body: response.body, replica: state.replica.id, requestTime, responseTime: Date.now(), hedged };
-                failed(state);
                 observer.onAttempt?.(state.replica.id, 'http-5xx', seconds());
+                if (held) {
+                  // The replica held the request and gave up on the object: another would too.
+                  settle();
+                  succeed(last5xx);
+                  return;
+                }
+                failed(state);
                 lastError = new EdgeError(`origin ${state.replica.id} answered ${response.statusCode}`, {
                   source: 'upstream', retryable: true, status: 502, reason: 'http-5xx',
                 });
@@ -414,9 +459,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
                 observer.onAttempt?.(state.replica.id, 'cancelled', seconds());
                 return;
               }
-              failed(state);
               lastError = upstreamError(error, state.replica.id);
               observer.onAttempt?.(state.replica.id, lastError.reason === 'timeout' ? 'timeout' : lastError.reason === 'connect' ? 'connect' : 'error', seconds());
+              if (held && (error as { code?: string } | null)?.code === 'UND_ERR_HEADERS_TIMEOUT') {
+                // The hold wait is spent: no time is left to try another replica, and no blame.
+                settle();
+                fail(lastError);
+                return;
+              }
+              failed(state);
               tryNext();
             },
           );
@@ -473,10 +524,21 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     fetch,
     eject(replicaId) {
       const state = states.find((candidate) => candidate.replica.id === replicaId);
-      if (!state) return;
-      state.failures = Math.max(state.failures + 1, options.ejectAfterFailures);
-      state.ejectedUntil = Date.now() + options.ejectForMs;
-      observer.onEject?.(state.replica.id, state.failures);
+      if (!state) return undefined;
+      const now = Date.now();
+      // Bodies fetched before it went out (concurrent fills) add nothing: the back-off grows only when it comes back corrupt.
+      if (state.corruptRun > 0 && state.ejectedUntil > now) return state.ejectedUntil - now;
+      const forMs = Math.min(maxEjectForMs, options.ejectForMs * 2 ** state.corruptRun);
+      state.corruptRun++;
+      state.ejectedUntil = Math.max(state.ejectedUntil, now + forMs);
+      observer.onEject?.(state.replica.id, 'integrity', forMs);
+      return forMs;
+    },
+    reportIntact(replicaId) {
+      const state = states.find((candidate) => candidate.replica.id === replicaId);
+      if (!state || state.corruptRun === 0) return false;
+      state.corruptRun = 0;
+      return true;
     },
     async close() {
       const closing = states;

@@ -25,6 +25,8 @@ export interface QoeSnapshot {
   readonly level: LevelSnapshot | null;
   readonly bandwidthEstimateBps: number | null;
   readonly bufferAheadS: number;
+  /** How far behind live playback runs, on a live stream (null for VOD or before its first playlist). */
+  readonly live: LiveLatencySnapshot | null;
   readonly stalls: StallSnapshot;
   readonly frames: { readonly dropped: number; readonly total: number };
   readonly fragments: { readonly loaded: number; readonly failed: number; readonly bytes: number };
@@ -42,6 +44,17 @@ export interface EdgeChange {
   readonly atMs: number;
   readonly from: string | null;
   readonly to: string;
+}
+
+export interface LiveLatencySnapshot {
+  /** hls.js `latency`: seconds from the playhead to the live edge. */
+  readonly latencyS: number;
+  /** hls.js `targetLatency`: what its latency controller aims for (null until it knows). */
+  readonly targetLatencyS: number | null;
+  /** The video's playback rate: above 1 while hls.js catches up with its target latency. */
+  readonly playbackRate: number;
+  /** Low-Latency HLS: the media playlist lists parts (EXT-X-PART). */
+  readonly lowLatency: boolean;
 }
 
 export interface LevelSnapshot {

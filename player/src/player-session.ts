@@ -92,6 +92,10 @@ export class PlayerSession {
       playlistLoadPolicy: playlistPolicy,
       // Without this, a session that lost one level on a dying edge stays capped below it for good.
       errorPenaltyExpireMs: 15_000,
+      // Live: blocking playlist reloads and parts when the playlist offers them (Low-Latency HLS),
+      // and playback up to 1.25× to catch up with the target latency rather than a seek.
+      lowLatencyMode: this.#live,
+      maxLiveSyncPlaybackRate: this.#live ? 1.25 : 1,
     };
     const hls = new Hls(config);
     this.#hls = hls;

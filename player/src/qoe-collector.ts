@@ -1,6 +1,6 @@
 import Hls, { type ErrorData, type FragLoadedData, type ManifestLoadedData, type SteeringManifestLoadedData } from 'hls.js';
 import { cacheOutcome, type CacheOutcome } from '../shared/cache-status.js';
-import type { EdgeChange, ErrorRecord, LevelSnapshot, PlaybackState, QoeSnapshot } from '../shared/qoe-snapshot.js';
+import type { EdgeChange, ErrorRecord, LevelSnapshot, LiveLatencySnapshot, PlaybackState, QoeSnapshot } from '../shared/qoe-snapshot.js';
 import { StallClock } from '../shared/stall-clock.js';
 import { readResponseHeader, responseUrl } from './response-headers.js';
 
@@ -14,6 +14,18 @@ const NO_PATHWAY = '.';
 function pushBounded<T>(list: T[], item: T, max: number): void {
   list.push(item);
   if (list.length > max) list.splice(0, list.length - max);
+}
+
+function liveLatency(hls: Hls, video: HTMLVideoElement): LiveLatencySnapshot | null {
+  const details = hls.levels[Math.max(hls.currentLevel, 0)]?.details;
+  if (!details?.live) return null;
+  const target = hls.targetLatency;
+  return {
+    latencyS: hls.latency,
+    targetLatencyS: target !== null && Number.isFinite(target) ? target : null,
+    playbackRate: video.playbackRate,
+    lowLatency: (details.partList?.length ?? 0) > 0,
+  };
 }
 
 function bufferAhead(video: HTMLVideoElement): number {
@@ -127,6 +139,7 @@ export class QoeCollector {
       level: hls ? this.#level(hls) : null,
       bandwidthEstimateBps: hls && Number.isFinite(hls.bandwidthEstimate) ? Math.round(hls.bandwidthEstimate) : null,
       bufferAheadS: bufferAhead(video),
+      live: hls ? liveLatency(hls, video) : null,
       stalls,
       frames: { dropped: quality?.droppedVideoFrames ?? 0, total: quality?.totalVideoFrames ?? 0 },
       fragments: { ...this.#fragments },

@@ -86,6 +86,11 @@ test('through the redirect front the page plays, and asks the balancer again whe
     assert.equal(stats.route, 'redirect');
     assert.equal(stats.pathway, null, 'no content steering behind a redirect');
     assertServedByEdges(stats, stack.edges.map((edge) => edge.id));
+    // A live channel: the overlay shows how far behind live it plays (its segments have no parts).
+    assert.ok(stats.live !== null && stats.live.latencyS > 0, `live latency ${JSON.stringify(stats.live)}`);
+    assert.equal(stats.live.lowLatency, false);
+    assert.match(await player.overlay('latency'), /^\d+\.\d s \/ /);
+    assert.equal(await player.overlay('low-latency'), 'no');
 
     // Behind a redirect hls.js knows one edge only: when it dies, the page re-asks the balancer.
     const victim = stack.edges.find((edge) => edge.id === stats.servedBy)!;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startLocalStack, type LocalStack, type StackEdge } from '../../stack/local-stack.js';
 import { parseCatalog, type CatalogAsset } from '../shared/catalog.js';
 import type { QoeSnapshot } from '../shared/qoe-snapshot.js';
 import { artifactPath } from './artifacts.js';
+import { endLiveViewing } from './live-viewing.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer, type PlayerPage } from './player-page.js';
 import { copyPlayerTestCatalog, PLAYER_TEST_LIVE } from './player-test-catalog.js';
@@ -53,13 +53,7 @@ before(
   { timeout: 240_000 },
 );
 
-after(async () => {
-  await writeFile(await artifactPath('player-resilience.json'), `${JSON.stringify(measurements, null, 2)}\n`).catch(() => undefined);
-  await player?.close();
-  await browser?.close();
-  await stack?.stop();
-  await content?.remove();
-});
+after(() => endLiveViewing({ stack, browser, player, content }, 'player-resilience.json', measurements));
 
 function servingEdge(stats: QoeSnapshot): StackEdge {
   const edge = stack.edges.find((candidate) => candidate.id === stats.servedBy);

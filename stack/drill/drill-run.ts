@@ -92,7 +92,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
     if (signal?.aborted) throw new DrillAborted('drill interrupted');
   };
   // The services as Consul lists them now; later scrapes use this list, so a relay is never counted.
-  const [edges, origins] = await Promise.all([target.services('edge'), target.services('origin')]);
+  const [edges, origins, shields] = await Promise.all([target.services('edge'), target.services('origin'), target.services('shield')]);
   if (edges.length === 0) throw new Error(`Consul at ${target.consulUrl} lists no streamedge-edge`);
   const masterUrl = `${target.balancerUrl}/${options.media.replace(/^\/+/, '')}/master.m3u8`;
 
@@ -143,6 +143,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       target,
       edges,
       origins,
+      shields,
       chosen: options.chosen,
       viewers: viewers.map((viewer) => viewer.stats()),
       originDelayMs: options.originDelayMs,

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureTestCatalog } from '../../origin/test/catalog-fixture.js';
 import { waitFor } from '../../infra/testing/wait-for.js';
+import { sumMetric } from '../../infra/prometheus/prometheus-text.js';
 import { startLocalStack } from '../local-stack.js';
 import { drillTargetFromStateFile, type DrillTarget } from './drill-target.js';
 import { runDrill, type DrillResult, type DrillRunOptions } from './drill-run.js';
@@ -83,13 +84,21 @@ test('every drill passes against a healthy local stack, and fails when its fault
     assert.equal((await fetch(`${edge1.url}/healthz`)).status, 200);
   });
 
-  await t.test('origin-corrupt: the bytes never reach a viewer, and the edges notice', async () => {
+  await t.test('origin-corrupt passes: the bytes never reach a viewer, the edges notice and eject the replica', async () => {
     const result = await drill('origin-corrupt');
-    const check = (name: string) => result.verdict.checks.find((candidate) => candidate.name === name);
+    assert.deepEqual(failedChecks(result), [], JSON.stringify(result.verdict));
     assert.equal(result.verdict.totals.corrupt, 0);
-    assert.equal(check('corrupt segments')?.pass, true);
-    assert.equal(check('time to detect')?.pass, true, JSON.stringify(result.measurements.detectMs));
-    assert.ok(result.measurements.recoverMs !== undefined);
+    assert.ok(result.measurements.detectMs !== undefined && result.measurements.recoverMs !== undefined);
+    const ejected = (await Promise.all([...stack.edges, ...stack.shields].map(async (node) => sumMetric(await (await fetch(`${node.url}/metrics`)).text(), 'streamedge_edge_origin_ejections_total', { replica: 'drill-relay-origin-1', reason: 'integrity' })))).reduce((a, b) => a + b, 0);
+    assert.ok(ejected >= 1, `the relay was ejected ${ejected} times`);
+  });
+
+  await t.test('origin-corrupt on every replica: no good copy to fetch again, and the verdict fails', async () => {
+    const result = await drill('origin-corrupt', { chosen: ['origin-1', 'origin-2'], faultMs: 10_000 });
+    assert.equal(result.verdict.pass, false);
+    assert.equal(result.verdict.totals.corrupt, 0, 'still never a wrong byte to a viewer');
+    const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
+    assert.ok(failed.includes('lost objects') || failed.includes('stall max'), failed.join(', '));
   });
 
   await t.test('origin-slow on every replica, slower than a viewer waits and longer than its buffer: the verdict fails', async () => {

@@ -14,6 +14,8 @@ export interface ScenarioContext {
   readonly target: DrillTarget;
   readonly edges: readonly TargetService[];
   readonly origins: readonly TargetService[];
+  /** Shields (edges of the shield tier, never a viewer's): where a stack with them meets its origins. */
+  readonly shields: readonly TargetService[];
   /** Service ids given with --target; empty: the scenario chooses. */
   readonly chosen: readonly string[];
   /** The viewers as they are just before the fault (empty for herd scenarios). */
@@ -165,7 +167,8 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
     prepare: async (context) => {
       const origins = pick(context.origins, context.chosen, () => firstOrigin(context), 'origin');
       const fault = createOriginRelayFault({ target: context.target, origins, mode: { kind: 'corrupt' }, relayHost: context.relayHost, registerTimeoutMs: 15_000 });
-      return { fault, probe: relayedOriginProbe(context.target, origins.map((o) => o.id), context.edges, 'integrity') };
+      // With shields, they fetch from the origins and catch the bad bytes first; the edges behind them may never see any.
+      return { fault, probe: relayedOriginProbe(context.target, origins.map((o) => o.id), [...context.edges, ...context.shields], 'integrity') };
     },
   },
   {

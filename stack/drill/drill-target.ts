@@ -6,7 +6,7 @@ import { readStackState, type StackStateHosts } from '../stack-state-file.js';
 
 export interface TargetService {
   readonly id: string;
-  readonly role: 'origin' | 'edge';
+  readonly role: 'origin' | 'edge' | 'shield';
   readonly url: string;
 }
 
@@ -19,15 +19,15 @@ export interface DrillTarget {
   readonly stateFile: string | undefined;
   /** A stack of `streamedge start --hosts`: its regions and where each service runs; else undefined. */
   readonly hosts: StackStateHosts | undefined;
-  /** Origins and edges Consul lists now (any health), with the URL each serves on. */
-  services(role: 'origin' | 'edge'): Promise<TargetService[]>;
+  /** Origins, edges or shields Consul lists now (any health), with the URL each serves on. */
+  services(role: TargetService['role']): Promise<TargetService[]>;
   /** Current pid of a stack process ('consul' or a service id); rereads the state file. */
   pidOf(id: string): Promise<number | undefined>;
   /** Consul's HTTP API, with the token. */
   consul(path: string, init?: RequestInit): Promise<Response>;
 }
 
-const SERVICE_NAMES = { origin: 'streamedge-origin', edge: 'streamedge-edge' } as const;
+const SERVICE_NAMES = { origin: 'streamedge-origin', edge: 'streamedge-edge', shield: 'streamedge-shield' } as const;
 
 interface CatalogEntry {
   readonly ServiceID?: string;

@@ -84,11 +84,12 @@ export function originDownProbe(target: DrillTarget, originId: string, edges: re
   };
 }
 
-/** Replicas behind a fault relay: detected when the edges react (hedge, integrity check). */
+/** Replicas behind a fault relay: detected when the edges (and shields, when given) react (hedge, integrity check). */
 export function relayedOriginProbe(target: DrillTarget, originIds: readonly string[], edges: readonly TargetService[], reaction: 'hedge' | 'integrity'): FaultProbe {
   const counter = edgeCounterGrew(target, edges, reaction === 'hedge' ? { name: 'streamedge_edge_origin_hedges_total' } : { name: 'streamedge_edge_integrity_failures_total' });
+  const who = edges.some((edge) => edge.role === 'shield') ? 'an edge or shield' : 'an edge';
   return {
-    detects: reaction === 'hedge' ? 'an edge hedges an origin request to another replica' : 'an edge rejects an origin body (ETag or length mismatch)',
+    detects: reaction === 'hedge' ? `${who} hedges an origin request to another replica` : `${who} rejects an origin body (ETag or length mismatch)`,
     baseline: counter.baseline,
     detected: counter.grew,
     recovered: async () => {
