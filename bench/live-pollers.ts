@@ -77,8 +77,11 @@ await runBenchmark('live-pollers', async (resources) => {
 
   const origin = await startBenchService(resources, ['origin', '--port', '0', '--id', 'bench-origin', '--content', content]);
   const edge = await startBenchService(resources, [
+    // The edge keys playlists on the delivery directives by itself (edge/cache/delivery-directives.ts).
     'edge', '--port', '0', '--id', 'bench-edge', '--origin', origin.url, '--workers', '1', '--prefetch', '0', '--drain-delay', '0',
-    ...['_HLS_msn', '_HLS_part', '_HLS_skip'].flatMap((name) => ['--cache-key-param', name]),
+    // Every poller comes from 127.0.0.1, standing for as many viewers' addresses: the per-address cap
+    // (abuse protection; nginx here has none) must not refuse them.
+    '--max-connections-per-ip', String(options.pollers + 16),
   ]);
   const nginx = await startNginxCache({ originUrl: origin.url, cacheBytes: 256 * 1024 * 1024, workers: 1, cacheKeyWithQuery: true });
   resources.guard.watch(nginx.child.pid);
@@ -107,14 +110,14 @@ await runBenchmark('live-pollers', async (resources) => {
       while (Date.now() < endAt) {
         try {
           const playlist = await get(`${url}/index.m3u8${hint ? `?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : ''}`);
-          if (playlist.status !== 200) throw new Error(`playlist ${playlist.status}`);
+          if (playlist.status !== 200) throw new Error(`playlist ${playlist.status} ${playlist.text.trim().slice(0, 60)}`);
           const wanted = hint;
           hint = HINT.exec(playlist.text);
           if (!wanted) continue;
           const name = `seg-${wanted[1]}.${wanted[2]}.m4s`;
           const part = await get(`${url}/${name}`);
           const publishTime = publishedAt.get(name);
-          if (part.status !== 200 || publishTime === undefined) throw new Error(`part ${name} ${part.status}`);
+          if (part.status !== 200 || publishTime === undefined) throw new Error(`part ${name} ${part.status} ${part.status === 200 ? '' : part.text.trim().slice(0, 60)}`);
           latencies.push(Date.now() - publishTime);
         } catch (error) {
           failures++;
