@@ -100,10 +100,11 @@ export function createOriginRoutes(options: OriginRoutesOptions): (request: Rout
     if (outcome === 'aborted') throw new HttpError(503, 'request ended while held');
   };
 
-  /** The current text of a file that is a playlist we wrote (small enough to be held in memory). */
-  const textOf = (file: StoredFile): string => {
-    if (!file.bytes) throw new HttpError(500, 'live playlist too large');
-    return file.bytes.toString('utf8');
+  /** The text of a playlist we wrote (small enough to be held in memory); a huge file is released and refused. */
+  const textOf = async (file: StoredFile): Promise<string> => {
+    if (file.bytes) return file.bytes.toString('utf8');
+    await file.release();
+    throw new HttpError(500, 'live playlist too large');
   };
 
   /**
@@ -126,11 +127,11 @@ export function createOriginRoutes(options: OriginRoutesOptions): (request: Rout
         const found = await store.lookup(path);
         if (!found.found) throw new HttpError(503, 'live playlist vanished while held');
         file = found.file;
-        current = readLowLatencyState(textOf(file)) ?? state;
+        current = readLowLatencyState(await textOf(file)) ?? state;
       }
     }
     const cacheControl = msn === undefined ? CACHE_CONTROL.livePlaylist : blockingReloadCacheControl(current.targetDuration);
-    const delta = directives.skip ? renderDeltaUpdate(textOf(file), current) : undefined;
+    const delta = directives.skip ? renderDeltaUpdate(await textOf(file), current) : undefined;
     if (delta === undefined) return representationOfFile(file, PLAYLIST_TYPE, cacheControl);
     await file.release();
     return representationOfBytes(Buffer.from(delta), PLAYLIST_TYPE, cacheControl, file.lastModified);
@@ -145,7 +146,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): (request: Rout
     const wanted = parsePartUri(name);
     const path = ['live', channel, rendition, 'index.m3u8'];
     const found = wanted && (await store.lookup(path));
-    const state = found?.found ? readLowLatencyState(textOf(found.file)) : undefined;
+    const state = found?.found ? readLowLatencyState(await textOf(found.file)) : undefined;
     if (found?.found) await found.file.release();
     if (!wanted || !state || !isUpcomingPart(state, wanted.msn, wanted.part)) throw new HttpError(404, 'live segment not available (not yet, or no longer)');
     await holdUntil(path, state.targetDuration, (next) => playlistHas(next, wanted.msn, wanted.part), signal, `part ${name}`);
@@ -180,7 +181,7 @@ export function createOriginRoutes(options: OriginRoutesOptions): (request: Rout
       throw error;
     }
     // Directives mean something only to a Low-Latency media playlist; elsewhere they are ignored.
-    const state = rendition === undefined ? undefined : readLowLatencyState(textOf(playlist));
+    const state = rendition === undefined ? undefined : readLowLatencyState(await textOf(playlist));
     if (state) return lowLatencyPlaylist(['live', channel, rendition!, 'index.m3u8'], playlist, state, directives, signal);
     return representationOfFile(playlist, PLAYLIST_TYPE, CACHE_CONTROL.livePlaylist);
   };

@@ -9,6 +9,8 @@ export interface NginxCacheOptions {
   readonly originUrl: string;
   readonly cacheBytes: number;
   readonly workers?: number;
+  /** Keep the query string in the cache key (LL-HLS blocking reloads differ only by it). */
+  readonly cacheKeyWithQuery?: boolean;
   /** Serve HTTPS with this certificate and key (HTTP/1.1 and h2 by ALPN, like the edge). */
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
@@ -16,7 +18,8 @@ export interface NginxCacheOptions {
 /**
  * The peer an operator would reach for: Debian's nginx with proxy_cache (and proxy_cache_lock, its
  * answer to the thundering herd) in front of the same origin process, tuned as a production config
- * would be (sendfile, upstream keep-alive, no access log, cache key without the query string).
+ * would be (sendfile, upstream keep-alive, no access log, cache key without the query string unless
+ * asked for).
  */
 export function nginxCacheConfig(prefix: string, port: number, options: NginxCacheOptions): string {
   const origin = new URL(options.originUrl);
@@ -57,7 +60,7 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_cache hls;
-      proxy_cache_key $uri;
+      proxy_cache_key $uri${options.cacheKeyWithQuery ? '$is_args$args' : ''};
       proxy_cache_lock on;
       proxy_cache_lock_timeout 30s;
       proxy_cache_lock_age 30s;

@@ -14,6 +14,7 @@ import { renderMasterPlaylist } from '../master-playlist.js';
 import type { Rendition } from '../renditions.js';
 import { CHANNEL_MARKER, type ChannelManifest } from './live-channel-layout.js';
 import { createFmp4FragmentReader } from './fmp4-fragment-reader.js';
+import { renditionReportOf } from './live-playlist-window.js';
 import { liveEncodeArgs, LIVE_FRAME_RATE, LL_FIRST_PIPE, parseSegmentList, SEGMENT_LIST } from './live-ffmpeg-args.js';
 import { LiveInputError, type LiveInput } from './live-input.js';
 import { openLiveRenditionWriter, PLAYLIST_NAME, writeFileAtomically, type LiveRenditionWriter } from './live-rendition-writer.js';
@@ -98,7 +99,13 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
       dir: join(channelDir, rung.name),
       targetDuration: options.segmentSeconds,
       windowSize: options.windowSize,
-      ...(lowLatency && { partTargetMs: advertisedPartTargetMs(partTargetMs) }),
+      ...(lowLatency && {
+        partTargetMs: advertisedPartTargetMs(partTargetMs),
+        renditionReports: () =>
+          renditions
+            .filter((other) => other.name !== rung.name && writers.has(other.name))
+            .flatMap((other) => renditionReportOf(`../${other.name}/${PLAYLIST_NAME}`, writers.get(other.name)!.window()) ?? []),
+      }),
     }));
   }
   const manifest: ChannelManifest = { id: options.id, title: options.title ?? options.id, ...(lowLatency ? { format: 'fmp4', lowLatency: true } : { format: 'ts' }) };
@@ -223,7 +230,10 @@ export async function startLiveEncoder(options: LiveEncoderOptions): Promise<Liv
         const startMs = Math.round(unit.startSeconds * 1000);
         const durationMs = Math.round((unit.startSeconds + unit.durationSeconds) * 1000) - startMs;
         timelineZeroMs ??= Date.now() - (startMs + durationMs);
+        const newestBefore = writer.window().segments.at(-1)?.msn;
         const part = await writer.publishPart(unit.bytes, { startMs, durationMs, independent: unit.independent }, timelineZeroMs + startMs);
+        // A part that starts a segment closes the one before it: that segment is published.
+        if (writer.window().segments.at(-1)?.msn !== newestBefore) observer?.segmentPublished(rung.name);
         started.add(rung.name);
         log.debug({ rendition: rung.name, part: part.uri, ms: durationMs }, 'part published');
       }

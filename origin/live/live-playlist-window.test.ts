@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { appendPart, appendSegment, effectiveTargetDuration, emptyWindow, evictionGraceMs, nextMsn, renderLivePlaylist, restoreWindow, type LivePlaylistWindow } from './live-playlist-window.js';
+import {
+  appendPart, appendSegment, effectiveTargetDuration, emptyWindow, evictionGraceMs, nextMsn, renderLivePlaylist, renditionReportOf, restoreWindow, type LivePlaylistWindow,
+} from './live-playlist-window.js';
 
 const T0 = Date.UTC(2026, 11, 3, 10, 0, 0);
 
@@ -100,6 +102,7 @@ it('Low-Latency: parts make up segments, listed for the last three target durati
   // 1 s in progress: parts are listed for the segments ending within 6 s of the edge (seg-2 ends 5 s before it).
   assert.deepEqual([...text.matchAll(/URI="(seg-\d+)\.0\.m4s",INDEPENDENT=YES/g)].map((match) => match[1]), ['seg-2', 'seg-3', 'seg-4', 'seg-5']);
   assert.match(text, /seg-4\.m4s\n#EXT-X-PROGRAM-DATE-TIME:2026-12-03T10:00:10\.000Z\n#EXT-X-PART:DURATION=0\.500,URI="seg-5\.0\.m4s",INDEPENDENT=YES\n#EXT-X-PART:DURATION=0\.500,URI="seg-5\.1\.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-5\.2\.m4s"\n$/);
+  assert.match(renderLivePlaylist(fillParts(2, 0)), /URI="seg-1\.3\.m4s"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-2\.0\.m4s"\n$/, 'a full segment in progress: the next part starts the next one');
   assert.match(renderLivePlaylist(emptyWindow(2, 3, 7, 500)), /#EXT-X-MAP:URI="init\.mp4"\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-7\.0\.m4s"\n$/, 'nothing yet: the first part is hinted');
 });
 
@@ -128,4 +131,13 @@ it('Low-Latency: validates parts and part targets', () => {
   assert.throws(() => appendPart(emptyWindow(2, 3), part), /Low-Latency window/);
   assert.throws(() => appendPart(emptyWindow(2, 3, 0, 500), { ...part, independent: false, startsSegment: false }), /independent part/);
   assert.throws(() => appendPart(emptyWindow(2, 3, 0, 500), { ...part, durationMs: 0 }), /bad part duration/);
+});
+
+it('Low-Latency: rendition reports name where the other renditions are, the segment in progress included', () => {
+  const other = fillParts(3, 2);
+  assert.deepEqual(renditionReportOf('../480p/index.m3u8', other), { uri: '../480p/index.m3u8', lastMsn: 3, lastPart: 1 });
+  assert.deepEqual(renditionReportOf('x', restoreWindow(renderLivePlaylist(other), 2, 10, 500)), { uri: 'x', lastMsn: 2, lastPart: 3 }, 'nothing in progress: the last segment');
+  assert.equal(renditionReportOf('x', emptyWindow(2, 3, 0, 500)), undefined);
+  const text = renderLivePlaylist(fillParts(3, 1), [renditionReportOf('../480p/index.m3u8', other)!]);
+  assert.match(text, /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-3\.1\.m4s"\n#EXT-X-RENDITION-REPORT:URI="\.\.\/480p\/index\.m3u8",LAST-MSN=3,LAST-PART=1\n$/);
 });

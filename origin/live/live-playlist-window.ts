@@ -141,9 +141,25 @@ export function serverControl(targetDuration: number, partTargetMs: number): { r
   return { partHoldBackMs: 3 * partTargetMs, canSkipUntilMs: 6 * targetDuration * 1000 };
 }
 
+/** Where another rendition of the channel is (EXT-X-RENDITION-REPORT, §4.4.5.4): lets a player switch without a reload first. */
+export interface RenditionReport {
+  /** Relative to this playlist, e.g. ../480p/index.m3u8 */
+  readonly uri: string;
+  readonly lastMsn: number;
+  readonly lastPart: number;
+}
+
+/** A Low-Latency window's report: its last segment or part (the segment in progress counts). */
+export function renditionReportOf(uri: string, window: LivePlaylistWindow): RenditionReport | undefined {
+  const open = window.lowLatency?.inProgress;
+  if (open) return { uri, lastMsn: nextMsn(window), lastPart: open.parts.length - 1 };
+  const last = window.segments[window.segments.length - 1];
+  return last && { uri, lastMsn: last.msn, lastPart: last.parts.length - 1 };
+}
+
 const partLine = (part: LivePartEntry): string => `#EXT-X-PART:DURATION=${seconds(part.durationMs)},URI="${part.uri}"${part.independent ? ',INDEPENDENT=YES' : ''}`;
 
-export function renderLivePlaylist(window: LivePlaylistWindow): string {
+export function renderLivePlaylist(window: LivePlaylistWindow, reports: readonly RenditionReport[] = []): string {
   const targetDuration = effectiveTargetDuration(window);
   const low = window.lowLatency;
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${low ? 9 : 3}`, `#EXT-X-TARGETDURATION:${targetDuration}`];
@@ -173,7 +189,11 @@ export function renderLivePlaylist(window: LivePlaylistWindow): string {
       if (open.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(open.programDateTimeMs).toISOString()}`, ...open.parts.map(partLine));
     }
-    lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partUri(msn, open?.parts.length ?? 0)}"`);
+    // The next part starts the next segment once this one is a target duration long (less half a
+    // part: the writer's rule), so the hint names the part that will really come.
+    const segmentFull = inProgressMs >= targetDuration * 1000 - low.partTargetMs / 2;
+    lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${segmentFull ? partUri(msn + 1, 0) : partUri(msn, open?.parts.length ?? 0)}"`);
+    lines.push(...reports.map((report) => `#EXT-X-RENDITION-REPORT:URI="${report.uri}",LAST-MSN=${report.lastMsn},LAST-PART=${report.lastPart}`));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -99,3 +99,34 @@ it('dates segments contiguously within a run, whenever they are published, or as
   assert.deepEqual(starts, [first, first + 2000, first + 4000, first + 6000], 'publishing late does not move a segment on the timeline');
   assert.equal((await writer.publish(await finishedSegment(work), 2000, first + 8000 + 7)).programDateTimeMs, first + 8007, 'the encoder\'s date wins');
 });
+
+it('Low-Latency: each part is a file before the playlist names it, a segment is its parts concatenated, evicted parts go with their segment', async () => {
+  const dir = join(work, 'parts');
+  await mkdir(dir);
+  let now = Date.UTC(2026, 11, 3, 10, 0, 0);
+  const writer = await openLiveRenditionWriter({ dir, targetDuration: 1, windowSize: 2, partTargetMs: 500, clock: () => now });
+  await writer.publishInit(Buffer.from('init'));
+  // Keyframes every 1 s: parts of 500 ms, the independent ones at whole seconds.
+  for (let i = 0; i < 7; i++) {
+    now += 500;
+    const part = await writer.publishPart(Buffer.from(`p${i}`), { startMs: i * 500, durationMs: 500, independent: i % 2 === 0 }, now - 500);
+    assert.equal(part.uri, `seg-${Math.floor(i / 2)}.${i % 2}.m4s`);
+    assert.match(await readFile(join(dir, PLAYLIST_NAME), 'utf8'), new RegExp(`URI="${part.uri.replace(/\./g, '\\.')}"`));
+  }
+  assert.equal(await readFile(join(dir, 'init.mp4'), 'utf8'), 'init');
+  assert.equal(await readFile(join(dir, 'seg-2.m4s'), 'utf8'), 'p4p5');
+  const playlist = await readFile(join(dir, PLAYLIST_NAME), 'utf8');
+  assert.deepEqual(playlist.split('\n').filter((line) => line.startsWith('seg-')), ['seg-1.m4s', 'seg-2.m4s']);
+  assert.match(playlist, /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-3\.1\.m4s"\n$/);
+  assert.deepEqual([...writer.pendingDeletions().keys()].sort(), ['seg-0.0.m4s', 'seg-0.1.m4s', 'seg-0.m4s']);
+  // An independent part (a keyframe) less than a target duration into a segment does not close it.
+  now += 500;
+  assert.equal((await writer.publishPart(Buffer.from('keyframe'), { startMs: 3500, durationMs: 500, independent: true }, now)).uri, 'seg-3.1.m4s');
+
+  // A plain encoder taking over the directory carries the numbering on, after every part and segment file.
+  const plain = await openLiveRenditionWriter({ dir, targetDuration: 1, windowSize: 2, clock: () => now });
+  const staged = join(work, 'parts-staged.ts');
+  await writeFile(staged, 'ts');
+  assert.equal((await plain.publish(staged, 1000)).uri, 'seg-4.ts');
+  assert.ok(plain.pendingDeletions().has('seg-3.1.m4s'), 'unlisted parts are deleted after the grace period');
+});

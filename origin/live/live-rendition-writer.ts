@@ -8,7 +8,7 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   appendPart, appendSegment, emptyWindow, evictionGraceMs, INIT_SEGMENT, isLowLatencyPlaylist, nextMsn, renderLivePlaylist, restoreWindow,
-  type AppendResult, type LivePartEntry, type LivePlaylistWindow, type LiveSegmentEntry,
+  type AppendResult, type LivePartEntry, type LivePlaylistWindow, type LiveSegmentEntry, type RenditionReport,
 } from './live-playlist-window.js';
 
 export const PLAYLIST_NAME = 'index.m3u8';
@@ -21,6 +21,8 @@ export interface LiveRenditionWriterOptions {
   readonly windowSize: number;
   /** Low-Latency HLS: CMAF parts of about this length (ms) grouped into segments of the target duration. */
   readonly partTargetMs?: number;
+  /** Low-Latency: the other renditions' positions, listed as EXT-X-RENDITION-REPORT in each playlist written. */
+  readonly renditionReports?: () => readonly RenditionReport[];
   /** Wall clock in ms (tests drive it). */
   readonly clock?: () => number;
 }
@@ -135,7 +137,7 @@ export async function openLiveRenditionWriter(options: LiveRenditionWriterOption
       if (startsSegment) openSegment = { startMs: part.startMs, bytes: [] };
       openSegment!.bytes.push(bytes);
       await writeFileAtomically(join(options.dir, appended.part.uri), bytes);
-      await writeFileAtomically(playlistPath, renderLivePlaylist(appended.window));
+      await writeFileAtomically(playlistPath, renderLivePlaylist(appended.window, options.renditionReports?.() ?? []));
       window = appended.window;
       discontinuityNext = false;
       scheduleEvicted(appended, now);

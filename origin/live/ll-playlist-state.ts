@@ -1,6 +1,7 @@
 // What an origin needs to know about a Low-Latency media playlist to answer blocking reloads,
 // preload-hinted part requests and delta updates (draft-pantos-hls-rfc8216bis §6.2.5), read from
 // the playlist text the encoder wrote (every replica reads the same shared file).
+import { attributeValue, parseAttributeList } from '../../infra/hls/playlist-attributes.js';
 
 export interface LowLatencyPlaylistState {
   readonly targetDuration: number;
@@ -23,7 +24,14 @@ export function parsePartUri(uri: string): { readonly msn: number; readonly part
   return match ? { msn: Number(match[1]), part: Number(match[2]) } : undefined;
 }
 
-const attribute = (line: string, name: string): string | undefined => new RegExp(`[:,]${name}=("[^"]*"|[^,]*)`).exec(line)?.[1]?.replace(/^"|"$/g, '');
+/** An attribute of a tag line (`#TAG:A=1,B="x"`); undefined when absent or the list is malformed. */
+function attribute(line: string, name: string): string | undefined {
+  try {
+    return attributeValue(parseAttributeList(line.slice(line.indexOf(':') + 1)), name);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The state of a Low-Latency playlist, or undefined for a playlist without EXT-X-PART-INF. */
 export function readLowLatencyState(text: string): LowLatencyPlaylistState | undefined {
