@@ -5,6 +5,7 @@ import { waitFor } from '../infra/testing/wait-for.js';
 import { startLocalStack } from './local-stack.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
+import { QUICK_STOP_ARGS } from './test/quick-stop.js';
 
 interface Target {
   readonly labels: Record<string, string>;
@@ -34,6 +35,7 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
     ],
     edgeCacheSize: '64MB',
     metrics: { interval: '1s' },
+    extraArgs: QUICK_STOP_ARGS,
   });
   t.after(() => stack.stop());
   const prometheus = stack.prometheus;
