@@ -5,7 +5,7 @@ import { waitFor } from '../infra/testing/wait-for.js';
 import { startLocalStack } from './local-stack.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
-import { QUICK_STOP_ARGS } from './test/quick-stop.js';
+import { QUICK_STOP_ARGS } from './test/quick-stop-fixture.js';
 
 interface Target {
   readonly labels: Record<string, string>;

@@ -10,7 +10,7 @@ import { passingServiceIds, startLocalStack } from './local-stack.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { waitFor } from '../infra/testing/wait-for.js';
 import { ffmpegPidOf } from './live-encoder-supervisor.js';
-import { QUICK_STOP_ARGS } from './test/quick-stop.js';
+import { QUICK_STOP_ARGS } from './test/quick-stop-fixture.js';
 
 async function refusesConnections(url: string): Promise<boolean> {
   try {

@@ -9,7 +9,7 @@ import { startLocalStack } from '../../stack/local-stack.js';
 import { SHIPPED_LOCATIONS_FILE } from '../../stack/stack-topology.js';
 import { spawnStreamedge } from '../../stack/streamedge-process.js';
 import { get } from './http-test-client.js';
-import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 // Real processes: a Consul dev agent, origins, three edges and a steering balancer sharing one
 // signed-URL key (startLocalStack's tokenSecretFile), then a redirect balancer with the same key.

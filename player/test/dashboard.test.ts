@@ -10,7 +10,7 @@ import { CHARTS, type DashboardState } from '../shared/dashboard-data.js';
 import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { ensurePlayerTestCatalog } from './player-test-catalog.js';
-import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 let stack: LocalStack;
 let browser: Browser;

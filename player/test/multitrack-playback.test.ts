@@ -16,7 +16,7 @@ import { spawnStreamedge } from '../../stack/streamedge-process.js';
 import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer, type PlayerPage } from './player-page.js';
-import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 const CLI = fileURLToPath(new URL('../../stack/cli/streamedge.js', import.meta.url));
 const ASSET = 'two-lang';

@@ -10,7 +10,7 @@ import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer } from './player-page.js';
 import { copyPlayerTestCatalog, PLAYER_TEST_LIVE } from './player-test-catalog.js';
-import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 const WATCH_SECONDS = 6;
 const REGION = 'us-east';

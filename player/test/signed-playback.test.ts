@@ -11,7 +11,7 @@ import { startLocalStack, type LocalStack } from '../../stack/local-stack.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer } from './player-page.js';
 import { ensurePlayerTestCatalog } from './player-test-catalog.js';
-import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 // The local stack with a signed-URL key on every edge and the balancer; the player page is given a
 // master URL made by `streamedge sign` through its `?src=`.
