@@ -5,6 +5,7 @@ import { waitFor } from '../infra/testing/wait-for.js';
 import { startLiveStack } from './test/live-stack-fixture.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { PrometheusMissingError, startLocalPrometheus } from './local-prometheus.js';
+import { QUICK_STOP_ARGS } from './test/quick-stop-fixture.js';
 
 interface Target {
   readonly labels: Record<string, string>;
@@ -34,6 +35,7 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
     ],
     edgeCacheSize: '64MB',
     metrics: { interval: '1s' },
+    extraArgs: QUICK_STOP_ARGS,
   }));
   const prometheus = stack.prometheus;
   assert.ok(prometheus, 'no Prometheus with metrics');

@@ -10,6 +10,7 @@ import { passingServiceIds, startLocalStack } from './local-stack.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { waitFor } from '../infra/testing/wait-for.js';
 import { ffmpegPidOf } from './live-encoder-supervisor.js';
+import { QUICK_STOP_ARGS } from './test/quick-stop-fixture.js';
 
 async function refusesConnections(url: string): Promise<boolean> {
   try {
@@ -22,7 +23,7 @@ async function refusesConnections(url: string): Promise<boolean> {
 
 test('the local stack starts every service healthy in Consul and stop() leaves no process behind', { timeout: 120_000 }, async (t) => {
   const contentDir = await ensureTestCatalog();
-  const stack = await startLocalStack({ contentDir, edgeCacheSize: '64MB' });
+  const stack = await startLocalStack({ contentDir, edgeCacheSize: '64MB', extraArgs: QUICK_STOP_ARGS });
   t.after(() => stack.stop());
 
   assert.deepEqual(stack.origins.map((origin) => origin.id), ['origin-1', 'origin-2']);

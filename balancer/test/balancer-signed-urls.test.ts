@@ -9,6 +9,7 @@ import { startLocalStack } from '../../stack/local-stack.js';
 import { SHIPPED_LOCATIONS_FILE } from '../../stack/stack-topology.js';
 import { spawnStreamedge } from '../../stack/streamedge-process.js';
 import { get } from './http-test-client.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 // Real processes: a Consul dev agent, origins, three edges and a steering balancer sharing one
 // signed-URL key (startLocalStack's tokenSecretFile), then a redirect balancer with the same key.
@@ -29,7 +30,7 @@ test('balancer and edges with a signed-URL key: 403 with a reason, tokens carrie
   t.after(() => rm(scratch, { recursive: true, force: true }));
   const keyFile = join(scratch, 'url-token.key');
   await writeFile(keyFile, `${KEY_TEXT}\n`, { mode: 0o600 });
-  const stack = await startLocalStack({ contentDir: await ensureTestCatalog(), edgeCacheSize: '32MB', tokenSecretFile: keyFile, extraArgs: { edge: ['--prefetch', '0'] } });
+  const stack = await startLocalStack({ contentDir: await ensureTestCatalog(), edgeCacheSize: '32MB', tokenSecretFile: keyFile, extraArgs: { ...QUICK_STOP_ARGS, edge: [...QUICK_STOP_ARGS.edge, '--prefetch', '0'] } });
   t.after(() => stack.stop());
   const balancer = stack.balancerUrl!;
   const token = signUrlToken(KEY, { prefix: PREFIX, expires: now() + 600 });

@@ -12,13 +12,14 @@ import { CHARTS, type DashboardState } from '../shared/dashboard-data.js';
 import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { ensurePlayerTestCatalog } from './player-test-catalog.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 let stack: LocalStack;
 let browser: Browser;
 
 before(
   async () => {
-    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), shields: DEMO_SHIELDS, edgeCacheSize: '64MB', extraArgs: { edge: ['--admin-token', PURGE_TOKEN] } });
+    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), shields: DEMO_SHIELDS, edgeCacheSize: '64MB', extraArgs: { ...QUICK_STOP_ARGS, edge: [...QUICK_STOP_ARGS.edge, '--admin-token', PURGE_TOKEN] } });
     browser = await launchChromium();
   },
   { timeout: 240_000 },

@@ -16,6 +16,7 @@ import { spawnStreamedge } from '../../stack/streamedge-process.js';
 import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer, type PlayerPage } from './player-page.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 const CLI = fileURLToPath(new URL('../../stack/cli/streamedge.js', import.meta.url));
 const ASSET = 'two-lang';
@@ -43,7 +44,7 @@ before(
     const started = Date.now();
     await packageAsset([source.video, '--id', ASSET, '--title', 'Two languages', '--content', content, '--subtitles', `fr=${source.subtitles}`, '--preset', 'ultrafast', '--segment-seconds', '2']);
     packagingMs = Date.now() - started;
-    stack = await startLocalStack({ contentDir: content, edgeCacheSize: '64MB' });
+    stack = await startLocalStack({ contentDir: content, edgeCacheSize: '64MB', extraArgs: QUICK_STOP_ARGS });
     browser = await launchChromium();
   },
   { timeout: 240_000 },

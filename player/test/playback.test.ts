@@ -10,6 +10,7 @@ import { artifactPath } from './artifacts.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer } from './player-page.js';
 import { copyPlayerTestCatalog, PLAYER_TEST_LIVE } from './player-test-catalog.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 const WATCH_SECONDS = 6;
 const REGION = 'us-east';
@@ -22,7 +23,7 @@ let content: Awaited<ReturnType<typeof copyPlayerTestCatalog>> | undefined;
 before(
   async () => {
     content = await copyPlayerTestCatalog();
-    stack = await startLocalStack({ contentDir: content.dir, edgeCacheSize: '64MB', live: PLAYER_TEST_LIVE });
+    stack = await startLocalStack({ contentDir: content.dir, edgeCacheSize: '64MB', live: PLAYER_TEST_LIVE, extraArgs: QUICK_STOP_ARGS });
     browser = await launchChromium();
     const response = await fetch(`${stack.balancerUrl}/catalog.json`);
     assert.equal(response.status, 200, 'the balancer serves the catalog');

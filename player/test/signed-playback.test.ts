@@ -11,6 +11,7 @@ import { startLocalStack, type LocalStack } from '../../stack/local-stack.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer } from './player-page.js';
 import { ensurePlayerTestCatalog } from './player-test-catalog.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 // The local stack with a signed-URL key on every edge and the balancer; the player page is given a
 // master URL made by `streamedge sign` through its `?src=`.
@@ -29,7 +30,7 @@ before(
     scratch = await mkdtemp(join(tmpdir(), 'streamedge-signed-player-'));
     keyFile = join(scratch, 'url-token.key');
     await writeFile(keyFile, 'k1:player-signed-test-secret-0123456789\n', { mode: 0o600 });
-    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), edgeCacheSize: '64MB', tokenSecretFile: keyFile });
+    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), edgeCacheSize: '64MB', tokenSecretFile: keyFile, extraArgs: QUICK_STOP_ARGS });
     browser = await launchChromium();
   },
   { timeout: 240_000 },

@@ -8,6 +8,7 @@ import { startLocalStack, type LocalStack } from '../../stack/local-stack.js';
 import { launchChromium } from './chromium.js';
 import { fatalProblems, openPlayer } from './player-page.js';
 import { ensurePlayerTestCatalog } from './player-test-catalog.js';
+import { QUICK_STOP_ARGS } from '../../stack/test/quick-stop-fixture.js';
 
 // The local stack on HTTPS (a CA made for the run, as `npm start -- --tls` does): Chromium trusts
 // the run's server key by its SPKI pin, the one way to trust a key without installing a CA in a
@@ -22,7 +23,7 @@ let scratch: string;
 before(
   async () => {
     scratch = await mkdtemp(join(tmpdir(), 'streamedge-tls-player-'));
-    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), edgeCacheSize: '64MB', tlsDir: join(scratch, 'tls') });
+    stack = await startLocalStack({ contentDir: await ensurePlayerTestCatalog(), edgeCacheSize: '64MB', tlsDir: join(scratch, 'tls'), extraArgs: QUICK_STOP_ARGS });
     browser = await launchChromium([`--ignore-certificate-errors-spki-list=${stack.ca!.spkiSha256}`]);
   },
   { timeout: 240_000 },

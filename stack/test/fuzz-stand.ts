@@ -59,7 +59,8 @@ export async function fuzzLive(options: FuzzLiveOptions): Promise<FuzzLiveResult
     options.onStarted?.(origin);
     const edge = await start([
       'edge', '--port', '0', '--id', 'edge-fuzz', '--origin', origin.url, '--workers', String(options.edgeWorkers),
-      '--max-request-body', '64KB', ...VIEWER_LIMITS,
+      // Stopped when the run is judged: no viewer to wait for, so no 8 s drain (grace is 5 s).
+      '--max-request-body', '64KB', '--drain-delay', '0', ...VIEWER_LIMITS,
     ]);
     const target = options.target === 'edge'
       ? edge

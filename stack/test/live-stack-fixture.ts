@@ -23,6 +23,9 @@ export async function startLiveStack(t: TestContext, prefix: string, options: (d
     await cp(await ensureTestCatalog(), contentDir, { recursive: true });
     const stack = await startLocalStack(options(dir, contentDir));
     t.after(async () => {
+      // No viewer is left: the edges' drain delay (kept for the edge-drain drill) would only hold up
+      // the teardown. A killed edge is restarted only after restartAfterMs, by which time stop() has begun.
+      await Promise.all(stack.edges.map((edge) => edge.process.kill()));
       await stack.stop();
       await removeDir();
     });
