@@ -217,7 +217,6 @@ test('--low-latency: real CMAF parts from ffmpeg, segments that are their parts 
   // Follow the live edge part by part with blocking reloads, as an LL-HLS player does.
   let text = await (await fetch(`${base}/index.m3u8`)).text();
   assert.match(text, /#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:2\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1\.002,CAN-SKIP-UNTIL=12\.000\n#EXT-X-PART-INF:PART-TARGET=0\.334\n/);
-  assert.match(text, /\n#EXT-X-RENDITION-REPORT:URI="\.\.\/144p\/index\.m3u8",LAST-MSN=\d+,LAST-PART=\d+\n$/);
   const gaps: number[] = [];
   for (let i = 0; i < 12; i++) {
     const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-(\d+)\.(\d+)\.m4s"/.exec(text)!;
@@ -227,6 +226,8 @@ test('--low-latency: real CMAF parts from ffmpeg, segments that are their parts 
     text = await response.text();
     gaps.push(Date.now() - started);
   }
+  // The other rung is reported once it has a part (the first playlist written may precede it).
+  assert.match(text, /\n#EXT-X-RENDITION-REPORT:URI="\.\.\/144p\/index\.m3u8",LAST-MSN=\d+,LAST-PART=\d+\n$/);
   const sorted = [...gaps].sort((x, y) => x - y);
   assert.ok(sorted[6]! >= 150 && sorted[6]! <= 600, `a new part about every 333 ms: waits ${gaps.join(', ')} ms`);
 
