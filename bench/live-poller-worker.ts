@@ -31,6 +31,9 @@ const deliveries: [string, number][] = [];
 const reloads: [string, number][] = [];
 const failures: [string, string, number][] = [];
 
+/** A failed answer's status and the start of its body, numbers masked so one cause is one reason (the part is recorded apart). */
+const answerOf = (what: string, status: number, text: string): string => `${what} ${status} ${text.trim().slice(0, 60).replace(/\d+/g, 'N')}`;
+
 const get = async (target: string): Promise<{ status: number; text: string }> => {
   const response = await fetch(target, { dispatcher: agent, signal: AbortSignal.timeout(task.requestTimeoutMs) });
   return { status: response.status, text: await response.text() };
@@ -45,12 +48,12 @@ const poller = async (): Promise<void> => {
       const numbers = wanted === undefined ? undefined : HINT_NUMBERS.exec(wanted);
       if (wanted !== undefined) reloads.push([wanted, Date.now()]);
       const playlist = await get(`${task.url}/index.m3u8${numbers ? `?_HLS_msn=${numbers[1]}&_HLS_part=${numbers[2]}` : ''}`);
-      if (playlist.status !== 200) throw new Error(`playlist ${playlist.status} ${playlist.text.trim().slice(0, 60)}`);
+      if (playlist.status !== 200) throw new Error(answerOf('playlist', playlist.status, playlist.text));
       hinted = HINT.exec(playlist.text)?.[1];
       if (hinted === undefined) throw new Error('playlist without a preload hint');
       if (wanted === undefined) continue;
       const part = await get(`${task.url}/${wanted}`);
-      if (part.status !== 200) throw new Error(`part ${part.status} ${part.text.trim().slice(0, 60)}`);
+      if (part.status !== 200) throw new Error(answerOf('part', part.status, part.text));
       deliveries.push([wanted, Date.now()]);
     } catch (error) {
       const reason = (error as Error).name === 'TimeoutError' ? 'client timeout' : (error as Error).message;

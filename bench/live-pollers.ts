@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { parseCommandOptions } from '../infra/runtime/command-options.js';
 import { CHANNEL_MARKER } from '../origin/live/live-channel-layout.js';
@@ -19,7 +18,7 @@ import { openLiveRenditionWriter, writeFileAtomically } from '../origin/live/liv
 import { runBenchmark } from './bench-runner.js';
 import { startBenchService } from './bench-services.js';
 import type { PollerWorkerTask } from './live-poller-worker.js';
-import { describeReasons, liveRoundFigures, splitPollers, type LiveRoundFigures, type PollerWorkerRecord } from './live-round-figures.js';
+import { describeReasons, liveRoundFigures, longestPublicationGap, splitPollers, type LiveRoundFigures, type PollerWorkerRecord } from './live-round-figures.js';
 import { scrapeMetric } from './metric-scrape.js';
 import { startNginxCache } from './peers/nginx-peer.js';
 import { atMost, publishReport, type TargetCheck } from './report.js';
@@ -43,8 +42,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 interface RoundResult extends LiveRoundFigures {
   readonly partsPublished: number;
   readonly originRequests: number;
-  /** The publisher's own event-loop delay p99 (ms): how late parts went out against their interval. */
-  readonly publisherDelayP99Ms: number;
+  /** The longest time between two publications in the round (ms), the origin's side of a stall. */
+  readonly longestPublicationGapMs: number;
 }
 
 /** A percentile, or NaN for a round that delivered nothing (reported as such, never hidden). */
@@ -88,9 +87,6 @@ await runBenchmark('live-pollers', async (resources) => {
     clearInterval(publisher);
     await publishing;
   });
-  const publisherDelay = monitorEventLoopDelay({ resolution: 10 });
-  publisherDelay.enable();
-  resources.defer(async () => publisherDelay.disable());
 
   const origin = await startBenchService(resources, ['origin', '--port', '0', '--id', 'bench-origin', '--content', content]);
   const edge = await startBenchService(resources, [
@@ -113,10 +109,10 @@ await runBenchmark('live-pollers', async (resources) => {
     (await scrapeMetric(origin.url, 'streamedge_origin_requests_total', { kind: 'live-playlist' })) + (await scrapeMetric(origin.url, 'streamedge_origin_requests_total', { kind: 'live-segment' }));
 
   const runRound = async (contender: Contender, round: number): Promise<RoundResult> => {
-    const endAt = Date.now() + options['round-seconds'] * 1000;
+    const startedAt = Date.now();
+    const endAt = startedAt + options['round-seconds'] * 1000;
     const requestsBefore = await originRequests();
     const partsBefore = published;
-    publisherDelay.reset();
     // Viewers join over one part interval, not in one instant.
     const records = await Promise.all(
       shares.map((pollers) => runPollerWorker({ url: `${base[contender]}${RENDITION_PATH}`, pollers, joinSpreadMs: PART_MS, endAt, partMs: PART_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS })),
@@ -125,7 +121,7 @@ await runBenchmark('live-pollers', async (resources) => {
       ...liveRoundFigures(publishedAt, records, PART_MS),
       partsPublished: published - partsBefore,
       originRequests: (await originRequests()) - requestsBefore,
-      publisherDelayP99Ms: publisherDelay.percentile(99) / 1e6,
+      longestPublicationGapMs: longestPublicationGap(publishedAt, startedAt),
     };
     const why = describeReasons(result.reasons);
     const worst = result.worstPart ? `; ${result.worstPart.failures} failed on ${result.worstPart.uri}, first ${result.worstPart.msAfterPublication} ms after its publication` : '';
@@ -133,7 +129,7 @@ await runBenchmark('live-pollers', async (resources) => {
       `round ${round + 1} ${contender}: ${result.latencies.length} parts delivered, p50 ${percentileOf(result.latencies, 50)} ms, p99 ${percentileOf(result.latencies, 99)} ms, ` +
         `${(result.originRequests / result.partsPublished).toFixed(2)} origin requests per part, ${result.failures} failures${why ? ` (${why})` : ''}${worst}; ` +
         `client: reloads issued late ${(result.lateReloadShare * 100).toFixed(1)} %, issue lag p99 ${percentileOf(result.issueLags, 99)} ms, loop delay p99 ${result.loopDelayP99Ms.toFixed(0)} ms` +
-        `${result.clientBehind ? ` — CLIENT BEHIND (${result.clientBehind}): latency not the server's` : ''}; publisher delay p99 ${result.publisherDelayP99Ms.toFixed(0)} ms`,
+        `${result.clientBehind ? ` — CLIENT BEHIND (${result.clientBehind}): latency not the server's` : ''}; longest gap between publications ${result.longestPublicationGapMs} ms`,
     );
     return result;
   };
@@ -155,7 +151,7 @@ await runBenchmark('live-pollers', async (resources) => {
       const result = rounds.get(contender)![round]!;
       return [
         `${round + 1} ${contender}`, perPart(result), result.latencies.length, percentileOf(result.latencies, 50), percentileOf(result.latencies, 99),
-        `${result.failures}${result.failures ? ` (${describeReasons(result.reasons)})` : ''}`,
+        `${result.failures}${result.failures ? ` (${describeReasons(result.reasons)})` : ''}`, result.longestPublicationGapMs,
         `${(result.lateReloadShare * 100).toFixed(1)} % / ${percentileOf(result.issueLags, 99)} ms`, result.loopDelayP99Ms, result.clientBehind ?? 'kept up',
       ];
     }),
@@ -176,7 +172,7 @@ await runBenchmark('live-pollers', async (resources) => {
     tables: [
       {
         title: `LL-HLS: ${options.pollers} pollers over ${shares.length} client workers (blocking reload + preload-hinted part), one rendition, every round`,
-        columns: ['round', 'origin req/part', 'parts delivered', 'p50 ms', 'p99 ms', 'failures', 'reloads late / issue lag p99', 'client loop p99 ms', 'client'],
+        columns: ['round', 'origin req/part', 'parts delivered', 'p50 ms', 'p99 ms', 'failures', 'longest publication gap ms', 'reloads late / issue lag p99', 'client loop p99 ms', 'client'],
         rows: roundRows,
       },
       {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeReasons, liveRoundFigures, splitPollers, type PollerWorkerRecord } from './live-round-figures.js';
+import { describeReasons, liveRoundFigures, longestPublicationGap, splitPollers, type PollerWorkerRecord } from './live-round-figures.js';
 
 const PART_MS = 334;
 const published = new Map([
@@ -43,7 +43,7 @@ describe('bench:live round figures', () => {
   it('says the client fell behind when a worker\'s event loop stalled, naming the figure', () => {
     const figures = liveRoundFigures(published, [worker({ loopDelayP99Ms: 12 }), worker({ loopDelayP99Ms: 140 })], PART_MS);
     assert.equal(figures.loopDelayP99Ms, 140);
-    assert.match(figures.clientBehind ?? '', /event-loop delay p99 140 ms > 84 ms/);
+    assert.match(figures.clientBehind ?? '', /event-loop delay p99 140.0 ms > 83.5 ms/);
   });
 
   it('says the client fell behind when the median reload asked for a part published over a part interval earlier', () => {
@@ -69,6 +69,14 @@ describe('bench:live round figures', () => {
   it('names no worst part when no part failed for more than one poller', () => {
     const figures = liveRoundFigures(published, [worker({ failures: [['client timeout', 'seg-1.1.m4s', 10_400]] })], PART_MS);
     assert.equal(figures.worstPart, undefined);
+  });
+
+  it('finds the longest gap between publications since a round began, counting from its start', () => {
+    const times = new Map([['a', 1000], ['b', 1334], ['c', 3000], ['d', 3334]]);
+    assert.equal(longestPublicationGap(times, 0), 1666);
+    assert.equal(longestPublicationGap(times, 2000), 1000);
+    assert.equal(longestPublicationGap(times, 3100), 234);
+    assert.equal(longestPublicationGap(new Map(), 0), 0);
   });
 
   it('splits pollers over workers as evenly as possible, never into an empty worker', () => {

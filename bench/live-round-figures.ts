@@ -75,7 +75,7 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
   const medianLag = percentile(issueLags, 50);
   const clientBehind =
     loopDelayP99Ms > partMs / 4
-      ? `client event-loop delay p99 ${loopDelayP99Ms.toFixed(0)} ms > ${(partMs / 4).toFixed(0)} ms`
+      ? `client event-loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms > ${(partMs / 4).toFixed(1)} ms`
       : medianLag > partMs
         ? `median reload issued ${medianLag} ms after its part was published (> one part interval)`
         : undefined;
@@ -93,6 +93,21 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
     loopDelayP99Ms,
     clientBehind,
   };
+}
+
+/**
+ * The longest time between consecutive publications from `since` on (publication order is the
+ * map's insertion order), ms: a gap over the origin's hold (3 target durations) fails every held
+ * reload at once, whichever cache is in front.
+ */
+export function longestPublicationGap(publishedAt: ReadonlyMap<string, number>, since: number): number {
+  let longest = 0;
+  let previous: number | undefined;
+  for (const at of publishedAt.values()) {
+    if (previous !== undefined && at >= since) longest = Math.max(longest, at - Math.max(previous, since));
+    previous = at;
+  }
+  return longest;
 }
 
 /** Pollers per client worker: as even as possible, every worker with at least one, none left over. */
