@@ -5,7 +5,7 @@
 // and each part read in full; the main thread joins them with the publisher's times.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Agent, fetch } from 'undici';
+import { Agent, request } from 'undici';
 import type { PollerWorkerRecord } from './live-round-figures.js';
 
 export interface PollerWorkerTask {
@@ -35,8 +35,9 @@ const failures: [string, string, number][] = [];
 const answerOf = (what: string, status: number, text: string): string => `${what} ${status} ${text.trim().slice(0, 60).replace(/\d+/g, 'N')}`;
 
 const get = async (target: string): Promise<{ status: number; text: string }> => {
-  const response = await fetch(target, { dispatcher: agent, signal: AbortSignal.timeout(task.requestTimeoutMs) });
-  return { status: response.status, text: await response.text() };
+  // undici's request, not fetch: a fraction of fetch's CPU per request, which the client must not spend.
+  const response = await request(target, { dispatcher: agent, signal: AbortSignal.timeout(task.requestTimeoutMs) });
+  return { status: response.statusCode, text: await response.body.text() };
 };
 
 const poller = async (): Promise<void> => {
