@@ -2,19 +2,23 @@
 // preload-hinted part with a blocking playlist reload (_HLS_msn/_HLS_part), then fetches that part,
 // as hls.js does in lowLatencyMode. The streamedge edge and nginx proxy_cache (proxy_cache_lock on,
 // the query in the cache key so blocking reloads stay distinct) sit in front of the same origin, in
-// alternating rounds. Parts are published by this process through the encoder's own writer (the
-// moment each part is listed is known exactly); measured: origin requests per published part, and
-// the time from a part's publication at the origin to its delivery to a viewer.
+// alternating rounds. The pollers run in client worker threads (own event loop and connection pool
+// each), so the main thread only publishes parts through the encoder's own writer and notes the
+// moment each playlist naming a part was written. Measured: origin requests per published part,
+// the time from a part's publication at the origin to its delivery to a viewer, and the client's
+// own lag, so that a round where the client fell behind is reported as such.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, fetch } from 'undici';
+import { Worker } from 'node:worker_threads';
 import { parseCommandOptions } from '../infra/runtime/command-options.js';
 import { CHANNEL_MARKER } from '../origin/live/live-channel-layout.js';
 import { openLiveRenditionWriter, writeFileAtomically } from '../origin/live/live-rendition-writer.js';
 import { runBenchmark } from './bench-runner.js';
 import { startBenchService } from './bench-services.js';
+import type { PollerWorkerTask } from './live-poller-worker.js';
+import { describeReasons, liveRoundFigures, longestPublicationGap, splitPollers, type LiveRoundFigures, type PollerWorkerRecord } from './live-round-figures.js';
 import { scrapeMetric } from './metric-scrape.js';
 import { startNginxCache } from './peers/nginx-peer.js';
 import { atMost, publishReport, type TargetCheck } from './report.js';
@@ -22,6 +26,7 @@ import { alternateRounds, median, percentile } from './wrk-load.js';
 
 const OPTIONS = {
   pollers: { kind: 'integer', description: 'LL-HLS viewers per round', default: 1000, min: 1, max: 5000 },
+  'client-workers': { kind: 'integer', description: 'client worker threads the pollers are spread over', default: 4, min: 1, max: 16 },
   rounds: { kind: 'integer', description: 'alternating rounds per contender', default: 3, min: 1, max: 10 },
   'round-seconds': { kind: 'integer', description: 'length of a round', default: 12, min: 3, max: 120 },
   'part-bytes': { kind: 'bytes', description: 'size of each published part', default: 24 * 1024, min: 1024, max: 4 * 1024 * 1024 },
@@ -32,20 +37,27 @@ type Contender = (typeof CONTENDERS)[number];
 const PART_MS = 334;
 const PARTS_PER_SEGMENT = 6;
 const RENDITION_PATH = '/live/bench/240p';
-const HINT = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="seg-(\d+)\.(\d+)\.m4s"/;
+const REQUEST_TIMEOUT_MS = 15_000;
 
-interface RoundResult {
+interface RoundResult extends LiveRoundFigures {
   readonly partsPublished: number;
   readonly originRequests: number;
-  /** Publication → delivery, per part fetched, in ms. */
-  readonly latencies: readonly number[];
-  readonly failures: number;
-  /** Failures by reason (status or error), so a report says why. */
-  readonly reasons: ReadonlyMap<string, number>;
+  /** The longest time between two publications in the round (ms), the origin's side of a stall. */
+  readonly longestPublicationGapMs: number;
 }
 
 /** A percentile, or NaN for a round that delivered nothing (reported as such, never hidden). */
 const percentileOf = (sorted: readonly number[], p: number): number => (sorted.length === 0 ? Number.NaN : percentile(sorted, p));
+
+/** Runs one client worker to the end of its round; its record, or an error if it failed. */
+const runPollerWorker = (task: PollerWorkerTask): Promise<PollerWorkerRecord> =>
+  new Promise((resolveRecord, reject) => {
+    const worker = new Worker(new URL('./live-poller-worker.js', import.meta.url), { workerData: task });
+    let record: PollerWorkerRecord | undefined;
+    worker.once('message', (message: PollerWorkerRecord) => (record = message));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (record ? resolveRecord(record) : reject(new Error(`client worker exited with ${code} before reporting`))));
+  });
 
 await runBenchmark('live-pollers', async (resources) => {
   const options = parseCommandOptions('bench:live', 'LL-HLS pollers (blocking reloads + preload-hinted parts) through the edge vs nginx proxy_cache.', OPTIONS, process.argv.slice(2));
@@ -57,7 +69,8 @@ await runBenchmark('live-pollers', async (resources) => {
   const writer = await openLiveRenditionWriter({ dir, targetDuration: 2, windowSize: 12, partTargetMs: PART_MS });
   await writer.publishInit(randomBytes(1200));
 
-  // The publisher: a part every PART_MS, as the encoder does; its publication time by URI.
+  // The publisher: a part every PART_MS, as the encoder does. A part is available at the origin once
+  // the playlist naming it is written, so that moment (after publishPart) is its publication time.
   const publishedAt = new Map<string, number>();
   let published = 0;
   const publishNext = async (): Promise<void> => {
@@ -87,94 +100,92 @@ await runBenchmark('live-pollers', async (resources) => {
   resources.guard.watch(nginx.child.pid);
   resources.defer(() => nginx.stop());
   const base: Record<Contender, string> = { edge: edge.url, nginx: nginx.url };
-  // One connection per poller: a held blocking reload occupies its connection.
-  const agent = new Agent({ connections: options.pollers + 16, pipelining: 1, headersTimeout: 20_000, bodyTimeout: 20_000 });
-  resources.defer(() => agent.close());
-  console.log(`origin ${origin.url}  edge ${edge.url}  nginx ${nginx.url}: ${options.pollers} pollers, ${options.rounds} × ${options['round-seconds']} s per contender`);
+  const shares = splitPollers(options.pollers, options['client-workers']);
+  console.log(
+    `origin ${origin.url}  edge ${edge.url}  nginx ${nginx.url}: ${options.pollers} pollers over ${shares.length} client workers, ${options.rounds} × ${options['round-seconds']} s per contender`,
+  );
 
   const originRequests = async (): Promise<number> =>
     (await scrapeMetric(origin.url, 'streamedge_origin_requests_total', { kind: 'live-playlist' })) + (await scrapeMetric(origin.url, 'streamedge_origin_requests_total', { kind: 'live-segment' }));
 
-  const runRound = async (contender: Contender): Promise<RoundResult> => {
-    const url = `${base[contender]}${RENDITION_PATH}`;
-    const endAt = Date.now() + options['round-seconds'] * 1000;
-    const latencies: number[] = [];
-    let failures = 0;
-    const reasons = new Map<string, number>();
-    const get = async (target: string): Promise<{ status: number; text: string }> => {
-      const response = await fetch(target, { dispatcher: agent, signal: AbortSignal.timeout(15_000) });
-      return { status: response.status, text: await response.text() };
-    };
-    const poller = async (): Promise<void> => {
-      let hint: RegExpExecArray | null = null;
-      while (Date.now() < endAt) {
-        try {
-          const playlist = await get(`${url}/index.m3u8${hint ? `?_HLS_msn=${hint[1]}&_HLS_part=${hint[2]}` : ''}`);
-          if (playlist.status !== 200) throw new Error(`playlist ${playlist.status} ${playlist.text.trim().slice(0, 60)}`);
-          const wanted = hint;
-          hint = HINT.exec(playlist.text);
-          if (!wanted) continue;
-          const name = `seg-${wanted[1]}.${wanted[2]}.m4s`;
-          const part = await get(`${url}/${name}`);
-          const publishTime = publishedAt.get(name);
-          if (part.status !== 200 || publishTime === undefined) throw new Error(`part ${name} ${part.status} ${part.status === 200 ? '' : part.text.trim().slice(0, 60)}`);
-          latencies.push(Date.now() - publishTime);
-        } catch (error) {
-          failures++;
-          const reason = (error as Error).name === 'TimeoutError' ? 'client timeout' : (error as Error).message.replace(/seg-\d+\.\d+\.m4s/, 'seg-N.K.m4s');
-          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-          hint = null;
-          await new Promise((resolveWait) => setTimeout(resolveWait, PART_MS));
-        }
-      }
-    };
+  const runRound = async (contender: Contender, round: number): Promise<RoundResult> => {
+    const startedAt = Date.now();
+    const endAt = startedAt + options['round-seconds'] * 1000;
     const requestsBefore = await originRequests();
     const partsBefore = published;
     // Viewers join over one part interval, not in one instant.
-    await Promise.all(Array.from({ length: options.pollers }, (_, i) => new Promise((resolveStart) => setTimeout(resolveStart, (i * PART_MS) / options.pollers)).then(poller)));
-    const result = { partsPublished: published - partsBefore, originRequests: (await originRequests()) - requestsBefore, latencies: latencies.sort((a, b) => a - b), failures, reasons };
-    const why = [...reasons].map(([reason, count]) => `${reason} × ${count}`).join(', ');
-    console.log(`${contender}: ${result.latencies.length} parts delivered, p50 ${percentileOf(result.latencies, 50)} ms, p99 ${percentileOf(result.latencies, 99)} ms, ${(result.originRequests / result.partsPublished).toFixed(2)} origin requests per part, ${failures} failures${why ? ` (${why})` : ''}`);
+    const records = await Promise.all(
+      shares.map((pollers) => runPollerWorker({ url: `${base[contender]}${RENDITION_PATH}`, pollers, joinSpreadMs: PART_MS, endAt, partMs: PART_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS })),
+    );
+    const result: RoundResult = {
+      ...liveRoundFigures(publishedAt, records, PART_MS),
+      partsPublished: published - partsBefore,
+      originRequests: (await originRequests()) - requestsBefore,
+      longestPublicationGapMs: longestPublicationGap(publishedAt, startedAt),
+    };
+    const why = describeReasons(result.reasons);
+    const worst = result.worstPart ? `; ${result.worstPart.failures} failed on ${result.worstPart.uri}, first ${result.worstPart.msAfterPublication} ms after its publication` : '';
+    console.log(
+      `round ${round + 1} ${contender}: ${result.latencies.length} parts delivered, p50 ${percentileOf(result.latencies, 50)} ms, p99 ${percentileOf(result.latencies, 99)} ms, ` +
+        `${(result.originRequests / result.partsPublished).toFixed(2)} origin requests per part, ${result.failures} failures${why ? ` (${why})` : ''}${worst}; ` +
+        `client: reloads issued late ${(result.lateReloadShare * 100).toFixed(1)} %, issue lag p99 ${percentileOf(result.issueLags, 99)} ms, loop delay p99 ${result.loopDelayP99Ms.toFixed(0)} ms` +
+        `${result.clientBehind ? ` — CLIENT BEHIND (${result.clientBehind}): latency not the server's` : ''}; longest gap between publications ${result.longestPublicationGapMs} ms`,
+    );
     return result;
   };
 
   const rounds = await alternateRounds(options.rounds, CONTENDERS, runRound);
+  const perPart = (result: RoundResult): number => result.originRequests / result.partsPublished;
   const summary = (contender: Contender): { perPart: number; p50: number; p99: number; failures: number } => {
     const results = rounds.get(contender)!;
     return {
-      perPart: median(results.map((result) => result.originRequests / result.partsPublished)),
+      perPart: median(results.map(perPart)),
       p50: median(results.map((result) => percentileOf(result.latencies, 50))),
       p99: median(results.map((result) => percentileOf(result.latencies, 99))),
       failures: results.reduce((total, result) => total + result.failures, 0),
     };
   };
   const figures = new Map(CONTENDERS.map((contender) => [contender, summary(contender)]));
-  const rows = CONTENDERS.map((contender) => {
-    const figure = figures.get(contender)!;
-    const perRound = rounds.get(contender)!.map((result) => `${percentileOf(result.latencies, 99)} ms / ${(result.originRequests / result.partsPublished).toFixed(2)}`).join(', ');
-    return [contender, figure.perPart, figure.p50, figure.p99, figure.failures, perRound];
-  });
+  const roundRows = Array.from({ length: options.rounds }, (_, round) =>
+    CONTENDERS.map((contender) => {
+      const result = rounds.get(contender)![round]!;
+      return [
+        `${round + 1} ${contender}`, perPart(result), result.latencies.length, percentileOf(result.latencies, 50), percentileOf(result.latencies, 99),
+        `${result.failures}${result.failures ? ` (${describeReasons(result.reasons)})` : ''}`, result.longestPublicationGapMs,
+        `${(result.lateReloadShare * 100).toFixed(1)} % / ${percentileOf(result.issueLags, 99)} ms`, result.loopDelayP99Ms, result.clientBehind ?? 'kept up',
+      ];
+    }),
+  ).flat();
+  const behindRounds = [...rounds.values()].flat().filter((result) => result.clientBehind).length;
   const ratio = figures.get('edge')!.p99 / figures.get('nginx')!.p99;
   const targets: TargetCheck[] = [
     atMost('origin requests per part and rendition (edge)', figures.get('edge')!.perPart, 2),
     atMost('p99 publication → delivery, edge/nginx', ratio, 0.5),
     // A latency ratio over the few parts a failing contender delivered would flatter it.
     atMost('failed poller requests (edge)', figures.get('edge')!.failures, 0),
+    // Latency read while the client lagged is the client's: the ratio above stands only with this met.
+    atMost('rounds where the client fell behind', behindRounds, 0),
   ];
   await publishReport({
     benchmark: 'live-pollers',
     settings: { ...options, partMs: PART_MS },
     tables: [
       {
-        title: `LL-HLS: ${options.pollers} pollers (blocking reload + preload-hinted part), one rendition (median of rounds)`,
-        columns: ['contender', 'origin req/part', 'p50 ms', 'p99 ms', 'failures', 'per round: p99 / origin req per part'],
-        rows: [...rows, ['edge/nginx p99', '', '', ratio, '', '']],
+        title: `LL-HLS: ${options.pollers} pollers over ${shares.length} client workers (blocking reload + preload-hinted part), one rendition, every round`,
+        columns: ['round', 'origin req/part', 'parts delivered', 'p50 ms', 'p99 ms', 'failures', 'longest publication gap ms', 'reloads late / issue lag p99', 'client loop p99 ms', 'client'],
+        rows: roundRows,
+      },
+      {
+        title: 'median of rounds',
+        columns: ['contender', 'origin req/part', 'p50 ms', 'p99 ms', 'failures'],
+        rows: [...CONTENDERS.map((contender) => { const figure = figures.get(contender)!; return [contender, figure.perPart, figure.p50, figure.p99, figure.failures]; }), ['edge/nginx p99', '', '', ratio, '']],
       },
     ],
     targets,
     notes: [
       'an origin request per part is at least two: the blocking playlist reload that announces it and the part itself',
-      'latency is from the moment the playlist naming the part was written to the moment a viewer has its bytes',
+      'latency is from the moment the publisher wrote the playlist naming the part to the moment a viewer has its bytes',
+      'issue lag: how long a reload\'s part had already been published when a poller asked for it (includes the server\'s slowness on that poller\'s previous requests); client loop delay: the worst client worker\'s event-loop delay p99, the client\'s own',
     ],
   });
 });
