@@ -68,7 +68,7 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
     viewer.off('close', onViewerClose);
     viewer.off('drain', onViewerDrain);
     if (edge) {
-      edge.off('data', onData);
+      pool.read(edge, undefined);
       edge.off('end', onEdgeEnd);
       edge.off('close', onEdgeClose);
       edge.off('error', onEdgeError);
@@ -81,8 +81,11 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
   };
   const fail = (error: Error): void => finish(headersWritten ? { kind: 'cut-short', error } : { kind: 'before-headers', error }, false);
 
-  /** Sends body bytes on (after `prefix`, the response head); finishes the try once the body is complete. */
-  const relay = (chunk: Buffer, prefix?: Buffer): void => {
+  /**
+   * Sends body bytes on (after `prefix`, the response head); finishes the try once the body is
+   * complete. True when the viewer's socket still holds bytes of `chunk` (see EdgeChunkReader).
+   */
+  const relay = (chunk: Buffer, prefix?: Buffer): boolean => {
     const framing = head!.framing;
     let end = chunk.length;
     let complete = false;
@@ -111,30 +114,39 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
         viewer.uncork();
       }
     } else if (body.length > 0) flushed = viewer.write(body);
+    const lent = viewer.writableLength > 0;
     if (complete) {
       // Bytes past the response would be a second, unasked-for answer: that connection is not reused.
       finish({ kind: 'done' }, head!.reusable && end === chunk.length);
-      return;
+      return lent;
     }
     // A viewer reading slower than the edge sends holds the edge's socket until it catches up
     // (the viewer connection guard's write timeout bounds how long).
     if (!flushed) edge!.pause();
+    return lent;
   };
 
-  const onData = (chunk: Buffer): void => {
+  const onChunk = (chunk: Buffer): boolean => {
     if (head) {
       try {
-        relay(chunk);
+        return relay(chunk);
       } catch (error) {
         fail(error as Error);
+        return false;
       }
-      return;
     }
     received = received ? Buffer.concat([received, chunk]) : chunk;
     for (;;) {
       const parsed = parseResponseHead(received, options.method, options.maxHeadBytes);
-      if (parsed.kind === 'incomplete') return;
-      if (parsed.kind === 'malformed') return fail(new Error(parsed.reason));
+      if (parsed.kind === 'incomplete') {
+        // The read buffer is the connection's: a head kept for the next read is copied out of it.
+        if (received.buffer === chunk.buffer) received = Buffer.from(received);
+        return false;
+      }
+      if (parsed.kind === 'malformed') {
+        fail(new Error(parsed.reason));
+        return false;
+      }
       received = received.subarray(parsed.head.length);
       // 1xx interim responses are the connection's business, not the viewer's.
       if (parsed.head.status >= 200) {
@@ -149,12 +161,14 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
     headersWritten = true;
     edge!.setTimeout(options.responseTimeoutMs);
     const responseHead = Buffer.from(viewerHead(head, options.keepAliveFields), 'latin1');
+    const body = received;
+    received = undefined;
     try {
-      relay(received, responseHead);
+      return relay(body, responseHead);
     } catch (error) {
       fail(error as Error);
+      return false;
     }
-    received = undefined;
   };
   const onEdgeEnd = (): void => {
     if (head?.framing.kind === 'close') finish({ kind: 'done' }, false);
@@ -182,7 +196,7 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
         return;
       }
       edge = socket;
-      socket.on('data', onData);
+      pool.read(socket, onChunk);
       socket.on('end', onEdgeEnd);
       socket.on('close', onEdgeClose);
       socket.on('error', onEdgeError);
