@@ -18,12 +18,19 @@ export interface EdgeConnectionPoolOptions {
   readonly readBufferBudgetBytes: number;
 }
 
-/**
- * Takes an edge connection's bytes during an exchange. `chunk` is valid during the call only;
- * returns true when its memory is still referenced afterwards (a write not yet flushed), so the
- * connection reads on into a new buffer.
- */
-export type EdgeChunkReader = (chunk: Buffer) => boolean;
+/** One exchange's side of a lent connection (listeners stay on the socket for its whole life). */
+export interface EdgeExchange {
+  /**
+   * Takes the connection's bytes. `chunk` is valid during the call only; returns true when its
+   * memory is still referenced afterwards (a write not yet flushed), so the connection reads on
+   * into a new buffer.
+   */
+  chunk(chunk: Buffer): boolean;
+  /** The edge ended its side of the connection. */
+  ended(): void;
+  /** The connection closed; `error` is what broke it, if anything did. */
+  closed(error: Error | undefined): void;
+}
 
 const MIN_READ_BUFFER_BYTES = 16 * 1024;
 const MAX_READ_BUFFER_BYTES = 256 * 1024;
@@ -44,8 +51,9 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-interface ReadState {
-  reader: EdgeChunkReader | undefined;
+interface ConnectionState {
+  exchange: EdgeExchange | undefined;
+  lastError: Error | undefined;
   buffer: Buffer;
   /** The buffer's bytes are lent to a write: the next read needs another. */
   lent: boolean;
@@ -64,8 +72,8 @@ export interface EdgeConnectionPool {
   acquire(target: EdgeTarget): Promise<Socket>;
   /** Gives back a socket whose exchange ended cleanly at a message boundary. */
   release(target: EdgeTarget, socket: Socket): void;
-  /** Who takes `socket`'s bytes from now on; undefined between exchanges, when any byte breaks the connection. */
-  read(socket: Socket, reader: EdgeChunkReader | undefined): void;
+  /** Who takes `socket`'s bytes and end from now on; undefined between exchanges, when any byte breaks the connection. */
+  attach(socket: Socket, exchange: EdgeExchange | undefined): void;
   /** Abandons a request that waits for a connection (its viewer left or its wait ended). */
   cancel(target: EdgeTarget, pending: Promise<Socket>): void;
   readonly stats: { readonly open: number; readonly queued: number; readonly readBufferBytes: number };
@@ -78,12 +86,12 @@ export function createEdgeConnectionPool(options: EdgeConnectionPoolOptions): Ed
   }
   const pools = new Map<string, EdgePool>();
   const waiting = new WeakMap<Promise<Socket>, Waiter>();
-  const reading = new WeakMap<Socket, ReadState>();
+  const connections = new WeakMap<Socket, ConnectionState>();
   let readBufferBytes = 0;
   let closed = false;
 
   /** The buffer the connection's next read goes to. */
-  const nextReadBuffer = (state: ReadState): Buffer => {
+  const nextReadBuffer = (state: ConnectionState): Buffer => {
     const size = state.buffer.length;
     const grown = Math.min(MAX_READ_BUFFER_BYTES, size * 2);
     if (state.filled && grown > size && readBufferBytes + grown - size <= options.readBufferBudgetBytes) {
@@ -106,7 +114,7 @@ export function createEdgeConnectionPool(options: EdgeConnectionPoolOptions): Ed
   const open = (target: EdgeTarget, pool: EdgePool): Promise<Socket> => {
     pool.open++;
     return new Promise((resolve, reject) => {
-      const state: ReadState = { reader: undefined, buffer: Buffer.allocUnsafe(MIN_READ_BUFFER_BYTES), lent: false, filled: false };
+      const state: ConnectionState = { exchange: undefined, lastError: undefined, buffer: Buffer.allocUnsafe(MIN_READ_BUFFER_BYTES), lent: false, filled: false };
       readBufferBytes += MIN_READ_BUFFER_BYTES;
       const socket = connect({
         host: target.hostname,
@@ -117,17 +125,17 @@ export function createEdgeConnectionPool(options: EdgeConnectionPoolOptions): Ed
           // `buffer` is state.buffer, the one nextReadBuffer gave.
           callback: (bytes) => {
             state.filled = bytes === state.buffer.length;
-            if (!state.reader) {
+            if (!state.exchange) {
               // An edge speaking out of turn: the next exchange could not tell its answer apart.
               socket.destroy(new EdgeConnectError(`${target.origin} sent bytes on an idle connection`, 'ECONNRESET'));
               return false;
             }
-            if (state.reader(state.buffer.subarray(0, bytes))) state.lent = true;
+            if (state.exchange.chunk(state.buffer.subarray(0, bytes))) state.lent = true;
             return true;
           },
         },
       });
-      reading.set(socket, state);
+      connections.set(socket, state);
       const timer = setTimeout(() => socket.destroy(new EdgeConnectError(`connecting to ${target.origin} took over ${options.connectTimeoutMs} ms`, 'ETIMEDOUT')), options.connectTimeoutMs);
       const onError = (error: Error): void => {
         clearTimeout(timer);
@@ -137,8 +145,9 @@ export function createEdgeConnectionPool(options: EdgeConnectionPoolOptions): Ed
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.off('error', onError);
-        // Errors end in 'close'; an exchange listens for its own.
-        socket.on('error', () => {});
+        // Errors end in 'close', which tells the exchange what broke.
+        socket.on('error', (error) => (state.lastError = error));
+        socket.on('end', () => state.exchange?.ended());
         // Idle past the keep-alive time, or an edge silent for the response timeout mid-body.
         socket.on('timeout', () => socket.destroy(new EdgeConnectError(`no bytes from ${target.origin} in time`, 'ESOCKETTIMEDOUT')));
         resolve(socket);
@@ -151,6 +160,7 @@ export function createEdgeConnectionPool(options: EdgeConnectionPoolOptions): Ed
         // A freed slot goes to the longest waiter.
         const waiter = pool.waiters.shift();
         if (waiter) open(target, pool).then(waiter.resolve, waiter.reject);
+        state.exchange?.closed(state.lastError);
       });
     });
   };
@@ -185,9 +195,9 @@ export function createEdgeConnectionPool(options: EdgeConnectionPoolOptions): Ed
       socket.setTimeout(options.idleTimeoutMs);
       pool.idle.push(socket);
     },
-    read(socket, reader) {
-      const state = reading.get(socket);
-      if (state) state.reader = reader;
+    attach(socket, exchange) {
+      const state = connections.get(socket);
+      if (state) state.exchange = exchange;
     },
     cancel(target, pending) {
       const waiter = waiting.get(pending);
