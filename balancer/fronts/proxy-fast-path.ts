@@ -142,6 +142,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
       let pending: Buffer = Buffer.alloc(0);
       let clientEnded = false;
       let waitingForDrain = false;
+      let keptAlive = false;
       const state: ConnectionState = { busy: false, attempt: undefined };
 
       const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
@@ -166,8 +167,6 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
         if (!served) return handOver();
         pending = pending.subarray(next.length);
         state.busy = true;
-        // While the edge answers, the connection guard's write timeout and the edge wait bound it.
-        socket.setTimeout(0);
         served.then(
           ({ close }) => {
             state.busy = false;
@@ -176,7 +175,12 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
               socket.end();
               return;
             }
-            socket.setTimeout(options.keepAliveTimeoutMs);
+            // Served once: from now on a kept-alive connection, idle between requests. Set once,
+            // not per request: the idle timer is refreshed by every read and write anyway.
+            if (!keptAlive) {
+              keptAlive = true;
+              socket.setTimeout(options.keepAliveTimeoutMs);
+            }
             if (socket.isPaused()) socket.resume();
             answerSafely();
           },
@@ -211,6 +215,8 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
         clientEnded = true;
         answerSafely();
       };
+      // While the edge answers, the connection guard's write timeout and the edge wait bound the
+      // request; the idle timer fires again after the response's last write.
       const onIdle = (): void => {
         if (!state.busy) socket.destroy();
       };
