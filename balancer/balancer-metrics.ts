@@ -3,6 +3,7 @@ import type { ConnectionRejectReason, ViewerConnectionObserver } from '../infra/
 import type { EdgeHealthState, EjectionReason } from './health/passive-health.js';
 import type { BlamedParty } from './health/blame.js';
 import type { FrontName, FrontOutcome } from './fronts/front.js';
+import type { ProxyUpstreamStats } from './fronts/proxy-front.js';
 
 export interface BalancerMetricsSource {
   /** Seconds since discovery last confirmed the edge list. */
@@ -14,7 +15,7 @@ export interface BalancerMetricsSource {
   /** Edge registrations in Consul ignored at the last change, by reason. */
   ignoredEdges(): Readonly<Record<string, number>>;
   /** Proxy mode: connections to edges, and proxied requests waiting for one (zero in other modes). */
-  proxyUpstream(): { open: number; queued: number };
+  proxyUpstream(): ProxyUpstreamStats;
 }
 
 export interface BalancerMetrics {
@@ -123,6 +124,14 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
     registers: [registry],
     collect() {
       this.set(source.proxyUpstream().open);
+    },
+  });
+  new Gauge({
+    name: 'streamedge_balancer_proxy_read_buffer_bytes',
+    help: 'Proxy mode: read buffers of the raw connections to edges (each 16 KiB, growing to 256 KiB within 32 MiB per worker; summed over workers)',
+    registers: [registry],
+    collect() {
+      this.set(source.proxyUpstream().readBufferBytes);
     },
   });
   new Gauge({

@@ -148,7 +148,7 @@ export function createBalancer(options: BalancerOptions): Balancer {
     },
     openConnections: () => guard.open,
     ignoredEdges: () => discoveryStatus().ignored ?? NONE_IGNORED,
-    proxyUpstream: () => proxy?.upstreamStats() ?? { open: 0, queued: 0 },
+    proxyUpstream: () => proxy?.upstreamStats() ?? { open: 0, queued: 0, readBufferBytes: 0 },
   });
   const limits = viewerLimits(options.connections, 'balancer');
   const guard = createViewerConnectionGuard(limits, metrics.connectionObserver);

@@ -52,6 +52,12 @@ export interface ProxyFastPath {
   destroyAll(): void;
 }
 
+interface ConnectionState {
+  busy: boolean;
+  /** The try at an edge under way, told when the viewer's connection drains or closes. */
+  attempt: RawAttempt | undefined;
+}
+
 interface Served {
   readonly outcome: FrontOutcome;
   /** The connection cannot carry another request (the response was delimited by closing). */
@@ -75,7 +81,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
   };
 
   /** Proxies `head` if it is plain; undefined when node:http must answer it. */
-  const serve = (socket: Socket, head: SimpleRequestHead): Promise<Served> | undefined => {
+  const serve = (socket: Socket, connection: ConnectionState, head: SimpleRequestHead): Promise<Served> | undefined => {
     if (closing || !(head.target.startsWith('/vod/') || head.target.startsWith('/live/'))) return undefined;
     const parsed = parseMediaTarget(head.target);
     if (!('target' in parsed)) return undefined;
@@ -96,7 +102,6 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
       else for (const each of value) fields += `${name}: ${each}\r\n`;
     }
     const path = `${target.path}${target.query ? `?${target.query}` : ''}`;
-    let last: RawAttempt | undefined;
     const outcome = proxyWithRetries(options, {
       route,
       router,
@@ -105,7 +110,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
       retryable: true,
       start(edge, onEdgeHeaders) {
         const destination = edgeTarget(edge);
-        last = startRawAttempt({
+        connection.attempt = startRawAttempt({
           viewer: socket,
           pool,
           target: destination,
@@ -116,26 +121,29 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
           keepAliveFields,
           onEdgeHeaders,
         });
-        return last;
+        return connection.attempt;
       },
       sendError: (status, reason, headers) => socket.write(errorResponse(head.method, status, reason, headers), 'latin1'),
       cut: () => socket.destroy(),
     });
     return outcome.then((result) => {
       options.onOutcome(result);
-      return { outcome: result, close: result === 'proxied' && last?.viewerMustClose === true };
+      const close = result === 'proxied' && connection.attempt?.viewerMustClose === true;
+      connection.attempt = undefined;
+      return { outcome: result, close };
     });
   };
 
   // Every connection served here, with whether a request is in flight on it.
-  const connections = new Map<Socket, { busy: boolean }>();
+  const connections = new Map<Socket, ConnectionState>();
 
   return {
     accept(socket) {
       let pending: Buffer = Buffer.alloc(0);
       let clientEnded = false;
       let waitingForDrain = false;
-      const state = { busy: false };
+      let keptAlive = false;
+      const state: ConnectionState = { busy: false, attempt: undefined };
 
       const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
       const answerPending = (): void => {
@@ -155,12 +163,10 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
         if (next === 'wait') return;
         if (next === 'end') return void socket.end();
         if (next === 'hand-over') return handOver();
-        const served = serve(socket, next);
+        const served = serve(socket, state, next);
         if (!served) return handOver();
         pending = pending.subarray(next.length);
         state.busy = true;
-        // While the edge answers, the connection guard's write timeout and the edge wait bound it.
-        socket.setTimeout(0);
         served.then(
           ({ close }) => {
             state.busy = false;
@@ -169,7 +175,12 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
               socket.end();
               return;
             }
-            socket.setTimeout(options.keepAliveTimeoutMs);
+            // Served once: from now on a kept-alive connection, idle between requests. Set once,
+            // not per request: the idle timer is refreshed by every read and write anyway.
+            if (!keptAlive) {
+              keptAlive = true;
+              socket.setTimeout(options.keepAliveTimeoutMs);
+            }
             if (socket.isPaused()) socket.resume();
             answerSafely();
           },
@@ -194,6 +205,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
         else if (pending.length > options.maxHeadBytes) socket.pause();
       };
       const onDrain = (): void => {
+        state.attempt?.viewerDrained();
         if (!waitingForDrain) return;
         waitingForDrain = false;
         if (socket.isPaused()) socket.resume();
@@ -203,15 +215,21 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
         clientEnded = true;
         answerSafely();
       };
+      // While the edge answers, the connection guard's write timeout and the edge wait bound the
+      // request; the idle timer fires again after the response's last write.
       const onIdle = (): void => {
         if (!state.busy) socket.destroy();
       };
       // Resets and the like end in 'close'; there is no one left to answer.
       const onError = (): void => {};
+      const onClose = (): void => {
+        release();
+        state.attempt?.viewerClosed();
+      };
 
       connections.set(socket, state);
       const listeners: ConnectionListeners = [
-        ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
+        ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', onClose],
       ];
       for (const [event, listener] of listeners) socket.on(event, listener);
       // Until its first request is in, a connection has node:http's header timeout; a head that

@@ -34,6 +34,8 @@ export interface ProxyFrontOptions {
 export interface ProxyUpstreamStats {
   readonly open: number;
   readonly queued: number;
+  /** Bytes of the raw connections' read buffers. */
+  readonly readBufferBytes: number;
 }
 
 export interface ProxyFront extends Front {
@@ -45,6 +47,8 @@ export interface ProxyFront extends Front {
 const RETRYABLE_METHODS = new Set(['GET', 'HEAD']);
 /** An idle connection to an edge is closed after this, before the edge's own keep-alive timeout. */
 const EDGE_KEEP_ALIVE_MS = 4_000;
+/** Read buffers of a worker's connections to edges grow to this much, together (16 KiB each beyond it). */
+const READ_BUFFER_BUDGET_BYTES = 32 * 1024 * 1024;
 
 /**
  * Streams the edge's response through the balancer over one undici pool per edge, with the retry
@@ -66,7 +70,12 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
     bodyTimeout: options.responseTimeoutMs,
     keepAliveTimeout: EDGE_KEEP_ALIVE_MS,
   });
-  const pool = createEdgeConnectionPool({ maxConnectionsPerEdge: options.maxConnectionsPerEdge, connectTimeoutMs: options.connectTimeoutMs, idleTimeoutMs: EDGE_KEEP_ALIVE_MS });
+  const pool = createEdgeConnectionPool({
+    maxConnectionsPerEdge: options.maxConnectionsPerEdge,
+    connectTimeoutMs: options.connectTimeoutMs,
+    idleTimeoutMs: EDGE_KEEP_ALIVE_MS,
+    readBufferBudgetBytes: READ_BUFFER_BUDGET_BYTES,
+  });
 
   return {
     name: 'proxy',
@@ -99,7 +108,7 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
         open += Number(stats.connected);
         queued += stats.size - stats.running;
       }
-      return { open, queued };
+      return { open, queued, readBufferBytes: pool.stats.readBufferBytes };
     },
     async close() {
       pool.close();

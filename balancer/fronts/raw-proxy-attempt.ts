@@ -5,7 +5,7 @@
 // so the rules of proxy-retries.ts apply to both.
 import type { Socket } from 'node:net';
 import { HOP_BY_HOP_FIELDS, connectionListed } from '../../infra/http/hop-by-hop.js';
-import { EdgeConnectError, type EdgeConnectionPool } from './edge-connection-pool.js';
+import { EdgeConnectError, type EdgeConnectionPool, type EdgeExchange } from './edge-connection-pool.js';
 import { ChunkedBodyEnd, parseResponseHead, type EdgeResponseHead } from './edge-response-head.js';
 import type { EdgeTarget } from './edge-target.js';
 import type { AttemptEnding } from './proxy-attempt.js';
@@ -29,6 +29,10 @@ export interface RawAttemptOptions {
 export interface RawAttempt extends RunningAttempt {
   /** After `done`: the response was delimited by the edge closing, so the viewer's connection closes too. */
   readonly viewerMustClose: boolean;
+  /** The viewer's connection closed (its owner listens, once for every request it carries). */
+  viewerClosed(): void;
+  /** The viewer's connection took what was queued for it. */
+  viewerDrained(): void;
 }
 
 // Bodies up to this size go out in one write with their head.
@@ -55,23 +59,16 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
   let edge: Socket | undefined;
   let finished = false;
   let headersWritten = false;
-  let viewerMustClose = false;
   let received: Buffer | undefined;
   let head: EdgeResponseHead | undefined;
   let remaining = 0;
   let chunked: ChunkedBodyEnd | undefined;
-  let lastError: Error | undefined;
 
   const finish = (ending: AttemptEnding, reuse: boolean): void => {
     if (finished) return;
     finished = true;
-    viewer.off('close', onViewerClose);
-    viewer.off('drain', onViewerDrain);
     if (edge) {
-      edge.off('data', onData);
-      edge.off('end', onEdgeEnd);
-      edge.off('close', onEdgeClose);
-      edge.off('error', onEdgeError);
+      pool.attach(edge, undefined);
       if (reuse) {
         if (edge.isPaused()) edge.resume();
         pool.release(target, edge);
@@ -81,8 +78,11 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
   };
   const fail = (error: Error): void => finish(headersWritten ? { kind: 'cut-short', error } : { kind: 'before-headers', error }, false);
 
-  /** Sends body bytes on (after `prefix`, the response head); finishes the try once the body is complete. */
-  const relay = (chunk: Buffer, prefix?: Buffer): void => {
+  /**
+   * Sends body bytes on (after `prefix`, the response head); finishes the try once the body is
+   * complete. True when the viewer's socket still holds bytes of `chunk` (see EdgeChunkReader).
+   */
+  const relay = (chunk: Buffer, prefix?: Buffer): boolean => {
     const framing = head!.framing;
     let end = chunk.length;
     let complete = false;
@@ -111,30 +111,39 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
         viewer.uncork();
       }
     } else if (body.length > 0) flushed = viewer.write(body);
+    const lent = viewer.writableLength > 0;
     if (complete) {
       // Bytes past the response would be a second, unasked-for answer: that connection is not reused.
       finish({ kind: 'done' }, head!.reusable && end === chunk.length);
-      return;
+      return lent;
     }
     // A viewer reading slower than the edge sends holds the edge's socket until it catches up
     // (the viewer connection guard's write timeout bounds how long).
     if (!flushed) edge!.pause();
+    return lent;
   };
 
-  const onData = (chunk: Buffer): void => {
+  const onChunk = (chunk: Buffer): boolean => {
     if (head) {
       try {
-        relay(chunk);
+        return relay(chunk);
       } catch (error) {
         fail(error as Error);
+        return false;
       }
-      return;
     }
     received = received ? Buffer.concat([received, chunk]) : chunk;
     for (;;) {
       const parsed = parseResponseHead(received, options.method, options.maxHeadBytes);
-      if (parsed.kind === 'incomplete') return;
-      if (parsed.kind === 'malformed') return fail(new Error(parsed.reason));
+      if (parsed.kind === 'incomplete') {
+        // The read buffer is the connection's: a head kept for the next read is copied out of it.
+        if (received.buffer === chunk.buffer) received = Buffer.from(received);
+        return false;
+      }
+      if (parsed.kind === 'malformed') {
+        fail(new Error(parsed.reason));
+        return false;
+      }
       received = received.subarray(parsed.head.length);
       // 1xx interim responses are the connection's business, not the viewer's.
       if (parsed.head.status >= 200) {
@@ -145,34 +154,28 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
     options.onEdgeHeaders(head.status, head.headers);
     if (head.framing.kind === 'length') remaining = head.framing.bytes;
     else if (head.framing.kind === 'chunked') chunked = new ChunkedBodyEnd();
-    else if (head.framing.kind === 'close') viewerMustClose = true;
+    else if (head.framing.kind === 'close') attempt.viewerMustClose = true;
     headersWritten = true;
     edge!.setTimeout(options.responseTimeoutMs);
     const responseHead = Buffer.from(viewerHead(head, options.keepAliveFields), 'latin1');
+    const body = received;
+    received = undefined;
     try {
-      relay(received, responseHead);
+      return relay(body, responseHead);
     } catch (error) {
       fail(error as Error);
+      return false;
     }
-    received = undefined;
   };
-  const onEdgeEnd = (): void => {
-    if (head?.framing.kind === 'close') finish({ kind: 'done' }, false);
+  const exchange: EdgeExchange = {
+    chunk: onChunk,
+    ended() {
+      if (head?.framing.kind === 'close') finish({ kind: 'done' }, false);
+    },
+    closed(error) {
+      fail(error ?? new EdgeConnectError(`edge ${target.origin} closed the connection ${headersWritten ? 'mid-body' : 'before answering'}`, 'ECONNRESET'));
+    },
   };
-  const onEdgeError = (error: Error): void => {
-    lastError = error;
-  };
-  const onEdgeClose = (): void => {
-    fail(lastError ?? new EdgeConnectError(`edge ${target.origin} closed the connection ${headersWritten ? 'mid-body' : 'before answering'}`, 'ECONNRESET'));
-  };
-  const onViewerClose = (): void => {
-    finish({ kind: 'client-closed' }, false);
-  };
-  const onViewerDrain = (): void => {
-    if (edge?.isPaused()) edge.resume();
-  };
-  viewer.on('close', onViewerClose);
-  viewer.on('drain', onViewerDrain);
 
   const pending = pool.acquire(target);
   pending.then(
@@ -182,23 +185,26 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
         return;
       }
       edge = socket;
-      socket.on('data', onData);
-      socket.on('end', onEdgeEnd);
-      socket.on('close', onEdgeClose);
-      socket.on('error', onEdgeError);
+      pool.attach(socket, exchange);
       socket.write(options.requestHead, 'latin1');
     },
     (error: Error) => fail(error),
   );
 
-  return {
+  // A plain object, not one with getters: one is made per proxied request.
+  const attempt = {
     ended,
-    abort(error) {
+    viewerMustClose: false,
+    abort(error: Error) {
       if (!edge) pool.cancel(target, pending);
       fail(error);
     },
-    get viewerMustClose() {
-      return viewerMustClose;
+    viewerClosed() {
+      finish({ kind: 'client-closed' }, false);
+    },
+    viewerDrained() {
+      if (edge?.isPaused()) edge.resume();
     },
   };
+  return attempt;
 }

@@ -36,13 +36,17 @@ export function validateEdgeWaitOptions(options: EdgeWaitOptions): void {
 /** Watches one request's wait on `edge`; `onEnd` runs at most once, never after stop(). */
 export function watchEdgeWait(options: EdgeWaitOptions, edge: EdgeNode, onEnd: (end: EdgeWaitEnd) => void): EdgeWait {
   let stopped = false;
-  let stalled = false;
   let probeTimer: NodeJS.Timeout | undefined;
-  const stop = (): void => {
+  // Armed only once the wait stalls: nearly every request has its headers before that, and one
+  // timer per proxied request costs less than two.
+  let capTimer: NodeJS.Timeout | undefined;
+  // A plain object, not one with a getter: one is made per proxied request.
+  const wait = { stalled: false, stop };
+  function stop(): void {
     stopped = true;
     clearTimeout(probeTimer);
     clearTimeout(capTimer);
-  };
+  }
   const end = (kind: EdgeWaitEnd): void => {
     if (stopped) return;
     stop();
@@ -50,18 +54,15 @@ export function watchEdgeWait(options: EdgeWaitOptions, edge: EdgeNode, onEnd: (
   };
   const check = async (): Promise<void> => {
     if (stopped) return;
-    stalled = true;
+    if (!wait.stalled) {
+      wait.stalled = true;
+      capTimer = setTimeout(() => end('waited-too-long'), options.maxWaitMs - options.responseTimeoutMs);
+    }
     const alive = await options.health.confirm(edge);
     if (stopped) return;
     if (!alive) end('edge-down');
     else probeTimer = setTimeout(() => void check(), Math.min(RECHECK_MS, options.responseTimeoutMs));
   };
   probeTimer = setTimeout(() => void check(), options.responseTimeoutMs);
-  const capTimer = setTimeout(() => end('waited-too-long'), options.maxWaitMs);
-  return {
-    stop,
-    get stalled() {
-      return stalled;
-    },
-  };
+  return wait;
 }

@@ -1,8 +1,11 @@
 // The proxy fast path against an edge that answers in every framing HTTP/1.1 allows, written on a
 // raw socket: chunked bodies, interim 1xx responses, bodies delimited by closing, fields the
-// Connection header names, and a head nobody can read.
+// Connection header names, and a head nobody can read; a body large enough to fill read buffers
+// for a viewer that reads slowly, and an edge that speaks on an idle connection.
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { rawExchange } from '../../infra/testing/raw-client.js';
 import { responseField } from '../../infra/testing/http-response-reader.js';
@@ -15,13 +18,18 @@ const ANSWERS: Record<string, string> = {
   private: 'HTTP/1.1 200 OK\r\nconnection: x-private\r\nx-private: secret\r\nkeep-alive: timeout=5\r\ncontent-length: 2\r\n\r\nok',
   'until-close': 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil close',
   malformed: 'HTTP/1.1 2000 Nope\r\n\r\n',
+  // Bytes after a complete answer, once the connection is back in the balancer's pool.
+  chatty: 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok',
 };
+const BIG_BODY = randomBytes(3 * 1024 * 1024 + 17);
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 describe('balancer: proxy fast path', () => {
   let edgeServer: Server;
   let balancer: Awaited<ReturnType<typeof startBalancer>>;
   // Edge connections that carried media requests, so reuse can be counted.
   const mediaConnections = new Set<Socket>();
+  const closedConnections = new Set<Socket>();
 
   before(async () => {
     edgeServer = createServer((socket) => {
@@ -38,10 +46,17 @@ describe('balancer: proxy fast path', () => {
           }
           mediaConnections.add(socket);
           const kind = target.split('/')[2]!;
+          if (kind === 'big') {
+            socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${BIG_BODY.length}\r\n\r\n`);
+            socket.write(BIG_BODY);
+            continue;
+          }
           socket.write(ANSWERS[kind] ?? 'HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
           if (kind === 'until-close') socket.end();
+          if (kind === 'chatty') setTimeout(() => socket.write('HTTP/1.1 200 OK\r\n'), 50);
         }
       });
+      socket.on('close', () => closedConnections.add(socket));
       socket.on('error', () => {});
     });
     await new Promise<void>((resolve) => edgeServer.listen(0, '127.0.0.1', resolve));
@@ -87,5 +102,54 @@ describe('balancer: proxy fast path', () => {
     assert.equal(read.responses[0]!.status, 502);
     assert.match(read.responses[0]!.body.toString(), /malformed response from edge/);
     assert.equal(balancer.balancer.health.isAvailable('edge-raw'), true);
+  });
+
+  it('relays a body of many reads intact to a viewer that reads slowly, growing the read buffer within its budget', async () => {
+    const viewer = connect({ host: '127.0.0.1', port: balancer.port });
+    viewer.write(get('big'));
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // Pauses now and then, so the balancer's writes back up and read buffers are lent to them.
+    viewer.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (chunks.length % 8 === 0) {
+        viewer.pause();
+        setTimeout(() => viewer.resume(), 20);
+      }
+    });
+    const response = await new Promise<Buffer>((resolve, reject) => {
+      viewer.on('error', reject);
+      const check = (): void => {
+        const all = Buffer.concat(chunks);
+        const headEnd = all.indexOf('\r\n\r\n');
+        if (headEnd !== -1 && total - headEnd - 4 >= BIG_BODY.length) resolve(all);
+      };
+      viewer.on('data', check);
+    });
+    viewer.destroy();
+    const headEnd = response.indexOf('\r\n\r\n');
+    assert.match(response.subarray(0, headEnd).toString('latin1'), /^HTTP\/1\.1 200 OK\r\n/);
+    const body = response.subarray(headEnd + 4);
+    assert.equal(body.length, BIG_BODY.length, 'nothing past the body');
+    assert.equal(sha256(body), sha256(BIG_BODY), 'the bytes the edge sent, in order');
+    const buffered = Number(/^streamedge_balancer_proxy_read_buffer_bytes (\d+)/m.exec(await balancer.balancer.metrics.registry.metrics())?.[1]);
+    assert.ok(buffered > 16 * 1024, `a read buffer grew past 16 KiB (${buffered} bytes)`);
+    assert.ok(buffered <= 32 * 1024 * 1024, `within the 32 MiB budget (${buffered} bytes)`);
+  });
+
+  it('closes an edge connection that sends bytes while idle, and serves the next request on a new one', async () => {
+    mediaConnections.clear();
+    closedConnections.clear();
+    const first = await rawExchange(balancer.url, get('chatty'), ['GET'], true);
+    assert.equal(first.kind, 'complete', JSON.stringify(first));
+    assert.equal(first.responses[0]!.body.toString(), 'ok');
+    const [chatty] = mediaConnections;
+    await sleep(150);
+    assert.ok(chatty && closedConnections.has(chatty), 'the balancer closed the connection that spoke out of turn');
+    const next = await rawExchange(balancer.url, get('chunked'), ['GET'], true);
+    assert.equal(next.kind, 'complete', JSON.stringify(next));
+    assert.deepEqual([next.responses[0]!.status, next.responses[0]!.body.toString()], [200, 'hello']);
+    assert.equal(mediaConnections.size, 2, 'a new edge connection served it');
   });
 });
