@@ -13,6 +13,8 @@ export interface PollerWorkerRecord {
   readonly failures: readonly (readonly [string, string, number])[];
   /** The worker's event-loop delay, p99 in ms: time the client itself made responses wait. */
   readonly loopDelayP99Ms: number;
+  /** Connections its pollers opened: one each when every connection was kept alive, more after closes and failures. */
+  readonly connectionsOpened: number;
 }
 
 export interface LiveRoundFigures {
@@ -28,6 +30,8 @@ export interface LiveRoundFigures {
   readonly lateReloadShare: number;
   /** The worst client worker's event-loop delay p99, ms. */
   readonly loopDelayP99Ms: number;
+  /** Connections opened by every worker's pollers. */
+  readonly connectionsOpened: number;
   /** Why the client, not the server, may dominate this round's latency; undefined when it kept up. */
   readonly clientBehind: string | undefined;
 }
@@ -91,6 +95,7 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
     issueLags,
     lateReloadShare: issueLags.length === 0 ? 0 : late / issueLags.length,
     loopDelayP99Ms,
+    connectionsOpened: workers.reduce((total, worker) => total + worker.connectionsOpened, 0),
     clientBehind,
   };
 }
