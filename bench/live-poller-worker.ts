@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { preloadHintOf, renditionRequests, type PreloadHint } from './live-poller-requests.js';
 import type { PollerWorkerRecord } from './live-round-figures.js';
 import { RawHttpConnection, RawHttpFailure } from './raw-http-connection.js';
+import { ownThreadSchedStat } from './scheduler-wait.js';
 
 export interface PollerWorkerTask {
   /** The rendition's base URL on the contender (http, no trailing slash). */
@@ -78,15 +79,18 @@ const poller = async (): Promise<void> => {
 };
 
 loopDelay.enable();
+const threadBefore = ownThreadSchedStat();
 await Promise.all(
   Array.from({ length: task.pollers }, (_, index) => new Promise((resolveStart) => setTimeout(resolveStart, (index * task.joinSpreadMs) / task.pollers)).then(poller)),
 );
 loopDelay.disable();
+const threadAfter = ownThreadSchedStat();
 const record: PollerWorkerRecord = {
   deliveries,
   reloads,
   failures,
   loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
   connectionsOpened: connections.reduce((total, connection) => total + connection.connectionsOpened, 0),
+  thread: { runMs: threadAfter.runMs - threadBefore.runMs, waitMs: threadAfter.waitMs - threadBefore.waitMs },
 };
 parentPort!.postMessage(record);

@@ -25,6 +25,7 @@ import { startNginxCache } from './peers/nginx-peer.js';
 import { atMost, publishReport, type TargetCheck } from './report.js';
 import { alternateRounds, median, percentile } from './wrk-load.js';
 import { treeCpuSeconds } from './process-cpu.js';
+import { treeSchedStat } from './scheduler-wait.js';
 import { checkPinning, pinProcessTree } from './cpu-pinning.js';
 
 const OPTIONS = {
@@ -51,6 +52,8 @@ interface RoundResult extends LiveRoundFigures {
   readonly longestPublicationGapMs: number;
   /** CPU seconds over the round: this process (client workers and publisher), the contender's tree, the origin. */
   readonly cpuSeconds: { readonly client: number; readonly contender: number; readonly origin: number };
+  /** Seconds the contender's threads were runnable but waited for a CPU (the machine's load, not their work). */
+  readonly contenderWaitSeconds: number;
   readonly seconds: number;
 }
 
@@ -136,6 +139,7 @@ await runBenchmark('live-pollers', async (resources) => {
     const partsBefore = published;
     const clientCpuBefore = process.cpuUsage();
     const [contenderCpuBefore, originCpuBefore] = [await treeCpuSeconds(pids[contender]), await treeCpuSeconds(pids.origin)];
+    const contenderWaitBefore = (await treeSchedStat(pids[contender])).waitMs;
     // Viewers join over one part interval, not in one instant.
     const records = await Promise.all(
       shares.map((pollers) =>
@@ -152,9 +156,10 @@ await runBenchmark('live-pollers', async (resources) => {
         contender: (await treeCpuSeconds(pids[contender])) - contenderCpuBefore,
         origin: (await treeCpuSeconds(pids.origin)) - originCpuBefore,
       },
+      contenderWaitSeconds: ((await treeSchedStat(pids[contender])).waitMs - contenderWaitBefore) / 1000,
       seconds: (Date.now() - startedAt) / 1000,
     };
-    const cpu = `CPU s client ${result.cpuSeconds.client.toFixed(1)} / ${contender} ${result.cpuSeconds.contender.toFixed(1)} / origin ${result.cpuSeconds.origin.toFixed(1)} over ${result.seconds.toFixed(1)} s`;
+    const cpu = `CPU s client ${result.cpuSeconds.client.toFixed(1)} / ${contender} ${result.cpuSeconds.contender.toFixed(1)} / origin ${result.cpuSeconds.origin.toFixed(1)} over ${result.seconds.toFixed(1)} s; waited for a CPU: client workers ${(result.clientThreads.waitMs / 1000).toFixed(1)} s (ran ${(result.clientThreads.runMs / 1000).toFixed(1)} s), ${contender} ${result.contenderWaitSeconds.toFixed(1)} s`;
     const why = describeReasons(result.reasons);
     const worst = result.worstPart ? `; ${result.worstPart.failures} failed on ${result.worstPart.uri}, first ${result.worstPart.msAfterPublication} ms after its publication` : '';
     console.log(
@@ -185,7 +190,8 @@ await runBenchmark('live-pollers', async (resources) => {
         `${round + 1} ${contender}`, perPart(result), result.latencies.length, percentile(result.latencies, 50), percentile(result.latencies, 99),
         `${result.failures}${result.failures ? ` (${describeReasons(result.reasons)})` : ''}`, result.longestPublicationGapMs,
         `${(result.lateReloadShare * 100).toFixed(1)} % / ${percentile(result.issueLags, 99)} ms`, result.loopDelayP99Ms, result.connectionsOpened,
-        `${result.cpuSeconds.client.toFixed(1)} / ${result.cpuSeconds.contender.toFixed(1)} / ${result.cpuSeconds.origin.toFixed(1)}`, result.clientBehind ?? 'kept up',
+        `${result.cpuSeconds.client.toFixed(1)} / ${result.cpuSeconds.contender.toFixed(1)} / ${result.cpuSeconds.origin.toFixed(1)}`,
+        `${(result.clientThreads.waitMs / 1000).toFixed(1)} / ${result.contenderWaitSeconds.toFixed(1)}`, result.clientBehind ?? 'kept up',
       ];
     }),
   ).flat();
@@ -205,7 +211,7 @@ await runBenchmark('live-pollers', async (resources) => {
     tables: [
       {
         title: `LL-HLS: ${options.pollers} pollers over ${shares.length} client workers (blocking reload + preload-hinted part), one rendition, every round`,
-        columns: ['round', 'origin req/part', 'parts delivered', 'p50 ms', 'p99 ms', 'failures', 'longest publication gap ms', 'reloads late / issue lag p99', 'client loop p99 ms', 'connections opened', 'CPU s client / contender / origin', 'client'],
+        columns: ['round', 'origin req/part', 'parts delivered', 'p50 ms', 'p99 ms', 'failures', 'longest publication gap ms', 'reloads late / issue lag p99', 'client loop p99 ms', 'connections opened', 'CPU s client / contender / origin', 'CPU wait s client workers / contender', 'client'],
         rows: roundRows,
       },
       {
@@ -219,6 +225,7 @@ await runBenchmark('live-pollers', async (resources) => {
       'an origin request per part is at least two: the blocking playlist reload that announces it and the part itself',
       'latency is from the moment the publisher wrote the playlist naming the part to the moment a viewer has its bytes',
       'each poller keeps one raw keep-alive connection (status line + Content-Length framing; anything else is a failure): connections opened above the poller count are reconnects after closes or failures',
+      'CPU wait s: time the client workers\' threads and the contender\'s threads were runnable but no CPU was free (Linux schedstat): a client behind while waiting far longer than it ran lacked CPU, not speed',
       'CPU s: this process (client workers and publisher), the contender\'s process tree and the origin over the round; a client near a whole core of its own is near its limit',
       'issue lag: how long a reload\'s part had already been published when a poller asked for it (includes the server\'s slowness on that poller\'s previous requests); client loop delay: the worst client worker\'s event-loop delay p99, the client\'s own',
     ],

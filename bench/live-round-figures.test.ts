@@ -8,7 +8,7 @@ const published = new Map([
   ['seg-1.1.m4s', 10_334],
   ['seg-1.2.m4s', 10_668],
 ]);
-const worker = (record: Partial<PollerWorkerRecord>): PollerWorkerRecord => ({ deliveries: [], reloads: [], failures: [], loopDelayP99Ms: 5, connectionsOpened: 1, ...record });
+const worker = (record: Partial<PollerWorkerRecord>): PollerWorkerRecord => ({ deliveries: [], reloads: [], failures: [], loopDelayP99Ms: 5, connectionsOpened: 1, thread: { runMs: 100, waitMs: 10 }, ...record });
 
 describe('bench:live round figures', () => {
   it('measures delivery from the publisher\'s time of each part, over every worker, sorted', () => {

@@ -1,6 +1,7 @@
 // bench:live's figures for one round, from the publisher's clock and the client workers' records:
 // part publication → delivery, the client's own lag behind the live edge, and failures by reason.
 // Pure, so that what the report says about the servers and about the client is tested.
+import type { SchedStat } from './scheduler-wait.js';
 import { percentile } from './wrk-load.js';
 
 /** What one client worker (its own event loop and connection pool) recorded in a round. */
@@ -15,6 +16,8 @@ export interface PollerWorkerRecord {
   readonly loopDelayP99Ms: number;
   /** Connections its pollers opened: one each when every connection was kept alive, more after closes and failures. */
   readonly connectionsOpened: number;
+  /** The worker thread's time on a CPU and waiting for one over its round, ms. */
+  readonly thread: SchedStat;
 }
 
 export interface LiveRoundFigures {
@@ -32,6 +35,8 @@ export interface LiveRoundFigures {
   readonly loopDelayP99Ms: number;
   /** Connections opened by every worker's pollers. */
   readonly connectionsOpened: number;
+  /** The client workers' threads' time on a CPU and waiting for one, summed, ms. */
+  readonly clientThreads: SchedStat;
   /** Why the client, not the server, may dominate this round's latency; undefined when it kept up. */
   readonly clientBehind: string | undefined;
 }
@@ -96,6 +101,10 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
     lateReloadShare: issueLags.length === 0 ? 0 : late / issueLags.length,
     loopDelayP99Ms,
     connectionsOpened: workers.reduce((total, worker) => total + worker.connectionsOpened, 0),
+    clientThreads: {
+      runMs: workers.reduce((total, worker) => total + worker.thread.runMs, 0),
+      waitMs: workers.reduce((total, worker) => total + worker.thread.waitMs, 0),
+    },
     clientBehind,
   };
 }
