@@ -82,12 +82,18 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
   issueLags.sort((a, b) => a - b);
   const loopDelayP99Ms = Math.max(0, ...workers.map((worker) => worker.loopDelayP99Ms));
   const medianLag = percentile(issueLags, 50);
-  const clientBehind =
+  const clientThreads = {
+    runMs: workers.reduce((total, worker) => total + worker.thread.runMs, 0),
+    waitMs: workers.reduce((total, worker) => total + worker.thread.waitMs, 0),
+  };
+  const why =
     loopDelayP99Ms > partMs / 4
       ? `client event-loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms > ${(partMs / 4).toFixed(1)} ms`
       : medianLag > partMs
         ? `median reload issued ${medianLag} ms after its part was published (> one part interval)`
         : undefined;
+  // Whether the client lacked speed or a CPU: its threads' run time against their wait for one.
+  const clientBehind = why && `${why}; its threads ran ${(clientThreads.runMs / 1000).toFixed(1)} s and waited ${(clientThreads.waitMs / 1000).toFixed(1)} s for a CPU`;
   const [worstUri, worstTimes] = [...failuresByPart].reduce<[string, number[]]>((worst, entry) => (entry[1].length > worst[1].length ? entry : worst), ['', []]);
   const worstPublished = publishedAt.get(worstUri);
   const worstPart =
@@ -101,10 +107,7 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
     lateReloadShare: issueLags.length === 0 ? 0 : late / issueLags.length,
     loopDelayP99Ms,
     connectionsOpened: workers.reduce((total, worker) => total + worker.connectionsOpened, 0),
-    clientThreads: {
-      runMs: workers.reduce((total, worker) => total + worker.thread.runMs, 0),
-      waitMs: workers.reduce((total, worker) => total + worker.thread.waitMs, 0),
-    },
+    clientThreads,
     clientBehind,
   };
 }
