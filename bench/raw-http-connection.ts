@@ -136,8 +136,7 @@ export class RawHttpConnection {
   /** Closes the connection; a waiting request fails. */
   close(): void {
     if (this.pending) this.fail('connection closed by the client');
-    this.socket?.destroy();
-    this.socket = undefined;
+    else this.drop();
   }
 
   private open(): Socket {
