@@ -2,9 +2,10 @@
 // preload-hinted part with a blocking playlist reload (_HLS_msn/_HLS_part), then fetches that part,
 // as hls.js does in lowLatencyMode. The streamedge edge and nginx proxy_cache (proxy_cache_lock on,
 // the query in the cache key so blocking reloads stay distinct) sit in front of the same origin, in
-// alternating rounds. The pollers run in client worker threads (own event loop and connection pool
-// each), so the main thread only publishes parts through the encoder's own writer and notes the
-// moment each playlist naming a part was written. Measured: origin requests per published part,
+// alternating rounds. The pollers run in client worker threads (own event loop each, one raw
+// keep-alive socket per poller), so the main thread only publishes parts through the encoder's own
+// writer and notes the moment each playlist naming a part was written; optionally the client and
+// the servers are pinned to separate CPUs, the same for both contenders. Measured: origin requests per published part,
 // the time from a part's publication at the origin to its delivery to a viewer, and the client's
 // own lag, so that a round where the client fell behind is reported as such.
 import { randomBytes } from 'node:crypto';
@@ -23,13 +24,18 @@ import { scrapeMetric } from './metric-scrape.js';
 import { startNginxCache } from './peers/nginx-peer.js';
 import { atMost, publishReport, type TargetCheck } from './report.js';
 import { alternateRounds, median, percentile } from './wrk-load.js';
+import { treeCpuSeconds } from './process-cpu.js';
+import { treeSchedStat } from './scheduler-wait.js';
+import { checkPinning, pinProcessTree } from './cpu-pinning.js';
 
 const OPTIONS = {
   pollers: { kind: 'integer', description: 'LL-HLS viewers per round', default: 1000, min: 1, max: 5000 },
-  'client-workers': { kind: 'integer', description: 'client worker threads the pollers are spread over', default: 4, min: 1, max: 16 },
+  'client-workers': { kind: 'integer', description: 'client worker threads the pollers are spread over', default: 2, min: 1, max: 16 },
   rounds: { kind: 'integer', description: 'alternating rounds per contender', default: 3, min: 1, max: 10 },
   'round-seconds': { kind: 'integer', description: 'length of a round', default: 12, min: 3, max: 120 },
   'part-bytes': { kind: 'bytes', description: 'size of each published part', default: 24 * 1024, min: 1024, max: 4 * 1024 * 1024 },
+  'client-cpus': { kind: 'string', description: 'pin the client (this process: publisher and client workers) to these CPUs, e.g. 0 (taskset; with --server-cpus)' },
+  'server-cpus': { kind: 'string', description: 'pin the origin, edge and nginx to these CPUs, e.g. 1 (taskset; with --client-cpus)' },
 } as const;
 
 const CONTENDERS = ['edge', 'nginx'] as const;
@@ -44,10 +50,18 @@ interface RoundResult extends LiveRoundFigures {
   readonly originRequests: number;
   /** The longest time between two publications in the round (ms), the origin's side of a stall. */
   readonly longestPublicationGapMs: number;
+  /** CPU seconds over the round: this process (client workers and publisher), the contender's tree, the origin. */
+  readonly cpuSeconds: { readonly client: number; readonly contender: number; readonly origin: number };
+  /** Seconds the contender's threads were runnable but waited for a CPU (the machine's load, not their work). */
+  readonly contenderWaitSeconds: number;
+  readonly seconds: number;
 }
 
-/** A percentile, or NaN for a round that delivered nothing (reported as such, never hidden). */
-const percentileOf = (sorted: readonly number[], p: number): number => (sorted.length === 0 ? Number.NaN : percentile(sorted, p));
+/** CPU seconds (user + system) this process used since `before`. */
+const cpuSecondsSince = (before: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+};
 
 /** Runs one client worker to the end of its round; its record, or an error if it failed. */
 const runPollerWorker = (task: PollerWorkerTask): Promise<PollerWorkerRecord> =>
@@ -61,6 +75,9 @@ const runPollerWorker = (task: PollerWorkerTask): Promise<PollerWorkerRecord> =>
 
 await runBenchmark('live-pollers', async (resources) => {
   const options = parseCommandOptions('bench:live', 'LL-HLS pollers (blocking reloads + preload-hinted parts) through the edge vs nginx proxy_cache.', OPTIONS, process.argv.slice(2));
+  if ((options['client-cpus'] === undefined) !== (options['server-cpus'] === undefined)) throw new Error('bench:live: --client-cpus and --server-cpus go together');
+  // Checked before anything starts, so a bad CPU list costs nothing.
+  const pinning = options['client-cpus'] !== undefined && options['server-cpus'] !== undefined ? checkPinning(options['client-cpus'], options['server-cpus']) : undefined;
   const content = await mkdtemp(join(tmpdir(), 'streamedge-bench-live-'));
   resources.defer(() => rm(content, { recursive: true, force: true }));
   const dir = join(content, 'live', 'bench', '240p');
@@ -100,6 +117,13 @@ await runBenchmark('live-pollers', async (resources) => {
   resources.guard.watch(nginx.child.pid);
   resources.defer(() => nginx.stop());
   const base: Record<Contender, string> = { edge: edge.url, nginx: nginx.url };
+  const pids: Record<Contender | 'origin', number> = { edge: edge.child.pid!, nginx: nginx.child.pid!, origin: origin.child.pid! };
+  if (pinning) {
+    for (const pid of Object.values(pids)) await pinProcessTree(pid, pinning.servers);
+    // This process last: the servers were spawned from it before, and the client workers it starts inherit its CPUs.
+    await pinProcessTree(process.pid, pinning.client);
+    console.log(`pinned: client on CPU ${pinning.client.join(',')}, origin, edge and nginx on CPU ${pinning.servers.join(',')}`);
+  }
   const shares = splitPollers(options.pollers, options['client-workers']);
   console.log(
     `origin ${origin.url}  edge ${edge.url}  nginx ${nginx.url}: ${options.pollers} pollers over ${shares.length} client workers, ${options.rounds} × ${options['round-seconds']} s per contender`,
@@ -113,22 +137,35 @@ await runBenchmark('live-pollers', async (resources) => {
     const endAt = startedAt + options['round-seconds'] * 1000;
     const requestsBefore = await originRequests();
     const partsBefore = published;
+    const clientCpuBefore = process.cpuUsage();
+    const [contenderCpuBefore, originCpuBefore] = [await treeCpuSeconds(pids[contender]), await treeCpuSeconds(pids.origin)];
+    const contenderWaitBefore = (await treeSchedStat(pids[contender])).waitMs;
     // Viewers join over one part interval, not in one instant.
     const records = await Promise.all(
-      shares.map((pollers) => runPollerWorker({ url: `${base[contender]}${RENDITION_PATH}`, pollers, joinSpreadMs: PART_MS, endAt, partMs: PART_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS })),
+      shares.map((pollers) =>
+        runPollerWorker({ url: `${base[contender]}${RENDITION_PATH}`, pollers, joinSpreadMs: PART_MS, endAt, partMs: PART_MS, partBytes: options['part-bytes'], requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+      ),
     );
     const result: RoundResult = {
       ...liveRoundFigures(publishedAt, records, PART_MS),
       partsPublished: published - partsBefore,
       originRequests: (await originRequests()) - requestsBefore,
       longestPublicationGapMs: longestPublicationGap(publishedAt, startedAt),
+      cpuSeconds: {
+        client: cpuSecondsSince(clientCpuBefore),
+        contender: (await treeCpuSeconds(pids[contender])) - contenderCpuBefore,
+        origin: (await treeCpuSeconds(pids.origin)) - originCpuBefore,
+      },
+      contenderWaitSeconds: ((await treeSchedStat(pids[contender])).waitMs - contenderWaitBefore) / 1000,
+      seconds: (Date.now() - startedAt) / 1000,
     };
+    const cpu = `CPU s client ${result.cpuSeconds.client.toFixed(1)} / ${contender} ${result.cpuSeconds.contender.toFixed(1)} / origin ${result.cpuSeconds.origin.toFixed(1)} over ${result.seconds.toFixed(1)} s; waited for a CPU: client workers ${(result.clientThreads.waitMs / 1000).toFixed(1)} s (ran ${(result.clientThreads.runMs / 1000).toFixed(1)} s), ${contender} ${result.contenderWaitSeconds.toFixed(1)} s`;
     const why = describeReasons(result.reasons);
     const worst = result.worstPart ? `; ${result.worstPart.failures} failed on ${result.worstPart.uri}, first ${result.worstPart.msAfterPublication} ms after its publication` : '';
     console.log(
-      `round ${round + 1} ${contender}: ${result.latencies.length} parts delivered, p50 ${percentileOf(result.latencies, 50)} ms, p99 ${percentileOf(result.latencies, 99)} ms, ` +
+      `round ${round + 1} ${contender}: ${result.latencies.length} parts delivered, p50 ${percentile(result.latencies, 50)} ms, p99 ${percentile(result.latencies, 99)} ms, ` +
         `${(result.originRequests / result.partsPublished).toFixed(2)} origin requests per part, ${result.failures} failures${why ? ` (${why})` : ''}${worst}; ` +
-        `client: reloads issued late ${(result.lateReloadShare * 100).toFixed(1)} %, issue lag p99 ${percentileOf(result.issueLags, 99)} ms, loop delay p99 ${result.loopDelayP99Ms.toFixed(0)} ms` +
+        `client: reloads issued late ${(result.lateReloadShare * 100).toFixed(1)} %, issue lag p99 ${percentile(result.issueLags, 99)} ms, loop delay p99 ${result.loopDelayP99Ms.toFixed(0)} ms, ${result.connectionsOpened} connections opened; ${cpu}` +
         `${result.clientBehind ? ` — CLIENT BEHIND (${result.clientBehind}): latency not the server's` : ''}; longest gap between publications ${result.longestPublicationGapMs} ms`,
     );
     return result;
@@ -140,8 +177,8 @@ await runBenchmark('live-pollers', async (resources) => {
     const results = rounds.get(contender)!;
     return {
       perPart: median(results.map(perPart)),
-      p50: median(results.map((result) => percentileOf(result.latencies, 50))),
-      p99: median(results.map((result) => percentileOf(result.latencies, 99))),
+      p50: median(results.map((result) => percentile(result.latencies, 50))),
+      p99: median(results.map((result) => percentile(result.latencies, 99))),
       failures: results.reduce((total, result) => total + result.failures, 0),
     };
   };
@@ -150,9 +187,11 @@ await runBenchmark('live-pollers', async (resources) => {
     CONTENDERS.map((contender) => {
       const result = rounds.get(contender)![round]!;
       return [
-        `${round + 1} ${contender}`, perPart(result), result.latencies.length, percentileOf(result.latencies, 50), percentileOf(result.latencies, 99),
+        `${round + 1} ${contender}`, perPart(result), result.latencies.length, percentile(result.latencies, 50), percentile(result.latencies, 99),
         `${result.failures}${result.failures ? ` (${describeReasons(result.reasons)})` : ''}`, result.longestPublicationGapMs,
-        `${(result.lateReloadShare * 100).toFixed(1)} % / ${percentileOf(result.issueLags, 99)} ms`, result.loopDelayP99Ms, result.clientBehind ?? 'kept up',
+        `${(result.lateReloadShare * 100).toFixed(1)} % / ${percentile(result.issueLags, 99)} ms`, result.loopDelayP99Ms, result.connectionsOpened,
+        `${result.cpuSeconds.client.toFixed(1)} / ${result.cpuSeconds.contender.toFixed(1)} / ${result.cpuSeconds.origin.toFixed(1)}`,
+        `${(result.clientThreads.waitMs / 1000).toFixed(1)} / ${result.contenderWaitSeconds.toFixed(1)}`, result.clientBehind ?? 'kept up',
       ];
     }),
   ).flat();
@@ -168,11 +207,11 @@ await runBenchmark('live-pollers', async (resources) => {
   ];
   await publishReport({
     benchmark: 'live-pollers',
-    settings: { ...options, partMs: PART_MS },
+    settings: { ...options, partMs: PART_MS, pinned: pinning ? `client CPU ${pinning.client.join(',')}, servers CPU ${pinning.servers.join(',')}` : 'no' },
     tables: [
       {
         title: `LL-HLS: ${options.pollers} pollers over ${shares.length} client workers (blocking reload + preload-hinted part), one rendition, every round`,
-        columns: ['round', 'origin req/part', 'parts delivered', 'p50 ms', 'p99 ms', 'failures', 'longest publication gap ms', 'reloads late / issue lag p99', 'client loop p99 ms', 'client'],
+        columns: ['round', 'origin req/part', 'parts delivered', 'p50 ms', 'p99 ms', 'failures', 'longest publication gap ms', 'reloads late / issue lag p99', 'client loop p99 ms', 'connections opened', 'CPU s client / contender / origin', 'CPU wait s client workers / contender', 'client'],
         rows: roundRows,
       },
       {
@@ -185,6 +224,9 @@ await runBenchmark('live-pollers', async (resources) => {
     notes: [
       'an origin request per part is at least two: the blocking playlist reload that announces it and the part itself',
       'latency is from the moment the publisher wrote the playlist naming the part to the moment a viewer has its bytes',
+      'each poller keeps one raw keep-alive connection (status line + Content-Length framing; anything else is a failure): connections opened above the poller count are reconnects after closes or failures',
+      'CPU wait s: time the client workers\' threads and the contender\'s threads were runnable but no CPU was free (Linux schedstat): a client behind while waiting far longer than it ran lacked CPU, not speed',
+      'CPU s: this process (client workers and publisher), the contender\'s process tree and the origin over the round; a client near a whole core of its own is near its limit',
       'issue lag: how long a reload\'s part had already been published when a poller asked for it (includes the server\'s slowness on that poller\'s previous requests); client loop delay: the worst client worker\'s event-loop delay p99, the client\'s own',
     ],
   });

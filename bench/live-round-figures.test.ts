@@ -8,7 +8,7 @@ const published = new Map([
   ['seg-1.1.m4s', 10_334],
   ['seg-1.2.m4s', 10_668],
 ]);
-const worker = (record: Partial<PollerWorkerRecord>): PollerWorkerRecord => ({ deliveries: [], reloads: [], failures: [], loopDelayP99Ms: 5, ...record });
+const worker = (record: Partial<PollerWorkerRecord>): PollerWorkerRecord => ({ deliveries: [], reloads: [], failures: [], loopDelayP99Ms: 5, connectionsOpened: 1, thread: { runMs: 100, waitMs: 10 }, ...record });
 
 describe('bench:live round figures', () => {
   it('measures delivery from the publisher\'s time of each part, over every worker, sorted', () => {
@@ -41,9 +41,15 @@ describe('bench:live round figures', () => {
   });
 
   it('says the client fell behind when a worker\'s event loop stalled, naming the figure', () => {
-    const figures = liveRoundFigures(published, [worker({ loopDelayP99Ms: 12 }), worker({ loopDelayP99Ms: 140 })], PART_MS);
+    const figures = liveRoundFigures(
+      published,
+      [worker({ loopDelayP99Ms: 12, thread: { runMs: 900, waitMs: 4_000 } }), worker({ loopDelayP99Ms: 140, thread: { runMs: 1_100, waitMs: 5_500 } })],
+      PART_MS,
+    );
     assert.equal(figures.loopDelayP99Ms, 140);
-    assert.match(figures.clientBehind ?? '', /event-loop delay p99 140.0 ms > 83.5 ms/);
+    assert.deepEqual(figures.clientThreads, { runMs: 2_000, waitMs: 9_500 });
+    // With how long the client's threads ran and waited for a CPU: lacking speed and lacking a CPU read apart.
+    assert.equal(figures.clientBehind, 'client event-loop delay p99 140.0 ms > 83.5 ms; its threads ran 2.0 s and waited 9.5 s for a CPU');
   });
 
   it('says the client fell behind when the median reload asked for a part published over a part interval earlier', () => {

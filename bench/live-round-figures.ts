@@ -1,6 +1,7 @@
 // bench:live's figures for one round, from the publisher's clock and the client workers' records:
 // part publication → delivery, the client's own lag behind the live edge, and failures by reason.
 // Pure, so that what the report says about the servers and about the client is tested.
+import type { SchedStat } from './scheduler-wait.js';
 import { percentile } from './wrk-load.js';
 
 /** What one client worker (its own event loop and connection pool) recorded in a round. */
@@ -13,6 +14,10 @@ export interface PollerWorkerRecord {
   readonly failures: readonly (readonly [string, string, number])[];
   /** The worker's event-loop delay, p99 in ms: time the client itself made responses wait. */
   readonly loopDelayP99Ms: number;
+  /** Connections its pollers opened: one each when every connection was kept alive, more after closes and failures. */
+  readonly connectionsOpened: number;
+  /** The worker thread's time on a CPU and waiting for one over its round, ms. */
+  readonly thread: SchedStat;
 }
 
 export interface LiveRoundFigures {
@@ -28,6 +33,10 @@ export interface LiveRoundFigures {
   readonly lateReloadShare: number;
   /** The worst client worker's event-loop delay p99, ms. */
   readonly loopDelayP99Ms: number;
+  /** Connections opened by every worker's pollers. */
+  readonly connectionsOpened: number;
+  /** The client workers' threads' time on a CPU and waiting for one, summed, ms. */
+  readonly clientThreads: SchedStat;
   /** Why the client, not the server, may dominate this round's latency; undefined when it kept up. */
   readonly clientBehind: string | undefined;
 }
@@ -73,12 +82,18 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
   issueLags.sort((a, b) => a - b);
   const loopDelayP99Ms = Math.max(0, ...workers.map((worker) => worker.loopDelayP99Ms));
   const medianLag = percentile(issueLags, 50);
-  const clientBehind =
+  const clientThreads = {
+    runMs: workers.reduce((total, worker) => total + worker.thread.runMs, 0),
+    waitMs: workers.reduce((total, worker) => total + worker.thread.waitMs, 0),
+  };
+  const why =
     loopDelayP99Ms > partMs / 4
       ? `client event-loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms > ${(partMs / 4).toFixed(1)} ms`
       : medianLag > partMs
         ? `median reload issued ${medianLag} ms after its part was published (> one part interval)`
         : undefined;
+  // Whether the client lacked speed or a CPU: its threads' run time against their wait for one.
+  const clientBehind = why && `${why}; its threads ran ${(clientThreads.runMs / 1000).toFixed(1)} s and waited ${(clientThreads.waitMs / 1000).toFixed(1)} s for a CPU`;
   const [worstUri, worstTimes] = [...failuresByPart].reduce<[string, number[]]>((worst, entry) => (entry[1].length > worst[1].length ? entry : worst), ['', []]);
   const worstPublished = publishedAt.get(worstUri);
   const worstPart =
@@ -91,6 +106,8 @@ export function liveRoundFigures(publishedAt: ReadonlyMap<string, number>, worke
     issueLags,
     lateReloadShare: issueLags.length === 0 ? 0 : late / issueLags.length,
     loopDelayP99Ms,
+    connectionsOpened: workers.reduce((total, worker) => total + worker.connectionsOpened, 0),
+    clientThreads,
     clientBehind,
   };
 }
