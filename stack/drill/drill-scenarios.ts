@@ -222,7 +222,10 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
     summary: 'a crowd joins the live channel at once and keeps reloading its playlist every target duration; each --target origin answers --origin-delay late meanwhile',
     herd: true,
     defaults: { viewers: 100, warmupMs: 0, faultMs: 15_000, settleMs: 0, media: LIVE },
-    thresholds: { maxStallP99Ms: 1000, maxStallMs: 2000, maxLost: 0, maxCorrupt: 0, maxOriginRatio: 0.1 },
+    // A crowd that waits long for its first segment has stalled before it played, which the stall
+    // checks (from the first segment on) cannot see: start-up is judged too. Looser than cold-herd's
+    // 3 s for twice the crowd (100 viewers: p99 3.6 s measured on a loaded 2-core machine).
+    thresholds: { maxStartupP99Ms: 5000, maxStallP99Ms: 1000, maxStallMs: 2000, maxLost: 0, maxCorrupt: 0, maxOriginRatio: 0.1 },
     prepare: async (context) => slowOriginsUnderLoad(context),
   },
   {
