@@ -30,6 +30,7 @@ test('drill --help names every scenario with its thresholds, and says which run 
   assert.match(stdout, /Against a stack of `streamedge start --hosts`.*region-cut,\nand also edge-kill, edge-drain, origin-down, consul-down, cold-herd, live-storm/);
   assert.match(stdout, /Not there:\norigin-slow, origin-corrupt/);
   assert.match(stdout, /--max-stall-p99 <duration>/);
+  assert.match(stdout, /--crash-loop +edge-kill, origin-down: kill the targets again each time their supervisor restarts them/);
 });
 
 test('bad drills are refused before anything runs, naming the reason (exit 2)', async (t) => {
@@ -68,6 +69,9 @@ test('bad drills are refused before anything runs, naming the reason (exit 2)', 
     [['edge-kill', '--stack', '/nonexistent/stack.json'], /--stack: no stack state at \/nonexistent\/stack.json/],
     [['edge-kill', '--balancer', 'http://127.0.0.1:9', '--consul', 'http://127.0.0.1:9'], /edge-kill signals processes on this machine: it needs the stack's state file/],
     [['edge-kill', '--viewers', '0'], /--viewers: expected a number from 1 to 1000, got 0/],
+    [['edge-drain', '--stack', single, '--crash-loop'], /--crash-loop: kills a restarted process again: only for edge-kill, origin-down/],
+    [['consul-down', '--stack', single, '--crash-loop'], /--crash-loop: kills a restarted process again: only for edge-kill, origin-down/],
+    [['edge-kill', '--stack', single, '--target', 'edge-1', '--target', 'edge-1'], /--target: edge-1 given twice/],
     [['origin-slow', '--consul-token-file', '/nonexistent/token', '--balancer', 'http://127.0.0.1:9', '--consul', 'http://127.0.0.1:9'], /--consul-token-file: cannot read/],
   ];
   for (const [args, expected] of cases) {

@@ -13,21 +13,24 @@ import { createDrillTarget, drillTargetFromStateFile, type DrillTarget } from '.
 import { renderVerdict, type DrillThresholds } from './drill-verdict.js';
 import { DEFAULT_VIEWER_BEHAVIOUR } from './synthetic-viewer.js';
 
+const KILL_SCENARIOS = DRILL_SCENARIOS.filter((scenario) => scenario.kills).map((scenario) => scenario.name).join(', ');
+
 const SPECS = {
   stack: { kind: 'string', description: `state file of a stack on this machine (default: the one \`streamedge start\` writes, ${defaultStackStateFile(DEMO_BASE_PORT)})` },
   balancer: { kind: 'url', description: 'balancer of a deployment reached by URL (with --consul; signal scenarios need --stack)' },
   consul: { kind: 'url', description: 'Consul agent HTTP API of that deployment' },
   'consul-token-file': { kind: 'string', description: 'file holding a Consul ACL token that may read services and write streamedge-origin (relay scenarios)' },
-  target: { kind: 'string', multiple: true, description: 'service id to fault (default: the edge most viewers watch from / the first origin; origin-slow and origin-corrupt take several)' },
+  target: { kind: 'string', multiple: true, description: 'service id to fault, repeatable (default: the edge most viewers watch from / the first origin); consul-down: edges killed while Consul hangs; cold-herd, live-storm: origins made --origin-delay slow under the crowd' },
   viewers: { kind: 'integer', min: 1, max: 1000, description: 'synthetic viewers (default per scenario)' },
   media: { kind: 'string', description: 'what they watch, e.g. live/channel-1 or vod/demo-ts (default per scenario)' },
   rendition: { kind: 'string', description: 'fixed rendition, e.g. 480p', default: '240p' },
   warmup: { kind: 'duration', description: 'viewers watch this long before the fault (default per scenario)' },
-  'fault-time': { kind: 'duration', min: 100, description: 'how long a SIGSTOP or relay fault stays in, or a crowd watches (default per scenario); a killed or drained process is back when its supervisor restarts it' },
+  'fault-time': { kind: 'duration', min: 100, description: 'how long a SIGSTOP, relay fault or crash loop stays in, or a crowd watches (default per scenario); a process killed once or drained is back when its supervisor restarts it' },
+  'crash-loop': { kind: 'boolean', description: `${KILL_SCENARIOS}: kill the targets again each time their supervisor restarts them, until --fault-time is over (a service that crashes on start-up)` },
   settle: { kind: 'duration', description: 'viewers watch this long after recovery (default per scenario)' },
   'recover-timeout': { kind: 'duration', min: 100, description: 'bound on waiting for the system to report itself well after the restore (default: 30 s, or the recover threshold when longer)' },
   'restart-timeout': { kind: 'duration', min: 100, default: '30s', description: 'bound on waiting for a supervisor to restart a killed or drained process' },
-  'origin-delay': { kind: 'duration', default: '3s', description: 'origin-slow: how late the relayed replica answers' },
+  'origin-delay': { kind: 'duration', default: '3s', description: 'origin-slow (and cold-herd, live-storm with --target): how late the relayed replica answers' },
   region: { kind: 'string', description: 'region-cut: the region whose link is cut (default: a region without the balancer, eu-west in the demo)' },
   'viewer-region': { kind: 'string', description: 'hosts mode: the synthetic viewers connect from this region\'s viewer address (default: region-cut\'s region, else the machine\'s default, the first region)' },
   'relay-host': { kind: 'string', default: '127.0.0.1', description: 'origin-slow/-corrupt: address the fault relay listens on (the edges must reach it)' },
@@ -160,6 +163,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   const scenario = findScenario(name);
   if (!scenario) throw new OptionError(name, `unknown scenario (one of: ${DRILL_SCENARIOS.map((s) => s.name).join(', ')})`);
   const options = parseCommandOptions(`drill ${name}`, summary(), SPECS, rest);
+  if (options['crash-loop'] && !scenario.kills) throw new OptionError('--crash-loop', `kills a restarted process again: only for ${KILL_SCENARIOS}`);
+  const twice = options.target.find((id, i) => options.target.indexOf(id) !== i);
+  if (twice !== undefined) throw new OptionError('--target', `${twice} given twice`);
   const target = await targetFrom(options);
   if (scenario.needsLocalProcesses && target.stateFile === undefined) {
     throw new OptionError('--stack', `${scenario.name} signals processes on this machine: it needs the stack's state file, not only --balancer and --consul`);
@@ -189,6 +195,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       relayHost: options['relay-host'],
       restartTimeoutMs: options['restart-timeout'],
       region: options.region,
+      crashLoop: options['crash-loop'],
       ...(viewerRegion ? { viewerRegion } : {}),
       viewer: {
         maxBufferSeconds: options.buffer,

@@ -33,3 +33,26 @@ export async function waitFor(what: string, timeoutMs: number, check: () => Prom
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Several faults as one, e.g. Consul hung and an edge killed while it hangs: injected in order and
+ * restored in the same order (the Consul agent answers again before a killed service must register).
+ */
+export function combinedFault(faults: readonly DrillFault[]): DrillFault {
+  return {
+    description: faults.map((fault) => fault.description).join('; then '),
+    selfRestoring: faults.every((fault) => fault.selfRestoring),
+    inject: async () => {
+      for (const fault of faults) await fault.inject();
+    },
+    // Every one is tried, so one that cannot be undone leaves none of the others in place.
+    restore: async () => {
+      const failures: unknown[] = [];
+      for (const fault of faults) await fault.restore().catch((error: unknown) => failures.push(error));
+      if (failures.length > 0) throw failures[0];
+    },
+    abandon: () => {
+      for (const fault of faults) fault.abandon();
+    },
+  };
+}

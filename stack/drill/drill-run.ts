@@ -30,6 +30,8 @@ export interface DrillRunOptions {
   readonly restartTimeoutMs: number;
   /** region-cut: the region to cut (default: one without the balancer). */
   readonly region?: string;
+  /** edge-kill, origin-down: kill every restart of the targets again until the fault time is over. */
+  readonly crashLoop?: boolean;
   readonly viewer: { readonly maxBufferSeconds: number; readonly requestTimeoutMs: number; readonly maxAttempts: number; readonly pathwayPenaltyMs: number };
   /** Hosts mode: the viewers are viewers of this region (synthetic ones connect from its address, Chromium sends the balancer its name). */
   readonly viewerRegion?: { readonly name: string; readonly viewerAddress: string };
@@ -153,6 +155,7 @@ export async function runDrill(options: DrillRunOptions): Promise<DrillResult> {
       relayHost: options.relayHost,
       restartTimeoutMs: options.restartTimeoutMs,
       region: options.region,
+      crashLoop: options.crashLoop ?? false,
     });
     fault = prepared.fault;
     const probe: FaultProbe | undefined = prepared.probe;

@@ -42,9 +42,9 @@ test('every drill passes against a healthy local stack, and fails when its fault
       scenario,
       target,
       viewers: scenario.herd ? 30 : 8,
-      warmupMs: scenario.herd ? 0 : 3000,
+      warmupMs: scenario.herd ? 0 : 2000,
       faultMs: 4000,
-      settleMs: scenario.herd ? 0 : 2000,
+      settleMs: scenario.herd ? 0 : 1000,
       recoverTimeoutMs: 30_000,
       media: scenario.defaults.media,
       rendition: '240p',
@@ -95,7 +95,7 @@ test('every drill passes against a healthy local stack, and fails when its fault
   });
 
   await t.test('origin-slow on every replica, slower than a viewer waits and longer than its buffer: the verdict fails', async () => {
-    const result = await drill('origin-slow', { chosen: ['origin-1', 'origin-2'], originDelayMs: 8000, faultMs: 16_000 });
+    const result = await drill('origin-slow', { chosen: ['origin-1', 'origin-2'], originDelayMs: 8000, faultMs: 12_000 });
     assert.equal(result.verdict.pass, false);
     const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
     assert.ok(failed.includes('stall p99') && failed.includes('stall max'), failed.join(', '));
@@ -106,6 +106,46 @@ test('every drill passes against a healthy local stack, and fails when its fault
     // Restored: both replicas pass in Consul again and no relay is left registered.
     const passing = (await (await target.consul('/v1/health/service/streamedge-origin?passing=true')).json()) as { Service: { ID: string } }[];
     assert.deepEqual(passing.map((entry) => entry.Service.ID).sort(), ['origin-1', 'origin-2']);
+  });
+
+  // Each fault made worse than its scenario's thresholds allow, on the checks that fault must break;
+  // no settle: the recovery check (the system reports itself well) is what the next drill needs.
+  const edges = stack.edges.map((edge) => edge.id);
+  const origins = stack.origins.map((origin) => origin.id);
+  const worse: [string, string, Partial<DrillRunOptions>, string[]][] = [
+    ['edge-kill', 'every edge in a crash loop for longer than a viewer\'s buffer', { chosen: edges, crashLoop: true, faultMs: 6000 }, ['stall p99', 'stall max', 'lost objects']],
+    ['edge-drain', 'every edge drained at once: nowhere left to move to', { chosen: edges }, ['failed requests']],
+    ['origin-down', 'every replica in a crash loop for longer than a viewer\'s buffer', { chosen: origins, crashLoop: true, faultMs: 7000 }, ['stall p99', 'stall max', 'lost objects']],
+    ['consul-down', 'every edge killed while Consul hangs', { chosen: edges, faultMs: 2000 }, ['failed requests']],
+    // Slower than the start-up limits, on each hop: even a playlist or segment already cached leaves the other one slow.
+    ['cold-herd', 'every replica answering 6 s late under the crowd', { chosen: origins, originDelayMs: 6000, faultMs: 5000 }, ['startup p99']],
+    ['live-storm', 'every replica answering 6 s late under the crowd', { chosen: origins, originDelayMs: 6000, faultMs: 5000 }, ['startup p99']],
+  ];
+  for (const [name, how, overrides, mustFail] of worse) {
+    await t.test(`${name} with ${how}: the verdict fails on ${mustFail.join(', ')}, and the stack recovers`, async () => {
+      const result = await drill(name, { settleMs: 0, ...overrides });
+      assert.equal(result.verdict.pass, false);
+      const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
+      for (const check of mustFail) assert.ok(failed.includes(check), `${check} failed: ${failed.join(', ')}`);
+      assert.equal(result.verdict.totals.corrupt, 0);
+      // Restored and reported well again: the next drill starts from a healthy stack.
+      assert.ok(result.measurements.recoverMs !== undefined, `${name} recovered: ${JSON.stringify(result.measurements.detects)}`);
+    });
+  }
+
+  await t.test('the CLI refuses a --target of the wrong kind for consul-down and the load scenarios (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['consul-down', '--target', 'origin-1'], /consul-down: --target origin-1: Consul lists no edge "origin-1"/],
+      [['cold-herd', '--target', 'edge-1'], /cold-herd: --target edge-1: Consul lists no origin "edge-1"/],
+    ];
+    for (const [args, expected] of cases) {
+      const child = spawn(process.execPath, [CLI, 'drill', ...args, '--stack', stateFile, '--viewers', '1', '--warmup', '0s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, expected);
+    }
   });
 
   await t.test('the CLI: an impossible threshold fails edge-kill with exit code 1 and a JSON verdict; a real Chromium viewer played too', async () => {

@@ -1,8 +1,8 @@
 // The drills an SRE can run, each a fault with the thresholds it is judged by. A scenario chooses
 // its victim from what the viewers are doing (the edge most of them watch from) unless told.
 import type { StackStateRegion } from '../stack-state-file.js';
-import { consulProbe, edgeProbe, originDownProbe, regionProbe, relayedOriginProbe, type FaultProbe } from './fault-probes.js';
-import { DrillSetupError, type DrillFault } from './drill-fault.js';
+import { consulProbe, edgesProbe, originDownProbe, relayedOriginProbe, type FaultProbe } from './fault-probes.js';
+import { DrillSetupError, combinedFault, type DrillFault } from './drill-fault.js';
 import type { DrillTarget, TargetService } from './drill-target.js';
 import type { DrillThresholds } from './drill-verdict.js';
 import { createOriginRelayFault } from './origin-relay-fault.js';
@@ -25,6 +25,8 @@ export interface ScenarioContext {
   readonly restartTimeoutMs: number;
   /** --region: the region to cut (region-cut). */
   readonly region: string | undefined;
+  /** --crash-loop (edge-kill, origin-down): kill every restart of the targets again for the fault time. */
+  readonly crashLoop: boolean;
 }
 
 export interface PreparedFault {
@@ -46,6 +48,8 @@ export interface DrillScenario {
   readonly needsHosts?: boolean;
   /** Meaningful against a hosts stack (whose services run in network namespaces on this machine). */
   readonly inHostsMode: boolean;
+  /** Its fault is a SIGKILL that --crash-loop can repeat at every restart. */
+  readonly kills?: boolean;
   readonly defaults: { readonly viewers: number; readonly warmupMs: number; readonly faultMs: number; readonly settleMs: number; readonly media: string };
   readonly thresholds: DrillThresholds;
   prepare(context: ScenarioContext): Promise<PreparedFault>;
@@ -96,15 +100,22 @@ export function hostsRegion(target: DrillTarget, name: string | undefined, flag:
 
 const firstOrigin = (context: ScenarioContext): TargetService | undefined => [...context.origins].sort((a, b) => a.id.localeCompare(b.id))[0];
 
-function one(services: TargetService[], scenario: string): TargetService {
-  if (services.length !== 1) throw new DrillSetupError(`${scenario} takes one --target`);
-  return services[0]!;
+async function signalEdges(context: ScenarioContext, signal: FaultSignal): Promise<PreparedFault> {
+  const edges = pick(context.edges, context.chosen, () => busiestEdge(context), 'edge').map((edge) => edge.id);
+  const fault = await createSignalFault({ target: context.target, ids: edges, signal, restartTimeoutMs: context.restartTimeoutMs, crashLoop: context.crashLoop });
+  return { fault, probe: edgesProbe(context.target, edges) };
 }
 
-async function signalEdge(context: ScenarioContext, signal: FaultSignal, scenario: string): Promise<PreparedFault> {
-  const edge = one(pick(context.edges, context.chosen, () => busiestEdge(context), 'edge'), scenario);
-  const fault = await createSignalFault({ target: context.target, id: edge.id, signal, restartTimeoutMs: context.restartTimeoutMs });
-  return { fault, probe: edgeProbe(context.target, edge.id) };
+/**
+ * The load scenarios on their own inject nothing; with --target origins, those replicas answer
+ * --origin-delay late (the fault relay of origin-slow) while the crowd watches: the same crowd on
+ * a degraded origin tier, which the edges can no longer shield it from once every replica is slow.
+ */
+function slowOriginsUnderLoad(context: ScenarioContext): PreparedFault {
+  if (context.chosen.length === 0) return { fault: undefined, probe: undefined };
+  const origins = pick(context.origins, context.chosen, () => undefined, 'origin');
+  const fault = createOriginRelayFault({ target: context.target, origins, mode: { kind: 'slow', delayMs: context.originDelayMs }, relayHost: context.relayHost, registerTimeoutMs: 15_000 });
+  return { fault, probe: relayedOriginProbe(context.target, origins.map((o) => o.id), [...context.edges, ...context.shields], 'hedge') };
 }
 
 export const DRILL_SCENARIOS: readonly DrillScenario[] = [
@@ -112,11 +123,12 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
     name: 'edge-kill',
     inHostsMode: true,
     needsLocalProcesses: true,
-    summary: 'SIGKILL the edge most viewers watch from; its supervisor restarts it',
+    kills: true,
+    summary: 'SIGKILL the edge most viewers watch from (or each --target); its supervisor restarts it',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 6000, settleMs: 6000, media: LIVE },
     thresholds: { ...PLAYBACK, maxDetectMs: 5000, maxRecoverMs: 15_000 },
-    prepare: (context) => signalEdge(context, 'SIGKILL', 'edge-kill'),
+    prepare: (context) => signalEdges(context, 'SIGKILL'),
   },
   {
     name: 'edge-drain',
@@ -126,21 +138,22 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 6000, settleMs: 6000, media: LIVE },
     thresholds: { ...PLAYBACK, maxStallMs: 1000, maxFailed: 0, maxDetectMs: 5000, maxRecoverMs: 15_000 },
-    prepare: (context) => signalEdge(context, 'SIGTERM', 'edge-drain'),
+    prepare: (context) => signalEdges(context, 'SIGTERM'),
   },
   {
     name: 'origin-down',
     inHostsMode: true,
     needsLocalProcesses: true,
-    summary: 'SIGKILL an origin replica; the edges (or shields) fail over to the others; restarted',
+    kills: true,
+    summary: 'SIGKILL an origin replica (or each --target); the edges (or shields) fail over to the others; restarted',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 8000, settleMs: 6000, media: LIVE },
     thresholds: { ...PLAYBACK, maxDetectMs: 10_000, maxRecoverMs: 15_000 },
     prepare: async (context) => {
-      const origin = one(pick(context.origins, context.chosen, () => firstOrigin(context), 'origin'), 'origin-down');
-      const fault = await createSignalFault({ target: context.target, id: origin.id, signal: 'SIGKILL', restartTimeoutMs: context.restartTimeoutMs });
+      const origins = pick(context.origins, context.chosen, () => firstOrigin(context), 'origin').map((origin) => origin.id);
+      const fault = await createSignalFault({ target: context.target, ids: origins, signal: 'SIGKILL', restartTimeoutMs: context.restartTimeoutMs, crashLoop: context.crashLoop });
       // With shields, they are the ones fetching from the origins, so they eject a dead replica first.
-      return { fault, probe: originDownProbe(context.target, origin.id, [...context.edges, ...context.shields]) };
+      return { fault, probe: originDownProbe(context.target, origins, [...context.edges, ...context.shields]) };
     },
   },
   {
@@ -177,7 +190,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
     name: 'consul-down',
     inHostsMode: true,
     needsLocalProcesses: true,
-    summary: 'SIGSTOP the Consul agent (it hangs), SIGCONT after the fault time; the balancer keeps its last snapshot',
+    summary: 'SIGSTOP the Consul agent (it hangs), SIGCONT after the fault time; the balancer keeps its last snapshot; each --target edge is SIGKILLed while it hangs',
     herd: false,
     defaults: { viewers: 20, warmupMs: 6000, faultMs: 15_000, settleMs: 5000, media: LIVE },
     // Recovery is slow by design: a blocking query sent while the agent hung is answered only at the
@@ -185,30 +198,35 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
     // out: about two waits, plus the watch's 2 s backoff (13–20.5 s measured).
     thresholds: { ...PLAYBACK, maxStallMs: 1000, maxFailed: 0, maxRecoverMs: 25_000 },
     prepare: async (context) => {
-      if (context.chosen.length > 0) throw new DrillSetupError('consul-down takes no --target: it stops the stack\'s Consul agent');
-      const fault = await createSignalFault({ target: context.target, id: 'consul', signal: 'SIGSTOP', restartTimeoutMs: context.restartTimeoutMs });
-      return { fault, probe: consulProbe(context.target) };
+      // An edge dying while Consul hangs: the world changes while the balancer's snapshot cannot.
+      const edges = context.chosen.length === 0 ? [] : pick(context.edges, context.chosen, () => undefined, 'edge').map((edge) => edge.id);
+      const hang = await createSignalFault({ target: context.target, ids: ['consul'], signal: 'SIGSTOP', restartTimeoutMs: context.restartTimeoutMs });
+      const fault = edges.length === 0 ? hang : combinedFault([hang, await createSignalFault({ target: context.target, ids: edges, signal: 'SIGKILL', restartTimeoutMs: context.restartTimeoutMs })]);
+      return { fault, probe: consulProbe(context.target, edges) };
     },
   },
   {
     name: 'cold-herd',
     inHostsMode: true,
     needsLocalProcesses: false,
-    summary: 'every viewer joins at the same instant at the live edge, whose newest segments no cache holds yet',
+    summary: 'every viewer joins at the same instant at the live edge, whose newest segments no cache holds yet; each --target origin answers --origin-delay late meanwhile',
     herd: true,
     defaults: { viewers: 50, warmupMs: 0, faultMs: 10_000, settleMs: 0, media: LIVE },
     thresholds: { maxStartupP99Ms: 3000, maxStallP99Ms: 1000, maxLost: 0, maxCorrupt: 0, maxOriginRatio: 0.1 },
-    prepare: async () => ({ fault: undefined, probe: undefined }),
+    prepare: async (context) => slowOriginsUnderLoad(context),
   },
   {
     name: 'live-storm',
     inHostsMode: true,
     needsLocalProcesses: false,
-    summary: 'a crowd joins the live channel at once and keeps reloading its playlist every target duration',
+    summary: 'a crowd joins the live channel at once and keeps reloading its playlist every target duration; each --target origin answers --origin-delay late meanwhile',
     herd: true,
     defaults: { viewers: 100, warmupMs: 0, faultMs: 15_000, settleMs: 0, media: LIVE },
-    thresholds: { maxStallP99Ms: 1000, maxStallMs: 2000, maxLost: 0, maxCorrupt: 0, maxOriginRatio: 0.1 },
-    prepare: async () => ({ fault: undefined, probe: undefined }),
+    // A crowd that waits long for its first segment has stalled before it played, which the stall
+    // checks (from the first segment on) cannot see: start-up is judged too. Looser than cold-herd's
+    // 3 s for twice the crowd (100 viewers: p99 3.6 s measured on a loaded 2-core machine).
+    thresholds: { maxStartupP99Ms: 5000, maxStallP99Ms: 1000, maxStallMs: 2000, maxLost: 0, maxCorrupt: 0, maxOriginRatio: 0.1 },
+    prepare: async (context) => slowOriginsUnderLoad(context),
   },
   {
     name: 'region-cut',
@@ -230,7 +248,7 @@ export const DRILL_SCENARIOS: readonly DrillScenario[] = [
       if (edges.length === 0) throw new DrillSetupError(`region ${region.name} has no edge: cutting it moves no viewer`);
       return {
         fault: createRegionCutFault({ region: region.name, routerNamespace: region.routerNamespace }),
-        probe: regionProbe(context.target, region.name, edges),
+        probe: edgesProbe(context.target, edges, region.name),
         faultedPathways: edges,
       };
     },

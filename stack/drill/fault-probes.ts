@@ -32,32 +32,23 @@ async function passing(target: DrillTarget, service: string): Promise<Set<string
   return new Set(entries.flatMap((entry) => (entry.Service?.ID ? [entry.Service.ID] : [])));
 }
 
-/** An edge: detected once the balancer stops calling it healthy or Consul stops passing it. */
-export function edgeProbe(target: DrillTarget, edgeId: string): FaultProbe {
-  const balancerHealthy = async (): Promise<boolean> => (await balancerStatus(target)).edges?.find((edge) => edge.id === edgeId)?.health === 'healthy';
-  return {
-    detects: `balancer /status or Consul stops listing ${edgeId} as healthy`,
-    baseline: async () => {},
-    detected: async () => !(await balancerHealthy()) || !(await passing(target, 'streamedge-edge')).has(edgeId),
-    recovered: async () => (await balancerHealthy()) && (await passing(target, 'streamedge-edge')).has(edgeId),
-  };
+/** Edges by id: healthy to the balancer (/status) and passing in Consul. */
+async function healthyEdges(target: DrillTarget): Promise<Set<string>> {
+  const [status, inConsul] = await Promise.all([balancerStatus(target), passing(target, 'streamedge-edge')]);
+  return new Set((status.edges ?? []).filter((edge) => edge.health === 'healthy' && inConsul.has(edge.id)).map((edge) => edge.id));
 }
 
-/** A region's edges: detected once any of them is no longer healthy to the balancer or passing in Consul; recovered when all are again. */
-export function regionProbe(target: DrillTarget, region: string, edgeIds: readonly string[]): FaultProbe {
-  const healthy = async (): Promise<Set<string>> => {
-    const [status, inConsul] = await Promise.all([balancerStatus(target), passing(target, 'streamedge-edge')]);
-    return new Set((status.edges ?? []).filter((edge) => edge.health === 'healthy' && inConsul.has(edge.id)).map((edge) => edge.id));
-  };
+/** Edges: detected once any of them is no longer healthy to the balancer or passing in Consul; recovered when all are again. */
+export function edgesProbe(target: DrillTarget, edgeIds: readonly string[], where?: string): FaultProbe {
   return {
-    detects: `balancer /status or Consul stops listing an edge of ${region} (${edgeIds.join(', ')}) as healthy`,
+    detects: `balancer /status or Consul stops listing ${where ? `an edge of ${where} (${edgeIds.join(', ')})` : edgeIds.join(' or ')} as healthy`,
     baseline: async () => {},
     detected: async () => {
-      const now = await healthy();
+      const now = await healthyEdges(target);
       return edgeIds.some((id) => !now.has(id));
     },
     recovered: async () => {
-      const now = await healthy();
+      const now = await healthyEdges(target);
       return edgeIds.every((id) => now.has(id));
     },
   };
@@ -76,14 +67,18 @@ function edgeCounterGrew(target: DrillTarget, edges: readonly TargetService[], f
   };
 }
 
-/** A replica down: Consul stops passing it, or an edge (or shield, when given) ejects it. */
-export function originDownProbe(target: DrillTarget, originId: string, edges: readonly TargetService[]): FaultProbe {
-  const ejected = edgeCounterGrew(target, edges, { name: 'streamedge_edge_origin_ejections_total', keep: (labels) => labels.replica === originId });
+/** Replicas down: Consul stops passing one, or an edge (or shield, when given) ejects one; recovered when all pass again. */
+export function originDownProbe(target: DrillTarget, originIds: readonly string[], edges: readonly TargetService[]): FaultProbe {
+  const ejected = edgeCounterGrew(target, edges, { name: 'streamedge_edge_origin_ejections_total', keep: (labels) => originIds.includes(labels.replica ?? '') });
+  const allPassing = async (): Promise<boolean> => {
+    const now = await passing(target, 'streamedge-origin');
+    return originIds.every((id) => now.has(id));
+  };
   return {
-    detects: `Consul stops passing ${originId} or ${whoOf(edges)} ejects it`,
+    detects: `Consul stops passing ${originIds.join(' or ')} or ${whoOf(edges)} ejects it`,
     baseline: ejected.baseline,
-    detected: async () => !(await passing(target, 'streamedge-origin')).has(originId) || (await ejected.grew()),
-    recovered: async () => (await passing(target, 'streamedge-origin')).has(originId),
+    detected: async () => !(await allPassing()) || (await ejected.grew()),
+    recovered: allPassing,
   };
 }
 
@@ -102,13 +97,17 @@ export function relayedOriginProbe(target: DrillTarget, originIds: readonly stri
   };
 }
 
-/** Consul unreachable: the balancer says so in /status, and says so again when it is back. */
-export function consulProbe(target: DrillTarget): FaultProbe {
+/**
+ * Consul unreachable: the balancer says so in /status, and says so again when it is back; edges
+ * killed while it hung must also be healthy again (registered anew, seen by the balancer).
+ */
+export function consulProbe(target: DrillTarget, edgeIds: readonly string[] = []): FaultProbe {
   const reachable = async (): Promise<boolean | undefined> => (await balancerStatus(target)).discovery?.reachable;
+  const edges = edgesProbe(target, edgeIds);
   return {
     detects: 'balancer /status reports Consul unreachable',
     baseline: async () => {},
     detected: async () => (await reachable()) === false,
-    recovered: async () => (await reachable()) === true,
+    recovered: async () => (await reachable()) === true && (edgeIds.length === 0 || (await edges.recovered())),
   };
 }
