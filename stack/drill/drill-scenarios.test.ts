@@ -113,9 +113,10 @@ test('every drill passes against a healthy local stack, and fails when its fault
   const edges = stack.edges.map((edge) => edge.id);
   const origins = stack.origins.map((origin) => origin.id);
   const worse: [string, string, Partial<DrillRunOptions>, string[]][] = [
-    ['edge-kill', 'every edge in a crash loop for longer than a viewer\'s buffer', { chosen: edges, crashLoop: true, faultMs: 6000 }, ['stall p99', 'stall max', 'lost objects']],
+    // Stall max (2 s) is not asserted: with 8 viewers a loop that stalls them 1–2 s fails p99 (1 s) alone.
+    ['edge-kill', 'every edge in a crash loop for longer than a viewer\'s buffer', { chosen: edges, crashLoop: true, faultMs: 6000 }, ['stall p99', 'lost objects']],
     ['edge-drain', 'every edge drained at once: nowhere left to move to', { chosen: edges }, ['failed requests']],
-    ['origin-down', 'every replica in a crash loop for longer than a viewer\'s buffer', { chosen: origins, crashLoop: true, faultMs: 7000 }, ['stall p99', 'stall max', 'lost objects']],
+    ['origin-down', 'every replica in a crash loop for longer than a viewer\'s buffer', { chosen: origins, crashLoop: true, faultMs: 7000 }, ['stall p99', 'lost objects']],
     ['consul-down', 'every edge killed while Consul hangs', { chosen: edges, faultMs: 2000 }, ['failed requests']],
     // Slower than the start-up limits, on each hop: even a playlist or segment already cached leaves the other one slow.
     ['cold-herd', 'every replica answering 6 s late under the crowd', { chosen: origins, originDelayMs: 6000, faultMs: 5000 }, ['startup p99']],
