@@ -26,6 +26,15 @@ const requests: SoakRequest[] = [
   { endedAtMs: 110_000, ttfbMs: 6, ok: true },
 ];
 
+const FAILURES: SoakRequest[] = [
+  { endedAtMs: 4_900, ttfbMs: undefined, ok: false, failure: { kind: 'master', service: 'balancer', path: '/vod/a/master.m3u8', reason: 'no answer within 4000 ms' } },
+  { endedAtMs: 9_700, ttfbMs: undefined, ok: false, failure: { kind: 'master', service: 'balancer', path: '/live/c/master.m3u8', reason: 'no answer within 4000 ms' } },
+  { endedAtMs: 50_000, ttfbMs: undefined, ok: false, failure: { kind: 'segment', service: 'edge-1', path: '/vod/a/240p/seg-1.ts', reason: 'fetch failed: ECONNREFUSED' } },
+  { endedAtMs: 70_000, ttfbMs: 3, ok: false, failure: { kind: 'playlist', service: 'edge-2', path: '/live/c/240p/index.m3u8', reason: '503' } },
+  { endedAtMs: 80_000, ttfbMs: 3, ok: false },
+  { endedAtMs: 81_000, ttfbMs: 3, ok: true },
+];
+
 const RESULT: SoakResult = {
   plan: PLAN,
   settings: { minutes: 2 },
@@ -80,6 +89,17 @@ describe('soak report', () => {
       ['interval 5', 1, 0, 0, ''],
     ]);
     assert.deepEqual(drillTable!.rows, [['edge-kill', 48, '48–62', 'FAIL', 0.3, 5.2, 'stall max']]);
+  });
+
+  it('names every failed request by when, what, where and why', () => {
+    const failures = soakReport({ ...RESULT, requests: FAILURES }, []).tables.at(-1)!;
+    assert.deepEqual(failures.columns, ['when', 'request', 'service', 'reason', 'failed', 'first s', 'last s', 'example path']);
+    assert.deepEqual(failures.rows, [
+      ['during a fault', 'segment', 'edge-1', 'fetch failed: ECONNREFUSED', 1, 50, 50, '/vod/a/240p/seg-1.ts'],
+      ['outside faults', 'master', 'balancer', 'no answer within 4000 ms', 2, 4.9, 9.7, '/vod/a/master.m3u8'],
+      ['outside faults', 'playlist', 'edge-2', '503', 1, 70, 70, '/live/c/240p/index.m3u8'],
+      ['outside faults', '?', '?', 'not told', 1, 80, 80, ''],
+    ]);
   });
 
   it('charts RSS, heap, fds, event-loop delay and p99 time to headers over time, fault windows shaded', () => {

@@ -95,6 +95,33 @@ export function requestTable(result: SoakResult): BenchTable {
   };
 }
 
+/** At most this many rows of failures: one per distinct what/where/why, the most frequent first. */
+const MAX_FAILURE_ROWS = 40;
+
+/** Failed requests grouped by fault window or not, kind, service and reason: when they came, how many, and an example path. */
+export function failureTable(result: SoakResult): BenchTable {
+  const windows = windowsOf(result);
+  const groups = new Map<string, { cells: [string, string, string, string]; count: number; firstMs: number; lastMs: number; path: string }>();
+  for (const request of result.requests) {
+    if (request.ok) continue;
+    const facts = request.failure ?? { kind: '?', service: '?', path: '', reason: 'not told' };
+    const cells: [string, string, string, string] = [duringFault(windows, request.endedAtMs) ? 'during a fault' : 'outside faults', facts.kind, facts.service, facts.reason];
+    const key = cells.join('\n');
+    const group = groups.get(key);
+    if (group) {
+      group.count++;
+      group.firstMs = Math.min(group.firstMs, request.endedAtMs);
+      group.lastMs = Math.max(group.lastMs, request.endedAtMs);
+    } else groups.set(key, { cells, count: 1, firstMs: request.endedAtMs, lastMs: request.endedAtMs, path: facts.path });
+  }
+  const sorted = [...groups.values()].sort((a, b) => a.cells[0].localeCompare(b.cells[0]) || b.count - a.count || a.firstMs - b.firstMs);
+  return {
+    title: `Failed soak viewer requests by what, where and why (request ends; ${sorted.length > MAX_FAILURE_ROWS ? `the ${MAX_FAILURE_ROWS} largest of ${sorted.length} groups` : 'every group'})`,
+    columns: ['when', 'request', 'service', 'reason', 'failed', 'first s', 'last s', 'example path'],
+    rows: sorted.slice(0, MAX_FAILURE_ROWS).map((group) => [...group.cells, group.count, seconds(group.firstMs), seconds(group.lastMs), group.path]),
+  };
+}
+
 export function intervalTable(result: SoakResult): BenchTable {
   const { plan } = result;
   const windows = windowsOf(result);
@@ -186,7 +213,7 @@ export function soakReport(result: SoakResult, notes: readonly string[]): BenchR
   return {
     benchmark: 'soak',
     settings: { ...result.settings, warmupMs: result.plan.warmupMs, intervalMs: round(result.plan.intervalMs, 0), sampleIntervalMs: result.sampleIntervalMs },
-    tables: [growthTable(result), requestTable(result), intervalTable(result), drillTable(result)],
+    tables: [growthTable(result), requestTable(result), intervalTable(result), drillTable(result), failureTable(result)],
     targets: soakTargets(result),
     notes: [
       ...notes,
