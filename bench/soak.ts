@@ -15,17 +15,18 @@ import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { DrillAborted, runDrill } from '../stack/drill/drill-run.js';
 import { DRILL_SCENARIOS, findScenario } from '../stack/drill/drill-scenarios.js';
 import { drillTargetFromStateFile, type DrillTarget } from '../stack/drill/drill-target.js';
-import { DEFAULT_VIEWER_BEHAVIOUR } from '../stack/drill/synthetic-viewer.js';
+import { DEFAULT_VIEWER_BEHAVIOUR, type ViewerRequest } from '../stack/drill/synthetic-viewer.js';
 import { startLocalStack } from '../stack/local-stack.js';
 import { DEMO_LIVE_CHANNEL, RESTART_AFTER_MS } from '../stack/start-command.js';
 import { DEMO_SHIELDS } from '../stack/stack-topology.js';
 import { runBenchmark, TARGET_MISSED_EXIT_CODE } from './bench-runner.js';
 import { publishReport } from './report.js';
-import { faultWindow, type SoakRequest } from './soak/fault-windows.js';
+import { faultWindow, type RequestFailureFacts, type SoakRequest } from './soak/fault-windows.js';
 import { startProcessSampler } from './soak/process-sampler.js';
 import { defaultWarmupMs, planSoak, type SoakPlan } from './soak/soak-plan.js';
 import { soakReport, type SoakDrill } from './soak/soak-report.js';
 import { startSoakViewers } from './soak/soak-viewers.js';
+import { primeStack } from './soak/stack-readiness.js';
 
 const OPTIONS = {
   minutes: { kind: 'integer', required: true, min: 1, max: 240, description: 'how long the viewers watch (starting and stopping the stack comes on top, about a minute)' },
@@ -38,8 +39,10 @@ const OPTIONS = {
     choices: DRILL_SCENARIOS.filter((scenario) => !scenario.needsHosts).map((scenario) => scenario.name),
     description: 'drills spaced between the first and the last compared interval, in this order (each needs 40 s; those that do not fit are left out)',
   },
+  ramp: { kind: 'duration', default: '10s', min: 0, max: 60_000, description: 'the viewers arrive evenly over this long (an audience does not arrive in one millisecond; herds are the cold-herd drill\'s)' },
   warmup: { kind: 'duration', min: 0, description: 'time before the first compared interval (default: a fifth of the run, from 75 s to 2 min, at most half of it)' },
   'sample-interval': { kind: 'duration', default: '2s', min: 500, max: 60_000, description: "how often every service's /metrics is scraped (and the viewers' p99 time to headers bucketed)" },
+  'log-dir': { kind: 'string', description: "write each service's log to <dir>/<service>.log and keep it after the run (default: logs are kept in memory only)" },
   'cache-size': { kind: 'bytes', default: '4MB', min: 2 * 1024 * 1024, description: "the edges', shields' and origins' caches: small, so that they are full before the warm-up ends" },
 } as const;
 
@@ -51,6 +54,8 @@ const RENDITION = '240p';
 /** Each drill's own viewers, beside the soak's: enough for its verdict, few enough to leave the soak's load alone. */
 const DRILL_VIEWERS = 4;
 const PROGRESS_EVERY_MS = 30_000;
+/** How long the stack may take to play each title once before the soak gives up on it. */
+const READINESS_TIMEOUT_MS = 120_000;
 
 /** Waits `ms`, or less when `signal` aborts first. */
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> => delay(Math.max(0, ms), undefined, { signal }).catch(() => {});
@@ -125,6 +130,7 @@ await runBenchmark('soak', async (resources) => {
   const durationMs = options.minutes * 60_000;
   const warmupMs = options.warmup ?? defaultWarmupMs(durationMs);
   if (warmupMs >= durationMs) throw new OptionError('--warmup', `must be shorter than the run (${options.minutes} min)`);
+  if (options.ramp >= warmupMs) throw new OptionError('--ramp', `must be shorter than the warm-up (${warmupMs / 1000} s): every viewer watches through the compared intervals`);
   const plan = planSoak(durationMs, warmupMs, options.drill);
   console.log(`soak: ${options.minutes} min, warm-up ${warmupMs / 1000} s, ${options.viewers} viewers; drills ${plan.drills.map((drill) => `${drill.scenario} at ${clock(drill.atMs)}`).join(', ') || 'none'}${plan.dropped.length > 0 ? ` (left out: ${plan.dropped.join(', ')})` : ''}`);
 
@@ -144,6 +150,7 @@ await runBenchmark('soak', async (resources) => {
     live: LIVE_CHANNEL,
     restartAfterMs: RESTART_AFTER_MS,
     stateFile,
+    ...(options['log-dir'] === undefined ? {} : { logDir: options['log-dir'] }),
     onProgress: (message) => console.log(`  ${message}`),
   });
   resources.defer(() => stack.stop());
@@ -152,6 +159,14 @@ await runBenchmark('soak', async (resources) => {
     return (playlist.match(/^seg-\d+\.ts$/gm) ?? []).length >= 6 ? true : undefined;
   }, 60_000, 500);
   const target = await drillTargetFromStateFile(stateFile);
+  const readiness = await primeStack({ balancerUrl: stack.balancerUrl!, media: options.media, rendition: RENDITION, timeoutMs: READINESS_TIMEOUT_MS });
+  console.log(`soak: the stack played each title from each region in ${(readiness.tookMs / 1000).toFixed(1)} s (${readiness.requests} requests, ${readiness.failed} failed); the viewers start now`);
+
+  const serviceAt = new Map(stack.services.map((service) => [new URL(service.url).host, service.id]));
+  const failureFacts = (request: ViewerRequest): RequestFailureFacts => {
+    const url = new URL(request.url);
+    return { kind: request.kind, service: serviceAt.get(url.host) ?? url.host, path: url.pathname, reason: request.failure ?? 'failed' };
+  };
 
   const soakOver = new AbortController();
   const startedAt = Date.now();
@@ -161,7 +176,8 @@ await runBenchmark('soak', async (resources) => {
     count: options.viewers,
     media: options.media,
     rendition: RENDITION,
-    onRequest: (request) => requests.push({ endedAtMs: request.endedAt - startedAt, ttfbMs: request.ttfbMs, ok: request.ok }),
+    rampMs: options.ramp,
+    onRequest: (request) => requests.push({ endedAtMs: request.endedAt - startedAt, ttfbMs: request.ttfbMs, ok: request.ok, ...(request.ok ? {} : { failure: failureFacts(request) }) }),
   });
   resources.defer(() => Promise.all(viewers.map((viewer) => viewer.stop())));
   const sampler = startProcessSampler(stack.services, options['sample-interval'], startedAt);
@@ -186,7 +202,7 @@ await runBenchmark('soak', async (resources) => {
   const report = soakReport(
     {
       plan,
-      settings: { minutes: options.minutes, viewers: options.viewers, media: options.media, rendition: RENDITION, drills: options.drill, drillViewers: DRILL_VIEWERS, cacheSize: options['cache-size'], cores: availableParallelism() },
+      settings: { readiness, minutes: options.minutes, viewers: options.viewers, rampMs: options.ramp, media: options.media, rendition: RENDITION, drills: options.drill, drillViewers: DRILL_VIEWERS, cacheSize: options['cache-size'], cores: availableParallelism() },
       sampleIntervalMs: options['sample-interval'],
       processes,
       requests,
@@ -194,11 +210,12 @@ await runBenchmark('soak', async (resources) => {
     },
     [
       'The stack is `streamedge start`\'s on free ports: a Consul dev agent, a live encoder (one 240p rendition), 2 origins, a shield per region, 3 edges and the balancer (steering front); a service that exits is restarted after 2 s.',
-      `Viewers: the drills' synthetic viewers (${RENDITION}, ${DEFAULT_VIEWER_BEHAVIOUR.maxBufferSeconds} s buffer, ${DEFAULT_VIEWER_BEHAVIOUR.requestTimeoutMs / 1000} s request timeout, failover to the next steering pathway), the media taken in turn, every other pair from us-east (127.0.1.x) or eu-west (127.0.2.x) addresses.`,
+      `Viewers: the drills' synthetic viewers (${RENDITION}, ${DEFAULT_VIEWER_BEHAVIOUR.maxBufferSeconds} s buffer, ${DEFAULT_VIEWER_BEHAVIOUR.requestTimeoutMs / 1000} s request timeout, failover to the next steering pathway), the media taken in turn, every other pair from us-east (127.0.1.x) or eu-west (127.0.2.x) addresses, arriving evenly over the first ${options.ramp / 1000} s.`,
       'Growth per process: the median of its last interval against the median of its first interval after its warm-up (a process restarted by a drill has its own, from its first sample). Medians, as a single heap sample lands anywhere in a GC cycle; after the warm-up, as caches filling and V8 sizing its heap are not leaks.',
       `Edges, shields and origins run with a ${Math.round(options['cache-size'] / 1024 / 1024)} MB cache; the live channel adds about 50 KB a second, so the default 4 MB is full within the first minute and growth after the warm-up is not a cache filling.`,
       `A fault window runs from the fault's injection until the system reported itself well (or the drill ended), plus the viewers' ${DEFAULT_VIEWER_BEHAVIOUR.requestTimeoutMs / 1000} s request timeout. Viewer requests ending inside one are counted apart from the target.`,
       "Figures from each service's /metrics (prom-client's default metrics); event-loop delay is the p99 over each sample interval.",
+      `Before the viewers and the clock start, the stack plays each title once from each region until a segment arrives (its processes have served no viewer before: cold code, empty caches): ${(readiness.tookMs / 1000).toFixed(1)} s, ${readiness.requests} requests, ${readiness.failed} failed. Those requests are not in the figures.`,
       'This machine is shared with other work (builds, tests, other benchmarks): latency and event-loop delay move with its load.',
     ],
   );

@@ -10,11 +10,22 @@ export interface FaultWindow {
   readonly toMs: number;
 }
 
+/** What a failed request was and why, so the report can name each failure (which request, which process, which error). */
+export interface RequestFailureFacts {
+  readonly kind: string;
+  /** The stack service the request went to (from its URL), e.g. "edge-2" or "balancer". */
+  readonly service: string;
+  readonly path: string;
+  readonly reason: string;
+}
+
 export interface SoakRequest {
   /** Milliseconds after the soak's viewers started. */
   readonly endedAtMs: number;
   readonly ttfbMs: number | undefined;
   readonly ok: boolean;
+  /** Set on a failed request whose viewer told what it was. */
+  readonly failure?: RequestFailureFacts;
 }
 
 export interface RequestCounts {

@@ -53,3 +53,8 @@ export function judgeGrowth(samples: readonly TimedValue[], windows: GrowthWindo
   const growth = growthOf(start, end);
   return { judged: true, start, end, growth, pass: growth < limit };
 }
+
+/** A process's heap right after each full collection: the samples whose count of full GCs rose since the previous one. */
+export function afterFullGcs(samples: readonly { readonly atMs: number; readonly gcs: number; readonly value: number }[]): TimedValue[] {
+  return samples.flatMap((sample, index) => (index > 0 && sample.gcs > samples[index - 1]!.gcs ? [{ atMs: sample.atMs, value: sample.value }] : []));
+}

@@ -1,13 +1,22 @@
 // What each service of the soak's stack holds over time, read from its own /metrics (prom-client's
-// default metrics): resident memory, V8 heap in use, open file descriptors and event-loop delay.
+// default metrics): resident memory, V8 heap in use and reserved, memory outside the heap, open
+// file descriptors and event-loop delay.
 // A service with workers reports its workers' sum (delay: their average); the stack runs one
 // process per service. A service restarted by a drill is a new series under its new pid.
-import { parsePrometheusText } from '../../infra/prometheus/prometheus-text.js';
+import { parsePrometheusText, sumSamples } from '../../infra/prometheus/prometheus-text.js';
 import type { ServiceRole, StackService } from '../../stack/local-stack.js';
 
 export interface ProcessFigures {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** What V8 has reserved for its heap: it grows to a working size after start, and is part of RSS. */
+  readonly heapTotalBytes: number;
+  /** Memory of Buffers and other objects held outside the V8 heap (a Buffer leak shows here, not in heap used). */
+  readonly externalBytes: number;
+  /** V8's old generation in use (old and large-object spaces): what survives collections, where a leak of objects accumulates. */
+  readonly oldGenerationBytes: number;
+  /** Full (mark-compact) collections so far: a sample taken just after one shows the heap as it was right after a GC. */
+  readonly majorGcs: number;
   readonly openFds: number;
   /** p99 since the previous scrape: prom-client resets its event-loop histogram on every collect. */
   readonly eventLoopP99Ms: number;
@@ -38,23 +47,34 @@ export const DEFAULT_METRICS_PREFIX: Readonly<Record<ServiceRole, string>> = {
   balancer: 'streamedge_balancer_',
 };
 
-const SOURCES: Readonly<Record<Figure, readonly [metric: string, scale: number]>> = {
+const SOURCES: Readonly<Record<Exclude<Figure, 'oldGenerationBytes' | 'majorGcs'>, readonly [metric: string, scale: number]>> = {
   rssBytes: ['process_resident_memory_bytes', 1],
   heapUsedBytes: ['nodejs_heap_size_used_bytes', 1],
+  heapTotalBytes: ['nodejs_heap_size_total_bytes', 1],
+  externalBytes: ['nodejs_external_memory_bytes', 1],
   openFds: ['process_open_fds', 1],
   eventLoopP99Ms: ['nodejs_eventloop_lag_p99_seconds', 1000],
 };
 
+/** V8's spaces (prom-client's label, without "_space") that hold the old generation. */
+const OLD_GENERATION_SPACES = /^(old|large_object)$/;
+
 /** The figures in one exposition, or undefined when one is missing or not a finite number. */
 export function processFigures(text: string, prefix: string): ProcessFigures | undefined {
-  const values = new Map(parsePrometheusText(text).map((sample) => [sample.name, sample.value]));
+  const samples = parsePrometheusText(text);
+  const values = new Map(samples.filter((sample) => Object.keys(sample.labels).length === 0).map((sample) => [sample.name, sample.value]));
   const figures: Partial<Record<Figure, number>> = {};
   for (const [figure, [metric, scale]] of Object.entries(SOURCES) as [Figure, readonly [string, number]][]) {
     const value = values.get(`${prefix}${metric}`);
     if (value === undefined || !Number.isFinite(value)) return undefined;
     figures[figure] = value * scale;
   }
-  return figures as ProcessFigures;
+  const spaces = samples.filter((sample) => sample.name === `${prefix}nodejs_heap_space_size_used_bytes`);
+  if (!spaces.some((sample) => OLD_GENERATION_SPACES.test(sample.labels.space ?? ''))) return undefined;
+  figures.oldGenerationBytes = sumSamples(spaces, `${prefix}nodejs_heap_space_size_used_bytes`, { space: OLD_GENERATION_SPACES });
+  // prom-client writes a GC kind's line only once one happened: none yet is 0.
+  figures.majorGcs = sumSamples(samples, `${prefix}nodejs_gc_duration_seconds_count`, { kind: 'major' });
+  return Number.isFinite(figures.oldGenerationBytes) && Number.isFinite(figures.majorGcs) ? (figures as ProcessFigures) : undefined;
 }
 
 const SCRAPE_TIMEOUT_MS = 2000;

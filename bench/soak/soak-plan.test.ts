@@ -1,39 +1,38 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defaultWarmupMs, GROWTH_INTERVALS, MIN_DRILL_SLOT_MS, planSoak } from './soak-plan.js';
+import { defaultWarmupMs, DRILL_SETTLE_MS, GROWTH_INTERVALS, planSoak } from './soak-plan.js';
 
 const MINUTE = 60_000;
 
 describe('soak plan', () => {
-  it('warms up for a fifth of the run, at least 75 s (past the services\' keep-alive timeout) and at most 2 minutes', () => {
-    assert.equal(defaultWarmupMs(10 * MINUTE), 2 * MINUTE);
-    assert.equal(defaultWarmupMs(7 * MINUTE), 84_000);
+  it('warms up for 40 % of the run, at least 75 s (past the services\' keep-alive timeout) and at most 4 minutes (RSS settles 3 to 5 minutes in)', () => {
+    assert.equal(defaultWarmupMs(10 * MINUTE), 4 * MINUTE);
+    assert.equal(defaultWarmupMs(7 * MINUTE), 168_000);
     assert.equal(defaultWarmupMs(3 * MINUTE), 75_000);
-    assert.equal(defaultWarmupMs(60 * MINUTE), 2 * MINUTE);
+    assert.equal(defaultWarmupMs(60 * MINUTE), 4 * MINUTE);
     // A short run keeps half of itself to compare.
     assert.equal(defaultWarmupMs(2 * MINUTE), MINUTE);
     assert.equal(defaultWarmupMs(MINUTE), 30_000);
   });
 
-  it('cuts the time after the warm-up into equal intervals and spaces the drills between the first and the last', () => {
-    const plan = planSoak(10 * MINUTE, 2 * MINUTE, ['edge-kill', 'origin-slow', 'edge-drain']);
-    assert.equal(plan.intervalMs, (8 * MINUTE) / GROWTH_INTERVALS);
-    assert.deepEqual(plan.drills.map((drill) => [drill.scenario, drill.atMs / 1000]), [['edge-kill', 216], ['origin-slow', 312], ['edge-drain', 408]]);
-    assert.ok(plan.drills.every((drill) => drill.slotMs === 96_000));
-    // The last drill's slot ends where the last interval starts: both compared intervals stay quiet.
-    assert.equal(plan.drills.at(-1)!.atMs + plan.drills.at(-1)!.slotMs, plan.durationMs - plan.intervalMs);
+  it('cuts the time after the warm-up into equal intervals and spaces the drills between the first and the last, the last a keep-alive timeout before it', () => {
+    const plan = planSoak(10 * MINUTE, 4 * MINUTE, ['edge-kill', 'origin-slow', 'edge-drain']);
+    assert.equal(plan.intervalMs, (6 * MINUTE) / GROWTH_INTERVALS);
+    // From the end of interval 1 (312 s) to 65 s before the last (528 - 65 = 463 s): 151 s, three slots.
+    assert.deepEqual(plan.drills.map((drill) => [drill.scenario, drill.atMs / 1000]), [['edge-kill', 312], ['origin-slow', 362.333], ['edge-drain', 412.667]]);
+    assert.ok(plan.drills.every((drill) => drill.slotMs === 50_333));
+    assert.equal(Math.round(plan.drills.at(-1)!.atMs + (151_000 / 3)), plan.durationMs - plan.intervalMs - DRILL_SETTLE_MS);
     assert.deepEqual(plan.dropped, []);
   });
 
   it('leaves out the drills that do not fit, in the order given, and says which', () => {
-    const plan = planSoak(2 * MINUTE, 30_000, ['edge-kill', 'origin-slow', 'edge-drain']);
-    assert.equal(plan.intervalMs, 18_000);
-    assert.deepEqual(plan.drills, [{ scenario: 'edge-kill', atMs: 48_000, slotMs: 54_000 }]);
-    assert.deepEqual(plan.dropped, ['origin-slow', 'edge-drain']);
-    // A minute leaves no room for a drill at all.
-    const short = planSoak(MINUTE, 30_000, ['edge-kill']);
-    assert.ok((short.durationMs - 2 * short.intervalMs - short.warmupMs) < MIN_DRILL_SLOT_MS);
-    assert.deepEqual([short.drills, short.dropped], [[], ['edge-kill']]);
+    const plan = planSoak(4 * MINUTE, 90_000, ['edge-kill', 'origin-slow', 'edge-drain']);
+    assert.equal(plan.intervalMs, 30_000);
+    // From 120 s to 240 - 30 - 65 = 145 s: no room for one. Six minutes with a 2-minute warm-up: one.
+    assert.deepEqual([plan.drills, plan.dropped], [[], ['edge-kill', 'origin-slow', 'edge-drain']]);
+    const six = planSoak(6 * MINUTE, 2 * MINUTE, ['edge-kill', 'origin-slow']);
+    assert.deepEqual(six.drills, [{ scenario: 'edge-kill', atMs: 168_000, slotMs: 79_000 }]);
+    assert.deepEqual(six.dropped, ['origin-slow']);
   });
 
   it('refuses a warm-up as long as the run', () => {

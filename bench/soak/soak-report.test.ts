@@ -8,11 +8,14 @@ import { soakReport, type SoakResult } from './soak-report.js';
 const MB = 1024 * 1024;
 const PLAN = planSoak(120_000, 30_000, ['edge-kill']);
 
-/** A sample every 2 s over [fromS, toS], RSS from `rssMb(second)`, the other figures flat. */
-function process(label: string, fromS: number, toS: number, rssMb: (second: number) => number): ProcessSeries {
+/** A sample every 2 s over [fromS, toS], RSS from `rssMb(second)`, a full GC every 20 s leaving `oldMb(second)`, the other figures flat. */
+function process(label: string, fromS: number, toS: number, rssMb: (second: number) => number, oldMb: (second: number) => number = () => 12): ProcessSeries {
   const samples = [];
   for (let second = fromS; second <= toS; second += 2) {
-    const figures: ProcessFigures = { rssBytes: rssMb(second) * MB, heapUsedBytes: 20 * MB, openFds: 30, eventLoopP99Ms: 11 };
+    const majorGcs = Math.floor(second / 20);
+    // Between full GCs the old generation fills with garbage; right after one it holds what is kept.
+    const oldGenerationBytes = (oldMb(second) + (second % 20) * 0.5) * MB;
+    const figures: ProcessFigures = { rssBytes: rssMb(second) * MB, heapUsedBytes: 20 * MB, heapTotalBytes: 30 * MB, externalBytes: 2 * MB, oldGenerationBytes, majorGcs, openFds: 30, eventLoopP99Ms: 11 };
     samples.push({ atMs: second * 1000, figures });
   }
   const [service, , pid] = label.split(' ');
@@ -26,13 +29,22 @@ const requests: SoakRequest[] = [
   { endedAtMs: 110_000, ttfbMs: 6, ok: true },
 ];
 
+const FAILURES: SoakRequest[] = [
+  { endedAtMs: 4_900, ttfbMs: undefined, ok: false, failure: { kind: 'master', service: 'balancer', path: '/vod/a/master.m3u8', reason: 'no answer within 4000 ms' } },
+  { endedAtMs: 9_700, ttfbMs: undefined, ok: false, failure: { kind: 'master', service: 'balancer', path: '/live/c/master.m3u8', reason: 'no answer within 4000 ms' } },
+  { endedAtMs: 50_000, ttfbMs: undefined, ok: false, failure: { kind: 'segment', service: 'edge-1', path: '/vod/a/240p/seg-1.ts', reason: 'fetch failed: ECONNREFUSED' } },
+  { endedAtMs: 70_000, ttfbMs: 3, ok: false, failure: { kind: 'playlist', service: 'edge-2', path: '/live/c/240p/index.m3u8', reason: '503' } },
+  { endedAtMs: 80_000, ttfbMs: 3, ok: false },
+  { endedAtMs: 81_000, ttfbMs: 3, ok: true },
+];
+
 const RESULT: SoakResult = {
   plan: PLAN,
   settings: { minutes: 2 },
   sampleIntervalMs: 2000,
   processes: [
     process('edge-2 pid 11', 0, 120, () => 80),
-    process('edge-3 pid 12', 0, 120, (second) => (second > 60 ? 90 : 80)),
+    process('edge-3 pid 12', 0, 120, (second) => (second > 60 ? 90 : 80), (second) => 12 + second / 10),
     process('edge-1 pid 10', 0, 48, () => 80), // killed by the drill
   ],
   requests,
@@ -65,7 +77,7 @@ describe('soak report', () => {
   });
 
   it('counts the viewers\' requests inside fault windows apart from the rest, per interval too', () => {
-    const [, requestTable, intervalTable, drillTable] = report.tables;
+    const [, , requestTable, intervalTable, drillTable] = report.tables;
     assert.deepEqual(requestTable!.rows, [
       ['outside fault windows', 3, 1, 800],
       ['during fault windows', 1, 1, ''],
@@ -82,13 +94,35 @@ describe('soak report', () => {
     assert.deepEqual(drillTable!.rows, [['edge-kill', 48, '48–62', 'FAIL', 0.3, 5.2, 'stall max']]);
   });
 
+  it('reports the old generation right after full GCs, the first after the warm-up against the last, apart from the judged medians', () => {
+    const table = report.tables[1]!;
+    assert.deepEqual(table.columns, ['process', 'full GCs', 'first MB', 'last MB', 'change', 'at']);
+    // Full GCs at 40, 60, 80, 100 and 120 s (after the 30 s warm-up); sampled right after, at those seconds.
+    assert.deepEqual(table.rows, [
+      ['edge-2 pid 11', 5, 12, 12, '+0 %', '40 s → 120 s'],
+      ['edge-3 pid 12', 5, 16, 24, '+50 %', '40 s → 120 s'],
+      ['edge-1 pid 10', 1, 12, '', '', 'fewer than 2 full GCs after its warm-up'],
+    ]);
+  });
+
+  it('names every failed request by when, what, where and why', () => {
+    const failures = soakReport({ ...RESULT, requests: FAILURES }, []).tables.at(-1)!;
+    assert.deepEqual(failures.columns, ['when', 'request', 'service', 'reason', 'failed', 'first s', 'last s', 'example path']);
+    assert.deepEqual(failures.rows, [
+      ['during a fault', 'segment', 'edge-1', 'fetch failed: ECONNREFUSED', 1, 50, 50, '/vod/a/240p/seg-1.ts'],
+      ['outside faults', 'master', 'balancer', 'no answer within 4000 ms', 2, 4.9, 9.7, '/vod/a/master.m3u8'],
+      ['outside faults', 'playlist', 'edge-2', '503', 1, 70, 70, '/live/c/240p/index.m3u8'],
+      ['outside faults', '?', '?', 'not told', 1, 80, 80, ''],
+    ]);
+  });
+
   it('charts RSS, heap, fds, event-loop delay and p99 time to headers over time, fault windows shaded', () => {
     const charts = report.timeSeries ?? [];
-    assert.deepEqual(charts.map((chart) => chart.yUnit), ['RSS MB', 'V8 heap used MB', 'open fds fds', 'event-loop delay p99 ms', 'p99 time to headers ms']);
+    assert.deepEqual(charts.map((chart) => chart.yUnit), ['RSS MB', 'V8 heap used MB', 'V8 old generation MB', 'V8 heap total MB', 'external memory MB', 'open fds fds', 'event-loop delay p99 ms', 'p99 time to headers ms']);
     for (const chart of charts) assert.deepEqual(chart.bands, [{ from: 48, to: 62, label: 'edge-kill' }]);
     assert.deepEqual(charts[0]!.markers, [{ at: 30, label: 'warm-up ends' }, { at: 102, label: 'last interval' }]);
     assert.equal(charts[0]!.series.length, 3);
     // Only requests that got headers are timed: 2 s buckets ending at 12, 72 and 112 s.
-    assert.deepEqual(charts[4]!.series[0]!.points, [[12, 4], [72, 800], [112, 6]]);
+    assert.deepEqual(charts[7]!.series[0]!.points, [[12, 4], [72, 800], [112, 6]]);
   });
 });

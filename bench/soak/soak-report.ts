@@ -4,7 +4,7 @@
 import type { BenchReport, BenchTable, TargetCheck } from '../report.js';
 import type { LineChart, XBand, XMarker } from '../svg-charts.js';
 import { duringFault, tallyRequests, ttfbP99, ttfbP99PerBucket, type FaultWindow, type SoakRequest } from './fault-windows.js';
-import { GROWTH_LIMIT, judgeGrowth, type GrowthVerdict } from './growth-check.js';
+import { afterFullGcs, GROWTH_LIMIT, judgeGrowth, type GrowthVerdict } from './growth-check.js';
 import type { Figure, ProcessSeries } from './process-sampler.js';
 import { GROWTH_INTERVALS, type SoakPlan } from './soak-plan.js';
 
@@ -45,6 +45,9 @@ interface FigureView {
 const FIGURES: readonly FigureView[] = [
   { figure: 'rssBytes', name: 'RSS', unit: 'MB', scale: 1 / MB, judged: true },
   { figure: 'heapUsedBytes', name: 'V8 heap used', unit: 'MB', scale: 1 / MB, judged: true },
+  { figure: 'oldGenerationBytes', name: 'V8 old generation', unit: 'MB', scale: 1 / MB, judged: false },
+  { figure: 'heapTotalBytes', name: 'V8 heap total', unit: 'MB', scale: 1 / MB, judged: false },
+  { figure: 'externalBytes', name: 'external memory', unit: 'MB', scale: 1 / MB, judged: false },
   { figure: 'openFds', name: 'open fds', unit: 'fds', scale: 1, judged: true },
   { figure: 'eventLoopP99Ms', name: 'event-loop delay p99', unit: 'ms', scale: 1, judged: false },
 ];
@@ -80,6 +83,28 @@ function windowsOf(result: SoakResult): FaultWindow[] {
   return result.drills.flatMap((drill) => (drill.window ? [drill.window] : []));
 }
 
+/**
+ * The old generation right after full collections, the first after the warm-up against the last:
+ * what the process kept, without the garbage a heap sample also counts. Reported, to tell a heap
+ * that keeps growing from one that V8 collects at its own pace; the growth targets stay the medians.
+ */
+export function heapAfterGcTable(result: SoakResult): BenchTable {
+  const rows = result.processes.map((series) => {
+    const afterGc = afterFullGcs(series.samples.map((sample) => ({ atMs: sample.atMs, gcs: sample.figures.majorGcs, value: sample.figures.oldGenerationBytes / MB })));
+    const judged = afterGc.filter((point) => point.atMs >= series.samples[0]!.atMs + result.plan.warmupMs);
+    const first = judged[0];
+    const last = judged.at(-1);
+    if (!first || !last || first === last) return [series.label, judged.length, first ? round(first.value, 2) : '', '', '', 'fewer than 2 full GCs after its warm-up'];
+    const growth = last.value / first.value - 1;
+    return [series.label, judged.length, round(first.value, 2), round(last.value, 2), `${growth >= 0 ? '+' : ''}${percent(growth)} %`, `${seconds(first.atMs)} s → ${seconds(last.atMs)} s`];
+  });
+  return {
+    title: 'V8 old generation (MB) right after full GCs, after each process\'s warm-up: the first against the last (reported, not judged)',
+    columns: ['process', 'full GCs', 'first MB', 'last MB', 'change', 'at'],
+    rows,
+  };
+}
+
 export function requestTable(result: SoakResult): BenchTable {
   const windows = windowsOf(result);
   const { outside, during } = tallyRequests(result.requests, windows);
@@ -92,6 +117,33 @@ export function requestTable(result: SoakResult): BenchTable {
       ['during fault windows', during.requests, during.failed, p99(true)],
       ['all', outside.requests + during.requests, outside.failed + during.failed, ttfbCell(result.requests)],
     ],
+  };
+}
+
+/** At most this many rows of failures: one per distinct what/where/why, the most frequent first. */
+const MAX_FAILURE_ROWS = 40;
+
+/** Failed requests grouped by fault window or not, kind, service and reason: when they came, how many, and an example path. */
+export function failureTable(result: SoakResult): BenchTable {
+  const windows = windowsOf(result);
+  const groups = new Map<string, { cells: [string, string, string, string]; count: number; firstMs: number; lastMs: number; path: string }>();
+  for (const request of result.requests) {
+    if (request.ok) continue;
+    const facts = request.failure ?? { kind: '?', service: '?', path: '', reason: 'not told' };
+    const cells: [string, string, string, string] = [duringFault(windows, request.endedAtMs) ? 'during a fault' : 'outside faults', facts.kind, facts.service, facts.reason];
+    const key = cells.join('\n');
+    const group = groups.get(key);
+    if (group) {
+      group.count++;
+      group.firstMs = Math.min(group.firstMs, request.endedAtMs);
+      group.lastMs = Math.max(group.lastMs, request.endedAtMs);
+    } else groups.set(key, { cells, count: 1, firstMs: request.endedAtMs, lastMs: request.endedAtMs, path: facts.path });
+  }
+  const sorted = [...groups.values()].sort((a, b) => a.cells[0].localeCompare(b.cells[0]) || b.count - a.count || a.firstMs - b.firstMs);
+  return {
+    title: `Failed soak viewer requests by what, where and why (request ends; ${sorted.length > MAX_FAILURE_ROWS ? `the ${MAX_FAILURE_ROWS} largest of ${sorted.length} groups` : 'every group'})`,
+    columns: ['when', 'request', 'service', 'reason', 'failed', 'first s', 'last s', 'example path'],
+    rows: sorted.slice(0, MAX_FAILURE_ROWS).map((group) => [...group.cells, group.count, seconds(group.firstMs), seconds(group.lastMs), group.path]),
   };
 }
 
@@ -186,7 +238,7 @@ export function soakReport(result: SoakResult, notes: readonly string[]): BenchR
   return {
     benchmark: 'soak',
     settings: { ...result.settings, warmupMs: result.plan.warmupMs, intervalMs: round(result.plan.intervalMs, 0), sampleIntervalMs: result.sampleIntervalMs },
-    tables: [growthTable(result), requestTable(result), intervalTable(result), drillTable(result)],
+    tables: [growthTable(result), heapAfterGcTable(result), requestTable(result), intervalTable(result), drillTable(result), failureTable(result)],
     targets: soakTargets(result),
     notes: [
       ...notes,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { viewerPlacement } from './soak-viewers.js';
+import { arrivalMs, viewerPlacement } from './soak-viewers.js';
 
 describe('soak viewer placement', () => {
   it('takes the titles in turn, switches region after each round of titles, and gives every viewer its own address', () => {
@@ -22,5 +22,12 @@ describe('soak viewer placement', () => {
   it('refuses what it cannot place', () => {
     assert.throws(() => viewerPlacement(0, []), /no media/);
     assert.throws(() => viewerPlacement(245, ['vod/demo-ts']), /viewer 246 needs more addresses than a \/24 holds/);
+  });
+
+  it('spreads the arrivals evenly over the ramp, the first at once', () => {
+    assert.deepEqual(Array.from({ length: 4 }, (_, index) => arrivalMs(index, 4, 10_000)), [0, 2500, 5000, 7500]);
+    assert.deepEqual(Array.from({ length: 3 }, (_, index) => arrivalMs(index, 3, 0)), [0, 0, 0]);
+    assert.equal(arrivalMs(0, 1, 10_000), 0);
+    assert.throws(() => arrivalMs(1, 4, -1), /the ramp must be 0 or more/);
   });
 });

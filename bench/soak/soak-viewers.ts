@@ -8,6 +8,8 @@ const REGION_NETWORKS = [
   { region: 'us-east', prefix: '127.0.1.' },
   { region: 'eu-west', prefix: '127.0.2.' },
 ] as const;
+/** Regions the viewers come from, taken in turn. */
+export const REGION_COUNT = REGION_NETWORKS.length;
 
 export interface ViewerPlacement {
   readonly media: string;
@@ -30,19 +32,44 @@ export interface SoakViewersOptions {
   readonly count: number;
   readonly media: readonly string[];
   readonly rendition: string;
+  /** The viewers arrive evenly over this long, the first at once: an audience does not send its first requests in the same millisecond. */
+  readonly rampMs: number;
   readonly onRequest: (request: ViewerRequest) => void;
 }
 
-export function startSoakViewers(options: SoakViewersOptions): SyntheticViewer[] {
+export interface SoakViewer {
+  /** Stops the viewer, or keeps it from arriving when its time has not come. */
+  stop(): Promise<void>;
+}
+
+/** When viewer `index` of `count` arrives, in milliseconds after the first. */
+export function arrivalMs(index: number, count: number, rampMs: number): number {
+  if (!(rampMs >= 0)) throw new RangeError(`soak viewers: the ramp must be 0 or more, got ${rampMs} ms`);
+  return count > 1 ? Math.round((index * rampMs) / count) : 0;
+}
+
+export function startSoakViewers(options: SoakViewersOptions): SoakViewer[] {
   return Array.from({ length: options.count }, (_, index) => {
     const placement = viewerPlacement(index, options.media);
-    return startSyntheticViewer({
-      id: `soak-${index + 1} (${placement.media}, ${placement.region})`,
-      masterUrl: `${options.balancerUrl}/${placement.media}/master.m3u8`,
-      rendition: options.rendition,
-      ...DEFAULT_VIEWER_BEHAVIOUR,
-      localAddress: placement.localAddress,
-      onRequest: options.onRequest,
-    });
+    let viewer: SyntheticViewer | undefined;
+    const arrive = (): void => {
+      viewer = startSyntheticViewer({
+        id: `soak-${index + 1} (${placement.media}, ${placement.region})`,
+        masterUrl: `${options.balancerUrl}/${placement.media}/master.m3u8`,
+        rendition: options.rendition,
+        ...DEFAULT_VIEWER_BEHAVIOUR,
+        localAddress: placement.localAddress,
+        onRequest: options.onRequest,
+      });
+    };
+    const delayMs = arrivalMs(index, options.count, options.rampMs);
+    const timer = delayMs === 0 ? undefined : setTimeout(arrive, delayMs);
+    if (!timer) arrive();
+    return {
+      stop: async () => {
+        clearTimeout(timer);
+        await viewer?.stop();
+      },
+    };
   });
 }

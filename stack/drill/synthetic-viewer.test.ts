@@ -75,12 +75,33 @@ test('a viewer reports each request as it ends: its kind, time to headers, and w
   const failed = requests.filter((request) => !request.ok);
   assert.equal(failed.length, stats.failed);
   assert.ok(failed.length >= 1 && failed.every((request) => request.kind === 'segment' && request.endedAt >= failingFrom), JSON.stringify(failed));
+  // Each failure names its request and why: the edge answered 503.
+  assert.ok(failed.every((request) => request.failure === '503' && /\/vod\/a\/v\/s\d\.ts$/.test(request.url)), JSON.stringify(failed));
+  assert.ok(requests.filter((request) => request.ok).every((request) => request.failure === undefined));
   // A 503 still answered: its headers were timed.
   for (const request of requests) {
     assert.ok(request.ttfbMs !== undefined && request.ttfbMs >= 0 && request.ttfbMs <= request.endedAt - request.startedAt, JSON.stringify(request));
   }
   // Only requests cut by stop() go unreported: at most one per loop (playlist, segment).
   assert.ok(stats.requests - requests.length >= 0 && stats.requests - requests.length <= 2, `${stats.requests} requests, ${requests.length} reported`);
+});
+
+test('a failed request tells why: no answer within the timeout, or the network error\'s code', async (t) => {
+  const requests: ViewerRequest[] = [];
+  const slow = startSyntheticViewer({ id: 'slow', masterUrl: await startBalancer(t, { 'edge-a': await startEdge(t, { segments: 'slow' }) }), ...OPTIONS, onRequest: (request) => requests.push(request) });
+  t.after(() => slow.stop());
+  // A port nothing listens on: the master request is refused.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const refused = startSyntheticViewer({ id: 'refused', masterUrl: `http://127.0.0.1:${closedPort}/vod/a/master.m3u8`, ...OPTIONS, onRequest: (request) => requests.push(request) });
+  t.after(() => refused.stop());
+  await sleep(1400);
+  await Promise.all([slow.stop(), refused.stop()]);
+  const reasons = new Set(requests.filter((request) => !request.ok).map((request) => `${request.kind} ${request.failure}`));
+  assert.ok(reasons.has('segment no answer within 1000 ms'), [...reasons].join('; '));
+  assert.ok(reasons.has('master fetch failed: ECONNREFUSED'), [...reasons].join('; '));
 });
 
 test('bytes that do not match their ETag count as corrupt, and a segment that comes late stalls playback', async (t) => {

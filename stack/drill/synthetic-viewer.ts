@@ -36,12 +36,15 @@ export type ViewerRequestKind = 'master' | 'playlist' | 'segment';
 /** One request a viewer made, as counted in its stats; requests cut by stop() are not reported. */
 export interface ViewerRequest {
   readonly kind: ViewerRequestKind;
+  readonly url: string;
   readonly startedAt: number;
   readonly endedAt: number;
   /** Request sent → response headers; undefined when none came. */
   readonly ttfbMs: number | undefined;
   /** False when it counts as failed (error, timeout, non-2xx, bytes not matching the ETag). */
   readonly ok: boolean;
+  /** Why it failed (e.g. "503", "no answer within 4000 ms", "fetch failed: ECONNRESET"), so a soak can name its failures. */
+  readonly failure?: string;
 }
 
 export interface ViewerStats {
@@ -88,6 +91,14 @@ const LIVE_SYNC_SEGMENTS = 3;
 const DEFAULT_STEERING_TTL_S = 300;
 
 class RequestFailure extends Error {}
+
+/** A failed request's reason in a few words: the error's message and, for a network error, its code (undici puts it on the cause). */
+function failureReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  return detail === undefined ? error.message : `${error.message}: ${detail}`;
+}
 
 function validate(options: SyntheticViewerOptions): void {
   if (!URL.canParse(options.masterUrl)) throw new TypeError(`synthetic viewer: masterUrl is not a URL: ${options.masterUrl}`);
@@ -188,7 +199,7 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
     counts.requests++;
     const startedAt = now();
     let ttfbMs: number | undefined;
-    const report = (ok: boolean): void => options.onRequest?.({ kind, startedAt, endedAt: now(), ttfbMs, ok });
+    const report = (failure?: string): void => options.onRequest?.({ kind, url, startedAt, endedAt: now(), ttfbMs, ok: failure === undefined, ...(failure === undefined ? {} : { failure }) });
     try {
       const { response, body } = await bounded(async (signal) => {
         const answer = await fetcher.fetch(url, signal);
@@ -204,10 +215,10 @@ export function startSyntheticViewer(options: SyntheticViewerOptions): Synthetic
           throw new RequestFailure('bytes do not match the ETag');
         }
       }
-      report(true);
+      report();
       return { body, url: response.url };
     } catch (error) {
-      if (!stopped()) report(false);
+      if (!stopped()) report(failureReason(error));
       throw error;
     }
   };
