@@ -129,10 +129,10 @@ export async function startHostsStack(options: HostsStackOptions): Promise<Hosts
         : host.role === 'edge'
           ? ['edge', ...cacheNode()]
           : host.role === 'shield'
-            ? // No --sibling-secret-file: the shields do not hash keys across the WAN. With it (and the
-              // peer heartbeat bounding a cut-off peer to --peer-alive-timeout) the region-cut runs
-              // stalled no longer, but 2 of 14 lost segment loads where 4 without it lost none: off
-              // until that is understood (README, hosts mode).
+            ? // No --sibling-secret-file: the shields do not hash keys across the WAN. With it, a region
+              // cut leaves the other region's fills of the keys the cut shield owns waiting for the
+              // peer hop's headers timeout (2 × --origin-timeout): the region-cut test then stalled
+              // its viewer 4957 ms, over its 4 s limit.
               ['edge', '--tier', 'shield', ...cacheNode()]
             : ['balancer', ...common, '--mode', options.balancerMode ?? 'steering', '--locations', join(stateDir, 'locations.json'), ...balancerArgs];
     args.push(...(options.extraArgs?.[host.role as 'origin' | 'shield' | 'edge' | 'balancer'] ?? []));
