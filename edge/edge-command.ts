@@ -20,7 +20,6 @@ import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { connectWorker, servePrimary } from './cluster-bridge.js';
 import { createEdge, type Edge, type EdgeOptions } from './edge-server.js';
 import type { EdgeTier } from './pipeline/edge-services.js';
-import { MIN_PEER_ALIVE_TIMEOUT_MS } from './pipeline/peer-heartbeat.js';
 import { createSiblingDirectory } from './sibling-workers.js';
 import { strippedHeaderSet } from './upstream/forwarded-request.js';
 import { PEER_SECRET_FILE_OPTION, readPeerSecretFile } from './upstream/peer-hop.js';
@@ -37,13 +36,6 @@ const specs = {
   shield: { kind: 'url', multiple: true, description: 'shield base URL an edge fills misses from before the origins (static list; else discovered in Consul)' },
   'sibling-hashing': { kind: 'boolean', description: 'edges of this region hash keys to an owner edge and ask it before the shields (needs --consul and --sibling-secret-file)' },
   ...PEER_SECRET_FILE_OPTION,
-  'peer-alive-timeout': {
-    kind: 'duration',
-    description: 'give up on (and eject) a key\'s owner peer that neither answers nor sends its 102 Processing heartbeat for this long; the same on every peer of the fleet',
-    default: '1s',
-    min: MIN_PEER_ALIVE_TIMEOUT_MS,
-    max: 60_000,
-  },
   ...TLS_SERVER_OPTIONS,
   ...TLS_TRUST_OPTION,
   consul: { kind: 'url', description: 'Consul agent HTTP address: registration, and origin discovery without --origin' },
@@ -114,9 +106,6 @@ function edgeOptions(options: Options, logger: Logger, tls = serverCredentialsFr
   if (options['origin-deadline'] <= options['origin-timeout']) {
     throw new OptionError('--origin-deadline', `must exceed --origin-timeout (${options['origin-timeout']} ms)`);
   }
-  if (options['peer-alive-timeout'] >= 2 * options['origin-timeout']) {
-    throw new OptionError('--peer-alive-timeout', `must be below the peer hop's headers timeout, 2 × --origin-timeout (${2 * options['origin-timeout']} ms)`);
-  }
   if (options['hold-wait'] >= options['origin-deadline']) {
     throw new OptionError('--hold-wait', `must be below --origin-deadline (${options['origin-deadline']} ms), which would cut a held fetch`);
   }
@@ -144,7 +133,6 @@ function edgeOptions(options: Options, logger: Logger, tls = serverCredentialsFr
     shieldUrls: options.shield,
     peerSecret,
     siblingHashing: options['sibling-hashing'],
-    peerAliveTimeoutMs: options['peer-alive-timeout'],
     ...(options.origin.length > 0 ? { originUrls: options.origin } : { consul: consulConnectionFrom(options)!, originAllow }),
     cacheBytes: options['cache-size'],
     maxObjectBytes: options['max-object-size'],

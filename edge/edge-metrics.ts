@@ -53,8 +53,6 @@ export interface EdgeMetricsSources {
   readonly ignoredOrigins: () => Readonly<Record<string, number>>;
   readonly shields: () => number;
   readonly peers: () => number;
-  /** Peer requests this node is working on, kept alive with 102 Processing (peer-heartbeat.ts). */
-  readonly peerHopsWaiting: () => number;
 }
 
 /** Seconds to upstream response headers: from a sibling worker's few ms to an origin's timeout. */
@@ -140,7 +138,6 @@ export function createEdgeMetrics(sources: EdgeMetricsSources): EdgeMetrics {
   const tierRequests = new Counter({ name: 'streamedge_edge_tier_requests_total', help: 'Request attempts to shields and peers by replica and outcome', labelNames: ['replica', 'outcome'], registers });
   const tierEjections = new Counter({ name: 'streamedge_edge_tier_ejections_total', help: 'Shields and peers ejected: after failing, or for a body that failed its integrity check', labelNames: ['replica', 'reason'], registers });
   new Gauge({ name: 'streamedge_edge_peers', help: 'Other peers this node hashes keys among (every shield for a shield; the region\'s edges with --sibling-hashing)', registers, collect() { this.set(sources.peers()); } });
-  new Gauge({ name: 'streamedge_edge_peer_hops_waiting', help: 'Peer requests this node works on, sent 102 Processing until their answer (bounded by the viewer connection limits)', registers, collect() { this.set(sources.peerHopsWaiting()); } });
   new Gauge({ name: 'streamedge_edge_shields', help: 'Shields known (0 for a shield, or an edge without a shield tier)', registers, collect() { this.set(sources.shields()); } });
 
   return {

@@ -33,7 +33,6 @@ import { EDGE_SERVICE, SHIELD_SERVICE, startConsulShieldSource, staticShieldRepl
 import { registeredReplica } from './upstream/origin-source.js';
 import { ALLOWED_METHODS, handleRequest } from './pipeline/request-phases.js';
 import { createHitFastPath, type HitFastPath } from './pipeline/hit-fast-path.js';
-import { createPeerHeartbeat, DEFAULT_PEER_ALIVE_TIMEOUT_MS, MIN_PEER_ALIVE_TIMEOUT_MS } from './pipeline/peer-heartbeat.js';
 
 export const EXPOSED_HEADERS = 'Cache-Status, X-Served-By, Age, Content-Length, Content-Range, ETag';
 
@@ -111,11 +110,6 @@ export interface EdgeOptions {
   readonly peerSecret?: string | undefined;
   /** Edges of this region hash keys to an owner edge and ask it before the shields (needs consul and peerSecret). */
   readonly siblingHashing?: boolean;
-  /**
-   * A key's owner peer that neither answers nor sends its `102 Processing` heartbeat for this long is
-   * given up on and ejected (default 1 s; at least a few PEER_HEARTBEAT_MS, see peer-heartbeat.ts).
-   */
-  readonly peerAliveTimeoutMs?: number;
 }
 
 export interface Edge {
@@ -166,11 +160,6 @@ export function createEdge(options: EdgeOptions): Edge {
   if (options.siblingHashing && tier === 'shield') throw new TypeError('edge: siblingHashing is for edges; shields always hash among themselves');
   const place = options.place ?? { region: 'local', lat: 0, lon: 0 };
   const peerHops = options.peerSecret === undefined ? undefined : createPeerHopAuth(options.peerSecret);
-  const peerAliveTimeoutMs = options.peerAliveTimeoutMs ?? DEFAULT_PEER_ALIVE_TIMEOUT_MS;
-  if (!(Number.isInteger(peerAliveTimeoutMs) && peerAliveTimeoutMs >= MIN_PEER_ALIVE_TIMEOUT_MS)) {
-    throw new TypeError(`edge: peerAliveTimeoutMs must be an integer of at least ${MIN_PEER_ALIVE_TIMEOUT_MS} (two heartbeats), got ${peerAliveTimeoutMs}`);
-  }
-  const peerHeartbeat = createPeerHeartbeat();
 
   const limits = viewerLimits(options.connections, 'edge');
 
@@ -207,7 +196,6 @@ export function createEdge(options: EdgeOptions): Edge {
     ignoredOrigins: () => source.ignoredCounts(),
     shields: () => shields?.replicas.length ?? 0,
     peers: () => peers?.size ?? 0,
-    peerHopsWaiting: () => peerHeartbeat.waiting,
   });
   const origins = createUpstreamClient({
     hedgeDelayMs: options.hedgeDelayMs ?? 300,
@@ -257,7 +245,7 @@ export function createEdge(options: EdgeOptions): Edge {
       : undefined;
   const peers: PeerDirectory | undefined =
     peerHops && options.consul && (tier === 'shield' || options.siblingHashing)
-      ? createPeerDirectory({ selfId: options.id, auth: peerHops, ...tierTimeouts, aliveTimeoutMs: peerAliveTimeoutMs, connectionsPerPeer: options.originMaxPerReplica ?? 64, observer: metrics.tierReplicaObserver })
+      ? createPeerDirectory({ selfId: options.id, auth: peerHops, ...tierTimeouts, connectionsPerPeer: options.originMaxPerReplica ?? 64, observer: metrics.tierReplicaObserver })
       : undefined;
 
   // A fetch under way for a purged key would store it again when it lands: its flight is purged too.
@@ -282,7 +270,6 @@ export function createEdge(options: EdgeOptions): Edge {
     shields,
     peerFor: (key) => peers?.peerFor(key),
     peerHops,
-    peerHeartbeat,
     tierObserver: {
       onTier: metrics.tierObserver.onTier,
       onBytes: metrics.tierObserver.onBytes,
@@ -444,7 +431,6 @@ export function createEdge(options: EdgeOptions): Edge {
       source.stop();
       shieldSource?.stop();
       peerWatch?.stop();
-      peerHeartbeat.close();
       await Promise.all([origins.close(), shields?.close(), peers?.close()]);
     },
   };

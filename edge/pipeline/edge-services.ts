@@ -15,7 +15,6 @@ import type { HeldRequests } from '../upstream/held-requests.js';
 import type { NewKeyRate } from '../upstream/new-key-rate.js';
 import type { PeerChoice } from '../upstream/peer-directory.js';
 import type { PeerHopAuth } from '../upstream/peer-hop.js';
-import type { PeerHeartbeat } from './peer-heartbeat.js';
 import type { TierObserver } from '../upstream/tiered-fetch.js';
 
 /** An edge serves viewers; a shield serves a region's edges (and other shields), never viewers. */
@@ -74,8 +73,6 @@ export interface EdgeServices {
   readonly peerFor: (key: string) => PeerChoice | undefined;
   /** Checks the hop header of a peer's request (undefined: no shared secret, the header is never believed). */
   readonly peerHops: PeerHopAuth | undefined;
-  /** Answers a believed peer hop with 102 Processing until its head goes out (peer-heartbeat.ts). */
-  readonly peerHeartbeat: PeerHeartbeat;
   readonly tierObserver: TierObserver;
   readonly metrics: EdgeMetrics;
   readonly logger: Logger;

@@ -155,8 +155,6 @@ function acceptPeerHop(services: EdgeServices, ctx: RequestContext): void {
   }
   services.metrics.peerHops.labels('believed').inc();
   ctx.peerHop = hop as string;
-  // The asking peer gives up on an owner that shows no sign of work (a cut-off region): show it.
-  services.peerHeartbeat.watch(ctx.req, ctx.res);
 }
 
 function reject(services: EdgeServices, ctx: RequestContext, status: number, message: string, reason: string, headers: readonly string[] = []): void {

@@ -1,9 +1,7 @@
 // Peers that share one cache between them: the edges of a region (--sibling-hashing) or the shields
 // of every region. Each key has an owner among the live peers (rendezvous hashing, as everywhere in
-// the repo); a peer that does not own a key asks the owner first, once (peer-hop.ts), and goes on
-// to the next tier if the owner fails. The owner may wait long on its own origins, but it sends
-// `102 Processing` meanwhile (pipeline/peer-heartbeat.ts): an owner silent for the alive timeout
-// (a region cut, a hung host) is given up on then and ejected at once, so later keys skip it. Like the workers of one edge
+// the repo); a peer that does not own a key asks the owner first, once (peer-hop.ts), with a
+// timeout, and goes on to the next tier if the owner fails. Like the workers of one edge
 // (sibling-workers.ts), but across machines, so the hop is signed rather than trusted by port.
 import { rendezvousOwner } from '../../infra/hashing/rendezvous-hash.js';
 import type { PeerHopAuth } from './peer-hop.js';
@@ -28,8 +26,6 @@ export interface PeerDirectoryOptions {
   readonly headersTimeoutMs: number;
   readonly bodyTimeoutMs: number;
   readonly connectTimeoutMs: number;
-  /** An owner silent this long (no answer, no 102 heartbeat) is given up on and ejected at once. */
-  readonly aliveTimeoutMs: number;
   readonly deadlineMs: number;
   readonly connectionsPerPeer: number;
   readonly observer?: UpstreamObserver;
@@ -69,7 +65,6 @@ export function createPeerDirectory(options: PeerDirectoryOptions): PeerDirector
       hedgeDelayMs: 0,
       connectTimeoutMs: options.connectTimeoutMs,
       headersTimeoutMs: options.headersTimeoutMs,
-      aliveTimeoutMs: options.aliveTimeoutMs,
       bodyTimeoutMs: options.bodyTimeoutMs,
       deadlineMs: options.deadlineMs,
       connectionsPerReplica: options.connectionsPerPeer,

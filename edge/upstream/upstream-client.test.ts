@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EdgeError } from '../errors.js';
 import { UPSTREAM_FAULT_HEADER } from '../../infra/http/upstream-fault.js';
 import { deadOriginUrl, object, startTestOrigin, type TestOrigin } from '../test/test-origin.js';
-import { createPeerHeartbeat } from '../pipeline/peer-heartbeat.js';
 import { createUpstreamClient, discardBody, type AttemptOutcome, type UpstreamClientOptions } from './upstream-client.js';
 
 const DEFAULTS: UpstreamClientOptions = {
@@ -385,7 +383,6 @@ describe('upstream client', () => {
     assert.throws(() => createUpstreamClient({ ...DEFAULTS, deadlineMs: 0 }), /deadlineMs/);
     assert.throws(() => createUpstreamClient({ ...DEFAULTS, maxInFlight: -1 }), /overall/);
     assert.throws(() => createUpstreamClient({ ...DEFAULTS, connectTimeoutMs: 0 }), /connectTimeoutMs/);
-    assert.throws(() => createUpstreamClient({ ...DEFAULTS, aliveTimeoutMs: 0 }), /aliveTimeoutMs/);
     const client = createUpstreamClient(DEFAULTS);
     assert.throws(() => client.setReplicas([{ id: 'a', url: 'ftp://x' }]), /http/);
     assert.throws(() => client.setReplicas([{ id: 'a', url: live.url }, { id: 'a', url: live.url }]), /unique/);
@@ -426,65 +423,5 @@ describe('upstream client', () => {
     await client.close();
     await unbounded.close();
     assert.throws(() => createUpstreamClient({ ...DEFAULTS, balanceFactor: 0.5 }), /balanceFactor/);
-  });
-
-  it('a replica that accepts the connection and stays silent fails as silent after aliveTimeoutMs, long before its headers timeout; it is ejected and not asked twice', async () => {
-    const quiet = await startTestOrigin();
-    // Accepted, read, never answered: a router holding a cut region's connections, a hung host.
-    quiet.route('/o/quiet.ts', () => {});
-    const attempts: [string, AttemptOutcome][] = [];
-    const ejected: string[] = [];
-    const client = createUpstreamClient({
-      ...DEFAULTS, headersTimeoutMs: 20_000, aliveTimeoutMs: 300, ejectAfterFailures: 1, ejectForMs: 5000,
-      observer: { onAttempt: (replica, outcome) => attempts.push([replica, outcome]), onEject: (replica) => ejected.push(replica) },
-    });
-    client.setReplicas([{ id: 'quiet', url: quiet.url }]);
-    try {
-      const started = performance.now();
-      await assert.rejects(client.fetch('/o/quiet.ts'), (error: unknown) => error instanceof EdgeError && error.reason === 'timeout' && /quiet showed no sign of work within 300 ms/.test(error.message));
-      const tookMs = performance.now() - started;
-      assert.ok(tookMs >= 290 && tookMs < 1500, `gave up after ${Math.round(tookMs)} ms`);
-      // A lone replica gets a second try after a failure, but not after silence: it would cost as long again.
-      assert.deepEqual(attempts, [['quiet', 'silent']]);
-      assert.deepEqual(ejected, ['quiet']);
-      assert.deepEqual(client.ejected, ['quiet']);
-      // With a second replica, the fetch goes on to it after the silent one.
-      client.setReplicas([{ id: 'quiet', url: quiet.url }, { id: 'live', url: live.url }]);
-      quiet.route('/o/1.ts', () => {});
-      const response = await client.fetch('/o/1.ts');
-      assert.equal(response.replica, 'live');
-      discardBody(response.body);
-    } finally {
-      await client.close();
-      await quiet.close();
-    }
-  });
-
-  it('a replica sending 102 Processing is waited for past aliveTimeoutMs; its 102s are for this hop alone, other interims are relayed', async () => {
-    const busy = await startTestOrigin();
-    const heartbeat = createPeerHeartbeat(100);
-    busy.route('/o/busy.ts', (req, res) => {
-      heartbeat.watch(req, res);
-      setTimeout(() => {
-        res.writeEarlyHints({ link: '</o/next.ts>; rel=preload' });
-        object(Buffer.from('worth the wait'))(req, res);
-      }, 1000);
-    });
-    const attempts: AttemptOutcome[] = [];
-    const interims: number[] = [];
-    const client = createUpstreamClient({ ...DEFAULTS, aliveTimeoutMs: 300, ejectAfterFailures: 1, observer: { onAttempt: (_, outcome) => attempts.push(outcome) } });
-    client.setReplicas([{ id: 'busy', url: busy.url }]);
-    try {
-      const response = await client.fetch('/o/busy.ts', { onInterim: (interim) => interims.push(interim.status) });
-      assert.equal(response.status, 200);
-      assert.equal(await text(response.body), 'worth the wait');
-      assert.deepEqual(attempts, ['ok']);
-      assert.deepEqual(interims, [103]);
-      assert.equal(heartbeat.waiting, 0, 'no heartbeat once the head went out');
-    } finally {
-      heartbeat.close();
-      await client.close();
-      await busy.close();
-    }
   });
 });

@@ -11,9 +11,7 @@
 // the body is gone once sent, and the origin may have acted on it.
 // Requests are admitted by fetch-slots.ts (per replica and overall, a bounded wait queue beyond);
 // a hedge is sent only when its first request was sent and a slot is free at once, never queued;
-// and a fetch has a total deadline, its body included. A replica that promises to show it is at
-// work (a peer, with `102 Processing`, see peer-heartbeat.ts) and goes silent is given up on after
-// `aliveTimeoutMs`, long before its headers timeout.
+// and a fetch has a total deadline, its body included.
 import type { Readable } from 'node:stream';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { EdgeError, UPSTREAM_RESET_CODE, upstreamError } from '../errors.js';
@@ -49,7 +47,7 @@ export interface UpstreamInterim {
 }
 
 /** How one attempt against one replica ended; printable, used as a metric label. */
-export type AttemptOutcome = 'ok' | 'http-5xx' | 'connect' | 'timeout' | 'silent' | 'error' | 'cancelled';
+export type AttemptOutcome = 'ok' | 'http-5xx' | 'connect' | 'timeout' | 'error' | 'cancelled';
 
 /** Why a replica was ejected; printable, used as a metric label. */
 export type EjectionReason = 'failures' | 'integrity';
@@ -126,13 +124,6 @@ export interface UpstreamClientOptions {
    * origins, which could use the field to dodge ejection.
    */
   readonly trustsUpstreamFault?: boolean;
-  /**
-   * The replicas send `102 Processing` while they work on a request (peers, peer-heartbeat.ts): an
-   * attempt with neither a 102 nor its answer for this long — from the send, and again from each
-   * 102 — fails as `silent` and counts against the replica, which is not asked again in that fetch.
-   * A cut-off replica then costs this long instead of the headers timeout (default: none).
-   */
-  readonly aliveTimeoutMs?: number;
   readonly observer?: UpstreamObserver;
 }
 
@@ -169,9 +160,6 @@ interface ReplicaState {
   /** Corrupt bodies in a row (ejections by eject()); reset by reportIntact(). */
   corruptRun: number;
 }
-
-/** The interim response a replica sends only to show it is still at work: for this hop alone, never relayed. */
-export const PROCESSING_STATUS = 102;
 
 /** Drops a response body we will not read (undici reports the abort as an error; expected here). */
 export function discardBody(body: Readable): void {
@@ -216,7 +204,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const maxEjectForMs = options.maxEjectForMs ?? options.ejectForMs;
   if (!(maxEjectForMs >= options.ejectForMs) || !Number.isFinite(maxEjectForMs)) throw new TypeError(`origin client: maxEjectForMs must be a number ≥ ejectForMs, got ${maxEjectForMs}`);
   if (options.balanceFactor !== undefined && !(options.balanceFactor >= 1)) throw new TypeError(`origin client: balanceFactor must be at least 1, got ${options.balanceFactor}`);
-  if (options.aliveTimeoutMs !== undefined) positive('aliveTimeoutMs', options.aliveTimeoutMs);
   const deadlineMs = options.deadlineMs ?? Infinity;
   if (Number.isNaN(deadlineMs) || deadlineMs <= 0) throw new TypeError(`origin client: deadlineMs must be a positive number, got ${deadlineMs}`);
   const observer = options.observer ?? {};
@@ -295,27 +282,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     return headers;
   };
 
-  /**
-   * The attempt's aliveTimeoutMs timer: refreshed by each interim response, stopped by the answer
-   * or a failure; when it runs out the attempt is aborted, and `expired` tells the failure apart.
-   */
-  const aliveWatch = (controller: AbortController): { refresh(): void; stop(): void; readonly expired: boolean } => {
-    const { aliveTimeoutMs } = options;
-    let expired = false;
-    const timer = aliveTimeoutMs === undefined ? undefined : setTimeout(() => {
-      expired = true;
-      controller.abort();
-    }, aliveTimeoutMs);
-    timer?.unref();
-    return {
-      refresh: () => void timer?.refresh(),
-      stop: () => clearTimeout(timer),
-      get expired() {
-        return expired;
-      },
-    };
-  };
-
   const fetch = (target: string, fetchOptions: UpstreamFetchOptions = {}): Promise<UpstreamResponse> => {
     const method = fetchOptions.method ?? 'GET';
     const once = method !== 'GET' && method !== 'HEAD';
@@ -347,8 +313,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       let hedgeTimer: NodeJS.Timeout | undefined;
       let deadlineTimer: NodeJS.Timeout | undefined;
       let winner: UpstreamResponse | undefined;
-      // Replicas that went silent in this fetch (aliveTimeoutMs): a second try would cost as long again.
-      const silent = new Set<ReplicaState>();
 
       const settle = (): void => {
         settled = true;
@@ -396,7 +360,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
        * corrupt bytes (a fast answer from it would only be thrown away); anything else may wait in the queue.
        */
       const launch = (hedged: boolean): boolean => {
-        while (next < candidates.length && silent.has(candidates[next]!)) next++;
         if (settled || next >= candidates.length) return false;
         const state = candidates[next]!;
         if (hedged) {
@@ -441,7 +404,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         const requestTime = Date.now();
         const started = performance.now();
         const seconds = (): number => (performance.now() - started) / 1000;
-        const alive = aliveWatch(controller);
         state.pool
           .request({
             path: target,
@@ -451,14 +413,10 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             ...(held ? { headersTimeout: heldWaitMs } : {}),
             ...(fetchOptions.body ? { body: fetchOptions.body } : {}),
             // undici hands every 1xx but 100 and 101 to onInfo (it fails the response on a 100 it did not ask for).
-            onInfo: ({ statusCode, headers: fields }) => {
-              alive.refresh();
-              if (statusCode !== PROCESSING_STATUS && onInterim && !settled) onInterim({ status: statusCode, headers: fields });
-            },
+            ...(onInterim ? { onInfo: ({ statusCode, headers: fields }) => { if (!settled) onInterim({ status: statusCode, headers: fields }); } } : {}),
           })
           .then(
             (response) => {
-              alive.stop();
               running--;
               controllers.delete(controller);
               // The slot is held until the body is read or dropped: that is when the connection is free.
@@ -503,20 +461,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
               });
             },
             (error: unknown) => {
-              alive.stop();
               running--;
               controllers.delete(controller);
               release();
               if (settled) {
                 observer.onAttempt?.(state.replica.id, 'cancelled', seconds());
-                return;
-              }
-              if (alive.expired) {
-                silent.add(state);
-                lastError = new EdgeError(`${state.replica.id} showed no sign of work within ${options.aliveTimeoutMs} ms`, { source: 'upstream', retryable: true, status: 504, reason: 'timeout', cause: error });
-                observer.onAttempt?.(state.replica.id, 'silent', seconds());
-                failed(state);
-                tryNext();
                 return;
               }
               lastError = upstreamError(error, state.replica.id);
