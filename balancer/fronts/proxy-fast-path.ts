@@ -59,7 +59,6 @@ interface ConnectionState {
 }
 
 interface Served {
-  readonly outcome: FrontOutcome;
   /** The connection cannot carry another request (the response was delimited by closing). */
   readonly close: boolean;
 }
@@ -130,7 +129,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
       options.onOutcome(result);
       const close = result === 'proxied' && connection.attempt?.viewerMustClose === true;
       connection.attempt = undefined;
-      return { outcome: result, close };
+      return { close };
     });
   };
 

@@ -103,12 +103,13 @@ export function createProxyFront(options: ProxyFrontOptions): ProxyFront {
     },
     fastPath: (fastOptions) => createProxyFastPath({ ...options, ...fastOptions, pool }),
     upstreamStats() {
-      let { open, queued } = pool.stats;
+      const pooled = pool.stats;
+      let { open, queued } = pooled;
       for (const stats of Object.values(agent.stats)) {
         open += Number(stats.connected);
         queued += stats.size - stats.running;
       }
-      return { open, queued, readBufferBytes: pool.stats.readBufferBytes };
+      return { open, queued, readBufferBytes: pooled.readBufferBytes };
     },
     async close() {
       pool.close();

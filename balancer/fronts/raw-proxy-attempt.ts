@@ -80,7 +80,7 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
 
   /**
    * Sends body bytes on (after `prefix`, the response head); finishes the try once the body is
-   * complete. True when the viewer's socket still holds bytes of `chunk` (see EdgeChunkReader).
+   * complete. True when the viewer's socket still holds bytes of `chunk` (see EdgeExchange.chunk).
    */
   const relay = (chunk: Buffer, prefix?: Buffer): boolean => {
     const framing = head!.framing;
