@@ -80,7 +80,13 @@ test('with metrics the local stack runs Prometheus: it finds edges and origins i
     250,
   );
   assert.equal(rate.metric.region, 'us-east');
-  const ratio = await instantQuery(prometheus.url, 'id_region:streamedge_edge_hit_ratio:rate5m{id="edge-1"}');
+  // The request rate also counts health checks, so it can be recorded before the viewer requests
+  // are in two scrapes: the hit ratio is then 0 for a moment. Waited for, then judged as before.
+  let ratio: Awaited<ReturnType<typeof instantQuery>> = [];
+  await waitFor('a hit ratio above 0.5 recorded for edge-1', async () => {
+    ratio = await instantQuery(prometheus.url, 'id_region:streamedge_edge_hit_ratio:rate5m{id="edge-1"}');
+    return Number(ratio[0]?.value[1]) > 0.5 ? true : undefined;
+  }, 20_000, 250).catch(() => undefined);
   assert.ok(Number(ratio[0]?.value[1]) > 0.5, `hit ratio of edge-1: ${JSON.stringify(ratio)}`);
   // The balancer's dashboard plots the same recording rules, read from this Prometheus (its window
   // ends on a whole second, so it may trail the instant query by one evaluation).
