@@ -15,15 +15,38 @@ export interface IpPrefix {
   readonly text: string;
 }
 
-function parseIpv4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0n;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    value = (value << 8n) | BigInt(Number(part));
+/**
+ * A dotted quad from `start` to the end of `text`, as node:net's isIP accepts it (no leading
+ * zeros): a scan of char codes, since every request's peer address is parsed.
+ */
+const MAPPED_V4_PREFIX = /^::ffff:/i;
+const MAPPED_V4_PREFIX_LENGTH = '::ffff:'.length;
+
+function parseDottedQuad(text: string, start: number): number | undefined {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x2e) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (code >= 0x30 && code <= 0x39) {
+      if (digits === 1 && octet === 0) return undefined;
+      octet = octet * 10 + code - 0x30;
+      if (++digits > 3 || octet > 255) return undefined;
+    } else return undefined;
   }
-  return value;
+  return dots === 3 && digits > 0 ? value * 256 + octet : undefined;
+}
+
+function parseIpv4(text: string): bigint | undefined {
+  const value = parseDottedQuad(text, 0);
+  return value === undefined ? undefined : BigInt(value);
 }
 
 function parseIpv6(text: string): bigint | undefined {
@@ -57,11 +80,10 @@ function parseIpv6(text: string): bigint | undefined {
  * (`::ffff:127.0.0.1`, as Node reports IPv4 peers on dual-stack sockets) become plain IPv4.
  */
 export function parseIpAddress(text: string): IpAddress | undefined {
+  // The shapes TCP peers have, read without the general parser: IPv4, and IPv4-mapped IPv6.
+  const v4 = parseDottedQuad(text, MAPPED_V4_PREFIX.test(text) ? MAPPED_V4_PREFIX_LENGTH : 0);
+  if (v4 !== undefined) return { family: 4, value: BigInt(v4) };
   const family = isIP(text);
-  if (family === 4) {
-    const value = parseIpv4(text);
-    return value === undefined ? undefined : { family: 4, value };
-  }
   if (family === 6 && !text.includes('%')) {
     const value = parseIpv6(text);
     if (value === undefined) return undefined;
@@ -75,9 +97,15 @@ function widthOf(family: 4 | 6): number {
   return family === 4 ? 32 : 128;
 }
 
+function computeMask(width: number, bits: number): bigint {
+  return bits === 0 ? 0n : ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - bits)) - 1n);
+}
+
+// Every prefix length's mask, made once: a table lookup tests each entry per request.
+const MASKS = { 4: Array.from({ length: 33 }, (_, bits) => computeMask(32, bits)), 6: Array.from({ length: 129 }, (_, bits) => computeMask(128, bits)) };
+
 function maskOf(family: 4 | 6, bits: number): bigint {
-  const width = BigInt(widthOf(family));
-  return bits === 0 ? 0n : ((1n << width) - 1n) ^ ((1n << (width - BigInt(bits))) - 1n);
+  return MASKS[family][bits]!;
 }
 
 /** `10.0.0.0/8`, `2001:db8::/32`; a bare address is a host prefix (/32 or /128). */
