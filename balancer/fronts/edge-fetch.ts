@@ -104,7 +104,7 @@ export function createEdgeFetcher(options: EdgeFetcherOptions): EdgeFetcher {
         response.body.destroy();
         return { failure: 'too-large' };
       }
-      const verdict = blameForStatus(response.statusCode, response.headers);
+      const verdict = blameForStatus(response.statusCode, () => response.headers);
       if (verdict) {
         blame(verdict.party, verdict.reason);
         // A 5xx of the edge's own: its /healthz decides whether it stays in.

@@ -36,6 +36,30 @@ describe('parseResponseHead', () => {
     assert.deepEqual(framing('HTTP/1.1 100 Continue\r\n\r\n'), ['none', true]);
   });
 
+  it('writes the viewer its head as the edge sent it, without hop-by-hop fields or those Connection lists, then the body', () => {
+    const text = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive, X-Hop\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\nCache-Status: edge; hit\r\nTrailer: x\r\nETag:  "a"  \r\n\r\n';
+    const source = Buffer.from(`${text}hello`, 'latin1');
+    const parsed = parseResponseHead(source, 'GET', MAX);
+    assert.equal(parsed.kind, 'head');
+    if (parsed.kind !== 'head') return;
+    const body = source.subarray(parsed.head.length);
+    assert.equal(
+      parsed.head.forViewer(source, 'connection: keep-alive\r\n', body).toString('latin1'),
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nCache-Status: edge; hit\r\nETag:  "a"  \r\nconnection: keep-alive\r\n\r\nhello',
+    );
+    assert.equal(parsed.head.headers.etag, '"a"', 'field values without their surrounding spaces');
+  });
+
+  it('tells the viewer a body is chunked, or that the connection closes when the body ends with it', () => {
+    const forViewer = (text: string) => {
+      const source = Buffer.from(text, 'latin1');
+      const parsed = parseResponseHead(source, 'GET', MAX);
+      return parsed.kind === 'head' ? parsed.head.forViewer(source, 'connection: keep-alive\r\n', Buffer.alloc(0)).toString('latin1') : parsed.kind;
+    };
+    assert.equal(forViewer('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\n\r\n');
+    assert.equal(forViewer('HTTP/1.0 200 Fine\r\nX: 1\r\n\r\n'), 'HTTP/1.1 200 Fine\r\nX: 1\r\nconnection: close\r\n\r\n');
+  });
+
   it('waits for the blank line', () => {
     assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 1\r\n').kind, 'incomplete');
     assert.equal(parse('').kind, 'incomplete');
@@ -47,6 +71,11 @@ describe('parseResponseHead', () => {
     'a status out of range': 'HTTP/1.1 099 Odd\r\n\r\n',
     'a field without a colon': 'HTTP/1.1 200 OK\r\nbroken\r\n\r\n',
     'a bad field name': 'HTTP/1.1 200 OK\r\nbad name: x\r\n\r\n',
+    'a field name with a byte above ASCII': 'HTTP/1.1 200 OK\r\nx\xe9: 1\r\n\r\n',
+    'a field with an empty name': 'HTTP/1.1 200 OK\r\n: x\r\n\r\n',
+    'a bare LF ending a field line': 'HTTP/1.1 200 OK\r\nx: 1\ny: 2\r\n\r\n',
+    'a bare LF ending the status line': 'HTTP/1.1 200 OK\nx: 1\r\n\r\n',
+    'a control character in the status line': 'HTTP/1.1 200 O\x01K\r\n\r\n',
     'a control character in a value': 'HTTP/1.1 200 OK\r\nx: a\x01b\r\n\r\n',
     'a bare LF in a value': 'HTTP/1.1 200 OK\r\nx: a\nb\r\n\r\n',
     'a bare CR in a value': 'HTTP/1.1 200 OK\r\nx: a\rb\r\n\r\n',

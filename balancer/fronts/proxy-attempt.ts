@@ -43,7 +43,7 @@ export class ProxyAttempt implements Dispatcher.DispatchHandler {
   /** `onEdgeHeaders` sees the edge's final status and headers before they go to the viewer. */
   constructor(
     private readonly res: ServerResponse,
-    private readonly onEdgeHeaders?: (statusCode: number, headers: Record<string, string | string[] | undefined>) => void,
+    private readonly onEdgeHeaders?: (statusCode: number, headers: () => Record<string, string | string[] | undefined>) => void,
   ) {
     this.ended = new Promise((resolve) => (this.settle = resolve));
     this.socket = res.req.socket;
@@ -71,7 +71,7 @@ export class ProxyAttempt implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     // 1xx interim responses are the connection's business, not the viewer's.
     if (statusCode < 200) return;
-    this.onEdgeHeaders?.(statusCode, headers);
+    this.onEdgeHeaders?.(statusCode, () => headers);
     try {
       this.res.writeHead(statusCode, responseHeadersForViewer(headers));
     } catch (error) {

@@ -34,8 +34,8 @@ export interface ProxyExchange {
   readonly path: string;
   /** False for a request with a body: it can be sent once, so it gets one edge. */
   readonly retryable: boolean;
-  /** Starts a try at `edge`; `onEdgeHeaders` runs with the edge's final status and headers before they go out. */
-  start(edge: EdgeNode, onEdgeHeaders: (status: number, headers: Readonly<Record<string, string | string[] | undefined>>) => void): RunningAttempt;
+  /** Starts a try at `edge`; `onEdgeHeaders` runs with the edge's final status (and a reader of its headers) before they go out. */
+  start(edge: EdgeNode, onEdgeHeaders: (status: number, headers: () => Readonly<Record<string, string | string[] | undefined>>) => void): RunningAttempt;
   /** A short error answer (nothing sent yet). */
   sendError(status: number, reason: string, headers?: Record<string, string>): void;
   /** Ends the viewer's connection at once (a response cut short). */

@@ -4,7 +4,6 @@
 // its framing so the edge connection can be reused. It ends like proxy-attempt.ts's undici try,
 // so the rules of proxy-retries.ts apply to both.
 import type { Socket } from 'node:net';
-import { HOP_BY_HOP_FIELDS, connectionListed } from '../../infra/http/hop-by-hop.js';
 import { EdgeConnectError, type EdgeConnectionPool, type EdgeExchange } from './edge-connection-pool.js';
 import { ChunkedBodyEnd, parseResponseHead, type EdgeResponseHead } from './edge-response-head.js';
 import type { EdgeTarget } from './edge-target.js';
@@ -23,7 +22,8 @@ export interface RawAttemptOptions {
   readonly maxHeadBytes: number;
   /** The connection fields a kept-alive response to the viewer carries (`name: value\r\n`…). */
   readonly keepAliveFields: string;
-  readonly onEdgeHeaders: (status: number, headers: Readonly<Record<string, string | string[]>>) => void;
+  /** Sees the edge's final status; `headers` reads its fields (made only when read). */
+  readonly onEdgeHeaders: (status: number, headers: () => Readonly<Record<string, string | string[]>>) => void;
 }
 
 export interface RawAttempt extends RunningAttempt {
@@ -37,20 +37,7 @@ export interface RawAttempt extends RunningAttempt {
 
 // Bodies up to this size go out in one write with their head.
 const JOIN_BODY_BYTES = 16 * 1024;
-
-/** The head the viewer gets for the edge's `head`. */
-function viewerHead(head: EdgeResponseHead, keepAliveFields: string): string {
-  const listed = connectionListed(head.headers.connection);
-  let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
-  for (const name in head.headers) {
-    if (HOP_BY_HOP_FIELDS.has(name) || listed.has(name)) continue;
-    const value = head.headers[name]!;
-    if (typeof value === 'string') text += `${name}: ${value}\r\n`;
-    else for (const each of value) text += `${name}: ${each}\r\n`;
-  }
-  if (head.framing.kind === 'chunked') text += 'transfer-encoding: chunked\r\n';
-  return `${text}${head.framing.kind === 'close' ? 'connection: close\r\n' : keepAliveFields}\r\n`;
-}
+const NO_BYTES = Buffer.alloc(0);
 
 export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
   const { viewer, pool, target } = options;
@@ -79,10 +66,11 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
   const fail = (error: Error): void => finish(headersWritten ? { kind: 'cut-short', error } : { kind: 'before-headers', error }, false);
 
   /**
-   * Sends body bytes on (after `prefix`, the response head); finishes the try once the body is
-   * complete. True when the viewer's socket still holds bytes of `chunk` (see EdgeExchange.chunk).
+   * Sends body bytes on (after the response head, the first time: `headSource` is the buffer it
+   * was read from); finishes the try once the body is complete. True when the viewer's socket
+   * still holds bytes of `chunk` (see EdgeExchange.chunk).
    */
-  const relay = (chunk: Buffer, prefix?: Buffer): boolean => {
+  const relay = (chunk: Buffer, headSource?: Buffer): boolean => {
     const framing = head!.framing;
     let end = chunk.length;
     let complete = false;
@@ -102,11 +90,11 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
     }
     const body = end === chunk.length ? chunk : chunk.subarray(0, end);
     let flushed = true;
-    if (prefix) {
-      if (body.length <= JOIN_BODY_BYTES) flushed = viewer.write(body.length === 0 ? prefix : Buffer.concat([prefix, body]));
+    if (headSource) {
+      if (body.length <= JOIN_BODY_BYTES) flushed = viewer.write(head!.forViewer(headSource, options.keepAliveFields, body));
       else {
         viewer.cork();
-        viewer.write(prefix);
+        viewer.write(head!.forViewer(headSource, options.keepAliveFields, NO_BYTES));
         flushed = viewer.write(body);
         viewer.uncork();
       }
@@ -133,6 +121,7 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
       }
     }
     received = received ? Buffer.concat([received, chunk]) : chunk;
+    let headSource: Buffer;
     for (;;) {
       const parsed = parseResponseHead(received, options.method, options.maxHeadBytes);
       if (parsed.kind === 'incomplete') {
@@ -144,6 +133,7 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
         fail(new Error(parsed.reason));
         return false;
       }
+      headSource = received;
       received = received.subarray(parsed.head.length);
       // 1xx interim responses are the connection's business, not the viewer's.
       if (parsed.head.status >= 200) {
@@ -151,17 +141,17 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
         break;
       }
     }
-    options.onEdgeHeaders(head.status, head.headers);
+    const edgeHead = head;
+    options.onEdgeHeaders(head.status, () => edgeHead.headers);
     if (head.framing.kind === 'length') remaining = head.framing.bytes;
     else if (head.framing.kind === 'chunked') chunked = new ChunkedBodyEnd();
     else if (head.framing.kind === 'close') attempt.viewerMustClose = true;
     headersWritten = true;
     edge!.setTimeout(options.responseTimeoutMs);
-    const responseHead = Buffer.from(viewerHead(head, options.keepAliveFields), 'latin1');
     const body = received;
     received = undefined;
     try {
-      return relay(body, responseHead);
+      return relay(body, headSource);
     } catch (error) {
       fail(error as Error);
       return false;

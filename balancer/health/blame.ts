@@ -12,10 +12,12 @@ export type BlameRecorder = (party: BlamedParty, reason: string) => void;
 /**
  * Who an edge's final answer blames: undefined for a success or a deliberate refusal (a 5xx with
  * Retry-After: the edge is alive and shedding load), `upstream` when the edge names a fault
- * upstream of it, else `edge` (a 5xx of its own).
+ * upstream of it, else `edge` (a 5xx of its own). `readHeaders` is called only for a 5xx: the
+ * proxy's fast path makes its field record only when someone reads it.
  */
-export function blameForStatus(status: number, headers: Readonly<Record<string, string | string[] | undefined>>): { party: BlamedParty; reason: string } | undefined {
+export function blameForStatus(status: number, readHeaders: () => Readonly<Record<string, string | string[] | undefined>>): { party: BlamedParty; reason: string } | undefined {
   if (status < 500) return undefined;
+  const headers = readHeaders();
   const fault = upstreamFaultOf(headers);
   if (fault !== undefined) return { party: 'upstream', reason: fault.slice(0, 40) };
   if (headers['retry-after'] !== undefined) return undefined;
