@@ -39,13 +39,16 @@ export function parseMediaTarget(rawUrl: string): TargetResult {
   const [kind, asset, ...rest] = segments;
   if ((kind !== 'vod' && kind !== 'live') || rest.length === 0) return { status: 404, reason: 'not a media path (expected /vod/<asset>/… or /live/<channel>/…)' };
   if (!ASSET_NAME.test(asset!)) return { status: 400, reason: 'malformed asset name' };
-  let query: string;
-  try {
-    const params = new URLSearchParams(rawQuery);
-    params.delete('region');
-    query = params.toString();
-  } catch {
-    return { status: 400, reason: 'malformed query string' };
+  // Most media requests carry no query: nothing to parse then.
+  let query = '';
+  if (rawQuery !== '') {
+    try {
+      const params = new URLSearchParams(rawQuery);
+      params.delete('region');
+      query = params.toString();
+    } catch {
+      return { status: 400, reason: 'malformed query string' };
+    }
   }
   return {
     target: {

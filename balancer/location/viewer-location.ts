@@ -85,6 +85,7 @@ export function resolveClientAddress(
 }
 
 function readHint(facts: ViewerRequestFacts): string | undefined {
+  if (facts.hintQuery.length === 0 && facts.hintHeader === undefined) return undefined;
   const header = facts.hintHeader === undefined ? [] : typeof facts.hintHeader === 'string' ? [facts.hintHeader] : [...facts.hintHeader];
   const values = [...new Set([...facts.hintQuery, ...header].map((value) => value.trim()))];
   if (values.length === 0) return undefined;
