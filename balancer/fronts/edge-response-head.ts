@@ -39,6 +39,7 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?
 // A control other than HTAB, CR and LF, or DEL; CR and LF are checked as line ends.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+const KEEP_ALIVE_OR_CLOSE = /^[\t ]*(?:keep-alive|close)[\t ]*$/i;
 const CR = 0x0d;
 const COLON = 0x3a;
 const TOKEN_CHARS = new Uint8Array(128);
@@ -173,7 +174,8 @@ export function parseResponseHead(buffer: Buffer, method: string, maxHeadBytes: 
     framing = { kind: 'length', bytes: Number(contentLength) };
   } else framing = UNTIL_CLOSE;
   if (framing.kind === 'close') reusable = false;
-  const listed = connection === undefined ? undefined : connectionListed(connection);
+  // Nearly every edge says only `keep-alive`: no field names listed to drop then.
+  const listed = connection === undefined || KEEP_ALIVE_OR_CLOSE.test(connection) ? undefined : connectionListed(connection);
   return { kind: 'head', head: new ParsedResponseHead(status, statusLine[3] ?? '', framing, reusable, end + 4, text, lines, listed) };
 }
 
