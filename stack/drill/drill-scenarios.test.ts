@@ -55,7 +55,9 @@ test('every drill passes against a healthy local stack, and fails when its fault
       scenario,
       target,
       viewers: scenario.herd ? 30 : 8,
-      warmupMs: scenario.herd ? 0 : 2000,
+      // Joined over 0.5 s, then 1 s of watching: a live viewer starts three segments behind the live
+      // edge and has them within a second, so its buffer is as full as it gets before the fault.
+      warmupMs: scenario.herd ? 0 : 1000,
       faultMs: 4000,
       settleMs: scenario.herd ? 0 : 1000,
       recoverTimeoutMs: 30_000,
@@ -110,7 +112,8 @@ test('every drill passes against a healthy local stack, and fails when its fault
   });
 
   await t.test('origin-slow on every replica, slower than a viewer waits and longer than its buffer: the verdict fails', async (t) => {
-    const result = await drill('origin-slow', { chosen: ['origin-1', 'origin-2'], originDelayMs: 8000, faultMs: 12_000 });
+    // 8 s: twice a viewer's 4 s request timeout, and seconds past the few its live buffer holds.
+    const result = await drill('origin-slow', { chosen: ['origin-1', 'origin-2'], originDelayMs: 8000, faultMs: 8000 });
     t.diagnostic(`origin-slow, every replica: ${figures(result)}`);
     assert.equal(result.verdict.pass, false);
     const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
