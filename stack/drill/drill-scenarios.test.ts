@@ -103,7 +103,8 @@ test('every drill passes against a healthy local stack, and fails when its fault
   });
 
   await t.test('origin-corrupt on every replica: no good copy to fetch again, and the verdict fails', async (t) => {
-    const result = await drill('origin-corrupt', { chosen: ['origin-1', 'origin-2'], faultMs: 10_000 });
+    // 6 s: three new live segments, each refused by every replica; a viewer's six attempts at one go in seconds.
+    const result = await drill('origin-corrupt', { chosen: ['origin-1', 'origin-2'], faultMs: 6000 });
     t.diagnostic(`origin-corrupt, every replica: ${figures(result)}`);
     assert.equal(result.verdict.pass, false);
     assert.equal(result.verdict.totals.corrupt, 0, 'still never a wrong byte to a viewer');
