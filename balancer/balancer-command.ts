@@ -15,7 +15,7 @@ import { sendToWorker } from '../infra/runtime/worker-messages.js';
 import { answerClusterReports, clusterReportsFromPrimary, offerWorkerReports } from './balancer-cluster.js';
 import { BALANCER_DEFAULTS, createBalancer } from './balancer-wiring.js';
 import { checkPrometheus } from './dashboard/prometheus-series.js';
-import { createConsulDiscovery, createStaticDiscovery, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
+import { createConsulDiscovery, createStaticDiscovery, DEFAULT_CONSUL_WAIT_MS, parseStaticEdges, type EdgeDiscovery } from './discovery/edge-discovery.js';
 import { watchShields } from './discovery/shield-watch.js';
 import type { FrontName } from './fronts/front.js';
 import { parseIpPrefix } from '../infra/net/ip-prefix-table.js';
@@ -45,6 +45,8 @@ const SPECS = {
   host: { kind: 'string', description: 'address to bind', default: '127.0.0.1' },
   id: { kind: 'string', description: 'name of this balancer in logs', default: 'balancer' },
   consul: { kind: 'url', description: 'Consul HTTP address to discover edges from' },
+  // Consul caps a blocking query's wait at 10 minutes.
+  'consul-wait': { kind: 'duration', min: 1000, max: 600_000, description: `longest wait of each Consul blocking query for an edge change: a hung agent shows as unreachable after this plus a tenth, and as reachable again within about two of it once it answers (default: ${DEFAULT_CONSUL_WAIT_MS / 1000} s)` },
   'edge-allow': { kind: 'string', multiple: true, description: 'CIDR (IPv4 or IPv6) an edge (or shield, for /status and the dashboard) discovered in Consul must register its address and url host in; others are ignored (default: any address, meta still required)' },
   ...CONSUL_ACCESS_OPTIONS,
   ...TOKEN_SECRET_FILE_OPTION,
@@ -83,6 +85,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (options.consul && options.edge.length > 0) throw new OptionError('--edge', 'give either --consul or --edge, not both');
   if (!options.consul && options.edge.length === 0) throw new OptionError('--consul', 'required unless edges are given with --edge');
   const consul = consulConnectionFrom(options);
+  if (options['consul-wait'] !== undefined && !consul) throw new OptionError('--consul-wait', 'is for edges discovered in Consul: give it with --consul');
   if (options['edge-allow'].length > 0 && !consul) throw new OptionError('--edge-allow', 'screens edges discovered in Consul: give it with --consul');
   const edgeAllow = allowListFromFlag('--edge-allow', options['edge-allow']);
   if (options['eject-max-backoff'] < options['eject-backoff']) throw new OptionError('--eject-max-backoff', 'must be at least --eject-backoff');
@@ -162,7 +165,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (cluster.isWorker) offerWorkerReports(balancer);
 
   const discovery: EdgeDiscovery = consul
-    ? createConsulDiscovery({ consul, logger: log, allow: edgeAllow, onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
+    ? createConsulDiscovery({ consul, logger: log, allow: edgeAllow, waitMs: options['consul-wait'], onSnapshot: (snapshot) => balancer.setSnapshot(snapshot) })
     : createStaticDiscovery(staticEdges, (snapshot) => balancer.setSnapshot(snapshot));
   balancer.setDiscoveryStatus(() => discovery.status());
   const shieldWatch = consul ? watchShields(consul, log, edgeAllow) : undefined;

@@ -7,6 +7,7 @@ import { createSnapshot, type EdgeSnapshot } from './edge-snapshot.js';
 import type { ConsulConnection } from '../../infra/consul/consul-connection.js';
 
 export const EDGE_SERVICE = 'streamedge-edge';
+export const DEFAULT_CONSUL_WAIT_MS = 10_000;
 
 export interface DiscoveryStatus {
   readonly source: 'consul' | 'static';
@@ -46,6 +47,11 @@ export function createConsulDiscovery(options: {
   /** Edges must register their address and url host inside these prefixes (empty = any). */
   readonly allow?: readonly IpPrefix[];
   readonly onSnapshot: (snapshot: EdgeSnapshot) => void;
+  /**
+   * How long each blocking query may wait for a change (default 10 s). A hung agent is noticed only
+   * when a query outlives this (plus a tenth), and counted well again only at the end of one.
+   */
+  readonly waitMs?: number;
 }): EdgeDiscovery {
   const log = options.logger.child({ component: 'consul-discovery' });
   const screen = createRegistrationScreen({ service: EDGE_SERVICE, allow: options.allow ?? [], read: readEdgeRegistration, logger: options.logger });
@@ -58,7 +64,7 @@ export function createConsulDiscovery(options: {
     consul: options.consul,
     service: EDGE_SERVICE,
     logger: options.logger,
-    wait: '10s',
+    wait: `${options.waitMs ?? DEFAULT_CONSUL_WAIT_MS}ms`,
     onChange: (instances) => {
       const edges = screen.screen(instances);
       const snapshot = createSnapshot(edges, 'consul');

@@ -185,7 +185,7 @@ test('balancer with a real Consul agent and real edges: regions, SIGKILL, Consul
   });
 
   await t.test('the command refuses bad options with exit code 2', async () => {
-    for (const args of [['--consul', consulUrl, '--mode', 'teleport'], ['--edge', 'http://x;id=e'], ['--consul', consulUrl, '--balance-factor', '0.5'], ['--consul', consulUrl, '--locations', join(scratch, 'missing.json')], ['--consul', consulUrl, '--trust-proxy', '10.0.0.0/40']]) {
+    for (const args of [['--consul', consulUrl, '--mode', 'teleport'], ['--edge', 'http://x;id=e'], ['--consul', consulUrl, '--balance-factor', '0.5'], ['--consul', consulUrl, '--locations', join(scratch, 'missing.json')], ['--consul', consulUrl, '--trust-proxy', '10.0.0.0/40'], ['--consul', consulUrl, '--consul-wait', '500ms'], ['--consul', consulUrl, '--consul-wait', '11m'], ['--edge', 'http://127.0.0.1:9;id=e1;region=us-east;lat=40;lon=-74', '--consul-wait', '2s']]) {
       const spawned = spawnStreamedge(['balancer', '--port', '0', ...args]);
       await assert.rejects(spawned, /exited \(2\)/, args.join(' '));
     }

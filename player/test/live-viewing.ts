@@ -16,6 +16,11 @@ export interface LiveViewing {
 
 export async function endLiveViewing(viewing: LiveViewing, measurementsFile: string, measurements: unknown): Promise<void> {
   await writeFile(await artifactPath(measurementsFile), `${JSON.stringify(measurements, null, 2)}\n`).catch(() => undefined);
+  await closeLiveViewing(viewing);
+}
+
+/** The teardown alone (a benchmark reports its figures itself). */
+export async function closeLiveViewing(viewing: LiveViewing): Promise<void> {
   await viewing.player?.close();
   await viewing.browser?.close();
   // The edges' drain delay (kept for the drain tests) would only hold up a teardown with no viewer left.

@@ -17,14 +17,27 @@ function failedChecks(result: DrillResult): string[] {
   return result.verdict.checks.filter((check) => !check.pass).map((check) => `${check.name}=${check.value}`);
 }
 
+/** Each drill's figures in the test's output: where its time went, for whoever tunes its windows next. */
+function figures(result: DrillResult): string {
+  const { durationMs, faultHeldMs, detectMs, recoverMs } = result.measurements;
+  const checks = result.verdict.checks.map((check) => `${check.name}=${check.value === undefined ? 'never' : Math.round(check.value)}${check.pass ? '' : ' FAIL'}`);
+  return JSON.stringify({ durationMs, faultHeldMs, detectMs, recoverMs, checks });
+}
+
 // One stack serves every drill below, in turn: each drill restores what it broke, and the next
 // one starts from a stack its predecessor left healthy (which the drill's own recovery check shows).
 test('every drill passes against a healthy local stack, and fails when its fault is worse than its thresholds', { timeout: 600_000 }, async (t) => {
   // Restarts after 2 s as `streamedge start` does; a fault its supervisor ends sooner than Consul's
   // check interval can go unnoticed, which a drill rightly reports as not detected. A shield per
   // region as `streamedge start` runs: the shields, not the edges, meet the origins.
+  // Shorter clocks than the defaults, each kept in its documented proportion, so the windows of the
+  // drills shrink with them and a verdict means what it does on a default stack: the balancer's
+  // Consul blocking query waits 2 s instead of 10 s (consul-down is noticed when one outlives its
+  // wait, and well again at the end of one), and an edge drains 4 s instead of 8 s behind a steering
+  // TTL of 2 s instead of 4 s (a drain delay of two TTLs: every viewer has moved before it closes).
   const { stack, dir } = await startLiveStack(t, 'streamedge-drill-test-', (base, contentDir) => ({
     contentDir, edgeCacheSize: '64MB', restartAfterMs: 2000, stateFile: join(base, 'stack.json'), shields: DEMO_SHIELDS,
+    extraArgs: { balancer: ['--consul-wait', '2s', '--steering-ttl', '2s'], edge: ['--drain-delay', '4s'] },
     live: { id: 'channel-1', input: 'lavfi:testsrc2=size=426x240:rate=30', args: ['--rendition', '240p', '--rendition', '480p', '--preset', 'ultrafast'] },
   }));
   const stateFile = join(dir, 'stack.json');
@@ -42,7 +55,9 @@ test('every drill passes against a healthy local stack, and fails when its fault
       scenario,
       target,
       viewers: scenario.herd ? 30 : 8,
-      warmupMs: scenario.herd ? 0 : 2000,
+      // Joined over 0.5 s, then 1 s of watching: a live viewer starts three segments behind the live
+      // edge and has them within a second, so its buffer is as full as it gets before the fault.
+      warmupMs: scenario.herd ? 0 : 1000,
       faultMs: 4000,
       settleMs: scenario.herd ? 0 : 1000,
       recoverTimeoutMs: 30_000,
@@ -59,9 +74,10 @@ test('every drill passes against a healthy local stack, and fails when its fault
   };
 
   for (const name of ['cold-herd', 'edge-kill', 'edge-drain', 'origin-down', 'origin-slow', 'consul-down', 'live-storm']) {
-    await t.test(`${name} passes`, async () => {
-      // The balancer notices a hung Consul only when its blocking query (wait 10 s) times out.
-      const result = await drill(name, name === 'consul-down' ? { faultMs: 15_000 } : {});
+    await t.test(`${name} passes`, async (t) => {
+      // The balancer notices a hung Consul only when its blocking query (wait 2 s here) times out.
+      const result = await drill(name, name === 'consul-down' ? { faultMs: 5000 } : {});
+      t.diagnostic(`${name}: ${figures(result)}`);
       assert.deepEqual(failedChecks(result), [], JSON.stringify(result.verdict));
       assert.equal(result.verdict.pass, true);
       assert.ok(result.verdict.totals.segments > 0);
@@ -86,16 +102,20 @@ test('every drill passes against a healthy local stack, and fails when its fault
     assert.ok(ejected >= 1, `the relay was ejected ${ejected} times`);
   });
 
-  await t.test('origin-corrupt on every replica: no good copy to fetch again, and the verdict fails', async () => {
-    const result = await drill('origin-corrupt', { chosen: ['origin-1', 'origin-2'], faultMs: 10_000 });
+  await t.test('origin-corrupt on every replica: no good copy to fetch again, and the verdict fails', async (t) => {
+    // 6 s: three new live segments, each refused by every replica; a viewer's six attempts at one go in seconds.
+    const result = await drill('origin-corrupt', { chosen: ['origin-1', 'origin-2'], faultMs: 6000 });
+    t.diagnostic(`origin-corrupt, every replica: ${figures(result)}`);
     assert.equal(result.verdict.pass, false);
     assert.equal(result.verdict.totals.corrupt, 0, 'still never a wrong byte to a viewer');
     const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
     assert.ok(failed.includes('lost objects') || failed.includes('stall max'), failed.join(', '));
   });
 
-  await t.test('origin-slow on every replica, slower than a viewer waits and longer than its buffer: the verdict fails', async () => {
-    const result = await drill('origin-slow', { chosen: ['origin-1', 'origin-2'], originDelayMs: 8000, faultMs: 12_000 });
+  await t.test('origin-slow on every replica, slower than a viewer waits and longer than its buffer: the verdict fails', async (t) => {
+    // 8 s: twice a viewer's 4 s request timeout, and seconds past the few its live buffer holds.
+    const result = await drill('origin-slow', { chosen: ['origin-1', 'origin-2'], originDelayMs: 8000, faultMs: 8000 });
+    t.diagnostic(`origin-slow, every replica: ${figures(result)}`);
     assert.equal(result.verdict.pass, false);
     const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
     assert.ok(failed.includes('stall p99') && failed.includes('stall max'), failed.join(', '));
@@ -123,8 +143,9 @@ test('every drill passes against a healthy local stack, and fails when its fault
     ['live-storm', 'every replica answering 6 s late under the crowd', { chosen: origins, originDelayMs: 6000, faultMs: 5000 }, ['startup p99']],
   ];
   for (const [name, how, overrides, mustFail] of worse) {
-    await t.test(`${name} with ${how}: the verdict fails on ${mustFail.join(', ')}, and the stack recovers`, async () => {
+    await t.test(`${name} with ${how}: the verdict fails on ${mustFail.join(', ')}, and the stack recovers`, async (t) => {
       const result = await drill(name, { settleMs: 0, ...overrides });
+      t.diagnostic(`${name}, worse: ${figures(result)}`);
       assert.equal(result.verdict.pass, false);
       const failed = failedChecks(result).map((entry) => entry.split('=')[0]);
       for (const check of mustFail) assert.ok(failed.includes(check), `${check} failed: ${failed.join(', ')}`);
