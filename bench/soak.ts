@@ -1,10 +1,10 @@
 // Benchmark: a soak. The local stack of `streamedge start` (Consul, a live encoder, 2 origins, a
 // shield per region, 3 edges and the balancer; a service that exits is restarted) runs for
 // --minutes under synthetic viewers, with drills of `streamedge drill` spaced through the run.
-// Every service's resident memory, V8 heap, open fds and event-loop delay are sampled from its
-// /metrics, and the viewers' time to headers. Targets (issue 15): after the warm-up, growth < 5 %
-// per process, and no failed viewer request outside the injected faults; exit code 3 when one is
-// missed. Run: npm run bench:soak -- --minutes 10
+// Every service's resident memory, V8 heap, open fds, open connections and event-loop delay are
+// sampled from its /metrics, and the viewers' time to headers. Targets (issue 15): after the
+// warm-up, growth < 5 % per process (fds counted without the connections open on the process),
+// and no failed viewer request outside the injected faults; exit code 3 when one is missed. Run: npm run bench:soak -- --minutes 10
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,7 +214,8 @@ await runBenchmark('soak', async (resources) => {
       'Growth per process: the median of its last interval against the median of its first interval after its warm-up (a process restarted by a drill has its own, from its first sample). Medians, as a single heap sample lands anywhere in a GC cycle; after the warm-up, as caches filling and V8 sizing its heap are not leaks.',
       `Edges, shields and origins run with a ${Math.round(options['cache-size'] / 1024 / 1024)} MB cache; the live channel adds about 50 KB a second, so the default 4 MB is full within the first minute and growth after the warm-up is not a cache filling.`,
       `A fault window runs from the fault's injection until the system reported itself well (or the drill ended), plus the viewers' ${DEFAULT_VIEWER_BEHAVIOUR.requestTimeoutMs / 1000} s request timeout. Viewer requests ending inside one are counted apart from the target.`,
-      "Figures from each service's /metrics (prom-client's default metrics); event-loop delay is the p99 over each sample interval.",
+      'Open fds are judged without the connections open on the process\'s server (its own open-connection gauge in /metrics, read in the same scrape): viewers open those, limits and timeouts bound them, and a drill moves them between processes; a leak is fds that grow beyond them. The raw fd count and the connections are reported and charted beside it.',
+      "Figures from each service's /metrics (prom-client's default metrics and the service's open-connection gauge); event-loop delay is the p99 over each sample interval.",
       `Before the viewers and the clock start, the stack plays each title once from each region until a segment arrives (its processes have served no viewer before: cold code, empty caches): ${(readiness.tookMs / 1000).toFixed(1)} s, ${readiness.requests} requests, ${readiness.failed} failed. Those requests are not in the figures.`,
       'This machine is shared with other work (builds, tests, other benchmarks): latency and event-loop delay move with its load.',
     ],

@@ -21,9 +21,19 @@ export interface OriginMetrics {
   holdEnded(outcome: string): void;
 }
 
-export function createOriginMetrics(): OriginMetrics {
+/** `openConnections`: the server's accepted connections still open, read at each scrape. */
+export function createOriginMetrics(openConnections: () => number): OriginMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Every connection holds an fd: a soak tells fds that grow with connections from a leak by this.
+  new Gauge({
+    name: 'streamedge_origin_open_connections',
+    help: 'Client connections (edges, shields, health checks) open on this origin',
+    registers: [registry],
+    collect() {
+      this.set(openConnections());
+    },
+  });
   const requests = new Counter({
     name: 'streamedge_origin_requests_total',
     help: 'Requests answered, by route kind and status code',

@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { waitUntil } from '../infra/testing/wait-for.js';
 import { spawnStreamedge, type StreamedgeProcess } from '../stack/streamedge-process.js';
 import { parseMediaPlaylist } from './media-playlist.js';
 import { createOriginServer, startOriginServer } from './origin-server.js';
@@ -304,4 +305,26 @@ test('in process: escaping symlinks and bad options are refused', async () => {
     spawnStreamedge(['origin', '--content', catalog, '--port', '0', '--host', '0.0.0.0', '--consul', 'http://127.0.0.1:1']),
     /exited \(2\)[^]*--url: required with --host 0\.0\.0\.0 and --consul/,
   );
+});
+
+test('in process: /metrics counts the connections open on the origin, from accept to close', async () => {
+  const origin = await startOriginServer({ contentDir: catalog, id: 'connections' });
+  const gauge = async (): Promise<number> => (await origin.metrics.registry.getSingleMetric('streamedge_origin_open_connections')!.get()).values[0]!.value;
+  const sockets = [connect(origin.port, '127.0.0.1'), connect(origin.port, '127.0.0.1')];
+  try {
+    assert.equal(await gauge(), 0);
+    // Connected, no request yet: a connection all the same (it holds an fd).
+    await waitUntil('2 open connections', async () => (await gauge()) === 2, 5000);
+    sockets[0]!.destroy();
+    await waitUntil('1 open connection after one closed', async () => (await gauge()) === 1, 5000);
+    // A keep-alive connection that served a request stays counted until it closes.
+    sockets[1]!.write(`GET /vod/demo-ts/240p/index.m3u8 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    await once(sockets[1]!, 'data');
+    assert.equal(await gauge(), 1);
+    sockets[1]!.destroy();
+    await waitUntil('no open connection', async () => (await gauge()) === 0, 5000);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await origin.close();
+  }
 });

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { ServerCredentials } from '../infra/tls/tls-credentials.js';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { closeGracefully, listen } from '../infra/runtime/http-lifecycle.js';
 import { createLogger, type Logger } from '../infra/runtime/logger.js';
 import { createFileStore } from './file-store.js';
@@ -42,7 +42,8 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
   }
   const id = options.id ?? 'origin';
   const log = options.logger ?? createLogger('origin', id);
-  const metrics = createOriginMetrics();
+  let openConnections = 0;
+  const metrics = createOriginMetrics(() => openConnections);
   let draining = false;
   // Polled every 20 ms while requests wait: a part is seen at most 20 ms after it is written.
   const waiters = createPlaylistUpdateWaiters({
@@ -99,6 +100,11 @@ export async function createOriginServer(options: OriginServerOptions): Promise<
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, (request, response) => void handle(request, response))
     : createServer((request, response) => void handle(request, response));
   server.once('close', () => waiters.close());
+  // The TCP connection (under TLS too): counted from accept to close, whatever it carried.
+  server.on('connection', (socket: Socket) => {
+    openConnections++;
+    socket.once('close', () => openConnections--);
+  });
   return {
     server,
     metrics,

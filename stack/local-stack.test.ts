@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,6 +7,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { ensureTestCatalog } from '../origin/test/catalog-fixture.js';
 import { checkStackHealth } from './health-monitor.js';
 import { passingServiceIds, startLocalStack } from './local-stack.js';
+import { MMAP_THRESHOLD_BYTES } from '../infra/runtime/malloc-tuning.js';
 import { isProcessAlive } from '../infra/runtime/process-alive.js';
 import { waitFor } from '../infra/testing/wait-for.js';
 import { ffmpegPidOf } from './live-encoder-supervisor.js';
@@ -66,6 +67,12 @@ test('the local stack starts every service healthy in Consul and stop() leaves n
     } finally {
       await dispatcher.close();
     }
+  }
+
+  // Every service runs with glibc's mmap threshold fixed, as the deploy units run them.
+  for (const service of stack.services) {
+    const environ = (await readFile(`/proc/${service.process.child.pid}/environ`, 'latin1')).split('\0');
+    assert.ok(environ.includes(`MALLOC_MMAP_THRESHOLD_=${process.env.MALLOC_MMAP_THRESHOLD_ ?? MMAP_THRESHOLD_BYTES}`), `${service.id} runs without the malloc setting`);
   }
 
   const pids = [...stack.services.map((service) => service.process.child.pid!), stack.consul.pid!];

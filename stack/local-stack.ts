@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Agent, fetch, type Dispatcher } from 'undici';
 import { startDevAgent, type DevAgentPorts } from '../infra/consul/dev-agent.js';
 import { freePort } from '../infra/runtime/free-ports.js';
+import { serviceMallocEnv } from '../infra/runtime/malloc-tuning.js';
 import { liveChannelArgs, superviseLiveEncoder, type LiveEncoderSupervisor, type StackLiveChannel } from './live-encoder-supervisor.js';
 import { createLocalCa, type LocalCa } from '../infra/tls/local-ca.js';
 import { clientTrust } from '../infra/tls/tls-credentials.js';
@@ -253,7 +254,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const command = role === 'shield' ? ['edge', '--tier', 'shield'] : [role];
     const spawnOnce = async (): Promise<StreamedgeProcess> => {
       const spawned = await spawnStreamedge([...command, ...args, ...(options.extraArgs?.[role] ?? [])], {
-        env: options.env,
+        // As the deploy units run them (infra/runtime/malloc-tuning.ts says why).
+        env: { ...serviceMallocEnv({ ...process.env, ...options.env }), ...options.env },
         startTimeoutMs: timeoutMs,
         outputLimit: OUTPUT_TAIL_CHARS,
         onOutput: log ? (chunk) => log.write(chunk) : undefined,

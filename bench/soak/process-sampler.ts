@@ -1,6 +1,6 @@
 // What each service of the soak's stack holds over time, read from its own /metrics (prom-client's
 // default metrics): resident memory, V8 heap in use and reserved, memory outside the heap, open
-// file descriptors and event-loop delay.
+// file descriptors, open connections and event-loop delay.
 // A service with workers reports its workers' sum (delay: their average); the stack runs one
 // process per service. A service restarted by a drill is a new series under its new pid.
 import { parsePrometheusText, sumSamples } from '../../infra/prometheus/prometheus-text.js';
@@ -18,6 +18,8 @@ export interface ProcessFigures {
   /** Full (mark-compact) collections so far: a sample taken just after one shows the heap as it was right after a GC. */
   readonly majorGcs: number;
   readonly openFds: number;
+  /** Connections open on the service's server (each holds an fd; clients open them, and drills move them between processes). */
+  readonly openConnections: number;
   /** p99 since the previous scrape: prom-client resets its event-loop histogram on every collect. */
   readonly eventLoopP99Ms: number;
 }
@@ -47,7 +49,15 @@ export const DEFAULT_METRICS_PREFIX: Readonly<Record<ServiceRole, string>> = {
   balancer: 'streamedge_balancer_',
 };
 
-const SOURCES: Readonly<Record<Exclude<Figure, 'oldGenerationBytes' | 'majorGcs'>, readonly [metric: string, scale: number]>> = {
+/** Each service's own gauge of the connections open on its server. */
+export const OPEN_CONNECTIONS_METRIC: Readonly<Record<ServiceRole, string>> = {
+  origin: 'streamedge_origin_open_connections',
+  shield: 'streamedge_edge_open_connections',
+  edge: 'streamedge_edge_open_connections',
+  balancer: 'streamedge_balancer_open_connections',
+};
+
+const SOURCES: Readonly<Record<Exclude<Figure, 'oldGenerationBytes' | 'majorGcs' | 'openConnections'>, readonly [metric: string, scale: number]>> = {
   rssBytes: ['process_resident_memory_bytes', 1],
   heapUsedBytes: ['nodejs_heap_size_used_bytes', 1],
   heapTotalBytes: ['nodejs_heap_size_total_bytes', 1],
@@ -59,8 +69,9 @@ const SOURCES: Readonly<Record<Exclude<Figure, 'oldGenerationBytes' | 'majorGcs'
 /** V8's spaces (prom-client's label, without "_space") that hold the old generation. */
 const OLD_GENERATION_SPACES = /^(old|large_object)$/;
 
-/** The figures in one exposition, or undefined when one is missing or not a finite number. */
-export function processFigures(text: string, prefix: string): ProcessFigures | undefined {
+/** The figures in one exposition of a service of `role`, or undefined when one is missing or not a finite number. */
+export function processFigures(text: string, role: ServiceRole): ProcessFigures | undefined {
+  const prefix = DEFAULT_METRICS_PREFIX[role];
   const samples = parsePrometheusText(text);
   const values = new Map(samples.filter((sample) => Object.keys(sample.labels).length === 0).map((sample) => [sample.name, sample.value]));
   const figures: Partial<Record<Figure, number>> = {};
@@ -71,6 +82,9 @@ export function processFigures(text: string, prefix: string): ProcessFigures | u
   }
   const spaces = samples.filter((sample) => sample.name === `${prefix}nodejs_heap_space_size_used_bytes`);
   if (!spaces.some((sample) => OLD_GENERATION_SPACES.test(sample.labels.space ?? ''))) return undefined;
+  const connections = values.get(OPEN_CONNECTIONS_METRIC[role]);
+  if (connections === undefined || !Number.isFinite(connections)) return undefined;
+  figures.openConnections = connections;
   figures.oldGenerationBytes = sumSamples(spaces, `${prefix}nodejs_heap_space_size_used_bytes`, { space: OLD_GENERATION_SPACES });
   // prom-client writes a GC kind's line only once one happened: none yet is 0.
   figures.majorGcs = sumSamples(samples, `${prefix}nodejs_gc_duration_seconds_count`, { kind: 'major' });
@@ -83,7 +97,7 @@ async function scrape(service: StackService): Promise<ProcessFigures | undefined
   try {
     const response = await fetch(`${service.url}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
     if (!response.ok) return undefined;
-    return processFigures(await response.text(), DEFAULT_METRICS_PREFIX[service.role]);
+    return processFigures(await response.text(), service.role);
   } catch {
     return undefined; // killed or restarting: a gap in its series
   }

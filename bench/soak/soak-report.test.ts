@@ -8,14 +8,17 @@ import { soakReport, type SoakResult } from './soak-report.js';
 const MB = 1024 * 1024;
 const PLAN = planSoak(120_000, 30_000, ['edge-kill']);
 
-/** A sample every 2 s over [fromS, toS], RSS from `rssMb(second)`, a full GC every 20 s leaving `oldMb(second)`, the other figures flat. */
-function process(label: string, fromS: number, toS: number, rssMb: (second: number) => number, oldMb: (second: number) => number = () => 12): ProcessSeries {
+/** Open fds and the connections among them at a second. */
+type FdsAt = (second: number) => { readonly openFds: number; readonly openConnections: number };
+
+/** A sample every 2 s over [fromS, toS], RSS from `rssMb(second)`, a full GC every 20 s leaving `oldMb(second)`, fds from `fds(second)`, the other figures flat. */
+function process(label: string, fromS: number, toS: number, rssMb: (second: number) => number, oldMb: (second: number) => number = () => 12, fds: FdsAt = () => ({ openFds: 30, openConnections: 10 })): ProcessSeries {
   const samples = [];
   for (let second = fromS; second <= toS; second += 2) {
     const majorGcs = Math.floor(second / 20);
     // Between full GCs the old generation fills with garbage; right after one it holds what is kept.
     const oldGenerationBytes = (oldMb(second) + (second % 20) * 0.5) * MB;
-    const figures: ProcessFigures = { rssBytes: rssMb(second) * MB, heapUsedBytes: 20 * MB, heapTotalBytes: 30 * MB, externalBytes: 2 * MB, oldGenerationBytes, majorGcs, openFds: 30, eventLoopP99Ms: 11 };
+    const figures: ProcessFigures = { rssBytes: rssMb(second) * MB, heapUsedBytes: 20 * MB, heapTotalBytes: 30 * MB, externalBytes: 2 * MB, oldGenerationBytes, majorGcs, ...fds(second), eventLoopP99Ms: 11 };
     samples.push({ atMs: second * 1000, figures });
   }
   const [service, , pid] = label.split(' ');
@@ -60,7 +63,7 @@ describe('soak report', () => {
     const byName = new Map(report.targets.map((target) => [target.name, target]));
     assert.deepEqual(byName.get('edge-2 pid 11: RSS growth %'), { name: 'edge-2 pid 11: RSS growth %', measured: 0, target: '< 5', met: true });
     assert.deepEqual(byName.get('edge-3 pid 12: RSS growth %'), { name: 'edge-3 pid 12: RSS growth %', measured: 12.5, target: '< 5', met: false });
-    assert.equal(byName.get('edge-3 pid 12: open fds growth %')?.met, true);
+    assert.equal(byName.get('edge-3 pid 12: open fds beyond connections growth %')?.met, true);
     assert.deepEqual(byName.get('failed viewer requests outside fault windows'), { name: 'failed viewer requests outside fault windows', measured: 1, target: '≤ 0', met: false });
     // The killed process lived too briefly after its warm-up to be judged: no target, a note instead.
     assert.ok(![...byName.keys()].some((name) => name.startsWith('edge-1')));
@@ -118,11 +121,49 @@ describe('soak report', () => {
 
   it('charts RSS, heap, fds, event-loop delay and p99 time to headers over time, fault windows shaded', () => {
     const charts = report.timeSeries ?? [];
-    assert.deepEqual(charts.map((chart) => chart.yUnit), ['RSS MB', 'V8 heap used MB', 'V8 old generation MB', 'V8 heap total MB', 'external memory MB', 'open fds fds', 'event-loop delay p99 ms', 'p99 time to headers ms']);
+    assert.deepEqual(charts.map((chart) => chart.yUnit), [
+      'RSS MB',
+      'V8 heap used MB',
+      'V8 old generation MB',
+      'V8 heap total MB',
+      'external memory MB',
+      'open fds fds',
+      'open connections connections',
+      'open fds beyond connections fds',
+      'event-loop delay p99 ms',
+      'p99 time to headers ms',
+    ]);
     for (const chart of charts) assert.deepEqual(chart.bands, [{ from: 48, to: 62, label: 'edge-kill' }]);
     assert.deepEqual(charts[0]!.markers, [{ at: 30, label: 'warm-up ends' }, { at: 102, label: 'last interval' }]);
     assert.equal(charts[0]!.series.length, 3);
     // Only requests that got headers are timed: 2 s buckets ending at 12, 72 and 112 s.
-    assert.deepEqual(charts[7]!.series[0]!.points, [[12, 4], [72, 800], [112, 6]]);
+    assert.deepEqual(charts.at(-1)!.series[0]!.points, [[12, 4], [72, 800], [112, 6]]);
+    const connections = charts.find((chart) => chart.yUnit === 'open connections connections')!;
+    assert.deepEqual(connections.series[0]!.points[0], [0, 10]);
+  });
+
+  it('judges open fds without the connections open on the process: viewers a drill moved bring theirs, a leak grows beyond them', () => {
+    // From 60 s on, 8 more viewer connections: 8 more fds with them (30 → 38, +27 % raw).
+    const moved: FdsAt = (second) => (second < 60 ? { openFds: 30, openConnections: 10 } : { openFds: 38, openConnections: 18 });
+    // 3 fds more with no connection to hold them: 20 → 23 beyond connections, +15 %.
+    const leaking: FdsAt = (second) => (second < 60 ? { openFds: 30, openConnections: 10 } : { openFds: 33, openConnections: 10 });
+    // Connections that close while fds stay open are a leak too: 20 → 25 beyond them, with the raw count flat.
+    const kept: FdsAt = (second) => (second < 60 ? { openFds: 30, openConnections: 10 } : { openFds: 30, openConnections: 5 });
+    const judged = soakReport(
+      { ...RESULT, processes: [process('edge-2 pid 11', 0, 120, () => 80, undefined, moved), process('edge-3 pid 12', 0, 120, () => 80, undefined, leaking), process('shield-us-east pid 13', 0, 120, () => 80, undefined, kept)] },
+      [],
+    );
+    const byName = new Map(judged.targets.map((target) => [target.name, target]));
+    assert.deepEqual(byName.get('edge-2 pid 11: open fds beyond connections growth %'), { name: 'edge-2 pid 11: open fds beyond connections growth %', measured: 0, target: '< 5', met: true });
+    assert.deepEqual(byName.get('edge-3 pid 12: open fds beyond connections growth %'), { name: 'edge-3 pid 12: open fds beyond connections growth %', measured: 15, target: '< 5', met: false });
+    assert.deepEqual(byName.get('shield-us-east pid 13: open fds beyond connections growth %'), { name: 'shield-us-east pid 13: open fds beyond connections growth %', measured: 25, target: '< 5', met: false });
+    // The raw fds are no target of their own: only reported, beside the connections.
+    assert.ok(![...byName.keys()].some((name) => name.endsWith(': open fds growth %')));
+    const rows = judged.tables[0]!.rows.filter((row) => row[0] === 'edge-2 pid 11' && String(row[1]).startsWith('open '));
+    assert.deepEqual(rows, [
+      ['edge-2 pid 11', 'open fds fds', 30, 38, '+26.7 %', 'reported'],
+      ['edge-2 pid 11', 'open connections connections', 10, 18, '+80 %', 'reported'],
+      ['edge-2 pid 11', 'open fds beyond connections fds', 20, 20, '+0 %', 'pass'],
+    ]);
   });
 });

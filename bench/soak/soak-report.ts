@@ -5,7 +5,7 @@ import type { BenchReport, BenchTable, TargetCheck } from '../report.js';
 import type { LineChart, XBand, XMarker } from '../svg-charts.js';
 import { duringFault, tallyRequests, ttfbP99, ttfbP99PerBucket, type FaultWindow, type SoakRequest } from './fault-windows.js';
 import { afterFullGcs, GROWTH_LIMIT, judgeGrowth, type GrowthVerdict } from './growth-check.js';
-import type { Figure, ProcessSeries } from './process-sampler.js';
+import type { ProcessFigures, ProcessSeries } from './process-sampler.js';
 import { GROWTH_INTERVALS, type SoakPlan } from './soak-plan.js';
 
 export interface SoakDrill {
@@ -34,22 +34,33 @@ export interface SoakResult {
 const MB = 1024 * 1024;
 
 interface FigureView {
-  readonly figure: Figure;
   readonly name: string;
+  /** The figure in a sample, in `unit`. */
+  readonly read: (figures: ProcessFigures) => number;
   readonly unit: string;
-  readonly scale: number;
   /** Judged against the growth limit (event-loop delay is reported only). */
   readonly judged: boolean;
 }
 
+const megabytes = (figure: 'rssBytes' | 'heapUsedBytes' | 'oldGenerationBytes' | 'heapTotalBytes' | 'externalBytes') => (figures: ProcessFigures): number => figures[figure] / MB;
+
+/**
+ * Open fds are judged without the connections open on the process's server: viewers open those,
+ * they are bounded elsewhere (limits, timeouts), and a drill moves them from one process to
+ * another; a leak is fds that grow beyond them. The raw count and the connections are reported.
+ */
+export const fdsBeyondConnections = (figures: ProcessFigures): number => figures.openFds - figures.openConnections;
+
 const FIGURES: readonly FigureView[] = [
-  { figure: 'rssBytes', name: 'RSS', unit: 'MB', scale: 1 / MB, judged: true },
-  { figure: 'heapUsedBytes', name: 'V8 heap used', unit: 'MB', scale: 1 / MB, judged: true },
-  { figure: 'oldGenerationBytes', name: 'V8 old generation', unit: 'MB', scale: 1 / MB, judged: false },
-  { figure: 'heapTotalBytes', name: 'V8 heap total', unit: 'MB', scale: 1 / MB, judged: false },
-  { figure: 'externalBytes', name: 'external memory', unit: 'MB', scale: 1 / MB, judged: false },
-  { figure: 'openFds', name: 'open fds', unit: 'fds', scale: 1, judged: true },
-  { figure: 'eventLoopP99Ms', name: 'event-loop delay p99', unit: 'ms', scale: 1, judged: false },
+  { name: 'RSS', unit: 'MB', read: megabytes('rssBytes'), judged: true },
+  { name: 'V8 heap used', unit: 'MB', read: megabytes('heapUsedBytes'), judged: true },
+  { name: 'V8 old generation', unit: 'MB', read: megabytes('oldGenerationBytes'), judged: false },
+  { name: 'V8 heap total', unit: 'MB', read: megabytes('heapTotalBytes'), judged: false },
+  { name: 'external memory', unit: 'MB', read: megabytes('externalBytes'), judged: false },
+  { name: 'open fds', unit: 'fds', read: (figures) => figures.openFds, judged: false },
+  { name: 'open connections', unit: 'connections', read: (figures) => figures.openConnections, judged: false },
+  { name: 'open fds beyond connections', unit: 'fds', read: fdsBeyondConnections, judged: true },
+  { name: 'event-loop delay p99', unit: 'ms', read: (figures) => figures.eventLoopP99Ms, judged: false },
 ];
 
 const round = (value: number, digits = 1): number => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -61,7 +72,7 @@ const ttfbCell = (requests: readonly SoakRequest[]): number | string => {
 };
 
 function verdictFor(series: ProcessSeries, view: FigureView, plan: SoakPlan): GrowthVerdict {
-  return judgeGrowth(series.samples.map((sample) => ({ atMs: sample.atMs, value: sample.figures[view.figure] * view.scale })), plan);
+  return judgeGrowth(series.samples.map((sample) => ({ atMs: sample.atMs, value: view.read(sample.figures) })), plan);
 }
 
 export function growthTable(result: SoakResult): BenchTable {
@@ -215,7 +226,7 @@ export function soakCharts(result: SoakResult): LineChart[] {
       ...frame,
       title: `soak: ${view.name} per process`,
       yUnit: `${view.name} ${view.unit}`,
-      series: result.processes.map((series) => ({ name: series.label, points: series.samples.map((sample) => [sample.atMs / 1000, sample.figures[view.figure] * view.scale] as const) })),
+      series: result.processes.map((series) => ({ name: series.label, points: series.samples.map((sample) => [sample.atMs / 1000, view.read(sample.figures)] as const) })),
     }),
   );
   const ttfb = ttfbP99PerBucket(result.requests, result.sampleIntervalMs);

@@ -1,7 +1,7 @@
 // The deploy files are only text until a machine runs them, so these checks keep them honest: every
 // unit keeps its hardening, every environment file names exactly the flags its command has today
-// (a flag renamed or removed fails here), stop timeouts outlast the drain, and systemd and Consul
-// accept the files.
+// (a flag renamed or removed fails here), the Node services keep their malloc setting, stop timeouts
+// outlast the drain, and systemd and Consul accept the files.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { access, copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { obtainConsulBinary } from '../consul/consul-binary.js';
 import { parseDuration } from '../runtime/command-options.js';
+import { MMAP_THRESHOLD_BYTES } from '../runtime/malloc-tuning.js';
 
 const run = promisify(execFile);
 // Compiled location: dist/infra/deploy/ → the source files in infra/deploy/ and the built CLI.
@@ -143,6 +144,14 @@ test('the environment files name every flag of their command and nothing that is
       assert.ok(!(entry.set && SECRET_FLAG.test(entry.name)), `${unitName}.env sets the secret ${entry.name}: it belongs in ${unitName}-secrets.env`);
     }
     for (const entry of secrets) assert.match(entry.name, SECRET_FLAG, `${unitName}-secrets.env.example: ${entry.name} is no secret`);
+  }
+});
+
+test('the Node services run with glibc\'s mmap threshold fixed as the local stack runs them, overridable from their environment file', async () => {
+  for (const unitName of ['origin', 'edge', 'shield', 'balancer']) {
+    const service = parseUnit(await readDeploy('systemd', `streamedge-${unitName}.service`)).get('Service')!;
+    assert.deepEqual(service.get('Environment'), [`MALLOC_MMAP_THRESHOLD_=${MMAP_THRESHOLD_BYTES}`], `streamedge-${unitName}.service`);
+    assert.match(await readDeploy('env', `${unitName}.env`), new RegExp(`^#MALLOC_MMAP_THRESHOLD_=${MMAP_THRESHOLD_BYTES}$`, 'm'), `${unitName}.env`);
   }
 });
 
