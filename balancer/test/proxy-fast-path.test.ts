@@ -79,6 +79,13 @@ describe('balancer: proxy fast path', () => {
     assert.equal(mediaConnections.size, 1, 'one kept-alive edge connection served all three');
   });
 
+  it('hands node:http the requests it does not serve after the viewer half-closed, and node:http answers them', async () => {
+    const read = await rawExchange(balancer.url, get('chunked', 1) + 'GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n', ['GET', 'GET'], true);
+    assert.equal(read.kind, 'complete', JSON.stringify(read));
+    assert.deepEqual(read.responses.map((response) => response.status), [200, 200]);
+    assert.equal(read.responses[0]!.body.toString(), 'hello');
+  });
+
   it('drops hop-by-hop fields and those the edge’s Connection names', async () => {
     const read = await rawExchange(balancer.url, get('private'), ['GET'], true);
     assert.equal(read.kind, 'complete', JSON.stringify(read));

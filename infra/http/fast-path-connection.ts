@@ -23,6 +23,15 @@ export function fastPathExits(socket: Socket, listeners: () => ConnectionListene
     handOver() {
       release();
       const bytes = unread();
+      if (socket.readableEnded) {
+        // The client sent its last bytes and ended its side (a pipelining client that half-closes):
+        // nothing can be put back in an ended stream, so node:http is given what it would have
+        // read, those bytes and then the end.
+        handOver(socket);
+        if (bytes.length > 0) socket.emit('data', bytes);
+        socket.emit('end');
+        return;
+      }
       // Unread bytes go back in front of the stream for node:http's parser.
       if (bytes.length > 0) socket.unshift(bytes);
       if (socket.isPaused()) socket.resume();
