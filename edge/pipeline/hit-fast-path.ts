@@ -123,17 +123,19 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       let waitingForDrain = false;
       let clientEnded = false;
       let keptAlive = false;
+      let previous: SimpleRequestHead | undefined;
 
       const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
       const answerPending = (): void => {
         while (!waitingForDrain && !socket.destroyed) {
-          const next = nextRequest(pending, options.maxHeadBytes, clientEnded);
+          const next = nextRequest(pending, options.maxHeadBytes, clientEnded, previous);
           if (next === 'wait') return;
           if (next === 'end') return void socket.end();
           if (next === 'hand-over') return handOver();
           const outcome = serve(socket, next);
           if (!outcome.served) return handOver();
           pending = pending.subarray(next.length);
+          previous = next;
           // Served once: from now on the connection is a kept-alive one, idle between requests.
           if (!keptAlive) {
             keptAlive = true;

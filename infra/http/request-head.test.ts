@@ -17,6 +17,34 @@ describe('parseRequestHead', () => {
     assert.equal(parsed.head.length, Buffer.byteLength(text), 'the pipelined request after it is not consumed');
   });
 
+  it('hands on the previous head’s field map when the fields are the same bytes, and reads changed ones', () => {
+    const first = parse('GET /a HTTP/1.1\r\nHost: e\r\nX-Id: 1\r\n\r\n');
+    assert.equal(first.kind, 'simple');
+    if (first.kind !== 'simple') return;
+    const text = 'HEAD /b?q=1 HTTP/1.1\r\nHost: e\r\nX-Id: 1\r\n\r\n';
+    const again = parseRequestHead(Buffer.from(text, 'latin1'), MAX, first.head);
+    assert.equal(again.kind, 'simple');
+    if (again.kind !== 'simple') return;
+    assert.equal(again.head.headers, first.head.headers, 'the same map');
+    assert.deepEqual([again.head.method, again.head.target, again.head.length], ['HEAD', '/b?q=1', text.length]);
+    const changed = parseRequestHead(Buffer.from('GET /c HTTP/1.1\r\nHost: e\r\nX-Id: 2\r\n\r\n', 'latin1'), MAX, first.head);
+    assert.equal(changed.kind, 'simple');
+    if (changed.kind !== 'simple') return;
+    assert.notEqual(changed.head.headers, first.head.headers);
+    assert.equal(changed.head.headers.get('x-id'), '2');
+    // The request line is still checked when the fields are the same.
+    assert.equal(parseRequestHead(Buffer.from('GET /c HTTP/1.0\r\nHost: e\r\nX-Id: 1\r\n\r\n', 'latin1'), MAX, first.head).kind, 'other');
+  });
+
+  it('keeps its own copy of the field bytes, not the read buffer', () => {
+    const buffer = Buffer.from('GET /a HTTP/1.1\r\nHost: e\r\n\r\n', 'latin1');
+    const parsed = parseRequestHead(buffer, MAX);
+    assert.equal(parsed.kind, 'simple');
+    if (parsed.kind !== 'simple') return;
+    buffer.fill(0);
+    assert.equal(parsed.head.fieldBlock.toString('latin1'), 'Host: e\r\n');
+  });
+
   it('reads HEAD, an empty field value and Connection: keep-alive', () => {
     const parsed = parse('HEAD / HTTP/1.1\r\nhost: e\r\nx-empty:\r\nConnection: Keep-Alive\r\n\r\n');
     assert.equal(parsed.kind, 'simple');

@@ -14,6 +14,8 @@ export interface SimpleRequestHead {
   readonly headers: ReadonlyMap<string, string>;
   /** Bytes the head occupies, blank line included: where the next pipelined request starts. */
   readonly length: number;
+  /** The field lines as sent (each with its CRLF): a next head with the same bytes has the same fields. */
+  readonly fieldBlock: Buffer;
 }
 
 export type RequestHeadParse =
@@ -37,19 +39,30 @@ function isSpaceOrTab(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
 
-export function parseRequestHead(buffer: Buffer, maxHeadBytes: number): RequestHeadParse {
+/**
+ * Reads the head at the start of `buffer`. A client sends the same fields with each request of a
+ * connection; when they are byte for byte `previous`'s, its field map is reused (same checks,
+ * same answer) rather than read again.
+ */
+export function parseRequestHead(buffer: Buffer, maxHeadBytes: number, previous?: SimpleRequestHead): RequestHeadParse {
   const end = buffer.indexOf('\r\n\r\n');
   if (end === -1) return buffer.length >= maxHeadBytes ? OTHER : INCOMPLETE;
   const length = end + 4;
   if (length > maxHeadBytes) return OTHER;
-  const lines = buffer.toString('latin1', 0, end).split('\r\n');
-  const requestLine = REQUEST_LINE.exec(lines[0]!);
+  const lineEnd = buffer.indexOf('\r\n');
+  // No field lines, so no Host.
+  if (lineEnd === end) return OTHER;
+  const requestLine = REQUEST_LINE.exec(buffer.toString('latin1', 0, lineEnd));
   if (!requestLine) return OTHER;
+  const method = requestLine[1] as 'GET' | 'HEAD';
+  const target = requestLine[2]!;
+  const fieldBlock = buffer.subarray(lineEnd + 2, end + 2);
+  if (previous?.fieldBlock.equals(fieldBlock)) return { kind: 'simple', head: { method, target, headers: previous.headers, length, fieldBlock: previous.fieldBlock } };
+  const lines = buffer.toString('latin1', lineEnd + 2, end).split('\r\n');
   const headers = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
+  for (const line of lines) {
     // field-name ":" OWS field-value OWS. Plain scans, not one clever pattern: no backtracking
     // on long runs of spaces. A stray CR or LF fails FIELD_VALUE; a folded line fails TOKEN.
-    const line = lines[i]!;
     const colon = line.indexOf(':');
     if (colon <= 0) return OTHER;
     const name = line.slice(0, colon);
@@ -65,7 +78,8 @@ export function parseRequestHead(buffer: Buffer, maxHeadBytes: number): RequestH
   if (!headers.has('host')) return OTHER;
   const connection = headers.get('connection');
   if (connection !== undefined && connection.toLowerCase() !== 'keep-alive') return OTHER;
-  return { kind: 'simple', head: { method: requestLine[1] as 'GET' | 'HEAD', target: requestLine[2]!, headers, length } };
+  // A copy: the read buffer it came from is not held for as long as the connection lives.
+  return { kind: 'simple', head: { method, target, headers, length, fieldBlock: Buffer.from(fieldBlock) } };
 }
 
 /** What a fast path does next with the bytes it holds of a connection: a head to answer, or one of these. */
@@ -75,10 +89,11 @@ export type NextRequest = SimpleRequestHead | 'wait' | 'end' | 'hand-over';
  * The next step for a fast path holding `pending`: answer a simple head; end the connection once
  * the client has closed its side (everything it asked for is answered, or was cut short); wait
  * for a first byte; or hand the connection to node:http — for another shape, and for a head split
- * across packets (rare), whose rest node:http reads with its header timeout.
+ * across packets (rare), whose rest node:http reads with its header timeout. `previous` is the
+ * connection's last head (see parseRequestHead).
  */
-export function nextRequest(pending: Buffer, maxHeadBytes: number, clientEnded: boolean): NextRequest {
-  const parsed = parseRequestHead(pending, maxHeadBytes);
+export function nextRequest(pending: Buffer, maxHeadBytes: number, clientEnded: boolean, previous?: SimpleRequestHead): NextRequest {
+  const parsed = parseRequestHead(pending, maxHeadBytes, previous);
   if (parsed.kind === 'simple') return parsed.head;
   if (parsed.kind === 'other') return 'hand-over';
   if (clientEnded) return 'end';
