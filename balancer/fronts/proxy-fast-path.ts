@@ -15,7 +15,7 @@ import { fastPathExits, type ConnectionListeners } from '../../infra/http/fast-p
 import { nextRequest, type SimpleRequestHead } from '../../infra/http/request-head.js';
 import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import type { Logger } from '../../infra/runtime/logger.js';
-import { ViewerInputError, type ViewerRequest } from '../location/viewer-location.js';
+import { regionHints, ViewerInputError, type ViewerLocation, type ViewerRequest } from '../location/viewer-location.js';
 import { parseMediaTarget } from '../request-target.js';
 import type { EdgeRouter } from '../selection/edge-router.js';
 import type { EdgeConnectionPool } from './edge-connection-pool.js';
@@ -56,6 +56,24 @@ interface ConnectionState {
   busy: boolean;
   /** The try at an edge under way, told when the viewer's connection drains or closes. */
   attempt: RawAttempt | undefined;
+  /** The connection's last request head and what its fields gave (see FieldsDerived). */
+  previous: SimpleRequestHead | undefined;
+  derived: FieldsDerived | undefined;
+}
+
+/**
+ * What a request's fields and its connection give, made again only when the fields change: a
+ * player sends the same fields with every request of a connection, from the same peer.
+ */
+interface FieldsDerived {
+  /** The field map it was made from (parseRequestHead hands the same map on for the same fields). */
+  readonly fields: ReadonlyMap<string, string>;
+  /** The request without its target: its fields as a record, and the connection. */
+  readonly request: ViewerRequest;
+  /** The fields the edge is sent (`name: value\r\n`…): end-to-end ones and X-Forwarded-For/-Proto. */
+  readonly edgeFields: string;
+  /** Where the viewer is, once located without a region hint (with one, it is located per request). */
+  located: ViewerLocation | undefined;
 }
 
 interface Served {
@@ -86,20 +104,31 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
     if (!('target' in parsed)) return undefined;
     const target = parsed.target;
     if (options.urlTokens && !options.urlTokens.check(head.target, socket.remoteAddress).ok) return undefined;
-    const request: ViewerRequest = { url: head.target, headers: Object.fromEntries(head.headers), socket };
+    let derived = connection.derived;
+    if (derived?.fields !== head.headers) {
+      const request: ViewerRequest = { headers: Object.fromEntries(head.headers), socket };
+      let edgeFields = '';
+      for (const [name, value] of Object.entries(requestHeadersForEdge(request, options.trustedProxies))) {
+        if (typeof value === 'string') edgeFields += `${name}: ${value}\r\n`;
+        else for (const each of value) edgeFields += `${name}: ${each}\r\n`;
+      }
+      derived = connection.derived = { fields: head.headers, request, edgeFields, located: undefined };
+    }
     let route;
     try {
-      route = router.route(request, target.assetKey);
+      const hinted = regionHints(head.target).length > 0;
+      let viewer = hinted ? undefined : derived.located;
+      if (!viewer) {
+        viewer = router.locate({ ...derived.request, url: head.target });
+        if (viewer.source !== 'hint') derived.located = viewer;
+      }
+      route = router.routeLocated(viewer, target.assetKey);
     } catch (error) {
       if (error instanceof ViewerInputError) return undefined;
       throw error;
     }
     if (route.candidates.some((edge) => edgeTarget(edge).secure)) return undefined;
-    let fields = '';
-    for (const [name, value] of Object.entries(requestHeadersForEdge(request, options.trustedProxies))) {
-      if (typeof value === 'string') fields += `${name}: ${value}\r\n`;
-      else for (const each of value) fields += `${name}: ${each}\r\n`;
-    }
+    const fields = derived.edgeFields;
     const path = `${target.path}${target.query ? `?${target.query}` : ''}`;
     const outcome = proxyWithRetries(options, {
       route,
@@ -142,7 +171,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
       let clientEnded = false;
       let waitingForDrain = false;
       let keptAlive = false;
-      const state: ConnectionState = { busy: false, attempt: undefined };
+      const state: ConnectionState = { busy: false, attempt: undefined, previous: undefined, derived: undefined };
 
       const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
       const answerPending = (): void => {
@@ -158,13 +187,14 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
           socket.end();
           return;
         }
-        const next = nextRequest(pending, options.maxHeadBytes, clientEnded);
+        const next = nextRequest(pending, options.maxHeadBytes, clientEnded, state.previous);
         if (next === 'wait') return;
         if (next === 'end') return void socket.end();
         if (next === 'hand-over') return handOver();
         const served = serve(socket, state, next);
         if (!served) return handOver();
         pending = pending.subarray(next.length);
+        state.previous = next;
         state.busy = true;
         served.then(
           ({ close }) => {

@@ -84,6 +84,12 @@ export function resolveClientAddress(
   return client;
 }
 
+/** The `region=` values of a request target's query (only the query is parsed, not a whole URL). */
+export function regionHints(url: string): string[] {
+  const question = url.indexOf('?');
+  return question === -1 ? [] : new URLSearchParams(url.slice(question + 1).split('#', 1)[0]).getAll('region');
+}
+
 function readHint(facts: ViewerRequestFacts): string | undefined {
   if (facts.hintQuery.length === 0 && facts.hintHeader === undefined) return undefined;
   const header = facts.hintHeader === undefined ? [] : typeof facts.hintHeader === 'string' ? [facts.hintHeader] : [...facts.hintHeader];

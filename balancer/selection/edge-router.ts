@@ -6,7 +6,7 @@ import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import type { LocationTable, Place } from '../location/location-table.js';
 import type { PassiveHealth } from '../health/passive-health.js';
 import { demotedLast, isDemoted, type Session, type SessionTracker } from './session-tracker.js';
-import { locateViewer, type ViewerLocation, type ViewerRequest } from '../location/viewer-location.js';
+import { locateViewer, regionHints, type ViewerLocation, type ViewerRequest } from '../location/viewer-location.js';
 
 /** Everything the fronts need to know about where one request should go. */
 export interface Route {
@@ -55,6 +55,10 @@ export interface EdgeRouter {
   setSnapshot(snapshot: EdgeSnapshot): void;
   /** Locates the viewer and orders the candidates; throws ViewerInputError on bad viewer input. */
   route(req: ViewerRequest, assetKey: string, sessionKey?: string): Route;
+  /** Where the viewer of `req` is; throws ViewerInputError on bad viewer input. */
+  locate(req: ViewerRequest): ViewerLocation;
+  /** route() for a viewer located already. */
+  routeLocated(viewer: ViewerLocation, assetKey: string, sessionKey?: string): Route;
   /** Records which edge the viewer was actually sent to (after any retries). */
   commit(route: Route, edge: EdgeNode): Session;
 }
@@ -62,6 +66,41 @@ export interface EdgeRouter {
 export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
   if (!(options.balanceFactor >= 1)) throw new TypeError(`balanceFactor must be ≥ 1, got ${options.balanceFactor}`);
   let view = buildView(createSnapshot([], 'static'));
+  const locate = (req: ViewerRequest): ViewerLocation => {
+    const current = view;
+    return locateViewer(
+      {
+        peer: req.socket.remoteAddress,
+        forwardedFor: req.headers['x-forwarded-for'],
+        hintQuery: regionHints(req.url ?? '/'),
+        hintHeader: req.headers['x-streamedge-region'],
+      },
+      {
+        table: options.locations,
+        trustedProxies: options.trustedProxies,
+        hintsEnabled: options.hintsEnabled,
+        regionFallback: (region) => current.regionPlaces.get(region),
+      },
+    );
+  };
+  const routeLocated = (viewer: ViewerLocation, assetKey: string, sessionKey?: string): Route => {
+    const current = view;
+    const key = sessionKey ?? `${viewer.clientIp} ${assetKey}`;
+    const session = options.sessions.get(key);
+    const available = current.snapshot.edges.filter((edge) => options.health.isAvailable(edge.id));
+    const now = Date.now();
+    // A viewer stays put only on an edge it has not reported failing or slow.
+    const stay = session && !isDemoted(session, session.edgeId, now) ? session.edgeId : undefined;
+    const ordered = selectCandidates({
+      edges: available,
+      viewer: viewer.place,
+      assetKey,
+      loads: options.sessions.loads(),
+      balanceFactor: options.balanceFactor,
+      placement: { current: stay, holders: options.placements.holders(assetKey) },
+    });
+    return { viewer, assetKey, sessionKey: key, candidates: demotedLast(ordered, session, now), session };
+  };
   return {
     get snapshot() {
       return view.snapshot;
@@ -70,42 +109,9 @@ export function createEdgeRouter(options: EdgeRouterOptions): EdgeRouter {
       view = buildView(snapshot);
       options.health.setSnapshot(snapshot);
     },
-    route(req, assetKey, sessionKey) {
-      const current = view;
-      // Only the query is read: URLSearchParams alone, not a whole URL per request.
-      const rawUrl = req.url ?? '/';
-      const question = rawUrl.indexOf('?');
-      const hints = question === -1 ? [] : new URLSearchParams(rawUrl.slice(question + 1).split('#', 1)[0]).getAll('region');
-      const viewer = locateViewer(
-        {
-          peer: req.socket.remoteAddress,
-          forwardedFor: req.headers['x-forwarded-for'],
-          hintQuery: hints,
-          hintHeader: req.headers['x-streamedge-region'],
-        },
-        {
-          table: options.locations,
-          trustedProxies: options.trustedProxies,
-          hintsEnabled: options.hintsEnabled,
-          regionFallback: (region) => current.regionPlaces.get(region),
-        },
-      );
-      const key = sessionKey ?? `${viewer.clientIp} ${assetKey}`;
-      const session = options.sessions.get(key);
-      const available = current.snapshot.edges.filter((edge) => options.health.isAvailable(edge.id));
-      const now = Date.now();
-      // A viewer stays put only on an edge it has not reported failing or slow.
-      const stay = session && !isDemoted(session, session.edgeId, now) ? session.edgeId : undefined;
-      const ordered = selectCandidates({
-        edges: available,
-        viewer: viewer.place,
-        assetKey,
-        loads: options.sessions.loads(),
-        balanceFactor: options.balanceFactor,
-        placement: { current: stay, holders: options.placements.holders(assetKey) },
-      });
-      return { viewer, assetKey, sessionKey: key, candidates: demotedLast(ordered, session, now), session };
-    },
+    route: (req, assetKey, sessionKey) => routeLocated(locate(req), assetKey, sessionKey),
+    locate,
+    routeLocated,
     commit(route, edge) {
       options.onSelected?.(edge);
       options.placements.record(route.assetKey, edge.id);

@@ -38,7 +38,8 @@ describe('balancer: proxy fast path', () => {
         pending += chunk.toString('latin1');
         let end: number;
         while ((end = pending.indexOf('\r\n\r\n')) !== -1) {
-          const target = pending.slice(0, end).split(' ')[1]!;
+          const head = pending.slice(0, end);
+          const target = head.split(' ')[1]!;
           pending = pending.slice(end + 4);
           if (target === '/healthz') {
             socket.write('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n');
@@ -46,6 +47,12 @@ describe('balancer: proxy fast path', () => {
           }
           mediaConnections.add(socket);
           const kind = target.split('/')[2]!;
+          if (kind === 'echo') {
+            // The request's field lines, as the edge got them.
+            const fields = head.slice(head.indexOf('\r\n') + 2);
+            socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${Buffer.byteLength(fields, 'latin1')}\r\n\r\n${fields}`, 'latin1');
+            continue;
+          }
           if (kind === 'big') {
             socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${BIG_BODY.length}\r\n\r\n`);
             socket.write(BIG_BODY);
@@ -77,6 +84,29 @@ describe('balancer: proxy fast path', () => {
     assert.deepEqual(read.responses.map((response) => [response.status, response.body.toString(), response.interim]), [[200, 'hello', 0], [200, 'ok', 0], [200, 'hello', 0]]);
     assert.equal(responseField(read.responses[0]!, 'transfer-encoding'), 'chunked');
     assert.equal(mediaConnections.size, 1, 'one kept-alive edge connection served all three');
+  });
+
+  it('sends the edge each request’s own fields when they change within a connection', async () => {
+    const request = (fields: string): string => `GET /vod/echo/720p/seg-00001.ts HTTP/1.1\r\nHost: b\r\n${fields}\r\n`;
+    const read = await rawExchange(balancer.url, request('X-Test: a\r\n') + request('X-Test: a\r\n') + request('X-Test: b\r\nAccept: */*\r\n') + request(''), ['GET', 'GET', 'GET', 'GET'], true);
+    assert.equal(read.kind, 'complete', JSON.stringify(read));
+    const seen = read.responses.map((response) => response.body.toString('latin1'));
+    assert.match(seen[0]!, /^x-test: a\r\n/m);
+    assert.equal(seen[1], seen[0], 'the same fields again: the same forwarded fields');
+    assert.match(seen[2]!, /^x-test: b\r\n/m);
+    assert.match(seen[2]!, /^accept: \*\/\*\r\n/m);
+    assert.doesNotMatch(seen[3]!, /x-test|accept/);
+    for (const fields of seen) assert.match(fields, /^x-forwarded-for: 127\.0\.0\.1\r\n/m);
+  });
+
+  it('locates each request with a region hint afresh on a connection whose earlier requests had none', async () => {
+    const plain = 'GET /vod/echo/720p/seg-00001.ts HTTP/1.1\r\nHost: b\r\n\r\n';
+    const inQuery = await rawExchange(balancer.url, plain + 'GET /vod/echo/720p/seg-00002.ts?region=atlantis HTTP/1.1\r\nHost: b\r\n\r\n', ['GET', 'GET'], true);
+    assert.equal(inQuery.kind, 'complete', JSON.stringify(inQuery));
+    assert.deepEqual(inQuery.responses.map((response) => response.status), [200, 400], 'an unknown region in the query is refused, not routed as the first request was');
+    const inField = await rawExchange(balancer.url, plain + 'GET /vod/echo/720p/seg-00002.ts HTTP/1.1\r\nHost: b\r\nX-Streamedge-Region: atlantis\r\n\r\n', ['GET', 'GET'], true);
+    assert.equal(inField.kind, 'complete', JSON.stringify(inField));
+    assert.deepEqual(inField.responses.map((response) => response.status), [200, 400], 'an unknown region in a field is refused too');
   });
 
   it('hands node:http the requests it does not serve after the viewer half-closed, and node:http answers them', async () => {
