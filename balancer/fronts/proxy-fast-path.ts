@@ -14,6 +14,7 @@ import type { UrlTokenVerifier } from '../../infra/auth/url-token.js';
 import { fastPathExits, type ConnectionListeners } from '../../infra/http/fast-path-connection.js';
 import { nextRequest, type SimpleRequestHead } from '../../infra/http/request-head.js';
 import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
+import { createTurnCorker } from '../../infra/net/turn-corker.js';
 import type { Logger } from '../../infra/runtime/logger.js';
 import { regionHints, ViewerInputError, type ViewerLocation, type ViewerRequest } from '../location/viewer-location.js';
 import { parseMediaTarget } from '../request-target.js';
@@ -88,6 +89,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
   const { router, pool, log } = options;
   const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}\r\n`;
   let closing = false;
+  const corker = createTurnCorker();
 
   /** A short plain-text error, as http-responses.ts's sendError writes it. */
   const errorResponse = (method: string, status: number, reason: string, headers: Record<string, string> = {}): string => {
@@ -147,6 +149,7 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
           responseTimeoutMs: options.responseTimeoutMs,
           maxHeadBytes: options.maxHeadBytes,
           keepAliveFields,
+          corker,
           onEdgeHeaders,
         });
         return connection.attempt;

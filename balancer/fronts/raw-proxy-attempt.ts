@@ -4,6 +4,7 @@
 // its framing so the edge connection can be reused. It ends like proxy-attempt.ts's undici try,
 // so the rules of proxy-retries.ts apply to both.
 import type { Socket } from 'node:net';
+import type { TurnCorker } from '../../infra/net/turn-corker.js';
 import { EdgeConnectError, type EdgeConnectionPool, type EdgeExchange } from './edge-connection-pool.js';
 import { ChunkedBodyEnd, parseResponseHead, type EdgeResponseHead } from './edge-response-head.js';
 import type { EdgeTarget } from './edge-target.js';
@@ -22,6 +23,8 @@ export interface RawAttemptOptions {
   readonly maxHeadBytes: number;
   /** The connection fields a kept-alive response to the viewer carries (`name: value\r\n`…). */
   readonly keepAliveFields: string;
+  /** Holds the request head and a small response's one write to the end of the loop's turn. */
+  readonly corker: TurnCorker;
   /** Sees the edge's final status; `headers` reads its fields (made only when read). */
   readonly onEdgeHeaders: (status: number, headers: () => Readonly<Record<string, string | string[]>>) => void;
 }
@@ -90,16 +93,24 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
     }
     const body = end === chunk.length ? chunk : chunk.subarray(0, end);
     let flushed = true;
+    // Whether bytes of `chunk` itself went to the viewer (a small body is copied out with its head).
+    let wroteChunk = false;
     if (headSource) {
-      if (body.length <= JOIN_BODY_BYTES) flushed = viewer.write(head!.forViewer(headSource, options.keepAliveFields, body));
-      else {
+      if (body.length <= JOIN_BODY_BYTES) {
+        options.corker.cork(viewer);
+        flushed = viewer.write(head!.forViewer(headSource, options.keepAliveFields, body));
+      } else {
         viewer.cork();
         viewer.write(head!.forViewer(headSource, options.keepAliveFields, NO_BYTES));
         flushed = viewer.write(body);
         viewer.uncork();
+        wroteChunk = true;
       }
-    } else if (body.length > 0) flushed = viewer.write(body);
-    const lent = viewer.writableLength > 0;
+    } else if (body.length > 0) {
+      flushed = viewer.write(body);
+      wroteChunk = true;
+    }
+    const lent = wroteChunk && viewer.writableLength > 0;
     if (complete) {
       // Bytes past the response would be a second, unasked-for answer: that connection is not reused.
       finish({ kind: 'done' }, head!.reusable && end === chunk.length);
@@ -176,6 +187,7 @@ export function startRawAttempt(options: RawAttemptOptions): RawAttempt {
       }
       edge = socket;
       pool.attach(socket, exchange);
+      options.corker.cork(socket);
       socket.write(options.requestHead, 'latin1');
     },
     (error: Error) => fail(error),
