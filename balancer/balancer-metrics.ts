@@ -37,17 +37,29 @@ export interface BalancerMetrics {
 export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'streamedge_balancer_' });
-  const requests = new Counter({
+  // Every proxied request bumps these two: plain numbers, which prom-client reads at scrape time
+  // (a labelled increment hashes its labels on every call), as the edge's hit counters are.
+  const requestCounts = new Map<string, Map<string, number>>();
+  const selectionCounts = new Map<string, number>();
+  new Counter({
     name: 'streamedge_balancer_requests_total',
     help: 'Requests handled, by front and outcome',
     labelNames: ['front', 'outcome'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [front, outcomes] of requestCounts) for (const [outcome, count] of outcomes) this.labels(front, outcome).inc(count);
+    },
   });
-  const selections = new Counter({
+  new Counter({
     name: 'streamedge_balancer_selected_total',
     help: 'Viewers sent to each edge',
     labelNames: ['edge'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [edge, count] of selectionCounts) this.labels(edge).inc(count);
+    },
   });
   const ejections = new Counter({
     name: 'streamedge_balancer_ejections_total',
@@ -159,8 +171,14 @@ export function createBalancerMetrics(source: BalancerMetricsSource): BalancerMe
       onReject: (reason: ConnectionRejectReason) => rejectedConnections.inc({ reason }),
       onWriteTimeout: () => writeTimeouts.inc(),
     },
-    request: (front, outcome) => requests.inc({ front, outcome }),
-    selected: (edge) => selections.inc({ edge }),
+    request(front, outcome) {
+      let outcomes = requestCounts.get(front);
+      if (!outcomes) requestCounts.set(front, (outcomes = new Map()));
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    },
+    selected(edge) {
+      selectionCounts.set(edge, (selectionCounts.get(edge) ?? 0) + 1);
+    },
     ejected: (edge, reason) => ejections.inc({ edge, reason }),
     blamed: (party, reason) => blames.inc({ party, reason }),
   };
