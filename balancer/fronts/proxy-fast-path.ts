@@ -6,13 +6,13 @@
 // to http edges, is routed and piped to a pooled raw connection to its edge (raw-proxy-attempt.ts)
 // under the same retry, health and blame rules as the undici path (proxy-retries.ts). Anything
 // else — a control endpoint, a refused token, a bad region hint, an https edge, a partial or
-// unusual head, shutdown — hands the connection, with every unread byte, to node:http for the
-// rest of its life.
+// unusual head — hands the connection, with every unread byte, to node:http for the rest of its
+// life (infra/http/fast-path-connections.ts reads and hands over).
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { UrlTokenVerifier } from '../../infra/auth/url-token.js';
-import { fastPathExits, type ConnectionListeners } from '../../infra/http/fast-path-connection.js';
-import { nextRequest, type SimpleRequestHead } from '../../infra/http/request-head.js';
+import { createFastPathConnections } from '../../infra/http/fast-path-connections.js';
+import type { SimpleRequestHead } from '../../infra/http/request-head.js';
 import type { IpPrefix } from '../../infra/net/ip-prefix-table.js';
 import { createTurnCorker } from '../../infra/net/turn-corker.js';
 import type { Logger } from '../../infra/runtime/logger.js';
@@ -54,11 +54,9 @@ export interface ProxyFastPath {
 }
 
 interface ConnectionState {
-  busy: boolean;
   /** The try at an edge under way, told when the viewer's connection drains or closes. */
   attempt: RawAttempt | undefined;
-  /** The connection's last request head and what its fields gave (see FieldsDerived). */
-  previous: SimpleRequestHead | undefined;
+  /** What the fields of the connection's last request gave (see FieldsDerived). */
   derived: FieldsDerived | undefined;
 }
 
@@ -83,12 +81,16 @@ interface Served {
 }
 
 export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPath {
-  if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
-  if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
-  if (!(options.headersTimeoutMs > 0)) throw new TypeError(`headersTimeoutMs must be > 0, got ${options.headersTimeoutMs}`);
   const { router, pool, log } = options;
+  const connections = createFastPathConnections({
+    name: 'proxy fast path',
+    log,
+    handOver: options.handOver,
+    maxHeadBytes: options.maxHeadBytes,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs,
+  });
   const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}\r\n`;
-  let closing = false;
   const corker = createTurnCorker();
 
   /** A short plain-text error, as http-responses.ts's sendError writes it. */
@@ -99,13 +101,13 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
     return `${text}${keepAliveFields}\r\n${method === 'HEAD' ? '' : body}`;
   };
 
-  /** Proxies `head` if it is plain; undefined when node:http must answer it. */
-  const serve = (socket: Socket, connection: ConnectionState, head: SimpleRequestHead): Promise<Served> | undefined => {
-    if (closing || !(head.target.startsWith('/vod/') || head.target.startsWith('/live/'))) return undefined;
+  /** Proxies `head` if it is plain; false when node:http must answer it. */
+  const serve = (socket: Socket, connection: ConnectionState, head: SimpleRequestHead): Promise<Served> | false => {
+    if (!(head.target.startsWith('/vod/') || head.target.startsWith('/live/'))) return false;
     const parsed = parseMediaTarget(head.target);
-    if (!('target' in parsed)) return undefined;
+    if (!('target' in parsed)) return false;
     const target = parsed.target;
-    if (options.urlTokens && !options.urlTokens.check(head.target, socket.remoteAddress).ok) return undefined;
+    if (options.urlTokens && !options.urlTokens.check(head.target, socket.remoteAddress).ok) return false;
     let derived = connection.derived;
     if (derived?.fields !== head.headers) {
       const request: ViewerRequest = { headers: Object.fromEntries(head.headers), socket };
@@ -126,10 +128,10 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
       }
       route = router.routeLocated(viewer, target.assetKey);
     } catch (error) {
-      if (error instanceof ViewerInputError) return undefined;
+      if (error instanceof ViewerInputError) return false;
       throw error;
     }
-    if (route.candidates.some((edge) => edgeTarget(edge).secure)) return undefined;
+    if (route.candidates.some((edge) => edgeTarget(edge).secure)) return false;
     const fields = derived.edgeFields;
     const path = `${target.path}${target.query ? `?${target.query}` : ''}`;
     const outcome = proxyWithRetries(options, {
@@ -165,115 +167,16 @@ export function createProxyFastPath(options: ProxyFastPathOptions): ProxyFastPat
     });
   };
 
-  // Every connection served here, with whether a request is in flight on it.
-  const connections = new Map<Socket, ConnectionState>();
-
   return {
     accept(socket) {
-      let pending: Buffer = Buffer.alloc(0);
-      let clientEnded = false;
-      let waitingForDrain = false;
-      let keptAlive = false;
-      const state: ConnectionState = { busy: false, attempt: undefined, previous: undefined, derived: undefined };
-
-      const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
-      const answerPending = (): void => {
-        if (state.busy || waitingForDrain || socket.destroyed) return;
-        // A viewer not reading what it was sent gets nothing more until it does, and node:http
-        // takes the connection only once it has (a reply it writes and closes with must not cut
-        // a response still queued here).
-        if (socket.writableNeedDrain) {
-          waitingForDrain = true;
-          return;
-        }
-        if (closing) {
-          socket.end();
-          return;
-        }
-        const next = nextRequest(pending, options.maxHeadBytes, clientEnded, state.previous);
-        if (next === 'wait') return;
-        if (next === 'end') return void socket.end();
-        if (next === 'hand-over') return handOver();
-        const served = serve(socket, state, next);
-        if (!served) return handOver();
-        pending = pending.subarray(next.length);
-        state.previous = next;
-        state.busy = true;
-        served.then(
-          ({ close }) => {
-            state.busy = false;
-            if (socket.destroyed) return;
-            if (close) {
-              socket.end();
-              return;
-            }
-            // Served once: from now on a kept-alive connection, idle between requests. Set once,
-            // not per request: the idle timer is refreshed by every read and write anyway.
-            if (!keptAlive) {
-              keptAlive = true;
-              socket.setTimeout(options.keepAliveTimeoutMs);
-            }
-            if (socket.isPaused()) socket.resume();
-            answerSafely();
-          },
-          (error: unknown) => {
-            log.error({ err: (error as Error).stack ?? String(error) }, 'proxy fast path failed; closing the connection');
-            socket.destroy();
-          },
-        );
-      };
-      const answerSafely = (): void => {
-        try {
-          answerPending();
-        } catch (error) {
-          log.error({ err: (error as Error).stack ?? String(error) }, 'proxy fast path failed; closing the connection');
-          socket.destroy();
-        }
-      };
-      const onData = (chunk: Buffer): void => {
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-        if (!state.busy && !waitingForDrain) answerSafely();
-        // A client pipelining more than a head's worth while its responses are under way waits.
-        else if (pending.length > options.maxHeadBytes) socket.pause();
-      };
-      const onDrain = (): void => {
-        state.attempt?.viewerDrained();
-        if (!waitingForDrain) return;
-        waitingForDrain = false;
-        if (socket.isPaused()) socket.resume();
-        answerSafely();
-      };
-      const onEnd = (): void => {
-        clientEnded = true;
-        answerSafely();
-      };
-      // While the edge answers, the connection guard's write timeout and the edge wait bound the
-      // request; the idle timer fires again after the response's last write.
-      const onIdle = (): void => {
-        if (!state.busy) socket.destroy();
-      };
-      // Resets and the like end in 'close'; there is no one left to answer.
-      const onError = (): void => {};
-      const onClose = (): void => {
-        release();
-        state.attempt?.viewerClosed();
-      };
-
-      connections.set(socket, state);
-      const listeners: ConnectionListeners = [
-        ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', onClose],
-      ];
-      for (const [event, listener] of listeners) socket.on(event, listener);
-      // Until its first request is in, a connection has node:http's header timeout; a head that
-      // arrives in part is handed over at once, and node:http times the rest.
-      socket.setTimeout(options.headersTimeoutMs);
+      const state: ConnectionState = { attempt: undefined, derived: undefined };
+      connections.accept(socket, {
+        serve: (head) => serve(socket, state, head),
+        drained: () => state.attempt?.viewerDrained(),
+        closed: () => state.attempt?.viewerClosed(),
+      });
     },
-    closeIdle() {
-      closing = true;
-      for (const [socket, state] of connections) if (!state.busy) socket.end();
-    },
-    destroyAll() {
-      for (const socket of connections.keys()) socket.destroy();
-    },
+    closeIdle: () => connections.closeIdle(),
+    destroyAll: () => connections.destroyAll(),
   };
 }

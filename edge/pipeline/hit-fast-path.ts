@@ -9,8 +9,8 @@
 // phases of request-phases.ts run.
 import type { Socket } from 'node:net';
 import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
-import { fastPathExits, type ConnectionListeners } from '../../infra/http/fast-path-connection.js';
-import { nextRequest, type SimpleRequestHead } from '../../infra/http/request-head.js';
+import { createFastPathConnections } from '../../infra/http/fast-path-connections.js';
+import type { SimpleRequestHead } from '../../infra/http/request-head.js';
 import { controlPathOf, isDisguisedControlPath } from './control-endpoints.js';
 import { lookupCache } from './cache-lookup.js';
 import type { EdgeServices } from './edge-services.js';
@@ -49,10 +49,15 @@ const FRESH_HIT = cacheStatusOf('fresh');
 const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
-  if (!Number.isInteger(options.maxHeadBytes) || options.maxHeadBytes < 1024) throw new TypeError(`maxHeadBytes must be an integer ≥ 1024, got ${options.maxHeadBytes}`);
-  if (!(options.keepAliveTimeoutMs > 0)) throw new TypeError(`keepAliveTimeoutMs must be > 0, got ${options.keepAliveTimeoutMs}`);
-  if (!(options.headersTimeoutMs > 0)) throw new TypeError(`headersTimeoutMs must be > 0, got ${options.headersTimeoutMs}`);
   const services = options.services;
+  const connections = createFastPathConnections({
+    name: 'hit fast path',
+    log: services.logger,
+    handOver: options.handOver,
+    maxHeadBytes: options.maxHeadBytes,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    headersTimeoutMs: options.headersTimeoutMs,
+  });
   const keepAlive = ['connection', 'keep-alive', 'keep-alive', `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`];
   // Keyed by the per-entry, per-second header array that plainHitHeaders returns (which carries
   // the stored Date and the current Age, so the bytes are the same for that second).
@@ -76,32 +81,32 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
   };
 
   /** Writes a fresh hit for `head`; false when the full path must answer it. */
-  const serve = (socket: Socket, head: SimpleRequestHead): { served: false } | { served: true; flushed: boolean } => {
-    if (services.state.draining) return { served: false };
-    for (const field of FULL_PATH_FIELDS) if (head.headers.has(field)) return { served: false };
-    if (controlPathOf(head.target) !== undefined) return { served: false };
+  const serve = (socket: Socket, head: SimpleRequestHead): boolean => {
+    if (services.state.draining) return false;
+    for (const field of FULL_PATH_FIELDS) if (head.headers.has(field)) return false;
+    if (controlPathOf(head.target) !== undefined) return false;
     const key = services.cacheKey(head.target);
-    if (!key.ok || isDisguisedControlPath(key.key)) return { served: false };
+    if (!key.ok || isDisguisedControlPath(key.key)) return false;
     // Signed URLs: the same check as the filter phase; a refusal, and a playlist (its URIs get
     // the token), are the full path's to answer.
-    if (services.urlTokens && (!services.urlTokens.check(head.target, socket.remoteAddress).ok || isPlaylistPath(key.key))) return { served: false };
+    if (services.urlTokens && (!services.urlTokens.check(head.target, socket.remoteAddress).ok || isPlaylistPath(key.key))) return false;
     // Anything but a fresh entry, an expired one included, is the full path's to handle.
     const lookup = lookupCache(services.store, key.key, Date.now());
-    if (lookup.kind !== 'fresh') return { served: false };
+    if (lookup.kind !== 'fresh') return false;
     // Its status line is written as 200 below; other stored statuses take the full path.
-    if (lookup.entry.status !== 200) return { served: false };
+    if (lookup.entry.status !== 200) return false;
     const startedAt = performance.now();
     const now = Date.now();
     const entry = lookup.entry;
     const responseHead = serialize(plainHitHeaders(services, entry, now));
-    if (!responseHead) return { served: false };
-    let flushed: boolean;
-    if (head.method === 'HEAD') flushed = socket.write(responseHead);
-    else if (entry.body.length <= JOIN_BODY_BYTES) flushed = socket.write(Buffer.concat([responseHead, entry.body]));
+    if (!responseHead) return false;
+    // A viewer that does not take these bytes gets no more answers until it does (writableNeedDrain).
+    if (head.method === 'HEAD') socket.write(responseHead);
+    else if (entry.body.length <= JOIN_BODY_BYTES) socket.write(Buffer.concat([responseHead, entry.body]));
     else {
       socket.cork();
       socket.write(responseHead);
-      flushed = socket.write(entry.body);
+      socket.write(entry.body);
       socket.uncork();
     }
     const bodyBytes = head.method === 'HEAD' ? 0 : entry.body.length;
@@ -111,90 +116,13 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
       services.logger.debug({ method: head.method, key: key.key, status: 200, cacheStatus: FRESH_HIT, bytes: bodyBytes, ms: Math.round((performance.now() - startedAt) * 100) / 100, fastPath: true }, 'request');
     }
     prefetchNext(services, key.key);
-    return { served: true, flushed };
+    return true;
   };
 
-  // Every connection served here, with how to end it at shutdown.
-  const connections = new Map<Socket, () => void>();
-
   return {
-    accept(socket) {
-      let pending: Buffer = Buffer.alloc(0);
-      let waitingForDrain = false;
-      let clientEnded = false;
-      let keptAlive = false;
-      let previous: SimpleRequestHead | undefined;
-
-      const { release, handOver } = fastPathExits(socket, () => listeners, () => pending, () => connections.delete(socket), options.handOver);
-      const answerPending = (): void => {
-        while (!waitingForDrain && !socket.destroyed) {
-          const next = nextRequest(pending, options.maxHeadBytes, clientEnded, previous);
-          if (next === 'wait') return;
-          if (next === 'end') return void socket.end();
-          if (next === 'hand-over') return handOver();
-          const outcome = serve(socket, next);
-          if (!outcome.served) return handOver();
-          pending = pending.subarray(next.length);
-          previous = next;
-          // Served once: from now on the connection is a kept-alive one, idle between requests.
-          if (!keptAlive) {
-            keptAlive = true;
-            socket.setTimeout(options.keepAliveTimeoutMs);
-          }
-          // A client that does not read its responses gets no more until it does.
-          if (!outcome.flushed) waitingForDrain = true;
-        }
-      };
-      const answerSafely = (): void => {
-        try {
-          answerPending();
-        } catch (error) {
-          services.logger.error({ err: (error as Error).stack ?? String(error) }, 'hit fast path failed; closing the connection');
-          socket.destroy();
-        }
-      };
-      const onData = (chunk: Buffer): void => {
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-        if (!waitingForDrain) answerSafely();
-        // Reading stops only when a client pipelines more than a head's worth while its responses
-        // queue: pausing after every large response would cost two epoll changes each.
-        else if (pending.length > options.maxHeadBytes) socket.pause();
-      };
-      const onEnd = (): void => {
-        clientEnded = true;
-        answerSafely();
-      };
-      const onDrain = (): void => {
-        if (!waitingForDrain) return;
-        waitingForDrain = false;
-        if (socket.isPaused()) socket.resume();
-        answerSafely();
-      };
-      const onIdle = (): void => {
-        socket.destroy();
-      };
-      // Resets and the like end in 'close'; there is no one left to answer.
-      const onError = (): void => {};
-
-      connections.set(socket, () => {
-        // Responses already written still go out; requests not yet answered are not.
-        socket.off('data', onData);
-        socket.end();
-      });
-      const listeners: ConnectionListeners = [
-        ['data', onData], ['end', onEnd], ['drain', onDrain], ['timeout', onIdle], ['error', onError], ['close', release],
-      ];
-      for (const [event, listener] of listeners) socket.on(event, listener);
-      // Until its first request is in, a connection has node:http's header timeout; a head that
-      // arrives in part is handed over at once, and node:http times the rest. A response the viewer
-      // stops reading is cut by the connection guard's write timeout (infra/http/viewer-connections.ts).
-      socket.setTimeout(options.headersTimeoutMs);
-    },
-    closeAll() {
-      for (const end of connections.values()) end();
-    },
-    destroyAll() {
-      for (const socket of connections.keys()) socket.destroy();
-    },
+    accept: (socket) => connections.accept(socket, { serve: (head) => serve(socket, head) }),
+    // Every connection here is idle between requests: each ends once what was written has gone out.
+    closeAll: () => connections.closeIdle(),
+    destroyAll: () => connections.destroyAll(),
   };
 }
