@@ -11,7 +11,6 @@ import type { Socket } from 'node:net';
 import { isPlaylistPath } from '../../infra/hls/child-uri-query.js';
 import { createFastPathConnections } from '../../infra/http/fast-path-connections.js';
 import type { SimpleRequestHead } from '../../infra/http/request-head.js';
-import { createTurnCorker } from '../../infra/net/turn-corker.js';
 import { controlPathOf, isDisguisedControlPath } from './control-endpoints.js';
 import { lookupCache } from './cache-lookup.js';
 import type { EdgeServices } from './edge-services.js';
@@ -51,7 +50,6 @@ const SAFE_FIELD = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
   const services = options.services;
-  const corker = createTurnCorker();
   const connections = createFastPathConnections({
     name: 'hit fast path',
     log: services.logger,
@@ -103,11 +101,9 @@ export function createHitFastPath(options: HitFastPathOptions): HitFastPath {
     const responseHead = serialize(plainHitHeaders(services, entry, now));
     if (!responseHead) return false;
     // A viewer that does not take these bytes gets no more answers until it does (writableNeedDrain).
-    if (head.method === 'HEAD' || entry.body.length <= JOIN_BODY_BYTES) {
-      // One small write: it leaves with the turn's others (turn-corker.ts).
-      corker.cork(socket);
-      socket.write(head.method === 'HEAD' ? responseHead : Buffer.concat([responseHead, entry.body]));
-    } else {
+    if (head.method === 'HEAD') socket.write(responseHead);
+    else if (entry.body.length <= JOIN_BODY_BYTES) socket.write(Buffer.concat([responseHead, entry.body]));
+    else {
       socket.cork();
       socket.write(responseHead);
       socket.write(entry.body);
